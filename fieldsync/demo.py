@@ -1,0 +1,80 @@
+"""Demo data: the 威海市 gazetteer, one town's roster and sessions, some check-ins, three accounts.
+
+Deterministic (seeded), so screenshots and docs stay true from run to run.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+
+from fieldsync.records import checkins, people, places, sessions, users
+from fieldsync.records.validators import ID_CHECK, ID_WEIGHTS
+from fieldsync.store import Store
+
+DEMO_TOWN = "371002100000"  # 环翠区张村镇
+ACCOUNTS = (("admin", "admin", "管理员"), ("staff", "staff", "镇文体站"), ("trainer", "trainer", "培训老师"))
+DEMO_PASSWORD = "fieldsync-demo"
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉兰志强海燕红梅春梅晓东金凤淑珍"
+SPECIALTIES = ["广场舞", "太极拳", "健身气功", "乒乓球", "篮球", "羽毛球", "健步走", "门球", "八段锦", "柔力球"]
+
+
+def id_number(rng: random.Random, county: str, born: date, male: bool) -> str:
+    seq = rng.randrange(0, 999)
+    seq += (seq % 2 == 0) if male else (seq % 2 == 1)
+    body = f"{county}{born:%Y%m%d}{seq % 1000:03d}"
+    return body + ID_CHECK[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
+
+
+def demo_person(rng: random.Random, town: str, village: str) -> dict:
+    male = rng.random() < 0.45
+    born = date(rng.randint(1955, 2002), rng.randint(1, 12), rng.randint(1, 28))
+    level = rng.choices(["none", "level3", "level2", "level1", "national"], [30, 45, 15, 8, 2])[0]
+    return {
+        "name": rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2]))),
+        "gender": "male" if male else "female", "birth_year": born.year,
+        "phone": f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
+        "id_number": id_number(rng, town[:6], born, male),
+        "town": town, "village": village, "level": level,
+        "specialty": rng.choice(SPECIALTIES),
+        "certificate_no": f"SD{born.year % 100:02d}{rng.randrange(10**6):06d}" if level != "none" else None,
+    }
+
+
+def load(store: Store, *, town: str = DEMO_TOWN, people_per_village: int = 6, seed: int = 2025) -> dict:
+    rng = random.Random(seed)
+    places.import_places(store, places.load_fixture()["places"])
+    for username, role, display in ACCOUNTS:
+        if not store.query_one("SELECT 1 FROM users WHERE username = ?", [username]):
+            users.create(store, username, DEMO_PASSWORD, role, display)
+    villages = places.children(store, town, "village")
+    town_name = places.name_of(store, town)
+    roster = [demo_person(rng, town, v["code"]) for v in villages for _ in range(people_per_village)]
+    registered = people.register_many(store, roster, actor="demo")
+    today = datetime.now().replace(minute=0, second=0, microsecond=0)
+    plan = [
+        ("training", f"{town_name}社会体育指导员培训（专家走基层）", today.replace(hour=9), 3.0),
+        ("volunteer", "全民健身志愿服务进社区", today - timedelta(days=6), 2.0),
+        ("theme", "8月8日全民健身日主题活动", datetime(today.year, 8, 8, 8, 30), 2.5),
+        ("monitoring", "国民体质监测进乡镇", today - timedelta(days=20), 4.0),
+        ("theme", "12月5日国际志愿者日健步走", datetime(today.year, 12, 5, 9, 0), 2.0),
+    ]
+    made = []
+    for kind, title, starts, hours in plan:
+        made.append(sessions.create(store, {
+            "kind": kind, "title": title, "organizer": f"{town_name}文体站", "mode": "offline",
+            "summary": f"{title}，面向{town_name}各村社会体育指导员和群众。",
+            "starts_at": starts, "ends_at": starts + timedelta(hours=hours), "town": town,
+            "venue": f"{town_name}文化广场", "contact_name": "刘老师", "contact_phone": "0631-5212345",
+            "hours": hours}, actor="demo"))
+    # Past sessions have attendance; today's training starts empty for the kiosk.
+    for session in made[1:4]:
+        if session["starts_at"] > today.isoformat():
+            continue
+        start = datetime.fromisoformat(session["starts_at"])
+        for person in rng.sample(registered, min(len(registered), 40)):
+            arrived = (start + timedelta(minutes=rng.randint(-10, 25))).astimezone()
+            checkins.check_in(store, session_id=session["id"], person_id=person["id"], station="demo",
+                              scanned_at=arrived)
+    return {"town": town, "town_name": town_name, "people": len(registered), "sessions": made}

@@ -1,0 +1,1 @@
+"""The domain: places, people, sessions, badges, check-ins, accounts. Knows nothing of HTTP."""

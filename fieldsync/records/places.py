@@ -1,0 +1,59 @@
+"""The 行政区划 gazetteer: city → county → town → village, with population."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from sqlite_utils import Database
+
+from fieldsync.store import Store
+
+DEMO_GAZETTEER = "gazetteer_demo.json"
+
+
+def load_fixture(name: str = DEMO_GAZETTEER) -> dict:
+    return json.loads(resources.files("fieldsync.data").joinpath(name).read_text("utf-8"))
+
+
+def import_places(store: Store, places: list[dict]) -> int:
+    def work(db: Database) -> int:
+        db["places"].upsert_all(places, pk="code")
+        return len(places)
+
+    return store.write(work)
+
+
+def get(store: Store, code: str | None) -> dict | None:
+    return store.query_one("SELECT * FROM places WHERE code = ?", [code]) if code else None
+
+
+def name_of(store: Store, code: str | None) -> str:
+    place = get(store, code)
+    return place["name"] if place else (code or "")
+
+
+def children(store: Store, parent: str | None, kind: str | None = None) -> list[dict]:
+    sql = "SELECT * FROM places WHERE parent IS ?"
+    params = [parent]
+    if kind:
+        sql += " AND kind = ?"
+        params.append(kind)
+    return store.query(sql + " ORDER BY code", params)
+
+
+def by_kind(store: Store, kind: str) -> list[dict]:
+    return store.query("SELECT * FROM places WHERE kind = ? ORDER BY code", [kind])
+
+
+def check_village_in_town(store: Store, town: str, village: str | None) -> None:
+    from fieldsync.errors import ValidationFailed
+
+    place = get(store, town)
+    if place is None or place["kind"] != "town":
+        raise ValidationFailed(f"Town {town} is not in the gazetteer.", fields={"town": ["Unknown town."]})
+    if village:
+        row = get(store, village)
+        if row is None or row["parent"] != town:
+            raise ValidationFailed(f"Village {village} is not a village of {place['name']}.",
+                                   fields={"village": ["Not a village of this town."]})

@@ -1,0 +1,181 @@
+"""marshmallow schemas for what users type: the edge where input becomes trusted values.
+
+The API, the admin pages, the CLI and the roster importer all load through
+these, so a phone number or a level means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from fieldsync.records import validators
+
+LEVELS = {"none": "无", "level3": "三级", "level2": "二级", "level1": "一级", "national": "国家级"}
+SESSION_KINDS = {"training": "培训", "volunteer": "志愿服务", "theme": "主题日活动", "monitoring": "体质监测"}
+MODES = {"offline": "线下", "online": "线上"}
+GENDERS = {"male": "男", "female": "女"}
+
+
+def _checked(func):
+    class Checked(fields.String):
+        def _deserialize(self, value, attr, data, **kwargs):
+            text = super()._deserialize(value, attr, data, **kwargs)
+            if text == "" and not self.required:
+                return None
+            try:
+                return func(text)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
+
+    Checked.__name__ = func.__name__.title().replace("_", "")
+    return Checked
+
+
+Name = _checked(validators.person_name)
+Mobile = _checked(validators.mobile)
+ContactPhone = _checked(validators.contact_phone)
+IdNumber = _checked(validators.id_number)
+PlaceCode = _checked(validators.place_code)
+
+
+class Choice(fields.String):
+    """Accepts the code ('level3') or its Chinese label ('三级')."""
+
+    def __init__(self, choices: dict, **kwargs):
+        self.choices = choices
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if text in self.choices:
+            return text
+        for code, label in self.choices.items():
+            if text == label:
+                return code
+        allowed = ", ".join(f"{c} ({l})" for c, l in self.choices.items())
+        raise ValidationError(f"{text!r} is not one of: {allowed}.")
+
+
+def _text(max_len: int, *, min_len: int = 0, **kwargs):
+    return fields.String(validate=validate.Length(min=min_len, max=max_len), **kwargs)
+
+
+class PersonSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = Name(required=True)
+    gender = Choice(GENDERS, allow_none=True)
+    birth_year = fields.Integer(allow_none=True, validate=validate.Range(min=1900, max=2030))
+    phone = Mobile(allow_none=True)
+    id_number = IdNumber(allow_none=True, load_only=True)
+    town = PlaceCode(required=True)
+    village = PlaceCode(allow_none=True)
+    level = Choice(LEVELS, load_default="none")
+    specialty = _text(50, allow_none=True)
+    certificate_no = _text(50, allow_none=True)
+    registered_at = fields.Date(allow_none=True)
+
+
+class PersonUpdateSchema(PersonSchema):
+    """A modification: every field optional, only those given change."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = Name()
+    town = PlaceCode()
+    level = Choice(LEVELS)
+
+
+class SessionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = Choice(SESSION_KINDS, required=True)
+    title = _text(100, min_len=1, required=True)
+    organizer = _text(100, allow_none=True)
+    summary = _text(2000, allow_none=True)
+    mode = Choice(MODES, load_default="offline")
+    starts_at = fields.DateTime(required=True, format="iso")
+    ends_at = fields.DateTime(allow_none=True, format="iso")
+    town = PlaceCode(required=True)
+    village = PlaceCode(allow_none=True)
+    venue = _text(200, allow_none=True)
+    contact_name = _text(50, allow_none=True)
+    contact_phone = ContactPhone(allow_none=True)
+    notes = _text(500, allow_none=True)
+    form_id = _text(64, allow_none=True)
+    hours = fields.Float(allow_none=True, validate=validate.Range(min=0, max=24))
+
+    @validates_schema
+    def _ends_after_start(self, data, **kwargs):
+        if data.get("ends_at") and data.get("starts_at") and data["ends_at"] < data["starts_at"]:
+            raise ValidationError("The session ends before it starts.", "ends_at")
+
+
+class SessionUpdateSchema(SessionSchema):
+    class Meta:
+        unknown = RAISE
+
+    kind = Choice(SESSION_KINDS)
+    title = _text(100, min_len=1)
+    starts_at = fields.DateTime(format="iso")
+    town = PlaceCode()
+
+
+class CheckinSchema(Schema):
+    """A scan as the kiosk or a station sends it."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.String(validate=validate.Regexp(r"^[0-9A-HJKMNP-TV-Z]{26}$",
+                                                error="Check-in id must be a ULID (26 characters)."))
+    session = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    code = fields.String(validate=validate.Length(min=1, max=512))
+    person = fields.String(validate=validate.Length(min=1, max=64))
+    direction = fields.String(load_default="in", validate=validate.OneOf(["in", "out"]))
+    station = fields.String(load_default="kiosk", validate=validate.Length(min=1, max=64))
+    scanned_at = fields.DateTime(format="iso")
+    method = fields.String(load_default="manual", validate=validate.OneOf(["manual", "walk-in"]))
+
+    @validates_schema
+    def _code_or_person(self, data, **kwargs):
+        if not data.get("code") and not data.get("person"):
+            raise ValidationError("Send the scanned code, or a person id for a manual check-in.", "code")
+
+
+class PeopleQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(load_default="", validate=validate.Length(max=50))
+    town = PlaceCode()
+    status = fields.String(load_default="active", validate=validate.OneOf(["active", "cancelled", "all"]))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class SessionsQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    town = PlaceCode()
+    kind = Choice(SESSION_KINDS)
+    include_cancelled = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+def load(schema: Schema, data) -> dict:
+    """Load through a schema; raise our ValidationFailed naming every bad field."""
+    from fieldsync.errors import from_marshmallow
+
+    if not isinstance(data, dict):
+        from fieldsync.errors import BadRequest
+
+        raise BadRequest("Expected a JSON object.")
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        raise from_marshmallow(err) from None

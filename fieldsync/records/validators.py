@@ -1,0 +1,117 @@
+"""Normalise and check the values Chinese offices write down (shared/CONVENTIONS.md).
+
+Each function returns the normalised value or raises ValueError with a
+message fit to show a user. marshmallow fields wrap them in records/schemas.py.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+PROVINCE_PREFIXES = {
+    *range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55),
+    *range(61, 66), 71, 81, 82, 83,
+}
+LOOKALIKE_DOTS = dict.fromkeys(map(ord, "\u30fb\u2022\u2027\u22c5\u2219\uff65"), "\u00b7")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+EXTENSION = re.compile(r"(?:转|ext\.?|x)\s*(\d{1,6})$", re.IGNORECASE)
+NAME_CHARS = re.compile(r"^[\w\u00b7 .'\-]+$")
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", str(text))
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip()
+
+
+def person_name(value: str) -> str:
+    """CJK (every extension) or Latin letters, the middle dot, 1-50 code points."""
+    name = unicodedata.normalize("NFC", str(value)).translate(LOOKALIKE_DOTS)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    name = re.sub(r"\s+", " ", name)
+    if not name:
+        raise ValueError("Name is empty.")
+    if len(name) > 50:
+        raise ValueError("Name is longer than 50 characters.")
+    if not NAME_CHARS.match(name) or any(ch.isdigit() or ch == "_" for ch in name):
+        raise ValueError(f"Name {name!r} has characters a name cannot have.")
+    return name
+
+
+def mobile(value: str) -> str:
+    """11-digit mainland mobile, stored as digits (a +86/0086 prefix is dropped)."""
+    digits = re.sub(r"[\s\-()]", "", _clean(value))
+    digits = re.sub(r"^(\+?86|0086)(?=1\d{10}$)", "", digits)
+    if not MOBILE.match(digits):
+        raise ValueError(f"{value!r} is not a mobile number (11 digits starting 13-19).")
+    return digits
+
+
+def contact_phone(value: str) -> str:
+    """A mobile, or a landline with area code such as 0631-5212345 (联系方式 columns)."""
+    text = _clean(value)
+    if not text:
+        return ""
+    text = EXTENSION.sub(lambda m: f" 转{m.group(1)}", text)
+    main, _, ext = text.partition(" 转")
+    try:
+        number = mobile(main)
+    except ValueError:
+        landline = re.sub(r"[\s()]", "-", main).strip("-").replace("--", "-")
+        landline = re.sub(r"^(0\d{2,3})-?", r"\1-", landline)
+        if not LANDLINE.match(landline):
+            raise ValueError(f"{value!r} is neither a mobile nor a landline with area code.") from None
+        number = landline
+    return f"{number} 转{ext}" if ext else number
+
+
+def id_number(value: str, *, today: date | None = None) -> str:
+    """18-character resident ID number (GB 11643-1999), check character verified."""
+    text = re.sub(r"\s", "", _clean(value)).upper()
+    if len(text) == 15 and text.isdigit():
+        raise ValueError("15-digit ID numbers are no longer valid; ask for the 18-digit number.")
+    if not re.fullmatch(r"\d{17}[\dX]", text):
+        raise ValueError("An ID number has 17 digits and a final digit or X.")
+    if int(text[:2]) not in PROVINCE_PREFIXES:
+        raise ValueError(f"ID number starts with {text[:2]}, which is no province code.")
+    try:
+        born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        raise ValueError("The birth date inside the ID number is not a real date.") from None
+    if born.year < 1900 or born > (today or date.today()):
+        raise ValueError("The birth date inside the ID number is out of range.")
+    total = sum(int(d) * w for d, w in zip(text[:17], ID_WEIGHTS))
+    if ID_CHECK[total % 11] != text[17]:
+        raise ValueError("The ID number's check character does not match; a digit is probably mistyped.")
+    return text
+
+
+def mask_id_number(number: str) -> str:
+    return number[:4] + "*" * 10 + number[-4:]
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return ""
+    if MOBILE.match(phone):
+        return phone[:3] + "****" + phone[-4:]
+    return phone[:-4] + "****" if len(phone) > 6 else phone
+
+
+def place_code(value: str) -> str:
+    """6-digit county code or 12-digit town/village code, kept as text."""
+    text = _clean(value)
+    if not re.fullmatch(r"\d{6}|\d{12}", text):
+        raise ValueError(f"{value!r} is not a 6- or 12-digit place code.")
+    return text
+
+
+def safe_cell(text):
+    """Neutralise spreadsheet formula injection in exported text (CSV and XLSX)."""
+    if isinstance(text, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text

@@ -1,0 +1,60 @@
+"""The web app: create_app() is the only way to make one (node or hub)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from fieldsync import config as settings
+from fieldsync.records.pii import write_secret
+from fieldsync.store import Store
+
+
+def templates_root() -> Path:
+    """kiosk_templates/ inside the installed package, or beside it in a source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "kiosk_templates", here.parent / "kiosk_templates"):
+        if candidate.is_dir():
+            return candidate
+    raise RuntimeError("kiosk_templates/ not found: reinstall fieldsync")
+
+
+def create_app(test_config: dict | None = None, *, instance: str | os.PathLike | None = None) -> Flask:
+    instance_path = settings.resolve_instance(instance or (test_config or {}).get("INSTANCE"))
+    root = templates_root()
+    app = Flask("fieldsync", instance_path=str(instance_path), template_folder=str(root),
+                static_folder=str(root / "static"), static_url_path="/static")
+    app.config.update(settings.load(instance_path))
+    if test_config:
+        app.config.update(test_config)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = write_secret(instance_path / "session.key")
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="fieldsync_session",
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    store = Store(instance_path / "fieldsync.db")
+    app.extensions["fieldsync.store"] = store
+
+    from fieldsync.server import admin, api, auth, errors, i18n, kiosk
+
+    i18n.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(kiosk.bp)
+    app.register_blueprint(admin.bp)
+    return app
+
+
+def get_store() -> Store:
+    from flask import current_app
+
+    return current_app.extensions["fieldsync.store"]

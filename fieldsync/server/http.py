@@ -1,0 +1,48 @@
+"""Reading request bodies safely: JSON only, gzip allowed, size capped after decompression."""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+from flask import request
+
+from fieldsync.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+MAX_JSON_BYTES = 64 * 1024 * 1024  # decompressed; a gzip bomb stops here (failure case 8)
+
+
+def raw_body(limit: int = MAX_JSON_BYTES) -> bytes:
+    data = request.get_data(cache=True)
+    encoding = request.headers.get("Content-Encoding", "identity").lower()
+    if encoding == "gzip":
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = inflater.decompress(data, limit + 1)
+        except zlib.error:
+            raise BadRequest("The body says it is gzip but does not decompress.", code="bad_gzip") from None
+        if len(data) > limit or inflater.unconsumed_tail:
+            raise PayloadTooLarge(f"The body decompresses to more than {limit} bytes.",
+                                  code="body_too_large")
+        if not inflater.eof:
+            raise BadRequest("The gzip body is truncated.", code="bad_gzip")
+    elif encoding != "identity":
+        raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported; use gzip or none.",
+                                   code="bad_encoding")
+    return data
+
+
+def json_body(limit: int = MAX_JSON_BYTES):
+    mimetype = request.mimetype or ""
+    if mimetype != "application/json":
+        raise UnsupportedMediaType("Send JSON with Content-Type: application/json.", code="not_json")
+    data = raw_body(limit)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The body is not valid UTF-8.", code="bad_encoding") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                         f"column {exc.colno}.", code="bad_json") from None

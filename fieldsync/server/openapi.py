@@ -1,0 +1,113 @@
+"""The OpenAPI 3.1 document, built from the routes themselves and their marshmallow schemas.
+
+A view declares its summary and schemas with @doc; every /api/v1 route appears
+in the document whether or not it did, so fuzzing covers all of them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from marshmallow import Schema, fields
+
+from fieldsync import PROTOCOL_VERSION, __version__
+
+_DOCS: dict[str, dict] = {}
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message", "fields"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                   "fields": {"type": "object"}}}}}
+
+
+def doc(summary: str, *, body: type[Schema] | None = None, query: type[Schema] | None = None,
+        auth: str = "session", responses: dict | None = None):
+    def decorate(view):
+        _DOCS[f"{view.__module__}.{view.__name__}"] = {
+            "summary": summary, "body": body, "query": query, "auth": auth,
+            "responses": responses or {}}
+        return view
+    return decorate
+
+
+def field_schema(field: fields.Field) -> dict:
+    from fieldsync.records.schemas import Choice
+
+    if isinstance(field, Choice):
+        out = {"type": "string", "enum": sorted(set(field.choices) | set(field.choices.values()))}
+    elif isinstance(field, fields.Integer):
+        out = {"type": "integer"}
+    elif isinstance(field, (fields.Float, fields.Number)):
+        out = {"type": "number"}
+    elif isinstance(field, fields.Boolean):
+        out = {"type": "boolean"}
+    elif isinstance(field, fields.DateTime):
+        out = {"type": "string", "format": "date-time"}
+    elif isinstance(field, fields.Date):
+        out = {"type": "string", "format": "date"}
+    elif isinstance(field, fields.List):
+        out = {"type": "array", "items": field_schema(field.inner)}
+    elif isinstance(field, fields.Nested):
+        out = schema_object(field.schema)
+    elif isinstance(field, fields.Dict):
+        out = {"type": "object"}
+    else:
+        out = {"type": "string"}
+    if field.allow_none:
+        out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def schema_object(schema: Schema | type[Schema]) -> dict:
+    schema = schema() if isinstance(schema, type) else schema
+    props, required = {}, []
+    for name, field in schema.load_fields.items():
+        key = field.data_key or name
+        props[key] = field_schema(field)
+        if field.required:
+            required.append(key)
+    out = {"type": "object", "properties": props}
+    if required:
+        out["required"] = required
+    return out
+
+
+def document(app: Flask) -> dict:
+    paths: dict = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1"):
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        view = app.view_functions[rule.endpoint]
+        info = _DOCS.get(f"{view.__module__}.{view.__name__}", {})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            op = {"operationId": f"{rule.endpoint}.{method.lower()}",
+                  "summary": info.get("summary", rule.endpoint),
+                  "responses": {"200": {"description": "OK"},
+                                "4XX": {"description": "Client error",
+                                        "content": {"application/json": {"schema": ERROR}}}}}
+            op["responses"].update(info.get("responses", {}))
+            params = [{"name": arg, "in": "path", "required": True, "schema": {"type": "string"}}
+                      for arg in rule.arguments]
+            if info.get("query"):
+                for name, qfield in info["query"]().load_fields.items():
+                    params.append({"name": qfield.data_key or name, "in": "query",
+                                   "required": qfield.required, "schema": field_schema(qfield)})
+            if params:
+                op["parameters"] = params
+            if info.get("body") and method in ("POST", "PUT", "PATCH"):
+                op["requestBody"] = {"required": True, "content": {
+                    "application/json": {"schema": schema_object(info["body"])}}}
+            auth = info.get("auth", "session")
+            op["security"] = [] if auth == "none" else [{"bearer": []}, {"session": []}]
+            paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "fieldsync API", "version": __version__,
+                 "description": f"Town node and city hub API. Sync protocol v{PROTOCOL_VERSION}."},
+        "paths": dict(sorted(paths.items())),
+        "components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "fieldsync_session"}}},
+    }

@@ -1,0 +1,217 @@
+"""Schema migrations, registered in order with sqlite-utils and applied at start-up.
+
+Each area owns one migration set; `migrate` applies them in the order listed in
+MIGRATION_SETS. A migration, once released, is never edited: add a new one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import secrets
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+core = Migrations("fieldsync")
+
+# Modules that define a `migrations` attribute, applied after `core`.
+MIGRATION_SETS = [
+    "fieldsync.store.schema:core",
+]
+
+
+@core()
+def m001_meta_places_people(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        CREATE TABLE places (
+            code TEXT PRIMARY KEY,          -- 6-digit county or 12-digit town/village code, as text
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('province','city','county','town','village')),
+            parent TEXT,
+            population INTEGER
+        );
+        CREATE INDEX places_parent ON places(parent);
+        CREATE TABLE people (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            gender TEXT,
+            birth_year INTEGER,
+            phone TEXT,
+            id_number_enc TEXT,
+            id_number_hash TEXT,
+            id_number_masked TEXT,
+            town TEXT,
+            village TEXT,
+            level TEXT NOT NULL DEFAULT 'none',
+            specialty TEXT,
+            certificate_no TEXT,
+            status TEXT NOT NULL DEFAULT 'active',
+            registered_at TEXT,
+            badge_generation INTEGER NOT NULL DEFAULT 1,
+            origin TEXT,
+            hlc TEXT,
+            field_hlcs TEXT NOT NULL DEFAULT '{}',
+            updated_at TEXT
+        );
+        CREATE INDEX people_town ON people(town);
+        CREATE INDEX people_village ON people(village);
+        CREATE INDEX people_phone ON people(phone);
+        CREATE INDEX people_name ON people(name);
+        CREATE INDEX people_id_hash ON people(id_number_hash);
+        CREATE TABLE history (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            entity TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            changes TEXT NOT NULL,
+            hlc TEXT,
+            actor TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX history_record ON history(entity, record_id);
+        """
+    )
+
+
+@core()
+def m002_sessions_checkins(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            organizer TEXT,
+            summary TEXT,
+            mode TEXT NOT NULL DEFAULT 'offline',
+            starts_at TEXT,
+            ends_at TEXT,
+            town TEXT,
+            village TEXT,
+            venue TEXT,
+            contact_name TEXT,
+            contact_phone TEXT,
+            notes TEXT,
+            form_id TEXT,
+            hours REAL,
+            status TEXT NOT NULL DEFAULT 'active',
+            origin TEXT,
+            hlc TEXT,
+            field_hlcs TEXT NOT NULL DEFAULT '{}',
+            updated_at TEXT
+        );
+        CREATE INDEX sessions_town ON sessions(town);
+        CREATE INDEX sessions_starts ON sessions(starts_at);
+        -- Scans that happened are facts: no foreign keys, rows arrive in any order.
+        CREATE TABLE checkins (
+            id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL,
+            person_id TEXT,
+            badge_key INTEGER,
+            badge_generation INTEGER,
+            direction TEXT NOT NULL DEFAULT 'in',
+            scanned_at TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            node TEXT NOT NULL,
+            station TEXT,
+            method TEXT NOT NULL,
+            flags TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX checkins_session_person ON checkins(session_id, person_id);
+        CREATE INDEX checkins_person ON checkins(person_id);
+        CREATE INDEX checkins_scanned ON checkins(scanned_at);
+        -- Every attempt at the kiosk, including refused ones (local audit, not synced).
+        CREATE TABLE scan_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            client_id TEXT,
+            session_id TEXT,
+            station TEXT,
+            scanned TEXT,
+            result TEXT NOT NULL,
+            person_id TEXT,
+            checkin_id TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX scan_log_client ON scan_log(client_id) WHERE client_id IS NOT NULL;
+        CREATE VIEW attendance AS
+            SELECT session_id, person_id,
+                   MIN(CASE WHEN direction = 'in' THEN scanned_at END) AS first_in,
+                   MAX(CASE WHEN direction = 'out' THEN scanned_at END) AS last_out,
+                   COUNT(*) AS scans,
+                   COUNT(DISTINCT station) AS stations
+            FROM checkins WHERE person_id IS NOT NULL
+            GROUP BY session_id, person_id;
+        """
+    )
+
+
+@core()
+def m003_badges_users_outbox(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE badge_keys (
+            key_id INTEGER PRIMARY KEY CHECK (key_id BETWEEN 0 AND 65535),
+            public_key TEXT NOT NULL,
+            owner TEXT,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE TABLE badge_revocations (
+            person_id TEXT PRIMARY KEY,
+            min_generation INTEGER NOT NULL,
+            reason TEXT,
+            hlc TEXT,
+            revoked_at TEXT NOT NULL
+        );
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin','staff','trainer')),
+            created_at TEXT NOT NULL,
+            disabled_at TEXT
+        );
+        -- The outbox. AUTOINCREMENT: a seq is never reused, even after the
+        -- newest rows are deleted (DESIGN §4 failure case 2).
+        CREATE TABLE changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            change_id TEXT NOT NULL UNIQUE,
+            entity TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            op TEXT NOT NULL CHECK (op IN ('upsert','delete')),
+            hlc TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE sync_state (
+            peer TEXT PRIMARY KEY,
+            hub_epoch TEXT,
+            last_acked_seq INTEGER NOT NULL DEFAULT 0,
+            pull_cursor TEXT,
+            last_attempt TEXT,
+            last_success TEXT,
+            last_error TEXT,
+            clock_offset_ms INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )
+    # Identity of this database file: the node id used as origin, and the
+    # replica id that keys its change stream (failure case 1: a restored or
+    # cloned file takes a new replica id, never reuses one).
+    from fieldsync.store.db import new_id
+
+    db["meta"].insert_all(
+        [
+            {"key": "node_id", "value": new_id()},
+            {"key": "replica_id", "value": secrets.token_hex(8)},
+        ]
+    )
+
+
+def migrate(db: Database) -> None:
+    for spec in MIGRATION_SETS:
+        module_name, attr = spec.split(":")
+        getattr(importlib.import_module(module_name), attr).apply(db)

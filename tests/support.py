@@ -1,0 +1,139 @@
+"""Test helpers: real fieldsync servers in their own processes, and HTTP clients that sign in."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+DEMO_PASSWORD = "fieldsync-demo"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_cli(instance: Path, *args: str, input: str | None = None, check: bool = True,
+            env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m fieldsync --instance DIR ...` as a user would."""
+    result = subprocess.run(
+        [sys.executable, "-m", "fieldsync", "--instance", str(instance), *args],
+        input=input, capture_output=True, text=True, timeout=120,
+        env={**os.environ, **(env or {})})
+    if check and result.returncode != 0:
+        raise AssertionError(f"fieldsync {' '.join(args)} failed ({result.returncode}):\n"
+                             f"{result.stdout}\n{result.stderr}")
+    return result
+
+
+class LiveServer:
+    """`fieldsync serve` in a child process on a loopback port. kill() is SIGKILL: no clean shutdown."""
+
+    def __init__(self, instance: Path, *, hub: bool = False, env: dict | None = None, threads: int = 16):
+        self.instance = Path(instance)
+        self.hub = hub
+        self.env = env or {}
+        self.threads = threads
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.instance / f"server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> "LiveServer":
+        self.instance.mkdir(parents=True, exist_ok=True)
+        args = [sys.executable, "-m", "fieldsync", "--instance", str(self.instance), "serve",
+                "--port", str(self.port), "--threads", str(self.threads)]
+        if self.hub:
+            args.append("--hub")
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "FIELDSYNC_AUTO_SYNC_SECONDS": "0", **self.env})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if requests.get(self.url + "/api/v1/health", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError(f"server did not answer within {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self) -> "LiveServer":
+        self.kill()
+        return self.start()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class WebClient:
+    """A person at a browser: signs in, keeps the cookie, sends the CSRF token."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.http = requests.Session()
+        self.csrf = ""
+
+    def _refresh_csrf(self, html: str) -> None:
+        found = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', html)
+        if found:
+            self.csrf = found.group(1)
+
+    def login(self, username: str, password: str = DEMO_PASSWORD) -> requests.Response:
+        page = self.http.get(self.base_url + "/login", timeout=10)
+        self._refresh_csrf(page.text)
+        response = self.http.post(self.base_url + "/login", timeout=10, data={
+            "username": username, "password": password, "csrf_token": self.csrf})
+        self._refresh_csrf(response.text)
+        return response
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        response = self.http.get(self.base_url + path, timeout=kwargs.pop("timeout", 10), **kwargs)
+        if "text/html" in response.headers.get("Content-Type", ""):
+            self._refresh_csrf(response.text)
+        return response
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        headers = {"X-CSRF-Token": self.csrf, **kwargs.pop("headers", {})}
+        return self.http.post(self.base_url + path, headers=headers, timeout=kwargs.pop("timeout", 10), **kwargs)
+
+    def patch(self, path: str, **kwargs) -> requests.Response:
+        headers = {"X-CSRF-Token": self.csrf, **kwargs.pop("headers", {})}
+        return self.http.patch(self.base_url + path, headers=headers, timeout=kwargs.pop("timeout", 10), **kwargs)
+
+    def form(self, path: str, data: dict, **kwargs) -> requests.Response:
+        """Submit an HTML form the way a browser does (CSRF token as a field)."""
+        return self.http.post(self.base_url + path, data={"csrf_token": self.csrf, **data},
+                              timeout=kwargs.pop("timeout", 10), **kwargs)
