@@ -9,7 +9,7 @@ from sqlite_utils import Database
 from fieldsync.errors import Conflict, NotFound
 from fieldsync.records import mutable, places
 from fieldsync.records.pii import Sealer
-from fieldsync.records.validators import mask_phone
+from fieldsync.records.validators import mask_id_number, mask_phone
 from fieldsync.store import Store, new_id
 
 TABLE = "people"
@@ -25,7 +25,7 @@ def _with_id_number(store: Store, data: dict) -> dict:
     if number:
         sealer = Sealer(store.path.parent)
         data.update(id_number_enc=sealer.seal(number), id_number_hash=sealer.keyed_hash(number),
-                    id_number_masked=number[:4] + "*" * 10 + number[-4:])
+                    id_number_masked=mask_id_number(number))
     if isinstance(data.get("registered_at"), date):
         data["registered_at"] = data["registered_at"].isoformat()
     return data
