@@ -1,0 +1,76 @@
+"""Every error answer under /api/ has one shape, a 4xx status, and no traceback."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+import requests
+
+
+def _assert_shape(answer, status, code=None):
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    assert set(body) == {"error"} and {"code", "message", "fields"} <= set(body["error"])
+    assert body["error"]["message"] and "Traceback" not in answer.text
+    if code:
+        assert body["error"]["code"] == code
+
+
+def test_unknown_path_and_method(live_node, staff):
+    _assert_shape(requests.get(live_node.url + "/api/v1/nothing-here", timeout=5), 404, "not_found")
+    _assert_shape(staff.http.delete(live_node.url + "/api/v1/sessions", timeout=5,
+                                    headers={"X-CSRF-Token": staff.csrf}), 405, "method_not_allowed")
+
+
+def test_validation_names_each_bad_field(staff):
+    answer = staff.post("/api/v1/people", json={"name": "", "town": "12", "phone": "123", "level": "五级"})
+    _assert_shape(answer, 422, "validation_failed")
+    assert set(answer.json()["error"]["fields"]) == {"name", "town", "phone", "level"}
+
+
+def test_unknown_fields_are_refused(staff):
+    answer = staff.post("/api/v1/sessions", json={"kind": "training", "title": "t", "starts_at": "2026-05-01T09:00",
+                                                  "town": "371002100000", "is_admin": True})
+    _assert_shape(answer, 422)
+    assert "is_admin" in answer.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("body,headers,status,code", [
+    (gzip.compress(b'{"name": "x"}')[:-6], {"Content-Encoding": "gzip"}, 400, "bad_gzip"),
+    (b"not gzip at all", {"Content-Encoding": "gzip"}, 400, "bad_gzip"),
+    (b"{}", {"Content-Encoding": "br"}, 415, "bad_encoding"),
+    (gzip.compress(b" " * (65 * 1024 * 1024)), {"Content-Encoding": "gzip"}, 413, "body_too_large"),
+])
+def test_broken_and_hostile_bodies(staff, body, headers, status, code):
+    answer = staff.post("/api/v1/people", data=body, headers={"Content-Type": "application/json", **headers})
+    _assert_shape(answer, status, code)
+
+
+def test_not_found_records(staff):
+    _assert_shape(staff.get("/api/v1/people/01M000000000000000000000XX"), 404, "person_not_found")
+    _assert_shape(staff.get("/api/v1/sessions/nope"), 404, "session_not_found")
+
+
+def test_roles(trainer):
+    _assert_shape(trainer.post("/api/v1/sessions", json={}), 403, "role_forbidden")
+
+
+def test_query_parameters_are_validated(staff):
+    _assert_shape(staff.get("/api/v1/people?limit=100000"), 422)
+    _assert_shape(staff.get("/api/v1/people?town=abc"), 422)
+
+
+def test_pages_show_errors_as_pages_not_json(live_node, staff):
+    answer = staff.get("/people/does-not-exist")
+    assert answer.status_code == 404 and "text/html" in answer.headers["Content-Type"]
+    assert "Traceback" not in answer.text
+
+
+def test_openapi_lists_every_api_route(live_node):
+    spec = requests.get(live_node.url + "/api/v1/openapi.json", timeout=5).json()
+    assert spec["openapi"].startswith("3.")
+    for path in ("/api/v1/checkins", "/api/v1/people", "/api/v1/people/{person_id}", "/api/v1/sessions"):
+        assert path in spec["paths"]
+    body = spec["paths"]["/api/v1/checkins"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "session" in body["required"]
