@@ -1,0 +1,133 @@
+"""Which records travel between nodes and the hub, and how each kind merges.
+
+Sync moves records; it does not define them. Each synced table registers an
+`Entity` here, and the push encoder, the hub merge and the pull all read this
+registry instead of naming tables.
+
+Three kinds:
+
+- IMMUTABLE (check-ins, form submissions): written once on a node, pushed,
+  inserted at the hub by id, never updated and never pulled back. They travel
+  as a columnar block (`columns` maps each column to its wire codec, see
+  fieldsync/sync/columnar.py), which is what keeps a check-in under 40 bytes.
+- MUTABLE (people, sessions): merged field by field, last writer wins by HLC
+  (records/mutable.py); concurrent edits of one field land in `conflicts`.
+  Pulled by the nodes of the record's town (`scope="town"`).
+- PUBLISHED (forms, badge keys, badge revocations): the hub publishes them
+  to every node (`scope="all"`); a node takes the hub's version whole. If
+  nodes write them too (revocations), `pushed=True`.
+
+How another area adds an entity (e.g. forms/submissions, issue 5):
+
+1. Write the table in your own migration set, with `id`, `hlc` and, for
+   mutable or published records, `field_hlcs`/`updated_at` as records/mutable
+   expects.
+2. Write the outbox row in the same transaction as the record
+   (`store.outbox.record_change(db, "submissions", id, "upsert", hlc, row)`;
+   for immutable records the payload is the row itself).
+3. In a module of yours, register it, with a marshmallow schema of the
+   fields as they travel (it validates what the hub receives; a record that
+   fails it goes to quarantine)::
+
+       from fieldsync.sync import entities
+
+       entities.register(entities.immutable(
+           "submissions", SubmissionWireSchema,
+           columns={"id": "ulid", "form_id": "dict", "form_version": "dict",
+                    "session_id": "dict", "person_id": "dict", "data": "raw",
+                    "hlc": "hlc", "node": "dict", "created_at": "time"}))
+       entities.register(entities.published("forms", FormWireSchema))
+
+4. Append your module's path to ENTITY_MODULES below (a one-line edit,
+   like MIGRATION_SETS), so the CLI, the node and the hub all load it.
+
+Entities not registered are never pushed: the node leaves their outbox rows
+alone and the hub would quarantine them as unknown.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from marshmallow import Schema
+
+IMMUTABLE, MUTABLE, PUBLISHED = "immutable", "mutable", "published"
+CODECS = ("ulid", "dict", "time", "hlc", "raw")
+
+# Modules that register entities when imported (besides the built-in ones below).
+ENTITY_MODULES: list[str] = []
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str                    # the table, and the entity name in the outbox
+    kind: str                    # IMMUTABLE, MUTABLE or PUBLISHED
+    schema: type[Schema]         # the fields as they travel; validated at the hub
+    pushed: bool = True          # nodes push it to the hub
+    scope: str | None = None     # pulled by: "town" (the record's town), "all", or None (never)
+    key: str = "id"              # primary key column
+    columns: dict[str, str] = field(default_factory=dict)  # IMMUTABLE: column -> codec
+
+    def __post_init__(self):
+        if self.kind not in (IMMUTABLE, MUTABLE, PUBLISHED):
+            raise ValueError(f"unknown entity kind {self.kind!r}")
+        if self.scope not in (None, "town", "all"):
+            raise ValueError(f"unknown pull scope {self.scope!r}")
+        bad = [c for c in self.columns.values() if c not in CODECS]
+        if bad:
+            raise ValueError(f"unknown column codecs {bad}; use {CODECS}")
+        if self.kind == IMMUTABLE and "id" not in self.columns:
+            raise ValueError("an immutable entity travels in columns, starting with its id")
+
+
+def immutable(name: str, schema: type[Schema], *, columns: dict[str, str]) -> Entity:
+    return Entity(name, IMMUTABLE, schema, pushed=True, scope=None, columns=columns)
+
+
+def mutable(name: str, schema: type[Schema], *, scope: str = "town") -> Entity:
+    return Entity(name, MUTABLE, schema, pushed=True, scope=scope)
+
+
+def published(name: str, schema: type[Schema], *, pushed: bool = False, key: str = "id") -> Entity:
+    return Entity(name, PUBLISHED, schema, pushed=pushed, scope="all", key=key)
+
+
+_REGISTRY: dict[str, Entity] = {}
+_loaded = False
+
+
+def register(entity: Entity) -> Entity:
+    _REGISTRY[entity.name] = entity
+    return entity
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from fieldsync.sync import protocol
+
+    for entity in protocol.BUILT_IN_ENTITIES:
+        register(entity)
+    for module in ENTITY_MODULES:
+        importlib.import_module(module)
+
+
+def get(name: str) -> Entity | None:
+    _load()
+    return _REGISTRY.get(name)
+
+
+def all_entities() -> list[Entity]:
+    _load()
+    return list(_REGISTRY.values())
+
+
+def pushed() -> list[Entity]:
+    return [e for e in all_entities() if e.pushed]
+
+
+def pulled() -> list[Entity]:
+    return [e for e in all_entities() if e.scope is not None]

@@ -1,0 +1,225 @@
+"""The sync wire format (protocol v1): marshmallow schemas for every request, and
+for every record as it travels, so the hub validates what it receives at the edge.
+
+See docs/sync.md for the protocol reference.
+"""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
+from fieldsync import PROTOCOL_VERSION
+from fieldsync.records.schemas import GENDERS, LEVELS, MODES, SESSION_KINDS, ContactPhone, Mobile, Name, PlaceCode
+from fieldsync.sync import entities
+
+MIN_PROTOCOL = 1            # oldest protocol the hub still accepts (failure case 9)
+WIRE_SCHEMA = 1             # version of the record payloads below
+PROTOCOL_HEADER = "Fieldsync-Protocol"
+SCHEMA_HEADER = "Fieldsync-Schema"
+NODE_TIME_HEADER = "Fieldsync-Node-Time"   # the node's own clock, uncorrected, epoch ms
+
+MAX_BATCH_CHANGES = 20_000   # the hub refuses bigger batches with 413; nodes send 5,000
+DEFAULT_BATCH_CHANGES = 5_000
+DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
+PULL_PAGE = 1_000
+
+ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+HLC_RE = re.compile(r"^\d{16}-\d{5}-[0-9A-Za-z_-]{1,64}$")
+REPLICA_RE = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _ulid(**kwargs):
+    return fields.String(validate=validate.Regexp(ULID_RE, error="Not a ULID (26 characters)."), **kwargs)
+
+
+def _hlc(**kwargs):
+    return fields.String(validate=validate.Regexp(HLC_RE, error="Not an HLC stamp."), **kwargs)
+
+
+def _text(max_len: int, **kwargs):
+    return fields.String(validate=validate.Length(max=max_len), **kwargs)
+
+
+def _id(**kwargs):
+    return fields.String(validate=validate.Length(min=1, max=64), **kwargs)
+
+
+# -- records as they travel ---------------------------------------------------
+class PersonWire(Schema):
+    """A person's fields in a change; every field optional (a change carries only what changed)."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = Name()
+    gender = fields.String(allow_none=True, validate=validate.OneOf(list(GENDERS)))
+    birth_year = fields.Integer(allow_none=True, validate=validate.Range(min=1900, max=2030))
+    phone = Mobile(allow_none=True)
+    id_number_hash = _text(64, allow_none=True)
+    id_number_masked = _text(32, allow_none=True)
+    town = PlaceCode()
+    village = PlaceCode(allow_none=True)
+    level = fields.String(validate=validate.OneOf(list(LEVELS)))
+    specialty = _text(50, allow_none=True)
+    certificate_no = _text(50, allow_none=True)
+    status = fields.String(validate=validate.OneOf(["active", "cancelled"]))
+    registered_at = _text(32, allow_none=True)
+    badge_generation = fields.Integer(validate=validate.Range(min=0, max=65535))
+
+
+class SessionWire(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(validate=validate.OneOf(list(SESSION_KINDS)))
+    title = fields.String(validate=validate.Length(min=1, max=100))
+    organizer = _text(100, allow_none=True)
+    summary = _text(2000, allow_none=True)
+    mode = fields.String(validate=validate.OneOf(list(MODES)))
+    starts_at = _text(40, allow_none=True)
+    ends_at = _text(40, allow_none=True)
+    town = PlaceCode()
+    village = PlaceCode(allow_none=True)
+    venue = _text(200, allow_none=True)
+    contact_name = _text(50, allow_none=True)
+    contact_phone = ContactPhone(allow_none=True)
+    notes = _text(500, allow_none=True)
+    form_id = _text(64, allow_none=True)
+    hours = fields.Float(allow_none=True, validate=validate.Range(min=0, max=24))
+    status = fields.String(validate=validate.OneOf(["active", "cancelled"]))
+
+
+class CheckinWire(Schema):
+    """One check-in row. The columnar codec validates dictionary columns once per distinct value."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = _ulid(required=True)
+    session_id = _id(required=True)
+    person_id = _id(allow_none=True)
+    badge_key = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=65535))
+    badge_generation = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=65535))
+    direction = fields.String(required=True, validate=validate.OneOf(["in", "out"]))
+    scanned_at = _text(40, required=True)
+    hlc = _hlc(required=True)
+    node = _id(required=True)
+    station = _text(64, allow_none=True)
+    method = fields.String(required=True, validate=validate.OneOf(["qr", "manual", "walk-in"]))
+    flags = _text(200, allow_none=True)
+
+
+class RevocationWire(Schema):
+    class Meta:
+        unknown = RAISE
+
+    person_id = _id(required=True)
+    min_generation = fields.Integer(required=True, validate=validate.Range(min=1, max=65535))
+    reason = _text(200, allow_none=True)
+    hlc = _hlc(required=True)
+    revoked_at = _text(40, required=True)
+
+
+class BadgeKeyWire(Schema):
+    class Meta:
+        unknown = RAISE
+
+    key_id = fields.Integer(required=True, validate=validate.Range(min=0, max=65535))
+    public_key = fields.String(required=True, validate=validate.Length(equal=44))
+    owner = _text(64, allow_none=True)
+    created_at = _text(40, required=True)
+    revoked_at = _text(40, allow_none=True)
+
+
+BUILT_IN_ENTITIES = [
+    entities.immutable("checkins", CheckinWire, columns={
+        "id": "ulid", "session_id": "dict", "person_id": "dict", "badge_key": "dict",
+        "badge_generation": "dict", "direction": "dict", "scanned_at": "time", "hlc": "hlc",
+        "node": "dict", "station": "dict", "method": "dict", "flags": "dict"}),
+    entities.mutable("people", PersonWire),
+    entities.mutable("sessions", SessionWire),
+    entities.published("badge_revocations", RevocationWire, pushed=True, key="person_id"),
+    entities.published("badge_keys", BadgeKeyWire, key="key_id"),
+]
+
+
+# -- requests -----------------------------------------------------------------
+class ChangeSchema(Schema):
+    """One outbox row of a mutable or published entity, sent as it is."""
+
+    class Meta:
+        unknown = RAISE
+
+    seq = fields.Integer(required=True, validate=validate.Range(min=1))
+    change_id = _ulid(required=True)
+    entity = _text(64, required=True)
+    record_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    op = fields.String(required=True, validate=validate.OneOf(["upsert", "delete"]))
+    hlc = _hlc(required=True)
+    payload = fields.Dict(required=True)
+
+
+class MutablePayload(Schema):
+    """What records/mutable.save_local writes into the outbox for a changed record."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    fields_ = fields.Dict(data_key="fields", required=True, keys=fields.String(), attribute="fields")
+    hlcs = fields.Dict(required=True, keys=fields.String(), values=_hlc())
+    base = fields.Dict(load_default=dict, keys=fields.String(), values=_hlc(allow_none=True))
+    origin = _id(allow_none=True, load_default=None)
+    action = _text(40, load_default="sync")
+
+
+class PushSchema(Schema):
+    """A batch: the contiguous outbox rows from_seq..to_seq of one replica's stream."""
+
+    class Meta:
+        unknown = RAISE
+
+    protocol = fields.Integer(required=True)
+    replica = fields.String(required=True, validate=validate.Regexp(REPLICA_RE))
+    hub_epoch = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
+    acked_to = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    batch_id = _ulid(required=True)
+    from_seq = fields.Integer(required=True, validate=validate.Range(min=1))
+    to_seq = fields.Integer(required=True, validate=validate.Range(min=1))
+    blocks = fields.Dict(keys=fields.String(), values=fields.Dict(), load_default=dict)
+    changes = fields.List(fields.Dict(), load_default=list)
+
+
+class PullQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    cursor = fields.String(load_default="", validate=validate.Length(max=100))
+    limit = fields.Integer(load_default=PULL_PAGE, validate=validate.Range(min=1, max=5_000))
+
+
+class EnrollSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.Length(min=8, max=64))
+    protocol = fields.Integer(required=True)
+    origin = _id(required=True)
+    badge_public_key = fields.String(required=True, validate=validate.Length(equal=44))
+    badge_local_key_id = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=65535))
+    bundle_public_key = fields.String(required=True, validate=validate.Length(equal=44))
+
+
+class NodeAddSchema(Schema):
+    """A hub admin adding a laptop for a town."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    town = PlaceCode(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+
+
+def protocol_ok(version: int | None) -> bool:
+    return version is not None and MIN_PROTOCOL <= version <= PROTOCOL_VERSION
