@@ -121,9 +121,11 @@ def demo(instance: Instance, reset: bool):
 @click.option("--host", help="Address to listen on (default 127.0.0.1; 0.0.0.0 for phones on the Wi-Fi).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8080).")
 @click.option("--threads", type=click.IntRange(1, 256), help="Worker threads (default 32).")
+@click.option("--tls", is_flag=True, help="HTTPS with a self-signed certificate, so phones on the Wi-Fi "
+              "may use their camera; listens on 0.0.0.0 unless --host is given.")
 @pass_instance
 @friendly
-def serve(instance: Instance, hub: bool, host: str | None, port: int | None, threads: int | None):
+def serve(instance: Instance, hub: bool, host: str | None, port: int | None, threads: int | None, tls: bool):
     """Run the web server (waitress)."""
     import waitress
 
@@ -132,6 +134,16 @@ def serve(instance: Instance, hub: bool, host: str | None, port: int | None, thr
     overrides = {"MODE": "hub"} if hub else {}
     app = create_app(overrides, instance=instance.path)
     cfg = app.config
+    if tls:
+        from fieldsync.server import tls as https
+
+        plan = https.prepare(instance.path, host or "0.0.0.0", port or cfg["PORT"])
+        click.echo(f"fieldsync {cfg['MODE']} serving {instance.path} over HTTPS ({plan.cert})")
+        click.echo("Phones join at: " + "  ".join(plan.urls))
+        click.echo(f"Make a join QR for each phone at {plan.urls[0]}/kiosk/stations   (Ctrl+C to stop)")
+        sys.stdout.flush()
+        https.serve(app, plan, threads=threads or cfg["THREADS"], ident="fieldsync", channel_timeout=60)
+        return
     host, port = host or cfg["HOST"], port or cfg["PORT"]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"fieldsync {cfg['MODE']} serving {instance.path}")

@@ -50,6 +50,10 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(kiosk.bp)
+    from fieldsync.server import stations
+
+    stations.init_app(app)
+    app.register_blueprint(stations.bp)
     app.register_blueprint(admin.bp)
     return app
 

@@ -1,29 +1,44 @@
-"""The kiosk: a full-screen page per session for trainers scanning badges."""
+"""The kiosk: a full-screen page per session for trainers and phone stations scanning badges."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 
+from fieldsync.errors import Forbidden
 from fieldsync.records import checkins, places, sessions
 from fieldsync.records.schemas import LEVELS
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
+KIOSK_CALLERS = ("user", "station")
+
+
+def _station_session() -> str | None:
+    """The one session a station is tied to, if any (people at the laptop are never tied)."""
+    return g.principal.get("session") if g.principal["kind"] == "station" else None
 
 
 @bp.get("/")
-@require("trainer")
+@require("trainer", kinds=KIOSK_CALLERS)
 def index():
+    tied = _station_session()
+    if tied:
+        return redirect(url_for("kiosk.station", session_id=tied))
     return render_template("kiosk_index.html", sessions=sessions.listing(get_store(), limit=50))
 
 
 @bp.get("/<session_id>")
-@require("trainer")
+@require("trainer", kinds=KIOSK_CALLERS)
 def station(session_id):
+    tied = _station_session()
+    if tied and tied != session_id:
+        raise Forbidden(_("This station scans for another session only."), code="station_scope")
     store = get_store()
     session = sessions.get(store, session_id)
     villages = places.children(store, session["town"], "village")
     return render_template("kiosk.html", session=session, counts=checkins.counts(store, session_id),
                            levels=LEVELS, villages=villages,
-                           town_name=places.name_of(store, session["town"]))
+                           town_name=places.name_of(store, session["town"]),
+                           station=g.principal if g.principal["kind"] == "station" else None)

@@ -1,13 +1,17 @@
-// Kiosk station: keyboard-wedge scans, manual search, walk-ins, live attendee list.
-// Every scan carries a client-made ULID so a retry never records twice.
+// Kiosk station: keyboard-wedge and camera scans, manual search, walk-ins, live attendee list.
+// Every scan carries a client-made ULID and goes through the browser queue (kiosk-queue.js),
+// so a retry never records twice and a moment offline loses nothing.
 (function () {
   "use strict";
   const root = document.getElementById("kiosk");
   if (!root) return;
   const TEXT = JSON.parse(document.getElementById("kiosk-text").textContent);
+  const LANG = document.documentElement.lang || "zh-CN";
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const stationToken = root.dataset.station ? localStorage.getItem("fieldsync.station") : null;
   const input = document.getElementById("scan-input");
   const sessionId = root.dataset.session;
+  const byId = (id) => document.getElementById(id);
 
   // --- ULID (Crockford base32, 48-bit time + 80 random bits) ---
   const B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -20,13 +24,13 @@
     return time + r;
   }
 
-  // --- feedback: colour, symbol, words, sound ---
+  // --- feedback: colour, symbol, words, sound, and a buzz on phones ---
+  const TONES = { ok: [880, 1320], warn: [660, 660], bad: [220, 180] };
   let audio;
   function beep(kind) {
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      const tones = kind === "ok" ? [880, 1320] : kind === "warn" ? [660, 660] : [220, 180];
-      tones.forEach((hz, i) => {
+      TONES[kind].forEach((hz, i) => {
         const osc = audio.createOscillator(), gain = audio.createGain();
         osc.frequency.value = hz; osc.connect(gain); gain.connect(audio.destination);
         const at = audio.currentTime + i * 0.14;
@@ -34,66 +38,94 @@
         osc.start(at); osc.stop(at + 0.13);
       });
     } catch (e) { /* no audio device: the colour still tells */ }
+    if (navigator.vibrate) navigator.vibrate(kind === "ok" ? 80 : [80, 60, 80]);
   }
-  const fb = document.getElementById("feedback");
-  function show(kind, symbol, headline, detail) {
+  const fb = byId("feedback");
+  function show(kind, symbol, headline, detail, quiet) {
     fb.className = "feedback " + kind;
-    document.getElementById("fb-symbol").textContent = symbol;
-    document.getElementById("fb-headline").textContent = headline;
-    document.getElementById("fb-detail").textContent = detail || "";
+    byId("fb-symbol").textContent = symbol;
+    byId("fb-headline").textContent = headline;
+    byId("fb-detail").textContent = detail || "";
     fb.dataset.status = kind;
-    beep(kind === "ok" ? "ok" : kind === "warn" ? "warn" : "bad");
+    if (!quiet) beep(kind === "idle" ? "warn" : kind);
   }
   function hhmm(iso) {
-    if (!iso) return "";
-    const d = new Date(iso);
-    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return iso ? new Date(iso).toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" }) : "";
   }
   function describe(person) {
     if (!person || !person.name) return "";
     const level = TEXT.levels[person.level];
     return person.name + (level && person.level !== "none" ? " · " + level : "");
   }
-  function render(result, direction) {
-    const p = result.person;
+  function render(result, direction, prefix) {
+    const p = result.person, before = prefix ? prefix + " " : "";
+    const say = (kind, symbol, headline, detail) => show(kind, symbol, before + headline, detail);
     switch (result.status) {
       case "ok":
-        if (p && p.name) show("ok", "✓", direction === "out" ? TEXT.ok_out : TEXT.ok, describe(p));
-        else show("ok", "✓", TEXT.foreign, "");
+        if (p && p.name) say("ok", "✓", direction === "out" ? TEXT.ok_out : TEXT.ok, describe(p));
+        else say("ok", "✓", TEXT.foreign, "");
         break;
-      case "already": show("warn", "↺", TEXT.already.replace("{time}", hhmm(result.since)), describe(p)); break;
-      case "not_in": show("warn", "?", TEXT.not_in, describe(p)); break;
-      case "revoked": show("bad", "✗", TEXT.revoked, describe(p)); break;
-      case "cancelled": show("bad", "✗", TEXT.cancelled, describe(p)); break;
-      case "unknown": show("warn", "?", TEXT.unknown, ""); break;
-      default: show("bad", "✗", TEXT.invalid, "");
+      case "already": say("warn", "↺", TEXT.already.replace("{time}", hhmm(result.since)), describe(p)); break;
+      case "not_in": say("warn", "?", TEXT.not_in, describe(p)); break;
+      case "revoked": say("bad", "✗", TEXT.revoked, describe(p)); break;
+      case "cancelled": say("bad", "✗", TEXT.cancelled, describe(p)); break;
+      case "unknown": say("warn", "?", TEXT.unknown, ""); break;
+      default: say("bad", "✗", TEXT.invalid, "");
     }
   }
 
+  // --- talking to the laptop: stations send their token, people at the laptop their cookie ---
   async function api(url, options) {
-    const res = await fetch(url, Object.assign({
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, "Accept": "application/json" },
-    }, options));
+    const headers = { "Content-Type": "application/json", "Accept": "application/json" };
+    if (stationToken) headers.Authorization = "Bearer " + stationToken;
+    else headers["X-CSRF-Token"] = csrf;
+    const res = await fetch(url, Object.assign({ credentials: "same-origin", headers }, options));
     const body = await res.json().catch(() => ({}));
     return { ok: res.ok, status: res.status, body };
+  }
+  async function sendCheckin(item) {
+    try {
+      return await api(root.dataset.checkinsUrl, { method: "POST", body: JSON.stringify(item) });
+    } catch (e) {
+      return { ok: false, status: 0, body: {} };  // no answer at all: keep it queued
+    }
+  }
+
+  // --- the queue and what each answer means on screen ---
+  let sentFromQueue = 0;
+  function answered(item, res, fromQueue) {
+    if (fromQueue) sentFromQueue += 1;
+    if (!res.ok) {
+      show("bad", "✗", (fromQueue ? TEXT.earlier + " " : "") + TEXT.error,
+           (res.body.error && res.body.error.message) || String(res.status));
+    } else if (!fromQueue) {
+      render(res.body, item.direction);
+    } else if (!["ok", "already"].includes(res.body.status)) {
+      render(res.body, item.direction, TEXT.earlier);  // a queued scan that needs a look
+    }
+    refresh();
+  }
+  function showWaiting(count) {
+    const bar = byId("queue-bar");
+    byId("queue-count").textContent = count.toLocaleString(LANG);
+    bar.hidden = count === 0;
+    root.dataset.waiting = String(count);
+    if (count === 0 && sentFromQueue) {
+      show("ok", "✓", TEXT.sent.replace("{n}", sentFromQueue.toLocaleString(LANG)), "", true);
+      sentFromQueue = 0;
+    }
+  }
+  async function submitCheckin(item) {
+    item.direction = item.direction || direction();
+    const { outcome, status } = await (await queueReady).add(item);
+    if (outcome === "keep") {
+      show("warn", "…", status === 401 ? TEXT.signed_out : TEXT.queued, item.code ? "" : (item.label || ""));
+    }
+    return outcome;
   }
 
   function direction() {
     return document.querySelector('input[name="direction"]:checked').value;
-  }
-
-  async function submitCheckin(payload) {
-    const dir = payload.direction;
-    try {
-      const res = await api(root.dataset.checkinsUrl, { method: "POST", body: JSON.stringify(payload) });
-      if (res.ok) { render(res.body, dir); refresh(); return res.body; }
-      show("bad", "✗", TEXT.error, (res.body.error && res.body.error.message) || res.status);
-    } catch (e) {
-      show("warn", "…", TEXT.offline, "");
-      window.dispatchEvent(new CustomEvent("fieldsync:offline-scan", { detail: payload }));
-    }
-    return null;
   }
 
   function scan(code) {
@@ -102,13 +134,13 @@
   }
 
   // --- manual search and walk-in ---
-  const results = document.getElementById("search-results");
-  const list = document.getElementById("search-list");
+  const results = byId("search-results");
+  const list = byId("search-list");
   async function search(text) {
     const url = root.dataset.peopleUrl + "?q=" + encodeURIComponent(text) + "&limit=10";
-    const res = await api(url, { method: "GET" });
+    const res = await api(url, { method: "GET" }).catch(() => ({ ok: false, body: {} }));
     list.innerHTML = "";
-    const found = (res.body.people || []);
+    const found = res.body.people || [];
     if (!found.length) { const li = document.createElement("li"); li.textContent = TEXT.no_match; list.append(li); }
     found.forEach((p) => {
       const li = document.createElement("li");
@@ -117,34 +149,39 @@
       b.textContent = describe(p) + (p.phone ? "  " + p.phone : "");
       b.addEventListener("click", () => {
         results.hidden = true;
-        submitCheckin({ id: ulid(), session: sessionId, person: p.id, method: "manual", direction: direction() });
-        input.focus();
+        submitCheckin({ id: ulid(), session: sessionId, person: p.id, method: "manual", label: describe(p),
+                        scanned_at: new Date().toISOString() });
+        focusInput();
       });
       li.append(b); list.append(li);
     });
     results.hidden = false;
   }
 
-  const dialog = document.getElementById("walkin");
-  document.getElementById("walkin-open").addEventListener("click", () => {
-    const form = document.getElementById("walkin-form");
+  const dialog = byId("walkin");
+  byId("walkin-open").addEventListener("click", () => {
+    const form = byId("walkin-form");
     form.reset();
     const typed = input.dataset.lastText || "";
     if (/^\d{11}$/.test(typed)) form.phone.value = typed; else form.name.value = typed;
     dialog.showModal();
   });
-  document.getElementById("walkin-cancel").addEventListener("click", () => { dialog.close(); input.focus(); });
-  document.getElementById("walkin-form").addEventListener("submit", async (ev) => {
+  byId("walkin-cancel").addEventListener("click", () => { dialog.close(); focusInput(); });
+  byId("walkin-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const form = ev.target, err = document.getElementById("walkin-error");
+    const form = ev.target, err = byId("walkin-error");
     const person = { name: form.name.value, town: root.dataset.town };
     if (form.phone.value) person.phone = form.phone.value;
     if (form.village.value) person.village = form.village.value;
-    const res = await api(root.dataset.registerUrl, { method: "POST", body: JSON.stringify(person) });
-    if (!res.ok) { err.textContent = res.body.error ? res.body.error.message : String(res.status); err.hidden = false; return; }
+    const res = await api(root.dataset.registerUrl, { method: "POST", body: JSON.stringify(person) })
+      .catch(() => ({ ok: false, status: 0, body: {} }));
+    if (!res.ok) {
+      err.textContent = res.body.error ? res.body.error.message : TEXT.error; err.hidden = false; return;
+    }
     err.hidden = true; dialog.close(); results.hidden = true;
-    await submitCheckin({ id: ulid(), session: sessionId, person: res.body.id, method: "walk-in", direction: "in" });
-    input.focus();
+    await submitCheckin({ id: ulid(), session: sessionId, person: res.body.id, method: "walk-in", direction: "in",
+                          scanned_at: new Date().toISOString() });
+    focusInput();
   });
 
   // --- attendee list ---
@@ -152,31 +189,67 @@
     try {
       const res = await api(root.dataset.attendeesUrl, { method: "GET" });
       if (!res.ok) return;
-      document.getElementById("count").textContent = res.body.counts.checked_in;
-      const ol = document.getElementById("attendee-list");
+      byId("count").textContent = res.body.counts.checked_in.toLocaleString(LANG);
+      const ol = byId("attendee-list");
       ol.innerHTML = "";
       res.body.attendees.slice(0, 200).forEach((a) => {
         const li = document.createElement("li");
-        li.textContent = (a.name || a.person_id) + " · " + hhmm(a.first_in) + " " + (a.state === "out" ? TEXT.out : TEXT.in);
+        li.className = a.state === "out" ? "left" : "present";
+        const name = document.createElement("b");
+        name.textContent = a.name || a.person_id;
+        const at = document.createElement("span");
+        at.textContent = hhmm(a.first_in) + " " + (a.state === "out" ? TEXT.out : TEXT.in);
+        li.append(name, " ", at);
         ol.append(li);
       });
     } catch (e) { /* offline: the list catches up later */ }
   }
 
+  // --- camera ---
+  const cameraBox = byId("camera");
+  const camera = window.createCamera({
+    video: byId("camera-video"),
+    workerUrl: root.dataset.workerUrl,
+    onCode: (code) => { results.hidden = true; scan(code); },
+    onState: (state) => {
+      const error = byId("camera-error");
+      error.hidden = !state.error;
+      if (state.error) error.textContent = TEXT["camera_" + state.error];
+      cameraBox.hidden = !state.running && !state.error;
+      byId("camera-torch").hidden = !state.torch;
+      byId("camera-torch").setAttribute("aria-pressed", String(Boolean(state.torchOn)));
+      byId("camera-toggle").setAttribute("aria-pressed", String(Boolean(state.running)));
+      byId("camera-toggle-text").textContent = state.running ? TEXT.camera_off : TEXT.camera_on;
+      root.dataset.camera = state.running ? "on" : (state.error || "off");
+    },
+  });
+  byId("camera-toggle").addEventListener("click", () => {
+    if (camera.running()) camera.stop(); else camera.start();
+  });
+  byId("camera-switch").addEventListener("click", () => camera.switchFacing());
+  byId("camera-torch").addEventListener("click", () => camera.toggleTorch());
+
   // --- the always-focused input: scanners type the code then Enter ---
-  document.getElementById("scan-form").addEventListener("submit", (ev) => {
+  // Not on touch screens with the camera on: focusing would pop up the phone's keyboard.
+  const touch = window.matchMedia("(pointer: coarse)").matches;
+  function focusInput() {
+    if (!dialog.open && !(touch && camera.running())) input.focus();
+  }
+  byId("scan-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const text = input.value.trim();
     input.value = "";
     if (!text) return;
     input.dataset.lastText = text;
-    if (/^FS1:/i.test(text)) { results.hidden = true; scan(text); }
-    else search(text);
+    if (/^FS1:/i.test(text)) { results.hidden = true; scan(text); } else search(text);
   });
   document.addEventListener("click", (ev) => {
-    if (!dialog.open && !ev.target.closest("button, a, input, select, label")) input.focus();
+    if (!ev.target.closest("button, a, input, select, label, dialog")) focusInput();
   });
-  setInterval(() => { if (!dialog.open && document.activeElement === document.body) input.focus(); }, 1000);
+  setInterval(() => { if (document.activeElement === document.body) focusInput(); }, 1000);
+
+  const queueReady = window.createScanQueue({ send: sendCheckin, onChange: showWaiting, onAnswer: answered });
+  queueReady.then(() => { root.dataset.ready = "1"; });
   window.fieldsyncKiosk = { scan, submitCheckin, ulid, refresh, render };
   refresh();
   setInterval(refresh, 10000);

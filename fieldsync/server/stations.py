@@ -1,0 +1,123 @@
+"""Phone stations: staff make a named station and show its join QR; a phone opens it and scans.
+
+A station proves itself two ways. Its kiosk pages (plain GET navigations,
+which cannot carry a header) rely on the signed session cookie set at join.
+Its API calls carry `Authorization: Bearer <token>` from localStorage: a
+header no other site can make a browser send, so the cookie never authorises
+a write and needs no CSRF token.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from fieldsync.records import badges, sessions, stations
+from fieldsync.records.schemas import load
+from fieldsync.server import auth, get_store
+from fieldsync.server.auth import require
+
+bp = Blueprint("stations", __name__, url_prefix="/kiosk")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class StationSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(required=True, validate=validate.Regexp(
+        r"^[^\x00-\x1f<>]{1,40}$", error="A station name is 1-40 characters, e.g. 手机1 or 门口."))
+    session = fields.String(load_default=None, validate=validate.Length(max=64))
+
+
+def principal(station: dict) -> dict:
+    return {"kind": "station", "role": "trainer", "station": station["name"], "name": station["name"],
+            "id": station["id"], "session": station["session_id"]}
+
+
+def resolve_bearer(token: str) -> dict | None:
+    station = stations.by_token(get_store(), token)
+    return principal(station) if station else None
+
+
+def init_app(app: Flask) -> None:
+    if resolve_bearer not in auth.bearer_resolvers:
+        auth.bearer_resolvers.append(resolve_bearer)
+
+    @app.before_request
+    def _station_from_cookie():
+        # Only page views: every write goes through the API with the bearer token.
+        if g.get("principal") or request.method not in ("GET", "HEAD") or request.blueprint != "kiosk":
+            return
+        station_id = session.get("station_id")
+        station = stations.find(get_store(), station_id) if station_id else None
+        if station:
+            g.principal = principal(station)
+        elif station_id:
+            session.pop("station_id")  # revoked: the phone must join again
+
+
+def join_bases() -> list[str]:
+    """Where phones reach this laptop: the LAN addresses when the page was opened on the laptop itself."""
+    here = request.host_url.rstrip("/")
+    host = request.host.rsplit(":", 1)[0].strip("[]")
+    public = current_app.config.get("PUBLIC_URLS") or []
+    return list(public) if public and host in LOOPBACK else [here]
+
+
+def _join_offer(station: dict, token: str) -> dict:
+    urls = [f"{base}{url_for('stations.join')}?token={token}" for base in join_bases()]
+    return {"station": station, "url": urls[0], "others": urls[1:], "svg": badges.qr_svg(urls[0])}
+
+
+def _page(offer: dict | None = None, error: str | None = None, status: int = 200):
+    store = get_store()
+    return render_template("stations.html", stations=stations.listing(store), offer=offer, error=error,
+                           sessions=sessions.listing(store, limit=50)), status
+
+
+@bp.get("/stations")
+@require("staff")
+def stations_page():
+    return _page()
+
+
+@bp.post("/stations")
+@require("staff")
+def create_station():
+    data = load(StationSchema(), request.form.to_dict())
+    if data["session"]:
+        sessions.get(get_store(), data["session"])
+    station, token = stations.create(get_store(), data["name"].strip(), session_id=data["session"] or None,
+                                     actor=g.principal["name"])
+    return _page(_join_offer(station, token), status=201)
+
+
+@bp.post("/stations/<station_id>/token")
+@require("staff")
+def renew_token(station_id):
+    token = stations.new_token(get_store(), station_id)
+    return _page(_join_offer(stations.live(get_store(), station_id), token))
+
+
+@bp.post("/stations/<station_id>/revoke")
+@require("staff")
+def revoke_station(station_id):
+    stations.revoke(get_store(), station_id)
+    return redirect(url_for("stations.stations_page"))
+
+
+@bp.get("/join")
+def join():
+    station = stations.by_token(get_store(), request.args.get("token", ""))
+    if station is None:
+        body = render_template("join.html", station=None,
+                               error=_("This join code is not valid any more. Ask staff for a new one."))
+        return body, 401, {"Referrer-Policy": "no-referrer"}
+    session.clear()
+    session["station_id"] = station["id"]
+    target = (url_for("kiosk.station", session_id=station["session_id"]) if station["session_id"]
+              else url_for("kiosk.index"))
+    body = render_template("join.html", station=station, token=request.args["token"], target=target)
+    return body, 200, {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}

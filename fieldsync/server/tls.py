@@ -1,0 +1,226 @@
+"""HTTPS for phone stations: a self-signed certificate and a small TLS front for waitress.
+
+Phones give the camera only to secure pages, and a town laptop has no domain
+name, so `fieldsync serve --tls` makes its own certificate (once; kept in the
+instance folder) for localhost and the laptop's LAN addresses. waitress speaks
+no TLS, so a front in this process accepts on the public port, completes the
+handshake in a thread per connection and relays bytes to waitress on a
+loopback port (docs/decisions/0020-tls-for-phone-stations.md). A plain-HTTP
+request on the same port is answered with a redirect to https.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+import select
+import socket
+import ssl
+import struct
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+HANDSHAKE_SECONDS = 10
+IDLE_SECONDS = 120             # a kept-alive connection nobody uses is closed after this
+MAX_CONNECTIONS = 256          # one thread each; a station holds one or two
+CERT_DAYS = 825
+RENEW_BEFORE = dt.timedelta(days=30)
+SIOCGIFADDR = 0x8915           # Linux ioctl: an interface's IPv4 address
+TLS_HANDSHAKE = 0x16           # first byte of every TLS ClientHello
+
+
+def lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback, found without sending a packet."""
+    found = set()
+    try:
+        found.update(info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET))
+    except OSError:
+        pass
+    if sys.platform.startswith("linux"):
+        found.update(_linux_interface_addresses())
+    usable = [a for a in found if not ipaddress.ip_address(a).is_loopback
+              and not ipaddress.ip_address(a).is_link_local]
+    return sorted(usable, key=ipaddress.ip_address)
+
+
+def _linux_interface_addresses() -> list[str]:
+    import fcntl
+
+    out = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for _, name in socket.if_nameindex():
+            try:
+                packed = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, struct.pack("256s", name[:15].encode()))
+            except OSError:  # interface without an IPv4 address
+                continue
+            out.append(socket.inet_ntoa(packed[20:24]))
+    return out
+
+
+def ensure_certificate(folder: Path, addresses: list[str]) -> tuple[Path, Path]:
+    """cert.pem and key.pem in folder, made once; the certificate is remade (same key) when
+    the laptop has a new address or the old one nears its end."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    key = _load_or_make_key(key_path)
+    wanted = {ipaddress.ip_address(a) for a in ["127.0.0.1", *addresses]}
+    if cert_path.exists():
+        current = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        covered = set(current.extensions.get_extension_for_class(
+            x509.SubjectAlternativeName).value.get_values_for_type(x509.IPAddress))
+        fresh = current.not_valid_after_utc - dt.datetime.now(dt.timezone.utc) > RENEW_BEFORE
+        if wanted <= covered and fresh:
+            return cert_path, key_path
+    cert_path.write_bytes(_self_signed(key, sorted(wanted, key=str)).public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
+
+
+def _load_or_make_key(key_path: Path) -> ec.EllipticCurvePrivateKey:
+    if key_path.exists():
+        return serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_path.touch(mode=0o600)
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return key
+
+
+def _self_signed(key: ec.EllipticCurvePrivateKey, ips: list) -> x509.Certificate:
+    host = socket.gethostname()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"fieldsync {host}"[:64])])
+    now = dt.datetime.now(dt.timezone.utc)
+    names = [x509.DNSName("localhost")]
+    if re.fullmatch(r"[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*", host):
+        names.append(x509.DNSName(host))
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=CERT_DAYS))
+            .add_extension(x509.SubjectAlternativeName(names + [x509.IPAddress(ip) for ip in ips]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(key, hashes.SHA256()))
+
+
+@dataclass
+class Plan:
+    host: str
+    port: int
+    cert: Path
+    key: Path
+    urls: list[str]            # where phones reach this laptop
+
+
+def prepare(instance: Path, host: str, port: int) -> Plan:
+    addresses = lan_addresses()
+    if host in ("0.0.0.0", "::"):
+        shown = addresses or ["127.0.0.1"]
+    else:
+        shown = [host]
+    cert, key = ensure_certificate(instance / "tls", [a for a in addresses + [host] if _is_ip(a)])
+    return Plan(host, port, cert, key, [f"https://{_bracket(a)}:{port}" for a in shown])
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return text not in ("0.0.0.0", "::")
+
+
+def _bracket(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
+class TLSFront:
+    """Accepts TLS on the public port and relays each connection to waitress on loopback."""
+
+    def __init__(self, plan: Plan, backend_port: int):
+        self.backend = ("127.0.0.1", backend_port)
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.context.minimum_version = ssl.TLSVersion.TLSv1_2
+        self.context.load_cert_chain(plan.cert, plan.key)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        family = socket.AF_INET6 if ":" in plan.host else socket.AF_INET
+        self.listener = socket.create_server((plan.host, plan.port), family=family, backlog=128)
+
+    def serve_forever(self) -> None:
+        while True:
+            conn, _ = self.listener.accept()
+            if not self.slots.acquire(blocking=False):
+                conn.close()
+                continue
+            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+
+    def _connection(self, conn: socket.socket) -> None:
+        try:
+            conn.settimeout(HANDSHAKE_SECONDS)
+            first = conn.recv(1, socket.MSG_PEEK)
+            if not first:
+                return
+            if first[0] != TLS_HANDSHAKE:
+                _redirect_to_https(conn)
+                return
+            with self.context.wrap_socket(conn, server_side=True) as secure, \
+                    socket.create_connection(self.backend, timeout=HANDSHAKE_SECONDS) as plain:
+                secure.settimeout(IDLE_SECONDS)
+                plain.settimeout(IDLE_SECONDS)
+                _relay(secure, plain)
+        except (OSError, ssl.SSLError):
+            pass  # a phone that walked away or refused our certificate: nothing to do
+        finally:
+            conn.close()
+            self.slots.release()
+
+
+def _relay(secure: ssl.SSLSocket, plain: socket.socket) -> None:
+    both = [secure, plain]
+    while True:
+        # Bytes already decrypted inside the SSL object are invisible to select().
+        ready = [secure] if secure.pending() else select.select(both, [], [], IDLE_SECONDS)[0]
+        if not ready:
+            return
+        for source in ready:
+            data = source.recv(65536)
+            if not data:
+                return
+            (plain if source is secure else secure).sendall(data)
+
+
+def _redirect_to_https(conn: socket.socket) -> None:
+    """Someone typed http:// — send them to the same address with https."""
+    head = b""
+    while b"\r\n\r\n" not in head and len(head) < 8192:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        head += chunk
+    request_line, *headers = head.decode("latin-1").split("\r\n")
+    parts = request_line.split(" ")
+    host = next((h.split(":", 1)[1].strip() for h in headers if h.lower().startswith("host:")), "")
+    path = parts[1] if len(parts) == 3 else "/"
+    if not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]{1,255}", host) or not re.fullmatch(r"/[!-~]{0,2000}", path):
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        return
+    conn.sendall(f"HTTP/1.1 301 Moved Permanently\r\nLocation: https://{host}{path}\r\n"
+                 "Content-Length: 0\r\nConnection: close\r\n\r\n".encode("latin-1"))
+
+
+def serve(app, plan: Plan, **waitress_options) -> None:
+    """Run waitress on a loopback port behind the TLS front; blocks until interrupted."""
+    import waitress.server
+
+    app.config["PUBLIC_URLS"] = plan.urls
+    backend = waitress.server.create_server(app, host="127.0.0.1", port=0, url_scheme="https",
+                                            **waitress_options)
+    front = TLSFront(plan, backend.effective_port)
+    threading.Thread(target=front.serve_forever, name="fieldsync-tls", daemon=True).start()
+    backend.run()
