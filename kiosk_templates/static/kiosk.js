@@ -246,6 +246,12 @@
   document.addEventListener("click", (ev) => {
     if (!ev.target.closest("button, a, input, select, label, dialog")) focusInput();
   });
+  document.querySelectorAll('input[name="direction"]').forEach((r) => r.addEventListener("change", focusInput));
+  // A scanner types wherever the focus is: keys landing on a button or the page go to the field.
+  document.addEventListener("keydown", (ev) => {
+    const typing = ev.target.closest && ev.target.closest("input:not([type=radio]), select, textarea, dialog");
+    if (!typing && ev.key.length === 1 && !ev.ctrlKey && !ev.metaKey && !ev.altKey) input.focus();
+  });
   setInterval(() => { if (document.activeElement === document.body) focusInput(); }, 1000);
 
   const queueReady = window.createScanQueue({ send: sendCheckin, onChange: showWaiting, onAnswer: answered });

@@ -1,0 +1,64 @@
+"""A phone on the Wi-Fi: joins by QR over HTTPS, scans with its camera, no password; revoked, it stops."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.e2e.pages import PHONE, checkins_of, db_rows, sign_in, todays_session
+
+pytestmark = pytest.mark.browser
+
+
+def make_station(page, base_url: str, name: str, session_id: str) -> str:
+    page.goto(base_url + "/kiosk/stations")
+    page.fill("input[name=name]", name)
+    page.select_option("select[name=session]", session_id)
+    page.click("form[action$='/kiosk/stations'] button[type=submit]")
+    return page.inner_text("#join-url")
+
+
+def test_phone_joins_by_token_and_scans_with_the_camera(open_context, tls_node, badge_book):
+    session_id = todays_session(tls_node.instance)
+    staff = open_context(ignore_https_errors=True).new_page()
+    sign_in(staff, tls_node.url, "staff")
+    join_url = make_station(staff, tls_node.url, "门口手机1", session_id)
+    assert join_url.startswith(tls_node.url + "/kiosk/join?token=")
+
+    phone = open_context(viewport=PHONE, is_mobile=True, has_touch=True, ignore_https_errors=True).new_page()
+    phone.goto(join_url)
+    phone.wait_for_url(f"**/kiosk/{session_id}")
+    expect(phone.locator(".station-name")).to_contain_text("门口手机1")
+    phone.wait_for_selector("#kiosk[data-ready='1']")
+    phone.click("#camera-toggle")
+    expect(phone.locator("#feedback")).to_have_attribute("data-status", "ok", timeout=15_000)
+    person = badge_book[0]["person"]
+    assert [(d, m, s) for _, d, m, s in checkins_of(tls_node.instance, session_id, person)] \
+        == [("in", "qr", "门口手机1")]
+
+    # The badge stays in front of the lens: read again only after the cool-down, and never recorded twice.
+    time.sleep(4)
+    attempts = db_rows(tls_node.instance, "SELECT result FROM scan_log WHERE person_id = ? AND station = ?",
+                       [person, "门口手机1"])
+    assert 2 <= len(attempts) <= 3 and attempts[0] == ("ok",) and set(attempts[1:]) == {("already",)}
+    assert len(checkins_of(tls_node.instance, session_id, person)) == 1
+    phone.click("#camera-toggle")
+
+    staff.goto(tls_node.url + "/kiosk/stations")
+    staff.click("button.danger")
+    token = join_url.split("token=", 1)[1]
+    refused = requests.post(tls_node.url + "/api/v1/checkins", json={"session": session_id, "code": "FS1:X"},
+                            headers={"Authorization": f"Bearer {token}"}, verify=str(tls_node.certificate),
+                            timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "bad_token"
+    phone.reload()
+    assert "/login" in phone.url
+
+
+def test_plain_http_on_the_tls_port_is_sent_to_https(tls_node):
+    answer = requests.get(tls_node.url.replace("https:", "http:") + "/kiosk/", allow_redirects=False, timeout=10)
+    assert answer.status_code == 301
+    assert answer.headers["Location"] == tls_node.url + "/kiosk/"

@@ -1,0 +1,41 @@
+"""`fieldsync serve --tls` in a child process, as the phones on the Wi-Fi would reach it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import requests
+
+from tests.support import LiveServer
+
+
+class TLSLiveServer(LiveServer):
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def certificate(self):
+        return self.instance / "tls" / "cert.pem"
+
+    def start(self, timeout: float = 30) -> "TLSLiveServer":
+        self.instance.mkdir(parents=True, exist_ok=True)
+        args = [sys.executable, "-m", "fieldsync", "--instance", str(self.instance), "serve", "--tls",
+                "--host", "127.0.0.1", "--port", str(self.port), "--threads", str(self.threads)]
+        self.proc = subprocess.Popen(args, stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT,
+                                     env={**os.environ, "FIELDSYNC_AUTO_SYNC_SECONDS": "0", **self.env})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if self.certificate.exists() and requests.get(
+                        self.url + "/api/v1/health", timeout=1, verify=str(self.certificate)).ok:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not answer within {timeout}s:\n{self.log()}")
