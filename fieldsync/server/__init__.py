@@ -55,6 +55,10 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     stations.init_app(app)
     app.register_blueprint(stations.bp)
     app.register_blueprint(admin.bp)
+    from fieldsync.server import forms_api, forms_pages
+
+    app.register_blueprint(forms_api.bp)
+    app.register_blueprint(forms_pages.bp)
     return app
 
 

@@ -56,7 +56,12 @@ def post_checkin():
         get_store(), session_id=data["session"], code=data.get("code"), person_id=data.get("person"),
         direction=data["direction"], station=station, client_id=data.get("id"),
         scanned_at=data.get("scanned_at"), method=data["method"])
-    return result.to_dict(), 201 if result.recorded and not result.replay else 200
+    answer = result.to_dict()
+    if result.status in (checkins.OK, checkins.ALREADY) and data["direction"] == "in" and result.person:
+        from fieldsync.server.forms_pages import form_url  # forms build on check-ins, not the reverse
+
+        answer["form_url"] = form_url(data["session"], result.person["id"])
+    return answer, 201 if result.recorded and not result.replay else 200
 
 
 @bp.get("/sessions")

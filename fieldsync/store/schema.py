@@ -18,6 +18,7 @@ core = Migrations("fieldsync")
 MIGRATION_SETS = [
     "fieldsync.store.schema:core",
     "fieldsync.records.stations:migrations",
+    "fieldsync.forms.schema:migrations",
 ]
 
 

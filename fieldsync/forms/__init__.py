@@ -1,0 +1,1 @@
+"""Declarative forms: JSON definitions, the answer schemas built from them, and their submissions."""

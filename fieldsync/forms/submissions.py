@@ -1,0 +1,150 @@
+"""Submissions: a person's answers to one form version, immutable once written.
+
+A submission is written with its outbox row in one transaction and pushed to
+the hub like a check-in. A client-made id makes a retried submit return the
+first answer. When the form says a pass grants a level (the training
+assessment grants 三级), the promotion is written in the same transaction,
+as a 'promote' in the person's history.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from fieldsync.errors import NotFound, ValidationFailed
+from fieldsync.forms import builder, catalogue
+from fieldsync.records import people, sessions
+from fieldsync.records.schemas import LEVELS
+from fieldsync.store import Store, new_id
+from fieldsync.store.outbox import record_change, utc_now
+
+ENTITY = "submissions"
+COLUMNS = ("id", "form_id", "form_version", "session_id", "person_id", "data", "submitted_at", "hlc",
+           "node", "actor", "flags")
+RANKS = {level: rank for rank, level in enumerate(LEVELS)}
+
+
+@dataclass
+class Submitted:
+    submission: dict
+    replay: bool = False
+    promoted: dict | None = None  # the person as stored after a promotion
+
+
+def submit(store: Store, form_id: str, session_id: str | None, person_id: str | None, answers,
+           client_id: str | None = None, *, version: int | None = None,
+           actor: str | None = None) -> Submitted:
+    """Validate answers against the form version (newest published unless named) and keep them."""
+    if client_id:
+        earlier = find(store.db, client_id)
+        if earlier:
+            return Submitted(earlier, replay=True)
+    form = catalogue.get(store, form_id, version)
+    if session_id:
+        sessions.get(store, session_id)
+    data = builder.validate_answers(form["definition"], answers)
+    promotion = _promotion(store, form["definition"], data, person_id)
+    person = people.find(store, person_id) if person_id else None
+    row = {"id": client_id or new_id(), "form_id": form_id, "form_version": form["version"],
+           "session_id": session_id, "person_id": person_id, "data": _json(data),
+           "submitted_at": utc_now(), "node": store.node_id, "actor": actor,
+           "flags": "foreign" if person_id and person is None else ""}
+
+    def work(db: Database) -> Submitted:
+        row["hlc"] = store.hlc.now()
+        db["submissions"].insert(row)
+        record_change(db, ENTITY, row["id"], "upsert", row["hlc"], row)
+        promoted = people.modify(store, person_id, promotion, actor=actor) if promotion else None
+        return Submitted(parsed(row), promoted=promoted)
+
+    try:
+        return store.write(work)
+    except sqlite3.IntegrityError:
+        # A concurrent retry with the same client id got in first: answer as it did.
+        earlier = find(store.db, row["id"]) if client_id else None
+        if earlier is None:
+            raise
+        return Submitted(earlier, replay=True)
+
+
+def _promotion(store: Store, definition: dict, data: dict, person_id: str | None) -> dict | None:
+    """The change to the person's record this submission grants, if any."""
+    rule = definition.get("promotes")
+    if not rule or not builder.condition_holds(rule["when"], data):
+        return None
+    if not person_id:
+        raise ValidationFailed("This form grants a level, so it must name the person assessed.",
+                               fields={"person": ["Missing data for required field."]})
+    person = people.get(store, person_id)
+    if RANKS[person["level"]] >= RANKS[rule["level"]]:
+        return None  # a pass never lowers an instructor who already ranks higher
+    change = {"level": rule["level"]}
+    if rule.get("certificate_field"):
+        change["certificate_no"] = data[rule["certificate_field"]]
+    return change
+
+
+def _json(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def parsed(row: dict) -> dict:
+    return {**row, "data": json.loads(row["data"]) if isinstance(row["data"], str) else row["data"]}
+
+
+def find(db: Database, submission_id: str) -> dict | None:
+    cursor = db.execute(f"SELECT {', '.join(COLUMNS)} FROM submissions WHERE id = ?", [submission_id])
+    found = cursor.fetchone()
+    return parsed(dict(zip(COLUMNS, found))) if found else None
+
+
+def get(store: Store, submission_id: str) -> dict:
+    found = find(store.db, submission_id)
+    if found is None:
+        raise NotFound(f"No submission with id {submission_id}.", code="submission_not_found")
+    return found
+
+
+def listing(store: Store, *, form_id: str | None = None, session_id: str | None = None,
+            person_id: str | None = None, limit: int = 200, offset: int = 0) -> list[dict]:
+    """Newest first, with the person's name and the session's title where this installation has them."""
+    where, params = [], []
+    for column, value in (("s.form_id", form_id), ("s.session_id", session_id), ("s.person_id", person_id)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    sql = ("SELECT s.*, p.name AS person_name, e.title AS session_title FROM submissions s"
+           " LEFT JOIN people p ON p.id = s.person_id LEFT JOIN sessions e ON e.id = s.session_id")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY s.submitted_at DESC, s.id DESC LIMIT ? OFFSET ?"
+    return [parsed(row) for row in store.query(sql, params + [limit, offset])]
+
+
+def apply_remote(db: Database, payload: dict) -> bool:
+    """Keep a submission pushed by a node; True when it was new here.
+
+    It is checked against the exact form version it names, with the schema
+    the node used. A version unknown here or answers that fail raise
+    ValidationFailed: the caller quarantines the change, it is never lost.
+    """
+    missing = [k for k in ("id", "form_id", "form_version", "data", "submitted_at", "hlc", "node")
+               if payload.get(k) in (None, "")]
+    if missing:
+        raise ValidationFailed("A submission lacks " + ", ".join(missing) + ".", code="bad_submission",
+                               fields={k: ["Missing data for required field."] for k in missing})
+    form = catalogue.find(db, payload["form_id"], payload["form_version"])
+    if form is None:
+        raise ValidationFailed(f"Form {payload['form_id']} version {payload['form_version']} is not "
+                               "published here.", code="form_not_found")
+    answers = json.loads(payload["data"]) if isinstance(payload["data"], str) else payload["data"]
+    data = builder.validate_answers(form["definition"], answers)
+    row = {k: payload.get(k) for k in COLUMNS}
+    row.update(data=_json(data), flags=payload.get("flags") or "")
+    cursor = db.execute(f"INSERT OR IGNORE INTO submissions ({', '.join(COLUMNS)})"
+                        f" VALUES ({', '.join('?' * len(COLUMNS))})", [row[k] for k in COLUMNS])
+    return cursor.rowcount == 1
