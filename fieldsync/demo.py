@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta
 
+from fieldsync.forms import demo as form_demo
 from fieldsync.records import checkins, people, places, sessions, users
 from fieldsync.records.validators import ID_CHECK, ID_WEIGHTS
 from fieldsync.store import Store
@@ -18,6 +19,7 @@ DEMO_PASSWORD = "fieldsync-demo"
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉兰志强海燕红梅春梅晓东金凤淑珍"
 SPECIALTIES = ["广场舞", "太极拳", "健身气功", "乒乓球", "篮球", "羽毛球", "健步走", "门球", "八段锦", "柔力球"]
+DEMO_FORMS = {"training": "training_assessment", "monitoring": "fitness_monitoring"}  # filled after check-in
 
 
 def id_number(rng: random.Random, county: str, born: date, male: bool) -> str:
@@ -67,7 +69,7 @@ def load(store: Store, *, town: str = DEMO_TOWN, people_per_village: int = 6, se
             "summary": f"{title}，面向{town_name}各村社会体育指导员和群众。",
             "starts_at": starts, "ends_at": starts + timedelta(hours=hours), "town": town,
             "venue": f"{town_name}文化广场", "contact_name": "刘老师", "contact_phone": "0631-5212345",
-            "hours": hours}, actor="demo"))
+            "hours": hours, "form_id": DEMO_FORMS.get(kind)}, actor="demo"))
     # Past sessions have attendance; today's training starts empty for the kiosk.
     for session in made[1:4]:
         if session["starts_at"] > today.isoformat():
@@ -77,4 +79,5 @@ def load(store: Store, *, town: str = DEMO_TOWN, people_per_village: int = 6, se
             arrived = (start + timedelta(minutes=rng.randint(-10, 25))).astimezone()
             checkins.check_in(store, session_id=session["id"], person_id=person["id"], station="demo",
                               scanned_at=arrived)
+    form_demo.fill_fitness(store, next(s for s in made if s["kind"] == "monitoring"))
     return {"town": town, "town_name": town_name, "people": len(registered), "sessions": made}

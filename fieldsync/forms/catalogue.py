@@ -11,22 +11,27 @@ import json
 
 from sqlite_utils import Database
 
-from fieldsync.errors import Conflict, NotFound, ValidationFailed
+from fieldsync.errors import Conflict, NotFound
 from fieldsync.forms import builtin
 from fieldsync.forms import definition as definitions
 from fieldsync.store import Store
 from fieldsync.store.outbox import record_change, utc_now
 
 ENTITY = "forms"
-COLUMNS = ("id", "version", "title", "definition", "published_at", "hlc", "origin", "saved_at", "saved_by")
+COLUMNS = ("id", "version", "title", "definition", "published_at", "hlc", "origin", "saved_at", "saved_by", "ref")
 
 
 def install_builtins(db: Database) -> None:
-    """Put the built-in forms in as published versions (no outbox: every install has them)."""
+    """Put in every shipped built-in version not yet here, as published (no outbox: every install
+    has them). Runs from migrations; m002 ran it before the ref column existed, m003 filled it."""
+    has_ref = "ref" in db["forms"].columns_dict
     for form in builtin.definitions():
-        db.execute("INSERT OR IGNORE INTO forms (id, version, title, definition, published_at, origin,"
-                   " saved_at) VALUES (?, ?, ?, ?, ?, 'builtin', ?)",
-                   [form["id"], form["version"], form["title"]["zh"], _json(form), utc_now(), utc_now()])
+        row = {"id": form["id"], "version": form["version"], "title": form["title"]["zh"],
+               "definition": _json(form), "published_at": utc_now(), "origin": "builtin",
+               "saved_at": utc_now()}
+        if has_ref:
+            row["ref"] = record_id(form)
+        db["forms"].insert(row, ignore=True)
 
 
 def _json(value) -> str:
@@ -104,7 +109,8 @@ def save_draft(store: Store, document, *, actor: str | None = None) -> dict:
         stored = {**form, "version": version}
         db["forms"].upsert({"id": form["id"], "version": version, "title": form["title"]["zh"],
                             "definition": _json(stored), "published_at": None, "origin": None,
-                            "saved_at": utc_now(), "saved_by": actor}, pk=("id", "version"))
+                            "saved_at": utc_now(), "saved_by": actor, "ref": record_id(stored)},
+                           pk=("id", "version"))
         return find(db, form["id"], version, published=False)
 
     return store.write(work)
@@ -124,32 +130,13 @@ def publish(store: Store, form_id: str, *, actor: str | None = None) -> dict:
                    " WHERE id = ? AND version = ?",
                    [utc_now(), hlc, store.node_id, actor, form_id, draft["version"]])
         published = find(db, form_id, draft["version"])
-        record_change(db, ENTITY, record_id(published), "upsert", hlc, wire(published))
+        record_change(db, ENTITY, published["ref"], "upsert", hlc,
+                      {**published, "definition": _json(published["definition"])})
         return published
 
     return store.write(work)
 
 
 def record_id(form: dict) -> str:
+    """How sync addresses a version (the `ref` column)."""
     return f"{form['id']}:{form['version']}"
-
-
-def wire(form: dict) -> dict:
-    """A published version as it travels in a pull."""
-    return {k: form[k] for k in ("id", "version", "definition", "published_at", "hlc", "origin")}
-
-
-def apply_remote(db: Database, payload: dict) -> bool:
-    """Keep a version pulled from the hub; True when it was new here. A version never changes."""
-    try:
-        form = definitions.load(payload["definition"])
-    except (KeyError, TypeError):
-        raise ValidationFailed("A pulled form carries no definition.", code="bad_form") from None
-    if (form["id"], form["version"]) != (payload.get("id"), payload.get("version")):
-        raise ValidationFailed("A pulled form's definition names another id or version.", code="bad_form")
-    cursor = db.execute(
-        "INSERT OR IGNORE INTO forms (id, version, title, definition, published_at, hlc, origin, saved_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [form["id"], form["version"], form["title"]["zh"], _json(form),
-         payload.get("published_at") or utc_now(), payload.get("hlc"), payload.get("origin"), utc_now()])
-    return cursor.rowcount == 1

@@ -56,3 +56,15 @@ def m002_builtin_forms(db: Database) -> None:
     from fieldsync.forms import catalogue
 
     catalogue.install_builtins(db)
+
+
+@migrations()
+def m003_form_ref(db: Database) -> None:
+    # Sync addresses a record by one key column; a form version's is "id:version".
+    db.executescript(
+        """
+        ALTER TABLE forms ADD COLUMN ref TEXT;
+        UPDATE forms SET ref = id || ':' || version;
+        CREATE UNIQUE INDEX forms_ref ON forms(ref);
+        """
+    )

@@ -125,26 +125,16 @@ def listing(store: Store, *, form_id: str | None = None, session_id: str | None 
     return [parsed(row) for row in store.query(sql, params + [limit, offset])]
 
 
-def apply_remote(db: Database, payload: dict) -> bool:
-    """Keep a submission pushed by a node; True when it was new here.
-
-    It is checked against the exact form version it names, with the schema
-    the node used. A version unknown here or answers that fail raise
-    ValidationFailed: the caller quarantines the change, it is never lost.
-    """
-    missing = [k for k in ("id", "form_id", "form_version", "data", "submitted_at", "hlc", "node")
-               if payload.get(k) in (None, "")]
-    if missing:
-        raise ValidationFailed("A submission lacks " + ", ".join(missing) + ".", code="bad_submission",
-                               fields={k: ["Missing data for required field."] for k in missing})
-    form = catalogue.find(db, payload["form_id"], payload["form_version"])
+def check_remote(db: Database, row: dict) -> None:
+    """The hub's test of a pushed submission: its answers against the exact form version it names,
+    with the schema the node used. Raises ValidationFailed (the merge quarantines the row, so it is
+    never lost and is retried once the hub knows more)."""
+    form = catalogue.find(db, row["form_id"], row["form_version"])
     if form is None:
-        raise ValidationFailed(f"Form {payload['form_id']} version {payload['form_version']} is not "
-                               "published here.", code="form_not_found")
-    answers = json.loads(payload["data"]) if isinstance(payload["data"], str) else payload["data"]
-    data = builder.validate_answers(form["definition"], answers)
-    row = {k: payload.get(k) for k in COLUMNS}
-    row.update(data=_json(data), flags=payload.get("flags") or "")
-    cursor = db.execute(f"INSERT OR IGNORE INTO submissions ({', '.join(COLUMNS)})"
-                        f" VALUES ({', '.join('?' * len(COLUMNS))})", [row[k] for k in COLUMNS])
-    return cursor.rowcount == 1
+        raise ValidationFailed(f"Form {row['form_id']} version {row['form_version']} is not published "
+                               "at the hub.", code="form_not_found")
+    try:
+        answers = json.loads(row["data"])
+    except (TypeError, ValueError):
+        raise ValidationFailed("The answers are not JSON.", code="bad_answers") from None
+    builder.validate_answers(form["definition"], answers)

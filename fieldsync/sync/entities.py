@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from marshmallow import Schema
 
@@ -56,7 +57,7 @@ IMMUTABLE, MUTABLE, PUBLISHED = "immutable", "mutable", "published"
 CODECS = ("ulid", "dict", "time", "hlc", "raw")
 
 # Modules that register entities when imported (besides the built-in ones below).
-ENTITY_MODULES: list[str] = []
+ENTITY_MODULES: list[str] = ["fieldsync.forms.wire"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class Entity:
     scope: str | None = None     # pulled by: "town" (the record's town), "all", or None (never)
     key: str = "id"              # primary key column
     columns: dict[str, str] = field(default_factory=dict)  # IMMUTABLE: column -> codec
+    # A test that needs the database (submissions: answers against the form version they name).
+    # check(db, row) raises FieldsyncError/ValueError; the merge then quarantines the row.
+    check: Callable[[Any, dict], None] | None = None
 
     def __post_init__(self):
         if self.kind not in (IMMUTABLE, MUTABLE, PUBLISHED):
@@ -81,8 +85,9 @@ class Entity:
             raise ValueError("an immutable entity travels in columns, starting with its id")
 
 
-def immutable(name: str, schema: type[Schema], *, columns: dict[str, str]) -> Entity:
-    return Entity(name, IMMUTABLE, schema, pushed=True, scope=None, columns=columns)
+def immutable(name: str, schema: type[Schema], *, columns: dict[str, str],
+              check: Callable[[Any, dict], None] | None = None) -> Entity:
+    return Entity(name, IMMUTABLE, schema, pushed=True, scope=None, columns=columns, check=check)
 
 
 def mutable(name: str, schema: type[Schema], *, scope: str = "town") -> Entity:

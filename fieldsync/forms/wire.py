@@ -1,0 +1,99 @@
+"""How forms and submissions travel between nodes and the hub (sync entity registry).
+
+Submissions are immutable like check-ins: pushed by the node that took them,
+inserted at the hub by id, never pulled back. The wire schema checks their
+shape; `check` then tests the answers against the exact form version they
+name, so the hub accepts what the kiosk accepted and quarantines the rest.
+Form versions are published by the hub and pulled whole by every node.
+"""
+
+from __future__ import annotations
+
+import json
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from fieldsync.errors import FieldsyncError
+from fieldsync.forms import definition, submissions
+from fieldsync.sync import entities
+from fieldsync.sync.protocol import HLC_RE, ULID_RE
+
+MAX_ANSWERS_BYTES = 256 * 1024
+
+
+def _text(max_len: int, **kwargs):
+    return fields.String(validate=validate.Length(max=max_len), **kwargs)
+
+
+def _hlc(**kwargs):
+    return fields.String(validate=validate.Regexp(HLC_RE, error="Not an HLC stamp."), **kwargs)
+
+
+class JsonText(fields.String):
+    """A JSON object kept as text, as it is stored."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text.encode()) > MAX_ANSWERS_BYTES:
+            raise ValidationError(f"Longer than {MAX_ANSWERS_BYTES} bytes.")
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            raise ValidationError("Not JSON.") from None
+        if not isinstance(parsed, dict):
+            raise ValidationError("Not a JSON object.")
+        return text
+
+
+class SubmissionWire(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=validate.Regexp(ULID_RE, error="Not a ULID."))
+    form_id = fields.String(required=True, validate=validate.Regexp(definition.FORM_ID))
+    form_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    session_id = _text(64, allow_none=True)
+    person_id = _text(64, allow_none=True)
+    data = JsonText(required=True)
+    submitted_at = _text(40, required=True)
+    hlc = _hlc(required=True)
+    node = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    actor = _text(64, allow_none=True)
+    flags = _text(200, allow_none=True)
+
+
+class FormWire(Schema):
+    """A published form version as the hub stores it; the definition is checked in full."""
+
+    class Meta:
+        unknown = RAISE
+
+    ref = fields.String(required=True, validate=validate.Length(min=3, max=80))
+    id = fields.String(required=True, validate=validate.Regexp(definition.FORM_ID))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    title = _text(200, required=True)
+    definition = JsonText(required=True)
+    published_at = _text(40, required=True)
+    hlc = _hlc(allow_none=True)
+    origin = _text(64, allow_none=True)
+    saved_at = _text(40, allow_none=True)
+    saved_by = _text(64, allow_none=True)
+
+    @validates_schema
+    def _definition_matches(self, data, **kwargs):
+        try:
+            form = definition.load(json.loads(data["definition"]))
+        except FieldsyncError as exc:
+            raise ValidationError({"definition": exc.fields or [exc.message]}) from None
+        if (form["id"], form["version"]) != (data["id"], data["version"]) \
+                or data["ref"] != f"{form['id']}:{form['version']}":
+            raise ValidationError("The definition names another form or version.", "definition")
+
+
+SUBMISSION_COLUMNS = {"id": "ulid", "form_id": "dict", "form_version": "dict", "session_id": "dict",
+                      "person_id": "dict", "data": "raw", "submitted_at": "time", "hlc": "hlc",
+                      "node": "dict", "actor": "dict", "flags": "dict"}
+
+entities.register(entities.immutable("submissions", SubmissionWire, columns=SUBMISSION_COLUMNS,
+                                     check=submissions.check_remote))
+entities.register(entities.published("forms", FormWire, key="ref"))
