@@ -1,7 +1,8 @@
 """Chinese by default, English on request: ?lang=, then the saved choice, then the browser.
 
 Catalogues live in fieldsync/translations (built with `make i18n`, .po and .mo
-both committed so an installed wheel needs no pybabel). Dates and numbers go
+both committed so an installed wheel needs no pybabel). The Chinese one sits in
+zh/, not zh_CN/: Babel resolves zh_CN to zh_Hans_CN, which gettext finds as zh. Dates and numbers go
 through Babel with the chosen locale: `{{ s.starts_at|when }}`, `{{ n|number }}`.
 """
 

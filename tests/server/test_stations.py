@@ -1,0 +1,81 @@
+"""Phone stations over real HTTP: a token lets a phone scan without a password, and nothing more."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from tests.support import WebClient
+
+
+def create_station(staff: WebClient, name: str, session_id: str = "") -> tuple[str, str]:
+    staff.get("/kiosk/stations")
+    page = staff.form("/kiosk/stations", {"name": name, "session": session_id})
+    assert page.status_code == 201, page.text
+    url = re.search(r'id="join-url">([^<]+)<', page.text).group(1).replace("&amp;", "&")
+    station_id = re.findall(r"/kiosk/stations/([0-9A-Z]{26})/revoke", page.text)[0]
+    return url, station_id
+
+
+def first_session(staff: WebClient) -> str:
+    return re.search(r"/kiosk/([0-9A-Z]{26})", staff.get("/kiosk/").text).group(1)
+
+
+def test_a_joined_phone_scans_with_its_token_and_its_cookie_alone_writes_nothing(live_node, staff):
+    session_id = first_session(staff)
+    join_url, _ = create_station(staff, "门口手机1", session_id)
+    assert join_url.startswith(live_node.url + "/kiosk/join?token=")
+    token = join_url.split("token=", 1)[1]
+
+    phone = requests.Session()
+    joined = phone.get(join_url, timeout=10)
+    assert joined.status_code == 200 and joined.headers["Referrer-Policy"] == "no-referrer"
+    kiosk = phone.get(f"{live_node.url}/kiosk/{session_id}", timeout=10, allow_redirects=False)
+    assert kiosk.status_code == 200 and "门口手机1" in kiosk.text
+
+    body = {"session": session_id, "code": "FS1:NOTABADGE"}
+    with_token = phone.post(live_node.url + "/api/v1/checkins", json=body, timeout=10,
+                            headers={"Authorization": f"Bearer {token}"})
+    assert with_token.status_code == 200 and with_token.json()["status"] == "invalid"
+    cookie_only = phone.post(live_node.url + "/api/v1/checkins", json=body, timeout=10)
+    assert cookie_only.status_code == 401
+
+
+def test_a_station_tied_to_a_session_opens_only_that_kiosk(live_node, staff):
+    sessions = re.findall(r"/kiosk/([0-9A-Z]{26})", staff.get("/kiosk/").text)
+    join_url, _ = create_station(staff, "phone-2", sessions[0])
+    phone = requests.Session()
+    phone.get(join_url, timeout=10)
+    assert phone.get(f"{live_node.url}/kiosk/", timeout=10, allow_redirects=False).headers["Location"] \
+        .endswith(f"/kiosk/{sessions[0]}")
+    other = phone.get(f"{live_node.url}/kiosk/{sessions[1]}", timeout=10)
+    assert other.status_code == 403
+
+
+def test_revoking_a_station_shuts_it_out(live_node, staff):
+    session_id = first_session(staff)
+    join_url, station_id = create_station(staff, "phone-3")
+    token = join_url.split("token=", 1)[1]
+    phone = requests.Session()
+    phone.get(join_url, timeout=10)
+    assert staff.form(f"/kiosk/stations/{station_id}/revoke", {}, allow_redirects=False).status_code == 302
+
+    refused = phone.post(live_node.url + "/api/v1/checkins", json={"session": session_id, "code": "FS1:X"},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "bad_token"
+    page = phone.get(f"{live_node.url}/kiosk/{session_id}", timeout=10, allow_redirects=False)
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    assert phone.get(join_url, timeout=10).status_code == 401
+
+
+def test_bad_station_forms_get_a_4xx_never_a_5xx(live_node, staff, trainer):
+    staff.get("/kiosk/stations")
+    assert staff.form("/kiosk/stations", {"name": ""}).status_code == 422
+    assert staff.form("/kiosk/stations", {"name": "<script>"}).status_code == 422
+    assert staff.form("/kiosk/stations", {"name": "x", "session": "NOPE"}).status_code == 404
+    create_station(staff, "twin")
+    assert staff.form("/kiosk/stations", {"name": "twin"}).status_code == 409
+    assert staff.form("/kiosk/stations/NOPE/revoke", {}).status_code == 404
+    assert trainer.get("/kiosk/stations").status_code == 403
+    assert requests.get(live_node.url + "/kiosk/join?token=", timeout=10).status_code == 401
