@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.pages import checkins_of, open_kiosk, person_name, sign_in, todays_session, wedge
+from tests.e2e.pages import checkins_of, db_rows, open_kiosk, person_name, sign_in, todays_session, wedge
+from tests.support import WebClient
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +39,14 @@ def test_wedge_scans_show_ok_already_invalid_and_store_once(open_context, kiosk_
     expect(headline).to_have_text("无效胸卡")
     assert len(checkins_of(kiosk_node.instance, session_id, badge["person"])) == 1
 
+    lost = badge_book[3]  # reported lost: staff print a new badge, the old one is revoked
+    staff = WebClient(kiosk_node.url)
+    staff.login("staff")
+    assert staff.post(f"/api/v1/people/{lost['person']}/badge").status_code == 201
+    wedge(page, lost["code"])
+    expect(feedback).to_have_attribute("data-status", "bad")
+    expect(headline).to_contain_text("胸卡已挂失")
+
     page.get_by_text("签退", exact=True).click()
     wedge(page, badge["code"])
     expect(headline).to_have_text("签退成功")
@@ -56,3 +65,21 @@ def test_manual_search_checks_in_without_a_badge(open_context, kiosk_node, badge
     page.locator("#search-list button.person", has_text=name).first.click()
     expect(page.locator("#feedback")).to_have_attribute("data-status", "ok")
     assert [(d, m) for _, d, m, _ in checkins_of(kiosk_node.instance, session_id, person)] == [("in", "manual")]
+
+
+def test_an_unknown_person_is_registered_as_a_walk_in_and_checked_in(open_context, kiosk_node):
+    page = open_context().new_page()
+    sign_in(page, kiosk_node.url, "trainer")
+    session_id = todays_session(kiosk_node.instance)
+    open_kiosk(page, kiosk_node.url, session_id)
+
+    wedge(page, "欧阳新来")
+    expect(page.locator("#search-list")).to_contain_text("没有找到此人")
+    page.click("#walkin-open")
+    expect(page.locator("#walkin input[name=name]")).to_have_value("欧阳新来")
+    page.fill("#walkin input[name=phone]", "13912345678")
+    page.click("#walkin button[type=submit]")
+    expect(page.locator("#feedback")).to_have_attribute("data-status", "ok")
+    expect(page.locator("#fb-detail")).to_contain_text("欧阳新来")
+    person = db_rows(kiosk_node.instance, "SELECT id FROM people WHERE name = ?", ["欧阳新来"])[0][0]
+    assert [(d, m) for _, d, m, _ in checkins_of(kiosk_node.instance, session_id, person)] == [("in", "walk-in")]
