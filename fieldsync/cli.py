@@ -7,6 +7,7 @@ errors into one readable line (exit status 1), never a traceback.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -193,3 +194,123 @@ def user_password(instance: Instance, username: str, password: str):
 
     users.set_password(instance.store, username, password)
     click.echo(f"Password of {username} changed.")
+
+
+def cli_actor() -> str:
+    """Who a command acts as in the history: the operating-system account."""
+    return "cli:" + (os.environ.get("USER") or os.environ.get("USERNAME") or "unknown")
+
+
+@main.group("people")
+def people_group():
+    """The roster: import and export CSV or XLSX with Chinese headers."""
+
+
+@people_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and list the problems; import nothing.")
+@click.option("--town", help="12-digit code of the town for rows without one (default: this node's town).")
+@pass_instance
+@friendly
+def people_import(instance: Instance, file: Path, dry_run: bool, town: str | None):
+    """Import people from FILE (.xlsx or .csv). If any row is bad, nothing is imported."""
+    from fieldsync.records import roster_io
+
+    report = roster_io.import_roster(instance.store, file.read_bytes(), file.name, actor=cli_actor(),
+                                     dry_run=dry_run, default_town=town or instance.settings["TOWN"])
+    for error in report.errors:
+        click.echo(str(error), err=True)
+    if not report.ok:
+        raise click.ClickException(f"Nothing imported: {len(report.bad_rows)} of {report.rows} rows "
+                                   "have problems (listed above).")
+    click.echo(f"All {report.rows} rows are good; nothing written (--dry-run)." if dry_run
+               else f"Imported {len(report.imported)} people from {file.name}.")
+
+
+@people_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--full", is_flag=True, help="Full phone and ID numbers (the export is logged); masked otherwise.")
+@click.option("--status", type=click.Choice(["active", "cancelled", "all"]), default="active", show_default=True)
+@click.option("--village", help="Only this village (12-digit code).")
+@pass_instance
+@friendly
+def people_export(instance: Instance, file: Path, full: bool, status: str, village: str | None):
+    """Write the roster to FILE: .xlsx (for Excel) or .csv."""
+    from fieldsync.records import roster_io
+    from fieldsync.records.schemas import load
+
+    filters = load(roster_io.RosterFilter(), {"status": status, **({"village": village} if village else {})})
+    export = roster_io.export_roster(instance.store, roster_io.export_format(file), filters, full=full,
+                                     actor=cli_actor())
+    file.write_bytes(export.content)
+    click.echo(f"Wrote {export.rows} people to {file}"
+               + (" with full phone and ID numbers (logged)." if full else " (phones and ID numbers masked)."))
+
+
+@main.command("badges")
+@click.option("--person", "person_ids", multiple=True, help="A person's id; repeat for several.")
+@click.option("--town", help="12-digit town code (default: everyone active on this node).")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="sheet.pdf, sheet.png (one file a page) or sheet.html.")
+@pass_instance
+@friendly
+def badges_command(instance: Instance, person_ids: tuple[str, ...], town: str | None, output: Path):
+    """Print A4 badge sheets: 2 × 5 cards a page with name, town, village, level and QR."""
+    from fieldsync.records import badge_sheet
+
+    roster = badge_sheet.select_people(instance.store, list(person_ids), town)
+    written = badge_sheet.write(instance.store, output, roster)
+    click.echo(f"{len(roster)} badges written to {', '.join(map(str, written))}")
+
+
+@main.group("sessions")
+def sessions_group():
+    """Trainings, volunteer activities, theme days, fitness monitoring."""
+
+
+@sessions_group.command("list")
+@click.option("--kind", type=click.Choice(["training", "volunteer", "theme", "monitoring"]))
+@click.option("--all", "include_cancelled", is_flag=True, help="Include cancelled sessions.")
+@pass_instance
+@friendly
+def sessions_list(instance: Instance, kind: str | None, include_cancelled: bool):
+    """List sessions, newest first."""
+    from fieldsync.records import sessions
+    from fieldsync.records.schemas import SESSION_KINDS
+
+    for row in sessions.listing(instance.store, kind=kind, include_cancelled=include_cancelled):
+        cancelled = "  [cancelled]" if row["status"] != "active" else ""
+        click.echo(f"{row['id']}  {row['starts_at']}  {SESSION_KINDS[row['kind']]}  {row['title']}"
+                   f"  ({row['attendees']} checked in){cancelled}")
+
+
+SESSION_OPTIONS = {"starts": "starts_at", "ends": "ends_at", "contact": "contact_name",
+                   "contact_phone": "contact_phone"}
+
+
+@sessions_group.command("add")
+@click.option("--kind", required=True, help="training, volunteer, theme or monitoring (or 培训, 志愿服务, 主题日活动, 体质监测).")
+@click.option("--title", required=True, help="活动名称.")
+@click.option("--starts", required=True, help="When it starts (举办时间), e.g. 2025-05-28T09:00.")
+@click.option("--ends", help="When it ends, e.g. 2025-05-28T11:30.")
+@click.option("--hours", type=float, help="Volunteer hours credited to each attendee.")
+@click.option("--organizer", help="举办单位.")
+@click.option("--summary", help="活动简介.")
+@click.option("--mode", help="offline or online (线下/线上); default offline.")
+@click.option("--venue", help="Where it takes place.")
+@click.option("--contact", help="联系人.")
+@click.option("--contact-phone", help="联系方式: a mobile, or a landline such as 0631-5212345.")
+@click.option("--notes", help="备注.")
+@click.option("--town", help="12-digit town code (default: this node's town).")
+@click.option("--village", help="12-digit village code.")
+@pass_instance
+@friendly
+def sessions_add(instance: Instance, **options):
+    """Create a session; every field is checked as the web form checks it."""
+    from fieldsync.records import sessions
+    from fieldsync.records.schemas import SessionSchema, load
+
+    data = {SESSION_OPTIONS.get(name, name): value for name, value in options.items() if value is not None}
+    data.setdefault("town", instance.settings["TOWN"])
+    session = sessions.create(instance.store, load(SessionSchema(), data), actor=cli_actor())
+    click.echo(f"Created session {session['id']}: {session['title']}. Kiosk page: /kiosk/{session['id']}")

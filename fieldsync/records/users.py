@@ -60,5 +60,23 @@ def set_password(store: Store, username: str, password: str) -> None:
                                       [generate_password_hash(password), username]))
 
 
+def set_disabled(store: Store, username: str, disabled: bool, *, by: str | None = None) -> None:
+    """Disable (or enable again) an account; its open sessions stop working at once.
+
+    Nobody disables their own account, and the last active admin stays: either
+    would lock the office out of its users page.
+    """
+    row = store.query_one("SELECT role, disabled_at FROM users WHERE username = ?", [username])
+    if row is None:
+        raise ValidationFailed(f"No user {username}.", fields={"username": ["Unknown user."]})
+    if disabled and username == by:
+        raise Conflict("You cannot disable your own account.", code="own_account")
+    admins = store.query_one("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL")
+    if disabled and row["role"] == "admin" and row["disabled_at"] is None and admins["n"] <= 1:
+        raise Conflict("This is the last active admin; make another admin first.", code="last_admin")
+    store.write(lambda db: db.execute("UPDATE users SET disabled_at = ? WHERE username = ?",
+                                      [utc_now() if disabled else None, username]))
+
+
 def allowed(user: dict | None, role: str) -> bool:
     return bool(user) and RANK[user["role"]] >= RANK[role]

@@ -1,0 +1,79 @@
+"""The `fieldsync` command run as a user runs it: a separate process on a real instance folder."""
+
+from __future__ import annotations
+
+import re
+
+import openpyxl
+
+from fieldsync.records import people, roster_io
+from fieldsync.store import Store
+from tests.support import run_cli
+
+ROSTER = "姓名,手机号码,村\n冯一,13966660001,梨林村\n冯二,1396666,梨林村\n冯三,13966660003,梨林村\n冯四,13966660004,无名村\n"
+
+
+def _one_line_error(result) -> str:
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("Error: ")
+    return lines[-1]
+
+
+def test_people_import_names_each_bad_row_and_imports_nothing_then_exports(node_instance, tmp_path):
+    roster = tmp_path / "名单.csv"
+    roster.write_bytes(ROSTER.encode("gb18030"))
+    with Store(node_instance / "fieldsync.db") as store:
+        before = people.count(store)
+    rejected = run_cli(node_instance, "people", "import", str(roster), check=False)
+    assert "Nothing imported: 2 of 4 rows" in _one_line_error(rejected)
+    assert re.findall(r"^(第\d+行 \S+):", rejected.stderr, re.M) == ["第3行 手机号码", "第5行 村"]
+
+    roster.write_bytes(ROSTER.replace("1396666,", "13966660002,").replace("无名村", "泉埠村").encode("gb18030"))
+    checked = run_cli(node_instance, "people", "import", str(roster), "--dry-run")
+    assert "All 4 rows are good" in checked.stdout
+    assert "Imported 4 people" in run_cli(node_instance, "people", "import", str(roster)).stdout
+
+    masked, full = tmp_path / "masked.xlsx", tmp_path / "full.xlsx"
+    run_cli(node_instance, "people", "export", str(masked), "--village", "371002100202")
+    assert "logged" in run_cli(node_instance, "people", "export", str(full), "--full").stdout
+    header, *masked_rows = openpyxl.load_workbook(masked).active.iter_rows(values_only=True)
+    phones = {row[0]: row[header.index("手机号码")] for row in masked_rows}
+    assert phones["冯四"] == "139****0004" and "冯一" not in phones      # 冯一 lives in 梨林村
+    full_text = str(list(openpyxl.load_workbook(full).active.iter_rows(values_only=True)))
+    assert "13966660004" in full_text
+    with Store(node_instance / "fieldsync.db") as store:
+        assert people.count(store) == before + 4
+        assert roster_io.export_log(store)[0]["full"] and roster_io.export_log(store)[0]["actor"].startswith("cli:")
+    assert "csv or .xlsx" in _one_line_error(run_cli(node_instance, "people", "export", "x.pdf", check=False))
+
+
+def test_badges_to_pdf_png_and_html_and_clear_errors(node_instance, tmp_path):
+    with Store(node_instance / "fieldsync.db") as store:
+        chosen = [p["id"] for p in people.search(store, limit=3)]
+    args = ["badges", "--person", chosen[0], "--person", chosen[1], "--person", chosen[2]]
+    assert "3 badges" in run_cli(node_instance, *args, "--output", str(tmp_path / "s.pdf")).stdout
+    run_cli(node_instance, *args, "-o", str(tmp_path / "s.png"))
+    run_cli(node_instance, "badges", "--town", "371002100000", "-o", str(tmp_path / "town.html"))
+    assert (tmp_path / "s.pdf").read_bytes().startswith(b"%PDF") and (tmp_path / "s.png").stat().st_size > 10_000
+    assert (tmp_path / "town.html").read_text("utf-8").count("data-code=") == 72
+
+    no_font = run_cli(node_instance, *args, "-o", str(tmp_path / "n.pdf"), check=False,
+                      env={"FIELDSYNC_CJK_FONT": str(tmp_path / "none.ttf")})
+    assert "FIELDSYNC_CJK_FONT" in _one_line_error(no_font) and not (tmp_path / "n.pdf").exists()
+    assert ".pdf, .png or .html" in _one_line_error(run_cli(node_instance, *args, "-o", "s.doc", check=False))
+    assert "No person" in _one_line_error(run_cli(node_instance, "badges", "--person", "nobody", "-o", "s.pdf",
+                                                  check=False))
+
+
+def test_sessions_add_and_list(node_instance):
+    added = run_cli(node_instance, "sessions", "add", "--kind", "体质监测", "--title", "国民体质监测进村",
+                    "--starts", "2026-07-01T08:30", "--hours", "3", "--organizer", "张村镇文体站",
+                    "--contact", "刘老师", "--contact-phone", "0631 5212345", "--mode", "线下")
+    session_id = re.search(r"Created session (\w+)", added.stdout).group(1)
+    listed = run_cli(node_instance, "sessions", "list", "--kind", "monitoring").stdout
+    assert f"{session_id}  2026-07-01T08:30  体质监测  国民体质监测进村" in listed
+    bad = run_cli(node_instance, "sessions", "add", "--kind", "training", "--title", "x", "--starts", "tomorrow",
+                  "--contact-phone", "12", check=False)
+    line = _one_line_error(bad)
+    assert "starts_at" in line and "contact_phone" in line
