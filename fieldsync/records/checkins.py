@@ -32,6 +32,17 @@ RESULTS = (OK, ALREADY, NOT_IN, INVALID, REVOKED, CANCELLED, UNKNOWN)
 
 CHECKIN_COLUMNS = ("id", "session_id", "person_id", "badge_key", "badge_generation", "direction",
                    "scanned_at", "hlc", "node", "station", "method", "flags")
+SCAN_LOG_COLUMNS = ("client_id", "session_id", "station", "scanned", "result", "person_id", "checkin_id", "at")
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    # Plain INSERTs on the writer thread: sqlite-utils' insert() inspects the schema on
+    # every call, which cost more than the rest of the scan's writes.
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+
+
+INSERT_CHECKIN = _insert_sql("checkins", CHECKIN_COLUMNS)
+INSERT_SCAN_LOG = _insert_sql("scan_log", SCAN_LOG_COLUMNS)
 
 
 @dataclass
@@ -71,9 +82,10 @@ def check_in(store: Store, *, session_id: str, code: str | None = None, person_i
     if session["status"] != "active":
         raise Conflict("This session was cancelled; scans are not taken.", code="session_cancelled")
     when = _timestamp(scanned_at)
+    badge = _read_badge(store.db, code) if code is not None and not person_id else None
 
     def work(db: Database) -> ScanResult:
-        result = _decide(db, session_id, code, person_id, direction, method)
+        result = _decide(db, session_id, badge, person_id, direction, method)
         if result.status == OK:
             result.checkin = _record(db, store, session_id, result, direction, station,
                                      client_id or new_id(), when)
@@ -91,13 +103,22 @@ def check_in(store: Store, *, session_id: str, code: str | None = None, person_i
         raise
 
 
-def _decide(db: Database, session_id: str, code: str | None, person_id: str | None,
+def _read_badge(db: Database, code: str) -> badges.BadgeCheck | None:
+    """The badge's verdict, or None when the code is not a badge at all.
+
+    Checking the signature is pure CPU, so it runs on the request's thread before the
+    scan queues for the one writer, which every scan waits for. A revocation committed
+    between this read and the write counts as made just after the scan.
+    """
+    return badges.verify(db, code) if badges.looks_like_badge(code) else None
+
+
+def _decide(db: Database, session_id: str, check: badges.BadgeCheck | None, person_id: str | None,
             direction: str, method: str) -> ScanResult:
     key_id, generation, flags = None, None, []
-    if code is not None and not person_id:
-        if not badges.looks_like_badge(code):
+    if not person_id:
+        if check is None:
             return ScanResult(UNKNOWN, "not_a_badge")
-        check = badges.verify(db, code)
         if not check.ok:
             status = REVOKED if check.reason in ("revoked", "key_revoked") else INVALID
             return ScanResult(status, check.reason, person=_person(db, check.person_id)
@@ -134,13 +155,13 @@ def _record(db: Database, store: Store, session_id: str, result: ScanResult, dir
            "badge_key": result.extra["key_id"], "badge_generation": result.extra["generation"],
            "direction": direction, "scanned_at": when, "hlc": hlc, "node": store.node_id,
            "station": station, "method": result.extra["method"], "flags": result.extra["flags"]}
-    db["checkins"].insert(row)
+    db.conn.execute(INSERT_CHECKIN, row)
     record_change(db, "checkins", checkin_id, "upsert", hlc, row)
     return row
 
 
 def _log(db: Database, client_id, session_id, station, scanned, result: ScanResult) -> None:
-    db["scan_log"].insert({
+    db.conn.execute(INSERT_SCAN_LOG, {
         "client_id": client_id, "session_id": session_id, "station": station,
         "scanned": (scanned or "")[:200], "result": result.status,
         "person_id": result.person["id"] if result.person else None,
