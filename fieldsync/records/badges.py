@@ -10,6 +10,7 @@ carries the new generation and keeps working (failure case 11).
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import secrets
 from dataclasses import dataclass
@@ -93,6 +94,13 @@ def looks_like_badge(code: str) -> bool:
     return (code or "").strip().upper().startswith(PREFIX)
 
 
+@functools.lru_cache(maxsize=1024)
+def _public_key(encoded: str) -> Ed25519PublicKey:
+    # Keyed by the stored key text, so a replaced key is never served stale; whether
+    # the key is revoked is still read from the database on every scan.
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(encoded))
+
+
 def verify(db: Database, code: str) -> BadgeCheck:
     """Check a scanned badge against the issuer keys and revocations this node holds."""
     parts = parse(code)
@@ -106,8 +114,7 @@ def verify(db: Database, code: str) -> BadgeCheck:
     if row is None:
         return BadgeCheck(False, "unknown_key", person_id, key_id, generation)
     try:
-        Ed25519PublicKey.from_public_bytes(base64.b64decode(row[0])).verify(
-            signature, PREFIX.encode() + payload)
+        _public_key(row[0]).verify(signature, PREFIX.encode() + payload)
     except InvalidSignature:
         return BadgeCheck(False, "bad_signature", None, key_id, generation)
     if row[1]:
