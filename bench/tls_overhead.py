@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support import free_port  # noqa: E402
+from tests.support import free_port
 
 NEW_CONNECTIONS = 50
 

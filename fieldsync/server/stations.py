@@ -9,7 +9,17 @@ a write and needs no CSRF token.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, validate
 

@@ -76,7 +76,7 @@ def ensure_certificate(folder: Path, addresses: list[str]) -> tuple[Path, Path]:
         current = x509.load_pem_x509_certificate(cert_path.read_bytes())
         covered = set(current.extensions.get_extension_for_class(
             x509.SubjectAlternativeName).value.get_values_for_type(x509.IPAddress))
-        fresh = current.not_valid_after_utc - dt.datetime.now(dt.timezone.utc) > RENEW_BEFORE
+        fresh = current.not_valid_after_utc - dt.datetime.now(dt.UTC) > RENEW_BEFORE
         if wanted <= covered and fresh:
             return cert_path, key_path
     cert_path.write_bytes(_self_signed(key, sorted(wanted, key=str)).public_bytes(serialization.Encoding.PEM))
@@ -96,7 +96,7 @@ def _load_or_make_key(key_path: Path) -> ec.EllipticCurvePrivateKey:
 def _self_signed(key: ec.EllipticCurvePrivateKey, ips: list) -> x509.Certificate:
     host = socket.gethostname()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"fieldsync {host}"[:64])])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     names = [x509.DNSName("localhost")]
     if re.fullmatch(r"[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*", host):
         names.append(x509.DNSName(host))

@@ -35,6 +35,5 @@ def write_y4m(path: Path, code: str) -> Path:
     planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
     with open(path, "wb") as out:
         out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(FRAMES):
-            out.write(b"FRAME\n" + planes)
+        out.writelines(b"FRAME\n" + planes for _ in range(FRAMES))
     return path

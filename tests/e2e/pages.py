@@ -7,6 +7,11 @@ from pathlib import Path
 
 from tests.support import DEMO_PASSWORD
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # no Playwright: the browser fixture skips these tests, or fails them in CI
+    expect = None
+
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
 

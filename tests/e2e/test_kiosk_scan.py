@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
-from tests.e2e.pages import checkins_of, db_rows, open_kiosk, person_name, sign_in, todays_session, wedge
+from tests.e2e.pages import (
+    checkins_of,
+    db_rows,
+    expect,
+    open_kiosk,
+    person_name,
+    sign_in,
+    todays_session,
+    wedge,
+)
 from tests.support import WebClient
 
 pytestmark = pytest.mark.browser

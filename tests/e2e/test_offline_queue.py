@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
-from tests.e2e.pages import checkins_of, db_rows, open_kiosk, sign_in, todays_session, wedge
+from tests.e2e.pages import (
+    checkins_of,
+    db_rows,
+    expect,
+    open_kiosk,
+    sign_in,
+    todays_session,
+    wedge,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -6,9 +6,8 @@ import time
 
 import pytest
 import requests
-from playwright.sync_api import expect
 
-from tests.e2e.pages import PHONE, checkins_of, db_rows, sign_in, todays_session
+from tests.e2e.pages import PHONE, checkins_of, db_rows, expect, sign_in, todays_session
 
 pytestmark = pytest.mark.browser
 

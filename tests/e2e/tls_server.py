@@ -21,12 +21,13 @@ class TLSLiveServer(LiveServer):
     def certificate(self):
         return self.instance / "tls" / "cert.pem"
 
-    def start(self, timeout: float = 30) -> "TLSLiveServer":
+    def start(self, timeout: float = 30) -> TLSLiveServer:
         self.instance.mkdir(parents=True, exist_ok=True)
         args = [sys.executable, "-m", "fieldsync", "--instance", str(self.instance), "serve", "--tls",
                 "--host", "127.0.0.1", "--port", str(self.port), "--threads", str(self.threads)]
-        self.proc = subprocess.Popen(args, stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT,
-                                     env={**os.environ, "FIELDSYNC_AUTO_SYNC_SECONDS": "0", **self.env})
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the file
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                         env={**os.environ, "FIELDSYNC_AUTO_SYNC_SECONDS": "0", **self.env})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
