@@ -8,6 +8,7 @@ spot, e.g. {"fields": {"2": {"min": ["min (90) is greater than max (30)."]}}}.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 
@@ -33,10 +34,12 @@ class Label(Schema):
 
 
 class Scalar(fields.Field):
-    """A value a condition compares with: text, a number or true/false."""
+    """A value a condition compares with: text (trimmed, as answers are), a number or true/false."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, (str, bool, int, float)) and value == value:  # NaN is not equal to itself
+        if isinstance(value, str):
+            return value.strip()
+        if isinstance(value, (bool, int)) or (isinstance(value, float) and math.isfinite(value)):
             return value
         raise ValidationError("Must be text, a number or true/false.")
 
