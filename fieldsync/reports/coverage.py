@@ -1,0 +1,73 @@
+"""Training coverage, the 专家走基层 rule: every village has at least one trained person.
+
+A person counts where they live (their village and town), for the sessions
+of one kind they came to ('in' scan) in the year; people merged into another
+count once, as the person kept (docs/decisions/0031-report-definitions.md).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from fieldsync.reports.merges import join_people
+from fieldsync.reports.table import Table, unit_line
+from fieldsync.reports.units import IN_UNIT, Unit, descendants
+
+COLUMNS = ("序号", "乡镇（街道）", "村（社区）", "区划代码", "人口", "培训人数", "是否覆盖")
+CODE_COLUMN = 3
+
+
+@dataclass
+class Coverage:
+    villages: list[dict]   # code, name, town, population, trained
+    towns: list[dict]      # code, name, villages (the town's rows above), covered, trained
+
+    @property
+    def covered(self) -> int:
+        return sum(1 for village in self.villages if village["trained"])
+
+    @property
+    def ratio(self) -> float:
+        return self.covered / len(self.villages) if self.villages else 0.0
+
+
+def people_by_place(db: Database, unit: Unit, year: int, kind: str) -> list[dict]:
+    """Distinct people of the unit at sessions of this kind in the year, per (town, village)."""
+    return list(db.query(
+        "SELECT p.town, p.village, COUNT(DISTINCT p.id) AS people"
+        f" FROM rollup_person_year r {join_people('r.person_id')}"
+        f" WHERE r.year = ? AND r.kind = ? AND r.sessions > 0 AND {IN_UNIT.format(column='p.town')}"
+        " GROUP BY p.town, p.village", [str(year), kind, unit.towns_json]))
+
+
+def of(db: Database, unit: Unit, year: int) -> Coverage:
+    trained = people_by_place(db, unit, year, "training")
+    by_village = {row["village"]: row["people"] for row in trained if row["village"]}
+    by_town: dict[str, int] = defaultdict(int)
+    for row in trained:
+        by_town[row["town"]] += row["people"]
+    villages = [{"code": v["code"], "name": v["name"], "town": v["parent"], "population": v["population"],
+                 "trained": by_village.get(v["code"], 0)} for v in descendants(db, unit.code, "village")]
+    of_town = defaultdict(list)
+    for village in villages:
+        of_town[village["town"]].append(village)
+    towns = [{"code": t["code"], "name": t["name"], "villages": of_town[t["code"]],
+              "covered": sum(1 for v in of_town[t["code"]] if v["trained"]), "trained": by_town[t["code"]]}
+             for t in descendants(db, unit.code, "town")]
+    return Coverage(villages, towns)
+
+
+def table(db: Database, unit: Unit, year: int) -> Table:
+    coverage = of(db, unit, year)
+    town_names = {town["code"]: town["name"] for town in coverage.towns}
+    rows = [(number, town_names.get(v["town"], v["town"]), v["name"], v["code"], v["population"],
+             v["trained"], "是" if v["trained"] else "否")
+            for number, v in enumerate(coverage.villages, start=1)]
+    rows.append(("合计", "", f"覆盖 {coverage.covered}/{len(coverage.villages)}", "",
+                 sum(v["population"] or 0 for v in coverage.villages),
+                 sum(t["trained"] for t in coverage.towns), f"{coverage.ratio:.0%}"))
+    return Table(title=f"{year}年社会体育指导员培训覆盖情况表", headers=COLUMNS, rows=rows,
+                 unit_line=unit_line(unit.name), text_columns=frozenset({CODE_COLUMN}), sheet_name="培训覆盖")

@@ -1,0 +1,71 @@
+"""CSV: any report Table, and every table of the database, streamed row by row.
+
+UTF-8 with a byte-order mark so Excel opens the Chinese text; dates as ISO
+(2024-05-28) for machines; text that would start a formula gets a leading
+apostrophe (shared/CONVENTIONS.md). Phones of people are masked, as in every
+export; the sealed ID numbers and merge bookkeeping never leave.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Iterator
+
+from sqlite_utils import Database
+
+from fieldsync.records.people import PUBLIC_COLUMNS
+from fieldsync.records.validators import mask_phone, safe_cell
+from fieldsync.reports.table import Table
+
+BATCH_ROWS = 2000
+SESSION_COLUMNS = ("id", "kind", "title", "organizer", "summary", "mode", "starts_at", "ends_at", "town",
+                   "village", "venue", "contact_name", "contact_phone", "notes", "form_id", "hours",
+                   "status", "origin", "hlc", "updated_at")
+ATTENDANCE_COLUMNS = ("session_id", "person_id", "first_in", "last_out", "ins", "outs", "year", "kind",
+                      "counted", "minutes")
+# name → (columns, table): what `fieldsync report table --table NAME` exports.
+DATABASE_TABLES = {
+    "places": (("code", "name", "kind", "parent", "population"), "places"),
+    "people": (PUBLIC_COLUMNS, "people"),
+    "sessions": (SESSION_COLUMNS, "sessions"),
+    "checkins": (("id", "session_id", "person_id", "badge_key", "badge_generation", "direction",
+                  "scanned_at", "hlc", "node", "station", "method", "flags"), "checkins"),
+    "attendance": (ATTENDANCE_COLUMNS, "rollup_attendance"),
+    "pairings": (("id", "organisation", "village", "since", "notes", "created_at", "actor"), "pairings"),
+    "session_pairings": (("session_id", "pairing_id"), "session_pairings"),
+    "person_merges": (("merged_id", "kept_id", "merged_at", "actor"), "person_merges"),
+}
+
+
+def chunks(table: Table) -> Iterator[bytes]:
+    """The table as CSV bytes, a batch of rows at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(table.headers)
+    for count, row in enumerate(table.rows, start=1):
+        writer.writerow([_cell(value) for value in row])
+        if count % BATCH_ROWS == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def database_table(db: Database, table: str) -> Table:
+    columns, source = DATABASE_TABLES[table]
+    rows = db.execute(f"SELECT {', '.join(columns)} FROM {source}")
+    if table == "people":
+        phone = columns.index("phone")
+        rows = (row[:phone] + (mask_phone(row[phone]),) + row[phone + 1:] for row in rows)
+    return Table(title=table, headers=columns, rows=rows, sheet_name=table)
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return safe_cell(value)

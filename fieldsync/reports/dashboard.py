@@ -1,0 +1,79 @@
+"""What the hub dashboard shows for one unit, year and session kind, gathered in one place.
+
+Every figure comes from the rollups or from small tables (sessions, people,
+places), so the page answers in well under the 2 s target over 10M check-ins
+(bench/report_bench.py, docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlite_utils import Database
+
+from fieldsync.reports import coverage, hours, kpi, pairings
+from fieldsync.reports.units import IN_UNIT, Unit, descendants, resolve, sessions_in
+
+# The 威海 plan's theme days (shared/seeds/000): one day each, May the whole month.
+THEME_DAYS = (
+    ("05-01", "05-31", "全民健身月"),
+    ("05-01", "05-01", "劳动节"),
+    ("06-10", "06-10", "毛泽东发展体育运动题词纪念日"),
+    ("08-08", "08-08", "全民健身日"),
+    ("10-01", "10-01", "国庆节"),
+    ("12-05", "12-05", "国际志愿者日"),
+)
+
+
+def theme_days(year: int) -> list[dict]:
+    return [{"start": f"{year}-{start}", "end": f"{year}-{end}", "label": label}
+            for start, end, label in THEME_DAYS]
+
+
+def checkins_per_day(db: Database, unit: Unit, year: int, kind: str | None = None) -> list[dict]:
+    sql = ("SELECT d.day, SUM(d.ins) AS ins, SUM(d.outs) AS outs"
+           " FROM rollup_daily d JOIN sessions s ON s.id = d.session_id"
+           f" WHERE d.day >= ? AND d.day < ? AND {IN_UNIT.format(column='s.town')}")
+    params = [f"{year}-01-01", f"{year + 1}-01-01", unit.towns_json]
+    if kind:
+        sql += " AND s.kind = ?"
+        params.append(kind)
+    return list(db.query(sql + " GROUP BY d.day ORDER BY d.day", params))
+
+
+def sessions_by_kind(db: Database, unit: Unit, year: int, kind: str | None = None) -> dict[str, int]:
+    where, params = sessions_in(unit, year, (kind,) if kind else None)
+    return {row["kind"]: row["sessions"] for row in db.query(
+        f"SELECT kind, COUNT(*) AS sessions FROM sessions WHERE {where} GROUP BY kind", params)}
+
+
+def years(db: Database) -> list[int]:
+    """Years that have sessions, newest first, always including this one."""
+    found = {int(row["y"]) for row in db.query(
+        "SELECT DISTINCT substr(starts_at, 1, 4) AS y FROM sessions WHERE starts_at IS NOT NULL")
+        if row["y"].isdigit()}
+    return sorted(found | {date.today().year}, reverse=True)
+
+
+def counties_and_towns(db: Database) -> list[dict]:
+    """The filter menus: every county of the city with its towns."""
+    city = resolve(db)
+    return [{**county, "towns": descendants(db, county["code"], "town")}
+            for county in descendants(db, city.code, "county")]
+
+
+def build(db: Database, unit: Unit, year: int, kind: str | None = None) -> dict:
+    return {
+        "unit": unit, "year": year, "kind": kind, "years": years(db),
+        "counties": counties_and_towns(db),
+        "checkins_per_day": checkins_per_day(db, unit, year, kind),
+        "theme_days": theme_days(year),
+        "sessions_by_kind": sessions_by_kind(db, unit, year, kind),
+        "coverage": coverage.of(db, unit, year),
+        "density": kpi.density(db, unit),
+        "density_target": kpi.DENSITY_TARGET,
+        "targets": kpi.yearly(db, unit, year),
+        "volunteering": hours.totals(db, unit, year),
+        "leaders": hours.leaderboard(db, unit, year, limit=10),
+        "pairings": pairings.listing(db, unit, year),
+    }

@@ -1,0 +1,96 @@
+"""Duplicate registrations (same name and phone, often in two towns) and merging them.
+
+Check-ins are facts and never change: a merge writes person_merges
+(merged → kept) and every report reads person ids through it, so the kept
+person answers for the check-ins of both (docs/decisions/0033-merge-by-link.md).
+The duplicate is cancelled (注销) through the ordinary record path, so the
+towns learn of it at their next sync.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from sqlite_utils import Database
+
+from fieldsync.errors import Conflict, ValidationFailed
+from fieldsync.records import mutable, people
+from fieldsync.reports.promotions import LEVEL_RANK
+from fieldsync.store import Store
+from fieldsync.store.outbox import utc_now
+
+# Filled on the kept person when empty there and known on the duplicate.
+FILLED_ON_MERGE = ("gender", "birth_year", "phone", "specialty")
+
+
+def join_people(column: str, *, outer: bool = False) -> str:
+    """SQL that joins `p`, the person a stored person id stands for now (after merges).
+
+    outer keeps rows whose person the hub does not know yet (p.* NULL).
+    """
+    return (f"LEFT JOIN person_merges pm ON pm.merged_id = {column}"
+            f" {'LEFT ' if outer else ''}JOIN people p ON p.id = COALESCE(pm.kept_id, {column})")
+
+
+def ids_of(db: Database, person_id: str) -> list[str]:
+    """The person's own id and every id merged into it."""
+    return [person_id] + [row["merged_id"] for row in db.query(
+        "SELECT merged_id FROM person_merges WHERE kept_id = ? ORDER BY merged_at", [person_id])]
+
+
+def kept_of(db: Database, person_id: str) -> str | None:
+    row = next(db.query("SELECT kept_id FROM person_merges WHERE merged_id = ?", [person_id]), None)
+    return row["kept_id"] if row else None
+
+
+def duplicates(db: Database) -> list[dict]:
+    """Groups of active people sharing name and mobile, each member with its attendance count."""
+    rows = db.query(
+        "SELECT * FROM (SELECT p.id, p.name, p.phone, p.town, p.village, p.level, p.certificate_no,"
+        "   p.registered_at, COUNT(*) OVER (PARTITION BY p.name, p.phone) AS copies,"
+        "   (SELECT COUNT(*) FROM rollup_attendance a WHERE a.person_id = p.id) AS sessions"
+        "   FROM people p WHERE p.status = 'active' AND p.phone IS NOT NULL AND p.phone != '')"
+        " WHERE copies > 1 ORDER BY name, phone, registered_at, id")
+    return [{"name": name, "phone": phone, "people": list(members)}
+            for (name, phone), members in groupby(rows, key=lambda r: (r["name"], r["phone"]))]
+
+
+def merge(store: Store, kept_id: str, merged_id: str, *, actor: str | None = None) -> dict:
+    """Merge the duplicate into the kept person; returns the kept person as stored."""
+    if kept_id == merged_id:
+        raise ValidationFailed("Choose two different people to merge.",
+                               fields={"merged": ["Same as the person kept."]})
+    kept, merged = people.get(store, kept_id), people.get(store, merged_id)
+
+    def work(db: Database) -> dict:
+        _refuse(db, kept, merged)
+        db.execute("INSERT INTO person_merges (merged_id, kept_id, merged_at, actor) VALUES (?, ?, ?, ?)",
+                   [merged_id, kept_id, utc_now(), actor])
+        # Whoever was merged into the duplicate now belongs to the kept person: one hop, always.
+        db.execute("UPDATE person_merges SET kept_id = ? WHERE kept_id = ?", [kept_id, merged_id])
+        mutable.save_local(db, store.hlc, people.TABLE, merged_id, {"status": "cancelled"},
+                           actor=actor, action="merged_into")
+        return mutable.save_local(db, store.hlc, people.TABLE, kept_id, _filled(kept, merged),
+                                  actor=actor, action="merge")
+
+    return store.write(work)
+
+
+def _refuse(db: Database, kept: dict, merged: dict) -> None:
+    if kept_of(db, merged["id"]):
+        raise Conflict(f"{merged['name']} ({merged['id']}) was already merged.", code="already_merged")
+    into = kept_of(db, kept["id"])
+    if into:
+        raise Conflict(f"{kept['name']} ({kept['id']}) was itself merged into {into}; keep that one.",
+                       code="already_merged")
+    if kept["status"] != "active":
+        raise Conflict(f"{kept['name']} is cancelled; keep an active registration.", code="kept_cancelled")
+
+
+def _filled(kept: dict, merged: dict) -> dict:
+    """What the kept record takes from the duplicate: empty fields, and a higher level."""
+    fields = {name: merged[name] for name in FILLED_ON_MERGE
+              if kept.get(name) in (None, "") and merged.get(name) not in (None, "")}
+    if LEVEL_RANK.get(merged["level"], 0) > LEVEL_RANK.get(kept["level"], 0):
+        fields.update(level=merged["level"], certificate_no=merged["certificate_no"])
+    return fields

@@ -1,0 +1,80 @@
+"""Every report the hub offers, in one list: the reports page and `fieldsync report` read it.
+
+A report takes some of the parameters year, unit, kind, session and table;
+`prepare` validates them (ReportParams), resolves the unit, builds the Table
+and hands back a file name and the file's bytes, streamed for CSV.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from sqlite_utils import Database
+
+from fieldsync.errors import NotFound, ValidationFailed
+from fieldsync.records.schemas import load
+from fieldsync.reports import attendance, coverage, csv_export, hours, kpi, statistics_xlsx, units, xlsx
+from fieldsync.reports.schemas import ReportParams
+from fieldsync.reports.table import Table
+
+CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "csv": "text/csv; charset=utf-8"}
+WRITERS = {"xlsx": xlsx.chunks, "csv": csv_export.chunks}
+REQUIRED = ("session", "table")   # the parameters that have no default
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    title_zh: str
+    title_en: str
+    params: tuple[str, ...]
+    build: Callable[..., Table]
+    formats: tuple[str, ...] = ("xlsx", "csv")
+
+
+REPORTS = {report.name: report for report in (
+    Report("statistics", "全民健身志愿服务活动统计表", "Volunteer activity statistics (统计表)",
+           ("year", "unit", "kind"), statistics_xlsx.table),
+    Report("attendance", "活动签到表", "Attendance sheet of one session", ("session",), attendance.table),
+    Report("coverage", "培训覆盖情况表", "Training coverage per village", ("year", "unit"), coverage.table),
+    Report("kpi", "主要指标完成情况", "Yearly targets and instructor density", ("year", "unit"), kpi.table),
+    Report("volunteer-hours", "志愿服务时长排行", "Volunteer hours leaderboard", ("year", "unit"),
+           hours.table),
+    Report("table", "数据表导出", "One database table as CSV", ("table",), csv_export.database_table,
+           ("csv",)),
+)}
+
+
+def get(name: str) -> Report:
+    if name not in REPORTS:
+        raise NotFound(f"No report named {name!r}; there are: {', '.join(REPORTS)}.", code="report_not_found")
+    return REPORTS[name]
+
+
+def prepare(db: Database, name: str, fmt: str, raw: dict) -> tuple[str, Iterator[bytes]]:
+    """Validate, build and render a report: (file name, bytes of the file)."""
+    report = get(name)
+    if fmt not in report.formats:
+        raise ValidationFailed(f"{name} comes as {' or '.join(report.formats)}, not {fmt}.",
+                               fields={"format": [f"One of: {', '.join(report.formats)}."]})
+    given = {key: value for key, value in raw.items() if value not in (None, "")}
+    params = load(ReportParams(), given)
+    extra = sorted(set(given) & set(ReportParams().fields) - set(report.params))
+    missing = [key for key in REQUIRED if key in report.params and key not in params]
+    if extra or missing:
+        raise ValidationFailed(f"{name} takes {', '.join(report.params)}.",
+                               fields={**{key: ["Not used by this report."] for key in extra},
+                                       **{key: ["Required."] for key in missing}})
+    args = {key: params[key] for key in report.params if key in params}
+    if "unit" in report.params:
+        args["unit"] = units.resolve(db, params.get("unit"))
+    table = report.build(db, **args)
+    return file_name(name, args, fmt), WRITERS[fmt](table)
+
+
+def file_name(name: str, args: dict, fmt: str) -> str:
+    parts = [name] + [str(args[key].code if key == "unit" else args[key])
+                      for key in ("unit", "year", "kind", "session", "table") if key in args]
+    return "-".join(parts) + "." + fmt

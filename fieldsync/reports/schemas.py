@@ -1,0 +1,91 @@
+"""marshmallow schemas for what the hub's users send: report parameters, dashboard filters,
+promotions, merges and pairings. Query strings pass unknown keys (lang=…); forms do not.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
+
+from fieldsync.records.schemas import LEVELS, SESSION_KINDS, Choice, PlaceCode
+from fieldsync.reports.csv_export import DATABASE_TABLES
+
+RECORD_ID = validate.Length(min=1, max=64)
+
+
+def _this_year() -> int:
+    return date.today().year
+
+
+def _year():
+    return fields.Integer(load_default=_this_year, validate=validate.Range(min=2000, max=2100))
+
+
+class ReportParams(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    year = _year()
+    unit = PlaceCode()
+    kind = Choice(SESSION_KINDS)
+    session = fields.String(validate=RECORD_ID)
+    table = fields.String(validate=validate.OneOf(sorted(DATABASE_TABLES)))
+
+
+class UnitYearQuery(Schema):
+    """A year, and the unit as the filter menus name it: a county, a town, or neither (the city)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    year = _year()
+    county = PlaceCode()
+    town = PlaceCode()
+
+
+class DashboardQuery(UnitYearQuery):
+    kind = Choice(SESSION_KINDS)
+
+
+class LeaderboardQuery(UnitYearQuery):
+    everyone = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class PromotionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    level = Choice(LEVELS, required=True)
+    certificate_no = fields.String(required=True, validate=validate.Length(min=1, max=50))
+
+    @validates("level")
+    def _a_level(self, value, **kwargs):
+        if value == "none":
+            raise ValidationError("A promotion is to 三级 or above.")
+
+
+class MergeSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kept = fields.String(required=True, validate=RECORD_ID)
+    merged = fields.String(required=True, validate=RECORD_ID)
+
+
+class PairingSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    organisation = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    village = PlaceCode(required=True)
+    since = fields.Date(allow_none=True)
+    notes = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+class PairingLinkSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    session = fields.String(required=True, validate=RECORD_ID)

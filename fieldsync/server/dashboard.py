@@ -1,0 +1,221 @@
+"""The city hub's pages: dashboard, reports, people (with duplicate merge), volunteer hours.
+
+Registered in hub mode only. Every page needs a staff account; cancelling a
+registration and merging duplicates need an admin. Views validate with
+marshmallow and call reports/ and records/ — no SQL here.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+
+from fieldsync.errors import ValidationFailed
+from fieldsync.records import people, sessions
+from fieldsync.records.schemas import (GENDERS, LEVELS, SESSION_KINDS, PeopleQuery, PersonSchema,
+                                       PersonUpdateSchema, load)
+from fieldsync.reports import csv_export, dashboard, hours, merges, pairings, promotions, registry, units
+from fieldsync.reports.schemas import (DashboardQuery, LeaderboardQuery, MergeSchema, PairingLinkSchema,
+                                       PairingSchema, PromotionSchema)
+from fieldsync.reports.table import local_time
+from fieldsync.server import get_store
+from fieldsync.server.auth import require
+
+bp = Blueprint("dashboard", __name__, url_prefix="/hub")
+
+
+@bp.context_processor
+def _labels() -> dict:
+    return {"levels": LEVELS, "genders": GENDERS, "kinds": SESSION_KINDS}
+
+
+@bp.app_template_filter("china_time")
+def _china_time(stamp: str | None) -> str:
+    return local_time(stamp)
+
+
+def _actor() -> str:
+    return g.user["username"]
+
+
+def _form() -> dict:
+    """The posted form without its CSRF token; an empty field means 'not given'."""
+    return {key: value.strip() for key, value in request.form.items()
+            if key != "csrf_token" and value.strip()}
+
+
+def _unit(db, query: dict) -> units.Unit:
+    """The unit the filters name: the town, else the county, else the city."""
+    town, county = query.get("town"), query.get("county")
+    if town and county and town not in units.resolve(db, county).towns:
+        raise ValidationFailed(_("That town is not in that county."), fields={"town": ["Not in the county."]})
+    return units.resolve(db, town or county)
+
+
+def _places(db, *, villages: bool = False) -> dict:
+    """Counties with their towns (and, for the people forms, each town's villages) for the menus."""
+    menus = {"counties": dashboard.counties_and_towns(db), "names": units.names(db), "villages": {}}
+    if villages:
+        for village in units.descendants(db, units.resolve(db).code, "village"):
+            menus["villages"].setdefault(village["parent"], []).append(village)
+    return menus
+
+
+@bp.get("/")
+@require("staff")
+def home():
+    db = get_store().db
+    query = load(DashboardQuery(), request.args.to_dict())
+    unit = _unit(db, query)
+    data = dashboard.build(db, unit, query["year"], query.get("kind"))
+    return render_template("hub_dashboard.html", d=data, query=query, places=_places(db),
+                           linkable=pairings.unlinked_sessions(db, unit, query["year"]),
+                           charts=_charts(data))
+
+
+def _charts(data: dict) -> dict:
+    """What dashboard.js draws, with its labels in the page's language."""
+    return {
+        "days": data["checkins_per_day"], "themeDays": data["theme_days"],
+        "kinds": [{"label": SESSION_KINDS.get(k, k), "count": n} for k, n in data["sessions_by_kind"].items()],
+        "towns": [{"label": t["name"], "trained": t["trained"]} for t in data["coverage"].towns],
+        "density": [{"label": row["name"], "value": row["per_1000"]} for row in data["density"]
+                    if row["kind"] == "town"],
+        "densityTarget": data["density_target"],
+        "text": {"ins": _("Check-ins"), "outs": _("Check-outs"), "trained": _("Trained"),
+                 "density": _("Instructors per 1,000"), "target": _("Target")},
+    }
+
+
+@bp.post("/pairings")
+@require("staff")
+def pairing_new():
+    pairings.create(get_store(), load(PairingSchema(), _form()), actor=_actor())
+    flash(_("Pairing added."), "ok")
+    return redirect(url_for(".home", **request.args) + "#pairings")
+
+
+@bp.post("/pairings/<pairing_id>/sessions")
+@require("staff")
+def pairing_link(pairing_id):
+    pairings.link(get_store(), pairing_id, load(PairingLinkSchema(), _form())["session"])
+    flash(_("Activity linked to the pairing."), "ok")
+    return redirect(url_for(".home", **request.args) + "#pairings")
+
+
+# -- reports -----------------------------------------------------------------
+
+@bp.get("/reports")
+@require("staff")
+def reports_page():
+    store = get_store()
+    return render_template("hub_reports.html", reports=registry.REPORTS.values(), places=_places(store.db),
+                           years=dashboard.years(store.db), sessions=sessions.listing(store, limit=300),
+                           tables=sorted(csv_export.DATABASE_TABLES))
+
+
+@bp.get("/reports/<name>.<fmt>")
+@require("staff")
+def download(name, fmt):
+    file_name, chunks = registry.prepare(get_store().db, name, fmt, request.args.to_dict())
+    return Response(stream_with_context(chunks), content_type=registry.CONTENT_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
+
+
+# -- people ------------------------------------------------------------------
+
+@bp.get("/people")
+@require("staff")
+def people_page():
+    store = get_store()
+    query = load(PeopleQuery(), request.args.to_dict())
+    status = None if query["status"] == "all" else query["status"]
+    found = people.search(store, query["q"], town=query.get("town"), status=status, limit=query["limit"],
+                          offset=query["offset"])
+    return render_template("hub_people.html", people=[people.masked(p) for p in found], query=query,
+                           places=_places(store.db, villages=True))
+
+
+@bp.post("/people")
+@require("staff")
+def person_register():
+    person = people.register(get_store(), load(PersonSchema(), _form()), actor=_actor())
+    flash(_("Registered %(name)s.", name=person["name"]), "ok")
+    return redirect(url_for(".person_page", person_id=person["id"]))
+
+
+@bp.get("/people/<person_id>")
+@require("staff")
+def person_page(person_id):
+    store = get_store()
+    person = people.get(store, person_id)
+    return render_template("hub_person.html", person=person, history=people.history(store, person_id),
+                           merged=merges.ids_of(store.db, person_id)[1:],
+                           kept=merges.kept_of(store.db, person_id),
+                           volunteering=hours.per_year(store.db, person_id),
+                           places=_places(store.db, villages=True))
+
+
+@bp.post("/people/<person_id>")
+@require("staff")
+def person_modify(person_id):
+    people.modify(get_store(), person_id, load(PersonUpdateSchema(), _form()), actor=_actor())
+    flash(_("Saved."), "ok")
+    return redirect(url_for(".person_page", person_id=person_id))
+
+
+@bp.post("/people/<person_id>/promote")
+@require("staff")
+def person_promote(person_id):
+    data = load(PromotionSchema(), _form())
+    promotions.promote(get_store(), person_id, data["level"], data["certificate_no"], actor=_actor())
+    flash(_("Promoted to %(level)s.", level=LEVELS[data["level"]]), "ok")
+    return redirect(url_for(".person_page", person_id=person_id))
+
+
+@bp.post("/people/<person_id>/cancel")
+@require("admin")
+def person_cancel(person_id):
+    people.cancel(get_store(), person_id, actor=_actor())
+    flash(_("Registration cancelled."), "ok")
+    return redirect(url_for(".person_page", person_id=person_id))
+
+
+@bp.get("/people/duplicates")
+@require("admin")
+def duplicates_page():
+    db = get_store().db
+    return render_template("hub_people_duplicates.html", groups=merges.duplicates(db), names=units.names(db))
+
+
+@bp.post("/people/merge")
+@require("admin")
+def person_merge():
+    data = load(MergeSchema(), _form())
+    merges.merge(get_store(), data["kept"], data["merged"], actor=_actor())
+    flash(_("Merged: every check-in now counts for the person kept."), "ok")
+    return redirect(url_for(".person_page", person_id=data["kept"]))
+
+
+# -- volunteers --------------------------------------------------------------
+
+@bp.get("/volunteers")
+@require("staff")
+def volunteers_page():
+    db = get_store().db
+    query = load(LeaderboardQuery(), request.args.to_dict())
+    unit = _unit(db, query)
+    return render_template("hub_volunteers.html", query=query, unit=unit, places=_places(db),
+                           years=dashboard.years(db), totals=hours.totals(db, unit, query["year"]),
+                           leaders=hours.leaderboard(db, unit, query["year"], limit=query["limit"],
+                                                     instructors_only=not query["everyone"]))
+
+
+@bp.get("/volunteers/<person_id>")
+@require("staff")
+def volunteer_page(person_id):
+    store = get_store()
+    return render_template("hub_volunteers_person.html", person=people.get(store, person_id),
+                           sessions=hours.history(store.db, person_id),
+                           volunteering=hours.per_year(store.db, person_id),
+                           names=units.names(store.db))

@@ -1,0 +1,127 @@
+"""Volunteer hours: first in to last out, capped by the session's credited hours; and the
+rollups that hold them staying equal to a rebuild from the raw check-ins whatever the order."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from fieldsync.records import sessions
+from fieldsync.reports import hours, registry, rollup, units
+from fieldsync.store import new_id
+from tests.reports import fixture
+
+ROLLUPS = ("rollup_daily", "rollup_attendance", "rollup_person_year")
+
+
+def _minutes(db, ids, session, person) -> int:
+    rows = [r for r in hours.history(db, ids[person]) if r["session_id"] == ids[session]]
+    assert len(rows) == 1
+    return rows[0]["minutes"]
+
+
+@pytest.mark.parametrize("session, person, minutes", [
+    ("s1", "p1", 120),   # 09:00-11:00
+    ("s1", "p2", 180),   # no out: the 3 credited hours
+    ("s1", "p3", 180),   # 4 h, capped at 3
+    ("s2", "p8", 120),   # no out: the 2 credited hours
+    ("s3", "p3", 30),
+    ("s3", "p5", 120),   # 3 h 20, capped at 2
+    ("s4", "p6", 150),   # in, out, in again, out: first in 08:00 to last out 10:30
+])
+def test_credited_minutes(city, ids, session, person, minutes):
+    assert _minutes(city.db, ids, session, person) == minutes
+
+
+def test_leaderboard_of_instructors_and_of_everyone(city):
+    board = hours.leaderboard(city.db, units.resolve(city.db), 2024)
+    assert [(p["name"], p["hours"], p["sessions"]) for p in board] == [
+        ("陈静", 4.5, 2), ("王芳", 1.5, 1), ("王芳", 1.0, 1), ("张伟", 0.5, 1)]
+    everyone = hours.leaderboard(city.db, units.resolve(city.db), 2024, instructors_only=False)
+    assert [p["name"] for p in everyone] == ["陈静", "杨磊", "王芳", "王芳", "张伟"]
+    assert hours.totals(city.db, units.resolve(city.db), 2024) == {"volunteers": 5, "hours": 10.0}
+    assert hours.totals(city.db, units.resolve(city.db, fixture.C1), 2024) == {"volunteers": 4, "hours": 9.0}
+
+
+def test_cancelled_session_earns_nothing_but_stays_in_history(city, ids):
+    history = {r["session_id"]: r for r in hours.history(city.db, ids["p7"])}
+    assert history[ids["s6"]]["minutes"] == 60 and not history[ids["s6"]]["volunteer"]
+    assert all(p["name"] != "赵敏" for p in hours.leaderboard(city.db, units.resolve(city.db), 2024))
+
+
+def test_changing_the_credited_hours_recounts(city, ids):
+    sessions.modify(city, ids["s3"], {"hours": 1.0})
+    assert _minutes(city.db, ids, "s3", "p5") == 60
+    assert _minutes(city.db, ids, "s3", "p3") == 30
+    assert hours.totals(city.db, units.resolve(city.db), 2024)["hours"] == 10.0 - 0.5 - 1.0   # p1 and p5 lose
+    sessions.modify(city, ids["s3"], {"starts_at": "2025-05-01T08:30"})
+    assert hours.totals(city.db, units.resolve(city.db), 2025) == {"volunteers": 3, "hours": 1.0 + 0.5 + 1.0}
+    _assert_rollups_equal_a_rebuild(city)
+
+
+def test_checkins_before_their_session_and_an_out_before_the_in(city, ids):
+    """Scans are facts that arrive in any order: the session comes later, a clock is off."""
+    session_id = new_id()
+    scans = [("in", "2024-07-01T01:00:00.000Z"), ("out", "2024-07-01T00:30:00.000Z")]
+    city.write(lambda db: db["checkins"].insert_all(
+        [{"id": new_id(), "session_id": session_id, "person_id": ids["p3"], "direction": direction,
+          "scanned_at": at, "hlc": city.hlc.now(), "node": "elsewhere", "method": "qr"} for direction, at in scans]))
+    assert [r["minutes"] for r in hours.history(city.db, ids["p3"]) if r["session_id"] == session_id] == [0]
+    sessions.create(city, {**fixture.SESSIONS["s3"], "title": "迟到的活动", "hours": 2.0}, session_id=session_id)
+    late = [r for r in hours.history(city.db, ids["p3"]) if r["session_id"] == session_id]
+    assert late[0]["minutes"] == 120   # the out is before the in: no valid out, the credited hours
+    assert hours.totals(city.db, units.resolve(city.db), 2024)["hours"] == 12.0
+    _assert_rollups_equal_a_rebuild(city)
+
+
+def _assert_rollups_equal_a_rebuild(store):
+    def snapshot():
+        return {t: sorted(map(tuple, store.db.execute(f"SELECT * FROM {t}").fetchall())) for t in ROLLUPS}
+
+    kept_by_triggers = snapshot()
+    store.write(rollup.rebuild)
+    assert snapshot() == kept_by_triggers
+    assert {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                                           " AND name LIKE 'rollup%'")} >= {"rollup_checkin_attendance"}
+
+
+def test_fixture_rollups_equal_a_rebuild(city):
+    _assert_rollups_equal_a_rebuild(city)
+
+
+def test_bulk_load_leaves_the_same_rollups(city, ids):
+    rows = [{"id": new_id(), "session_id": ids["s4"], "person_id": ids["p1"], "direction": "in",
+             "scanned_at": "2024-08-08T00:05:00.000Z", "hlc": city.hlc.now(), "node": "bulk", "method": "qr"}]
+
+    def load(db):
+        with rollup.bulk_load(db):
+            db["checkins"].insert_all(rows)
+
+    city.write(load)
+    assert _minutes(city.db, ids, "s4", "p1") == 150
+    _assert_rollups_equal_a_rebuild(city)
+
+
+def test_attendance_sheet(city, ids):
+    _, chunks = registry.prepare(city.db, "attendance", "xlsx", {"session": ids["s1"]})
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(chunks))).active
+    assert sheet["A1"].value == "张村镇社会体育指导员培训 签到表"
+    assert sheet["A2"].value == "单位名称（盖章）：张村镇文体站"
+    assert sheet["G2"].value == "举办时间：2024年3月10日"
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4)]
+    assert rows == [
+        [1, "王芳", "张村镇", "梨林村", "三级", "2024-03-10 09:00", "2024-03-10 11:00", 2, "138****0001"],
+        [2, "张伟", "张村镇", "泉埠村", "二级", "2024-03-10 09:00", "2024-03-10 13:00", 3, "138****0003"],
+        [3, "李强", "张村镇", "梨林村", "无", "2024-03-10 09:05", None, 3, "138****0002"],
+        [4, "黄娟", "石岛镇", "西山村", "无", "2024-03-10 09:10", "2024-03-10 10:10", 1, "138****0009"],
+    ]
+
+
+def test_volunteer_hours_workbook(city):
+    _, chunks = registry.prepare(city.db, "volunteer-hours", "xlsx", {"year": "2024"})
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(chunks))).active
+    assert [[c.value for c in row][:7] for row in sheet.iter_rows(min_row=4)] == [
+        [1, "陈静", "羊亭镇", "羊亭村", "一级", 2, 4.5], [2, "王芳", "张村镇", "梨林村", "三级", 1, 1.5],
+        [3, "王芳", "石岛镇", "东山村", "二级", 1, 1], [4, "张伟", "张村镇", "泉埠村", "二级", 1, 0.5]]

@@ -1,0 +1,168 @@
+"""The hub's pages over real HTTP: `fieldsync serve --hub` on the hand-computed city (tests/reports/fixture.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import openpyxl
+import pytest
+import requests
+
+from fieldsync.store import Store
+from tests.reports import fixture
+from tests.support import LiveServer, WebClient
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hub")
+    ids = fixture.build_instance(path)
+    with LiveServer(path, hub=True) as server:
+        server.ids = ids
+        yield server
+
+
+def _client(hub, role) -> WebClient:
+    client = WebClient(hub.url)
+    assert client.login(role, fixture.PASSWORD).ok
+    return client
+
+
+@pytest.fixture(scope="module")
+def staff(hub):
+    return _client(hub, "staff")
+
+
+@pytest.fixture(scope="module")
+def admin(hub):
+    return _client(hub, "admin")
+
+
+def _checkin_rows(hub) -> list[tuple]:
+    with Store(hub.instance / "fieldsync.db") as store:
+        return sorted(map(tuple, store.db.execute("SELECT * FROM checkins").fetchall()))
+
+
+def test_dashboard_shows_the_figures_and_draws_charts_locally(hub, staff):
+    page = staff.get("/hub/?year=2024")
+    assert page.status_code == 200
+    assert "4 / 7" in page.text                          # villages covered
+    assert "6 / 200" in page.text and "3 / 300" in page.text and "3 / 100" in page.text
+    data = json.loads(re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>',
+                                page.text, re.S).group(1))
+    assert {t["label"]: t["trained"] for t in data["towns"]} == {"张村镇": 3, "羊亭镇": 0, "石岛镇": 3}
+    assert data["densityTarget"] == 4.5 and len(data["themeDays"]) == 6
+    scripts = re.findall(r'<script src="([^"]+)"', page.text)
+    assert all(src.startswith("/static/") for src in scripts)
+    assert all(staff.get(src).status_code == 200 for src in scripts)
+    county = staff.get(f"/hub/?year=2024&county={fixture.C1}&kind=training")
+    assert county.status_code == 200 and "2 / 5" in county.text
+
+
+def test_bad_filters_are_a_4xx_page(staff):
+    assert staff.get("/hub/?year=abc").status_code == 422
+    assert staff.get(f"/hub/?county={fixture.C1}&town={fixture.T3}").status_code == 422
+    assert staff.get("/hub/?county=379999").status_code == 404
+
+
+def test_statistics_download_over_http(staff):
+    answer = staff.get(f"/hub/reports/statistics.xlsx?year=2024&unit={fixture.T1}")
+    assert answer.status_code == 200
+    assert 'filename="statistics-371002100000-2024.xlsx"' in answer.headers["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
+    assert sheet["A2"].value == "单位名称（盖章）：张村镇" and sheet.max_row == 3 + 3
+    csv_answer = staff.get("/hub/reports/table.csv?table=checkins")
+    scans = sum(len(s) for _, _, s in fixture.SCANS)
+    assert csv_answer.status_code == 200 and csv_answer.text.count("\n") == 1 + scans == 30
+    assert staff.get("/hub/reports/kpi.pdf").status_code == 422
+
+
+def test_reports_page_lists_the_registry_and_escapes_titles(hub, staff):
+    from fieldsync.records import sessions
+
+    with Store(hub.instance / "fieldsync.db") as store:
+        sessions.create(store, {**fixture.SESSIONS["s3"], "title": "<script>alert(1)</script>"})
+    page = staff.get("/hub/reports")
+    assert page.status_code == 200
+    for name in ("statistics", "attendance", "coverage", "kpi", "volunteer-hours", "table"):
+        assert f'id="report-{name}"' in page.text
+    assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)" in page.text
+
+
+def test_trainer_and_strangers_are_kept_out(hub):
+    trainer = _client(hub, "trainer")
+    for path in ("/hub/", "/hub/reports", "/hub/people", "/hub/volunteers"):
+        assert trainer.get(path).status_code == 403, path
+        stranger = requests.get(hub.url + path, allow_redirects=False, timeout=10)
+        assert stranger.status_code == 302 and "/login" in stranger.headers["Location"]
+
+
+def test_staff_cannot_reach_admin_actions(hub, staff):
+    ids = hub.ids
+    assert staff.get("/hub/people/duplicates").status_code == 403
+    before = _checkin_rows(hub)
+    assert staff.form("/hub/people/merge", {"kept": ids["p1"], "merged": ids["p8"]}).status_code == 403
+    assert staff.form(f"/hub/people/{ids['p2']}/cancel", {}).status_code == 403
+    assert _checkin_rows(hub) == before
+    page = staff.get(f"/hub/people/{ids['p2']}")
+    assert page.status_code == 200 and "/cancel" not in page.text
+
+
+def test_admin_merges_duplicates_and_every_checkin_stays(hub, admin):
+    ids = hub.ids
+    page = admin.get("/hub/people/duplicates")
+    assert page.status_code == 200 and ids["p1"] in page.text and ids["p8"] in page.text
+    before = _checkin_rows(hub)
+    merged = admin.form("/hub/people/merge", {"kept": ids["p1"], "merged": ids["p8"]}, allow_redirects=False)
+    assert merged.status_code == 302 and merged.headers["Location"].endswith(f"/hub/people/{ids['p1']}")
+    assert _checkin_rows(hub) == before
+    assert admin.form("/hub/people/merge", {"kept": ids["p1"], "merged": ids["p8"]}).status_code == 409
+    board = admin.get("/hub/volunteers?year=2024").text
+    assert board.count("王芳") == 1 and "2.5" in board
+
+
+def test_register_modify_promote_and_cancel_through_the_forms(hub, staff, admin):
+    created = staff.form("/hub/people", {"name": "孙丽", "town": fixture.T2, "village": fixture.V22,
+                                         "phone": "13600000000", "level": "none"}, allow_redirects=False)
+    assert created.status_code == 302
+    person_path = created.headers["Location"].replace(hub.url, "")
+    person_id = person_path.rsplit("/", 1)[-1]
+    staff.get(person_path)
+    assert staff.form(person_path, {"specialty": "八段锦"}).status_code == 200
+    assert staff.form(person_path + "/promote", {"level": "level3", "certificate_no": "SD-3-777"}).ok
+    assert staff.form(person_path + "/promote", {"level": "level3", "certificate_no": "x"}).status_code == 409
+    assert staff.form(person_path + "/promote", {"level": "none", "certificate_no": "x"}).status_code == 422
+    admin.get(person_path)
+    assert admin.form(person_path + "/cancel", {}).ok
+    with Store(hub.instance / "fieldsync.db") as store:
+        row = store.query_one("SELECT specialty, level, certificate_no, status FROM people WHERE id = ?",
+                              [person_id])
+        actions = [r["action"] for r in store.query(
+            "SELECT action FROM history WHERE record_id = ? ORDER BY id", [person_id])]
+    assert row == {"specialty": "八段锦", "level": "level3", "certificate_no": "SD-3-777", "status": "cancelled"}
+    assert actions == ["register", "modify", "promote", "cancel"]
+
+
+def test_bad_register_form_names_the_fields(staff):
+    staff.get("/hub/people")
+    answer = staff.form("/hub/people", {"name": "x<y>", "town": "12", "phone": "123"})
+    assert answer.status_code == 422 and "Traceback" not in answer.text
+
+
+def test_volunteer_history_page(hub, staff):
+    page = staff.get(f"/hub/volunteers/{hub.ids['p5']}")
+    assert page.status_code == 200
+    assert "劳动节全民健身志愿服务" in page.text and "2024-05-01 08:40" in page.text
+
+
+def test_a_town_node_has_no_hub_pages(live_node, staff_node):
+    assert staff_node.get("/hub/").status_code == 404
+
+
+@pytest.fixture
+def staff_node(live_node):
+    client = WebClient(live_node.url)
+    assert client.login("staff").ok
+    return client
