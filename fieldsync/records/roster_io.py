@@ -14,6 +14,7 @@ import io
 import json
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 
 from fieldsync.errors import BadRequest, ValidationFailed
 from fieldsync.records import people
@@ -170,7 +172,7 @@ def read_table(content: bytes, filename: str = "") -> list[tuple[int, list]]:
 def _xlsx_rows(content: bytes) -> list[tuple[int, list]]:
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
         raise BadRequest(f"The Excel file cannot be read ({type(exc).__name__}); "
                          "save it again from Excel and retry.", code="unsupported_file") from None
     try:
@@ -270,10 +272,11 @@ def _cell_text(column: Column, value) -> str | None:
     return text
 
 
+PLACE_KINDS = {"town": "town (乡镇)", "village": "village (村)"}
+
+
 class Gazetteer:
     """Towns and villages by 12-digit code or by name, loaded once per import."""
-
-    KINDS = {"town": "town (乡镇)", "village": "village (村)"}
 
     def __init__(self, store: Store):
         self.places = {row["code"]: row for row in store.query(
@@ -289,13 +292,13 @@ class Gazetteer:
         if text.isdigit():
             if any(p["code"] == text for p in candidates):
                 return text
-            raise ValueError(f"{text} is not the code of a {self.KINDS[kind]}{where} in the gazetteer.")
+            raise ValueError(f"{text} is not the code of a {PLACE_KINDS[kind]}{where} in the gazetteer.")
         found = ([p for p in candidates if p["name"] == text]
                  or [p for p in candidates if p["name"].startswith(text)])
         if len(found) == 1:
             return found[0]["code"]
         if not found:
-            raise ValueError(f"{text} is not a {self.KINDS[kind]}{where} in the gazetteer.")
+            raise ValueError(f"{text} is not a {PLACE_KINDS[kind]}{where} in the gazetteer.")
         raise ValueError(f"{text} could be {', '.join(p['name'] for p in found)}; write the 12-digit code.")
 
 

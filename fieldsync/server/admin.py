@@ -9,19 +9,55 @@ to its field (status 422, or 409 for a conflict).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
 
 from fieldsync.errors import FieldsyncError, Forbidden, ValidationFailed
-from fieldsync.records import badge_sheet, badges, checkins, people, places, roster_io, sessions, users
-from fieldsync.records.schemas import (GENDERS, LEVELS, MODES, SESSION_KINDS, Choice, PersonSchema, PlaceCode,
-                                       SessionSchema, SessionsQuery, load)
+from fieldsync.records import (
+    badge_sheet,
+    badges,
+    checkins,
+    people,
+    places,
+    roster_io,
+    sessions,
+    users,
+)
+from fieldsync.records.schemas import (
+    GENDERS,
+    LEVELS,
+    MODES,
+    SESSION_KINDS,
+    Choice,
+    PersonSchema,
+    PlaceCode,
+    SessionSchema,
+    SessionsQuery,
+    load,
+)
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 
@@ -33,7 +69,7 @@ SESSION_FORM = ("kind", "title", "organizer", "summary", "mode", "starts_at", "e
                 "venue", "contact_name", "contact_phone", "notes", "hours")
 # History in the words of the office; the field names as the roster's headers.
 ACTION_LABELS = {"register": "注册", "modify": "修改", "promote": "晋级", "cancel": "注销", "restore": "恢复",
-                 "reissue_badge": "补发胸牌", "create": "创建", "sync": "同步"}
+                 "reissue_badge": "补发胸卡", "create": "创建", "sync": "同步"}
 HIDDEN_IN_HISTORY = {"id_number_hash", "badge_generation"}
 FIELD_LABELS = {**roster_io.LABELS, "id_number_masked": roster_io.LABELS["id_number"]}
 
@@ -60,6 +96,11 @@ def _posted(names: tuple[str, ...]) -> dict:
 def _form_errors(error: FieldsyncError) -> dict:
     return {key: [str(m) for m in (value if isinstance(value, list) else [value])]
             for key, value in error.fields.items()} or {"_form": [error.message]}
+
+
+def _conflict(error: FieldsyncError | None) -> str | None:
+    """What to say above a form: a conflict in its own words; invalid fields speak by each field."""
+    return None if error is None or isinstance(error, ValidationFailed) else error.message
 
 
 def _home_town() -> str | None:
@@ -165,7 +206,7 @@ def person_edit(person_id):
 def _person_form(store, values: dict, error: FieldsyncError | None = None, person: dict | None = None):
     return render_template("person_form.html", values=values, person=person, choices=_place_choices(store),
                            errors=_form_errors(error) if error else {},
-                           message=error.message if error else None), error.status if error else 200
+                           message=_conflict(error)), error.status if error else 200
 
 
 @bp.get("/people/<person_id>")
@@ -327,7 +368,7 @@ def session_edit(session_id):
 def _session_form(store, values: dict, error: FieldsyncError | None = None, session: dict | None = None):
     return render_template("session_form.html", values=values, session=session, choices=_place_choices(store),
                            errors=_form_errors(error) if error else {},
-                           message=error.message if error else None), error.status if error else 200
+                           message=_conflict(error)), error.status if error else 200
 
 
 @bp.route("/sessions/<session_id>/cancel", methods=["GET", "POST"])

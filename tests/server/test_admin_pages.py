@@ -46,7 +46,7 @@ def _flash(page) -> str:
 def _error_after(page, field: str) -> str:
     """The error message shown inside the label of a field, or ''."""
     label = re.search(rf'<label class="field invalid">(?:(?!</label>).)*?name="{field}"(?:(?!</label>).)*</label>',
-                      page.text, re.S)
+                      page.text, re.DOTALL)
     return " ".join(re.findall(r'class="field-error"[^>]*>([^<]*)<', label.group(0))) if label else ""
 
 
