@@ -96,9 +96,10 @@ def init(instance: Instance, hub: bool, town: str | None, admin_name: str, passw
 
 @main.command()
 @click.option("--reset", is_flag=True, help="Delete the instance's database first.")
+@click.option("--hub", is_flag=True, help="Load the whole city as a hub: every town, a year of activities.")
 @pass_instance
 @friendly
-def demo(instance: Instance, reset: bool):
+def demo(instance: Instance, reset: bool, hub: bool):
     """Load the demo city, a town's roster and sessions; say where to click."""
     from fieldsync import demo as demo_data
 
@@ -108,6 +109,15 @@ def demo(instance: Instance, reset: bool):
             Path(str(db_file) + suffix).unlink(missing_ok=True)
     elif db_file.exists():
         raise click.ClickException(f"{instance.path} already has data; use --reset to start over.")
+    if hub:
+        settings.save(instance.path, mode="hub")
+        loaded = demo_data.load_hub(instance.store)
+        click.echo(f"Demo city loaded into {instance.path}: {loaded['towns']} towns, {loaded['people']} people, "
+                   f"{loaded['sessions']} sessions, {loaded['checkins']} check-ins in {loaded['year']}.")
+        click.echo(f"Accounts (password {demo_data.DEMO_PASSWORD}): "
+                   + ", ".join(name for name, _, _ in demo_data.ACCOUNTS))
+        click.echo(f"Then: fieldsync --instance {instance.path} serve --hub, and open /hub/")
+        return
     settings.save(instance.path, mode="node", town=demo_data.DEMO_TOWN)
     loaded = demo_data.load(instance.store)
     click.echo(f"Demo loaded into {instance.path}: {loaded['town_name']}, {loaded['people']} people, "
@@ -194,6 +204,34 @@ def user_password(instance: Instance, username: str, password: str):
 
     users.set_password(instance.store, username, password)
     click.echo(f"Password of {username} changed.")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write; .xlsx or .csv picks the format.")
+@click.option("--year", help="Year (default: this year).")
+@click.option("--unit", help="Town, county or city code (default: the city).")
+@click.option("--kind", help="Only sessions of this kind (统计表).")
+@click.option("--session", help="Session id (attendance sheet).")
+@click.option("--table", help="Database table (table export).")
+@pass_instance
+@friendly
+def report(instance: Instance, name: str, output: Path | None, **params):
+    """Write the report NAME to a file; `fieldsync report list` shows every report."""
+    from fieldsync.reports import registry
+
+    if name == "list":
+        for item in registry.REPORTS.values():
+            click.echo(f"{item.name:<16} {'/'.join(item.formats):<9} {item.title_zh} ({item.title_en});"
+                       f" takes {', '.join(item.params)}")
+        return
+    if output is None:
+        raise click.UsageError("Say where to write it: --output FILE.xlsx or FILE.csv")
+    _, chunks = registry.prepare(instance.store.db, name, output.suffix.lstrip(".").lower(), params)
+    with output.open("wb") as out:
+        out.writelines(chunks)
+    click.echo(f"Wrote {output}")
 
 
 def cli_actor() -> str:

@@ -6,12 +6,12 @@ Deterministic (seeded), so screenshots and docs stay true from run to run.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from fieldsync.forms import demo as form_demo
 from fieldsync.records import checkins, people, places, sessions, users
 from fieldsync.records.validators import ID_CHECK, ID_WEIGHTS
-from fieldsync.store import Store
+from fieldsync.store import Store, new_id
 
 DEMO_TOWN = "371002100000"  # 环翠区张村镇
 ACCOUNTS = (("admin", "admin", "管理员"), ("staff", "staff", "镇文体站"), ("trainer", "trainer", "培训老师"))
@@ -44,12 +44,16 @@ def demo_person(rng: random.Random, town: str, village: str) -> dict:
     }
 
 
-def load(store: Store, *, town: str = DEMO_TOWN, people_per_village: int = 6, seed: int = 2025) -> dict:
-    rng = random.Random(seed)
+def places_and_accounts(store: Store) -> None:
     places.import_places(store, places.load_fixture()["places"])
     for username, role, display in ACCOUNTS:
         if not store.query_one("SELECT 1 FROM users WHERE username = ?", [username]):
             users.create(store, username, DEMO_PASSWORD, role, display)
+
+
+def load(store: Store, *, town: str = DEMO_TOWN, people_per_village: int = 6, seed: int = 2025) -> dict:
+    rng = random.Random(seed)
+    places_and_accounts(store)
     villages = places.children(store, town, "village")
     town_name = places.name_of(store, town)
     roster = [demo_person(rng, town, v["code"]) for v in villages for _ in range(people_per_village)]
@@ -81,3 +85,83 @@ def load(store: Store, *, town: str = DEMO_TOWN, people_per_village: int = 6, se
                               scanned_at=arrived)
     form_demo.fill_fitness(store, next(s for s in made if s["kind"] == "monitoring"))
     return {"town": town, "town_name": town_name, "people": len(registered), "sessions": made}
+
+
+# -- the hub: the whole city -------------------------------------------------
+CHINA = timezone(timedelta(hours=8))
+PAIRED_ORGANISATIONS = ("威海市太极拳协会", "威海市健身气功协会", "威海市门球协会")
+
+
+def load_hub(store: Store, *, seed: int = 2025, year: int | None = None) -> dict:
+    """The whole demo city as the hub sees it after every town has synced: each town's
+    roster (one person registered twice, in two towns), a year of sessions including the
+    theme days, their check-ins, and three 结对子 pairings."""
+    from fieldsync.reports import pairings
+
+    rng = random.Random(seed)
+    year = year or date.today().year
+    places_and_accounts(store)
+    towns = places.by_kind(store, "town")
+    roster = {t["code"]: _hub_roster(store, rng, t["code"]) for t in towns}
+    first, far = roster[towns[0]["code"]][0], towns[-1]["code"]
+    people.register(store, {"name": first["name"], "phone": first["phone"], "level": first["level"], "town": far,
+                            "village": places.children(store, far, "village")[0]["code"]}, actor="demo")
+    made = [sessions.create(store, plan, actor="demo") for plan in _hub_sessions(store, rng, towns, year)]
+    scans = [scan for s in made for scan in _hub_scans(store, rng, s, roster)]
+    store.write(lambda db: db["checkins"].insert_all(scans))
+    for organisation, town in zip(PAIRED_ORGANISATIONS, towns[::4]):
+        village = places.children(store, town["code"], "village")[0]
+        pair = pairings.create(store, {"organisation": organisation, "village": village["code"],
+                                       "since": date(year, 3, 15)}, actor="demo")
+        for session in [s for s in made if s["town"] == town["code"] and s["kind"] == "volunteer"][:3]:
+            pairings.link(store, pair["id"], session["id"])
+    return {"towns": len(towns), "people": sum(map(len, roster.values())) + 1, "sessions": len(made),
+            "checkins": len(scans), "year": year}
+
+
+def _hub_roster(store: Store, rng: random.Random, town: str) -> list[dict]:
+    villages = places.children(store, town, "village")
+    return people.register_many(store, [demo_person(rng, town, v["code"]) for v in villages
+                                        for _ in range(rng.randint(2, 8))], actor="demo")
+
+
+def _hub_sessions(store: Store, rng: random.Random, towns: list[dict], year: int) -> list[dict]:
+    from fieldsync.reports.dashboard import THEME_DAYS
+
+    plans = []
+    for town in towns:
+        name = town["name"]
+        villages = places.children(store, town["code"], "village")
+        plans += [("training", f"{name}社会体育指导员培训（专家走基层）", town, datetime(year, m, rng.randint(5, 25), 9),
+                   3.0) for m in (3, 9)]
+        plans += [("volunteer", f"全民健身志愿服务进{rng.choice(villages)['name']}", town,
+                   datetime(year, m, rng.randint(1, 28), 8, 30), 2.0) for m in rng.sample(range(1, 13), 6)]
+        plans.append(("monitoring", "国民体质监测进乡镇", town, datetime(year, rng.randint(4, 10), 12, 9), 4.0))
+    for index, (start, end, label) in enumerate(THEME_DAYS):
+        first, last = (date.fromisoformat(f"{year}-{day}") for day in (start, end))
+        held = first + (last - first) / 2  # the middle of 全民健身月, the day itself otherwise
+        plans.append(("theme", f"{label}主题活动", towns[index % len(towns)],
+                      datetime(held.year, held.month, held.day, 8), 2.5))
+    return [{"kind": kind, "title": title, "organizer": f"{town['name']}文体站", "mode": "offline",
+             "summary": f"{title}，面向{town['name']}各村社会体育指导员和群众。", "starts_at": starts,
+             "ends_at": starts + timedelta(hours=hours), "town": town["code"], "venue": f"{town['name']}文化广场",
+             "contact_name": "刘老师", "contact_phone": "0631-5212345", "hours": hours}
+            for kind, title, town, starts, hours in plans]
+
+
+def _hub_scans(store: Store, rng: random.Random, session: dict, roster: dict[str, list[dict]]) -> list[dict]:
+    """Check-ins of a past session as its town's laptop recorded them: in, and mostly out."""
+    start = datetime.fromisoformat(session["starts_at"]).replace(tzinfo=CHINA)
+    if start > datetime.now(CHINA):
+        return []
+    local = roster[session["town"]]
+    scans = []
+    for person in rng.sample(local, min(len(local), rng.randint(8, 30))):
+        times = [("in", start + timedelta(minutes=rng.randint(-10, 20)))]
+        if rng.random() < 0.8:
+            times.append(("out", start + timedelta(hours=session["hours"], minutes=rng.randint(-45, 30))))
+        scans += [{"id": new_id(), "session_id": session["id"], "person_id": person["id"], "direction": direction,
+                   "scanned_at": at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
+                       "+00:00", "Z"), "hlc": store.hlc.now(), "node": f"demo-{session['town']}",
+                   "station": "demo", "method": "qr", "flags": ""} for direction, at in times]
+    return scans

@@ -59,6 +59,10 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
 
     app.register_blueprint(forms_api.bp)
     app.register_blueprint(forms_pages.bp)
+    if app.config["MODE"] == "hub":
+        from fieldsync.server import dashboard
+
+        app.register_blueprint(dashboard.bp)
     return app
 
 
