@@ -28,7 +28,7 @@ i18n:
 	pybabel extract -F babel.cfg -o fieldsync/translations/messages.pot --no-location --sort-output \
 		--project fieldsync --copyright-holder "fieldsync developers" -w 100 .
 	pybabel update -i fieldsync/translations/messages.pot -d fieldsync/translations \
-		--no-fuzzy-matching --ignore-obsolete -w 100
+		--no-fuzzy-matching -w 100
 	pybabel compile -d fieldsync/translations --statistics
 
 lint:
