@@ -68,7 +68,8 @@ def init_app(app: Flask) -> None:
         if request.method in UNSAFE and request.endpoint not in CSRF_EXEMPT and not anonymous_api:
             sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
             expected = session.get("csrf", "")
-            if not expected or not hmac.compare_digest(sent, expected):
+            # Bytes: compare_digest raises on non-ASCII text, and anyone can send that.
+            if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
                 raise Forbidden("The form expired or came from another site; reload the page and try again.",
                                 code="csrf_failed")
 
