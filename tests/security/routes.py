@@ -1,0 +1,62 @@
+"""Every route of an app with the role its @require asks for, and a URL that reaches it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import Flask
+
+from fieldsync.server import auth
+
+# Routes anyone may call: signing in, liveness, the API description, static files,
+# the start page (it redirects by role), and a station joining with its one-time link.
+# A new route without @require fails the access test until it is listed here on purpose.
+PUBLIC = {"auth.login", "auth.logout", "api.health", "api.openapi", "static", "admin.home", "stations.join"}
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+DUMMY_ID = "01JAAAAAAAAAAAAAAAAAAAAAAA"
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    method: str
+    path: str          # with every argument filled in
+    role: str | None   # what @require asks for; None: no @require
+    kinds: tuple = ()
+
+    @property
+    def api(self) -> bool:
+        return self.path.startswith("/api/")
+
+
+def required(view) -> tuple[str | None, tuple]:
+    """Read role and kinds from the closure of auth.require's wrapper, through other decorators."""
+    while view is not None:
+        cells = dict(zip(view.__code__.co_freevars, (c.cell_contents for c in view.__closure__ or ())))
+        if "role" in cells and "kinds" in cells and view.__code__.co_name == "wrapper":
+            return cells["role"], cells["kinds"]
+        view = getattr(view, "__wrapped__", None)
+    return None, ()
+
+
+def fill(rule: str) -> str:
+    def value(match: re.Match) -> str:
+        converter = match.group(1) or ""
+        if converter.startswith("any("):
+            return converter[4:].split(",")[0].strip(" '\"")
+        return "1" if converter.startswith("int") else DUMMY_ID
+    return re.sub(r"<(?:([^:>]+):)?[^>]+>", value, rule)
+
+
+def routes(app: Flask) -> list[Route]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        role, kinds = required(app.view_functions[rule.endpoint])
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append(Route(rule.endpoint, method, fill(rule.rule), role, kinds))
+    return found
+
+
+def csrf_checked(route: Route) -> bool:
+    return route.method in UNSAFE and route.endpoint not in auth.CSRF_EXEMPT

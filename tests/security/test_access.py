@@ -1,0 +1,134 @@
+"""Who may call what on a node: roles on every route, CSRF on every unsafe one, cookie flags, tokens.
+
+The routes come from the app itself, so a page or endpoint added later is
+covered the day it lands.
+"""
+
+from __future__ import annotations
+
+import requests
+
+from fieldsync.records import stations
+from fieldsync.store import Store
+from fieldsync.records.users import RANK
+from tests.security.routes import PUBLIC, csrf_checked
+from tests.support import DEMO_PASSWORD, WebClient
+
+
+def call(client: WebClient | None, base_url: str, route, *, csrf: str | None = None) -> requests.Response:
+    http = client.http if client else requests.Session()
+    headers = {"X-CSRF-Token": csrf} if csrf else {}
+    body = {"json": {}} if route.api else {"data": {}}
+    return http.request(route.method, base_url + route.path, headers=headers, allow_redirects=False,
+                        timeout=10, **(body if route.method != "GET" else {}))
+
+
+def test_every_route_requires_a_role_or_is_public_on_purpose(routes_of_node):
+    unguarded = sorted({r.endpoint for r in routes_of_node if r.role is None} - PUBLIC)
+    assert unguarded == [], "routes without @require: guard them or add them to routes.PUBLIC"
+    assert sum(r.role is not None for r in routes_of_node) >= 30
+
+
+def test_anonymous_callers_are_refused_everywhere(live_node, routes_of_node):
+    for route in (r for r in routes_of_node if r.role):
+        answer = call(None, live_node.url, route)
+        if route.api:
+            assert answer.status_code == 401, (route, answer.text[:200])
+            assert answer.json()["error"]["code"] == "login_required"
+        elif route.method == "GET":
+            assert answer.status_code == 302 and "/login" in answer.headers["Location"], route
+        else:  # an anonymous form post carries no CSRF token: refused before the role check
+            assert answer.status_code == 403, route
+
+
+def test_each_role_is_refused_what_is_above_it(live_node, routes_of_node, trainer, staff):
+    checked = 0
+    for client, role in ((trainer, "trainer"), (staff, "staff")):
+        for route in (r for r in routes_of_node if r.role and RANK[r.role] > RANK[role]):
+            answer = call(client, live_node.url, route, csrf=client.csrf)
+            assert answer.status_code == 403, (role, route, answer.status_code, answer.text[:200])
+            if route.api:
+                assert answer.json()["error"]["code"] == "role_forbidden"
+            checked += 1
+    assert checked >= 20
+
+
+def test_every_unsafe_route_needs_the_csrf_token(live_node, routes_of_node, admin):
+    other = WebClient(live_node.url)
+    assert other.login("staff").ok
+    unsafe = [r for r in routes_of_node if csrf_checked(r) and r.endpoint != "auth.login"]
+    assert len(unsafe) >= 15
+    for route in unsafe:
+        for token in (None, other.csrf, "x" * 43):
+            answer = call(admin, live_node.url, route, csrf=token)
+            assert answer.status_code == 403, (route, token, answer.status_code)
+            if route.api:
+                assert answer.json()["error"]["code"] == "csrf_failed"
+    assert admin.get("/").status_code == 200, "the admin stays signed in: nothing ran"
+
+
+def test_csrf_tokens_with_odd_characters_are_refused_not_crashed(live_node, admin):
+    for token in ("令牌", "\u00e9" * 43, ""):
+        answer = admin.http.post(live_node.url + "/api/v1/sessions", json={}, timeout=10,
+                                 headers={"X-CSRF-Token": token.encode().decode("latin-1")})
+        assert answer.status_code == 403, answer.text
+    answer = admin.http.post(live_node.url + "/logout", data={"csrf_token": "令牌"}, timeout=10)
+    assert answer.status_code == 403
+
+
+def test_sign_in_form_needs_csrf_and_never_redirects_off_site(live_node):
+    assert requests.post(live_node.url + "/login", data={"username": "admin", "password": DEMO_PASSWORD},
+                         timeout=10).status_code == 403
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        client = WebClient(live_node.url)
+        client.http.get(live_node.url + "/login", timeout=10)
+        page = client.get("/login")
+        answer = client.http.post(live_node.url + "/login", params={"next": target}, allow_redirects=False,
+                                  data={"username": "admin", "password": DEMO_PASSWORD,
+                                        "csrf_token": client.csrf}, timeout=10)
+        assert page.ok and answer.status_code == 302
+        location = answer.headers["Location"]
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), (target, location)
+
+
+def test_session_cookie_is_httponly_and_samesite(live_node):
+    client = WebClient(live_node.url)
+    answer = client.http.post(live_node.url + "/login", allow_redirects=False, timeout=10, data={
+        "username": "staff", "password": DEMO_PASSWORD,
+        "csrf_token": _csrf_of(client, live_node.url)})
+    cookie = answer.headers["Set-Cookie"]
+    assert cookie.startswith("fieldsync_session=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
+
+
+def test_a_wrong_password_gets_nothing(live_node):
+    client = WebClient(live_node.url)
+    assert client.login("staff", "not-the-password").status_code == 401
+    assert client.get("/people", allow_redirects=False).status_code == 302
+
+
+def test_passwords_are_stored_hashed(node_instance):
+    with Store(node_instance / "fieldsync.db") as store:
+        hashes = [r["password_hash"] for r in store.query("SELECT password_hash FROM users")]
+    assert hashes and all(DEMO_PASSWORD not in h and h.startswith(("scrypt:", "pbkdf2:")) for h in hashes)
+
+
+def test_station_tokens_are_refused_once_revoked_and_never_reach_staff_routes(node_instance, live_node):
+    with Store(node_instance / "fieldsync.db") as store:
+        station, token = stations.create(store, "门口")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert requests.get(live_node.url + "/api/v1/sessions", headers=bearer, timeout=10).status_code == 200
+    created = requests.post(live_node.url + "/api/v1/sessions", headers=bearer, json={}, timeout=10)
+    assert created.status_code in (401, 403)
+    with Store(node_instance / "fieldsync.db") as store:
+        stations.revoke(store, station["id"])
+    refused = requests.get(live_node.url + "/api/v1/sessions", headers=bearer, timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "bad_token"
+    forged = requests.get(live_node.url + "/api/v1/sessions", timeout=10,
+                          headers={"Authorization": "Bearer " + token[:-2] + "xx"})
+    assert forged.status_code == 401
+
+
+def _csrf_of(client: WebClient, base_url: str) -> str:
+    client.get("/login")
+    return client.csrf
