@@ -25,10 +25,11 @@ bench: install
 # catalogues (new strings arrive untranslated: tests/server/test_i18n.py fails until
 # zh has them), then compile the .mo files that are committed beside the .po files.
 i18n:
-	pybabel extract -F babel.cfg -o fieldsync/translations/messages.pot --no-location --sort-output \
+	mkdir -p build
+	pybabel extract -F babel.cfg -o build/messages.pot --no-location --sort-output \
 		--project fieldsync --copyright-holder "fieldsync developers" -w 100 .
-	pybabel update -i fieldsync/translations/messages.pot -d fieldsync/translations \
-		--no-fuzzy-matching -w 100
+	pybabel update -i build/messages.pot -d fieldsync/translations \
+		--no-fuzzy-matching --ignore-pot-creation-date -w 100
 	pybabel compile -d fieldsync/translations --statistics
 
 lint:
