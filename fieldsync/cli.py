@@ -145,6 +145,9 @@ def serve(instance: Instance, hub: bool, host: str | None, port: int | None, thr
     overrides = {"MODE": "hub"} if hub else {}
     app = create_app(overrides, instance=instance.path)
     cfg = app.config
+    from fieldsync.sync import scheduler
+
+    scheduler.start_for(app)   # a node syncs by itself every AUTO_SYNC_SECONDS (0: off)
     if tls:
         from fieldsync.server import tls as https
 
@@ -278,9 +281,7 @@ def people_export(instance: Instance, file: Path, full: bool, status: str, villa
     from fieldsync.records.schemas import load
 
     filters = load(roster_io.RosterFilter(), {"status": status, **({"village": village} if village else {})})
-    export = roster_io.export_roster(instance.store, roster_io.export_format(file), filters, full=full,
-                                     actor=cli_actor())
-    file.write_bytes(export.content)
+    export = roster_io.export_file(instance.store, file, filters, full=full, actor=cli_actor())
     click.echo(f"Wrote {export.rows} people to {file}"
                + (" with full phone and ID numbers (logged)." if full else " (phones and ID numbers masked)."))
 
@@ -352,3 +353,109 @@ def sessions_add(instance: Instance, **options):
     data.setdefault("town", instance.settings["TOWN"])
     session = sessions.create(instance.store, load(SessionSchema(), data), actor=cli_actor())
     click.echo(f"Created session {session['id']}: {session['title']}. Kiosk page: /kiosk/{session['id']}")
+
+
+# -- sync (fieldsync/sync) -------------------------------------------------------------------------
+@main.command()
+@click.argument("hub_url")
+@click.argument("code")
+@pass_instance
+@friendly
+def enroll(instance: Instance, hub_url: str, code: str):
+    """Enroll this laptop with the hub, using the one-time code a hub admin made."""
+    from fieldsync.sync import enrollment
+
+    answer = enrollment.enroll(instance.store, instance.path, hub_url, code)
+    click.echo(f"Enrolled as {answer['name']} for {answer['town_name']} (node {answer['node_id']}). "
+               f"The token is in {instance.path / enrollment.CREDENTIALS_FILE}. Now run: fieldsync sync")
+
+
+@main.command("sync")
+@pass_instance
+@friendly
+def sync_command(instance: Instance):
+    """Push this laptop's records to the hub, then pull its town's roster and sessions."""
+    from fieldsync.sync import node
+
+    store = instance.store
+    waiting = node.status(store, instance.path)["waiting"]
+    with click.progressbar(length=waiting, label="Pushing", file=sys.stderr) as bar:
+        summary = node.sync(store, instance.path, progress=lambda stage, n: bar.update(n) if stage == "push" else None)
+    click.echo(summary.text().capitalize() + ".")
+
+
+@main.group("bundle")
+def bundle_group():
+    """USB bundles: carry the records that wait for the hub on a stick."""
+
+
+@bundle_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_instance
+@friendly
+def bundle_export(instance: Instance, file: Path):
+    """Write every record the hub has not acknowledged into FILE, signed by this laptop."""
+    from fieldsync.sync import bundles
+
+    written = bundles.export(instance.store, instance.path, file)
+    click.echo(f"Wrote {written['changes']:,} changes in {written['batches']} batches to {file}.")
+
+
+@bundle_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--override", is_flag=True, help="Import even though the laptop was revoked.")
+@pass_instance
+@friendly
+def bundle_import(instance: Instance, file: Path, override: bool):
+    """On the hub: apply a laptop's bundle, exactly as if it had synced."""
+    from fieldsync.sync import bundles
+
+    with file.open("rb") as source:
+        done = bundles.import_bundle(instance.store, source, actor=cli_actor(), override=override)
+    click.echo(f"From {done['node']}: {done['batches']} batches, {done['accepted']:,} records added, "
+               f"{done['duplicates']:,} already here, {done['rejected']} quarantined.")
+
+
+@main.group("nodes")
+def nodes_group():
+    """On the hub: the town laptops that sync with it."""
+
+
+@nodes_group.command("add")
+@click.option("--town", required=True, help="12-digit code of the laptop's town.")
+@click.option("--name", required=True, help="A name you will recognise, e.g. 张村镇办公室.")
+@click.option("--hub-url", help="This hub's address as laptops reach it (printed in the enroll command).")
+@pass_instance
+@friendly
+def nodes_add(instance: Instance, town: str, name: str, hub_url: str | None):
+    """Add a laptop; prints its one-time enrollment code (valid 24 hours)."""
+    from fieldsync.sync import enrollment
+
+    node, code = enrollment.add_node(instance.store, town, name, actor=cli_actor())
+    click.echo(f"Node {node['id']} ({name}). Enrollment code: {code}")
+    click.echo(f"On the laptop: fieldsync enroll {hub_url or 'HUB_URL'} {code}")
+
+
+@nodes_group.command("list")
+@pass_instance
+def nodes_list(instance: Instance):
+    """Laptops, their state, last contact, records received and clock skew."""
+    from fieldsync.sync import enrollment
+
+    for n in enrollment.list_nodes(instance.store):
+        skew = "" if n["clock_skew_ms"] is None else f"{n['clock_skew_ms'] / 1000:+.1f}s"
+        click.echo(f"{n['id']}  {n['name']:<16} {n['town_name'] or n['town']:<8} {n['state']:<9} "
+                   f"{n['last_seen'] or 'never':<25} {n['records_received']:>9,} {skew}"
+                   + ("  CLOCK OFF" if n["clock_off"] else ""))
+
+
+@nodes_group.command("revoke")
+@click.argument("node_id")
+@pass_instance
+@friendly
+def nodes_revoke(instance: Instance, node_id: str):
+    """Revoke a laptop: its next sync answers 401 and says so."""
+    from fieldsync.sync import enrollment
+
+    node = enrollment.revoke(instance.store, node_id, actor=cli_actor())
+    click.echo(f"Revoked {node['name']}.")

@@ -63,6 +63,11 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
         from fieldsync.server import dashboard
 
         app.register_blueprint(dashboard.bp)
+    from fieldsync.server import hub, sync_api, sync_banner
+
+    sync_api.init_app(app)      # hub: enroll/push/pull; node: run/status
+    hub.init_app(app)           # hub: nodes, conflicts, quarantine, bundle pages
+    sync_banner.init_app(app)   # node: the sync line on every page
     return app
 
 

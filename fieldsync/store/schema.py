@@ -19,6 +19,7 @@ MIGRATION_SETS = [
     "fieldsync.store.schema:core",
     "fieldsync.records.stations:migrations",
     "fieldsync.forms.schema:migrations",
+    "fieldsync.sync.schema:migrations",
     "fieldsync.reports.schema:migrations",
 ]
 

@@ -1,0 +1,142 @@
+"""Hub pages that belong to sync: nodes (enroll, revoke, clocks), the conflicts and quarantine
+review queues, and the USB bundle upload. Registered only when serving as the hub.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from fieldsync.errors import BadRequest, FieldsyncError
+from fieldsync.records import badges, places
+from fieldsync.records.schemas import load
+from fieldsync.server import get_store
+from fieldsync.server.auth import require
+from fieldsync.sync import bundles, enrollment, review
+from fieldsync.sync.protocol import NodeAddSchema
+
+bp = Blueprint("hub", __name__, url_prefix="/hub")
+
+
+class ResolveSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    choice = fields.String(required=True, validate=validate.OneOf([review.KEEP, review.USE_OTHER]))
+
+
+class DismissSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    note = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+def init_app(app: Flask) -> None:
+    if app.config["MODE"] == "hub":
+        app.register_blueprint(bp)
+
+
+def _actor() -> str:
+    return g.principal["name"]
+
+
+# -- nodes ------------------------------------------------------------------------------------------
+def _nodes_page(offer: dict | None = None, error: str | None = None, status: int = 200):
+    store = get_store()
+    return render_template("hub_nodes.html", nodes=enrollment.list_nodes(store), offer=offer, error=error,
+                           towns=places.by_kind(store, "town")), status
+
+
+@bp.get("/nodes")
+@require("staff")
+def nodes_page():
+    return _nodes_page()
+
+
+@bp.post("/nodes")
+@require("admin")
+def add_node():
+    try:
+        data = load(NodeAddSchema(), request.form.to_dict())
+        node, code = enrollment.add_node(get_store(), data["town"], data["name"], actor=_actor())
+    except FieldsyncError as exc:
+        return _nodes_page(error=exc.message, status=exc.status)
+    hub_url = request.host_url.rstrip("/")
+    command = f"fieldsync enroll {hub_url} {code}"
+    offer = {"node": node, "code": code, "hub_url": hub_url, "command": command,
+             "town_name": places.name_of(get_store(), node["town"]), "svg": badges.qr_svg(command)}
+    return _nodes_page(offer, status=201)
+
+
+@bp.post("/nodes/<node_id>/revoke")
+@require("admin")
+def revoke_node(node_id):
+    enrollment.revoke(get_store(), node_id, actor=_actor())
+    return redirect(url_for("hub.nodes_page"))
+
+
+# -- conflicts ----------------------------------------------------------------------------------------
+@bp.get("/conflicts")
+@require("staff")
+def conflicts_page():
+    store = get_store()
+    return render_template("hub_conflicts.html", open=review.conflicts(store),
+                           resolved=review.conflicts(store, resolved=True, limit=50),
+                           trail=review.audit_trail(store, prefix="conflict_"))
+
+
+@bp.post("/conflicts/<int:conflict_id>")
+@require("staff")
+def resolve_conflict(conflict_id):
+    data = load(ResolveSchema(), request.form.to_dict())
+    review.resolve_conflict(get_store(), conflict_id, data["choice"], actor=_actor())
+    return redirect(url_for("hub.conflicts_page"))
+
+
+# -- quarantine ---------------------------------------------------------------------------------------
+@bp.get("/quarantine")
+@require("staff")
+def quarantine_page():
+    store = get_store()
+    return render_template("hub_quarantine.html", open=review.quarantined(store),
+                           resolved=review.quarantined(store, resolved=True, limit=50),
+                           trail=review.audit_trail(store, prefix="quarantine_"),
+                           result=request.args.get("result"))
+
+
+@bp.post("/quarantine/<int:quarantine_id>/retry")
+@require("staff")
+def retry_quarantined(quarantine_id):
+    applied = review.retry(get_store(), quarantine_id, actor=_actor())
+    return redirect(url_for("hub.quarantine_page", result="applied" if applied else "failed"))
+
+
+@bp.post("/quarantine/<int:quarantine_id>/dismiss")
+@require("staff")
+def dismiss_quarantined(quarantine_id):
+    data = load(DismissSchema(), request.form.to_dict())
+    review.dismiss(get_store(), quarantine_id, actor=_actor(), note=data["note"])
+    return redirect(url_for("hub.quarantine_page"))
+
+
+# -- bundles -----------------------------------------------------------------------------------------
+@bp.get("/bundle")
+@require("admin")
+def bundle_page():
+    return render_template("hub_bundle.html", summary=None, error=None)
+
+
+@bp.post("/bundle")
+@require("admin")
+def upload_bundle():
+    upload = request.files.get("bundle")
+    try:
+        if upload is None or not upload.filename:
+            raise BadRequest(_("Choose the bundle file from the USB stick."), code="no_file")
+        summary = bundles.import_bundle(get_store(), upload.stream, actor=_actor(),
+                                        override=request.form.get("override") == "yes")
+    except FieldsyncError as exc:
+        return render_template("hub_bundle.html", summary=None, error=exc.message), exc.status
+    return render_template("hub_bundle.html", summary=summary, error=None)

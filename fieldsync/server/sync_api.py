@@ -1,0 +1,159 @@
+"""The sync API under /api/v1/sync: enroll, push and pull on the hub; run and status on a node.
+
+Every answer carries the hub's clock (`server_time` in the body, epoch ms in
+the Fieldsync-Server-Time header, errors included). Requests state their
+protocol version; one the hub does not speak gets 426 with the range it does.
+Node calls authenticate with the bearer token from enrollment.
+"""
+
+from __future__ import annotations
+
+import gzip
+import time
+from pathlib import Path
+from functools import wraps
+
+from flask import Blueprint, Flask, current_app, g, request
+
+from fieldsync.errors import Unauthorized, UpgradeRequired
+from fieldsync.records.schemas import load
+from fieldsync.server import auth, get_store
+from fieldsync.server.auth import require
+from fieldsync.server.http import MAX_JSON_BYTES, json_body
+from fieldsync.server.openapi import doc
+from fieldsync.store.outbox import utc_now
+from fieldsync.sync import enrollment, hublog, node, receive
+from fieldsync.sync.client import SERVER_TIME_HEADER
+from fieldsync.sync.protocol import (MIN_PROTOCOL, NODE_TIME_HEADER, PROTOCOL_HEADER, EnrollSchema, PullQuery,
+                                     protocol_ok)
+from fieldsync import PROTOCOL_VERSION
+
+hub_bp = Blueprint("sync_hub", __name__, url_prefix="/api/v1/sync")
+node_bp = Blueprint("sync_node", __name__, url_prefix="/api/v1/sync")
+GZIP_ABOVE = 1024
+
+
+def init_app(app: Flask) -> None:
+    if app.config["MODE"] == "hub":
+        if resolve_node_token not in auth.bearer_resolvers:
+            auth.bearer_resolvers.append(resolve_node_token)
+        app.register_blueprint(hub_bp)
+    else:
+        app.register_blueprint(node_bp)
+
+
+def resolve_node_token(token: str) -> dict | None:
+    return enrollment.resolve_token(get_store(), token)
+
+
+def hub_time_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@hub_bp.before_request
+def _speaks_our_protocol():
+    sent = request.headers.get(PROTOCOL_HEADER, "")
+    if not protocol_ok(int(sent) if sent.isdigit() else None):
+        raise UpgradeRequired(
+            f"This hub speaks sync protocol {MIN_PROTOCOL} to {PROTOCOL_VERSION}; the request said "
+            f"{sent or 'nothing'} ({PROTOCOL_HEADER} header). Install the fieldsync version the hub runs.",
+            code="protocol_unsupported", extra={"min_protocol": MIN_PROTOCOL, "max_protocol": PROTOCOL_VERSION})
+
+
+@hub_bp.after_request
+@node_bp.after_request
+def _stamp_and_compress(response):
+    response.headers[SERVER_TIME_HEADER] = str(hub_time_ms())
+    if (response.status_code == 200 and len(response.get_data()) > GZIP_ABOVE
+            and "gzip" in request.headers.get("Accept-Encoding", "")):
+        response.set_data(gzip.compress(response.get_data(), 6))
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Vary"] = "Accept-Encoding"
+    return response
+
+
+def node_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        principal = g.get("principal")
+        if principal is None or principal.get("kind") != "node":
+            raise Unauthorized("Sync calls need the node token from enrollment (Authorization: Bearer).",
+                               code="node_token_required")
+        node_time = request.headers.get(NODE_TIME_HEADER, "")
+        g.node_time_ms = int(node_time) if node_time.isdigit() else None
+        return view(*args, **kwargs)
+    return wrapper
+
+
+@hub_bp.post("/enroll")
+@doc("Exchange a one-time enrollment code for a node id and token; registers the laptop's public keys.",
+     body=EnrollSchema, auth="none")
+def enroll():
+    data = load(EnrollSchema(), json_body(limit=64 * 1024))
+    if not protocol_ok(data["protocol"]):
+        raise UpgradeRequired("This hub does not speak the laptop's protocol version.", code="protocol_unsupported",
+                              extra={"min_protocol": MIN_PROTOCOL, "max_protocol": PROTOCOL_VERSION})
+    return {**enrollment.redeem(get_store(), data), "server_time": utc_now()}
+
+
+@hub_bp.post("/push")
+@node_required
+@doc("Push one contiguous batch of a node's outbox (gzip JSON). Replays get the same acknowledgement; "
+     "a gap answers 409 with expected_from; a changed batch 409 divergent.",
+     responses={"409": {"description": "gap (expected_from) or divergent"},
+                "413": {"description": "body or batch too large: halve the batch"},
+                "426": {"description": "protocol version not accepted"}})
+def push():
+    store = get_store()
+    principal = g.principal
+    body = json_body(limit=current_app.config.get("SYNC_MAX_BODY", MAX_JSON_BYTES))
+    ack = receive.receive(store, {"id": principal["node_id"], "name": principal["name"],
+                                  "origin": principal["origin"]}, body)
+    node_time, now = g.node_time_ms, hub_time_ms()
+    store.write(lambda db: enrollment.touch(db, principal["node_id"], node_time, now))
+    return {**ack, "server_time": utc_now()}
+
+
+@hub_bp.get("/pull")
+@node_required
+@doc("Changes after a cursor, scoped to the node's town: people, sessions, forms, badge keys, "
+     "revocations; deletions and evictions as tombstones. 410 when the cursor is stale.",
+     query=PullQuery, responses={"410": {"description": "cursor stale or expired: take a snapshot"}})
+def pull():
+    query = load(PullQuery(), request.args.to_dict())
+    store = get_store()
+    principal, node_time, now = g.principal, g.node_time_ms, hub_time_ms()
+
+    def work(db):
+        hublog.index_local_changes(db)
+        hublog.index_badge_keys(db)
+        enrollment.touch(db, principal["node_id"], node_time, now, pulled=True)
+
+    store.write(work)
+    db = store.db
+    after = hublog.parse_cursor(db, query["cursor"])
+    if after > hublog.last_seq(db):
+        store.write(hublog.new_epoch)
+        after = hublog.parse_cursor(db, query["cursor"])   # now stale: 410
+    changes, last, more = hublog.read_page(db, principal["town"], after, query["limit"])
+    return {"changes": changes, "cursor": hublog.make_cursor(db, last), "more": more,
+            "hub_epoch": hublog.epoch(db), "min_cursor": hublog.make_cursor(db, hublog.min_cursor(db)),
+            "server_time": utc_now()}
+
+
+# -- node side ----------------------------------------------------------------------------------
+@node_bp.post("/run")
+@require("staff")
+@doc("Sync now: push this laptop's records to the hub, then pull; answers the summary.")
+def run_sync():
+    store = get_store()
+    summary = node.sync(store, Path(current_app.instance_path))
+    return {"summary": summary.text(), "pushed": summary.push.pushed, "pulled": summary.pull.pulled,
+            "rejected": summary.push.rejected, "status": node.status(store, Path(current_app.instance_path))}
+
+
+@node_bp.get("/status")
+@require("trainer", kinds=("user", "station"))
+@doc("This laptop's sync status: last success, records waiting, last error.")
+def sync_status():
+    return node.status(get_store(), Path(current_app.instance_path))

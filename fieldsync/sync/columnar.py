@@ -1,0 +1,339 @@
+"""The columnar block: how immutable records (check-ins, submissions) travel compactly.
+
+A batch carries each immutable entity as one block of columns instead of a
+list of objects: ids keep their 10 random bytes as one run of text, their
+time part and timestamps become small deltas, repeated values (session,
+person, station) are dictionary-encoded. Gzip then brings a check-in to about
+20 bytes (docs/decisions/0010-columnar-checkins.md). A column whose values do
+not fit its codec falls back to a plain list, so encoding never loses data.
+
+decode() checks only the block's shape; validate() checks the values against
+the entity's marshmallow schema, once per distinct value for dictionary
+columns, and says which rows failed and why (they go to quarantine).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+from marshmallow import Schema, ValidationError
+
+from fieldsync.errors import BadRequest
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ULID_RUN = re.compile(r"(?:[0-9A-HJKMNP-TV-Z]{16})*")
+_CROCKFORD_RUN = re.compile(r"[0-9A-HJKMNP-TV-Z]*")
+_ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+_HLC = re.compile(r"^(\d{16})-(\d{5})-(.+)$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MAX_TIME_MS = 253402300799999  # 9999-12-31
+
+
+# -- small pieces ---------------------------------------------------------------
+def deltas(numbers: list[int]) -> list[int]:
+    out, previous = [], 0
+    for number in numbers:
+        out.append(number - previous)
+        previous = number
+    return out
+
+
+def undeltas(steps: list) -> list[int]:
+    out, total = [], 0
+    for step in steps:
+        if type(step) is not int:
+            raise BadRequest("A delta-encoded column holds a non-integer.", code="bad_block")
+        total += step
+        out.append(total)
+    return out
+
+
+_TO_BASE32 = str.maketrans(CROCKFORD, "0123456789abcdefghijklmnopqrstuv")
+_MS = timedelta(milliseconds=1)
+_DAY_MS = 86_400_000
+
+
+def ulid_ms(text: str) -> int:
+    """The millisecond time in a ULID's first 10 characters."""
+    return int(text[:10].translate(_TO_BASE32), 32)
+
+
+_PAIRS = [a + b for a in CROCKFORD for b in CROCKFORD]  # 10 bits -> 2 characters
+
+
+def ms_ulid_prefix(ms: int) -> str:
+    return (_PAIRS[(ms >> 40) & 1023] + _PAIRS[(ms >> 30) & 1023] + _PAIRS[(ms >> 20) & 1023]
+            + _PAIRS[(ms >> 10) & 1023] + _PAIRS[ms & 1023])
+
+
+def parse_iso_ms(text: str) -> int:
+    return (datetime.fromisoformat(text) - _EPOCH) // _MS
+
+
+@lru_cache(maxsize=4096)
+def _day_prefix(day: int) -> str:
+    return (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%dT")
+
+
+def iso_ms(ms: int) -> str:
+    """Milliseconds since 1970 as stored timestamps look: 2024-11-25T03:14:15.926Z."""
+    day, rest = divmod(ms, _DAY_MS)
+    seconds, millis = divmod(rest, 1000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return f"{_day_prefix(day)}{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}Z"
+
+
+# -- encoding (node) ------------------------------------------------------------
+def _dict(values: list) -> dict:
+    distinct = list(dict.fromkeys(values))
+    texts = len(distinct) > 1 and all(isinstance(v, str) for v in distinct)
+    ulids = _ulid(sorted(distinct)) if texts else None
+    if ulids:
+        # Ids sorted by time: their time parts shrink to small deltas.
+        distinct = sorted(distinct)
+        out = {"c": "dict", "u": {"t": ulids["t"], "r": ulids["r"]}}
+    else:
+        out = {"c": "dict", "d": distinct}
+    if len(distinct) > 1:
+        index = {value: i for i, value in enumerate(distinct)}
+        out["i"] = [index[v] for v in values]
+    return out
+
+
+def _ulid(values: list) -> dict | None:
+    if not all(isinstance(v, str) and len(v) == 26 for v in values):
+        return None
+    randoms = "".join([v[10:] for v in values])
+    if not _ULID_RUN.fullmatch(randoms) or not _CROCKFORD_RUN.fullmatch("".join([v[:10] for v in values])):
+        return None
+    return {"c": "ulid", "t": deltas([ulid_ms(v) for v in values]), "r": randoms}
+
+
+def _relative(numbers: list[int], id_ms: list[int] | None) -> dict:
+    """Times close to the row's own id time travel as small offsets from it."""
+    if id_ms is None:
+        return {"t": deltas(numbers)}
+    return {"ref": "id", "t": [n - i for n, i in zip(numbers, id_ms)]}
+
+
+def _time(values: list, id_ms: list[int] | None) -> dict | None:
+    if not all(isinstance(v, str) and _ISO_MS.match(v) for v in values):
+        return None
+    try:
+        numbers = [parse_iso_ms(v) for v in values]
+    except ValueError:  # a date that does not exist (month 13): keep the text
+        return None
+    return {"c": "time", **_relative(numbers, id_ms)}
+
+
+def _hlc(values: list, id_ms: list[int] | None) -> dict | None:
+    if not all(isinstance(v, str) and _HLC.match(v) for v in values):
+        return None
+    walls = _relative([int(v[:16]) for v in values], id_ms)
+    return {"c": "hlc", "w": walls.pop("t"), **walls, "k": [int(v[17:22]) for v in values],
+            "n": _dict([v[23:] for v in values])}
+
+
+def encode(seqs: list[int], values: dict[str, list], columns: dict[str, str]) -> dict:
+    """One entity's rows (outbox order), given column by column, as a block."""
+    block = {"n": len(seqs), "seq": deltas(seqs), "cols": {}}
+    id_ms = None
+    for name, codec in columns.items():
+        column = values[name]
+        if codec == "ulid":
+            encoded = _ulid(column)
+            if encoded and name == "id":
+                id_ms = undeltas(encoded["t"])
+        elif codec in ("time", "hlc"):
+            encoded = (_time if codec == "time" else _hlc)(column, id_ms)
+        elif codec == "dict":
+            encoded = _dict(column)
+        else:
+            encoded = None
+        block["cols"][name] = encoded if encoded is not None else {"c": "raw", "v": list(column)}
+    return block
+
+
+# -- decoding (hub) -------------------------------------------------------------
+def _shape(condition: bool, message: str) -> None:
+    if not condition:
+        raise BadRequest(f"Malformed columnar block: {message}", code="bad_block")
+
+
+def _list(value, n: int, what: str) -> list:
+    _shape(isinstance(value, list) and len(value) == n, f"{what} must be a list of {n} values.")
+    return value
+
+
+def _decode_dict(column, n: int, what: str) -> tuple[list, list[int] | None]:
+    """(distinct values, per-row index or None when there is one value)."""
+    _shape(isinstance(column, dict), f"{what} must be an object.")
+    distinct = _ulid_list(column["u"], what) if "u" in column else column.get("d")
+    _shape(isinstance(distinct, list) and distinct, f"{what}.d must be a non-empty list.")
+    if "i" not in column:
+        _shape(len(distinct) == 1, f"{what} has several values but no index.")
+        return distinct, None
+    index = _list(column["i"], n, f"{what}.i")
+    top = len(distinct)
+    _shape(all(type(i) is int and 0 <= i < top for i in index), f"{what}.i points outside .d.")
+    return distinct, index
+
+
+def _ulid_list(packed, what: str) -> list[str]:
+    _shape(isinstance(packed, dict), f"{what}.u must be an object.")
+    times = undeltas(packed.get("t") if isinstance(packed.get("t"), list) else [None])
+    randoms = packed.get("r")
+    _shape(isinstance(randoms, str) and len(randoms) == 16 * len(times), f"{what}.u.r has the wrong length.")
+    _shape(all(0 <= ms < 2 ** 48 for ms in times), f"{what}.u.t is out of range.")
+    return [ms_ulid_prefix(ms) + randoms[16 * i:16 * i + 16] for i, ms in enumerate(times)]
+
+
+def _times(column: dict, key: str, n: int, what: str, id_ms: list[int] | None) -> list[int]:
+    numbers = _list(column.get(key), n, f"{what}.{key}")
+    if column.get("ref") == "id":
+        _shape(id_ms is not None, f"{what} is relative to an id column the block does not have.")
+        _shape(all(type(x) is int for x in numbers), f"{what}.{key} holds a non-integer.")
+        return [x + i for x, i in zip(numbers, id_ms)]
+    return undeltas(numbers)
+
+
+def decode(block, columns: dict[str, str]) -> tuple[list[int], dict[str, tuple]]:
+    """Seqs and, per column, (codec, payload) ready for validate(). Checks the shape only."""
+    _shape(isinstance(block, dict), "a block must be an object.")
+    n = block.get("n")
+    _shape(type(n) is int and 0 <= n, "n must be a count.")
+    seqs = undeltas(_list(block.get("seq"), n, "seq"))
+    cols = block.get("cols")
+    _shape(isinstance(cols, dict), "cols must be an object.")
+    unknown = set(cols) - set(columns)
+    _shape(not unknown, f"unknown columns {sorted(unknown)}.")
+    decoded, id_ms = {}, None
+    for name in columns:
+        column = cols.get(name)
+        _shape(isinstance(column, dict), f"column {name} is missing.")
+        codec = column.get("c")
+        if codec == "dict":
+            decoded[name] = ("dict", _decode_dict(column, n, name))
+        elif codec == "ulid":
+            randoms = column.get("r")
+            _shape(isinstance(randoms, str) and len(randoms) == 16 * n, f"{name}.r has the wrong length.")
+            times = undeltas(_list(column.get("t"), n, f"{name}.t"))
+            id_ms = times if name == "id" else id_ms
+            decoded[name] = ("ulid", (times, randoms))
+        elif codec == "time":
+            decoded[name] = ("time", _times(column, "t", n, name, id_ms))
+        elif codec == "hlc":
+            counters = _list(column.get("k"), n, f"{name}.k")
+            decoded[name] = ("hlc", (_times(column, "w", n, name, id_ms), counters,
+                                     _decode_dict(column.get("n"), n, f"{name}.n")))
+        elif codec == "raw":
+            decoded[name] = ("raw", _list(column.get("v"), n, f"{name}.v"))
+        else:
+            _shape(False, f"column {name} has unknown codec {codec!r}.")
+    return seqs, decoded
+
+
+# -- validation (hub) -----------------------------------------------------------
+def validate(seqs: list[int], decoded: dict[str, tuple], schema: Schema) -> tuple[list[tuple], dict[int, str]]:
+    """Rows as tuples in column order, and {row index: reason} for the rows that failed."""
+    n = len(seqs)
+    bad: dict[int, str] = {}
+    values_by_column = []
+    for name, (codec, payload) in decoded.items():
+        field = schema.fields[name]
+        values_by_column.append(_COLUMN_CHECKS[codec](name, payload, field, n, bad))
+    return list(zip(*values_by_column)) if values_by_column else [() for _ in seqs], bad
+
+
+def _check(field, name: str, value):
+    try:
+        return field.deserialize(value, name, {}), None
+    except ValidationError as err:
+        messages = err.messages if isinstance(err.messages, list) else [str(err.messages)]
+        return None, f"{name}: {messages[0]}"
+
+
+def _dict_values(name, payload, field, n, bad) -> list:
+    distinct, index = payload
+    cleaned, reasons = [], []
+    for value in distinct:
+        good, reason = _check(field, name, value)
+        cleaned.append(good)
+        reasons.append(reason)
+    if index is None:
+        if reasons[0]:
+            bad.update((row, reasons[0]) for row in range(n))
+        return [cleaned[0]] * n
+    if any(reasons):
+        for row, i in enumerate(index):
+            if reasons[i]:
+                bad.setdefault(row, reasons[i])
+    return [cleaned[i] for i in index]
+
+
+def _ulid_values(name, payload, field, n, bad) -> list:
+    times, randoms = payload
+    if not _ULID_RUN.fullmatch(randoms):
+        for row in range(n):
+            if not _ULID_RUN.fullmatch(randoms[16 * row:16 * row + 16]):
+                bad.setdefault(row, f"{name}: not a ULID")
+    values = []
+    for row, ms in enumerate(times):
+        if 0 <= ms < 2 ** 48:
+            values.append(ms_ulid_prefix(ms) + randoms[16 * row:16 * row + 16])
+        else:
+            bad.setdefault(row, f"{name}: ULID time out of range")
+            values.append(None)
+    return values
+
+
+def _time_values(name, payload, field, n, bad) -> list:
+    values = []
+    for row, ms in enumerate(payload):
+        if 0 <= ms <= MAX_TIME_MS:
+            values.append(iso_ms(ms))
+        else:
+            bad.setdefault(row, f"{name}: time out of range")
+            values.append(None)
+    return values
+
+
+def _hlc_values(name, payload, field, n, bad) -> list:
+    walls, counters, nodes = payload
+    node_values = _dict_values(f"{name}.node", nodes, _NodePart(), n, bad)
+    values = []
+    for row, (wall, counter) in enumerate(zip(walls, counters)):
+        if 0 <= wall < 10 ** 16 and type(counter) is int and 0 <= counter < 10 ** 5 and node_values[row]:
+            values.append(f"{wall:016d}-{counter:05d}-{node_values[row]}")
+        else:
+            bad.setdefault(row, f"{name}: not an HLC stamp")
+            values.append(None)
+    return values
+
+
+def _raw_values(name, payload, field, n, bad) -> list:
+    values = []
+    for row, value in enumerate(payload):
+        good, reason = _check(field, name, value)
+        if reason:
+            bad.setdefault(row, reason)
+        values.append(good)
+    return values
+
+
+class _NodePart:
+    """The node part of an HLC: the same rule as in protocol.HLC_RE."""
+
+    _re = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+
+    def deserialize(self, value, name, data):
+        if isinstance(value, str) and self._re.match(value):
+            return value
+        raise ValidationError("not an HLC node id")
+
+
+_COLUMN_CHECKS = {"dict": _dict_values, "ulid": _ulid_values, "time": _time_values,
+                  "hlc": _hlc_values, "raw": _raw_values}

@@ -1,0 +1,240 @@
+"""Enrollment: a hub admin adds a laptop for a town and gets a one-time code; the
+laptop exchanges the code for a node id and a long random token.
+
+The hub keeps hashes only (of the code and of the token), so a copy of the hub
+database lets nobody push. At enrollment the laptop also registers two public
+keys: its badge issuer key, for which the hub assigns a key id every node will
+know (failure case 11), and the Ed25519 key that signs its USB bundles (failure
+case 12). Revoking a node makes its next call answer 401 saying so.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlite_utils import Database
+
+from fieldsync import __version__, config
+from fieldsync.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from fieldsync.records import badges, places
+from fieldsync.records.pii import write_secret
+from fieldsync.store import Store, new_id
+from fieldsync.store.hlc import MAX_AHEAD_MS
+from fieldsync.store.outbox import utc_now
+from fieldsync.sync import entities, hublog
+from fieldsync.sync.receive import audit
+
+CODE_HOURS = 24
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"   # no 0/O, 1/I/L: read aloud over the phone
+HUB_KEY_IDS = (1, 0x7FFF)
+CREDENTIALS_FILE = "hub_credentials.json"
+BUNDLE_KEY_FILE = "bundle_signing.key"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+# -- hub side ---------------------------------------------------------------------------
+def add_node(store: Store, town: str, name: str, *, actor: str | None = None) -> tuple[dict, str]:
+    """Create a node for a town; returns it and its one-time enrollment code (shown once)."""
+    place = places.get(store, town)
+    if place is None or place["kind"] != "town":
+        raise ValidationFailed(f"Town {town} is not in the gazetteer.", fields={"town": ["Unknown town."]})
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
+    code = "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+    expires = (datetime.now(timezone.utc) + timedelta(hours=CODE_HOURS)).isoformat(timespec="seconds")
+    node = {"id": new_id(), "name": name.strip(), "town": town, "code_hash": _hash(raw),
+            "code_expires_at": expires.replace("+00:00", "Z"), "created_at": utc_now(), "created_by": actor}
+
+    def work(db: Database) -> None:
+        db["nodes"].insert(node)
+        audit(db, actor, "node_added", node["id"], f"{name} for {town}")
+
+    store.write(work)
+    return node, code
+
+
+def list_nodes(store: Store) -> list[dict]:
+    rows = store.query("SELECT n.*, p.name AS town_name FROM nodes n LEFT JOIN places p ON p.code = n.town"
+                       " ORDER BY n.revoked_at IS NOT NULL, p.name, n.name")
+    for row in rows:
+        skew = row["clock_skew_ms"]
+        row["clock_off"] = skew is not None and abs(skew) > MAX_AHEAD_MS
+        row["state"] = ("revoked" if row["revoked_at"] else "enrolled" if row["enrolled_at"]
+                        else "expired" if row["code_expires_at"] < utc_now() else "waiting")
+    return rows
+
+
+def clock_off_nodes(store: Store) -> list[dict]:
+    """Enrolled nodes whose clocks are more than 5 minutes off the hub's."""
+    return [n for n in list_nodes(store) if n["clock_off"] and n["state"] == "enrolled"]
+
+
+def get_node(store: Store, node_id: str) -> dict:
+    row = store.query_one("SELECT * FROM nodes WHERE id = ?", [node_id])
+    if row is None:
+        raise NotFound(f"No node with id {node_id}.", code="node_not_found")
+    return row
+
+
+def revoke(store: Store, node_id: str, *, actor: str | None = None) -> dict:
+    node = get_node(store, node_id)
+    if node["revoked_at"]:
+        raise Conflict(f"{node['name']} was already revoked on {node['revoked_at'][:10]}.", code="already_revoked")
+
+    def work(db: Database) -> None:
+        db.execute("UPDATE nodes SET revoked_at = ?, revoked_by = ?, code_hash = NULL WHERE id = ?",
+                   [utc_now(), actor, node_id])
+        audit(db, actor, "node_revoked", node_id, node["name"])
+
+    store.write(work)
+    return get_node(store, node_id)
+
+
+def redeem(store: Store, request: dict) -> dict:
+    """Exchange a one-time code for a node id and token; register the laptop's keys."""
+    code_hash = _hash(normalise_code(request["code"]))
+    token = secrets.token_urlsafe(32)
+
+    def work(db: Database) -> dict:
+        row = db.execute("SELECT id, name, town, code_expires_at, enrolled_at, revoked_at FROM nodes"
+                         " WHERE code_hash = ?", [code_hash]).fetchone()
+        if row is None:
+            raise Forbidden("This enrollment code is not valid (mistyped, already used or revoked).",
+                            code="bad_enrollment_code")
+        node_id, name, town, expires, enrolled, revoked = row
+        if expires < utc_now():
+            raise Forbidden("This enrollment code has expired; ask the hub for a new one.",
+                            code="enrollment_code_expired")
+        key_id = _register_badge_key(db, node_id, request["badge_public_key"], request.get("badge_local_key_id"))
+        db.execute("UPDATE nodes SET token_hash = ?, code_hash = NULL, enrolled_at = ?, origin = ?,"
+                   " signing_key = ?, badge_key_id = ? WHERE id = ?",
+                   [_hash(token), utc_now(), request["origin"], request["bundle_public_key"], key_id, node_id])
+        audit(db, None, "node_enrolled", node_id, name)
+        return {"node_id": node_id, "name": name, "town": town, "token": token, "badge_key_id": key_id,
+                "hub_epoch": hublog.epoch(db)}
+
+    enrolled = store.write(work)
+    enrolled["town_name"] = places.name_of(store, enrolled["town"])
+    return enrolled
+
+
+def _register_badge_key(db: Database, node_id: str, public_key: str, local_key_id: int | None) -> int:
+    """The hub assigns the issuer key id; the laptop's self-chosen id stays valid for badges printed
+    before enrollment, unless another key holds it already."""
+    taken = db.execute("SELECT key_id FROM badge_keys WHERE public_key = ? AND key_id BETWEEN ? AND ?",
+                       [public_key, *HUB_KEY_IDS]).fetchone()
+    if taken:
+        key_id = taken[0]
+    else:
+        top = db.execute("SELECT MAX(key_id) FROM badge_keys WHERE key_id BETWEEN ? AND ?", HUB_KEY_IDS).fetchone()[0]
+        key_id = (top or 0) + 1
+        if key_id > HUB_KEY_IDS[1]:
+            raise Conflict("The hub has no badge key ids left.", code="no_key_ids")
+    wanted = [key_id] + ([local_key_id] if local_key_id and local_key_id > HUB_KEY_IDS[1] else [])
+    for kid in wanted:
+        holder = db.execute("SELECT public_key FROM badge_keys WHERE key_id = ?", [kid]).fetchone()
+        if holder is None:
+            db["badge_keys"].insert({"key_id": kid, "public_key": public_key, "owner": node_id,
+                                     "created_at": utc_now()})
+            hublog.publish(db, entities.get("badge_keys"), kid)
+    return key_id
+
+
+def resolve_token(store: Store, token: str) -> dict | None:
+    """The caller behind a node token, or None if it is not one; 401 if that node was revoked."""
+    row = store.query_one("SELECT id, name, town, origin, revoked_at FROM nodes WHERE token_hash = ?",
+                          [_hash(token)])
+    if row is None:
+        return None
+    if row["revoked_at"]:
+        raise Unauthorized(f"This laptop ({row['name']}) was revoked by the city association on "
+                           f"{row['revoked_at'][:10]}. Ask them to enroll it again.", code="node_revoked")
+    return {"kind": "node", "role": None, "id": row["id"], "node_id": row["id"], "name": row["name"],
+            "town": row["town"], "origin": row["origin"]}
+
+
+def touch(db: Database, node_id: str, node_time_ms: int | None, hub_time_ms: int, *, pulled: bool = False) -> None:
+    """Remember when a node was last seen and how far its own clock is from ours."""
+    skew = node_time_ms - hub_time_ms if node_time_ms is not None else None
+    db.execute("UPDATE nodes SET last_seen = ?, clock_skew_ms = COALESCE(?, clock_skew_ms)"
+               + (", last_pull = ?" if pulled else "") + " WHERE id = ?",
+               [utc_now(), skew, *([utc_now()] if pulled else []), node_id])
+
+
+# -- node side ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Credentials:
+    hub_url: str
+    node_id: str
+    token: str
+    town: str
+
+
+def credentials(instance: Path) -> Credentials | None:
+    path = Path(instance) / CREDENTIALS_FILE
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text("utf-8"))
+    return Credentials(data["hub_url"], data["node_id"], data["token"], data["town"])
+
+
+def _save_credentials(instance: Path, creds: Credentials) -> None:
+    """Write the token file readable by its owner only (0600), atomically."""
+    path = Path(instance) / CREDENTIALS_FILE
+    temp = path.with_suffix(".tmp")
+    temp.unlink(missing_ok=True)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(creds.__dict__, fh)
+    os.replace(temp, path)
+
+
+def bundle_key(instance: Path) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(write_secret(Path(instance) / BUNDLE_KEY_FILE))
+
+
+def public_b64(private: Ed25519PrivateKey) -> str:
+    return base64.b64encode(private.public_key().public_bytes_raw()).decode()
+
+
+def enroll(store: Store, instance: Path, hub_url: str, code: str) -> dict:
+    """On the laptop: exchange the code, store the token (0600), adopt the hub's badge key id."""
+    from fieldsync.sync.client import HubClient
+
+    local_key_id, badge_private = badges.signing_key(store)
+    request = {"code": normalise_code(code), "origin": store.node_id,
+               "badge_public_key": public_b64(badge_private), "badge_local_key_id": local_key_id,
+               "bundle_public_key": public_b64(bundle_key(instance))}
+    answer = HubClient(hub_url).enroll(request)
+    _save_credentials(instance, Credentials(hub_url.rstrip("/"), answer["node_id"], answer["token"],
+                                            answer["town"]))
+    config.save(Path(instance), hub_url=hub_url.rstrip("/"), town=answer["town"])
+
+    def work(db: Database) -> None:
+        db["badge_keys"].upsert({"key_id": answer["badge_key_id"], "public_key": public_b64(badge_private),
+                                 "owner": store.node_id, "created_at": utc_now()}, pk="key_id")
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('badge_key_id', ?)",
+                   [str(answer["badge_key_id"])])
+        # A new enrollment is a new stream at the hub: everything the laptop still holds goes again
+        # (the hub drops what it has by id).
+        db.execute("INSERT INTO sync_state (peer, hub_epoch) VALUES ('hub', ?) ON CONFLICT(peer) DO UPDATE"
+                   " SET hub_epoch = excluded.hub_epoch, pull_cursor = NULL, last_acked_seq = 0,"
+                   " last_error = NULL", [answer["hub_epoch"]])
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sync_stream_acked', '0')")
+
+    store.write(work)
+    return {**answer, "token": None, "app_version": __version__}

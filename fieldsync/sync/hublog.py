@@ -1,0 +1,179 @@
+"""The hub's log that pulls read: which record changed, in which scope, in what order.
+
+One row per (entity, record, scope), renumbered each time the record changes,
+so a pull from any cursor gets the current state of every record that changed
+since, once. A record's scope is its town (people, sessions) or '' (forms,
+keys, revocations: every node). When a record leaves a town, that town's row
+becomes an `evict` (failure case 7); deletions stay as `delete` rows. Evict and
+delete rows older than the retention are pruned and `min_cursor` rises past
+them: an older cursor answers 410 and the node takes a fresh snapshot
+(failure case 4).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlite_utils import Database
+
+from fieldsync.errors import Gone
+from fieldsync.records.mutable import LOCAL_ONLY
+from fieldsync.sync import entities
+from fieldsync.sync.entities import MUTABLE
+from fieldsync.store.outbox import utc_now
+
+NOWHERE = "-"           # scope of a town-scoped record without a town: no node sees it
+TOMBSTONE_DAYS = 90
+INTERNAL = frozenset({"id", "hlc", "field_hlcs", "updated_at", "origin"}) | LOCAL_ONLY
+
+
+# -- epoch and cursors ------------------------------------------------------------
+def epoch(db: Database) -> str:
+    return db.execute("SELECT value FROM meta WHERE key = 'hub_epoch'").fetchone()[0]
+
+
+def new_epoch(db: Database) -> str:
+    """The hub found it was restored from a backup: cursors and acks it gave are void."""
+    value = secrets.token_hex(6)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'hub_epoch'", [value])
+    return value
+
+
+def last_seq(db: Database) -> int:
+    row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'hub_log'").fetchone()
+    return row[0] if row else 0
+
+
+def min_cursor(db: Database) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = 'hub_min_cursor'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def make_cursor(db: Database, seq: int) -> str:
+    return f"{epoch(db)}:{seq}"
+
+
+def parse_cursor(db: Database, cursor: str) -> int:
+    """The seq a cursor stands for; 410 when it belongs to another epoch or was pruned past."""
+    if not cursor:
+        return 0
+    hub_epoch, _, seq = cursor.partition(":")
+    if not seq.isdigit():
+        raise Gone("The pull cursor is not one this hub gave; take a fresh snapshot.",
+                   code="cursor_invalid", extra={"min_cursor": make_cursor(db, min_cursor(db))})
+    if hub_epoch != epoch(db):
+        raise Gone("The hub was restored from a backup since this cursor; take a fresh snapshot.",
+                   code="cursor_stale", extra={"min_cursor": make_cursor(db, min_cursor(db))})
+    if int(seq) < min_cursor(db):
+        raise Gone("The changes after this cursor have expired on the hub; take a fresh snapshot.",
+                   code="cursor_expired", extra={"min_cursor": make_cursor(db, min_cursor(db))})
+    return int(seq)
+
+
+# -- writing ------------------------------------------------------------------------
+def scope_of(db: Database, entity: entities.Entity, record_id: str) -> str:
+    if entity.scope == "all":
+        return ""
+    row = db.execute(f"SELECT town FROM {entity.name} WHERE {entity.key} = ?", [record_id]).fetchone()
+    return (row[0] if row else None) or NOWHERE
+
+
+def publish(db: Database, entity: entities.Entity, record_id, op: str = "upsert") -> None:
+    """Put a record's latest change at the end of the log (call in the write that changed it)."""
+    record_id = str(record_id)
+    scope = scope_of(db, entity, record_id) if op == "upsert" else None
+    now = utc_now()
+    earlier = db.execute("SELECT scope FROM hub_log WHERE entity = ? AND record_id = ? AND op = 'upsert'",
+                         [entity.name, record_id]).fetchall()
+    if op == "delete":
+        scopes = [s for (s,) in earlier] or [""]
+        for old in scopes:
+            _log(db, entity.name, record_id, old, "delete", now)
+        return
+    for (old,) in earlier:
+        if old != scope:
+            _log(db, entity.name, record_id, old, "evict", now)
+    _log(db, entity.name, record_id, scope, "upsert", now)
+
+
+def _log(db: Database, entity: str, record_id: str, scope: str, op: str, at: str) -> None:
+    db.execute("INSERT OR REPLACE INTO hub_log (entity, record_id, scope, op, at) VALUES (?, ?, ?, ?, ?)",
+               [entity, record_id, scope, op, at])
+
+
+def index_local_changes(db: Database) -> int:
+    """Publish the hub's own edits (made through its pages and API, written to `changes`)."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'hub_log_indexed_seq'").fetchone()
+    done = int(row[0]) if row else 0
+    rows = db.execute("SELECT seq, entity, record_id, op FROM changes WHERE seq > ? ORDER BY seq",
+                      [done]).fetchall()
+    for seq, name, record_id, op in rows:
+        entity = entities.get(name)
+        if entity is not None and entity.scope is not None:
+            publish(db, entity, record_id, op)
+        done = seq
+    if rows:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hub_log_indexed_seq', ?)", [str(done)])
+    return len(rows)
+
+
+def index_badge_keys(db: Database) -> int:
+    """Publish issuer keys not in the log yet (the hub's own key is made on first use)."""
+    keys = [r[0] for r in db.execute(
+        "SELECT key_id FROM badge_keys WHERE CAST(key_id AS TEXT) NOT IN"
+        " (SELECT record_id FROM hub_log WHERE entity = 'badge_keys')")]
+    for key_id in keys:
+        publish(db, entities.get("badge_keys"), key_id)
+    return len(keys)
+
+
+def prune(db: Database, *, days: int = TOMBSTONE_DAYS) -> int:
+    """Forget evict/delete rows older than `days`; cursors before them now get 410."""
+    cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="milliseconds")
+    cutoff = cutoff.replace("+00:00", "Z")
+    top = db.execute("SELECT MAX(seq) FROM hub_log WHERE op != 'upsert' AND at <= ?", [cutoff]).fetchone()[0]
+    if top is None:
+        return 0
+    gone = db.execute("DELETE FROM hub_log WHERE op != 'upsert' AND seq <= ?", [top]).rowcount
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hub_min_cursor', ?)",
+               [str(max(top + 1, min_cursor(db)))])
+    return gone
+
+
+# -- reading (pull) -------------------------------------------------------------------
+def read_page(db: Database, town: str, after: int, limit: int) -> tuple[list[dict], int, bool]:
+    """Changes visible to a node of `town` after seq `after`: (changes, last seq, more)."""
+    rows = []
+    for scope in ("", town):
+        rows += db.execute("SELECT seq, entity, record_id, op FROM hub_log WHERE scope = ? AND seq > ?"
+                           " ORDER BY seq LIMIT ?", [scope, after, limit + 1]).fetchall()
+    rows.sort()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    changes = [_change(db, seq, name, record_id, op) for seq, name, record_id, op in rows]
+    last = rows[-1][0] if rows else max(after, 0)
+    return [c for c in changes if c], last, more
+
+
+def _change(db: Database, seq: int, name: str, record_id: str, op: str) -> dict | None:
+    entity = entities.get(name)
+    if entity is None:
+        return None
+    change = {"seq": seq, "entity": name, "id": record_id, "op": op}
+    if op != "upsert":
+        return change
+    cursor = db.execute(f"SELECT * FROM {name} WHERE {entity.key} = ?", [record_id])
+    row = cursor.fetchone()
+    if row is None:
+        return {**change, "op": "delete"}
+    record = dict(zip([c[0] for c in cursor.description], row))
+    if entity.kind == MUTABLE:
+        hlcs = json.loads(record["field_hlcs"] or "{}")
+        change["fields"] = {k: record[k] for k in hlcs if k in record and k not in INTERNAL}
+        change["hlcs"] = {k: hlcs[k] for k in change["fields"]}
+        change["origin"] = record.get("origin")
+    else:
+        change["fields"] = record
+    return change

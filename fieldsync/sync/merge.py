@@ -1,0 +1,456 @@
+"""Hub merge: apply one pushed batch's changes, each kind as entities.py says.
+
+Runs inside the writer's transaction for the batch (receive.py). Immutable
+records go in by id in bulk; mutable ones merge field by field and leave
+conflicts for review; published ones take the newest. Each change applies
+under its own SAVEPOINT: one that fails validation or breaks a constraint goes
+to quarantine with its reason and never blocks the batch (failure case 8).
+Quarantined changes are retried on every merge (failure case 10).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+
+from marshmallow import ValidationError
+from sqlite_utils import Database
+
+from fieldsync.errors import FieldsyncError
+from fieldsync.records import badges, mutable
+from fieldsync.store import Store
+from fieldsync.store.hlc import MAX_AHEAD_MS
+from fieldsync.store.outbox import utc_now
+from fieldsync.sync import entities, hublog
+from fieldsync.sync.entities import IMMUTABLE, MUTABLE, PUBLISHED
+from fieldsync.sync.protocol import ChangeSchema, MutablePayload
+
+RETRY_PER_MERGE = 20
+
+
+class Rejected(Exception):
+    """A change the hub will not apply as it stands: it goes to quarantine with this reason."""
+
+
+@dataclass
+class MergeResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict] = field(default_factory=list)   # [{seq, reason}]
+    conflicts: int = 0
+    restamped: int = 0
+    flagged: int = 0
+
+    def reject(self, seq, reason: str) -> None:
+        self.rejected.append({"seq": seq, "reason": reason})
+
+
+@dataclass
+class Block:
+    """An immutable entity's part of a batch, decoded and validated (outside the writer)."""
+    entity: entities.Entity
+    seqs: list[int]
+    rows: list[tuple]              # in entity.columns order
+    bad: dict[int, str]            # row index -> reason
+
+
+@dataclass
+class Sender:
+    node_id: str
+    name: str
+    origin: str | None
+
+
+# -- the batch ------------------------------------------------------------------------
+def apply_batch(db: Database, store: Store, sender: Sender, changes: list[dict],
+                blocks: list[Block]) -> MergeResult:
+    result = MergeResult()
+    # Row-wise changes first: a person registered in this batch is known to its check-ins.
+    for change in changes:
+        apply_change(db, store, sender, change, result)
+    for block in blocks:
+        insert_immutable(db, store, sender, block, result)
+    retry_quarantine(db, store, result)
+    return result
+
+
+def apply_change(db: Database, store: Store, sender: Sender, change: dict, result: MergeResult,
+                 *, quarantine_on_failure: bool = True) -> bool:
+    """One row-wise change under its own savepoint. True when it was applied or known."""
+    db.execute("SAVEPOINT change")
+    try:
+        outcome = _apply_change(db, store, sender, change, result)
+    except (Rejected, FieldsyncError, ValidationError, sqlite3.Error, ValueError, KeyError, TypeError) as exc:
+        db.execute("ROLLBACK TO change")
+        db.execute("RELEASE change")
+        reason = _reason(exc)
+        if quarantine_on_failure:
+            quarantine(db, sender.node_id, change, reason)
+            result.reject(change.get("seq") if isinstance(change, dict) else None, reason)
+        return False
+    db.execute("RELEASE change")
+    if outcome == "duplicate":
+        result.duplicates += 1
+    else:
+        result.accepted += 1
+    return True
+
+
+def _apply_change(db: Database, store: Store, sender: Sender, raw: dict, result: MergeResult) -> str:
+    change = ChangeSchema().load(raw)
+    entity = entities.get(change["entity"])
+    if entity is None:
+        raise Rejected(f"this hub does not know records of kind {change['entity']!r}")
+    if not entity.pushed:
+        raise Rejected(f"nodes may not send {entity.name} (only the hub writes them)")
+    if db.execute("SELECT 1 FROM received_changes WHERE change_id = ?", [change["change_id"]]).fetchone():
+        return "duplicate"
+    if change["op"] == "delete":
+        delete(db, entity, change["record_id"], hlc=change["hlc"], actor=f"node:{sender.name}")
+    elif entity.kind == MUTABLE:
+        _merge_mutable(db, store, sender, entity, change, result)
+    elif entity.kind == PUBLISHED:
+        _merge_published(db, store, sender, entity, change, result)
+    else:
+        _insert_one(db, store, sender, entity, change, result)
+    db.execute("INSERT INTO received_changes (change_id) VALUES (?)", [change["change_id"]])
+    return "applied"
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, FieldsyncError):
+        return exc.message
+    if isinstance(exc, ValidationError):
+        return "invalid: " + json.dumps(exc.messages, ensure_ascii=False)[:500]
+    if isinstance(exc, sqlite3.IntegrityError):
+        return f"incomplete or inconsistent record ({exc}); an earlier change of it may be in quarantine"
+    return str(exc)[:500] or type(exc).__name__
+
+
+# -- clocks ------------------------------------------------------------------------------
+def restamp_if_ahead(store: Store, hlc: str, result: MergeResult) -> str:
+    """Never adopt a stamp more than 5 minutes ahead of the hub's clock (failure case 5)."""
+    if int(hlc[:16]) - store.hlc.physical_ms() > MAX_AHEAD_MS:
+        result.restamped += 1
+        return store.hlc.now()
+    store.hlc.observe(hlc)
+    return hlc
+
+
+# -- mutable -------------------------------------------------------------------------------
+def _merge_mutable(db, store, sender, entity, change, result) -> None:
+    payload = MutablePayload().load(change["payload"])
+    values = entity.schema().load(payload["fields"], partial=True)
+    missing = set(values) - set(payload["hlcs"])
+    if missing:
+        raise Rejected(f"no HLC for fields {sorted(missing)}")
+    hlcs = {k: restamp_if_ahead(store, payload["hlcs"][k], result) for k in values}
+    record_id = change["record_id"]
+    if _refused_as_deleted(db, entity, record_id, payload["action"], sender, change, values, hlcs, result):
+        return
+    if "town" in values:
+        _require_town(db, values["town"])
+    outcomes = mutable.apply_remote(db, entity.name, record_id, values, hlcs, payload["base"],
+                                    origin=payload["origin"] or sender.origin, action=payload["action"],
+                                    actor=f"node:{sender.name}")
+    for outcome in outcomes:
+        if outcome.concurrent:
+            kept, lost = ((outcome.remote_value, outcome.remote_hlc), (outcome.local_value, outcome.local_hlc)) \
+                if outcome.applied else ((outcome.local_value, outcome.local_hlc),
+                                         (outcome.remote_value, outcome.remote_hlc))
+            record_conflict(db, entity.name, record_id, outcome.field, kept, lost, sender.node_id,
+                            change["change_id"])
+            result.conflicts += 1
+    if any(o.applied for o in outcomes):
+        hublog.publish(db, entity, record_id)
+        if entity.name == "people":
+            _known_at_last(db, record_id)
+
+
+def _require_town(db: Database, town: str) -> None:
+    if not db.execute("SELECT 1 FROM places WHERE code = ? AND kind = 'town'", [town]).fetchone():
+        raise Rejected(f"town {town} is not in the hub's gazetteer")
+
+
+def _refused_as_deleted(db, entity, record_id, action, sender, change, values, hlcs, result) -> bool:
+    """An upsert to a deleted id is a conflict for review, unless it is an explicit restore."""
+    gone = db.execute("SELECT hlc FROM tombstones WHERE entity = ? AND record_id = ?",
+                      [entity.name, record_id]).fetchone()
+    if gone is None:
+        return False
+    if action == "restore":
+        db.execute("DELETE FROM tombstones WHERE entity = ? AND record_id = ?", [entity.name, record_id])
+        return False
+    record_conflict(db, entity.name, record_id, "_deleted", (None, gone[0]),
+                    (values, max(hlcs.values(), default=None)), sender.node_id, change["change_id"])
+    result.conflicts += 1
+    return True
+
+
+def record_conflict(db: Database, entity: str, record_id: str, field_name: str, kept: tuple, lost: tuple,
+                    node_id: str | None, change_id: str | None) -> None:
+    db["conflicts"].insert({
+        "entity": entity, "record_id": record_id, "field": field_name,
+        "kept_value": json.dumps(kept[0], ensure_ascii=False), "kept_hlc": kept[1],
+        "lost_value": json.dumps(lost[0], ensure_ascii=False), "lost_hlc": lost[1],
+        "node_id": node_id, "change_id": change_id, "created_at": utc_now()})
+
+
+def _known_at_last(db: Database, person_id: str) -> None:
+    """Scans that arrived before their person stop being flagged once the person is here."""
+    db.execute("UPDATE checkins SET flags = trim(replace(',' || flags || ',', ',unknown_person,', ','), ',')"
+               " WHERE person_id = ? AND ',' || flags || ',' LIKE '%,unknown_person,%'", [person_id])
+
+
+# -- published ------------------------------------------------------------------------------
+def _merge_published(db, store, sender, entity, change, result) -> None:
+    row = entity.schema().load(change["payload"])
+    if "hlc" in row:
+        row["hlc"] = restamp_if_ahead(store, row["hlc"], result)
+    if entity.name == "badge_revocations":
+        badges.apply_revocation(db, row)   # only ever tightens
+    else:
+        upsert_newer(db, entity, row)
+    hublog.publish(db, entity, row[entity.key])
+
+
+def upsert_newer(db: Database, entity: entities.Entity, row: dict) -> None:
+    """Take a published record whole, unless the one we hold is newer."""
+    names = list(row)
+    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != entity.key)
+    newer = " WHERE excluded.hlc >= {0}.hlc OR {0}.hlc IS NULL".format(entity.name) if "hlc" in row else ""
+    db.execute(f"INSERT INTO {entity.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+               f" ON CONFLICT({entity.key}) DO UPDATE SET {updates}{newer}", [row[n] for n in names])
+
+
+def delete(db: Database, entity: entities.Entity, record_id: str, *, hlc: str | None, actor: str | None) -> None:
+    """Delete a record and keep its id forever as a tombstone that pulls carry to the nodes."""
+    db.execute(f"DELETE FROM {entity.name} WHERE {entity.key} = ?", [record_id])
+    db.execute("INSERT OR REPLACE INTO tombstones (entity, record_id, hlc, deleted_at, deleted_by)"
+               " VALUES (?, ?, ?, ?, ?)", [entity.name, record_id, hlc, utc_now(), actor])
+    if entity.scope is not None:
+        hublog.publish(db, entity, record_id, op="delete")
+
+
+# -- immutable --------------------------------------------------------------------------------
+def insert_immutable(db: Database, store: Store, sender: Sender, block: Block, result: MergeResult) -> None:
+    entity, columns = block.entity, list(block.entity.columns)
+    for index, reason in block.bad.items():
+        row = dict(zip(columns, block.rows[index]))
+        quarantine(db, sender.node_id, {"seq": block.seqs[index], "entity": entity.name,
+                                        "record_id": row.get("id"), "row": row}, reason)
+        result.reject(block.seqs[index], reason)
+    good = [i for i in range(len(block.rows)) if i not in block.bad] if block.bad else range(len(block.rows))
+    rows = [list(block.rows[i]) for i in good]
+    seqs = [block.seqs[i] for i in good]
+    known = _existing_ids(db, entity.name, [row[0] for row in rows])
+    fresh = [(seq, row) for seq, row in zip(seqs, rows) if row[0] not in known]
+    fresh = _first_of_each(fresh)
+    result.duplicates += len(rows) - len(fresh)
+    if entity.check:
+        fresh = _passing_check(db, sender, entity, columns, fresh, result)
+    if "hlc" in entity.columns:
+        _restamp_block(store, columns.index("hlc"), [row for _, row in fresh], result)
+    if entity.name == "checkins":
+        result.flagged += flag_checkins(db, columns, [row for _, row in fresh])
+    _insert_rows(db, sender, entity, columns, fresh, result)
+
+
+def _restamp_block(store: Store, at: int, rows: list[list], result: MergeResult) -> None:
+    """restamp_if_ahead for a whole block: observe only the newest stamp kept."""
+    limit = store.hlc.physical_ms() + MAX_AHEAD_MS
+    newest = None
+    for row in rows:
+        if int(row[at][:16]) > limit:
+            row[at] = store.hlc.now()
+            result.restamped += 1
+        elif newest is None or row[at] > newest:
+            newest = row[at]
+    if newest:
+        store.hlc.observe(newest)
+
+
+def _passing_check(db, sender, entity, columns, fresh, result) -> list:
+    """The entity's own test against the hub's data (a submission's form version)."""
+    passing = []
+    for seq, row in fresh:
+        record = dict(zip(columns, row))
+        try:
+            entity.check(db, record)
+        except (FieldsyncError, ValueError) as exc:
+            reason = getattr(exc, "message", None) or str(exc)
+            quarantine(db, sender.node_id, {"seq": seq, "entity": entity.name, "record_id": row[0],
+                                            "row": record}, reason)
+            result.reject(seq, reason)
+            continue
+        passing.append((seq, row))
+    return passing
+
+
+def _first_of_each(rows: list[tuple[int, list]]) -> list[tuple[int, list]]:
+    seen, out = set(), []
+    for seq, row in rows:
+        if row[0] not in seen:
+            seen.add(row[0])
+            out.append((seq, row))
+    return out
+
+
+def _existing_ids(db: Database, table: str, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    return {row[0] for row in db.execute(
+        f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
+
+
+def _insert_rows(db, sender, entity, columns, fresh, result) -> None:
+    sql = f"INSERT INTO {entity.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    db.execute("SAVEPOINT block")
+    try:
+        db.conn.executemany(sql, [row for _, row in fresh])
+        db.execute("RELEASE block")
+        result.accepted += len(fresh)
+        return
+    except sqlite3.Error:
+        db.execute("ROLLBACK TO block")
+        db.execute("RELEASE block")
+    # Some row breaks a constraint: find it, one savepoint per row.
+    for seq, row in fresh:
+        db.execute("SAVEPOINT one")
+        try:
+            db.execute(sql, row)
+            db.execute("RELEASE one")
+            result.accepted += 1
+        except sqlite3.Error as exc:
+            db.execute("ROLLBACK TO one")
+            db.execute("RELEASE one")
+            reason = _reason(exc)
+            quarantine(db, sender.node_id, {"seq": seq, "entity": entity.name, "record_id": row[0],
+                                            "row": dict(zip(columns, row))}, reason)
+            result.reject(seq, reason)
+
+
+def _insert_one(db, store, sender, entity, change, result) -> None:
+    """An immutable record sent row-wise (an older node, or a retried quarantine entry)."""
+    row = entity.schema().load(change["payload"])
+    columns = list(entity.columns)
+    values = [row.get(c) for c in columns]
+    if db.execute(f"SELECT 1 FROM {entity.name} WHERE id = ?", [values[0]]).fetchone():
+        return
+    if entity.check:
+        entity.check(db, dict(zip(columns, values)))
+    if "hlc" in columns:
+        values[columns.index("hlc")] = restamp_if_ahead(store, values[columns.index("hlc")], result)
+    if entity.name == "checkins":
+        result.flagged += flag_checkins(db, columns, [values])
+    db.execute(f"INSERT INTO {entity.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+               values)
+
+
+# -- check-in flags (scans that happened are facts: stored, flagged, never refused) --------------
+def add_flag(flags: str | None, flag: str) -> str:
+    present = [f for f in (flags or "").split(",") if f]
+    return ",".join(sorted(set(present) | {flag}))
+
+
+def flag_checkins(db: Database, columns: list[str], rows: list[list]) -> int:
+    """Flag new check-ins in place: unknown person, revoked badge, double scan from two laptops."""
+    if not rows:
+        return 0
+    col = {name: i for i, name in enumerate(columns)}
+    pid, sid, node, flags = col["person_id"], col["session_id"], col["node"], col["flags"]
+    persons = sorted({row[pid] for row in rows if row[pid]})
+    listed = json.dumps(persons)
+    known = {r[0] for r in db.execute("SELECT id FROM people WHERE id IN (SELECT value FROM json_each(?))",
+                                      [listed])}
+    revoked = dict(db.execute("SELECT person_id, min_generation FROM badge_revocations"
+                              " WHERE person_id IN (SELECT value FROM json_each(?))", [listed]).fetchall())
+    seen_in = _scanned_in_by(db, rows, col)
+    flagged = 0
+    for row in rows:
+        before = row[flags]
+        person = row[pid]
+        if person and person not in known:
+            row[flags] = add_flag(row[flags], "unknown_person")
+        generation = row[col["badge_generation"]]
+        if person in revoked and generation is not None and generation < revoked[person]:
+            row[flags] = add_flag(row[flags], "revoked_badge")
+        if row[col["direction"]] == "in" and person:
+            nodes = seen_in.setdefault((row[sid], person), {})
+            if any(n != row[node] for n in nodes):
+                row[flags] = add_flag(row[flags], "double")
+                _flag_earlier(db, [i for n, ids in nodes.items() if n != row[node] for i in ids])
+            nodes.setdefault(row[node], []).append(row[0])
+        flagged += row[flags] != before
+    return flagged
+
+
+def _scanned_in_by(db: Database, rows: list[list], col: dict) -> dict:
+    """(session, person) -> {node: [check-in ids]} of check-ins already at the hub."""
+    pairs = sorted({(row[col["session_id"]], row[col["person_id"]]) for row in rows
+                    if row[col["direction"]] == "in" and row[col["person_id"]]})
+    found: dict = {}
+    for session_id, person_id, node, checkin_id in db.execute(
+            "SELECT c.session_id, c.person_id, c.node, c.id FROM json_each(?) j JOIN checkins c"
+            " ON c.session_id = json_extract(j.value, '$[0]') AND c.person_id = json_extract(j.value, '$[1]')"
+            " WHERE c.direction = 'in'", [json.dumps(pairs)]):
+        found.setdefault((session_id, person_id), {}).setdefault(node, []).append(checkin_id)
+    return found
+
+
+def _flag_earlier(db: Database, checkin_ids: list[str]) -> None:
+    for checkin_id in checkin_ids:
+        row = db.execute("SELECT flags FROM checkins WHERE id = ?", [checkin_id]).fetchone()
+        if row is not None:
+            db.execute("UPDATE checkins SET flags = ? WHERE id = ?", [add_flag(row[0], "double"), checkin_id])
+
+
+# -- quarantine ---------------------------------------------------------------------------------
+def quarantine(db: Database, node_id: str | None, change, reason: str) -> None:
+    change = change if isinstance(change, dict) else {"value": change}
+    db["quarantine"].insert({
+        "node_id": node_id, "seq": change.get("seq") if isinstance(change.get("seq"), int) else None,
+        "change_id": _short(change.get("change_id")), "entity": _short(change.get("entity")),
+        "record_id": _short(change.get("record_id")),
+        "change": json.dumps(change, ensure_ascii=False, default=str), "reason": reason,
+        "created_at": utc_now(), "last_tried_at": utc_now()})
+
+
+def _short(value) -> str | None:
+    return str(value)[:64] if value is not None else None
+
+
+def retry_quarantine(db: Database, store: Store, result: MergeResult, *, limit: int = RETRY_PER_MERGE,
+                     only_id: int | None = None) -> int:
+    """Try quarantined changes again (the hub may know more now). Returns how many went in."""
+    recently = utc_now_minus(60)
+    rows = db.execute(
+        "SELECT id, node_id, change FROM quarantine WHERE resolved_at IS NULL"
+        + (" AND id = ?" if only_id else " AND last_tried_at < ? ORDER BY id LIMIT ?"),
+        [only_id] if only_id else [recently, limit]).fetchall()
+    applied = 0
+    for quarantine_id, node_id, text in rows:
+        change = json.loads(text)
+        sender = _sender(db, node_id)
+        if "row" in change:   # an immutable row from a columnar block
+            change = {"seq": change["seq"], "change_id": change["row"].get("id") or "", "entity": change["entity"],
+                      "record_id": change["record_id"] or "", "op": "upsert",
+                      "hlc": change["row"].get("hlc") or "", "payload": change["row"]}
+        ok = apply_change(db, store, sender, change, MergeResult(), quarantine_on_failure=False)
+        db.execute("UPDATE quarantine SET attempts = attempts + 1, last_tried_at = ?"
+                   + (", resolved_at = ?, resolved_by = 'retry', resolution = 'applied'" if ok else "")
+                   + " WHERE id = ?", [utc_now(), utc_now(), quarantine_id] if ok else [utc_now(), quarantine_id])
+        applied += ok
+    return applied
+
+
+def utc_now_minus(seconds: int) -> str:
+    moment = time.time() - seconds
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment * 1000) % 1000:03d}Z"
+
+
+def _sender(db: Database, node_id: str | None) -> Sender:
+    row = db.execute("SELECT id, name, origin FROM nodes WHERE id = ?", [node_id]).fetchone()
+    return Sender(*row) if row else Sender(node_id or "", node_id or "unknown", None)

@@ -1,0 +1,129 @@
+"""Node: one sync (push, then pull), what it did in one sentence, and the laptop's sync status.
+
+Used by `fieldsync sync`, the "sync now" button and the auto-sync thread.
+Every outcome is written to sync_state, so every page can say when the last
+sync succeeded, how many records wait, and what went wrong in plain words.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from sqlite_utils import Database
+
+from fieldsync.errors import FieldsyncError
+from fieldsync.store import Store
+from fieldsync.store.outbox import utc_now
+from fieldsync.sync import batches, enrollment
+from fieldsync.sync.client import HubClient
+from fieldsync.sync.pull import PullResult, pull
+from fieldsync.sync.push import PushResult, push
+
+# One sync at a time per database in this process (the button and the timer may meet).
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+class NotEnrolled(FieldsyncError):
+    status, code = 409, "not_enrolled"
+
+
+@dataclass
+class SyncSummary:
+    push: PushResult = field(default_factory=PushResult)
+    pull: PullResult = field(default_factory=PullResult)
+
+    def text(self) -> str:
+        p = self.push
+        line = (f"pushed {p.pushed:,} records in {p.batches} batch{'es' if p.batches != 1 else ''}, "
+                f"pulled {self.pull.pulled:,} changes, {len(p.rejected)} rejected")
+        extras = [f"{p.conflicts} conflicts for review at the hub" if p.conflicts else "",
+                  f"{self.pull.skipped} pulled records could not be read" if self.pull.skipped else "",
+                  f"{self.pull.dropped} records no longer at the hub were removed" if self.pull.dropped else "",
+                  *p.notes]
+        return "; ".join([line, *[e for e in extras if e]])
+
+
+def lock_for(store: Store) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(str(store.path), threading.Lock())
+
+
+def client_for(instance: Path) -> HubClient:
+    creds = enrollment.credentials(instance)
+    if creds is None:
+        raise NotEnrolled("This laptop is not enrolled with a hub yet: run `fieldsync enroll HUB_URL CODE`.")
+    return HubClient(creds.hub_url, creds.token)
+
+
+def sync(store: Store, instance: Path, *, progress: Callable[[str, int], None] | None = None,
+         client: HubClient | None = None) -> SyncSummary:
+    """Push then pull. Records the outcome for the status banner; re-raises failures."""
+    client = client or client_for(instance)
+    summary = SyncSummary()
+    with lock_for(store):
+        store.write(_attempt_started)
+        try:
+            summary.push = push(store, client, progress=(lambda n: progress("push", n)) if progress else None)
+            summary.pull = pull(store, client, progress=(lambda n: progress("pull", n)) if progress else None)
+        except FieldsyncError as exc:
+            _remember_clock(store, client)
+            store.write(lambda db: _failed(db, exc))
+            if exc.code == "node_revoked":
+                wipe_pulled_people(store)
+            raise
+        _remember_clock(store, client)
+        store.write(_succeeded)
+    return summary
+
+
+def _attempt_started(db: Database) -> None:
+    db.execute("INSERT INTO sync_state (peer, last_attempt) VALUES ('hub', ?)"
+               " ON CONFLICT(peer) DO UPDATE SET last_attempt = excluded.last_attempt", [utc_now()])
+
+
+def _succeeded(db: Database) -> None:
+    db.execute("UPDATE sync_state SET last_success = ?, last_error = NULL WHERE peer = 'hub'", [utc_now()])
+
+
+def _failed(db: Database, exc: FieldsyncError) -> None:
+    db.execute("UPDATE sync_state SET last_error = ? WHERE peer = 'hub'",
+               [json.dumps({"code": exc.code, "message": exc.message, "at": utc_now()}, ensure_ascii=False)])
+
+
+def _remember_clock(store: Store, client: HubClient) -> None:
+    """Stamp with hub-corrected time from now on (the offset survives restarts in sync_state)."""
+    if client.clock_offset_ms is None:
+        return
+    offset = client.clock_offset_ms
+    store.hlc.offset_ms = offset
+    store.write(lambda db: db.execute("UPDATE sync_state SET clock_offset_ms = ? WHERE peer = 'hub'", [offset]))
+
+
+def wipe_pulled_people(store: Store) -> int:
+    """A revoked laptop keeps no personal data it pulled from the hub (failure case 12).
+    Its own outbox stays, so it can still hand its records over in a bundle."""
+    def work(db: Database) -> int:
+        ids = [r[0] for r in db.execute("SELECT id FROM people WHERE origin IS NOT ?", [store.node_id])]
+        for person_id in ids:
+            db.execute("DELETE FROM people WHERE id = ?", [person_id])
+            db.execute("DELETE FROM history WHERE entity = 'people' AND record_id = ?", [person_id])
+        return len(ids)
+
+    return store.write(work)
+
+
+# -- status ----------------------------------------------------------------------------------
+def status(store: Store, instance: Path) -> dict:
+    row = store.query_one("SELECT * FROM sync_state WHERE peer = 'hub'") or {}
+    creds = enrollment.credentials(instance)
+    error = json.loads(row["last_error"]) if row.get("last_error") else None
+    return {"enrolled": creds is not None, "hub_url": creds.hub_url if creds else None,
+            "town": creds.town if creds else None, "last_success": row.get("last_success"),
+            "last_attempt": row.get("last_attempt"), "last_error": error,
+            "waiting": batches.pending(store.db, row.get("last_acked_seq") or 0),
+            "clock_offset_ms": row.get("clock_offset_ms") or 0}

@@ -1,0 +1,136 @@
+"""Node: pull what the hub publishes for this town and apply it.
+
+Each page applies in one transaction together with its cursor, merges against
+unpushed local edits field by field by HLC, and writes no outbox rows
+(failure case 13). A 410 (cursor from before a hub restore, or older than the
+hub keeps tombstones) starts a full scoped snapshot; at its end the node drops
+the town records the hub no longer sends, except those with unpushed edits
+(failure case 4). A change of a kind this version cannot read stops the pull
+just before it, so the cursor never passes it (failure case 9).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+from marshmallow import ValidationError
+from sqlite_utils import Database
+
+from fieldsync.errors import FieldsyncError
+from fieldsync.records import badges, mutable
+from fieldsync.store import Store
+from fieldsync.sync import entities, merge
+from fieldsync.sync.client import HubClient, HubError
+from fieldsync.sync.entities import MUTABLE
+from fieldsync.sync.push import forget_pull_cursor
+
+
+class NeedsUpgrade(FieldsyncError):
+    status, code = 426, "upgrade_needed"
+
+
+@dataclass
+class PullResult:
+    pulled: int = 0
+    skipped: int = 0          # records the hub sent that this laptop could not read
+    dropped: int = 0          # records dropped after a full snapshot
+    snapshot: bool = False
+
+
+def pull(store: Store, client: HubClient, *, progress: Callable[[int], None] | None = None) -> PullResult:
+    result = PullResult()
+    cursor, resync = _position(store.db)
+    seen: dict[str, set] | None = {} if resync else None
+    restarted = False
+    while True:
+        try:
+            page = client.pull(cursor)
+        except HubError as exc:
+            if exc.status != 410 or restarted:
+                raise
+            restarted = True
+            store.write(forget_pull_cursor)
+            cursor, seen = "", {}
+            continue
+        cursor, stopped = store.write(lambda db: _apply_page(db, page, seen, result))
+        _observe(store, page["changes"])
+        if progress:
+            progress(len(page["changes"]))
+        if stopped:
+            raise NeedsUpgrade(f"The hub sends records of kind {stopped!r}, which this fieldsync version "
+                               "cannot read. Install the version the hub runs.")
+        if not page["more"]:
+            break
+    if seen is not None:
+        result.snapshot = True
+        result.dropped = store.write(lambda db: _drop_unseen(db, seen))
+    return result
+
+
+def _position(db: Database) -> tuple[str, bool]:
+    row = db.execute("SELECT pull_cursor FROM sync_state WHERE peer = 'hub'").fetchone()
+    resync = db.execute("SELECT value FROM meta WHERE key = 'pull_resync'").fetchone()
+    return (row[0] if row and row[0] else ""), bool(resync and resync[0] == "1")
+
+
+def _apply_page(db: Database, page: dict, seen: dict | None, result: PullResult) -> tuple[str, str | None]:
+    cursor, stopped = page["cursor"], None
+    for change in page["changes"]:
+        entity = entities.get(change["entity"])
+        if entity is None:
+            stopped, cursor = change["entity"], f"{page['hub_epoch']}:{change['seq'] - 1}"
+            break
+        try:
+            apply_pulled(db, entity, change)
+        except (ValidationError, KeyError, TypeError, ValueError):
+            result.skipped += 1
+            continue
+        result.pulled += 1
+        if seen is not None and change["op"] == "upsert":
+            seen.setdefault(entity.name, set()).add(str(change["id"]))
+    db.execute("UPDATE sync_state SET pull_cursor = ? WHERE peer = 'hub'", [cursor])
+    return cursor, stopped
+
+
+def apply_pulled(db: Database, entity: entities.Entity, change: dict) -> None:
+    if change["op"] != "upsert":
+        db.execute(f"DELETE FROM {entity.name} WHERE {entity.key} = ?", [change["id"]])
+        if entity.kind == MUTABLE:   # its history holds the same personal data
+            db.execute("DELETE FROM history WHERE entity = ? AND record_id = ?", [entity.name, change["id"]])
+        return
+    if entity.kind == MUTABLE:
+        values = entity.schema().load(change["fields"], partial=True)
+        mutable.apply_remote(db, entity.name, change["id"], values, {k: change["hlcs"][k] for k in values},
+                             None, origin=change.get("origin"), action="pull", actor="hub")
+    elif entity.name == "badge_revocations":
+        badges.apply_revocation(db, entity.schema().load(change["fields"]))
+    else:
+        merge.upsert_newer(db, entity, entity.schema().load(change["fields"]))
+
+
+def _observe(store: Store, changes: list[dict]) -> None:
+    """Later local edits must sort after what the hub sent (the HLC ignores stamps far ahead)."""
+    stamps = [h for c in changes for h in (c.get("hlcs") or {}).values()]
+    if stamps:
+        store.hlc.observe(max(stamps))
+
+
+def _drop_unseen(db: Database, seen: dict[str, set]) -> int:
+    """After a snapshot: drop town records the hub no longer sends, keeping unpushed local edits."""
+    acked = db.execute("SELECT last_acked_seq FROM sync_state WHERE peer = 'hub'").fetchone()[0]
+    dropped = 0
+    for entity in entities.pulled():
+        if entity.scope != "town":
+            continue
+        kept = json.dumps(sorted(seen.get(entity.name, ())))
+        gone = [r[0] for r in db.execute(
+            f"SELECT {entity.key} FROM {entity.name} WHERE {entity.key} NOT IN (SELECT value FROM json_each(?))"
+            f" AND {entity.key} NOT IN (SELECT record_id FROM changes WHERE entity = ? AND seq > ?)",
+            [kept, entity.name, acked])]
+        for record_id in gone:
+            apply_pulled(db, entity, {"op": "evict", "id": record_id})
+        dropped += len(gone)
+    db.execute("DELETE FROM meta WHERE key = 'pull_resync'")
+    return dropped

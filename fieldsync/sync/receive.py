@@ -1,0 +1,153 @@
+"""Hub: take one pushed batch exactly once. A USB bundle's batches come through here too.
+
+A node's outbox is a stream keyed by (node, replica). In one transaction:
+- the exact batch seen before (same range and digest): a replay, the same
+  acknowledgement again, nothing written;
+- same start but other content: `409 divergent`, the node takes a new replica
+  id (a cloned or restored laptop, failure case 1);
+- a start past high-water + 1: `409 gap` with `expected_from`, the node rewinds;
+- otherwise every change is applied (dedup by id makes overlaps harmless) and
+  high-water moves to the batch's end.
+A node that holds an acknowledgement this hub no longer remembers shows the hub
+was restored from a backup: a new hub_epoch voids old cursors (failure case 3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from fieldsync.errors import BadRequest, Conflict, PayloadTooLarge, UpgradeRequired
+from fieldsync.records.schemas import load
+from fieldsync.store import Store
+from fieldsync.store.outbox import utc_now
+from fieldsync.sync import columnar, entities, hublog, merge
+from fieldsync.sync.entities import IMMUTABLE
+from fieldsync.sync.protocol import MAX_BATCH_CHANGES, MIN_PROTOCOL, PushSchema, protocol_ok
+from fieldsync import PROTOCOL_VERSION
+
+
+@dataclass
+class Prepared:
+    batch: dict
+    blocks: list[merge.Block]
+    changes: list[dict]
+    unknown_blocks: dict[str, list[int]]     # entity this hub cannot read -> its seqs
+    digest: str
+    first_key: str
+
+
+def prepare(body) -> Prepared:
+    """Check a batch's envelope, decode and validate its records. Runs outside the writer."""
+    batch = load(PushSchema(), body)
+    if not protocol_ok(batch["protocol"]):
+        raise UpgradeRequired(
+            f"This hub speaks sync protocol {MIN_PROTOCOL}-{PROTOCOL_VERSION}; the laptop sent "
+            f"{batch['protocol']}. Install the matching fieldsync version.", code="protocol_unsupported",
+            extra={"min_protocol": MIN_PROTOCOL, "max_protocol": PROTOCOL_VERSION})
+    size = batch["to_seq"] - batch["from_seq"] + 1
+    if size < 1:
+        raise BadRequest("to_seq is before from_seq.", code="bad_range")
+    if size > MAX_BATCH_CHANGES:
+        raise PayloadTooLarge(f"A batch holds at most {MAX_BATCH_CHANGES} changes; send smaller ones.",
+                              code="batch_too_large", extra={"max_changes": MAX_BATCH_CHANGES})
+    blocks, unknown, keyed = [], {}, []
+    for name, block in batch["blocks"].items():
+        entity = entities.get(name)
+        if entity is None or entity.kind != IMMUTABLE:
+            seqs = columnar.undeltas(block.get("seq") if isinstance(block.get("seq"), list) else [])
+            unknown[name] = seqs
+            keyed += [(seq, f"{name}:{seq}") for seq in seqs]
+            continue
+        seqs, decoded = columnar.decode(block, entity.columns)
+        rows, bad = columnar.validate(seqs, decoded, entity.schema())
+        blocks.append(merge.Block(entity, seqs, rows, bad))
+        keyed += [(seq, row[0] or "") for seq, row in zip(seqs, rows)]
+    for change in batch["changes"]:
+        seq, key = change.get("seq"), change.get("change_id")
+        if type(seq) is not int:
+            raise BadRequest("Every change needs an integer seq.", code="bad_change")
+        keyed.append((seq, str(key)))
+    keyed.sort()
+    if [seq for seq, _ in keyed] != list(range(batch["from_seq"], batch["to_seq"] + 1)):
+        raise BadRequest(f"The batch must hold each seq from {batch['from_seq']} to {batch['to_seq']} once.",
+                         code="batch_not_contiguous")
+    digest = hashlib.sha256("\n".join(key for _, key in keyed).encode()).hexdigest()
+    return Prepared(batch, blocks, sorted(batch["changes"], key=lambda c: c["seq"]), unknown, digest,
+                    keyed[0][1])
+
+
+def receive(store: Store, node: dict, body, *, source: str = "push") -> dict:
+    """Apply a batch from an enrolled node; return its acknowledgement."""
+    prepared = prepare(body)
+    outcome, detail = store.write(lambda db: _commit(db, store, node, prepared, source))
+    if outcome == "gap":
+        raise Conflict(f"Changes are missing before this batch; send again from {detail['expected_from']}.",
+                       code="gap", extra=detail)
+    if outcome == "divergent":
+        raise Conflict("This batch differs from the one the hub already has with the same numbers: "
+                       "the laptop's database was copied or restored. Take a new replica id and resend.",
+                       code="divergent", extra=detail)
+    return detail
+
+
+def _commit(db: Database, store: Store, node: dict, prepared: Prepared, source: str) -> tuple[str, dict]:
+    batch = prepared.batch
+    key = (node["id"], batch["replica"])
+    row = db.execute("SELECT high_water FROM streams WHERE node_id = ? AND replica = ?", key).fetchone()
+    hub_epoch = hublog.epoch(db)
+    acked = batch["acked_to"] if batch["hub_epoch"] == hub_epoch else 0
+    if acked > (row[0] if row else 0):
+        hub_epoch = hublog.new_epoch(db)
+        audit(db, None, "hub_restored", node["id"],
+              f"node acknowledged up to {acked}, hub remembered {row[0] if row else 0}")
+        return "gap", {"expected_from": (row[0] if row else 0) + 1, "hub_epoch": hub_epoch}
+    if row is None:
+        high_water = batch["from_seq"] - 1   # a new stream starts where its laptop is
+        db.execute("INSERT INTO streams (node_id, replica, high_water, started_at) VALUES (?, ?, ?, ?)",
+                   [*key, high_water, utc_now()])
+    else:
+        high_water = row[0]
+    if batch["from_seq"] > high_water + 1:
+        return "gap", {"expected_from": high_water + 1, "hub_epoch": hub_epoch}
+    seen = db.execute("SELECT to_seq, digest, first_key, ack FROM batches"
+                      " WHERE node_id = ? AND replica = ? AND from_seq = ?", [*key, batch["from_seq"]]).fetchone()
+    if seen:
+        same_range = seen[0] == batch["to_seq"]
+        if same_range and seen[1] == prepared.digest:
+            return "ok", {**json.loads(seen[3]), "replay": True, "hub_epoch": hub_epoch}
+        if same_range or seen[2] != prepared.first_key:
+            return "divergent", {"hub_epoch": hub_epoch}
+    ack = _apply(db, store, node, prepared, high_water, hub_epoch)
+    db.execute("INSERT OR REPLACE INTO batches (node_id, replica, from_seq, to_seq, batch_id, digest, first_key,"
+               " ack, source, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               [*key, batch["from_seq"], batch["to_seq"], batch["batch_id"], prepared.digest,
+                prepared.first_key, json.dumps(ack), source, utc_now()])
+    return "ok", ack
+
+
+def _apply(db: Database, store: Store, node: dict, prepared: Prepared, high_water: int, hub_epoch: str) -> dict:
+    batch = prepared.batch
+    sender = merge.Sender(node["id"], node["name"], node.get("origin"))
+    result = merge.apply_batch(db, store, sender, prepared.changes, prepared.blocks)
+    for name, seqs in prepared.unknown_blocks.items():
+        reason = f"this hub does not know records of kind {name!r}; upgrade the hub"
+        merge.quarantine(db, node["id"], {"entity": name, "seqs": seqs, "block": batch["blocks"][name]}, reason)
+        for seq in seqs:
+            result.reject(seq, reason)
+    db.execute("UPDATE streams SET high_water = ? WHERE node_id = ? AND replica = ?",
+               [max(high_water, batch["to_seq"]), node["id"], batch["replica"]])
+    db.execute("UPDATE nodes SET records_received = records_received + ?, restamped = restamped + ?,"
+               " last_push = ? WHERE id = ?", [result.accepted, result.restamped, utc_now(), node["id"]])
+    return {"batch_id": batch["batch_id"], "acked_to": batch["to_seq"], "accepted": result.accepted,
+            "duplicates": result.duplicates, "rejected": sorted(result.rejected, key=lambda r: r["seq"] or 0),
+            "conflicts": result.conflicts, "restamped": result.restamped, "flagged": result.flagged,
+            "hub_epoch": hub_epoch, "replay": False}
+
+
+def audit(db: Database, actor: str | None, action: str, target: str | None, detail: str | None = None) -> None:
+    db["sync_audit"].insert({"at": utc_now(), "actor": actor, "action": action, "target": target,
+                             "detail": detail})

@@ -1,0 +1,110 @@
+"""Hub review queues: conflicts (concurrent edits of one field) and quarantine (changes the
+hub could not apply). The merge never waits for review; review can override it.
+Every decision lands in sync_audit with who made it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from fieldsync.errors import Conflict, NotFound
+from fieldsync.records import mutable
+from fieldsync.store import Store
+from fieldsync.store.outbox import utc_now
+from fieldsync.sync import merge
+from fieldsync.sync.receive import audit
+
+KEEP, USE_OTHER = "keep", "use_other"
+
+
+def conflicts(store: Store, *, resolved: bool = False, limit: int = 200) -> list[dict]:
+    rows = store.query(
+        "SELECT c.*, n.name AS node_name FROM conflicts c LEFT JOIN nodes n ON n.id = c.node_id"
+        f" WHERE c.resolved_at IS {'NOT ' if resolved else ''}NULL ORDER BY c.id DESC LIMIT ?", [limit])
+    for row in rows:
+        row["kept"] = json.loads(row["kept_value"]) if row["kept_value"] else None
+        row["lost"] = json.loads(row["lost_value"]) if row["lost_value"] else None
+        row["record_name"] = _record_name(store, row["entity"], row["record_id"])
+    return rows
+
+
+def _record_name(store: Store, entity: str, record_id: str) -> str:
+    column = {"people": "name", "sessions": "title"}.get(entity)
+    row = store.query_one(f"SELECT {column} AS label FROM {entity} WHERE id = ?", [record_id]) if column else None
+    return row["label"] if row else record_id
+
+
+def resolve_conflict(store: Store, conflict_id: int, choice: str, *, actor: str) -> dict:
+    """keep: the automatic merge stands. use_other: the losing value becomes a new hub edit."""
+    row = store.query_one("SELECT * FROM conflicts WHERE id = ?", [conflict_id])
+    if row is None:
+        raise NotFound(f"No conflict {conflict_id}.", code="conflict_not_found")
+    if row["resolved_at"]:
+        raise Conflict("This conflict was already resolved.", code="already_resolved")
+
+    def work(db: Database) -> None:
+        if choice == USE_OTHER:
+            lost = json.loads(row["lost_value"]) if row["lost_value"] else None
+            if row["field"] == "_deleted":
+                db.execute("DELETE FROM tombstones WHERE entity = ? AND record_id = ?",
+                           [row["entity"], row["record_id"]])
+                fields, action = lost or {}, "restore"
+            else:
+                fields, action = {row["field"]: lost}, "conflict_override"
+            mutable.save_local(db, store.hlc, row["entity"], row["record_id"], fields, actor=actor, action=action)
+        db.execute("UPDATE conflicts SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?",
+                   [utc_now(), actor, choice, conflict_id])
+        audit(db, actor, f"conflict_{choice}", f"{row['entity']}/{row['record_id']}",
+              f"{row['field']}: kept {row['kept_value']}, other {row['lost_value']}")
+
+    store.write(work)
+    return store.query_one("SELECT * FROM conflicts WHERE id = ?", [conflict_id])
+
+
+def quarantined(store: Store, *, resolved: bool = False, limit: int = 200) -> list[dict]:
+    return store.query(
+        "SELECT q.*, n.name AS node_name FROM quarantine q LEFT JOIN nodes n ON n.id = q.node_id"
+        f" WHERE q.resolved_at IS {'NOT ' if resolved else ''}NULL ORDER BY q.id DESC LIMIT ?", [limit])
+
+
+def retry(store: Store, quarantine_id: int, *, actor: str) -> bool:
+    """Apply a quarantined change again now (after fixing the gazetteer, upgrading the hub...)."""
+    _open_quarantine(store, quarantine_id)
+
+    def work(db: Database) -> bool:
+        applied = merge.retry_quarantine(db, store, merge.MergeResult(), only_id=quarantine_id) == 1
+        if applied:
+            db.execute("UPDATE quarantine SET resolved_by = ? WHERE id = ?", [actor, quarantine_id])
+        audit(db, actor, "quarantine_retry", str(quarantine_id), "applied" if applied else "failed again")
+        return applied
+
+    return store.write(work)
+
+
+def dismiss(store: Store, quarantine_id: int, *, actor: str, note: str = "") -> None:
+    """Accept that a change stays out. It is kept, marked as dismissed, with who and why."""
+    _open_quarantine(store, quarantine_id)
+
+    def work(db: Database) -> None:
+        db.execute("UPDATE quarantine SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?",
+                   [utc_now(), actor, ("dismissed: " + note.strip())[:300] if note.strip() else "dismissed",
+                    quarantine_id])
+        audit(db, actor, "quarantine_dismiss", str(quarantine_id), note[:300])
+
+    store.write(work)
+
+
+def _open_quarantine(store: Store, quarantine_id: int) -> dict:
+    row = store.query_one("SELECT * FROM quarantine WHERE id = ?", [quarantine_id])
+    if row is None:
+        raise NotFound(f"No quarantined change {quarantine_id}.", code="quarantine_not_found")
+    if row["resolved_at"]:
+        raise Conflict("This change was already dealt with.", code="already_resolved")
+    return row
+
+
+def audit_trail(store: Store, *, prefix: str, limit: int = 100) -> list[dict]:
+    return store.query("SELECT * FROM sync_audit WHERE action LIKE ? ORDER BY id DESC LIMIT ?",
+                       [prefix + "%", limit])

@@ -1,0 +1,148 @@
+"""A hub and town nodes as separate processes on loopback ports, for sync tests (and the fault suite).
+
+    def test_something(cluster):
+        a = cluster.add_node(TOWN_A)          # enrolled, stopped: a.sync() runs in this process
+        b = cluster.add_node(TOWN_B).serve()  # its own `fieldsync serve`: b.sync() asks it over HTTP
+        a.sync(); b.sync()
+
+`cluster.hub` is the hub's LiveServer; `cluster.hub_store()` opens its database
+here (SQLite lets both processes in). Put a FaultProxy between a node and the
+hub with `cluster.add_node(TOWN_A, via=proxy)`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from fieldsync import config, demo
+from fieldsync.store import Store
+from fieldsync.sync import enrollment, node as node_sync
+from tests.support import LiveServer, WebClient
+
+TOWN_A = demo.DEMO_TOWN          # 张村镇
+TOWN_B = "371002101000"          # 羊亭镇
+
+
+@pytest.fixture(scope="session")
+def hub_template(tmp_path_factory) -> Path:
+    """A hub instance with the gazetteer and the demo accounts (admin, staff, trainer)."""
+    path = tmp_path_factory.mktemp("hub-template")
+    config.save(path, mode="hub")
+    with Store(path / "fieldsync.db") as store:
+        demo.places_and_accounts(store)
+    return path
+
+
+@pytest.fixture(scope="session")
+def town_b_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("town-b-template")
+    config.save(path, mode="node", town=TOWN_B)
+    with Store(path / "fieldsync.db") as store:
+        demo.load(store, town=TOWN_B, people_per_village=2, seed=7)
+    return path
+
+
+class Node:
+    """A town laptop: its instance folder, optionally its own server process."""
+
+    def __init__(self, cluster: "Cluster", instance: Path, name: str, town: str, node_id: str):
+        self.cluster, self.instance, self.name, self.town, self.node_id = cluster, instance, name, town, node_id
+        self.server: LiveServer | None = None
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        """This laptop's database opened in the test process (only while no server runs)."""
+        assert self.server is None, "the node runs as a process: talk to it over HTTP"
+        if self._store is None:
+            self._store = Store(self.instance / "fieldsync.db")
+        return self._store
+
+    def close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def serve(self) -> "Node":
+        self.close_store()
+        self.server = LiveServer(self.instance).start()
+        self.staff = WebClient(self.server.url)
+        assert self.staff.login("staff").ok
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.stop()
+            self.server = None
+
+    def sync(self) -> dict:
+        """Push then pull; returns {"summary", "pushed", "pulled", ...}. Raises on failure."""
+        if self.server:
+            response = self.staff.post("/api/v1/sync/run", timeout=120)
+            assert response.status_code == 200, response.text
+            return response.json()
+        summary = node_sync.sync(self.store, self.instance)
+        return {"summary": summary.text(), "pushed": summary.push.pushed, "pulled": summary.pull.pulled,
+                "rejected": summary.push.rejected, "result": summary}
+
+    def query(self, sql: str, params=()) -> list[dict]:
+        if self.server:
+            with Store(self.instance / "fieldsync.db") as store:
+                return store.query(sql, params)
+        return self.store.query(sql, params)
+
+
+class Cluster:
+    def __init__(self, root: Path, hub: LiveServer, templates: dict[str, Path]):
+        self.root, self.hub, self.templates = root, hub, templates
+        self.nodes: list[Node] = []
+
+    @contextmanager
+    def hub_store(self):
+        with Store(self.hub.instance / "fieldsync.db") as store:
+            yield store
+
+    def hub_query(self, sql: str, params=()) -> list[dict]:
+        with self.hub_store() as store:
+            return store.query(sql, params)
+
+    def enrollment_code(self, town: str, name: str) -> tuple[dict, str]:
+        with self.hub_store() as store:
+            return enrollment.add_node(store, town, name, actor="test")
+
+    def add_node(self, town: str = TOWN_A, *, name: str | None = None, via=None, copy_of: Path | None = None) -> Node:
+        """A town laptop with the demo data of its town, enrolled with the hub (through `via`, a proxy)."""
+        name = name or f"node{len(self.nodes) + 1}"
+        instance = self.root / name
+        shutil.copytree(copy_of or self.templates[town], instance)
+        record, code = self.enrollment_code(town, name)
+        with Store(instance / "fieldsync.db") as store:
+            enrollment.enroll(store, instance, (via or self.hub).url, code)
+        node = Node(self, instance, name, town, record["id"])
+        self.nodes.append(node)
+        return node
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.close_store()
+            node.stop()
+        self.hub.stop()
+
+
+@pytest.fixture
+def hub_instance(hub_template, tmp_path) -> Path:
+    target = tmp_path / "hub"
+    shutil.copytree(hub_template, target)
+    return target
+
+
+@pytest.fixture
+def cluster(hub_instance, demo_template, town_b_template, tmp_path):
+    hub = LiveServer(hub_instance, hub=True).start()
+    running = Cluster(tmp_path, hub, {TOWN_A: demo_template, TOWN_B: town_b_template})
+    yield running
+    running.stop()
