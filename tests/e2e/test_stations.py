@@ -42,7 +42,8 @@ def test_phone_joins_by_token_and_scans_with_the_camera(open_context, tls_node, 
     time.sleep(4)
     attempts = db_rows(tls_node.instance, "SELECT result FROM scan_log WHERE person_id = ? AND station = ?",
                        [person, "门口手机1"])
-    assert 2 <= len(attempts) <= 3 and attempts[0] == ("ok",) and set(attempts[1:]) == {("already",)}
+    assert 1 <= len(attempts) <= 3, attempts  # ~8 frames a second would be 30 reads without it
+    assert attempts[0] == ("ok",) and set(attempts[1:]) <= {("already",)}
     assert len(checkins_of(tls_node.instance, session_id, person)) == 1
     phone.click("#camera-toggle")
 
