@@ -13,8 +13,16 @@ import hashlib
 import json
 import threading
 from datetime import date
+from typing import ClassVar
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
 
 from fieldsync.errors import BadRequest
 from fieldsync.forms.definition import invalid
@@ -113,7 +121,7 @@ class FormAnswers(Schema):
     class Meta:
         unknown = RAISE
 
-    specs: list[dict] = []
+    specs: ClassVar[list[dict]] = []
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _required_and_shown(self, data, original_data, **kwargs):
@@ -170,9 +178,13 @@ def clean(answers: dict) -> dict:
 
 
 def schema_class(specs: list[dict], name: str) -> type[FormAnswers]:
-    declared = {spec["name"]: FIELD_MAKERS[spec["type"]](spec) for spec in specs}
-    for field in declared.values():
+    declared = {}
+    for spec in specs:
+        field = FIELD_MAKERS[spec["type"]](spec)
         field.allow_none = True  # emptiness is judged by the required/show_if rules
+        # A form may call a field "load" or "fields": the class attribute must not be that name.
+        field.data_key = field.attribute = spec["name"]
+        declared[f"answer__{spec['name']}"] = field
     return type(f"Answers_{name}", (FormAnswers,), {**declared, "specs": specs})
 
 

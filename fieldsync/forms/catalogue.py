@@ -70,7 +70,7 @@ def listing(store: Store, *, drafts: bool = False) -> list[dict]:
     """Each form once: its newest published version (and draft), with submission counts."""
     rows = store.query(
         "SELECT f.id, MAX(CASE WHEN f.published_at IS NOT NULL THEN f.version END) AS published_version,"
-        " MAX(f.version) AS latest_version, COUNT(*) AS versions,"
+        " MAX(f.version) AS latest_version,"
         " (SELECT COUNT(*) FROM submissions s WHERE s.form_id = f.id) AS submissions"
         " FROM forms f GROUP BY f.id ORDER BY f.id")
     out = []

@@ -12,7 +12,14 @@ import math
 import re
 from datetime import date
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
 
 from fieldsync.errors import BadRequest, ValidationFailed, from_marshmallow
 from fieldsync.records.schemas import LEVELS
@@ -177,7 +184,7 @@ class FieldSpec(fields.Field):
         if kind == "repeat" and self.in_group:
             # A repeat inside a repeat has no sensible spreadsheet shape.
             raise ValidationError({"type": ["A repeat group cannot hold another repeat group."]})
-        if kind not in TYPES:
+        if not isinstance(kind, str) or kind not in TYPES:
             raise ValidationError({"type": [f"Unknown type {kind!r}; use one of: {', '.join(TYPES)}."]})
         return TYPES[kind]().load(value)
 
@@ -323,7 +330,7 @@ def error_lines(messages: dict, document, path: tuple = ()) -> list[tuple[str, s
     lines = []
     for key, value in messages.items():
         node = _child(document, key)
-        where = path + (_step(key, node),)
+        where = path if key == "_schema" else path + (_step(key, node),)
         if isinstance(value, dict):
             lines += error_lines(value, node, where)
         else:

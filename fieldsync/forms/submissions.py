@@ -83,7 +83,7 @@ def _promotion(store: Store, definition: dict, data: dict, person_id: str | None
     if RANKS[person["level"]] >= RANKS[rule["level"]]:
         return None  # a pass never lowers an instructor who already ranks higher
     change = {"level": rule["level"]}
-    if rule.get("certificate_field"):
+    if data.get(rule.get("certificate_field")):
         change["certificate_no"] = data[rule["certificate_field"]]
     return change
 

@@ -6,17 +6,25 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 
 from fieldsync.errors import BadRequest, FieldsyncError, NotFound, ValidationFailed
 from fieldsync.forms import catalogue, definition, export, html, submissions, summary
+from fieldsync.forms.inputs import FilledPage
 from fieldsync.records import people, places, sessions
+from fieldsync.records.schemas import load
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.forms_api import actor, hub_only
-from fieldsync.forms.inputs import FilledPage
-from fieldsync.records.schemas import load
 from fieldsync.store import new_id
 
 bp = Blueprint("forms_pages", __name__)

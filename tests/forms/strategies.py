@@ -17,6 +17,8 @@ CONTROLLERS = ("text", "number", "single_choice", "multi_choice", "yes_no")
 NAMES = ("王芳", "欧阳·娜", "John Smith", "王𪚥", "李四")
 DAY_RANGE = (date(2000, 1, 1), date(2030, 12, 31))
 LABEL = {"zh": "问题", "en": "Question"}
+# Plain names, and names a schema class already uses for itself.
+FIELD_NAMES = tuple(f"f{i}" for i in range(8)) + ("load", "fields", "specs", "validate", "opts", "dump", "many")
 # Answers are trimmed when loaded; text the strategies make has nothing to trim.
 TEXT = st.text(alphabet=string.ascii_letters + "中文体质监测 ", max_size=12).map(str.strip).filter(bool)
 
@@ -67,12 +69,12 @@ def _condition_value(draw, controller: dict):
 
 @st.composite
 def field_list(draw, *, flat: bool, min_size: int = 1, max_size: int = 6) -> list[dict]:
-    count = draw(st.integers(min_size, max_size))
+    names = draw(st.lists(st.sampled_from(FIELD_NAMES), min_size=min_size, max_size=max_size, unique=True))
     kinds = FLAT_TYPES if flat else FLAT_TYPES + ("repeat",)
     specs: list[dict] = []
-    for index in range(count):
+    for name in names:
         kind = draw(st.sampled_from(kinds))
-        spec = draw(repeat_spec(f"f{index}")) if kind == "repeat" else draw(field_spec(f"f{index}", kind))
+        spec = draw(repeat_spec(name)) if kind == "repeat" else draw(field_spec(name, kind))
         controllers = [s for s in specs if s["type"] in CONTROLLERS]
         if controllers and draw(st.integers(0, 2)) == 0:
             controller = draw(st.sampled_from(controllers))

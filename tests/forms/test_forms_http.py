@@ -31,7 +31,7 @@ def _errors(page: str) -> list[str]:
     return [html.unescape(m) for m in re.findall(r'field-error">([^<]+)<', page)]
 
 
-def test_a_check_in_opens_the_assessment_and_a_pass_promotes(node_instance, live_node, trainer, staff):
+def test_a_check_in_opens_the_session_form_and_a_pass_promotes(node_instance, live_node, trainer, staff):
     training, trainee = _roster(node_instance, "training")
     answer = trainer.post("/api/v1/checkins", json={"session": training["id"], "person": trainee["id"]})
     assert answer.status_code == 201
@@ -52,10 +52,7 @@ def test_a_check_in_opens_the_assessment_and_a_pass_promotes(node_instance, live
     assert trainer.form(form_url, {**filled, "theory_score": "95", "certificate_no": "SD25-0101"}).status_code == 200
     listed = staff.get("/api/v1/submissions", params={"person": trainee["id"]}).json()["submissions"]
     assert [s["id"] for s in listed] == [submission_id]
-
-
-def test_sessions_without_a_form_offer_none(node_instance, live_node, trainer):
-    volunteer, person = _roster(node_instance, "volunteer")
+    volunteer, person = _roster(node_instance, "volunteer")  # a session without a form offers none
     answer = trainer.post("/api/v1/checkins", json={"session": volunteer["id"], "person": person["id"]})
     assert answer.status_code == 201 and answer.json()["form_url"] is None
     page = trainer.get(f"/kiosk/{volunteer['id']}/form/{person['id']}")
@@ -106,7 +103,7 @@ def hub_admin(live_hub) -> WebClient:
 
 def test_the_hub_editor_names_each_bad_spot_then_publishes(live_hub, hub_admin):
     edit = hub_admin.get("/forms/fitness_monitoring/edit")
-    document = json.loads(html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", edit.text, re.S).group(1)))
+    document = json.loads(html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", edit.text, re.DOTALL).group(1)))
     document["fields"][2]["min"] = 300
     document["fields"][3]["type"] = "weight"
     refused = hub_admin.form("/forms/save", {"definition": json.dumps(document, ensure_ascii=False)})
