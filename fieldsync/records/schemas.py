@@ -77,14 +77,20 @@ class PersonSchema(Schema):
     registered_at = fields.Date(allow_none=True)
 
 
+def _not_blank(value) -> None:
+    # An optional field loads "" as None; a change must not blank a field the record requires.
+    if value is None:
+        raise ValidationError("This field cannot be blank.")
+
+
 class PersonUpdateSchema(PersonSchema):
     """A modification: every field optional, only those given change."""
 
     class Meta:
         unknown = RAISE
 
-    name = Name()
-    town = PlaceCode()
+    name = Name(validate=_not_blank)
+    town = PlaceCode(validate=_not_blank)
     level = Choice(LEVELS)
 
 
@@ -121,7 +127,7 @@ class SessionUpdateSchema(SessionSchema):
     kind = Choice(SESSION_KINDS)
     title = _text(100, min_len=1)
     starts_at = fields.DateTime(format="iso")
-    town = PlaceCode()
+    town = PlaceCode(validate=_not_blank)
 
 
 class CheckinSchema(Schema):
