@@ -42,7 +42,15 @@ def json_body(limit: int = MAX_JSON_BYTES):
     except UnicodeDecodeError:
         raise BadRequest("The body is not valid UTF-8.", code="bad_encoding") from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, "
                          f"column {exc.colno}.", code="bad_json") from None
+    except (ValueError, RecursionError) as exc:
+        # Python's parser also fails on nesting deeper than its stack, on numbers of
+        # more than 4,300 digits and (through _not_json) on NaN/Infinity.
+        raise BadRequest(f"The body is not JSON we accept: {str(exc)[:120]}", code="bad_json") from None
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not a JSON value")
