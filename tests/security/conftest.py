@@ -1,17 +1,10 @@
-"""Signed-in clients of every role on one live node."""
+"""Signed-in clients of every role on one live node, and the routes of its app."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.support import WebClient
-
-
-@pytest.fixture
-def admin(live_node) -> WebClient:
-    client = WebClient(live_node.url)
-    assert client.login("admin").ok
-    return client
+from tests.fault.conftest import admin  # noqa: F401  (the same signed-in admin)
 
 
 @pytest.fixture
