@@ -46,6 +46,9 @@ def test_people_import_names_each_bad_row_and_imports_nothing_then_exports(node_
         assert people.count(store) == before + 4
         assert roster_io.export_log(store)[0]["full"] and roster_io.export_log(store)[0]["actor"].startswith("cli:")
     assert "csv or .xlsx" in _one_line_error(run_cli(node_instance, "people", "export", "x.pdf", check=False))
+    missing = tmp_path / "no such folder" / "x.xlsx"
+    assert "does not exist" in _one_line_error(run_cli(node_instance, "people", "export", str(missing),
+                                                       check=False))
 
 
 def test_badges_to_pdf_png_and_html_and_clear_errors(node_instance, tmp_path):
@@ -62,6 +65,8 @@ def test_badges_to_pdf_png_and_html_and_clear_errors(node_instance, tmp_path):
                       env={"FIELDSYNC_CJK_FONT": str(tmp_path / "none.ttf")})
     assert "FIELDSYNC_CJK_FONT" in _one_line_error(no_font) and not (tmp_path / "n.pdf").exists()
     assert ".pdf, .png or .html" in _one_line_error(run_cli(node_instance, *args, "-o", "s.doc", check=False))
+    assert "does not exist" in _one_line_error(run_cli(node_instance, *args, "-o", str(tmp_path / "no" / "s.png"),
+                                                       check=False))
     assert "No person" in _one_line_error(run_cli(node_instance, "badges", "--person", "nobody", "-o", "s.pdf",
                                                   check=False))
 

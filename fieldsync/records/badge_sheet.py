@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from fieldsync.errors import BadRequest, Conflict, FieldsyncError, ValidationFailed
 from fieldsync.records import badges, people, roster_io
+from fieldsync.records.roster_io import check_folder
 from fieldsync.records.schemas import LEVELS
 from fieldsync.store import Store
 
@@ -244,7 +246,7 @@ class _PngCanvas:
     def __init__(self, font: FontFile, dpi: int):
         self.font = font
         self.scale = dpi / 25.4
-        self.pages: list[Image.Image] = []
+        self.page: Image.Image | None = None
         self.draw: ImageDraw.ImageDraw | None = None
         self.fonts: dict[float, ImageFont.FreeTypeFont] = {}
 
@@ -257,8 +259,8 @@ class _PngCanvas:
         return self.fonts[size]
 
     def new_page(self) -> None:
-        self.pages.append(Image.new("L", (self.px(PAGE_W), self.px(PAGE_H)), 255))
-        self.draw = ImageDraw.Draw(self.pages[-1])
+        self.page = Image.new("L", (self.px(PAGE_W), self.px(PAGE_H)), 255)
+        self.draw = ImageDraw.Draw(self.page)
 
     def width(self, text: str, size: float) -> float:
         return self._font(size).getlength(text) / self.scale
@@ -281,11 +283,13 @@ def render_pdf(made: list[Card], font: FontFile) -> bytes:
     return bytes(canvas.pdf.output())
 
 
-def render_png(made: list[Card], font: FontFile, dpi: int = DPI) -> list[Image.Image]:
-    """One greyscale image per A4 page (300 dpi: 2480 × 3508 pixels)."""
-    canvas = _PngCanvas(font, dpi)
-    _draw(canvas, made)
-    return canvas.pages
+def render_png(made: list[Card], font: FontFile, dpi: int = DPI) -> Iterator[Image.Image]:
+    """One greyscale image per A4 page (300 dpi: 2480 × 3508 pixels), drawn a page at a time:
+    a page is 8 MB in memory, so a town's whole roster never sits there at once."""
+    for start in range(0, len(made), PER_PAGE):
+        canvas = _PngCanvas(font, dpi)
+        _draw(canvas, made[start:start + PER_PAGE])
+        yield canvas.page
 
 
 def render_html(made: list[Card], locale: str = "zh_CN") -> str:
@@ -316,6 +320,7 @@ def write(store: Store, output: Path, roster: list[dict]) -> list[Path]:
     if suffix not in (".pdf", ".png", ".html"):
         raise BadRequest(f"Write badges to a .pdf, .png or .html file, not {output.name}.",
                          code="unsupported_file")
+    check_folder(output)
     made = cards(store, roster)
     if suffix == ".html":
         output.write_text(render_html(made), encoding="utf-8")
@@ -327,6 +332,6 @@ def write(store: Store, output: Path, roster: list[dict]) -> list[Path]:
     written = []
     for number, image in enumerate(render_png(made, font), start=1):
         path = output if number == 1 else output.with_name(f"{output.stem}-{number}{output.suffix}")
-        image.save(path, format="PNG", dpi=(DPI, DPI), optimize=True)
+        image.save(path, format="PNG", dpi=(DPI, DPI))
         written.append(path)
     return written

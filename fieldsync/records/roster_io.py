@@ -461,6 +461,23 @@ def export_roster(store: Store, fmt: str, filters: dict | None = None, *, full: 
     return export
 
 
+def export_file(store: Store, path: Path, filters: dict | None = None, *, full: bool = False,
+                actor: str | None = None) -> Export:
+    """Export to a file whose suffix (.csv or .xlsx) picks the format."""
+    fmt = export_format(path)
+    check_folder(path)
+    export = export_roster(store, fmt, filters, full=full, actor=actor)
+    Path(path).write_bytes(export.content)
+    return export
+
+
+def check_folder(path: Path) -> None:
+    """Refuse before any work is done when the file could not be written where asked."""
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise BadRequest(f"The folder {folder} does not exist.", code="no_folder")
+
+
 def template(fmt: str) -> Export:
     """The header row alone: an empty roster for offices to fill in."""
     return Export(_render(fmt, []), 0, fmt)
