@@ -40,21 +40,22 @@ def required(view) -> tuple[str | None, tuple]:
     return None, ()
 
 
-def fill(rule: str) -> str:
+def fill(rule: str, ids: dict[str, str]) -> str:
+    """The rule's path with each argument given: ids by name, else the first choice, 1, or a dummy id."""
     def value(match: re.Match) -> str:
-        converter = match.group(1) or ""
+        converter, name = match.group(1) or "", match.group(2)
         if converter.startswith("any("):
             return converter[4:].split(",")[0].strip(" '\"")
-        return "1" if converter.startswith("int") else DUMMY_ID
-    return re.sub(r"<(?:([^:>]+):)?[^>]+>", value, rule)
+        return "1" if converter.startswith("int") else ids.get(name, DUMMY_ID)
+    return re.sub(r"<(?:([^:>]+):)?([^>]+)>", value, rule)
 
 
-def routes(app: Flask) -> list[Route]:
+def routes(app: Flask, ids: dict[str, str] | None = None) -> list[Route]:
     found = []
     for rule in app.url_map.iter_rules():
         role, kinds = required(app.view_functions[rule.endpoint])
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            found.append(Route(rule.endpoint, method, fill(rule.rule), role, kinds))
+            found.append(Route(rule.endpoint, method, fill(rule.rule, ids or {}), role, kinds))
     return found
 
 
