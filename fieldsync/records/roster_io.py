@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -25,7 +25,6 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from fieldsync.errors import BadRequest, ValidationFailed
 from fieldsync.records import people
@@ -37,6 +36,7 @@ from fieldsync.store.outbox import utc_now
 
 MAX_ROWS = 20_000
 HEADER_SEARCH_ROWS = 10  # offices put a title line or two above the header row
+ROW_LIMIT = MAX_ROWS + HEADER_SEARCH_ROWS + 1  # read no further: a huge upload stops here
 STATUSES = {"active": "在册", "cancelled": "已注销"}
 
 
@@ -158,37 +158,45 @@ class ImportReport:
 
 
 def read_table(content: bytes, filename: str = "") -> list[tuple[int, list]]:
-    """Every row of the file as (row number, cells): XLSX by content, else CSV."""
+    """The rows of the file as (row number, cells): XLSX by content, else CSV."""
     if content[:4] == b"\xd0\xcf\x11\xe0":
         raise BadRequest("This is an old Excel .xls file; save it as .xlsx (Excel 工作簿) or CSV and upload that.",
                          code="unsupported_file")
     if content[:2] == b"PK":
-        return _xlsx_rows(content)
-    if filename.lower().endswith((".xlsx", ".xlsm")):
+        rows = _xlsx_rows(content)
+    elif filename.lower().endswith((".xlsx", ".xlsm")):
         raise BadRequest(f"{filename} is not a readable Excel file.", code="unsupported_file")
-    return _csv_rows(decode_csv(content))
+    else:
+        rows = _csv_rows(decode_csv(content))
+    if len(rows) > ROW_LIMIT:
+        raise ValidationFailed(f"The file has more than {MAX_ROWS} rows; import at most {MAX_ROWS} at a time.",
+                               code="too_many_rows")
+    return rows
 
 
 def _xlsx_rows(content: bytes) -> list[tuple[int, list]]:
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        try:
+            sheet = book.worksheets[0].iter_rows(values_only=True)
+            return [(number, list(cells)) for number, cells in
+                    itertools.islice(enumerate(sheet, start=1), ROW_LIMIT + 1)]
+        finally:
+            book.close()
+    except Exception as exc:  # noqa: BLE001 -- whatever breaks inside a damaged upload, the answer is the same
         raise BadRequest(f"The Excel file cannot be read ({type(exc).__name__}); "
                          "save it again from Excel and retry.", code="unsupported_file") from None
-    try:
-        return [(number, list(cells)) for number, cells in
-                enumerate(book.worksheets[0].iter_rows(values_only=True), start=1)]
-    finally:
-        book.close()
 
 
 def decode_csv(content: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (Excel on Chinese Windows)."""
     if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:].decode("utf-8", errors="strict")
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return content.decode("utf-16")
-    for encoding in ("utf-8", "gb18030"):
+        encodings = ("utf-8-sig",)
+    elif content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ("utf-16",)
+    else:
+        encodings = ("utf-8", "gb18030")
+    for encoding in encodings:
         try:
             return content.decode(encoding)
         except UnicodeDecodeError:
@@ -202,7 +210,7 @@ def _csv_rows(text: str) -> list[tuple[int, list]]:
     delimiter = max(",\t;", key=first_line.count)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        return [(reader.line_num, cells) for cells in reader]
+        return [(reader.line_num, cells) for cells in itertools.islice(reader, ROW_LIMIT + 1)]
     except csv.Error as exc:
         raise BadRequest(f"The CSV file is malformed near line {reader.line_num}: {exc}.",
                          code="bad_csv") from None
@@ -403,7 +411,7 @@ def import_roster(store: Store, content: bytes, filename: str = "", *, actor: st
     if not body:
         raise ValidationFailed("The file has no people below its header row.", code="empty_roster")
     if len(body) > MAX_ROWS:
-        raise ValidationFailed(f"The file has {len(body)} rows; import at most {MAX_ROWS} at a time.",
+        raise ValidationFailed(f"The file has {len(body)} people; import at most {MAX_ROWS} at a time.",
                                code="too_many_rows")
     checker = _RowChecker(store, mapping, default_town)
     report = ImportReport(rows=len(body), ignored_columns=ignored, dry_run=dry_run)

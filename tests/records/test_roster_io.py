@@ -113,7 +113,10 @@ def test_dry_run_and_file_level_problems_write_nothing(store):
     problems = [(b"\xd0\xcf\x11\xe0old excel", "r.xls", "unsupported_file"),
                 ("手机,村\n1,2\n".encode(), "r.csv", "no_header"),
                 (_csv([]), "r.csv", "empty_roster"),
-                (b"\xff\xff\xff\x81\x30", "r.csv", "bad_encoding")]
+                (b"\xff\xff\xff\x81\x30", "r.csv", "bad_encoding"),
+                (b"\xef\xbb\xbf\xe5\xa7\x93\xff", "r.csv", "bad_encoding"),
+                (b"PK\x03\x04 not really a zip", "r.xlsx", "unsupported_file"),
+                ("姓名\n".encode() + b"x\n" * (roster_io.ROW_LIMIT + 1), "r.csv", "too_many_rows")]
     for content, name, code in problems:
         with pytest.raises((BadRequest, ValidationFailed)) as err:
             roster_io.import_roster(store, content, name)

@@ -152,6 +152,8 @@ def test_roster_import_page_reports_every_bad_row_and_imports_nothing(node):
     assert len(_people_named(office, "赵四")) == 1
     nothing = office.form("/people/import", {})
     assert nothing.status_code == 422 and 'class="flash error"' in nothing.text
+    damaged = office.form("/people/import", {}, files={"roster": ("名单.xlsx", b"PK\x03\x04junk", "application/zip")})
+    assert damaged.status_code == 400 and "Excel" in damaged.text
 
 
 def test_exports_are_masked_unless_an_admin_asks_and_that_is_logged(node):
