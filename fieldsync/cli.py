@@ -412,8 +412,9 @@ def bundle_import(instance: Instance, file: Path, override: bool):
 
     with file.open("rb") as source:
         done = bundles.import_bundle(instance.store, source, actor=cli_actor(), override=override)
-    click.echo(f"From {done['node']}: {done['batches']} batches, {done['accepted']:,} records added, "
-               f"{done['duplicates']:,} already here, {done['rejected']} quarantined.")
+    click.echo(f"From {done['node']}: {done['batches']} batches ({done['replays']} imported before), "
+               f"{done['accepted']:,} records added, {done['duplicates']:,} already here, "
+               f"{done['rejected']} quarantined.")
 
 
 @main.group("nodes")

@@ -85,7 +85,9 @@ def import_bundle(store: Store, source: BinaryIO, *, actor: str | None, override
     for batch in _batches(source):
         ack = receive.receive(store, sender, batch, source="bundle")
         summary["batches"] += 1
-        summary["replays"] += bool(ack.get("replay"))
+        if ack.get("replay"):           # imported before: the same answer, nothing written
+            summary["replays"] += 1
+            continue
         for key in ("accepted", "duplicates"):
             summary[key] += ack[key]
         summary["rejected"] += len(ack["rejected"])

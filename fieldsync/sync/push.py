@@ -20,7 +20,7 @@ from typing import Callable
 
 from sqlite_utils import Database
 
-from fieldsync.store import Store, connect
+from fieldsync.store import Store, connect, new_id
 from fieldsync.sync import batches
 from fieldsync.sync.client import HubClient, HubError
 from fieldsync.sync.protocol import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_CHANGES
@@ -152,6 +152,7 @@ def _setback(store: Store, stream: Stream, exc: HubError, max_changes: int, resu
         _rewind(store, stream, exc.extra["expected_from"], exc.extra.get("hub_epoch"), result)
     elif exc.code == "divergent":
         stream.replica, stream.stream_acked = secrets.token_hex(8), 0
+        _new_identity(store)
         result.notes.append("this laptop's database was copied or restored: it now sends as a new replica")
     elif exc.status == 413 and max_changes > 1:
         return max_changes // 2
@@ -159,6 +160,13 @@ def _setback(store: Store, stream: Stream, exc: HubError, max_changes: int, resu
         raise exc
     store.write(lambda db: save_stream(db, stream))
     return max_changes
+
+
+def _new_identity(store: Store) -> None:
+    """A copied database must stop stamping as its twin does: same HLC node, same check-in node."""
+    origin = new_id()
+    store.write(lambda db: db.execute("UPDATE meta SET value = ? WHERE key = 'node_id'", [origin]))
+    store.node_id = store.hlc.node = origin
 
 
 def _rewind(store: Store, stream: Stream, expected_from: int, hub_epoch: str | None, result: PushResult) -> None:

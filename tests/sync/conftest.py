@@ -12,14 +12,17 @@ hub with `cluster.add_node(TOWN_A, via=proxy)`.
 
 from __future__ import annotations
 
+import secrets
 import shutil
-from contextlib import contextmanager
+import sqlite3
+from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from fieldsync import config, demo
-from fieldsync.store import Store
+from fieldsync.store import Store, new_id
 from fieldsync.sync import enrollment, node as node_sync
 from tests.support import LiveServer, WebClient
 
@@ -96,6 +99,13 @@ class Node:
         return self.store.query(sql, params)
 
 
+def _new_identity(db_file: Path) -> None:
+    """Copies of one template are different laptops: their own node id (HLC, origin) and replica."""
+    with closing(sqlite3.connect(db_file)) as conn, conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'node_id'", [new_id()])
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'replica_id'", [secrets.token_hex(8)])
+
+
 class Cluster:
     def __init__(self, root: Path, hub: LiveServer, templates: dict[str, Path]):
         self.root, self.hub, self.templates = root, hub, templates
@@ -114,13 +124,19 @@ class Cluster:
         with self.hub_store() as store:
             return enrollment.add_node(store, town, name, actor="test")
 
-    def add_node(self, town: str = TOWN_A, *, name: str | None = None, via=None, copy_of: Path | None = None) -> Node:
-        """A town laptop with the demo data of its town, enrolled with the hub (through `via`, a proxy)."""
+    def add_node(self, town: str = TOWN_A, *, name: str | None = None, via=None, empty: bool = False,
+                 prepare: Callable[[Store], object] | None = None) -> Node:
+        """A town laptop with the demo data of its town (or none: `empty`), enrolled with the hub
+        (through `via`, a proxy). `prepare(store)` runs before enrollment."""
         name = name or f"node{len(self.nodes) + 1}"
         instance = self.root / name
-        shutil.copytree(copy_of or self.templates[town], instance)
+        shutil.copytree(self.templates["empty" if empty else town], instance)
+        config.save(instance, town=town)
+        _new_identity(instance / "fieldsync.db")
         record, code = self.enrollment_code(town, name)
         with Store(instance / "fieldsync.db") as store:
+            if prepare:
+                prepare(store)
             enrollment.enroll(store, instance, (via or self.hub).url, code)
         node = Node(self, instance, name, town, record["id"])
         self.nodes.append(node)
@@ -133,6 +149,16 @@ class Cluster:
         self.hub.stop()
 
 
+@pytest.fixture(scope="session")
+def empty_template(tmp_path_factory) -> Path:
+    """A laptop with the gazetteer and accounts but nobody on its roster yet."""
+    path = tmp_path_factory.mktemp("empty-node-template")
+    config.save(path, mode="node", town=TOWN_A)
+    with Store(path / "fieldsync.db") as store:
+        demo.places_and_accounts(store)
+    return path
+
+
 @pytest.fixture
 def hub_instance(hub_template, tmp_path) -> Path:
     target = tmp_path / "hub"
@@ -141,8 +167,8 @@ def hub_instance(hub_template, tmp_path) -> Path:
 
 
 @pytest.fixture
-def cluster(hub_instance, demo_template, town_b_template, tmp_path):
+def cluster(hub_instance, demo_template, town_b_template, empty_template, tmp_path):
     hub = LiveServer(hub_instance, hub=True).start()
-    running = Cluster(tmp_path, hub, {TOWN_A: demo_template, TOWN_B: town_b_template})
+    running = Cluster(tmp_path, hub, {TOWN_A: demo_template, TOWN_B: town_b_template, "empty": empty_template})
     yield running
     running.stop()

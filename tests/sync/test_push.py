@@ -135,6 +135,7 @@ def test_a_cloned_laptop_gets_409_divergent_takes_a_new_replica_and_loses_nothin
     report = clone.sync()
     assert "new replica" in report["summary"]
     assert len(cluster.hub_query("SELECT * FROM streams")) == 2
+    assert clone.store.node_id != original.query("SELECT value FROM meta WHERE key = 'node_id'")[0]["value"]
     expected = {r["id"] for r in original.query("SELECT id FROM checkins")} | \
         {r["id"] for r in clone.query("SELECT id FROM checkins")}
     assert {r["id"] for r in cluster.hub_query("SELECT id FROM checkins")} == expected

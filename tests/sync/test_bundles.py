@@ -1,0 +1,109 @@
+"""USB bundles: signed, and importing one does exactly what a push does."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+
+from tests.support import LiveServer, WebClient, run_cli
+from tests.sync.conftest import TOWN_A
+from tests.sync.test_push import scan_everyone
+
+COMPARED = {
+    "checkins": "SELECT * FROM checkins ORDER BY id",
+    "people": "SELECT id, name, phone, town, village, level, status, hlc, field_hlcs FROM people ORDER BY id",
+    "sessions": "SELECT id, title, town, starts_at, hlc, field_hlcs FROM sessions ORDER BY id",
+    "acks": "SELECT from_seq, to_seq, digest, json_extract(ack, '$.accepted') AS accepted,"
+            " json_extract(ack, '$.duplicates') AS duplicates FROM batches ORDER BY from_seq",
+    "high_water": "SELECT high_water FROM streams",
+}
+
+
+def snapshot(query) -> dict:
+    return {name: query(sql) for name, sql in COMPARED.items()}
+
+
+def test_importing_a_bundle_equals_pushing_the_same_changes(cluster, tmp_path):
+    node = cluster.add_node(TOWN_A)
+    node.sync()
+    scan_everyone(node, limit=25)
+    cluster.hub.stop()
+    twin = tmp_path / "twin-hub"                  # the same hub, twice: one gets the push, one the bundle
+    shutil.copytree(cluster.hub.instance, twin)
+    cluster.hub.start()
+    node.close_store()
+    bundle = tmp_path / "stick" / "zhangcun.fsb"
+    bundle.parent.mkdir()
+    exported = run_cli(node.instance, "bundle", "export", str(bundle))
+    assert "changes in 1 batches" in exported.stdout
+    imported = run_cli(twin, "bundle", "import", str(bundle))
+    assert "25 records added" in imported.stdout
+    node.sync()                                   # the same changes, pushed
+    with_bundle = snapshot(lambda sql: _query(twin, sql))
+    with_push = snapshot(cluster.hub_query)
+    assert with_bundle == with_push and len(with_push["checkins"]) > 25
+    again = run_cli(twin, "bundle", "import", str(bundle))
+    assert "(1 imported before), 0 records added" in again.stdout   # a replay: nothing written twice
+    assert snapshot(lambda sql: _query(twin, sql)) == with_bundle
+
+
+def _query(instance, sql):
+    from fieldsync.store import Store
+
+    with Store(instance / "fieldsync.db") as store:
+        return store.query(sql)
+
+
+def test_a_bundle_that_skips_ahead_is_a_gap_and_an_altered_one_is_refused(cluster, tmp_path):
+    node = cluster.add_node(TOWN_A)
+    node.close_store()
+    cluster.hub.stop()
+    before = tmp_path / "hub-before"              # the hub as it was before this laptop's first sync
+    shutil.copytree(cluster.hub.instance, before)
+    cluster.hub.start()
+    first, second = tmp_path / "1.fsb", tmp_path / "2.fsb"
+    run_cli(node.instance, "bundle", "export", str(first))
+    node.sync()                                   # acknowledged: the next bundle starts after it
+    scan_everyone(node, limit=5)
+    node.close_store()
+    run_cli(node.instance, "bundle", "export", str(second))
+    gap = run_cli(before, "bundle", "import", str(second), check=False)
+    assert gap.returncode == 1 and "send again from 1" in gap.stderr
+    run_cli(before, "bundle", "import", str(first))
+    assert "5 records added" in run_cli(before, "bundle", "import", str(second)).stdout
+    text = gzip.decompress(first.read_bytes()).replace(b'"op":"upsert"', b'"op":"delete"', 1)
+    altered = tmp_path / "altered.fsb"
+    altered.write_bytes(gzip.compress(text))
+    refused = run_cli(before, "bundle", "import", str(altered), check=False)
+    assert refused.returncode == 1 and "signature does not match" in refused.stderr
+    not_gzip = tmp_path / "junk.fsb"
+    not_gzip.write_bytes(b"hello")
+    assert "not a fieldsync bundle" in run_cli(before, "bundle", "import", str(not_gzip), check=False).stderr
+
+
+def test_a_revoked_laptops_bundle_needs_an_admins_override_on_the_upload_page(cluster, tmp_path):
+    node = cluster.add_node(TOWN_A)
+    scan_everyone(node, limit=4)
+    node.close_store()
+    bundle = tmp_path / "last-words.fsb"
+    run_cli(node.instance, "bundle", "export", str(bundle))
+    run_cli(cluster.hub.instance, "nodes", "revoke", node.node_id)
+    admin = WebClient(cluster.hub.url)
+    assert admin.login("admin").ok
+    admin.get("/hub/bundle")
+
+    def upload(**form):
+        with bundle.open("rb") as fh:
+            return admin.form("/hub/bundle", form, files={"bundle": ("last-words.fsb", fh)})
+
+    refused = upload()
+    assert refused.status_code == 403 and "admin must confirm" in refused.text
+    done = upload(override="yes")
+    assert done.status_code == 200 and 'id="bundle-summary"' in done.text
+    assert cluster.hub_query("SELECT COUNT(*) AS n FROM checkins")[0]["n"] == \
+        node.query("SELECT COUNT(*) AS n FROM checkins")[0]["n"]
+    trail = cluster.hub_query("SELECT detail FROM sync_audit WHERE action = 'bundle_imported'")
+    assert "override" in trail[0]["detail"]
+    staff = WebClient(cluster.hub.url)
+    assert staff.login("staff").ok
+    assert staff.get("/hub/bundle").status_code == 403
