@@ -30,6 +30,7 @@ OPTION_VALUE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 # Types whose value a show_if condition may test, and what a compared value must be.
 CONTROLLERS = {"single_choice": str, "multi_choice": str, "text": str, "yes_no": bool, "number": (int, float)}
 MAX_FIELDS = 200
+MAX_VERSION = 1_000_000
 
 
 class Label(Schema):
@@ -266,7 +267,7 @@ class Definition(Schema):
 
     id = fields.String(required=True, validate=validate.Regexp(
         FORM_ID, error="Form ids are 2-64 characters: a-z first, then a-z, 0-9 or _."))
-    version = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    version = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_VERSION))
     title = fields.Nested(Label, required=True)
     description = fields.Nested(Label)
     fields_ = fields.List(FieldSpec(), data_key="fields", required=True,

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from fieldsync.forms.definition import MAX_VERSION
+
 ULID = validate.Regexp(r"^[0-9A-HJKMNP-TV-Z]{26}$", error="Must be a ULID (26 characters).")
 FORM_ID = validate.Length(min=1, max=64)
+VERSION = validate.Range(min=1, max=MAX_VERSION)
 
 
 class SubmissionSchema(Schema):
@@ -16,7 +19,7 @@ class SubmissionSchema(Schema):
 
     id = fields.String(validate=ULID)
     form = fields.String(required=True, validate=FORM_ID)
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(validate=VERSION)
     session = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
     person = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
     answers = fields.Dict(required=True)
@@ -30,14 +33,14 @@ class SubmissionsQuery(Schema):
     session = fields.String(validate=validate.Length(min=1, max=64))
     person = fields.String(validate=validate.Length(min=1, max=64))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
 
 
 class VersionQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(validate=VERSION)
 
 
 class FilledPage(Schema):
@@ -48,4 +51,4 @@ class FilledPage(Schema):
 
     submission_id = fields.String(required=True, validate=ULID)
     form = fields.String(validate=FORM_ID)
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(validate=VERSION)

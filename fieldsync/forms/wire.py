@@ -58,7 +58,8 @@ class SubmissionWire(Schema):
 
     id = fields.String(required=True, validate=validate.Regexp(ULID_RE, error="Not a ULID."))
     form_id = fields.String(required=True, validate=validate.Regexp(definition.FORM_ID))
-    form_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    form_version = fields.Integer(required=True, strict=True,
+                                 validate=validate.Range(min=1, max=definition.MAX_VERSION))
     session_id = _text(64, allow_none=True)
     person_id = _text(64, allow_none=True)
     data = JsonText(required=True)
@@ -77,7 +78,8 @@ class FormWire(Schema):
 
     ref = fields.String(required=True, validate=validate.Length(min=3, max=80))
     id = fields.String(required=True, validate=validate.Regexp(definition.FORM_ID))
-    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, strict=True,
+                             validate=validate.Range(min=1, max=definition.MAX_VERSION))
     title = _text(200, required=True)
     definition = JsonText(required=True)
     published_at = _text(40, required=True)

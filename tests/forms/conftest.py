@@ -1,4 +1,9 @@
-"""Fixtures for forms: a hub instance on disk (no sync needed), and form definitions to edit."""
+"""Fixtures for forms: a hub's database, form definitions to edit, and the other suites' fixtures.
+
+The sync suite's hub and town laptops (`hub_instance`, `cluster`) and the kiosk
+suite's chromium (`browser`, `open_context`) are imported whole, with whatever
+fixtures they are built on, so those can grow without breaking these tests.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +12,10 @@ import json
 
 import pytest
 
-from fieldsync import config
 from fieldsync.forms import catalogue
-from fieldsync.records import places, users
 from fieldsync.store import Store
-from tests.support import DEMO_PASSWORD
-
-
-@pytest.fixture
-def hub_instance(tmp_path):
-    path = tmp_path / "hub"
-    config.save(path, mode="hub")
-    with Store(path / "fieldsync.db") as store:
-        places.import_places(store, places.load_fixture()["places"])
-        for name, role in (("admin", "admin"), ("staff", "staff")):
-            users.create(store, name, DEMO_PASSWORD, role)
-    return path
+from tests.e2e.conftest import *
+from tests.sync.conftest import *
 
 
 @pytest.fixture

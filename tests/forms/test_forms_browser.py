@@ -7,12 +7,8 @@ import json
 
 import pytest
 
-from tests.e2e import conftest as e2e
 from tests.e2e.pages import db_rows, expect, sign_in
 
-# The kiosk suite's browser (one chromium for the run) and what it is built on.
-browser, badge_book, kiosk_template, open_context = (
-    e2e.browser, e2e.badge_book, e2e.kiosk_template, e2e.open_context)
 pytestmark = pytest.mark.browser
 
 

@@ -14,12 +14,7 @@ from fieldsync.store import new_id
 from fieldsync.store.outbox import record_change, utc_now
 from tests.forms.conftest import fitness_v2
 from tests.support import WebClient, run_cli
-from tests.sync import conftest as sync
-
-# The sync suite's cluster: a hub and enrolled town laptops, each its own process.
-cluster, hub_instance, hub_template, town_b_template = (
-    sync.cluster, sync.hub_instance, sync.hub_template, sync.town_b_template)
-TOWN_A = sync.TOWN_A
+from tests.sync.conftest import TOWN_A
 
 FORM_FIELDS = {"measured_at": "2025-05-20", "age_group": "senior", "height_cm": "163.5", "weight_kg": "58",
                "grip_strength_kg": "24.6", "sit_and_reach_cm": "-4", "one_leg_stand_s": "9.5",
