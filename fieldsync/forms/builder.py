@@ -9,8 +9,7 @@ in field order: a hidden field is never required and must be left empty.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import copy
 import threading
 from datetime import date
 from typing import ClassVar
@@ -188,21 +187,21 @@ def schema_class(specs: list[dict], name: str) -> type[FormAnswers]:
     return type(f"Answers_{name}", (FormAnswers,), {**declared, "specs": specs})
 
 
-_cache: dict[tuple[str, int], tuple[str, type[FormAnswers]]] = {}
+_cache: dict[tuple[str, int], tuple[dict, FormAnswers]] = {}
 _cache_lock = threading.Lock()
 
 
-def answers_schema(definition: dict) -> type[FormAnswers]:
-    """The schema for one form version, built once per (id, version) and content."""
+def answers_schema(definition: dict) -> FormAnswers:
+    """The schema for one form version, built once per (id, version) and reused (loading keeps
+    no state on the schema). Built again only if a definition of that id and version differs."""
     key = (definition["id"], definition["version"])
-    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
     with _cache_lock:
         cached = _cache.get(key)
-        if cached and cached[0] == digest:
-            return cached[1]
-    built = schema_class(definition["fields"], f"{key[0]}_v{key[1]}")
+    if cached and cached[0] == definition:
+        return cached[1]
+    built = schema_class(definition["fields"], f"{key[0]}_v{key[1]}")()
     with _cache_lock:
-        _cache[key] = (digest, built)
+        _cache[key] = (copy.deepcopy(definition), built)
     return built
 
 
@@ -211,7 +210,7 @@ def validate_answers(definition: dict, answers) -> dict:
     if not isinstance(answers, dict):
         raise BadRequest("Answers are a JSON object keyed by field name.", code="bad_answers")
     try:
-        loaded = answers_schema(definition)().load(answers)
+        loaded = answers_schema(definition).load(answers)
     except ValidationError as err:
         raise invalid(err, "Some answers are not valid.") from None
     return clean(loaded)
