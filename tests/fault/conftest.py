@@ -1,10 +1,13 @@
-"""An admin signed in to the live node: the role that gets past every door, so bad input reaches the code."""
+"""An admin signed in to the live node (the role that gets past every door, so bad input reaches
+the code), and the sync suite's hub-and-nodes cluster for the hub's fault tests."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.support import WebClient
+from tests.sync.conftest import (cluster, empty_template, hub_instance, hub_template,  # noqa: F401
+                                 town_b_template)
 
 
 @pytest.fixture
