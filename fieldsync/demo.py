@@ -6,7 +6,7 @@ Deterministic (seeded), so screenshots and docs stay true from run to run.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from fieldsync.forms import demo as form_demo
 from fieldsync.records import checkins, people, places, sessions, users
@@ -132,8 +132,8 @@ def _hub_sessions(store: Store, rng: random.Random, towns: list[dict], year: int
     for town in towns:
         name = town["name"]
         villages = places.children(store, town["code"], "village")
-        plans += [("training", f"{name}社会体育指导员培训（专家走基层）", town, datetime(year, m, rng.randint(5, 25), 9),
-                   3.0) for m in (3, 9)]
+        plans += [("training", f"{name}社会体育指导员培训（专家走基层）", town,
+                   datetime(year, month, rng.randint(5, 25), 9), 3.0) for month in (3, 9)]
         plans += [("volunteer", f"全民健身志愿服务进{rng.choice(villages)['name']}", town,
                    datetime(year, m, rng.randint(1, 28), 8, 30), 2.0) for m in rng.sample(range(1, 13), 6)]
         plans.append(("monitoring", "国民体质监测进乡镇", town, datetime(year, rng.randint(4, 10), 12, 9), 4.0))
@@ -161,7 +161,7 @@ def _hub_scans(store: Store, rng: random.Random, session: dict, roster: dict[str
         if rng.random() < 0.8:
             times.append(("out", start + timedelta(hours=session["hours"], minutes=rng.randint(-45, 30))))
         scans += [{"id": new_id(), "session_id": session["id"], "person_id": person["id"], "direction": direction,
-                   "scanned_at": at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
+                   "scanned_at": at.astimezone(UTC).isoformat(timespec="milliseconds").replace(
                        "+00:00", "Z"), "hlc": store.hlc.now(), "node": f"demo-{session['town']}",
                    "station": "demo", "method": "qr", "flags": ""} for direction, at in times]
     return scans

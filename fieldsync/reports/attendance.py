@@ -34,7 +34,7 @@ def table(db: Database, session: str) -> Table:
              place.get(a["village"], a["village"] or ""), LEVELS.get(a["level"], a["level"] or ""),
              local_time(a["first_in"]), local_time(a["last_out"]), hours(a["minutes"]), mask_phone(a["phone"]))
             for number, a in enumerate(attendees, start=1)]
+    held_on = chinese_date(date.fromisoformat(held["starts_at"][:10]))
     return Table(title=f"{held['title']} 签到表", headers=COLUMNS, rows=rows,
                  unit_line=unit_line(held["organizer"] or place.get(held["town"], "")),
-                 date_line=f"举办时间：{chinese_date(date.fromisoformat(held['starts_at'][:10]))}", text_columns=frozenset({PHONE_COLUMN}),
-                 sheet_name="签到表")
+                 date_line=f"举办时间：{held_on}", text_columns=frozenset({PHONE_COLUMN}), sheet_name="签到表")

@@ -31,7 +31,8 @@ def theme_days(year: int) -> list[dict]:
 
 
 def checkins_per_day(db: Database, unit: Unit, year: int, kind: str | None = None) -> list[dict]:
-    sql = ("SELECT d.day, SUM(d.ins) AS ins, SUM(d.outs) AS outs"
+    """People checked in per day (a person counts once per session, on the day of their first scan)."""
+    sql = ("SELECT d.day, SUM(d.people) AS people"
            " FROM rollup_daily d JOIN sessions s ON s.id = d.session_id"
            f" WHERE d.day >= ? AND d.day < ? AND {IN_UNIT.format(column='s.town')}")
     params = [f"{year}-01-01", f"{year + 1}-01-01", unit.towns_json]

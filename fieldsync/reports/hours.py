@@ -59,8 +59,10 @@ def history(db: Database, person_id: str) -> list[dict]:
     rows = db.query(
         "SELECT a.session_id, a.person_id, a.first_in, a.last_out, a.ins, a.outs, a.minutes, a.counted,"
         " s.title, s.kind, s.starts_at, s.town, s.hours AS credited"
-        " FROM rollup_attendance a LEFT JOIN sessions s ON s.id = a.session_id"
-        " WHERE a.person_id IN (SELECT value FROM json_each(?))"
+        " FROM (SELECT DISTINCT session_id, person_id FROM checkins"
+        "       WHERE person_id IN (SELECT value FROM json_each(?))) c"
+        " JOIN rollup_attendance a ON a.session_id = c.session_id AND a.person_id = c.person_id"
+        " LEFT JOIN sessions s ON s.id = a.session_id"
         " ORDER BY s.starts_at DESC, a.first_in DESC", [json.dumps(ids_of(db, person_id))])
     return [{**row, "hours": hours(row["minutes"]),
              "volunteer": bool(row["counted"]) and row["kind"] in VOLUNTEER_KINDS} for row in rows]

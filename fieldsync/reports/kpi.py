@@ -15,7 +15,13 @@ from sqlite_utils import Database
 
 from fieldsync.reports import coverage
 from fieldsync.reports.table import Table, unit_line
-from fieldsync.reports.units import IN_UNIT, REPORTING_KINDS, Unit, descendants, sessions_in
+from fieldsync.reports.units import (
+    IN_UNIT,
+    REPORTING_KINDS,
+    Unit,
+    descendants,
+    sessions_in,
+)
 
 DENSITY_TARGET = 4.5
 MASS_ACTIVITY_KINDS = ("volunteer", "theme")

@@ -46,10 +46,10 @@ def kept_of(db: Database, person_id: str) -> str | None:
 def duplicates(db: Database) -> list[dict]:
     """Groups of active people sharing name and mobile, each member with its attendance count."""
     rows = db.query(
-        "SELECT * FROM (SELECT p.id, p.name, p.phone, p.town, p.village, p.level, p.certificate_no,"
-        "   p.registered_at, COUNT(*) OVER (PARTITION BY p.name, p.phone) AS copies,"
-        "   (SELECT COUNT(*) FROM rollup_attendance a WHERE a.person_id = p.id) AS sessions"
-        "   FROM people p WHERE p.status = 'active' AND p.phone IS NOT NULL AND p.phone != '')"
+        "SELECT d.*, (SELECT COUNT(DISTINCT session_id) FROM checkins c WHERE c.person_id = d.id) AS sessions"
+        " FROM (SELECT id, name, phone, town, village, level, certificate_no, registered_at,"
+        "   COUNT(*) OVER (PARTITION BY name, phone) AS copies"
+        "   FROM people WHERE status = 'active' AND phone IS NOT NULL AND phone != '') d"
         " WHERE copies > 1 ORDER BY name, phone, registered_at, id")
     return [{"name": name, "phone": phone, "people": list(members)}
             for (name, phone), members in groupby(rows, key=lambda r: (r["name"], r["phone"]))]

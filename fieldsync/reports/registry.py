@@ -7,14 +7,23 @@ and hands back a file name and the file's bytes, streamed for CSV.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from sqlite_utils import Database
 
 from fieldsync.errors import NotFound, ValidationFailed
 from fieldsync.records.schemas import load
-from fieldsync.reports import attendance, coverage, csv_export, hours, kpi, statistics_xlsx, units, xlsx
+from fieldsync.reports import (
+    attendance,
+    coverage,
+    csv_export,
+    hours,
+    kpi,
+    statistics_xlsx,
+    units,
+    xlsx,
+)
 from fieldsync.reports.schemas import ReportParams
 from fieldsync.reports.table import Table
 

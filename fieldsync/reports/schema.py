@@ -4,14 +4,15 @@ The rollups are kept right by triggers, so every way a check-in or a session
 lands (kiosk, hub merge, bundle import, bulk load) updates them in the same
 transaction (docs/decisions/0030-rollups-kept-by-triggers.md):
 
-    checkins ──▶ rollup_daily        (session, day): scans per day
-             └─▶ rollup_attendance   (session, person): first in, last out, credited minutes
-                       └─▶ rollup_person_year (year, kind, person): sessions attended, minutes
+    checkins ──▶ rollup_attendance   (session, person): first in, last out, credited minutes
+                   ├─▶ rollup_daily        (session, day): people whose first scan fell that day
+                   └─▶ rollup_person_year  (year, kind, person): sessions attended, minutes
 
-A rollup row copies what it needs from its session (year, kind, credited
-minutes, whether it counts), so a session arriving after its check-ins or
-changing later re-stamps its rows, and rollup_person_year follows each
-attendance row by taking out its old contribution and adding its new one.
+An attendance row copies what it needs from its session (year, kind, credited
+minutes, whether it counts), so a session arriving after its check-ins, or
+changing later, re-stamps its rows. The rows below follow each attendance row:
+a scan adds the change it made; a re-stamp takes out the old part and adds the
+new. A scan that changes nothing counted (a second 'in') costs one upsert.
 A migration, once released, is never edited: add a new one.
 """
 
@@ -22,33 +23,41 @@ from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("fieldsync.reports")
 
-# Check-in days are counted in China Standard Time (UTC+8, no summer time);
-# scanned_at is stored in UTC.
-DAY_OF_SCAN = "date({c}.scanned_at, '+8 hours')"
+# Days are counted in China Standard Time (UTC+8, no summer time); scans are stored in UTC.
+DAY = "date({at}, '+8 hours')"
 # What an attendance row copies from its session.
 SESSION_FACTS = ("substr({s}.starts_at, 1, 4)", "{s}.kind",
                  "CAST(ROUND({s}.hours * 60) AS INTEGER)", "COALESCE({s}.status = 'active', 0)")
 FACT_COLUMNS = ("year", "kind", "cap_minutes", "counted")
+PERSON_YEAR_KEY = "year = {r}.year AND kind = {r}.kind AND person_id = {r}.person_id"
+ADD_TO_PERSON_YEAR = " ON CONFLICT (year, kind, person_id) DO UPDATE SET" \
+                     " sessions = sessions + excluded.sessions, minutes = minutes + excluded.minutes;"
 
 
-def _facts(alias: str) -> list[str]:
-    return [fact.format(s=alias) for fact in SESSION_FACTS]
+def _facts(alias: str) -> str:
+    return ", ".join(fact.format(s=alias) for fact in SESSION_FACTS)
 
 
 def _restamp(alias: str) -> str:
     """Copy a session's facts onto its attendance rows."""
-    sets = ", ".join(f"{col} = {fact}" for col, fact in zip(FACT_COLUMNS, _facts(alias)))
+    sets = ", ".join(f"{col} = {fact.format(s=alias)}" for col, fact in zip(FACT_COLUMNS, SESSION_FACTS))
     return f"UPDATE rollup_attendance SET {sets} WHERE session_id = {alias}.id;"
 
 
-def _add_contribution(row: str) -> str:
-    """Add an attendance row's part to rollup_person_year, if its session counts."""
-    return (
-        "INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes)"
-        f" SELECT {row}.year, {row}.kind, {row}.person_id, {row}.ins > 0, {row}.minutes"
-        f" WHERE {row}.year IS NOT NULL AND {row}.counted AND ({row}.ins > 0 OR {row}.minutes > 0)"
-        " ON CONFLICT (year, kind, person_id) DO UPDATE SET"
-        " sessions = sessions + excluded.sessions, minutes = minutes + excluded.minutes;")
+def _add_whole(row: str) -> str:
+    """Add an attendance row's whole part to rollup_person_year, if its session counts."""
+    return ("INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes)"
+            f" SELECT {row}.year, {row}.kind, {row}.person_id, {row}.ins > 0, {row}.minutes"
+            f" WHERE {row}.year IS NOT NULL AND {row}.counted AND ({row}.ins > 0 OR {row}.minutes > 0)"
+            + ADD_TO_PERSON_YEAR)
+
+
+def _daily(row: str, step: str) -> str:
+    """Count (or uncount) a person on the day of their first 'in'."""
+    return ("INSERT INTO rollup_daily (session_id, day, people)"
+            f" SELECT {row}.session_id, {DAY.format(at=row + '.first_in')}, {step}"
+            f" WHERE {row}.first_in IS NOT NULL"
+            " ON CONFLICT (session_id, day) DO UPDATE SET people = people + excluded.people;")
 
 
 TABLES = """
@@ -78,14 +87,6 @@ CREATE TABLE person_merges (
 );
 CREATE INDEX person_merges_kept ON person_merges(kept_id);
 
-CREATE TABLE rollup_daily (
-    session_id TEXT NOT NULL,
-    day TEXT NOT NULL,
-    ins INTEGER NOT NULL DEFAULT 0,
-    outs INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (session_id, day)
-) WITHOUT ROWID;
-CREATE INDEX rollup_daily_day ON rollup_daily(day);
 -- Credited minutes, the one place the rule is written (decision 0032): from
 -- first in to last out, capped by the session's hours; no valid out: the cap.
 CREATE TABLE rollup_attendance (
@@ -106,7 +107,13 @@ CREATE TABLE rollup_attendance (
         END) STORED,
     PRIMARY KEY (session_id, person_id)
 ) WITHOUT ROWID;
-CREATE INDEX rollup_attendance_person ON rollup_attendance(person_id);
+CREATE TABLE rollup_daily (
+    session_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    people INTEGER NOT NULL,        -- people whose first 'in' at the session fell on this day
+    PRIMARY KEY (session_id, day)
+) WITHOUT ROWID;
+CREATE INDEX rollup_daily_day ON rollup_daily(day);
 CREATE TABLE rollup_person_year (
     year TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -115,20 +122,18 @@ CREATE TABLE rollup_person_year (
     minutes INTEGER NOT NULL,       -- credited minutes
     PRIMARY KEY (year, kind, person_id)
 ) WITHOUT ROWID;
+-- A person's own rows; rollup_attendance has no such index: every scan would pay for it,
+-- and a person's sessions are found through checkins(person_id).
+CREATE INDEX rollup_person_year_person ON rollup_person_year(person_id);
 """
 
 TRIGGERS = f"""
-CREATE TRIGGER rollup_checkin_day AFTER INSERT ON checkins BEGIN
-    INSERT INTO rollup_daily (session_id, day, ins, outs)
-    VALUES (NEW.session_id, {DAY_OF_SCAN.format(c='NEW')}, NEW.direction = 'in', NEW.direction = 'out')
-    ON CONFLICT (session_id, day) DO UPDATE SET ins = ins + excluded.ins, outs = outs + excluded.outs;
-END;
-CREATE TRIGGER rollup_checkin_attendance AFTER INSERT ON checkins WHEN NEW.person_id IS NOT NULL BEGIN
+CREATE TRIGGER rollup_checkin AFTER INSERT ON checkins WHEN NEW.person_id IS NOT NULL BEGIN
     INSERT INTO rollup_attendance (session_id, person_id, first_in, last_out, ins, outs, {', '.join(FACT_COLUMNS)})
     SELECT NEW.session_id, NEW.person_id,
            CASE WHEN NEW.direction = 'in' THEN NEW.scanned_at END,
            CASE WHEN NEW.direction = 'out' THEN NEW.scanned_at END,
-           NEW.direction = 'in', NEW.direction = 'out', {', '.join(_facts('s'))}
+           NEW.direction = 'in', NEW.direction = 'out', {_facts('s')}
     FROM (SELECT 1) LEFT JOIN sessions s ON s.id = NEW.session_id WHERE 1
     ON CONFLICT (session_id, person_id) DO UPDATE SET
         first_in = MIN(COALESCE(first_in, excluded.first_in), COALESCE(excluded.first_in, first_in)),
@@ -136,15 +141,29 @@ CREATE TRIGGER rollup_checkin_attendance AFTER INSERT ON checkins WHEN NEW.perso
         ins = ins + excluded.ins, outs = outs + excluded.outs;
 END;
 CREATE TRIGGER rollup_attendance_added AFTER INSERT ON rollup_attendance BEGIN
-    {_add_contribution('NEW')}
+    {_daily('NEW', '1')}
+    {_add_whole('NEW')}
 END;
-CREATE TRIGGER rollup_attendance_changed AFTER UPDATE ON rollup_attendance BEGIN
+CREATE TRIGGER rollup_attendance_scanned AFTER UPDATE OF first_in, last_out, ins ON rollup_attendance
+WHEN NEW.year IS NOT NULL AND NEW.counted
+ AND ((OLD.ins > 0) != (NEW.ins > 0) OR OLD.minutes != NEW.minutes) BEGIN
+    INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes)
+    VALUES (NEW.year, NEW.kind, NEW.person_id, (NEW.ins > 0) - (OLD.ins > 0), NEW.minutes - OLD.minutes)
+    {ADD_TO_PERSON_YEAR}
+END;
+CREATE TRIGGER rollup_attendance_first_day AFTER UPDATE OF first_in ON rollup_attendance
+WHEN {DAY.format(at='OLD.first_in')} IS NOT {DAY.format(at='NEW.first_in')} BEGIN
+    {_daily('OLD', '-1')}
+    DELETE FROM rollup_daily WHERE session_id = OLD.session_id AND day = {DAY.format(at='OLD.first_in')}
+                               AND people = 0;
+    {_daily('NEW', '1')}
+END;
+CREATE TRIGGER rollup_attendance_restamped AFTER UPDATE OF {', '.join(FACT_COLUMNS)} ON rollup_attendance
+WHEN {' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in FACT_COLUMNS)} BEGIN
     UPDATE rollup_person_year SET sessions = sessions - (OLD.ins > 0), minutes = minutes - OLD.minutes
-     WHERE OLD.year IS NOT NULL AND OLD.counted
-       AND year = OLD.year AND kind = OLD.kind AND person_id = OLD.person_id;
-    DELETE FROM rollup_person_year
-     WHERE year = OLD.year AND kind = OLD.kind AND person_id = OLD.person_id AND sessions = 0 AND minutes = 0;
-    {_add_contribution('NEW')}
+     WHERE OLD.year IS NOT NULL AND OLD.counted AND {PERSON_YEAR_KEY.format(r='OLD')};
+    DELETE FROM rollup_person_year WHERE {PERSON_YEAR_KEY.format(r='OLD')} AND sessions = 0 AND minutes = 0;
+    {_add_whole('NEW')}
 END;
 CREATE TRIGGER rollup_session_added AFTER INSERT ON sessions BEGIN
     {_restamp('NEW')}
@@ -166,16 +185,16 @@ REBUILD = f"""
 DELETE FROM rollup_daily;
 DELETE FROM rollup_attendance;
 DELETE FROM rollup_person_year;
-INSERT INTO rollup_daily (session_id, day, ins, outs)
-    SELECT c.session_id, {DAY_OF_SCAN.format(c='c')}, SUM(c.direction = 'in'), SUM(c.direction = 'out')
-    FROM checkins c GROUP BY 1, 2;
 INSERT INTO rollup_attendance (session_id, person_id, first_in, last_out, ins, outs, {', '.join(FACT_COLUMNS)})
     SELECT c.session_id, c.person_id,
            MIN(CASE WHEN c.direction = 'in' THEN c.scanned_at END),
            MAX(CASE WHEN c.direction = 'out' THEN c.scanned_at END),
-           SUM(c.direction = 'in'), SUM(c.direction = 'out'), {', '.join(_facts('s'))}
+           SUM(c.direction = 'in'), SUM(c.direction = 'out'), {_facts('s')}
     FROM checkins c LEFT JOIN sessions s ON s.id = c.session_id
     WHERE c.person_id IS NOT NULL GROUP BY c.session_id, c.person_id;
+INSERT INTO rollup_daily (session_id, day, people)
+    SELECT session_id, {DAY.format(at='first_in')}, COUNT(*) FROM rollup_attendance
+    WHERE first_in IS NOT NULL GROUP BY 1, 2;
 INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes)
     SELECT year, kind, person_id, SUM(ins > 0), SUM(minutes) FROM rollup_attendance
     WHERE year IS NOT NULL AND counted GROUP BY year, kind, person_id

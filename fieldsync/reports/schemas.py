@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+)
 
 from fieldsync.records.schemas import LEVELS, SESSION_KINDS, Choice, PlaceCode
 from fieldsync.reports.csv_export import DATABASE_TABLES
@@ -88,4 +96,5 @@ class PairingLinkSchema(Schema):
     class Meta:
         unknown = RAISE
 
+    pairing = fields.String(required=True, validate=RECORD_ID)
     session = fields.String(required=True, validate=RECORD_ID)

@@ -7,16 +7,48 @@ marshmallow and call reports/ and records/ — no SQL here.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from fieldsync.errors import ValidationFailed
 from fieldsync.records import people, sessions
-from fieldsync.records.schemas import (GENDERS, LEVELS, SESSION_KINDS, PeopleQuery, PersonSchema,
-                                       PersonUpdateSchema, load)
-from fieldsync.reports import csv_export, dashboard, hours, merges, pairings, promotions, registry, units
-from fieldsync.reports.schemas import (DashboardQuery, LeaderboardQuery, MergeSchema, PairingLinkSchema,
-                                       PairingSchema, PromotionSchema)
+from fieldsync.records.schemas import (
+    GENDERS,
+    LEVELS,
+    SESSION_KINDS,
+    PeopleQuery,
+    PersonSchema,
+    PersonUpdateSchema,
+    load,
+)
+from fieldsync.reports import (
+    csv_export,
+    dashboard,
+    hours,
+    merges,
+    pairings,
+    promotions,
+    registry,
+    units,
+)
+from fieldsync.reports.schemas import (
+    DashboardQuery,
+    LeaderboardQuery,
+    MergeSchema,
+    PairingLinkSchema,
+    PairingSchema,
+    PromotionSchema,
+)
 from fieldsync.reports.table import local_time
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
@@ -82,7 +114,7 @@ def _charts(data: dict) -> dict:
         "density": [{"label": row["name"], "value": row["per_1000"]} for row in data["density"]
                     if row["kind"] == "town"],
         "densityTarget": data["density_target"],
-        "text": {"ins": _("Check-ins"), "outs": _("Check-outs"), "trained": _("Trained"),
+        "text": {"people": _("People checked in"), "trained": _("Trained"),
                  "density": _("Instructors per 1,000"), "target": _("Target")},
     }
 
@@ -95,10 +127,11 @@ def pairing_new():
     return redirect(url_for(".home", **request.args) + "#pairings")
 
 
-@bp.post("/pairings/<pairing_id>/sessions")
+@bp.post("/pairings/sessions")
 @require("staff")
-def pairing_link(pairing_id):
-    pairings.link(get_store(), pairing_id, load(PairingLinkSchema(), _form())["session"])
+def pairing_link():
+    data = load(PairingLinkSchema(), _form())
+    pairings.link(get_store(), data["pairing"], data["session"])
     flash(_("Activity linked to the pairing."), "ok")
     return redirect(url_for(".home", **request.args) + "#pairings")
 

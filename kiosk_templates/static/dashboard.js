@@ -47,17 +47,14 @@
   function checkinsPerDay() {
     var days = yearDays(Number(data.themeDays[0].start.slice(0, 4)));
     var byDay = {};
-    data.days.forEach((row) => { byDay[row.day] = row; });
+    data.days.forEach((row) => { byDay[row.day] = row.people; });
     new Chart(document.getElementById('chart-days'), {
       type: 'bar',
       data: {
         labels: days,
-        datasets: [
-          { label: text.ins, data: days.map((d) => (byDay[d] ? byDay[d].ins : 0)), backgroundColor: '#0b57d0' },
-          { label: text.outs, data: days.map((d) => (byDay[d] ? byDay[d].outs : 0)), backgroundColor: '#9bb7e8' }
-        ]
+        datasets: [{ label: text.people, data: days.map((d) => byDay[d] || 0), backgroundColor: '#0b57d0' }]
       },
-      options: Object.assign({}, common, { scales: { x: { stacked: true, ticks: { maxTicksLimit: 12 } }, y: { stacked: true, beginAtZero: true } } }),
+      options: Object.assign({}, common, { scales: { x: { ticks: { maxTicksLimit: 12 } }, y: { beginAtZero: true } } }),
       plugins: [themeDays]
     });
   }

@@ -51,7 +51,7 @@ def test_dashboard_shows_the_figures_and_draws_charts_locally(hub, staff):
     assert "4 / 7" in page.text                          # villages covered
     assert "6 / 200" in page.text and "3 / 300" in page.text and "3 / 100" in page.text
     data = json.loads(re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>',
-                                page.text, re.S).group(1))
+                                page.text, re.DOTALL).group(1))
     assert {t["label"]: t["trained"] for t in data["towns"]} == {"张村镇": 3, "羊亭镇": 0, "石岛镇": 3}
     assert data["densityTarget"] == 4.5 and len(data["themeDays"]) == 6
     scripts = re.findall(r'<script src="([^"]+)"', page.text)
@@ -149,6 +149,19 @@ def test_bad_register_form_names_the_fields(staff):
     staff.get("/hub/people")
     answer = staff.form("/hub/people", {"name": "x<y>", "town": "12", "phone": "123"})
     assert answer.status_code == 422 and "Traceback" not in answer.text
+
+
+def test_pairing_and_its_activities_through_the_dashboard(hub, staff):
+    staff.get("/hub/?year=2024")
+    added = staff.form("/hub/pairings?year=2024", {"organisation": "威海市门球协会", "village": fixture.V21,
+                                                   "since": "2024-03-15"}, allow_redirects=False)
+    assert added.status_code == 302 and added.headers["Location"].endswith("/hub/?year=2024#pairings")
+    page = staff.get("/hub/?year=2024")
+    pairing_id = re.search(r'<option value="([^"]+)">威海市门球协会 ↔ 羊亭村</option>', page.text).group(1)
+    linked = staff.form("/hub/pairings/sessions?year=2024", {"pairing": pairing_id, "session": hub.ids["s4"]})
+    assert linked.status_code == 200 and "8月8日全民健身日主题活动" in linked.text
+    assert staff.form("/hub/pairings/sessions", {"pairing": "nope", "session": hub.ids["s4"]}).status_code == 404
+    assert staff.form("/hub/pairings", {"organisation": "x", "village": fixture.T2}).status_code == 422
 
 
 def test_volunteer_history_page(hub, staff):
