@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.fault.conftest import admin  # noqa: F401  (the same signed-in admin)
+from tests.sync.conftest import (cluster, empty_template, hub_instance, hub_template,  # noqa: F401
+                                 town_b_template)
 
 
 @pytest.fixture
