@@ -107,10 +107,10 @@ def push():
     store = get_store()
     principal = g.principal
     body = json_body(limit=current_app.config.get("SYNC_MAX_BODY", MAX_JSON_BYTES))
-    ack = receive.receive(store, {"id": principal["node_id"], "name": principal["name"],
-                                  "origin": principal["origin"]}, body)
     node_time, now = g.node_time_ms, hub_time_ms()
-    store.write(lambda db: enrollment.touch(db, principal["node_id"], node_time, now))
+    ack = receive.receive(store, {"id": principal["node_id"], "name": principal["name"],
+                                  "origin": principal["origin"]}, body,
+                          also=lambda db: enrollment.touch(db, principal["node_id"], node_time, now))
     return {**ack, "server_time": utc_now()}
 
 

@@ -14,6 +14,8 @@ columns, and says which rows failed and why (they go to quarantine).
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -25,29 +27,25 @@ from fieldsync.errors import BadRequest
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ULID_RUN = re.compile(r"(?:[0-9A-HJKMNP-TV-Z]{16})*")
 _CROCKFORD_RUN = re.compile(r"[0-9A-HJKMNP-TV-Z]*")
-_ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-_HLC = re.compile(r"^(\d{16})-(\d{5})-(.+)$")
+_ISO_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII)
+_HLC = re.compile(r"\d{16}-\d{5}-[0-9A-Za-z_-]{1,64}", re.ASCII)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MAX_TIME_MS = 253402300799999  # 9999-12-31
 
 
 # -- small pieces ---------------------------------------------------------------
 def deltas(numbers: list[int]) -> list[int]:
-    out, previous = [], 0
-    for number in numbers:
-        out.append(number - previous)
-        previous = number
-    return out
+    return list(map(operator.sub, numbers, [0, *numbers[:-1]]))
+
+
+def all_ints(values: list) -> bool:
+    return not values or set(map(type, values)) == {int}
 
 
 def undeltas(steps: list) -> list[int]:
-    out, total = [], 0
-    for step in steps:
-        if type(step) is not int:
-            raise BadRequest("A delta-encoded column holds a non-integer.", code="bad_block")
-        total += step
-        out.append(total)
-    return out
+    if not all_ints(steps):
+        raise BadRequest("A delta-encoded column holds a non-integer.", code="bad_block")
+    return list(itertools.accumulate(steps))
 
 
 _TO_BASE32 = str.maketrans(CROCKFORD, "0123456789abcdefghijklmnopqrstuv")
@@ -77,13 +75,17 @@ def _day_prefix(day: int) -> str:
     return (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%dT")
 
 
+@lru_cache(maxsize=86_400)
+def _clock(second_of_day: int) -> str:
+    minutes, second = divmod(second_of_day, 60)
+    return "%02d:%02d:%02d." % (*divmod(minutes, 60), second)
+
+
 def iso_ms(ms: int) -> str:
     """Milliseconds since 1970 as stored timestamps look: 2024-11-25T03:14:15.926Z."""
     day, rest = divmod(ms, _DAY_MS)
     seconds, millis = divmod(rest, 1000)
-    minutes, second = divmod(seconds, 60)
-    hour, minute = divmod(minutes, 60)
-    return f"{_day_prefix(day)}{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}Z"
+    return f"{_day_prefix(day)}{_clock(seconds)}{millis:03d}Z"
 
 
 # -- encoding (node) ------------------------------------------------------------
@@ -104,12 +106,15 @@ def _dict(values: list) -> dict:
 
 
 def _ulid(values: list) -> dict | None:
-    if not all(isinstance(v, str) and len(v) == 26 for v in values):
+    if not values or set(map(type, values)) != {str} or set(map(len, values)) != {26}:
         return None
     randoms = "".join([v[10:] for v in values])
-    if not _ULID_RUN.fullmatch(randoms) or not _CROCKFORD_RUN.fullmatch("".join([v[:10] for v in values])):
+    times = "".join([v[:10] for v in values])
+    if not _ULID_RUN.fullmatch(randoms) or not _CROCKFORD_RUN.fullmatch(times):
         return None
-    return {"c": "ulid", "t": deltas([ulid_ms(v) for v in values]), "r": randoms}
+    times = times.translate(_TO_BASE32)
+    return {"c": "ulid", "t": deltas([int(times[i:i + 10], 32) for i in range(0, len(times), 10)]),
+            "r": randoms}
 
 
 def _relative(numbers: list[int], id_ms: list[int] | None) -> dict:
@@ -120,7 +125,7 @@ def _relative(numbers: list[int], id_ms: list[int] | None) -> dict:
 
 
 def _time(values: list, id_ms: list[int] | None) -> dict | None:
-    if not all(isinstance(v, str) and _ISO_MS.match(v) for v in values):
+    if not all(isinstance(v, str) and _ISO_MS.fullmatch(v) for v in values):
         return None
     try:
         numbers = [parse_iso_ms(v) for v in values]
@@ -130,7 +135,7 @@ def _time(values: list, id_ms: list[int] | None) -> dict | None:
 
 
 def _hlc(values: list, id_ms: list[int] | None) -> dict | None:
-    if not all(isinstance(v, str) and _HLC.match(v) for v in values):
+    if not all(isinstance(v, str) and _HLC.fullmatch(v) for v in values):
         return None
     walls = _relative([int(v[:16]) for v in values], id_ms)
     return {"c": "hlc", "w": walls.pop("t"), **walls, "k": [int(v[17:22]) for v in values],
@@ -177,8 +182,8 @@ def _decode_dict(column, n: int, what: str) -> tuple[list, list[int] | None]:
         _shape(len(distinct) == 1, f"{what} has several values but no index.")
         return distinct, None
     index = _list(column["i"], n, f"{what}.i")
-    top = len(distinct)
-    _shape(all(type(i) is int and 0 <= i < top for i in index), f"{what}.i points outside .d.")
+    _shape(all_ints(index) and (not index or 0 <= min(index) <= max(index) < len(distinct)),
+           f"{what}.i points outside .d.")
     return distinct, index
 
 
@@ -195,8 +200,8 @@ def _times(column: dict, key: str, n: int, what: str, id_ms: list[int] | None) -
     numbers = _list(column.get(key), n, f"{what}.{key}")
     if column.get("ref") == "id":
         _shape(id_ms is not None, f"{what} is relative to an id column the block does not have.")
-        _shape(all(type(x) is int for x in numbers), f"{what}.{key} holds a non-integer.")
-        return [x + i for x, i in zip(numbers, id_ms)]
+        _shape(all_ints(numbers), f"{what}.{key} holds a non-integer.")
+        return list(map(operator.add, numbers, id_ms))
     return undeltas(numbers)
 
 

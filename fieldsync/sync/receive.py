@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Callable
 
 from sqlite_utils import Database
 
@@ -80,10 +81,18 @@ def prepare(body) -> Prepared:
                     keyed[0][1])
 
 
-def receive(store: Store, node: dict, body, *, source: str = "push") -> dict:
-    """Apply a batch from an enrolled node; return its acknowledgement."""
+def receive(store: Store, node: dict, body, *, source: str = "push",
+            also: Callable[[Database], None] | None = None) -> dict:
+    """Apply a batch from an enrolled node; return its acknowledgement. `also(db)` runs in the
+    same transaction (the node's last-seen bookkeeping: one commit per batch, not two)."""
     prepared = prepare(body)
-    outcome, detail = store.write(lambda db: _commit(db, store, node, prepared, source))
+
+    def work(db: Database) -> tuple[str, dict]:
+        if also:
+            also(db)
+        return _commit(db, store, node, prepared, source)
+
+    outcome, detail = store.write(work)
     if outcome == "gap":
         raise Conflict(f"Changes are missing before this batch; send again from {detail['expected_from']}.",
                        code="gap", extra=detail)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import shutil
 
-from tests.support import LiveServer, WebClient, run_cli
+import pytest
+
+from tests.support import WebClient, run_cli
 from tests.sync.conftest import TOWN_A
 from tests.sync.test_push import scan_everyone
 
@@ -54,40 +56,52 @@ def _query(instance, sql):
         return store.query(sql)
 
 
+def import_into(instance, bundle, **options) -> dict:
+    from fieldsync.store import Store
+    from fieldsync.sync import bundles
+
+    with Store(instance / "fieldsync.db") as store, bundle.open("rb") as source:
+        return bundles.import_bundle(store, source, actor="test", **options)
+
+
 def test_a_bundle_that_skips_ahead_is_a_gap_and_an_altered_one_is_refused(cluster, tmp_path):
+    from fieldsync.errors import BadRequest, Conflict, Forbidden
+    from fieldsync.sync import bundles
+
     node = cluster.add_node(TOWN_A)
-    node.close_store()
     cluster.hub.stop()
     before = tmp_path / "hub-before"              # the hub as it was before this laptop's first sync
     shutil.copytree(cluster.hub.instance, before)
     cluster.hub.start()
     first, second = tmp_path / "1.fsb", tmp_path / "2.fsb"
-    run_cli(node.instance, "bundle", "export", str(first))
+    bundles.export(node.store, node.instance, first)
     node.sync()                                   # acknowledged: the next bundle starts after it
     scan_everyone(node, limit=5)
-    node.close_store()
-    run_cli(node.instance, "bundle", "export", str(second))
-    gap = run_cli(before, "bundle", "import", str(second), check=False)
-    assert gap.returncode == 1 and "send again from 1" in gap.stderr
-    run_cli(before, "bundle", "import", str(first))
-    assert "5 records added" in run_cli(before, "bundle", "import", str(second)).stdout
+    bundles.export(node.store, node.instance, second)
+    with pytest.raises(Conflict, match="send again from 1"):
+        import_into(before, second)
+    import_into(before, first)
+    assert import_into(before, second)["accepted"] == 5
     text = gzip.decompress(first.read_bytes()).replace(b'"op":"upsert"', b'"op":"delete"', 1)
     altered = tmp_path / "altered.fsb"
     altered.write_bytes(gzip.compress(text))
-    refused = run_cli(before, "bundle", "import", str(altered), check=False)
-    assert refused.returncode == 1 and "signature does not match" in refused.stderr
+    with pytest.raises(Forbidden, match="signature does not match"):
+        import_into(before, altered)
     not_gzip = tmp_path / "junk.fsb"
     not_gzip.write_bytes(b"hello")
-    assert "not a fieldsync bundle" in run_cli(before, "bundle", "import", str(not_gzip), check=False).stderr
+    with pytest.raises(BadRequest, match="not a fieldsync bundle"):
+        import_into(before, not_gzip)
 
 
 def test_a_revoked_laptops_bundle_needs_an_admins_override_on_the_upload_page(cluster, tmp_path):
+    from fieldsync.sync import bundles, enrollment
+
     node = cluster.add_node(TOWN_A)
     scan_everyone(node, limit=4)
-    node.close_store()
     bundle = tmp_path / "last-words.fsb"
-    run_cli(node.instance, "bundle", "export", str(bundle))
-    run_cli(cluster.hub.instance, "nodes", "revoke", node.node_id)
+    bundles.export(node.store, node.instance, bundle)
+    with cluster.hub_store() as store:
+        enrollment.revoke(store, node.node_id, actor="test")
     admin = WebClient(cluster.hub.url)
     assert admin.login("admin").ok
     admin.get("/hub/bundle")

@@ -1,0 +1,49 @@
+"""The baseline of bench/sync_bench.py: one check-in per HTTP request, as ODK Collect and pretix
+upload. Flask + waitress + SQLite (WAL, synchronous=FULL), one commit per record.
+
+    python bench/naive_server.py DB_FILE PORT
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import threading
+
+import waitress
+from flask import Flask, request
+
+COLUMNS = ("id", "session_id", "person_id", "badge_key", "badge_generation", "direction", "scanned_at",
+           "hlc", "node", "station", "method", "flags")
+
+
+def make_app(db_file: str) -> Flask:
+    app = Flask("naive")
+    local = threading.local()
+
+    def db() -> sqlite3.Connection:
+        if not hasattr(local, "conn"):
+            local.conn = sqlite3.connect(db_file, isolation_level=None, timeout=30)
+            local.conn.execute("PRAGMA synchronous = FULL")
+        return local.conn
+
+    with sqlite3.connect(db_file) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"CREATE TABLE IF NOT EXISTS checkins ({', '.join(COLUMNS)}, PRIMARY KEY (id))")
+
+    @app.get("/health")
+    def health():
+        return {"ok": True}
+
+    @app.post("/checkins")
+    def checkin():
+        row = request.get_json()
+        db().execute(f"INSERT OR IGNORE INTO checkins VALUES ({', '.join('?' * len(COLUMNS))})",
+                     [row.get(c) for c in COLUMNS])
+        return {"ok": True, "id": row["id"]}, 201
+
+    return app
+
+
+if __name__ == "__main__":
+    waitress.serve(make_app(sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]), threads=8, _quiet=True)
