@@ -85,7 +85,9 @@ def parse(code: str) -> tuple[bytes, bytes] | None:
         raw = _unb32(text[len(PREFIX):])
     except (ValueError, base64.binascii.Error):
         return None
-    if len(raw) != PAYLOAD_LEN + SIG_LEN:
+    # Only the one canonical spelling: base32's spare bits in the last
+    # character would otherwise let altered text pass as the same badge.
+    if len(raw) != PAYLOAD_LEN + SIG_LEN or _b32(raw) != text[len(PREFIX):]:
         return None
     return raw[:PAYLOAD_LEN], raw[PAYLOAD_LEN:]
 

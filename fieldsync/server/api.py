@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 
 from fieldsync import PROTOCOL_VERSION, __version__
+from fieldsync.errors import Forbidden
 from fieldsync.records import badges, checkins, people, sessions
 from fieldsync.records.schemas import (CheckinSchema, PeopleQuery, PersonSchema, PersonUpdateSchema,
                                        SessionSchema, SessionsQuery, SessionUpdateSchema, load)
@@ -51,6 +52,9 @@ def health():
 def post_checkin():
     data = load(CheckinSchema(), json_body())
     principal = g.principal
+    if principal.get("session") and principal["session"] != data["session"]:
+        raise Forbidden("This station scans only for the session it was set up for.",
+                        code="station_session_forbidden", fields={"session": ["Not this station's session."]})
     station = principal.get("station") or data["station"]
     result = checkins.check_in(
         get_store(), session_id=data["session"], code=data.get("code"), person_id=data.get("person"),

@@ -52,7 +52,8 @@ def test_retry_with_same_client_id_answers_the_same_and_records_once(store, toda
 
 
 @pytest.mark.parametrize("tamper", [
-    lambda c: c[:-1] + ("A" if c[-1] != "A" else "B"),          # signature altered
+    lambda c: c[:-1] + ("A" if c[-1] != "A" else "B"),          # last character (also its spare bits)
+    lambda c: c[:100] + ("A" if c[100] != "A" else "B") + c[101:],  # signature altered
     lambda c: c[:10] + ("Q" if c[10] != "Q" else "R") + c[11:],  # person id altered
     lambda c: c[:-8],                                             # truncated
     lambda c: "FS1:" + "A" * 135,                                 # made up

@@ -138,8 +138,6 @@ def test_badges_of_a_revoked_issuer_key_and_cancelled_people(scene, live_node):
             "cancelled", "person_cancelled")
 
 
-@pytest.mark.xfail(strict=True, reason="api.post_checkin does not enforce a station's session scope "
-                                       "(the kiosk page does); reported to the lead")
 def test_a_station_tied_to_one_session_cannot_scan_for_another(scene, live_node):
     station = Station(live_node.url, scene["tied_token"])
     code = signed(scene["private"], scene["alice"]["id"], scene["key_id"], 1)
