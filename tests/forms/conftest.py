@@ -1,8 +1,8 @@
-"""Fixtures for forms: a hub's database, form definitions to edit, and the other suites' fixtures.
+"""Fixtures for forms: a hub's database, form definitions to edit, and the sync suite's fixtures.
 
-The sync suite's hub and town laptops (`hub_instance`, `cluster`) and the kiosk
-suite's chromium (`browser`, `open_context`) are imported whole, with whatever
-fixtures they are built on, so those can grow without breaking these tests.
+The sync suite's hub and town laptops (`hub_instance`, `cluster`) are imported
+whole, with whatever fixtures they are built on, so those can grow without
+breaking these tests.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import pytest
 
 from fieldsync.forms import catalogue
 from fieldsync.store import Store
-from tests.e2e.conftest import *
 from tests.sync.conftest import *
 
 
