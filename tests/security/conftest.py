@@ -1,16 +1,40 @@
-"""Signed-in clients of every role on one live node, and the routes of its app."""
+"""A live node or hub with a signed-in client per role and the routes of its app."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
+from fieldsync.server import create_app
 from tests.fault.conftest import admin  # noqa: F401  (the same signed-in admin)
+from tests.security.routes import routes
+from tests.support import LiveServer, WebClient
 from tests.sync.conftest import (cluster, empty_template, hub_instance, hub_template,  # noqa: F401
                                  town_b_template)
 
 
-@pytest.fixture
-def routes_of_node(node_app):
-    from tests.security.routes import routes
+@dataclass
+class Site:
+    """A running node or hub, the routes of its app, and a signed-in client per role."""
 
-    return routes(node_app)
+    server: LiveServer
+    routes: list
+    clients: dict[str, WebClient]
+
+
+@pytest.fixture(params=["node", "hub"])
+def site(request, node_instance, hub_instance):
+    hub = request.param == "hub"
+    instance = hub_instance if hub else node_instance
+    app = create_app({"MODE": request.param, "AUTO_SYNC_SECONDS": 0}, instance=instance)
+    try:
+        found = routes(app)
+    finally:
+        app.extensions["fieldsync.store"].close()
+    with LiveServer(instance, hub=hub) as server:
+        clients = {}
+        for role in ("trainer", "staff", "admin"):
+            clients[role] = WebClient(server.url)
+            assert clients[role].login(role).ok
+        yield Site(server, found, clients)

@@ -10,9 +10,10 @@ from flask import Flask
 from fieldsync.server import auth
 
 # Routes anyone may call: signing in, liveness, the API description, static files,
-# the start page (it redirects by role), and a station joining with its one-time link.
+# the start page (it redirects by role), a station joining with its one-time link.
 # A new route without @require fails the access test until it is listed here on purpose.
-PUBLIC = {"auth.login", "auth.logout", "api.health", "api.openapi", "static", "admin.home", "stations.join"}
+PUBLIC = {"auth.login", "auth.logout", "api.health", "api.openapi", "static", "admin.home", "stations.join",
+          "sync_hub.enroll"}  # a laptop enrolling has only its one-time code
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 DUMMY_ID = "01JAAAAAAAAAAAAAAAAAAAAAAA"
 
@@ -31,8 +32,11 @@ class Route:
 
 
 def required(view) -> tuple[str | None, tuple]:
-    """Read role and kinds from the closure of auth.require's wrapper, through other decorators."""
+    """Read role and kinds from the closure of auth.require's wrapper, through other decorators.
+    The hub's sync calls (sync_api.node_required) take node tokens only: role "node"."""
     while view is not None:
+        if view.__code__.co_qualname.startswith("node_required."):
+            return "node", ("node",)
         cells = dict(zip(view.__code__.co_freevars, (c.cell_contents for c in view.__closure__ or ())))
         if "role" in cells and "kinds" in cells and view.__code__.co_name == "wrapper":
             return cells["role"], cells["kinds"]

@@ -1,4 +1,5 @@
-"""Who may call what on a node: roles on every route, CSRF on every unsafe one, cookie flags, tokens.
+"""Who may call what on a node and on a hub: roles on every route, CSRF on every unsafe one,
+cookie flags, open redirects, station tokens.
 
 The routes come from the app itself, so a page or endpoint added later is
 covered the day it lands.
@@ -8,59 +9,64 @@ from __future__ import annotations
 
 import requests
 
+from fieldsync import PROTOCOL_VERSION
 from fieldsync.records import stations
-from fieldsync.store import Store
 from fieldsync.records.users import RANK
+from fieldsync.store import Store
+from fieldsync.sync.protocol import PROTOCOL_HEADER
 from tests.security.routes import PUBLIC, csrf_checked
 from tests.support import DEMO_PASSWORD, WebClient
 
 
 def call(client: WebClient | None, base_url: str, route, *, csrf: str | None = None) -> requests.Response:
     http = client.http if client else requests.Session()
-    headers = {"X-CSRF-Token": csrf} if csrf else {}
+    # The protocol header gets sync calls past their version check to the question of who calls.
+    headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION), **({"X-CSRF-Token": csrf} if csrf else {})}
     body = {"json": {}} if route.api else {"data": {}}
     return http.request(route.method, base_url + route.path, headers=headers, allow_redirects=False,
                         timeout=10, **(body if route.method != "GET" else {}))
 
 
-def test_every_route_requires_a_role_or_is_public_on_purpose(routes_of_node):
-    unguarded = sorted({r.endpoint for r in routes_of_node if r.role is None} - PUBLIC)
+def test_every_route_requires_a_role_or_is_public_on_purpose(site):
+    unguarded = sorted({r.endpoint for r in site.routes if r.role is None} - PUBLIC)
     assert unguarded == [], "routes without @require: guard them or add them to routes.PUBLIC"
-    assert sum(r.role is not None for r in routes_of_node) >= 30
+    assert sum(r.role is not None for r in site.routes) >= 30
 
 
-def test_anonymous_callers_are_refused_everywhere(live_node, routes_of_node):
-    for route in (r for r in routes_of_node if r.role):
-        answer = call(None, live_node.url, route)
+def test_anonymous_callers_are_refused_everywhere(site):
+    for route in (r for r in site.routes if r.role):
+        answer = call(None, site.server.url, route)
         if route.api:
             assert answer.status_code == 401, (route, answer.text[:200])
-            assert answer.json()["error"]["code"] == "login_required"
+            expected = "node_token_required" if route.role == "node" else "login_required"
+            assert answer.json()["error"]["code"] == expected, route
         elif route.method == "GET":
             assert answer.status_code == 302 and "/login" in answer.headers["Location"], route
         else:  # an anonymous form post carries no CSRF token: refused before the role check
             assert answer.status_code == 403, route
 
 
-def test_each_role_is_refused_what_is_above_it(live_node, routes_of_node, trainer, staff):
+def test_each_role_is_refused_what_is_above_it(site):
     checked = 0
-    for client, role in ((trainer, "trainer"), (staff, "staff")):
-        for route in (r for r in routes_of_node if r.role and RANK[r.role] > RANK[role]):
-            answer = call(client, live_node.url, route, csrf=client.csrf)
-            assert answer.status_code == 403, (role, route, answer.status_code, answer.text[:200])
+    for role in ("trainer", "staff", "admin"):
+        client = site.clients[role]
+        for route in (r for r in site.routes if r.role and RANK.get(r.role, 99) > RANK[role]):
+            answer = call(client, site.server.url, route, csrf=client.csrf)
+            assert answer.status_code in (401, 403), (role, route, answer.status_code, answer.text[:200])
             if route.api:
-                assert answer.json()["error"]["code"] == "role_forbidden"
+                expected = "node_token_required" if route.role == "node" else "role_forbidden"
+                assert answer.json()["error"]["code"] == expected, (role, route)
             checked += 1
     assert checked >= 20
 
 
-def test_every_unsafe_route_needs_the_csrf_token(live_node, routes_of_node, admin):
-    other = WebClient(live_node.url)
-    assert other.login("staff").ok
-    unsafe = [r for r in routes_of_node if csrf_checked(r) and r.endpoint != "auth.login"]
+def test_every_unsafe_route_needs_the_csrf_token(site):
+    admin, other = site.clients["admin"], site.clients["staff"]
+    unsafe = [r for r in site.routes if csrf_checked(r) and r.endpoint != "auth.login" and r.role != "node"]
     assert len(unsafe) >= 15
     for route in unsafe:
         for token in (None, other.csrf, "x" * 43):
-            answer = call(admin, live_node.url, route, csrf=token)
+            answer = call(admin, site.server.url, route, csrf=token)
             assert answer.status_code == 403, (route, token, answer.status_code)
             if route.api:
                 assert answer.json()["error"]["code"] == "csrf_failed"
@@ -81,7 +87,6 @@ def test_sign_in_form_needs_csrf_and_never_redirects_off_site(live_node):
                          timeout=10).status_code == 403
     for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
         client = WebClient(live_node.url)
-        client.http.get(live_node.url + "/login", timeout=10)
         page = client.get("/login")
         answer = client.http.post(live_node.url + "/login", params={"next": target}, allow_redirects=False,
                                   data={"username": "admin", "password": DEMO_PASSWORD,
@@ -93,9 +98,9 @@ def test_sign_in_form_needs_csrf_and_never_redirects_off_site(live_node):
 
 def test_session_cookie_is_httponly_and_samesite(live_node):
     client = WebClient(live_node.url)
+    client.get("/login")
     answer = client.http.post(live_node.url + "/login", allow_redirects=False, timeout=10, data={
-        "username": "staff", "password": DEMO_PASSWORD,
-        "csrf_token": _csrf_of(client, live_node.url)})
+        "username": "staff", "password": DEMO_PASSWORD, "csrf_token": client.csrf})
     cookie = answer.headers["Set-Cookie"]
     assert cookie.startswith("fieldsync_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
@@ -128,7 +133,3 @@ def test_station_tokens_are_refused_once_revoked_and_never_reach_staff_routes(no
                           headers={"Authorization": "Bearer " + token[:-2] + "xx"})
     assert forged.status_code == 401
 
-
-def _csrf_of(client: WebClient, base_url: str) -> str:
-    client.get("/login")
-    return client.csrf
