@@ -16,10 +16,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from fieldsync.store import Store
-from tests.fault.support import SOAK
+from tests.fault.support import soak_only
 from tests.support import LiveServer, WebClient
 
-EXAMPLES = 300 if SOAK else 12
 TRIED: dict[str, int] = {}
 
 
@@ -65,9 +64,25 @@ def with_real_ids(path_parameters: dict | None, known_ids: list[str]) -> dict | 
     return swapped
 
 
+def fuzzing(examples: int):
+    return settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+
+
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@fuzzing(12)
 def test_no_generated_request_breaks_the_node(case, fuzzed_node, fuzz_admin, known_ids):
+    send_and_check(case, fuzzed_node, fuzz_admin, known_ids)
+
+
+@pytest.mark.soak
+@soak_only
+@schema.parametrize()
+@fuzzing(300)
+def test_no_generated_request_breaks_the_node_soak(case, fuzzed_node, fuzz_admin, known_ids):
+    send_and_check(case, fuzzed_node, fuzz_admin, known_ids)
+
+
+def send_and_check(case, fuzzed_node, fuzz_admin, known_ids) -> None:
     case.path_parameters = with_real_ids(case.path_parameters, known_ids)
     response = case.call(base_url=fuzzed_node.url, session=fuzz_admin.http, timeout=30,
                          headers={"X-CSRF-Token": fuzz_admin.csrf})
