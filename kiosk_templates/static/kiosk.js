@@ -46,6 +46,7 @@
     byId("fb-symbol").textContent = symbol;
     byId("fb-headline").textContent = headline;
     byId("fb-detail").textContent = detail || "";
+    byId("fb-form").hidden = true;
     fb.dataset.status = kind;
     if (!quiet) beep(kind === "idle" ? "warn" : kind);
   }
@@ -100,10 +101,18 @@
            (res.body.error && res.body.error.message) || String(res.status));
     } else if (!fromQueue) {
       render(res.body, item.direction);
+      offerForm(res.body.form_url);
     } else if (!["ok", "already"].includes(res.body.status)) {
       render(res.body, item.direction, TEXT.earlier);  // a queued scan that needs a look
     }
     refresh();
+  }
+  // A session with a form (assessment, fitness test): open it for the person just checked in.
+  function offerForm(url) {
+    const link = byId("fb-form");
+    if (!url) return;
+    link.href = url;
+    link.hidden = false;
   }
   function showWaiting(count) {
     const bar = byId("queue-bar");

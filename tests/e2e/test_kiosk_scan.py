@@ -35,6 +35,9 @@ def test_wedge_scans_show_ok_already_invalid_and_store_once(open_context, kiosk_
     expect(feedback).to_have_css("background-color", "rgb(10, 125, 50)")  # green, white text
     expect(page.locator("#attendee-list")).to_contain_text(name)
     expect(page.locator("#count")).to_have_text("1")
+    fill_in = page.locator("#fb-form")  # today's training carries the assessment form
+    expect(fill_in).to_be_visible()
+    expect(fill_in).to_have_attribute("href", f"/kiosk/{session_id}/form/{badge['person']}")
     assert [(d, m, s) for _, d, m, s in checkins_of(kiosk_node.instance, session_id, badge["person"])] \
         == [("in", "qr", "kiosk")]
 
@@ -45,6 +48,7 @@ def test_wedge_scans_show_ok_already_invalid_and_store_once(open_context, kiosk_
     wedge(page, badge["code"][:-6] + "AAAAAA")  # a forged signature
     expect(feedback).to_have_attribute("data-status", "bad")
     expect(headline).to_have_text("无效胸卡")
+    expect(fill_in).to_be_hidden()
     assert len(checkins_of(kiosk_node.instance, session_id, badge["person"])) == 1
 
     lost = badge_book[3]  # reported lost: staff print a new badge, the old one is revoked
