@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fieldsync.errors import Conflict, NotFound
+from fieldsync.errors import Conflict, NotFound, ValidationFailed
 from fieldsync.records import mutable, places
 from fieldsync.store import Store, new_id
 
@@ -23,8 +23,15 @@ def _stored(data: dict) -> dict:
     return out
 
 
+def _check_form(store: Store, form_id: str | None) -> None:
+    if form_id and not store.query_one("SELECT 1 FROM forms WHERE id = ? AND published_at IS NOT NULL",
+                                       [form_id]):
+        raise ValidationFailed(f"No published form {form_id}.", fields={"form_id": ["Unknown form."]})
+
+
 def create(store: Store, data: dict, *, actor: str | None = None, session_id: str | None = None) -> dict:
     places.check_village_in_town(store, data["town"], data.get("village"))
+    _check_form(store, data.get("form_id"))
     fields = {**_stored(data), "status": "active"}
     fields.setdefault("mode", "offline")
     return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, session_id or new_id(),
@@ -36,6 +43,7 @@ def modify(store: Store, session_id: str, changes: dict, *, actor: str | None = 
     if "town" in changes or "village" in changes:
         places.check_village_in_town(store, changes.get("town", current["town"]),
                                      changes.get("village", current["village"]))
+    _check_form(store, changes.get("form_id"))
     fields = _stored(changes)
     return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, session_id, fields,
                                                      actor=actor, action="modify"))

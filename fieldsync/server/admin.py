@@ -36,6 +36,7 @@ from marshmallow import (
 )
 
 from fieldsync.errors import FieldsyncError, Forbidden, ValidationFailed
+from fieldsync.forms import catalogue
 from fieldsync.records import (
     badge_sheet,
     badges,
@@ -66,7 +67,7 @@ PAGE_SIZE = 50
 PERSON_FORM = ("name", "gender", "birth_year", "phone", "id_number", "town", "village", "level",
                "specialty", "certificate_no", "registered_at")
 SESSION_FORM = ("kind", "title", "organizer", "summary", "mode", "starts_at", "ends_at", "town", "village",
-                "venue", "contact_name", "contact_phone", "notes", "hours")
+                "venue", "contact_name", "contact_phone", "notes", "hours", "form_id")
 # History in the words of the office; the field names as the roster's headers.
 ACTION_LABELS = {"register": "注册", "modify": "修改", "promote": "晋级", "cancel": "注销", "restore": "恢复",
                  "reissue_badge": "补发胸卡", "create": "创建", "sync": "同步"}
@@ -366,7 +367,10 @@ def session_edit(session_id):
 
 
 def _session_form(store, values: dict, error: FieldsyncError | None = None, session: dict | None = None):
+    lang = "en" if str(get_locale()) == "en" else "zh"
+    forms = {form["id"]: form["title"].get(lang) or form["id"] for form in catalogue.listing(store)}
     return render_template("session_form.html", values=values, session=session, choices=_place_choices(store),
+                           forms=forms,
                            errors=_form_errors(error) if error else {},
                            message=_conflict(error)), error.status if error else 200
 

@@ -123,8 +123,15 @@ def test_sessions_create_edit_cancel_with_every_form_field(node):
 
     edit_form = office.get(f"/sessions/{session_id}/edit").text
     assert 'value="2026-06-01T09:00"' in edit_form and 'value="0631-5212345"' in edit_form
+    assert "国民体质监测" in edit_form  # forms to attach are offered by title
+    unknown = office.form(f"/sessions/{session_id}/edit", {**SESSION, "title": "健步走", "form_id": "no_such_form"})
+    assert unknown.status_code == 422 and _error_after(unknown, "form_id")
+    office.form(f"/sessions/{session_id}/edit", {**SESSION, "title": "全民健身日健步走（改期）", "hours": "3",
+                                                  "form_id": "fitness_monitoring"})
+    saved = office.get(f"/api/v1/sessions/{session_id}").json()
+    assert saved["hours"] == 3.0 and saved["form_id"] == "fitness_monitoring"
     office.form(f"/sessions/{session_id}/edit", {**SESSION, "title": "全民健身日健步走（改期）", "hours": "3"})
-    assert office.get(f"/api/v1/sessions/{session_id}").json()["hours"] == 3.0
+    assert office.get(f"/api/v1/sessions/{session_id}").json()["form_id"] is None
 
     assert office.get(f"/sessions/{session_id}/cancel").status_code == 200
     office.form(f"/sessions/{session_id}/cancel", {})
