@@ -19,7 +19,7 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from fieldsync.errors import BadRequest, Conflict, FieldsyncError, ValidationFailed
-from fieldsync.records import badges, people, roster_io
+from fieldsync.records import badges, people, places
 from fieldsync.records.roster_io import check_folder
 from fieldsync.records.schemas import LEVELS
 from fieldsync.store import Store
@@ -79,7 +79,7 @@ def select_people(store: Store, person_ids: list[str] = (), town: str | None = N
 def cards(store: Store, roster: list[dict]) -> list[Card]:
     if not roster:
         raise ValidationFailed("Nobody to print a badge for.", code="no_people")
-    names = roster_io.place_names(store)
+    names = places.names(store)
     return [Card(person, badges.issue(store, person), names.get(person["town"], person["town"] or ""),
                  names.get(person["village"], person["village"] or ""),
                  LEVELS[person["level"]] if person["level"] in LEVELS and person["level"] != "none" else "")

@@ -116,29 +116,41 @@ def find(store: Store, person_id: str) -> dict | None:
     return store.query_one(f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM people WHERE id = ?", [person_id])
 
 
-def search(store: Store, text: str = "", *, town: str | None = None, status: str | None = "active",
-           limit: int = 50, offset: int = 0) -> list[dict]:
-    """By name (part of it), or by phone (full number or its last four digits)."""
-    where, params = [], []
-    text = (text or "").strip()
-    if text:
-        if text.isdigit():
-            where.append("(phone = ? OR phone LIKE ?)")
-            params += [text, "%" + text]
-        else:
-            where.append("name LIKE ?")
-            params.append("%" + text.replace("%", "").replace("_", "") + "%")
-    if town:
-        where.append("town = ?")
-        params.append(town)
-    if status:
-        where.append("status = ?")
+def where(filters: dict) -> tuple[str, list]:
+    """The WHERE clause for roster filters: q (a name part, or a phone: whole number or its
+    last four digits), town, village, level, status ('active' by default, 'all' for every one)."""
+    clauses, params = [], []
+    text = (filters.get("q") or "").strip()
+    if text.isdigit():
+        clauses.append("(phone = ? OR phone LIKE ?)")
+        params += [text, "%" + text]
+    elif text:
+        clauses.append("name LIKE ?")
+        params.append("%" + text.replace("%", "").replace("_", "") + "%")
+    for column in ("town", "village", "level"):
+        if filters.get(column):
+            clauses.append(f"{column} = ?")
+            params.append(filters[column])
+    status = filters.get("status") or "active"
+    if status != "all":
+        clauses.append("status = ?")
         params.append(status)
-    sql = f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM people"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY name LIMIT ? OFFSET ?"
-    return store.query(sql, params + [limit, offset])
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def search(store: Store, text: str = "", *, limit: int = 50, offset: int = 0, **filters) -> list[dict]:
+    """People matching the filters of `where`, by name."""
+    sql, params = where({**filters, "q": text})
+    return store.query(f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM people{sql}"
+                       " ORDER BY name, id LIMIT ? OFFSET ?", params + [limit, offset])
+
+
+def page(store: Store, filters: dict, *, number: int = 1, size: int = 50) -> tuple[list[dict], int]:
+    """One page of the roster, and how many people match in all."""
+    sql, params = where(filters)
+    total = store.db.execute(f"SELECT COUNT(*) FROM people{sql}", params).fetchone()[0]
+    return search(store, filters.get("q", ""), limit=size, offset=(number - 1) * size,
+                  **{k: v for k, v in filters.items() if k != "q"}), total
 
 
 def count(store: Store, *, town: str | None = None) -> int:

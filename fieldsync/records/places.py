@@ -33,6 +33,12 @@ def name_of(store: Store, code: str | None) -> str:
     return place["name"] if place else (code or "")
 
 
+def names(store: Store) -> dict[str, str]:
+    """Town and village names by code, for lists and exports."""
+    return {row["code"]: row["name"] for row in store.query(
+        "SELECT code, name FROM places WHERE kind IN ('town', 'village')")}
+
+
 def children(store: Store, parent: str | None, kind: str | None = None) -> list[dict]:
     sql = "SELECT * FROM places WHERE parent IS ?"
     params = [parent]

@@ -27,7 +27,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from fieldsync.errors import BadRequest, ValidationFailed
-from fieldsync.records import people
+from fieldsync.records import people, places
 from fieldsync.records.pii import Sealer
 from fieldsync.records.schemas import GENDERS, LEVELS, Choice, PersonSchema, PlaceCode
 from fieldsync.records.validators import mask_phone, safe_cell
@@ -91,41 +91,6 @@ class RosterFilter(Schema):
     village = PlaceCode(allow_none=True)
     level = Choice(LEVELS, allow_none=True)
     status = fields.String(load_default="active", validate=validate.OneOf(["active", "cancelled", "all"]))
-
-
-def _where(filters: dict) -> tuple[str, list]:
-    """Name part, or phone (whole number or last four digits); place, level, status."""
-    clauses, params = [], []
-    text = (filters.get("q") or "").strip()
-    if text.isdigit():
-        clauses.append("(phone = ? OR phone LIKE ?)")
-        params += [text, "%" + text]
-    elif text:
-        clauses.append("name LIKE ?")
-        params.append("%" + text.replace("%", "").replace("_", "") + "%")
-    for column in ("town", "village", "level"):
-        if filters.get(column):
-            clauses.append(f"{column} = ?")
-            params.append(filters[column])
-    if filters.get("status", "active") != "all":
-        clauses.append("status = ?")
-        params.append(filters.get("status", "active"))
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-def place_names(store: Store) -> dict[str, str]:
-    """Town and village names by code, for lists and exports."""
-    return {row["code"]: row["name"] for row in store.query(
-        "SELECT code, name FROM places WHERE kind IN ('town', 'village')")}
-
-
-def page(store: Store, filters: dict, *, number: int = 1, size: int = 50) -> tuple[list[dict], int]:
-    """One page of the roster, and how many people match in all."""
-    where, params = _where(filters)
-    total = store.db.execute(f"SELECT COUNT(*) FROM people{where}", params).fetchone()[0]
-    rows = store.query(f"SELECT {', '.join(people.PUBLIC_COLUMNS)} FROM people{where}"
-                       " ORDER BY name, id LIMIT ? OFFSET ?", params + [size, (number - 1) * size])
-    return rows, total
 
 
 # -- reading files --------------------------------------------------------------
@@ -498,8 +463,8 @@ def export_log(store: Store, limit: int = 20) -> list[dict]:
 
 
 def _export_rows(store: Store, filters: dict, full: bool) -> list[dict]:
-    where, params = _where(filters)
-    names = place_names(store)
+    where, params = people.where(filters)
+    names = places.names(store)
     sealer = Sealer(store.path.parent) if full else None
     out = []
     for person in store.query(f"SELECT * FROM people{where} ORDER BY town, village, name, id", params):

@@ -164,11 +164,11 @@ def people_page():
     store = get_store()
     query = load(PeoplePage(), request.args.to_dict())
     number = query.pop("page")
-    found, total = roster_io.page(store, query, number=number, size=PAGE_SIZE)
+    found, total = people.page(store, query, number=number, size=PAGE_SIZE)
     filters = {k: v for k, v in query.items() if v and not (k == "status" and v == "active")}
     return render_template("people.html", people=[people.masked(p) for p in found], total=total,
                            page=number, pages=max(1, -(-total // PAGE_SIZE)), filters=filters,
-                           query=query, choices=_place_choices(store), names=roster_io.place_names(store))
+                           query=query, choices=_place_choices(store), names=places.names(store))
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -233,7 +233,7 @@ def person_promote(person_id):
 def _person_view(store, person_id: str, promotion: dict | None = None, errors: dict | None = None,
                  status: int = 200):
     person = people.get(store, person_id)
-    names = roster_io.place_names(store)
+    names = places.names(store)
     return render_template(
         "person.html", person=person, names=names, actions=PERSON_ACTIONS, errors=errors or {},
         promotion=promotion or {"level": person["level"], "certificate_no": person["certificate_no"]},
@@ -329,7 +329,7 @@ def sessions_page():
 def session_page(session_id):
     store = get_store()
     session = sessions.get(store, session_id)
-    names = roster_io.place_names(store)
+    names = places.names(store)
     return render_template("session.html", session=session, attendees=checkins.attendees(store, session_id),
                            town=names.get(session["town"], session["town"]),
                            village=names.get(session["village"], ""), cancel=SESSION_CANCEL)

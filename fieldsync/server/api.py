@@ -121,8 +121,7 @@ def attendees(session_id):
 @doc("Search people by name or phone (full number or last four digits).", query=PeopleQuery)
 def list_people():
     query = load(PeopleQuery(), request.args.to_dict())
-    status = None if query.pop("status") == "all" else "active"
-    found = people.search(get_store(), query.pop("q"), status=status, **query)
+    found = people.search(get_store(), query.pop("q"), **query)
     return {"people": [_person_out(p) for p in found]}
 
 

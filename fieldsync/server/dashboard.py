@@ -162,8 +162,7 @@ def download(name, fmt):
 def people_page():
     store = get_store()
     query = load(PeopleQuery(), request.args.to_dict())
-    status = None if query["status"] == "all" else query["status"]
-    found = people.search(store, query["q"], town=query.get("town"), status=status, limit=query["limit"],
+    found = people.search(store, query["q"], town=query.get("town"), status=query["status"], limit=query["limit"],
                           offset=query["offset"])
     return render_template("hub_people.html", people=[people.masked(p) for p in found], query=query,
                            places=_places(store.db, villages=True))
