@@ -83,6 +83,15 @@ def listing(store: Store, *, town: str | None = None, kind: str | None = None,
     return store.query(sql + " ORDER BY starts_at DESC LIMIT ?", params + [limit])
 
 
+def office_counts(store: Store) -> dict:
+    """The start page's figures: people, certified instructors, sessions, check-ins."""
+    return store.query_one(
+        "SELECT (SELECT COUNT(*) FROM people WHERE status = 'active') AS people,"
+        " (SELECT COUNT(*) FROM people WHERE status = 'active' AND level != 'none') AS instructors,"
+        " (SELECT COUNT(*) FROM sessions WHERE status = 'active') AS sessions,"
+        " (SELECT COUNT(*) FROM checkins) AS checkins")
+
+
 def history(store: Store, session_id: str) -> list[dict]:
     return mutable.history(store.db, TABLE, session_id)
 

@@ -123,12 +123,8 @@ def home():
     if g.user["role"] == "trainer":
         return redirect(url_for("kiosk.index"))
     store = get_store()
-    stats = store.query_one(
-        "SELECT (SELECT COUNT(*) FROM people WHERE status = 'active') AS people,"
-        " (SELECT COUNT(*) FROM people WHERE status = 'active' AND level != 'none') AS instructors,"
-        " (SELECT COUNT(*) FROM sessions WHERE status = 'active') AS sessions,"
-        " (SELECT COUNT(*) FROM checkins) AS checkins")
-    return render_template("home.html", stats=stats, sessions=sessions.listing(store, limit=8))
+    return render_template("home.html", stats=sessions.office_counts(store),
+                           sessions=sessions.listing(store, limit=8))
 
 
 # -- people -----------------------------------------------------------------------
