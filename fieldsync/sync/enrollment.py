@@ -29,7 +29,7 @@ from fieldsync.records.pii import write_secret
 from fieldsync.store import Store, new_id
 from fieldsync.store.hlc import MAX_AHEAD_MS
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import entities, hublog
+from fieldsync.sync import entities, hublog, origins
 from fieldsync.sync.receive import audit
 
 CODE_HOURS = 24
@@ -119,6 +119,7 @@ def redeem(store: Store, request: dict) -> dict:
         if expires < utc_now():
             raise Forbidden("This enrollment code has expired; ask the hub for a new one.",
                             code="enrollment_code_expired")
+        origins.claim(db, node_id, request["origin"])
         key_id = _register_badge_key(db, node_id, request["badge_public_key"], request.get("badge_local_key_id"))
         db.execute("UPDATE nodes SET token_hash = ?, code_hash = NULL, enrolled_at = ?, origin = ?,"
                    " signing_key = ?, badge_key_id = ? WHERE id = ?",

@@ -23,7 +23,7 @@ from fieldsync.records import badges, mutable
 from fieldsync.store import Store
 from fieldsync.store.hlc import MAX_AHEAD_MS
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import entities, hublog
+from fieldsync.sync import entities, hublog, origins
 from fieldsync.sync.entities import IMMUTABLE, MUTABLE, PUBLISHED
 from fieldsync.sync.protocol import ChangeSchema, MutablePayload
 
@@ -61,6 +61,10 @@ class Sender:
     node_id: str
     name: str
     origin: str | None
+    origins: frozenset[str] = frozenset()   # the database ids it may write under (sync/origins.py)
+
+    def speaks_for(self, origin: str | None) -> bool:
+        return origin in self.origins
 
 
 # -- the batch ------------------------------------------------------------------------
@@ -152,9 +156,12 @@ def _merge_mutable(db, store, sender, entity, change, result) -> None:
         return
     if "town" in values:
         _require_town(db, values["town"])
+    origin = payload["origin"] or sender.origin
+    if not sender.speaks_for(origin) and mutable.load(db, entity.name, record_id) is None:
+        raise Rejected(f"creates a record in the name of another laptop ({origin}); it waits until "
+                       "that laptop's own change arrives")
     outcomes = mutable.apply_remote(db, entity.name, record_id, values, hlcs, payload["base"],
-                                    origin=payload["origin"] or sender.origin, action=payload["action"],
-                                    actor=f"node:{sender.name}")
+                                    origin=origin, action=payload["action"], actor=f"node:{sender.name}")
     for outcome in outcomes:
         if outcome.concurrent:
             kept, lost = ((outcome.remote_value, outcome.remote_hlc), (outcome.local_value, outcome.local_hlc)) \
@@ -237,6 +244,8 @@ def delete(db: Database, entity: entities.Entity, record_id: str, *, hlc: str | 
 # -- immutable --------------------------------------------------------------------------------
 def insert_immutable(db: Database, store: Store, sender: Sender, block: Block, result: MergeResult) -> None:
     entity, columns = block.entity, list(block.entity.columns)
+    if "node" in entity.columns:
+        _refuse_other_origins(columns.index("node"), sender, block)
     for index, reason in block.bad.items():
         row = dict(zip(columns, block.rows[index]))
         quarantine(db, sender.node_id, {"seq": block.seqs[index], "entity": entity.name,
@@ -270,6 +279,13 @@ def _restamp_block(store: Store, at: int, rows: list[list], result: MergeResult)
             newest = row[at]
     if newest:
         store.hlc.observe(newest)
+
+
+def _refuse_other_origins(at: int, sender: Sender, block: Block) -> None:
+    """A laptop records scans under its own database ids only."""
+    for index, row in enumerate(block.rows):
+        if index not in block.bad and not sender.speaks_for(row[at]):
+            block.bad[index] = f"says it was made on another laptop ({row[at]}), not on {sender.name}"
 
 
 def _passing_check(db, sender, entity, columns, fresh, result) -> list:
@@ -339,6 +355,8 @@ def _insert_one(db, store, sender, entity, change, result) -> None:
     values = [row.get(c) for c in columns]
     if db.execute(f"SELECT 1 FROM {entity.name} WHERE id = ?", [values[0]]).fetchone():
         return
+    if "node" in columns and not sender.speaks_for(values[columns.index("node")]):
+        raise Rejected(f"says it was made on another laptop ({values[columns.index('node')]}), not on {sender.name}")
     if entity.check:
         entity.check(db, dict(zip(columns, values)))
     if "hlc" in columns:
@@ -453,4 +471,6 @@ def utc_now_minus(seconds: int) -> str:
 
 def _sender(db: Database, node_id: str | None) -> Sender:
     row = db.execute("SELECT id, name, origin FROM nodes WHERE id = ?", [node_id]).fetchone()
-    return Sender(*row) if row else Sender(node_id or "", node_id or "unknown", None)
+    if row is None:
+        return Sender(node_id or "", node_id or "unknown", None)
+    return Sender(*row, origins.of(db, row[0]))

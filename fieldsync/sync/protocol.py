@@ -182,6 +182,7 @@ class PushSchema(Schema):
 
     protocol = fields.Integer(required=True)
     replica = fields.String(required=True, validate=validate.Regexp(REPLICA_RE))
+    origin = _id(load_default=None)   # the laptop database's id now (it changes when a copy is found)
     hub_epoch = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
     acked_to = fields.Integer(load_default=0, validate=validate.Range(min=0))
     batch_id = _ulid(required=True)

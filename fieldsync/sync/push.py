@@ -49,13 +49,15 @@ class Stream:
     stream_acked: int
     replica: str
     hub_epoch: str | None
+    origin: str
 
 
 def load_stream(db: Database) -> Stream:
     row = db.execute("SELECT last_acked_seq, hub_epoch FROM sync_state WHERE peer = 'hub'").fetchone()
-    meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('replica_id', 'sync_stream_acked')"))
+    meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('replica_id', 'sync_stream_acked',"
+                           " 'node_id')"))
     return Stream(row[0] if row else 0, int(meta.get("sync_stream_acked") or 0), meta["replica_id"],
-                  row[1] if row else None)
+                  row[1] if row else None, meta["node_id"])
 
 
 def save_stream(db: Database, stream: Stream) -> None:
@@ -68,7 +70,7 @@ def save_stream(db: Database, stream: Stream) -> None:
 
 def request_body(batch: batches.Batch, stream: Stream) -> dict:
     return {**batch.body, "replica": stream.replica, "hub_epoch": stream.hub_epoch,
-            "acked_to": stream.stream_acked}
+            "acked_to": stream.stream_acked, "origin": stream.origin}
 
 
 def encode(batch: batches.Batch, stream: Stream) -> bytes:
@@ -87,7 +89,7 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
         batch, body = _read(outbox, stream, max_changes, max_bytes)
         while batch is not None:
             # Read and compress the next batch while the hub works on this one.
-            expected = Stream(batch.to_seq, batch.to_seq, stream.replica, stream.hub_epoch)
+            expected = Stream(batch.to_seq, batch.to_seq, stream.replica, stream.hub_epoch, stream.origin)
             ahead = reader.submit(_read, outbox, expected, max_changes, max_bytes)
             try:
                 ack = client.push(body)
@@ -152,7 +154,7 @@ def _setback(store: Store, stream: Stream, exc: HubError, max_changes: int, resu
         _rewind(store, stream, exc.extra["expected_from"], exc.extra.get("hub_epoch"), result)
     elif exc.code == "divergent":
         stream.replica, stream.stream_acked = secrets.token_hex(8), 0
-        _new_identity(store)
+        stream.origin = _new_identity(store)
         result.notes.append("this laptop's database was copied or restored: it now sends as a new replica")
     elif exc.status == 413 and max_changes > 1:
         return max_changes // 2
@@ -162,11 +164,12 @@ def _setback(store: Store, stream: Stream, exc: HubError, max_changes: int, resu
     return max_changes
 
 
-def _new_identity(store: Store) -> None:
+def _new_identity(store: Store) -> str:
     """A copied database must stop stamping as its twin does: same HLC node, same check-in node."""
     origin = new_id()
     store.write(lambda db: db.execute("UPDATE meta SET value = ? WHERE key = 'node_id'", [origin]))
     store.node_id = store.hlc.node = origin
+    return origin
 
 
 def _rewind(store: Store, stream: Stream, expected_from: int, hub_epoch: str | None, result: PushResult) -> None:

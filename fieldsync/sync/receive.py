@@ -25,7 +25,7 @@ from fieldsync.errors import BadRequest, Conflict, PayloadTooLarge, UpgradeRequi
 from fieldsync.records.schemas import load
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import columnar, entities, hublog, merge
+from fieldsync.sync import columnar, entities, hublog, merge, origins
 from fieldsync.sync.entities import IMMUTABLE
 from fieldsync.sync.protocol import MAX_BATCH_CHANGES, MIN_PROTOCOL, PushSchema, protocol_ok
 from fieldsync import PROTOCOL_VERSION
@@ -105,6 +105,8 @@ def receive(store: Store, node: dict, body, *, source: str = "push",
 
 def _commit(db: Database, store: Store, node: dict, prepared: Prepared, source: str) -> tuple[str, dict]:
     batch = prepared.batch
+    if batch["origin"]:
+        origins.claim(db, node["id"], batch["origin"])
     key = (node["id"], batch["replica"])
     row = db.execute("SELECT high_water FROM streams WHERE node_id = ? AND replica = ?", key).fetchone()
     hub_epoch = hublog.epoch(db)
@@ -140,7 +142,7 @@ def _commit(db: Database, store: Store, node: dict, prepared: Prepared, source: 
 
 def _apply(db: Database, store: Store, node: dict, prepared: Prepared, high_water: int, hub_epoch: str) -> dict:
     batch = prepared.batch
-    sender = merge.Sender(node["id"], node["name"], node.get("origin"))
+    sender = merge.Sender(node["id"], node["name"], node.get("origin"), origins.of(db, node["id"]))
     result = merge.apply_batch(db, store, sender, prepared.changes, prepared.blocks)
     for name, seqs in prepared.unknown_blocks.items():
         reason = f"this hub does not know records of kind {name!r}; upgrade the hub"

@@ -132,3 +132,22 @@ def m001_hub_tables(db: Database) -> None:
         """
     )
     db["meta"].upsert({"key": "hub_epoch", "value": secrets.token_hex(6)}, pk="key")
+
+
+@migrations()
+def m002_node_origins(db: Database) -> None:
+    """Which laptop may speak for which database id (origin): a node cannot pass its records off
+    as another's. A laptop gets a new origin when its database turns out to be a copy."""
+    db.executescript(
+        """
+        CREATE TABLE node_origins (
+            origin TEXT PRIMARY KEY,
+            node_id TEXT NOT NULL,
+            since TEXT NOT NULL
+        );
+        CREATE INDEX node_origins_node ON node_origins(node_id);
+        INSERT INTO node_origins (origin, node_id, since)
+            SELECT origin, id, COALESCE(enrolled_at, created_at) FROM nodes
+            WHERE origin IS NOT NULL AND revoked_at IS NULL;
+        """
+    )

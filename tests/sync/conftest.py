@@ -3,6 +3,7 @@
     def test_something(cluster):
         a = cluster.add_node(TOWN_A)          # enrolled, stopped: a.sync() runs in this process
         b = cluster.add_node(TOWN_B).serve()  # its own `fieldsync serve`: b.sync() asks it over HTTP
+        a2 = cluster.add_node(TOWN_A)         # a second laptop of town A: empty until it pulls
         a.sync(); b.sync()
 
 `cluster.hub` is the hub's LiveServer; `cluster.hub_store()` opens its database
@@ -100,7 +101,8 @@ class Node:
 
 
 def _new_identity(db_file: Path) -> None:
-    """Copies of one template are different laptops: their own node id (HLC, origin) and replica."""
+    """Copies of the empty template are different laptops: their own node id (HLC, origin) and
+    replica. (A copy holding records keeps its id: the records name it as their origin.)"""
     with closing(sqlite3.connect(db_file)) as conn, conn:
         conn.execute("UPDATE meta SET value = ? WHERE key = 'node_id'", [new_id()])
         conn.execute("UPDATE meta SET value = ? WHERE key = 'replica_id'", [secrets.token_hex(8)])
@@ -110,6 +112,7 @@ class Cluster:
     def __init__(self, root: Path, hub: LiveServer, templates: dict[str, Path]):
         self.root, self.hub, self.templates = root, hub, templates
         self.nodes: list[Node] = []
+        self._towns_used: set[str] = set()
 
     @contextmanager
     def hub_store(self):
@@ -126,13 +129,19 @@ class Cluster:
 
     def add_node(self, town: str = TOWN_A, *, name: str | None = None, via=None, empty: bool = False,
                  prepare: Callable[[Store], object] | None = None) -> Node:
-        """A town laptop with the demo data of its town (or none: `empty`), enrolled with the hub
-        (through `via`, a proxy). `prepare(store)` runs before enrollment."""
+        """A town laptop enrolled with the hub (through `via`, a proxy). The first laptop of a town
+        holds the town's demo data; another one of the same town (or `empty`) starts with an empty
+        roster and a database of its own, and gets the roster at its first pull.
+        `prepare(store)` runs before enrollment."""
         name = name or f"node{len(self.nodes) + 1}"
         instance = self.root / name
-        shutil.copytree(self.templates["empty" if empty else town], instance)
+        fresh = empty or town in self._towns_used
+        shutil.copytree(self.templates["empty" if fresh else town], instance)
         config.save(instance, town=town)
-        _new_identity(instance / "fieldsync.db")
+        if fresh:
+            _new_identity(instance / "fieldsync.db")
+        else:
+            self._towns_used.add(town)
         record, code = self.enrollment_code(town, name)
         with Store(instance / "fieldsync.db") as store:
             if prepare:

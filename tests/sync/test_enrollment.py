@@ -86,3 +86,26 @@ def test_the_hub_assigns_badge_key_ids_and_badges_printed_before_enrollment_stil
         result = checkins.check_in(b.store, session_id=session, code=code, station="gate")
         assert result.status == checkins.OK, result.reason
         assert "foreign" in result.checkin["flags"]      # a badge from another town: the hub names them
+
+
+def test_a_copy_of_an_enrolled_laptop_cannot_enroll_as_a_second_one_until_the_first_is_revoked(cluster, tmp_path):
+    import pytest
+
+    from fieldsync.store import Store
+    from fieldsync.sync.client import HubError
+
+    a = cluster.add_node(TOWN_A)
+    a.close_store()
+    copy = tmp_path / "copy"
+    shutil.copytree(a.instance, copy)
+    (copy / enrollment.CREDENTIALS_FILE).unlink()
+    _, code = cluster.enrollment_code(TOWN_A, "copy")
+    with Store(copy / "fieldsync.db") as store, pytest.raises(HubError) as refused:
+        enrollment.enroll(store, copy, cluster.hub.url, code)
+    assert (refused.value.status, refused.value.code) == (409, "origin_taken")
+    assert "belongs to the enrolled laptop node1" in refused.value.message
+    with cluster.hub_store() as hub:
+        enrollment.revoke(hub, a.node_id, actor="test")
+    _, code = cluster.enrollment_code(TOWN_A, "copy")
+    with Store(copy / "fieldsync.db") as store:
+        assert enrollment.enroll(store, copy, cluster.hub.url, code)["name"] == "copy"

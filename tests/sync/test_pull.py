@@ -88,8 +88,8 @@ def delete_at_hub(cluster, entity: str, record_id: str) -> None:
 def test_a_deletion_reaches_the_node_as_a_tombstone_and_an_upsert_to_it_is_a_conflict(cluster):
     from fieldsync.records import people
 
-    a = cluster.add_node(TOWN_A)
-    a.sync()
+    a, b = cluster.add_node(TOWN_A), cluster.add_node(TOWN_A, name="late")
+    a.sync(), b.sync()
     person = a.query("SELECT id FROM people ORDER BY id LIMIT 1 OFFSET 2")[0]["id"]
     other = a.query("SELECT id FROM people ORDER BY id LIMIT 1 OFFSET 3")[0]["id"]
     delete_at_hub(cluster, "people", person)
@@ -97,9 +97,9 @@ def test_a_deletion_reaches_the_node_as_a_tombstone_and_an_upsert_to_it_is_a_con
     a.sync()
     assert a.query("SELECT id FROM people WHERE id = ?", [person]) == []
     # A second laptop that still has the person edits them: the hub keeps the id deleted, for review.
-    b = cluster.add_node(TOWN_A, name="late")
-    people.modify(b.store, person, {"specialty": "太极拳"}, actor="test")
+    people.modify(b.store, person, {"specialty": "门球"}, actor="test")
     b.sync()
+    assert b.query("SELECT id FROM people WHERE id = ?", [person]) == []
     conflict = cluster.hub_query("SELECT field, record_id FROM conflicts")
     assert conflict == [{"field": "_deleted", "record_id": person}]
     assert cluster.hub_query("SELECT id FROM people WHERE id = ?", [person]) == []
@@ -142,3 +142,23 @@ def test_a_hub_restored_from_backup_gets_everything_again_and_nodes_resync(clust
     assert {r["id"] for r in cluster.hub_query("SELECT id FROM checkins")} == \
         {r["id"] for r in a.query("SELECT id FROM checkins")}
     assert cluster.hub_query("SELECT action FROM sync_audit WHERE action = 'hub_restored'")
+
+
+def test_a_pull_stops_before_a_kind_of_record_this_version_cannot_read(cluster):
+    from fieldsync.sync import pull as pull_mod
+
+    a = cluster.add_node(TOWN_A)
+    a.sync()
+    cursor_before = a.query("SELECT pull_cursor FROM sync_state")[0]["pull_cursor"]
+    epoch = cursor_before.split(":")[0]
+    known = {"seq": 9001, "entity": "badge_revocations", "id": "01HZZZZZZZZZZZZZZZZZZZZZZZ", "op": "upsert",
+             "fields": {"person_id": "01HZZZZZZZZZZZZZZZZZZZZZZZ", "min_generation": 2, "reason": "lost",
+                        "hlc": a.store.hlc.now(), "revoked_at": "2025-05-28T09:00:00.000Z"}}
+    newer = {"seq": 9002, "entity": "trophies", "id": "t1", "op": "upsert", "fields": {"name": "金牌"}}
+    page = {"changes": [known, newer], "cursor": f"{epoch}:9003", "more": False, "hub_epoch": epoch}
+    result = pull_mod.PullResult()
+    cursor, stopped = a.store.write(lambda db: pull_mod._apply_page(db, page, None, result))
+    assert (cursor, stopped) == (f"{epoch}:9001", "trophies")
+    assert a.query("SELECT pull_cursor FROM sync_state")[0]["pull_cursor"] == f"{epoch}:9001"
+    assert a.query("SELECT min_generation FROM badge_revocations WHERE person_id = ?", [known["id"]]) == \
+        [{"min_generation": 2}]

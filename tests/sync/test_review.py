@@ -9,6 +9,7 @@ from fieldsync.store.outbox import record_change
 from fieldsync.sync.scheduler import MAX_BACKOFF_SECONDS, next_delay
 from tests.support import LiveServer, WebClient
 from tests.sync.conftest import TOWN_A
+from tests.sync.test_push import scan_everyone
 
 
 def signed_in(url: str, who: str) -> WebClient:
@@ -83,8 +84,14 @@ def test_quarantine_retry_applies_once_the_hub_knows_more_and_dismiss_is_recorde
     with cluster.hub_store() as store:        # the gazetteer learns the new town
         store.write(lambda db: db["places"].insert({"code": "371099100000", "name": "新镇", "kind": "town",
                                                     "parent": "371002"}))
-    assert "applied" in staff.form(f"/hub/quarantine/{unknown_town}/retry", {}).url
+        # Time passes: the next merge retries what waits in quarantine, by itself.
+        store.write(lambda db: db.execute("UPDATE quarantine SET last_tried_at = '2000-01-01T00:00:00.000Z'"))
+    scan_everyone(node, limit=1)
+    node.sync()
     assert cluster.hub_query("SELECT name FROM people WHERE id = '01HZZZZZZZZZZZZZZZZZZZZZZZ'") == [{"name": "新来的"}]
+    assert cluster.hub_query("SELECT resolved_by FROM quarantine WHERE id = ?", [unknown_town]) == \
+        [{"resolved_by": "retry"}]
+    assert "applied" not in staff.form(f"/hub/quarantine/{unknown_town}/retry", {}).url
     staff.form(f"/hub/quarantine/{bad_phone}/dismiss", {"note": "typo <script>"})
     page = staff.get("/hub/quarantine").text
     assert 'data-quarantine="' not in page and "typo &lt;script&gt;" in page
@@ -92,6 +99,7 @@ def test_quarantine_retry_applies_once_the_hub_knows_more_and_dismiss_is_recorde
 
 def test_double_scans_from_two_laptops_are_kept_and_flagged(cluster):
     a, b = cluster.add_node(TOWN_A), cluster.add_node(TOWN_A)
+    a.sync(), b.sync()
     session = a.query("SELECT id FROM sessions ORDER BY starts_at DESC LIMIT 1")[0]["id"]
     person = a.query("SELECT id FROM people ORDER BY id LIMIT 1")[0]["id"]
     for laptop in (a, b):
