@@ -75,7 +75,7 @@ class Pusher:
 
 @pytest.mark.parametrize("kills,batch,longest_gap", [
     pytest.param(20, 200, 0.05, id="20-kills"),
-    pytest.param(100, 200, 0.1, id="100-kills", marks=soak),
+    pytest.param(100, 200, 0.05, id="100-kills", marks=soak),
 ])
 def test_a_hub_killed_mid_merge_keeps_whole_batches_and_the_retries_finish(cluster, kills, batch, longest_gap):
     node = cluster.add_node(TOWN_A)
@@ -106,7 +106,7 @@ def test_a_hub_killed_mid_merge_keeps_whole_batches_and_the_retries_finish(clust
     for table in ("people", "sessions"):
         assert cluster.hub_query(f"SELECT COUNT(*) AS n FROM {table}") == node.query(
             f"SELECT COUNT(*) AS n FROM {table}")
-    assert pusher.cut_mid_request >= kills // 2, "too few kills landed while a push was in flight"
+    assert pusher.cut_mid_request >= kills // 3, "too few kills landed while a push was in flight"
     print(f"\nhub crash: {checked} SIGKILLs each left whole batches only; {len(local)} check-ins"
           f" ({top} changes) at the hub exactly once; {pusher.cut_mid_request} pushes cut mid-request,"
           f" {pusher.failures} failed attempts retried")

@@ -43,8 +43,6 @@ def test_a_revoked_node_token_is_refused_on_every_sync_call(cluster):
         assert error["code"] == "node_revoked" and "revoked" in error["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="merge.py takes check-ins' node and new records' origin from the "
-                                       "batch as sent; reported to the sync helper and the lead")
 def test_a_node_cannot_push_records_claiming_another_nodes_origin(cluster):
     a, b = cluster.add_node(TOWN_A), cluster.add_node(TOWN_B)
     a.sync()
@@ -63,10 +61,11 @@ def test_a_node_cannot_push_records_claiming_another_nodes_origin(cluster):
     claimed = cluster.hub_query("SELECT (SELECT COUNT(*) FROM checkins WHERE node = :o)"
                                 " + (SELECT COUNT(*) FROM people WHERE origin = :o) AS n", {"o": b_origin})
     assert claimed[0]["n"] == 0, "records from A were stored as B's"
+    held = cluster.hub_query("SELECT COUNT(*) AS n FROM quarantine WHERE node_id = ? AND resolved_at IS NULL",
+                             [a.node_id])
+    assert held[0]["n"] == 11, "the spoofed records wait in quarantine, not lost"
 
 
-@pytest.mark.xfail(strict=True, reason="enrollment.redeem accepts any origin, even one another enrolled "
-                                       "laptop holds; reported to the sync helper and the lead")
 def test_a_laptop_cannot_enroll_under_another_laptops_origin(cluster):
     a = cluster.add_node(TOWN_A)
     _, code = cluster.enrollment_code(TOWN_B, "impostor")
