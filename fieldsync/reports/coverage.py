@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from fieldsync.reports.merges import join_people
 from fieldsync.reports.table import Table, unit_line
 from fieldsync.reports.units import IN_UNIT, Unit, descendants
 
@@ -30,6 +29,11 @@ class Coverage:
         return sum(1 for village in self.villages if village["trained"])
 
     @property
+    def trained(self) -> int:
+        """Trained people of the unit (each lives in one town, so the towns' counts add up)."""
+        return sum(town["trained"] for town in self.towns)
+
+    @property
     def ratio(self) -> float:
         return self.covered / len(self.villages) if self.villages else 0.0
 
@@ -37,10 +41,9 @@ class Coverage:
 def people_by_place(db: Database, unit: Unit, year: int, kind: str) -> list[dict]:
     """Distinct people of the unit at sessions of this kind in the year, per (town, village)."""
     return list(db.query(
-        "SELECT p.town, p.village, COUNT(DISTINCT p.id) AS people"
-        f" FROM rollup_person_year r {join_people('r.person_id')}"
-        f" WHERE r.year = ? AND r.kind = ? AND r.sessions > 0 AND {IN_UNIT.format(column='p.town')}"
-        " GROUP BY p.town, p.village", [str(year), kind, unit.towns_json]))
+        "SELECT town, village, COUNT(DISTINCT resolved_id) AS people FROM rollup_person_year"
+        f" WHERE year = ? AND kind = ? AND sessions > 0 AND {IN_UNIT.format(column='town')}"
+        " GROUP BY town, village", [str(year), kind, unit.towns_json]))
 
 
 def of(db: Database, unit: Unit, year: int) -> Coverage:

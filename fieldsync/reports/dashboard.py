@@ -32,8 +32,9 @@ def theme_days(year: int) -> list[dict]:
 
 def checkins_per_day(db: Database, unit: Unit, year: int, kind: str | None = None) -> list[dict]:
     """People checked in per day (a person counts once per session, on the day of their first scan)."""
+    # CROSS JOIN: walk the year's days, then look each session up (not every session of every town).
     sql = ("SELECT d.day, SUM(d.people) AS people"
-           " FROM rollup_daily d JOIN sessions s ON s.id = d.session_id"
+           " FROM rollup_daily d CROSS JOIN sessions s ON s.id = d.session_id"
            f" WHERE d.day >= ? AND d.day < ? AND {IN_UNIT.format(column='s.town')}")
     params = [f"{year}-01-01", f"{year + 1}-01-01", unit.towns_json]
     if kind:
@@ -64,16 +65,17 @@ def counties_and_towns(db: Database) -> list[dict]:
 
 
 def build(db: Database, unit: Unit, year: int, kind: str | None = None) -> dict:
+    covered = coverage.of(db, unit, year)
     return {
         "unit": unit, "year": year, "kind": kind, "years": years(db),
         "counties": counties_and_towns(db),
         "checkins_per_day": checkins_per_day(db, unit, year, kind),
         "theme_days": theme_days(year),
         "sessions_by_kind": sessions_by_kind(db, unit, year, kind),
-        "coverage": coverage.of(db, unit, year),
+        "coverage": covered,
         "density": kpi.density(db, unit),
         "density_target": kpi.DENSITY_TARGET,
-        "targets": kpi.yearly(db, unit, year),
+        "targets": kpi.yearly(db, unit, year, covered),
         "volunteering": hours.totals(db, unit, year),
         "leaders": hours.leaderboard(db, unit, year, limit=10),
         "pairings": pairings.listing(db, unit, year),

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from fieldsync.records.schemas import LEVELS
 from fieldsync.reports.kpi import MASS_ACTIVITY_KINDS
-from fieldsync.reports.merges import ids_of, join_people
+from fieldsync.reports.merges import ids_of
 from fieldsync.reports.table import Table, unit_line
 from fieldsync.reports.units import IN_UNIT, Unit, names
 
@@ -30,26 +30,27 @@ def hours(minutes: int | None) -> float:
 
 
 def _volunteering(instructors_only: bool) -> str:
-    where = (" WHERE r.year = ? AND r.kind IN (SELECT value FROM json_each(?))"
-             f" AND {IN_UNIT.format(column='p.town')}")
-    if instructors_only:
-        where += " AND p.status = 'active' AND p.level != 'none'"
-    return f" FROM rollup_person_year r {join_people('r.person_id')}{where}"
+    """FROM and WHERE for the person-year rows of volunteering in a unit and year."""
+    where = (" FROM rollup_person_year WHERE year = ? AND kind IN (SELECT value FROM json_each(?))"
+             f" AND {IN_UNIT.format(column='town')}")
+    return where + " AND instructor" if instructors_only else where
 
 
 def leaderboard(db: Database, unit: Unit, year: int, *, limit: int = 50,
                 instructors_only: bool = True) -> list[dict]:
     """People ranked by volunteer hours in the year; by default instructors only (the candidates)."""
     rows = db.query(
-        "SELECT p.id, p.name, p.town, p.village, p.level, SUM(r.sessions) AS sessions,"
-        f" SUM(r.minutes) AS minutes {_volunteering(instructors_only)}"
-        " GROUP BY p.id ORDER BY minutes DESC, sessions DESC, p.name LIMIT ?",
+        "SELECT p.id, p.name, p.town, p.village, p.level, top.sessions, top.minutes FROM ("
+        "  SELECT resolved_id, SUM(sessions) AS sessions, SUM(minutes) AS minutes"
+        f" {_volunteering(instructors_only)} GROUP BY resolved_id"
+        "  ORDER BY minutes DESC, sessions DESC, resolved_id LIMIT ?) top"
+        " JOIN people p ON p.id = top.resolved_id ORDER BY top.minutes DESC, top.sessions DESC, p.name",
         [str(year), json.dumps(VOLUNTEER_KINDS), unit.towns_json, limit])
     return [{**row, "hours": hours(row["minutes"])} for row in rows]
 
 
 def totals(db: Database, unit: Unit, year: int) -> dict:
-    row = db.execute(f"SELECT COUNT(DISTINCT p.id), SUM(r.minutes) {_volunteering(False)}",
+    row = db.execute(f"SELECT COUNT(DISTINCT resolved_id), SUM(minutes) {_volunteering(False)}",
                      [str(year), json.dumps(VOLUNTEER_KINDS), unit.towns_json]).fetchone()
     return {"volunteers": row[0], "hours": hours(row[1])}
 

@@ -42,18 +42,14 @@ YEARLY_TARGETS = (
 )
 
 
-def yearly(db: Database, unit: Unit, year: int) -> list[dict]:
-    done = {
-        "trained": _people(db, unit, year, "training"),
-        "monitored": _people(db, unit, year, "monitoring"),
-        "mass_activities": mass_activities(db, unit, year),
-    }
+def yearly(db: Database, unit: Unit, year: int, covered: coverage.Coverage | None = None) -> list[dict]:
+    """Progress on the yearly targets; pass the year's coverage if it is at hand (it holds the trained)."""
+    covered = covered or coverage.of(db, unit, year)
+    monitored = coverage.people_by_place(db, unit, year, "monitoring")
+    done = {"trained": covered.trained, "monitored": sum(row["people"] for row in monitored),
+            "mass_activities": mass_activities(db, unit, year)}
     return [{"key": t.key, "label": t.label, "target": t.target, "done": done[t.key],
              "progress": done[t.key] / t.target} for t in YEARLY_TARGETS]
-
-
-def _people(db: Database, unit: Unit, year: int, kind: str) -> int:
-    return sum(row["people"] for row in coverage.people_by_place(db, unit, year, kind))
 
 
 def mass_activities(db: Database, unit: Unit, year: int) -> int:
@@ -85,9 +81,9 @@ def density(db: Database, unit: Unit) -> list[dict]:
 
 
 def table(db: Database, unit: Unit, year: int) -> Table:
-    rows = [(t["label"], unit.name, t["target"], t["done"], f"{t['progress']:.0%}")
-            for t in yearly(db, unit, year)]
     covered = coverage.of(db, unit, year)
+    rows = [(t["label"], unit.name, t["target"], t["done"], f"{t['progress']:.0%}")
+            for t in yearly(db, unit, year, covered)]
     rows.append(("行政村（社区）培训覆盖", unit.name, len(covered.villages), covered.covered,
                  f"{covered.ratio:.0%}"))
     rows += [("每千人社会体育指导员数", place["name"], DENSITY_TARGET, place["per_1000"],

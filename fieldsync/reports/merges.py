@@ -44,15 +44,17 @@ def kept_of(db: Database, person_id: str) -> str | None:
 
 
 def duplicates(db: Database) -> list[dict]:
-    """Groups of active people sharing name and mobile, each member with its attendance count."""
+    """Groups of active people sharing name and mobile, each member with its session count."""
+    # Shared mobiles first, from the phone index alone; names are compared among those few.
     rows = db.query(
-        "SELECT d.*, (SELECT COUNT(DISTINCT session_id) FROM checkins c WHERE c.person_id = d.id) AS sessions"
-        " FROM (SELECT id, name, phone, town, village, level, certificate_no, registered_at,"
-        "   COUNT(*) OVER (PARTITION BY name, phone) AS copies"
-        "   FROM people WHERE status = 'active' AND phone IS NOT NULL AND phone != '') d"
-        " WHERE copies > 1 ORDER BY name, phone, registered_at, id")
-    return [{"name": name, "phone": phone, "people": list(members)}
-            for (name, phone), members in groupby(rows, key=lambda r: (r["name"], r["phone"]))]
+        "SELECT p.id, p.name, p.phone, p.town, p.village, p.level, p.certificate_no, p.registered_at,"
+        " (SELECT COUNT(DISTINCT session_id) FROM checkins c WHERE c.person_id = p.id) AS sessions"
+        " FROM people p WHERE p.status = 'active' AND p.phone IN ("
+        "   SELECT phone FROM people WHERE phone IS NOT NULL AND phone != '' GROUP BY phone HAVING COUNT(*) > 1)"
+        " ORDER BY p.name, p.phone, p.registered_at, p.id")
+    groups = [{"name": name, "phone": phone, "people": list(members)}
+              for (name, phone), members in groupby(rows, key=lambda r: (r["name"], r["phone"]))]
+    return [group for group in groups if len(group["people"]) > 1]
 
 
 def merge(store: Store, kept_id: str, merged_id: str, *, actor: str | None = None) -> dict:

@@ -1,18 +1,20 @@
 """Tables of the reports area: 结对子 pairings, person merges, and the rollups reports read.
 
-The rollups are kept right by triggers, so every way a check-in or a session
-lands (kiosk, hub merge, bundle import, bulk load) updates them in the same
-transaction (docs/decisions/0030-rollups-kept-by-triggers.md):
+The rollups are kept right by triggers, so every way a check-in, a session or
+a person lands (kiosk, hub merge, bundle import, bulk load) updates them in
+the same transaction (docs/decisions/0030-rollups-kept-by-triggers.md):
 
     checkins ──▶ rollup_attendance   (session, person): first in, last out, credited minutes
                    ├─▶ rollup_daily        (session, day): people whose first scan fell that day
                    └─▶ rollup_person_year  (year, kind, person): sessions attended, minutes
 
-An attendance row copies what it needs from its session (year, kind, credited
-minutes, whether it counts), so a session arriving after its check-ins, or
-changing later, re-stamps its rows. The rows below follow each attendance row:
-a scan adds the change it made; a re-stamp takes out the old part and adds the
-new. A scan that changes nothing counted (a second 'in') costs one upsert.
+A row copies what its readers filter on: an attendance row its session's year,
+kind, credited minutes and whether it counts; a person-year row whom the
+person id stands for after merges, and where that person lives and whether
+they are an instructor. When a session, a person or a merge changes, the
+rows that copied from it are re-stamped. The rows below an attendance row
+follow it: a scan adds the change it made; a re-stamp takes out the old part
+and adds the new. A scan that changes nothing counted costs one upsert.
 A migration, once released, is never edited: add a new one.
 """
 
@@ -29,6 +31,9 @@ DAY = "date({at}, '+8 hours')"
 SESSION_FACTS = ("substr({s}.starts_at, 1, 4)", "{s}.kind",
                  "CAST(ROUND({s}.hours * 60) AS INTEGER)", "COALESCE({s}.status = 'active', 0)")
 FACT_COLUMNS = ("year", "kind", "cap_minutes", "counted")
+# What a person-year row copies about the person its id stands for.
+PERSON_COLUMNS = ("resolved_id", "town", "village", "instructor")
+IS_INSTRUCTOR = "{p}.status = 'active' AND {p}.level != 'none'"
 PERSON_YEAR_KEY = "year = {r}.year AND kind = {r}.kind AND person_id = {r}.person_id"
 ADD_TO_PERSON_YEAR = " ON CONFLICT (year, kind, person_id) DO UPDATE SET" \
                      " sessions = sessions + excluded.sessions, minutes = minutes + excluded.minutes;"
@@ -44,12 +49,30 @@ def _restamp(alias: str) -> str:
     return f"UPDATE rollup_attendance SET {sets} WHERE session_id = {alias}.id;"
 
 
+def _person_year(row: str, sessions: str, minutes: str, when: str) -> str:
+    """Add to the person-year row of an attendance row, creating it with the person's facts."""
+    return ("INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes, "
+            f"{', '.join(PERSON_COLUMNS)}) SELECT {row}.year, {row}.kind, {row}.person_id, {sessions}, {minutes},"
+            f" w.id, p.town, p.village, COALESCE({IS_INSTRUCTOR.format(p='p')}, 0)"
+            f" FROM (SELECT COALESCE((SELECT kept_id FROM person_merges WHERE merged_id = {row}.person_id),"
+            f" {row}.person_id) AS id) w LEFT JOIN people p ON p.id = w.id WHERE {when}"
+            + ADD_TO_PERSON_YEAR)
+
+
 def _add_whole(row: str) -> str:
     """Add an attendance row's whole part to rollup_person_year, if its session counts."""
-    return ("INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes)"
-            f" SELECT {row}.year, {row}.kind, {row}.person_id, {row}.ins > 0, {row}.minutes"
-            f" WHERE {row}.year IS NOT NULL AND {row}.counted AND ({row}.ins > 0 OR {row}.minutes > 0)"
-            + ADD_TO_PERSON_YEAR)
+    return _person_year(row, f"{row}.ins > 0", f"{row}.minutes",
+                        f"{row}.year IS NOT NULL AND {row}.counted AND ({row}.ins > 0 OR {row}.minutes > 0)")
+
+
+def _restamp_person(person_id: str, where: str) -> str:
+    """Copy onto person-year rows whom they stand for now, and where that person lives."""
+    def of_person(expression: str) -> str:
+        return f"(SELECT {expression} FROM people WHERE id = {person_id})"
+
+    return (f"UPDATE rollup_person_year SET resolved_id = {person_id}, town = {of_person('town')},"
+            f" village = {of_person('village')},"
+            f" instructor = COALESCE({of_person(IS_INSTRUCTOR.format(p='people'))}, 0) WHERE {where};")
 
 
 def _daily(row: str, step: str) -> str:
@@ -120,11 +143,16 @@ CREATE TABLE rollup_person_year (
     person_id TEXT NOT NULL,
     sessions INTEGER NOT NULL,      -- sessions with an 'in' scan
     minutes INTEGER NOT NULL,       -- credited minutes
+    resolved_id TEXT NOT NULL,      -- the person after merges (decision 0033)
+    town TEXT,                      -- where that person lives (NULL: not at the hub yet)
+    village TEXT,
+    instructor INTEGER NOT NULL,    -- active, level 三级 or above
     PRIMARY KEY (year, kind, person_id)
 ) WITHOUT ROWID;
--- A person's own rows; rollup_attendance has no such index: every scan would pay for it,
--- and a person's sessions are found through checkins(person_id).
+-- Only person-year rows carry person indexes: a new person-year is rare, a scan is not;
+-- a person's sessions are found through checkins(person_id).
 CREATE INDEX rollup_person_year_person ON rollup_person_year(person_id);
+CREATE INDEX rollup_person_year_resolved ON rollup_person_year(resolved_id);
 """
 
 TRIGGERS = f"""
@@ -147,9 +175,7 @@ END;
 CREATE TRIGGER rollup_attendance_scanned AFTER UPDATE OF first_in, last_out, ins ON rollup_attendance
 WHEN NEW.year IS NOT NULL AND NEW.counted
  AND ((OLD.ins > 0) != (NEW.ins > 0) OR OLD.minutes != NEW.minutes) BEGIN
-    INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes)
-    VALUES (NEW.year, NEW.kind, NEW.person_id, (NEW.ins > 0) - (OLD.ins > 0), NEW.minutes - OLD.minutes)
-    {ADD_TO_PERSON_YEAR}
+    {_person_year('NEW', '(NEW.ins > 0) - (OLD.ins > 0)', 'NEW.minutes - OLD.minutes', '1')}
 END;
 CREATE TRIGGER rollup_attendance_first_day AFTER UPDATE OF first_in ON rollup_attendance
 WHEN {DAY.format(at='OLD.first_in')} IS NOT {DAY.format(at='NEW.first_in')} BEGIN
@@ -177,6 +203,26 @@ CREATE TRIGGER rollup_session_deleted AFTER DELETE ON sessions BEGIN
     UPDATE rollup_attendance SET year = NULL, kind = NULL, cap_minutes = NULL, counted = 0
      WHERE session_id = OLD.id;
 END;
+CREATE TRIGGER rollup_person_added AFTER INSERT ON people BEGIN
+    {_restamp_person('NEW.id', 'resolved_id = NEW.id')}
+END;
+CREATE TRIGGER rollup_person_changed AFTER UPDATE OF town, village, level, status ON people
+WHEN OLD.town IS NOT NEW.town OR OLD.village IS NOT NEW.village
+  OR OLD.level IS NOT NEW.level OR OLD.status IS NOT NEW.status BEGIN
+    {_restamp_person('NEW.id', 'resolved_id = NEW.id')}
+END;
+CREATE TRIGGER rollup_person_deleted AFTER DELETE ON people BEGIN
+    {_restamp_person('OLD.id', 'resolved_id = OLD.id')}
+END;
+CREATE TRIGGER rollup_merge_added AFTER INSERT ON person_merges BEGIN
+    {_restamp_person('NEW.kept_id', 'person_id = NEW.merged_id')}
+END;
+CREATE TRIGGER rollup_merge_changed AFTER UPDATE OF kept_id ON person_merges BEGIN
+    {_restamp_person('NEW.kept_id', 'person_id = NEW.merged_id')}
+END;
+CREATE TRIGGER rollup_merge_undone AFTER DELETE ON person_merges BEGIN
+    {_restamp_person('OLD.merged_id', 'person_id = OLD.merged_id')}
+END;
 """
 
 # Recompute every rollup from checkins and sessions, with the triggers absent
@@ -195,10 +241,13 @@ INSERT INTO rollup_attendance (session_id, person_id, first_in, last_out, ins, o
 INSERT INTO rollup_daily (session_id, day, people)
     SELECT session_id, {DAY.format(at='first_in')}, COUNT(*) FROM rollup_attendance
     WHERE first_in IS NOT NULL GROUP BY 1, 2;
-INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes)
-    SELECT year, kind, person_id, SUM(ins > 0), SUM(minutes) FROM rollup_attendance
-    WHERE year IS NOT NULL AND counted GROUP BY year, kind, person_id
-    HAVING SUM(ins > 0) > 0 OR SUM(minutes) > 0;
+INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes, {', '.join(PERSON_COLUMNS)})
+    SELECT a.year, a.kind, a.person_id, SUM(a.ins > 0), SUM(a.minutes),
+           COALESCE(pm.kept_id, a.person_id), p.town, p.village, COALESCE({IS_INSTRUCTOR.format(p='p')}, 0)
+    FROM rollup_attendance a LEFT JOIN person_merges pm ON pm.merged_id = a.person_id
+    LEFT JOIN people p ON p.id = COALESCE(pm.kept_id, a.person_id)
+    WHERE a.year IS NOT NULL AND a.counted GROUP BY a.year, a.kind, a.person_id
+    HAVING SUM(a.ins > 0) > 0 OR SUM(a.minutes) > 0;
 """
 
 

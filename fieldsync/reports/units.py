@@ -70,8 +70,10 @@ def _place(db: Database, code: str) -> dict | None:
 def sessions_in(unit: Unit, year: int, kinds: tuple[str, ...] | None = None,
                 alias: str = "sessions") -> tuple[str, list]:
     """WHERE clause and parameters for the active sessions held in the unit in the year."""
+    # "+town": read the year's sessions by date and check their town, rather than every year's
+    # sessions of every town (ten times the rows for a city).
     where = (f"{alias}.status = 'active' AND {alias}.starts_at >= ? AND {alias}.starts_at < ?"
-             f" AND {IN_UNIT.format(column=alias + '.town')}")
+             f" AND {IN_UNIT.format(column='+' + alias + '.town')}")
     params = [str(year), str(year + 1), unit.towns_json]
     if kinds:
         where += f" AND {alias}.kind IN (SELECT value FROM json_each(?))"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
@@ -166,28 +166,54 @@ def _fresh_database() -> Database:
     return Database(conn)
 
 
+SCAN = st.tuples(st.just("scan"), st.integers(0, 1), st.integers(0, 2), st.sampled_from(["in", "out"]),
+                 st.integers(0, 60 * 30))
+SESSION = st.tuples(st.just("session"), st.integers(0, 1), st.sampled_from(["volunteer", "training"]),
+                    st.sampled_from([None, 0.5, 2.0]), st.sampled_from(["active", "cancelled"]),
+                    st.sampled_from(["2024-06-30T23:00", "2025-01-01T00:30"]))
+PERSON = st.tuples(st.just("person"), st.integers(0, 2), st.sampled_from(["T1", "T2"]),
+                   st.sampled_from(["none", "level3"]), st.sampled_from(["active", "cancelled"]))
+MERGE = st.tuples(st.just("merge"), st.integers(0, 2), st.integers(0, 2))
+
+
+def _apply(db: Database, event: tuple) -> None:
+    kind, *rest = event
+    if kind == "scan":
+        session, person, direction, minute = rest
+        at = datetime(2024, 6, 30, 22, tzinfo=UTC) + timedelta(minutes=minute)
+        db["checkins"].insert({"id": new_id(), "session_id": f"s{session}", "person_id": f"p{person}",
+                               "direction": direction, "hlc": "h", "node": "n", "method": "qr",
+                               "scanned_at": at.isoformat(timespec="milliseconds").replace("+00:00", "Z")})
+    elif kind == "session":
+        session, session_kind, credited, status, starts = rest
+        db["sessions"].upsert({"id": f"s{session}", "kind": session_kind, "title": "t", "hours": credited,
+                               "status": status, "starts_at": starts}, pk="id")
+    elif kind == "person":
+        person, town, level, status = rest
+        db["people"].upsert({"id": f"p{person}", "name": "某", "town": town, "village": town + "V",
+                             "level": level, "status": status}, pk="id")
+    else:   # a merge, made as merges.merge makes it: the link, then chains collapsed
+        merged, kept = (f"p{n}" for n in rest)
+        linked = {row[0] for row in db.execute("SELECT merged_id FROM person_merges")}
+        if merged != kept and merged not in linked and kept not in linked:
+            db["person_merges"].insert({"merged_id": merged, "kept_id": kept, "merged_at": "now"})
+            db.execute("UPDATE person_merges SET kept_id = ? WHERE kept_id = ?", [kept, merged])
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.one_of(
-    st.tuples(st.just("scan"), st.integers(0, 1), st.integers(0, 1), st.sampled_from(["in", "out"]),
-              st.integers(0, 60 * 30)),
-    st.tuples(st.just("session"), st.integers(0, 1), st.sampled_from(["volunteer", "training"]),
-              st.sampled_from([None, 0.5, 2.0]), st.sampled_from(["active", "cancelled"]),
-              st.sampled_from(["2024-06-30T23:00", "2025-01-01T00:30"]))), max_size=20))
+@given(st.lists(st.one_of(SCAN, SESSION, PERSON, MERGE), max_size=20))
+# Cases a random search finds only now and then: a promotion alone, a chain of merges.
+@example([("session", 0, "volunteer", 2.0, "active", "2024-06-30T23:00"), ("person", 0, "T1", "none", "active"),
+          ("scan", 0, 0, "in", 0), ("person", 0, "T1", "level3", "active")])
+@example([("session", 0, "volunteer", 2.0, "active", "2024-06-30T23:00"), ("scan", 0, 1, "in", 0),
+          ("person", 0, "T1", "level3", "active"), ("person", 2, "T2", "none", "active"),
+          ("merge", 1, 2), ("merge", 2, 0)])
 def test_rollups_equal_a_rebuild_whatever_arrives_in_whatever_order(events):
-    """Scans and session versions in any order, sessions known or not yet: the triggers agree with
-    a rebuild from the raw rows."""
+    """Scans, session versions, people and merges in any order, sessions and people known or not
+    yet: the triggers agree with a rebuild from the raw rows."""
     db = _fresh_database()
     for event in events:
-        if event[0] == "scan":
-            _, session, person, direction, minute = event
-            at = datetime(2024, 6, 30, 22, tzinfo=UTC) + timedelta(minutes=minute)
-            db["checkins"].insert({"id": new_id(), "session_id": f"s{session}", "person_id": f"p{person}",
-                                   "direction": direction, "hlc": "h", "node": "n", "method": "qr",
-                                   "scanned_at": at.isoformat(timespec="milliseconds").replace("+00:00", "Z")})
-        else:
-            _, session, kind, credited, status, starts = event
-            db["sessions"].upsert({"id": f"s{session}", "kind": kind, "title": "t", "hours": credited,
-                                   "status": status, "starts_at": starts}, pk="id")
+        _apply(db, event)
     kept = {t: sorted(map(tuple, db.execute(f"SELECT * FROM {t}").fetchall())) for t in ROLLUPS}
     rollup.rebuild(db)
     assert {t: sorted(map(tuple, db.execute(f"SELECT * FROM {t}").fetchall())) for t in ROLLUPS} == kept
