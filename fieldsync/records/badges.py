@@ -77,7 +77,9 @@ def issue(store: Store, person: dict) -> str:
     return PREFIX + _b32(payload + private.sign(PREFIX.encode() + payload))
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(code: str) -> tuple[bytes, bytes] | None:
+    # Cached: a badge is scanned in and later out, and base32 in pure Python is not cheap.
     text = (code or "").strip().upper()
     if not text.startswith(PREFIX):
         return None
@@ -103,6 +105,17 @@ def _public_key(encoded: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(base64.b64decode(encoded))
 
 
+@functools.lru_cache(maxsize=4096)
+def _signed_by(public_key: str, payload: bytes, signature: bytes) -> bool:
+    """Whether the key signed the payload. The same three values always give the same
+    answer, so a badge scanned again skips the curve arithmetic."""
+    try:
+        _public_key(public_key).verify(signature, PREFIX.encode() + payload)
+    except InvalidSignature:
+        return False
+    return True
+
+
 def verify(db: Database, code: str) -> BadgeCheck:
     """Check a scanned badge against the issuer keys and revocations this node holds."""
     parts = parse(code)
@@ -115,9 +128,7 @@ def verify(db: Database, code: str) -> BadgeCheck:
     row = db.execute("SELECT public_key, revoked_at FROM badge_keys WHERE key_id = ?", [key_id]).fetchone()
     if row is None:
         return BadgeCheck(False, "unknown_key", person_id, key_id, generation)
-    try:
-        _public_key(row[0]).verify(signature, PREFIX.encode() + payload)
-    except InvalidSignature:
+    if not _signed_by(row[0], payload, signature):
         return BadgeCheck(False, "bad_signature", None, key_id, generation)
     if row[1]:
         return BadgeCheck(False, "key_revoked", person_id, key_id, generation)
