@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from fieldsync.reports import coverage
+from fieldsync.reports.schema import IS_INSTRUCTOR
 from fieldsync.reports.table import Table, unit_line
 from fieldsync.reports.units import (
     IN_UNIT,
@@ -60,7 +61,7 @@ def mass_activities(db: Database, unit: Unit, year: int) -> int:
 def instructors_by_town(db: Database, unit: Unit) -> dict[str, int]:
     return {row["town"]: row["instructors"] for row in db.query(
         "SELECT town, COUNT(*) AS instructors FROM people"
-        f" WHERE status = 'active' AND level != 'none' AND {IN_UNIT.format(column='town')}"
+        f" WHERE {IS_INSTRUCTOR.format(p='people')} AND {IN_UNIT.format(column='town')}"
         " GROUP BY town", [unit.towns_json])}
 
 

@@ -1,8 +1,10 @@
 """Keeping the rollups right: triggers do it row by row (reports/schema.py); this module
-rebuilds them from the facts, and lets a bulk load skip the per-row work.
+folds a batch of check-ins in at once, rebuilds everything from the facts, and lets
+a bulk load skip the per-row work.
 
-The hub's merge needs no hook: every check-in and session it writes fires the
-triggers in its own transaction (docs/decisions/0030-rollups-kept-by-triggers.md).
+Nothing needs calling for the rollups to stay right: every check-in, session and
+person written fires the triggers in its own transaction. `folded` only makes a
+big batch cheaper (docs/decisions/0030-rollups-kept-by-triggers.md).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from contextlib import contextmanager
 
 from sqlite_utils import Database
 
-from fieldsync.reports.schema import REBUILD
+from fieldsync.reports.schema import FOLD, PER_SCAN_TRIGGER, REBUILD
 
 
 def _drop_triggers(db: Database) -> list[str]:
@@ -21,6 +23,25 @@ def _drop_triggers(db: Database) -> list[str]:
     for name, _ in rows:
         db.execute(f"DROP TRIGGER {name}")
     return [sql for _, sql in rows]
+
+
+@contextmanager
+def folded(db: Database):
+    """Insert a batch of check-ins inside this block (in an open transaction): their rollup
+    work runs as one statement at the end, once per (session, person) instead of per scan.
+
+    The block's check-ins must be the newest rows of checkins (plain inserts do that).
+    If the block raises, nothing is folded: the caller rolls its inserts back.
+    """
+    after = db.execute("SELECT COALESCE(MAX(rowid), 0) FROM checkins").fetchone()[0]
+    trigger = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                         [PER_SCAN_TRIGGER]).fetchone()[0]
+    db.execute(f"DROP TRIGGER {PER_SCAN_TRIGGER}")
+    try:
+        yield db
+        db.execute(FOLD, {"after": after})
+    finally:
+        db.execute(trigger)
 
 
 def _rebuild_and_restore(db: Database, triggers: list[str]) -> None:

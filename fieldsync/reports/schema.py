@@ -75,6 +75,24 @@ def _restamp_person(person_id: str, where: str) -> str:
             f" instructor = COALESCE({of_person(IS_INSTRUCTOR.format(p='people'))}, 0) WHERE {where};")
 
 
+# A scan, or a batch of them, joins the attendance row of its (session, person).
+ATTENDANCE_UPSERT = (" ON CONFLICT (session_id, person_id) DO UPDATE SET"
+                     " first_in = MIN(COALESCE(first_in, excluded.first_in), COALESCE(excluded.first_in, first_in)),"
+                     " last_out = MAX(COALESCE(last_out, excluded.last_out), COALESCE(excluded.last_out, last_out)),"
+                     " ins = ins + excluded.ins, outs = outs + excluded.outs")
+
+
+def _attendance_of_scans(where: str, scans: str = "checkins c") -> str:
+    """Attendance rows made from the check-ins `where` selects, with their sessions' facts."""
+    return (f"INSERT INTO rollup_attendance (session_id, person_id, first_in, last_out, ins, outs,"
+            f" {', '.join(FACT_COLUMNS)}) SELECT c.session_id, c.person_id,"
+            " MIN(CASE WHEN c.direction = 'in' THEN c.scanned_at END),"
+            " MAX(CASE WHEN c.direction = 'out' THEN c.scanned_at END),"
+            f" SUM(c.direction = 'in'), SUM(c.direction = 'out'), {_facts('s')}"
+            f" FROM {scans} LEFT JOIN sessions s ON s.id = c.session_id"
+            f" WHERE c.person_id IS NOT NULL{where} GROUP BY c.session_id, c.person_id")
+
+
 def _daily(row: str, step: str) -> str:
     """Count (or uncount) a person on the day of their first 'in'."""
     return ("INSERT INTO rollup_daily (session_id, day, people)"
@@ -163,19 +181,22 @@ CREATE TRIGGER rollup_checkin AFTER INSERT ON checkins WHEN NEW.person_id IS NOT
            CASE WHEN NEW.direction = 'out' THEN NEW.scanned_at END,
            NEW.direction = 'in', NEW.direction = 'out', {_facts('s')}
     FROM (SELECT 1) LEFT JOIN sessions s ON s.id = NEW.session_id WHERE 1
-    ON CONFLICT (session_id, person_id) DO UPDATE SET
-        first_in = MIN(COALESCE(first_in, excluded.first_in), COALESCE(excluded.first_in, first_in)),
-        last_out = MAX(COALESCE(last_out, excluded.last_out), COALESCE(excluded.last_out, last_out)),
-        ins = ins + excluded.ins, outs = outs + excluded.outs;
+    {ATTENDANCE_UPSERT};
 END;
 CREATE TRIGGER rollup_attendance_added AFTER INSERT ON rollup_attendance BEGIN
     {_daily('NEW', '1')}
     {_add_whole('NEW')}
 END;
 CREATE TRIGGER rollup_attendance_scanned AFTER UPDATE OF first_in, last_out, ins ON rollup_attendance
-WHEN NEW.year IS NOT NULL AND NEW.counted
- AND ((OLD.ins > 0) != (NEW.ins > 0) OR OLD.minutes != NEW.minutes) BEGIN
-    {_person_year('NEW', '(NEW.ins > 0) - (OLD.ins > 0)', 'NEW.minutes - OLD.minutes', '1')}
+WHEN NEW.year IS NOT NULL AND NEW.counted AND OLD.ins > 0 AND OLD.minutes != NEW.minutes BEGIN
+    -- Already counted, so its person-year row exists: only the minutes move.
+    UPDATE rollup_person_year SET minutes = minutes + NEW.minutes - OLD.minutes
+     WHERE {PERSON_YEAR_KEY.format(r='NEW')};
+END;
+CREATE TRIGGER rollup_attendance_first_in AFTER UPDATE OF ins ON rollup_attendance
+WHEN NEW.year IS NOT NULL AND NEW.counted AND OLD.ins = 0 AND NEW.ins > 0 BEGIN
+    -- Only outs until now (which count nothing): the first 'in' brings the whole part.
+    {_add_whole('NEW')}
 END;
 CREATE TRIGGER rollup_attendance_first_day AFTER UPDATE OF first_in ON rollup_attendance
 WHEN {DAY.format(at='OLD.first_in')} IS NOT {DAY.format(at='NEW.first_in')} BEGIN
@@ -231,13 +252,7 @@ REBUILD = f"""
 DELETE FROM rollup_daily;
 DELETE FROM rollup_attendance;
 DELETE FROM rollup_person_year;
-INSERT INTO rollup_attendance (session_id, person_id, first_in, last_out, ins, outs, {', '.join(FACT_COLUMNS)})
-    SELECT c.session_id, c.person_id,
-           MIN(CASE WHEN c.direction = 'in' THEN c.scanned_at END),
-           MAX(CASE WHEN c.direction = 'out' THEN c.scanned_at END),
-           SUM(c.direction = 'in'), SUM(c.direction = 'out'), {_facts('s')}
-    FROM checkins c LEFT JOIN sessions s ON s.id = c.session_id
-    WHERE c.person_id IS NOT NULL GROUP BY c.session_id, c.person_id;
+{_attendance_of_scans('')};
 INSERT INTO rollup_daily (session_id, day, people)
     SELECT session_id, {DAY.format(at='first_in')}, COUNT(*) FROM rollup_attendance
     WHERE first_in IS NOT NULL GROUP BY 1, 2;
@@ -249,6 +264,14 @@ INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes, {', '.
     WHERE a.year IS NOT NULL AND a.counted GROUP BY a.year, a.kind, a.person_id
     HAVING SUM(a.ins > 0) > 0 OR SUM(a.minutes) > 0;
 """
+
+
+# Fold the check-ins inserted after rowid :after into the rollups, as one statement
+# (rollup.folded): the attendance triggers then run once per (session, person).
+# NOT INDEXED: read the batch by rowid, not the whole (session, person) index in its order.
+FOLD = _attendance_of_scans(" AND c.rowid > :after", "checkins c NOT INDEXED") + ATTENDANCE_UPSERT
+# The trigger a folded batch goes without.
+PER_SCAN_TRIGGER = "rollup_checkin"
 
 
 @migrations()
