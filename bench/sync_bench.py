@@ -36,12 +36,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ulid import ULID  # noqa: E402
+from ulid import ULID
 
-from fieldsync import config  # noqa: E402
-from fieldsync.records import checkins as checkin_records  # noqa: E402
-from fieldsync.store import Store, new_id  # noqa: E402
-from fieldsync.sync import columnar  # noqa: E402
+from fieldsync import config
+from fieldsync.records import checkins as checkin_records
+from fieldsync.store import Store, new_id
+from fieldsync.sync import columnar
 
 TOWN = "371002100000"
 COLUMNS = checkin_records.CHECKIN_COLUMNS

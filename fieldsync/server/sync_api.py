@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import gzip
 import time
-from pathlib import Path
 from functools import wraps
+from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, g, request
 
+from fieldsync import PROTOCOL_VERSION
 from fieldsync.errors import Unauthorized, UpgradeRequired
 from fieldsync.records.schemas import load
 from fieldsync.server import auth, get_store
@@ -24,9 +25,14 @@ from fieldsync.server.openapi import doc
 from fieldsync.store.outbox import utc_now
 from fieldsync.sync import enrollment, hublog, node, receive
 from fieldsync.sync.client import SERVER_TIME_HEADER
-from fieldsync.sync.protocol import (MIN_PROTOCOL, NODE_TIME_HEADER, PROTOCOL_HEADER, EnrollSchema, PullQuery,
-                                     protocol_ok)
-from fieldsync import PROTOCOL_VERSION
+from fieldsync.sync.protocol import (
+    MIN_PROTOCOL,
+    NODE_TIME_HEADER,
+    PROTOCOL_HEADER,
+    EnrollSchema,
+    PullQuery,
+    protocol_ok,
+)
 
 hub_bp = Blueprint("sync_hub", __name__, url_prefix="/api/v1/sync")
 node_bp = Blueprint("sync_node", __name__, url_prefix="/api/v1/sync")
@@ -125,8 +131,7 @@ def pull():
     principal, node_time, now = g.principal, g.node_time_ms, hub_time_ms()
 
     def work(db):
-        hublog.index_local_changes(db)
-        hublog.index_badge_keys(db)
+        hublog.before_pull(db)
         enrollment.touch(db, principal["node_id"], node_time, now, pulled=True)
 
     store.write(work)

@@ -15,7 +15,12 @@ import requests
 
 from fieldsync import PROTOCOL_VERSION, __version__
 from fieldsync.errors import FieldsyncError
-from fieldsync.sync.protocol import NODE_TIME_HEADER, PROTOCOL_HEADER, SCHEMA_HEADER, WIRE_SCHEMA
+from fieldsync.sync.protocol import (
+    NODE_TIME_HEADER,
+    PROTOCOL_HEADER,
+    SCHEMA_HEADER,
+    WIRE_SCHEMA,
+)
 
 SERVER_TIME_HEADER = "Fieldsync-Server-Time"
 TIMEOUT = (5, 300)   # connect, read: a 5,000-record batch on a slow line still fits

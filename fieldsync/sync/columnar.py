@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import operator
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from marshmallow import Schema, ValidationError
@@ -29,7 +29,7 @@ _ULID_RUN = re.compile(r"(?:[0-9A-HJKMNP-TV-Z]{16})*")
 _CROCKFORD_RUN = re.compile(r"[0-9A-HJKMNP-TV-Z]*")
 _ISO_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII)
 _HLC = re.compile(r"\d{16}-\d{5}-[0-9A-Za-z_-]{1,64}", re.ASCII)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TIME_MS = 253402300799999  # 9999-12-31
 
 
@@ -78,7 +78,8 @@ def _day_prefix(day: int) -> str:
 @lru_cache(maxsize=86_400)
 def _clock(second_of_day: int) -> str:
     minutes, second = divmod(second_of_day, 60)
-    return "%02d:%02d:%02d." % (*divmod(minutes, 60), second)
+    hour, minute = divmod(minutes, 60)
+    return f"{hour:02d}:{minute:02d}:{second:02d}."
 
 
 def iso_ms(ms: int) -> str:

@@ -16,14 +16,20 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlite_utils import Database
 
 from fieldsync import __version__, config
-from fieldsync.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from fieldsync.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+)
 from fieldsync.records import badges, places
 from fieldsync.records.pii import write_secret
 from fieldsync.store import Store, new_id
@@ -55,7 +61,7 @@ def add_node(store: Store, town: str, name: str, *, actor: str | None = None) ->
         raise ValidationFailed(f"Town {town} is not in the gazetteer.", fields={"town": ["Unknown town."]})
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
     code = "-".join(raw[i:i + 4] for i in range(0, 16, 4))
-    expires = (datetime.now(timezone.utc) + timedelta(hours=CODE_HOURS)).isoformat(timespec="seconds")
+    expires = (datetime.now(UTC) + timedelta(hours=CODE_HOURS)).isoformat(timespec="seconds")
     node = {"id": new_id(), "name": name.strip(), "town": town, "code_hash": _hash(raw),
             "code_expires_at": expires.replace("+00:00", "Z"), "created_at": utc_now(), "created_by": actor}
 
@@ -76,11 +82,6 @@ def list_nodes(store: Store) -> list[dict]:
         row["state"] = ("revoked" if row["revoked_at"] else "enrolled" if row["enrolled_at"]
                         else "expired" if row["code_expires_at"] < utc_now() else "waiting")
     return rows
-
-
-def clock_off_nodes(store: Store) -> list[dict]:
-    """Enrolled nodes whose clocks are more than 5 minutes off the hub's."""
-    return [n for n in list_nodes(store) if n["clock_off"] and n["state"] == "enrolled"]
 
 
 def get_node(store: Store, node_id: str) -> dict:
@@ -110,12 +111,12 @@ def redeem(store: Store, request: dict) -> dict:
     token = secrets.token_urlsafe(32)
 
     def work(db: Database) -> dict:
-        row = db.execute("SELECT id, name, town, code_expires_at, enrolled_at, revoked_at FROM nodes"
-                         " WHERE code_hash = ?", [code_hash]).fetchone()
+        row = db.execute("SELECT id, name, town, code_expires_at FROM nodes WHERE code_hash = ?",
+                         [code_hash]).fetchone()
         if row is None:
             raise Forbidden("This enrollment code is not valid (mistyped, already used or revoked).",
                             code="bad_enrollment_code")
-        node_id, name, town, expires, enrolled, revoked = row
+        node_id, name, town, expires = row
         if expires < utc_now():
             raise Forbidden("This enrollment code has expired; ask the hub for a new one.",
                             code="enrollment_code_expired")

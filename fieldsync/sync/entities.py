@@ -48,8 +48,9 @@ alone and the hub would quarantine them as unknown.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from marshmallow import Schema
 

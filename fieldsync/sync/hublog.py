@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
 from fieldsync.errors import Gone
 from fieldsync.records.mutable import LOCAL_ONLY
+from fieldsync.store.outbox import utc_now
 from fieldsync.sync import entities
 from fieldsync.sync.entities import MUTABLE
-from fieldsync.store.outbox import utc_now
 
 NOWHERE = "-"           # scope of a town-scoped record without a town: no node sees it
 TOMBSTONE_DAYS = 90
@@ -129,9 +129,21 @@ def index_badge_keys(db: Database) -> int:
     return len(keys)
 
 
+def before_pull(db: Database) -> None:
+    """Bring the log up to date for a pull: the hub's own edits and keys; once a day, expire
+    old tombstones."""
+    index_local_changes(db)
+    index_badge_keys(db)
+    today = utc_now()[:10]
+    row = db.execute("SELECT value FROM meta WHERE key = 'hub_log_pruned_on'").fetchone()
+    if not row or row[0] != today:
+        prune(db)
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hub_log_pruned_on', ?)", [today])
+
+
 def prune(db: Database, *, days: int = TOMBSTONE_DAYS) -> int:
     """Forget evict/delete rows older than `days`; cursors before them now get 410."""
-    cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="milliseconds")
+    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds")
     cutoff = cutoff.replace("+00:00", "Z")
     top = db.execute("SELECT MAX(seq) FROM hub_log WHERE op != 'upsert' AND at <= ?", [cutoff]).fetchone()[0]
     if top is None:

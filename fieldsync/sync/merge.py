@@ -24,7 +24,7 @@ from fieldsync.store import Store
 from fieldsync.store.hlc import MAX_AHEAD_MS
 from fieldsync.store.outbox import utc_now
 from fieldsync.sync import entities, hublog, origins
-from fieldsync.sync.entities import IMMUTABLE, MUTABLE, PUBLISHED
+from fieldsync.sync.entities import MUTABLE, PUBLISHED
 from fieldsync.sync.protocol import ChangeSchema, MutablePayload
 
 RETRY_PER_MERGE = 20
@@ -227,7 +227,7 @@ def upsert_newer(db: Database, entity: entities.Entity, row: dict) -> None:
     """Take a published record whole, unless the one we hold is newer."""
     names = list(row)
     updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != entity.key)
-    newer = " WHERE excluded.hlc >= {0}.hlc OR {0}.hlc IS NULL".format(entity.name) if "hlc" in row else ""
+    newer = f" WHERE excluded.hlc >= {entity.name}.hlc OR {entity.name}.hlc IS NULL" if "hlc" in row else ""
     db.execute(f"INSERT INTO {entity.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
                f" ON CONFLICT({entity.key}) DO UPDATE SET {updates}{newer}", [row[n] for n in names])
 

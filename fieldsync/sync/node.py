@@ -7,11 +7,12 @@ sync succeeded, how many records wait, and what went wrong in plain words.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from sqlite_utils import Database
 
@@ -72,7 +73,7 @@ def sync(store: Store, instance: Path, *, progress: Callable[[str, int], None] |
             summary.pull = pull(store, client, progress=(lambda n: progress("pull", n)) if progress else None)
         except FieldsyncError as exc:
             _remember_clock(store, client)
-            store.write(lambda db: _failed(db, exc))
+            store.write(functools.partial(_failed, error=exc))
             if exc.code == "node_revoked":
                 wipe_pulled_people(store)
             raise
@@ -90,9 +91,9 @@ def _succeeded(db: Database) -> None:
     db.execute("UPDATE sync_state SET last_success = ?, last_error = NULL WHERE peer = 'hub'", [utc_now()])
 
 
-def _failed(db: Database, exc: FieldsyncError) -> None:
+def _failed(db: Database, error: FieldsyncError) -> None:
     db.execute("UPDATE sync_state SET last_error = ? WHERE peer = 'hub'",
-               [json.dumps({"code": exc.code, "message": exc.message, "at": utc_now()}, ensure_ascii=False)])
+               [json.dumps({"code": error.code, "message": error.message, "at": utc_now()}, ensure_ascii=False)])
 
 
 def _remember_clock(store: Store, client: HubClient) -> None:

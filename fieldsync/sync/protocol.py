@@ -11,7 +11,16 @@ import re
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from fieldsync import PROTOCOL_VERSION
-from fieldsync.records.schemas import GENDERS, LEVELS, MODES, SESSION_KINDS, ContactPhone, Mobile, Name, PlaceCode
+from fieldsync.records.schemas import (
+    GENDERS,
+    LEVELS,
+    MODES,
+    SESSION_KINDS,
+    ContactPhone,
+    Mobile,
+    Name,
+    PlaceCode,
+)
 from fieldsync.sync import entities
 
 MIN_PROTOCOL = 1            # oldest protocol the hub still accepts (failure case 9)

@@ -11,9 +11,10 @@ just before it, so the cursor never passes it (failure case 9).
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from marshmallow import ValidationError
 from sqlite_utils import Database
@@ -54,7 +55,7 @@ def pull(store: Store, client: HubClient, *, progress: Callable[[int], None] | N
             store.write(forget_pull_cursor)
             cursor, seen = "", {}
             continue
-        cursor, stopped = store.write(lambda db: _apply_page(db, page, seen, result))
+        cursor, stopped = store.write(functools.partial(_apply_page, page=page, seen=seen, result=result))
         _observe(store, page["changes"])
         if progress:
             progress(len(page["changes"]))

@@ -12,11 +12,11 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
-from contextlib import closing
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -188,6 +188,6 @@ def _rewind(store: Store, stream: Stream, expected_from: int, hub_epoch: str | N
 
 
 def _prune(store: Store, acked: int) -> None:
-    cutoff = (datetime.now(timezone.utc) - timedelta(days=RETENTION_DAYS)).isoformat(timespec="milliseconds")
+    cutoff = (datetime.now(UTC) - timedelta(days=RETENTION_DAYS)).isoformat(timespec="milliseconds")
     cutoff = cutoff.replace("+00:00", "Z")
     store.write(lambda db: db.execute("DELETE FROM changes WHERE seq <= ? AND created_at < ?", [acked, cutoff]))

@@ -16,19 +16,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlite_utils import Database
 
+from fieldsync import PROTOCOL_VERSION
 from fieldsync.errors import BadRequest, Conflict, PayloadTooLarge, UpgradeRequired
 from fieldsync.records.schemas import load
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
 from fieldsync.sync import columnar, entities, hublog, merge, origins
 from fieldsync.sync.entities import IMMUTABLE
-from fieldsync.sync.protocol import MAX_BATCH_CHANGES, MIN_PROTOCOL, PushSchema, protocol_ok
-from fieldsync import PROTOCOL_VERSION
+from fieldsync.sync.protocol import (
+    MAX_BATCH_CHANGES,
+    MIN_PROTOCOL,
+    PushSchema,
+    protocol_ok,
+)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from pathlib import Path
 
 from fieldsync.errors import FieldsyncError
@@ -29,18 +30,15 @@ class AutoSync:
     def __init__(self, store: Store, instance: Path, interval: float):
         self.store, self.instance, self.interval = store, Path(instance), interval
         self.failures = 0
-        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fieldsync-autosync", daemon=True)
 
-    def start(self) -> "AutoSync":
+    def start(self) -> AutoSync:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        self._stop.set()
-
     def _run(self) -> None:
-        while not self._stop.wait(next_delay(self.interval, self.failures)):
+        while True:   # a daemon thread: it ends with the server
+            time.sleep(next_delay(self.interval, self.failures))
             if enrollment.credentials(self.instance) is None:
                 continue
             try:

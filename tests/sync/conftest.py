@@ -16,15 +16,16 @@ from __future__ import annotations
 import secrets
 import shutil
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from fieldsync import config, demo
 from fieldsync.store import Store, new_id
-from fieldsync.sync import enrollment, node as node_sync
+from fieldsync.sync import enrollment
+from fieldsync.sync import node as node_sync
 from tests.support import LiveServer, WebClient
 
 TOWN_A = demo.DEMO_TOWN          # 张村镇
@@ -53,7 +54,7 @@ def town_b_template(tmp_path_factory) -> Path:
 class Node:
     """A town laptop: its instance folder, optionally its own server process."""
 
-    def __init__(self, cluster: "Cluster", instance: Path, name: str, town: str, node_id: str):
+    def __init__(self, cluster: Cluster, instance: Path, name: str, town: str, node_id: str):
         self.cluster, self.instance, self.name, self.town, self.node_id = cluster, instance, name, town, node_id
         self.server: LiveServer | None = None
         self._store: Store | None = None
@@ -71,7 +72,7 @@ class Node:
             self._store.close()
             self._store = None
 
-    def serve(self) -> "Node":
+    def serve(self) -> Node:
         self.close_store()
         self.server = LiveServer(self.instance).start()
         self.staff = WebClient(self.server.url)

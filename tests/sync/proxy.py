@@ -19,6 +19,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
+from typing import Self
 
 MAX_DELAY = 5.0
 CHUNK = 65536
@@ -31,27 +32,27 @@ class Fault:
     seconds: float = 0.0
 
     @classmethod
-    def drop_request(cls) -> "Fault":
+    def drop_request(cls) -> Fault:
         """Close the connection before the server sees the request."""
         return cls("drop_request")
 
     @classmethod
-    def reset_request(cls, after: int = 100) -> "Fault":
+    def reset_request(cls, after: int = 100) -> Fault:
         """Let `after` bytes of the request through, then reset both sides (a half-sent request)."""
         return cls("reset_request", after=after)
 
     @classmethod
-    def reset_response(cls, after: int = 0) -> "Fault":
+    def reset_response(cls, after: int = 0) -> Fault:
         """The server handles the request fully; the client gets `after` bytes, then a TCP reset."""
         return cls("reset_response", after=after)
 
     @classmethod
-    def truncate_response(cls, after: int) -> "Fault":
+    def truncate_response(cls, after: int) -> Fault:
         """The client gets `after` bytes of the response, then an orderly close (FIN)."""
         return cls("truncate_response", after=after)
 
     @classmethod
-    def delay(cls, seconds: float) -> "Fault":
+    def delay(cls, seconds: float) -> Fault:
         """Hold the response for a while (capped at 5 s), then deliver it whole."""
         return cls("delay", seconds=min(seconds, MAX_DELAY))
 
@@ -72,7 +73,7 @@ def _close(sock: socket.socket, *, reset: bool) -> None:
 class _Link:
     """One client connection and its upstream connection."""
 
-    def __init__(self, proxy: "FaultProxy", client: socket.socket):
+    def __init__(self, proxy: FaultProxy, client: socket.socket):
         self.proxy, self.client = proxy, client
         self.upstream = socket.create_connection(("127.0.0.1", proxy.upstream_port), timeout=proxy.timeout)
         self.client.settimeout(proxy.timeout)
@@ -176,7 +177,7 @@ class FaultProxy:
             self.faults_applied += fault is not None
             return fault
 
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         self._listener.listen(64)
         self._listener.settimeout(0.2)
         self._running = True
@@ -187,7 +188,7 @@ class FaultProxy:
         while self._running:
             try:
                 client, _ = self._listener.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             try:
                 link = _Link(self, client)
@@ -203,7 +204,7 @@ class FaultProxy:
         for link in self._links:
             link.close()
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -36,7 +36,7 @@ def test_enroll_from_the_command_line_keeps_the_token_private_and_the_hub_only_a
 
 
 def test_an_expired_code_is_refused(cluster, demo_template, tmp_path):
-    node, code = cluster.enrollment_code(TOWN_A, "late")
+    _, code = cluster.enrollment_code(TOWN_A, "late")
     with cluster.hub_store() as store:
         store.write(lambda db: db.execute("UPDATE nodes SET code_expires_at = '2000-01-01T00:00:00Z'"))
     laptop = tmp_path / "laptop"

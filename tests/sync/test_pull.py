@@ -6,8 +6,7 @@ import shutil
 
 import requests
 
-from fieldsync.sync import enrollment, hublog, merge
-from fieldsync.sync import entities
+from fieldsync.sync import enrollment, entities, hublog, merge
 from tests.support import WebClient
 from tests.sync.conftest import TOWN_A, TOWN_B
 

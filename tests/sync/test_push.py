@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import gzip
-import json
 import shutil
 
 import pytest
 import requests
 
-from fieldsync.store import Store
-from fieldsync.sync import batches, push as push_mod
+from fieldsync.sync import batches
+from fieldsync.sync import push as push_mod
 from fieldsync.sync.client import HubClient, HubError, HubUnreachable
 from tests.sync.conftest import TOWN_A
 from tests.sync.proxy import Fault, FaultProxy
