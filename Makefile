@@ -20,6 +20,7 @@ soak: install
 
 bench: install
 	$(PYTHON) bench/checkin_bench.py
+	$(PYTHON) bench/sync_bench.py
 
 # Re-extract every _() string from Python and templates, merge into the zh and en
 # catalogues (new strings arrive untranslated: tests/server/test_i18n.py fails until
