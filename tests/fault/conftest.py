@@ -6,8 +6,13 @@ from __future__ import annotations
 import pytest
 
 from tests.support import WebClient
-from tests.sync.conftest import (cluster, empty_template, hub_instance, hub_template,  # noqa: F401
-                                 town_b_template)
+from tests.sync.conftest import (  # noqa: F401
+    cluster,
+    empty_template,
+    hub_instance,
+    hub_template,
+    town_b_template,
+)
 
 
 @pytest.fixture

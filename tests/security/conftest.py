@@ -10,8 +10,13 @@ from fieldsync.server import create_app
 from tests.fault.conftest import admin  # noqa: F401  (the same signed-in admin)
 from tests.security.routes import routes
 from tests.support import LiveServer, WebClient
-from tests.sync.conftest import (cluster, empty_template, hub_instance, hub_template,  # noqa: F401
-                                 town_b_template)
+from tests.sync.conftest import (  # noqa: F401
+    cluster,
+    empty_template,
+    hub_instance,
+    hub_template,
+    town_b_template,
+)
 
 
 @dataclass
@@ -24,9 +29,9 @@ class Site:
 
 
 @pytest.fixture(params=["node", "hub"])
-def site(request, node_instance, hub_instance):
+def site(request):
     hub = request.param == "hub"
-    instance = hub_instance if hub else node_instance
+    instance = request.getfixturevalue("hub_instance" if hub else "node_instance")
     app = create_app({"MODE": request.param, "AUTO_SYNC_SECONDS": 0}, instance=instance)
     try:
         found = routes(app)

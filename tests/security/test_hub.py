@@ -92,7 +92,7 @@ def test_a_node_token_reads_only_its_own_towns_people(cluster):
         if not page["more"]:
             break
     assert pulled and not b_people & {c.get("id") for c in pulled}, "another town's people were pulled"
-    someone = sorted(b_people)[0]
+    someone = min(b_people)
     for path in ("/api/v1/people?town=" + TOWN_B, f"/api/v1/people/{someone}",
                  f"/api/v1/people/{someone}/history", "/api/v1/sessions?town=" + TOWN_B):
         answer = http.get(cluster.hub.url + path, timeout=10, allow_redirects=False)
