@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -83,11 +84,15 @@ def _apply_page(db: Database, page: dict, seen: dict | None, result: PullResult)
         if entity is None:
             stopped, cursor = change["entity"], f"{page['hub_epoch']}:{change['seq'] - 1}"
             break
+        db.execute("SAVEPOINT pulled")
         try:
             apply_pulled(db, entity, change)
-        except (ValidationError, KeyError, TypeError, ValueError):
+        except (ValidationError, KeyError, TypeError, ValueError, sqlite3.Error):
+            db.execute("ROLLBACK TO pulled")
             result.skipped += 1
             continue
+        finally:
+            db.execute("RELEASE pulled")
         result.pulled += 1
         if seen is not None and change["op"] == "upsert":
             seen.setdefault(entity.name, set()).add(str(change["id"]))
