@@ -39,10 +39,13 @@ class Coverage:
 
 
 def people_by_place(db: Database, unit: Unit, year: int, kind: str) -> list[dict]:
-    """Distinct people of the unit at sessions of this kind in the year, per (town, village)."""
+    """Distinct people of the unit at sessions of this kind in the year, per (town, village).
+
+    Every person-year row holds at least one session with an 'in' scan, so the rows are the
+    people; the place index answers alone."""
     return list(db.query(
         "SELECT town, village, COUNT(DISTINCT resolved_id) AS people FROM rollup_person_year"
-        f" WHERE year = ? AND kind = ? AND sessions > 0 AND {IN_UNIT.format(column='town')}"
+        f" WHERE year = ? AND kind = ? AND {IN_UNIT.format(column='town')}"
         " GROUP BY town, village", [str(year), kind, unit.towns_json]))
 
 

@@ -159,7 +159,7 @@ CREATE TABLE rollup_person_year (
     year TEXT NOT NULL,
     kind TEXT NOT NULL,
     person_id TEXT NOT NULL,
-    sessions INTEGER NOT NULL,      -- sessions with an 'in' scan
+    sessions INTEGER NOT NULL,      -- sessions with an 'in' scan; ≥ 1 in every row (no 'in', no minutes)
     minutes INTEGER NOT NULL,       -- credited minutes
     resolved_id TEXT NOT NULL,      -- the person after merges (decision 0033)
     town TEXT,                      -- where that person lives (NULL: not at the hub yet)
@@ -171,6 +171,9 @@ CREATE TABLE rollup_person_year (
 -- a person's sessions are found through checkins(person_id).
 CREATE INDEX rollup_person_year_person ON rollup_person_year(person_id);
 CREATE INDEX rollup_person_year_resolved ON rollup_person_year(resolved_id);
+-- Distinct people per village, read in order from the index alone (coverage, targets).
+-- Its columns change when a person-year row appears or is re-stamped, never on a scan.
+CREATE INDEX rollup_person_year_place ON rollup_person_year(year, kind, town, village, resolved_id);
 """
 
 TRIGGERS = f"""

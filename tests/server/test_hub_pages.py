@@ -152,10 +152,12 @@ def test_bad_register_form_names_the_fields(staff):
 
 
 def test_pairing_and_its_activities_through_the_dashboard(hub, staff):
-    staff.get("/hub/?year=2024")
-    added = staff.form("/hub/pairings?year=2024", {"organisation": "威海市门球协会", "village": fixture.V21,
-                                                   "since": "2024-03-15"}, allow_redirects=False)
-    assert added.status_code == 302 and added.headers["Location"].endswith("/hub/?year=2024#pairings")
+    town_page = f"/hub/?year=2024&town={fixture.T2}"
+    assert 'name="organisation"' in staff.get(town_page).text
+    assert 'name="organisation"' not in staff.get("/hub/?year=2024").text     # the city: choose a town first
+    added = staff.form(town_page.replace("/hub/", "/hub/pairings"), {
+        "organisation": "威海市门球协会", "village": fixture.V21, "since": "2024-03-15"}, allow_redirects=False)
+    assert added.status_code == 302 and added.headers["Location"].endswith(f"{town_page}#pairings")
     page = staff.get("/hub/?year=2024")
     pairing_id = re.search(r'<option value="([^"]+)">威海市门球协会 ↔ 羊亭村</option>', page.text).group(1)
     linked = staff.form("/hub/pairings/sessions?year=2024", {"pairing": pairing_id, "session": hub.ids["s4"]})
