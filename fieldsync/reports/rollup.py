@@ -16,13 +16,18 @@ from sqlite_utils import Database
 from fieldsync.reports.schema import FOLD, PER_SCAN_TRIGGER, REBUILD
 
 
-def _drop_triggers(db: Database) -> list[str]:
-    """Drop the rollup triggers; return their SQL to create them again."""
+def _drop_triggers(db: Database, only: str | None = None) -> list[str]:
+    """Drop the rollup triggers (or the one named); return their SQL to create them again."""
     rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
-                      " AND name LIKE 'rollup!_%' ESCAPE '!'").fetchall()
+                      " AND name LIKE 'rollup!_%' ESCAPE '!' AND (? IS NULL OR name = ?)", [only, only]).fetchall()
     for name, _ in rows:
         db.execute(f"DROP TRIGGER {name}")
     return [sql for _, sql in rows]
+
+
+def _create(db: Database, triggers: list[str]) -> None:
+    for sql in triggers:
+        db.execute(sql)
 
 
 @contextmanager
@@ -34,20 +39,17 @@ def folded(db: Database):
     If the block raises, nothing is folded: the caller rolls its inserts back.
     """
     after = db.execute("SELECT COALESCE(MAX(rowid), 0) FROM checkins").fetchone()[0]
-    trigger = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-                         [PER_SCAN_TRIGGER]).fetchone()[0]
-    db.execute(f"DROP TRIGGER {PER_SCAN_TRIGGER}")
+    saved = _drop_triggers(db, PER_SCAN_TRIGGER)
     try:
         yield db
         db.execute(FOLD, {"after": after})
     finally:
-        db.execute(trigger)
+        _create(db, saved)
 
 
 def _rebuild_and_restore(db: Database, triggers: list[str]) -> None:
     db.executescript(REBUILD)
-    for sql in triggers:
-        db.execute(sql)
+    _create(db, triggers)
 
 
 def rebuild(db: Database) -> None:
