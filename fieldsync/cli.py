@@ -143,6 +143,8 @@ def serve(instance: Instance, hub: bool, host: str | None, port: int | None, thr
     from fieldsync.server import create_app
 
     overrides = {"MODE": "hub"} if hub else {}
+    if tls:
+        overrides["SESSION_COOKIE_SECURE"] = True  # every browser request arrives over https
     app = create_app(overrides, instance=instance.path)
     cfg = app.config
     from fieldsync.sync import scheduler

@@ -84,7 +84,11 @@ class Store:
             " ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value]))
 
     def query(self, sql: str, params=()) -> list[dict]:
-        return [dict(row) for row in self.db.query(sql, params)]
+        # Straight to sqlite3: the check-in path reads on every scan, and
+        # sqlite-utils' query() wraps each read in a savepoint of its own.
+        cursor = self.db.conn.execute(sql, params)
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
     def query_one(self, sql: str, params=()) -> dict | None:
         rows = self.query(sql, params)

@@ -31,6 +31,8 @@ def test_phone_joins_by_token_and_scans_with_the_camera(open_context, tls_node, 
     phone.goto(join_url)
     phone.wait_for_url(f"**/kiosk/{session_id}")
     expect(phone.locator(".station-name")).to_contain_text("门口手机1")
+    (cookie,) = [c for c in phone.context.cookies() if c["name"] == "fieldsync_session"]
+    assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Lax"  # served over https only
     phone.wait_for_selector("#kiosk[data-ready='1']")
     phone.click("#camera-toggle")
     expect(phone.locator("#feedback")).to_have_attribute("data-status", "ok", timeout=15_000)
