@@ -233,6 +233,9 @@ def report(instance: Instance, name: str, output: Path | None, **params):
         return
     if output is None:
         raise click.UsageError("Say where to write it: --output FILE.xlsx or FILE.csv")
+    from fieldsync.reports import rollup
+
+    rollup.keep_live(instance.store, True)  # a town laptop's rollups are rebuilt on demand
     _, chunks = registry.prepare(instance.store.db, name, output.suffix.lstrip(".").lower(), params)
     with output.open("wb") as out:
         out.writelines(chunks)

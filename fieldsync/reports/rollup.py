@@ -9,11 +9,13 @@ big batch cheaper (docs/decisions/0030-rollups-kept-by-triggers.md).
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import contextmanager
 
 from sqlite_utils import Database
 
-from fieldsync.reports.schema import FOLD, PER_SCAN_TRIGGER, REBUILD
+from fieldsync.reports.schema import FOLD, PER_SCAN_TRIGGER, REBUILD, TRIGGERS
+from fieldsync.store import Store
 
 
 def _drop_triggers(db: Database, only: str | None = None) -> list[str]:
@@ -69,3 +71,31 @@ def bulk_load(db: Database):
         yield db
     finally:
         _rebuild_and_restore(db, saved)
+
+
+def _statements(script: str):
+    """A script's statements one by one (trigger bodies kept whole), for use inside a write:
+    executescript would commit the writer's open transaction first."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
+
+
+def keep_live(store: Store, wanted: bool) -> None:
+    """Hubs keep the rollups current as rows arrive. A town laptop goes without the
+    triggers: no node page reads the rollups, and on every scan they cost about a
+    quarter of the check-in's CPU. Asking for them again rebuilds them from the facts.
+    """
+    def work(db: Database) -> None:
+        present = _drop_triggers(db) if not wanted else [
+            row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                                         " AND name LIKE 'rollup!_%' ESCAPE '!'")]
+        if wanted and not present:
+            for statement in _statements(REBUILD + TRIGGERS):
+                db.execute(statement)
+
+    store.write(work)
+

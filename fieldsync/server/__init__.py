@@ -41,6 +41,9 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     app.json.ensure_ascii = False
     store = Store(instance_path / "fieldsync.db")
     app.extensions["fieldsync.store"] = store
+    from fieldsync.reports import rollup
+
+    rollup.keep_live(store, app.config["MODE"] == "hub")
 
     from fieldsync.server import admin, api, auth, errors, i18n, kiosk
 
