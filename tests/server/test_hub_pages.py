@@ -154,7 +154,10 @@ def test_bad_register_form_names_the_fields(staff):
 def test_pairing_and_its_activities_through_the_dashboard(hub, staff):
     town_page = f"/hub/?year=2024&town={fixture.T2}"
     assert 'name="organisation"' in staff.get(town_page).text
-    assert 'name="organisation"' not in staff.get("/hub/?year=2024").text     # the city: choose a town first
+    pairings_of_county = staff.get(f"/hub/?year=2024&county={fixture.C1}").text.split('id="pairings"')[1]
+    assert 'name="organisation"' not in pairings_of_county                   # a county: choose the town first
+    assert f'<option value="{fixture.T2}">' in pairings_of_county
+    assert f'<option value="{fixture.T3}">' not in pairings_of_county        # 石岛镇 is another county's
     added = staff.form(town_page.replace("/hub/", "/hub/pairings"), {
         "organisation": "威海市门球协会", "village": fixture.V21, "since": "2024-03-15"}, allow_redirects=False)
     assert added.status_code == 302 and added.headers["Location"].endswith(f"{town_page}#pairings")
