@@ -27,7 +27,7 @@ def run_cli(instance: Path, *args: str, input: str | None = None, check: bool = 
     """Run `python -m fieldsync --instance DIR ...` as a user would."""
     result = subprocess.run(
         [sys.executable, "-m", "fieldsync", "--instance", str(instance), *args],
-        input=input, capture_output=True, text=True, timeout=120,
+        input=input, capture_output=True, text=True, timeout=120, check=False,
         env={**os.environ, **(env or {})})
     if check and result.returncode != 0:
         raise AssertionError(f"fieldsync {' '.join(args)} failed ({result.returncode}):\n"
@@ -51,13 +51,13 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> "LiveServer":
+    def start(self, timeout: float = 30) -> LiveServer:
         self.instance.mkdir(parents=True, exist_ok=True)
         args = [sys.executable, "-m", "fieldsync", "--instance", str(self.instance), "serve",
                 "--port", str(self.port), "--threads", str(self.threads)]
         if self.hub:
             args.append("--hub")
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115 -- the child writes to it after we return
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "FIELDSYNC_AUTO_SYNC_SECONDS": "0", **self.env})
         deadline = time.monotonic() + timeout
@@ -87,7 +87,7 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def restart(self) -> "LiveServer":
+    def restart(self) -> LiveServer:
         self.kill()
         return self.start()
 

@@ -11,7 +11,7 @@ recording twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
@@ -191,8 +191,8 @@ def _timestamp(scanned_at: datetime | None) -> str:
     if scanned_at is None:
         return utc_now()
     if scanned_at.tzinfo is None:
-        scanned_at = scanned_at.replace(tzinfo=timezone.utc)
-    return scanned_at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        scanned_at = scanned_at.replace(tzinfo=UTC)
+    return scanned_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def attendees(store: Store, session_id: str) -> list[dict]:

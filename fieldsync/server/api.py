@@ -7,8 +7,16 @@ from flask import Blueprint, current_app, g, request
 from fieldsync import PROTOCOL_VERSION, __version__
 from fieldsync.errors import Forbidden
 from fieldsync.records import badges, checkins, people, sessions
-from fieldsync.records.schemas import (CheckinSchema, PeopleQuery, PersonSchema, PersonUpdateSchema,
-                                       SessionSchema, SessionsQuery, SessionUpdateSchema, load)
+from fieldsync.records.schemas import (
+    CheckinSchema,
+    PeopleQuery,
+    PersonSchema,
+    PersonUpdateSchema,
+    SessionSchema,
+    SessionsQuery,
+    SessionUpdateSchema,
+    load,
+)
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.http import json_body
@@ -65,7 +73,9 @@ def post_checkin():
         scanned_at=data.get("scanned_at"), method=data["method"])
     answer = result.to_dict()
     if result.status in (checkins.OK, checkins.ALREADY) and data["direction"] == "in" and result.person:
-        from fieldsync.server.forms_pages import form_url  # forms build on check-ins, not the reverse
+        from fieldsync.server.forms_pages import (
+            form_url,  # forms build on check-ins, not the reverse
+        )
 
         answer["form_url"] = form_url(data["session"], result.person["id"])
     return answer, 201 if result.recorded and not result.replay else 200

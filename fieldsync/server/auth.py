@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
-from flask import Blueprint, Flask, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from fieldsync.errors import Forbidden, Unauthorized

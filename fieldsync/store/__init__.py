@@ -3,4 +3,4 @@
 from fieldsync.store.db import Store, connect, new_id
 from fieldsync.store.hlc import HLC
 
-__all__ = ["Store", "connect", "new_id", "HLC"]
+__all__ = ["HLC", "Store", "connect", "new_id"]

@@ -14,9 +14,10 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlite_utils import Database
 from ulid import ULID
@@ -136,10 +137,10 @@ class Store:
             for work, future in group:
                 try:
                     outcomes.append((future, True, _in_savepoint(db, work)))
-                except BaseException as exc:  # one bad write fails alone
+                except BaseException as exc:  # noqa: BLE001 -- one bad write fails alone; its caller re-raises it
                     outcomes.append((future, False, exc))
             db.conn.execute("COMMIT")
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 -- the COMMIT failed: every caller in the group gets it
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
             for _, future in group:

@@ -23,7 +23,7 @@ class Stamp:
         return f"{self.wall_ms:016d}-{self.counter:05d}-{self.node}"
 
     @classmethod
-    def parse(cls, text: str) -> "Stamp":
+    def parse(cls, text: str) -> Stamp:
         wall, counter, node = text.split("-", 2)
         if len(wall) != 16 or len(counter) != 5:
             raise ValueError(f"not an HLC stamp: {text!r}")

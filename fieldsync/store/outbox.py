@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
@@ -25,4 +25,4 @@ def record_change(db: Database, entity: str, record_id: str, op: str, hlc: str, 
 
 def utc_now() -> str:
     """UTC with milliseconds, ISO 8601: what every stored timestamp looks like."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
