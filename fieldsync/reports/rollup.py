@@ -27,8 +27,8 @@ def _drop_triggers(db: Database, only: str | None = None) -> list[str]:
     return [sql for _, sql in rows]
 
 
-def _create(db: Database, triggers: list[str]) -> None:
-    for sql in triggers:
+def _create(db: Database, statements) -> None:
+    for sql in statements:
         db.execute(sql)
 
 
@@ -50,7 +50,7 @@ def folded(db: Database):
 
 
 def _rebuild_and_restore(db: Database, triggers: list[str]) -> None:
-    db.executescript(REBUILD)
+    _create(db, _statements(REBUILD))
     _create(db, triggers)
 
 
@@ -75,7 +75,7 @@ def bulk_load(db: Database):
 
 def _statements(script: str):
     """A script's statements one by one (trigger bodies kept whole), for use inside a write:
-    executescript would commit the writer's open transaction first."""
+    sqlite3's executescript would commit the writer's open transaction first."""
     pending = ""
     for line in script.splitlines(keepends=True):
         pending += line
@@ -94,8 +94,7 @@ def keep_live(store: Store, wanted: bool) -> None:
             row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
                                          " AND name LIKE 'rollup!_%' ESCAPE '!'")]
         if wanted and not present:
-            for statement in _statements(REBUILD + TRIGGERS):
-                db.execute(statement)
+            _rebuild_and_restore(db, _statements(TRIGGERS))
 
     store.write(work)
 
