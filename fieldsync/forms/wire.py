@@ -22,18 +22,11 @@ from marshmallow import (
 
 from fieldsync.errors import FieldsyncError
 from fieldsync.forms import definition, submissions
+from fieldsync.records.schemas import bounded_text
 from fieldsync.sync import entities
-from fieldsync.sync.protocol import HLC_RE, ULID_RE
+from fieldsync.sync.protocol import ULID_RE, hlc_field
 
 MAX_ANSWERS_BYTES = 256 * 1024
-
-
-def _text(max_len: int, **kwargs):
-    return fields.String(validate=validate.Length(max=max_len), **kwargs)
-
-
-def _hlc(**kwargs):
-    return fields.String(validate=validate.Regexp(HLC_RE, error="Not an HLC stamp."), **kwargs)
 
 
 class JsonText(fields.String):
@@ -60,14 +53,14 @@ class SubmissionWire(Schema):
     form_id = fields.String(required=True, validate=validate.Regexp(definition.FORM_ID))
     form_version = fields.Integer(required=True, strict=True,
                                  validate=validate.Range(min=1, max=definition.MAX_VERSION))
-    session_id = _text(64, allow_none=True)
-    person_id = _text(64, allow_none=True)
+    session_id = bounded_text(64, allow_none=True)
+    person_id = bounded_text(64, allow_none=True)
     data = JsonText(required=True)
-    submitted_at = _text(40, required=True)
-    hlc = _hlc(required=True)
+    submitted_at = bounded_text(40, required=True)
+    hlc = hlc_field(required=True)
     node = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    actor = _text(64, allow_none=True)
-    flags = _text(200, allow_none=True)
+    actor = bounded_text(64, allow_none=True)
+    flags = bounded_text(200, allow_none=True)
 
 
 class FormWire(Schema):
@@ -80,13 +73,13 @@ class FormWire(Schema):
     id = fields.String(required=True, validate=validate.Regexp(definition.FORM_ID))
     version = fields.Integer(required=True, strict=True,
                              validate=validate.Range(min=1, max=definition.MAX_VERSION))
-    title = _text(200, required=True)
+    title = bounded_text(200, required=True)
     definition = JsonText(required=True)
-    published_at = _text(40, required=True)
-    hlc = _hlc(allow_none=True)
-    origin = _text(64, allow_none=True)
-    saved_at = _text(40, allow_none=True)
-    saved_by = _text(64, allow_none=True)
+    published_at = bounded_text(40, required=True)
+    hlc = hlc_field(allow_none=True)
+    origin = bounded_text(64, allow_none=True)
+    saved_at = bounded_text(40, allow_none=True)
+    saved_by = bounded_text(64, allow_none=True)
 
     @validates_schema
     def _definition_matches(self, data, **kwargs):

@@ -64,7 +64,8 @@ class Choice(fields.String):
         raise ValidationError(f"{text!r} is not one of: {allowed}.")
 
 
-def _text(max_len: int, *, min_len: int = 0, **kwargs):
+def bounded_text(max_len: int, *, min_len: int = 0, **kwargs):
+    """A string field of at most max_len characters (the API, the forms and the sync wire)."""
     return fields.String(validate=validate.Length(min=min_len, max=max_len), **kwargs)
 
 
@@ -80,8 +81,8 @@ class PersonSchema(Schema):
     town = PlaceCode(required=True)
     village = PlaceCode(allow_none=True)
     level = Choice(LEVELS, load_default="none")
-    specialty = _text(50, allow_none=True)
-    certificate_no = _text(50, allow_none=True)
+    specialty = bounded_text(50, allow_none=True)
+    certificate_no = bounded_text(50, allow_none=True)
     registered_at = fields.Date(allow_none=True)
 
 
@@ -102,25 +103,33 @@ class PersonUpdateSchema(PersonSchema):
     level = Choice(LEVELS)
 
 
-class SessionSchema(Schema):
+class SessionDetails(Schema):
+    """The optional 统计表 fields of a session, checked alike when typed in and when synced."""
+
+    class Meta:
+        unknown = RAISE
+
+    organizer = bounded_text(100, allow_none=True)
+    summary = bounded_text(2000, allow_none=True)
+    village = PlaceCode(allow_none=True)
+    venue = bounded_text(200, allow_none=True)
+    contact_name = bounded_text(50, allow_none=True)
+    contact_phone = ContactPhone(allow_none=True)
+    notes = bounded_text(500, allow_none=True)
+    form_id = bounded_text(64, allow_none=True)
+    hours = fields.Float(allow_none=True, validate=validate.Range(min=0, max=24))
+
+
+class SessionSchema(SessionDetails):
     class Meta:
         unknown = RAISE
 
     kind = Choice(SESSION_KINDS, required=True)
-    title = _text(100, min_len=1, required=True)
-    organizer = _text(100, allow_none=True)
-    summary = _text(2000, allow_none=True)
+    title = bounded_text(100, min_len=1, required=True)
     mode = Choice(MODES, load_default="offline")
     starts_at = fields.DateTime(required=True, format="iso")
     ends_at = fields.DateTime(allow_none=True, format="iso")
     town = PlaceCode(required=True)
-    village = PlaceCode(allow_none=True)
-    venue = _text(200, allow_none=True)
-    contact_name = _text(50, allow_none=True)
-    contact_phone = ContactPhone(allow_none=True)
-    notes = _text(500, allow_none=True)
-    form_id = _text(64, allow_none=True)
-    hours = fields.Float(allow_none=True, validate=validate.Range(min=0, max=24))
 
     @validates_schema
     def _ends_after_start(self, data, **kwargs):
@@ -133,7 +142,7 @@ class SessionUpdateSchema(SessionSchema):
         unknown = RAISE
 
     kind = Choice(SESSION_KINDS)
-    title = _text(100, min_len=1)
+    title = bounded_text(100, min_len=1)
     starts_at = fields.DateTime(format="iso")
     town = PlaceCode(validate=_not_blank)
 

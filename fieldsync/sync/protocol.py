@@ -16,10 +16,11 @@ from fieldsync.records.schemas import (
     LEVELS,
     MODES,
     SESSION_KINDS,
-    ContactPhone,
     Mobile,
     Name,
     PlaceCode,
+    SessionDetails,
+    bounded_text,
 )
 from fieldsync.sync import entities
 
@@ -43,12 +44,8 @@ def _ulid(**kwargs):
     return fields.String(validate=validate.Regexp(ULID_RE, error="Not a ULID (26 characters)."), **kwargs)
 
 
-def _hlc(**kwargs):
+def hlc_field(**kwargs):
     return fields.String(validate=validate.Regexp(HLC_RE, error="Not an HLC stamp."), **kwargs)
-
-
-def _text(max_len: int, **kwargs):
-    return fields.String(validate=validate.Length(max=max_len), **kwargs)
 
 
 def _id(**kwargs):
@@ -66,37 +63,30 @@ class PersonWire(Schema):
     gender = fields.String(allow_none=True, validate=validate.OneOf(list(GENDERS)))
     birth_year = fields.Integer(allow_none=True, validate=validate.Range(min=1900, max=2030))
     phone = Mobile(allow_none=True)
-    id_number_hash = _text(64, allow_none=True)
-    id_number_masked = _text(32, allow_none=True)
+    id_number_hash = bounded_text(64, allow_none=True)
+    id_number_masked = bounded_text(32, allow_none=True)
     town = PlaceCode()
     village = PlaceCode(allow_none=True)
     level = fields.String(validate=validate.OneOf(list(LEVELS)))
-    specialty = _text(50, allow_none=True)
-    certificate_no = _text(50, allow_none=True)
+    specialty = bounded_text(50, allow_none=True)
+    certificate_no = bounded_text(50, allow_none=True)
     status = fields.String(validate=validate.OneOf(["active", "cancelled"]))
-    registered_at = _text(32, allow_none=True)
+    registered_at = bounded_text(32, allow_none=True)
     badge_generation = fields.Integer(validate=validate.Range(min=0, max=65535))
 
 
-class SessionWire(Schema):
+class SessionWire(SessionDetails):
+    """A session's fields in a change: stored codes and text, every field optional."""
+
     class Meta:
         unknown = RAISE
 
     kind = fields.String(validate=validate.OneOf(list(SESSION_KINDS)))
     title = fields.String(validate=validate.Length(min=1, max=100))
-    organizer = _text(100, allow_none=True)
-    summary = _text(2000, allow_none=True)
     mode = fields.String(validate=validate.OneOf(list(MODES)))
-    starts_at = _text(40, allow_none=True)
-    ends_at = _text(40, allow_none=True)
+    starts_at = bounded_text(40, allow_none=True)
+    ends_at = bounded_text(40, allow_none=True)
     town = PlaceCode()
-    village = PlaceCode(allow_none=True)
-    venue = _text(200, allow_none=True)
-    contact_name = _text(50, allow_none=True)
-    contact_phone = ContactPhone(allow_none=True)
-    notes = _text(500, allow_none=True)
-    form_id = _text(64, allow_none=True)
-    hours = fields.Float(allow_none=True, validate=validate.Range(min=0, max=24))
     status = fields.String(validate=validate.OneOf(["active", "cancelled"]))
 
 
@@ -112,12 +102,12 @@ class CheckinWire(Schema):
     badge_key = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=65535))
     badge_generation = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=65535))
     direction = fields.String(required=True, validate=validate.OneOf(["in", "out"]))
-    scanned_at = _text(40, required=True)
-    hlc = _hlc(required=True)
+    scanned_at = bounded_text(40, required=True)
+    hlc = hlc_field(required=True)
     node = _id(required=True)
-    station = _text(64, allow_none=True)
+    station = bounded_text(64, allow_none=True)
     method = fields.String(required=True, validate=validate.OneOf(["qr", "manual", "walk-in"]))
-    flags = _text(200, allow_none=True)
+    flags = bounded_text(200, allow_none=True)
 
 
 class RevocationWire(Schema):
@@ -126,9 +116,9 @@ class RevocationWire(Schema):
 
     person_id = _id(required=True)
     min_generation = fields.Integer(required=True, validate=validate.Range(min=1, max=65535))
-    reason = _text(200, allow_none=True)
-    hlc = _hlc(required=True)
-    revoked_at = _text(40, required=True)
+    reason = bounded_text(200, allow_none=True)
+    hlc = hlc_field(required=True)
+    revoked_at = bounded_text(40, required=True)
 
 
 class BadgeKeyWire(Schema):
@@ -137,9 +127,9 @@ class BadgeKeyWire(Schema):
 
     key_id = fields.Integer(required=True, validate=validate.Range(min=0, max=65535))
     public_key = fields.String(required=True, validate=validate.Length(equal=44))
-    owner = _text(64, allow_none=True)
-    created_at = _text(40, required=True)
-    revoked_at = _text(40, allow_none=True)
+    owner = bounded_text(64, allow_none=True)
+    created_at = bounded_text(40, required=True)
+    revoked_at = bounded_text(40, allow_none=True)
 
 
 BUILT_IN_ENTITIES = [
@@ -163,10 +153,10 @@ class ChangeSchema(Schema):
 
     seq = fields.Integer(required=True, validate=validate.Range(min=1))
     change_id = _ulid(required=True)
-    entity = _text(64, required=True)
+    entity = bounded_text(64, required=True)
     record_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     op = fields.String(required=True, validate=validate.OneOf(["upsert", "delete"]))
-    hlc = _hlc(required=True)
+    hlc = hlc_field(required=True)
     payload = fields.Dict(required=True)
 
 
@@ -177,10 +167,10 @@ class MutablePayload(Schema):
         unknown = EXCLUDE
 
     fields_ = fields.Dict(data_key="fields", required=True, keys=fields.String(), attribute="fields")
-    hlcs = fields.Dict(required=True, keys=fields.String(), values=_hlc())
-    base = fields.Dict(load_default=dict, keys=fields.String(), values=_hlc(allow_none=True))
+    hlcs = fields.Dict(required=True, keys=fields.String(), values=hlc_field())
+    base = fields.Dict(load_default=dict, keys=fields.String(), values=hlc_field(allow_none=True))
     origin = _id(allow_none=True, load_default=None)
-    action = _text(40, load_default="sync")
+    action = bounded_text(40, load_default="sync")
 
 
 class PushSchema(Schema):
