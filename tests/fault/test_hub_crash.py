@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import statistics
 import threading
 import time
 from contextlib import closing
@@ -38,24 +39,35 @@ def outbox_checkins(node, up_to: int) -> set[str]:
 
 class Pusher:
     """The laptop's sync loop: push small batches, and after any failure try again.
-    `in_flight` is set while a batch is on its way, so a kill can be aimed at the merge."""
+    `in_flight` is set while a batch is on its way, so a kill can be aimed at the merge;
+    `round_trips` holds how long the answered pushes took, so the aim follows the hub's
+    speed instead of a fixed guess (a faster merge must not make the kills miss)."""
 
     def __init__(self, node, batch: int):
         self.node, self.batch = node, batch
         self.client = node_sync.client_for(node.instance)
         self.failures, self.cut_mid_request = 0, 0
+        self.round_trips: list[float] = []
         self.stop, self.in_flight = threading.Event(), threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
         send = self.client.push
 
         def watched_push(body: bytes) -> dict:
             self.in_flight.set()
+            started = time.monotonic()
             try:
-                return send(body)
+                answer = send(body)
             finally:
                 self.in_flight.clear()
+            self.round_trips.append(time.monotonic() - started)
+            return answer
 
         self.client.push = watched_push
+
+    def a_moment_inside_a_push(self) -> float:
+        """A random delay that, counted from the start of a push, falls before its answer."""
+        recent = self.round_trips[-20:]
+        return random.uniform(0, 0.8 * statistics.median(recent)) if recent else 0.0
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -73,11 +85,11 @@ class Pusher:
             return False
 
 
-@pytest.mark.parametrize("kills,batch,longest_gap", [
-    pytest.param(20, 200, 0.05, id="20-kills"),
-    pytest.param(100, 200, 0.05, id="100-kills", marks=soak),
+@pytest.mark.parametrize("kills,batch", [
+    pytest.param(20, 200, id="20-kills"),
+    pytest.param(100, 200, id="100-kills", marks=soak),
 ])
-def test_a_hub_killed_mid_merge_keeps_whole_batches_and_the_retries_finish(cluster, kills, batch, longest_gap):
+def test_a_hub_killed_mid_merge_keeps_whole_batches_and_the_retries_finish(cluster, kills, batch):
     node = cluster.add_node(TOWN_A)
     scan_many(node.store, 500)
     pusher, checked = Pusher(node, batch), 0
@@ -86,7 +98,7 @@ def test_a_hub_killed_mid_merge_keeps_whole_batches_and_the_retries_finish(clust
         for _ in range(kills):
             scan_many(node.store, 200)
             pusher.in_flight.wait(timeout=10)
-            time.sleep(random.uniform(0, longest_gap))   # somewhere in the hub's handling of it
+            time.sleep(pusher.a_moment_inside_a_push())   # somewhere in the hub's handling of it
             cluster.hub.kill()
             high_water, at_hub = hub_state(cluster, node)
             assert at_hub == outbox_checkins(node, high_water), "a batch was applied in part"
@@ -106,7 +118,7 @@ def test_a_hub_killed_mid_merge_keeps_whole_batches_and_the_retries_finish(clust
     for table in ("people", "sessions"):
         assert cluster.hub_query(f"SELECT COUNT(*) AS n FROM {table}") == node.query(
             f"SELECT COUNT(*) AS n FROM {table}")
-    assert pusher.cut_mid_request >= kills // 3, "too few kills landed while a push was in flight"
+    assert pusher.cut_mid_request >= kills // 2, "too few kills landed while a push was in flight"
     print(f"\nhub crash: {checked} SIGKILLs each left whole batches only; {len(local)} check-ins"
           f" ({top} changes) at the hub exactly once; {pusher.cut_mid_request} pushes cut mid-request,"
           f" {pusher.failures} failed attempts retried")
