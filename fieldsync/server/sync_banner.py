@@ -1,15 +1,20 @@
-"""The sync line on every node page: last successful sync, records waiting, last error in plain words."""
+"""The sync line on every node page: last successful sync, records waiting, last error in plain words,
+and the "Sync now" button beside it for staff."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Blueprint, Flask, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
+from fieldsync.errors import FieldsyncError
 from fieldsync.server import get_store
+from fieldsync.server.auth import require
 from fieldsync.server.i18n import when
 from fieldsync.sync import node
+
+bp = Blueprint("sync_banner", __name__)
 
 
 def plain_words(error: dict) -> str:
@@ -18,6 +23,8 @@ def plain_words(error: dict) -> str:
         "hub_unreachable": _("the hub could not be reached (no network, or the hub is down)"),
         "node_revoked": _("the city association revoked this laptop; ask them to enroll it again"),
         "bad_token": _("the hub does not accept this laptop's token any more; enroll it again"),
+        "not_enrolled": _("this laptop is not enrolled with a hub yet; ask the city association for an "
+                          "enrollment code"),
         "protocol_unsupported": _("the hub needs another fieldsync version on this laptop"),
         "upgrade_needed": _("the hub needs another fieldsync version on this laptop"),
     }
@@ -39,9 +46,41 @@ def banner(status: dict) -> dict:
 def init_app(app: Flask) -> None:
     if app.config["MODE"] != "node":
         return
+    app.register_blueprint(bp)
 
     @app.context_processor
     def _sync_banner():
         if g.get("user") is None:
             return {}
         return {"sync_banner": banner(node.status(get_store(), Path(current_app.instance_path)))}
+
+
+@bp.post("/sync")
+@require("staff")
+def sync_now():
+    """The button: one sync through the same node.sync() as the API and the timer, then back to the page."""
+    store = get_store()
+    if node.lock_for(store).locked():
+        # The timer (or another tab) is syncing: waiting for it could hold this page for minutes.
+        flash(_("A sync is already running; the line above shows its result when it is done."), "ok")
+        return _back()
+    try:
+        summary = node.sync(store, Path(current_app.instance_path))
+    except FieldsyncError as exc:
+        flash(_("Sync failed: %(reason)s.", reason=plain_words({"code": exc.code, "message": exc.message})),
+              "error")
+        return _back()
+    done = _("Synced: pushed %(pushed)s records, pulled %(pulled)s changes, %(rejected)s rejected.",
+             pushed=summary.push.pushed, pulled=summary.pull.pulled, rejected=len(summary.push.rejected))
+    if summary.push.conflicts:
+        done += " " + _("%(n)s conflicts wait for review at the hub.", n=summary.push.conflicts)
+    flash(done, "error" if summary.push.rejected else "ok")
+    return _back()
+
+
+def _back():
+    """303 to the page the button was on; only a local path, never an open redirect."""
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("admin.home")
+    return redirect(target, code=303)
