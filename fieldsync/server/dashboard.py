@@ -32,6 +32,7 @@ from fieldsync.records.schemas import (
     load,
 )
 from fieldsync.reports import (
+    attention,
     csv_export,
     dashboard,
     hours,
@@ -102,7 +103,7 @@ def home():
     data = dashboard.build(db, unit, query["year"], query.get("kind"))
     return render_template("hub_dashboard.html", d=data, query=query, places=_places(db),
                            linkable=pairings.unlinked_sessions(db, unit, query["year"]),
-                           charts=_charts(data))
+                           charts=_charts(data), attention=attention.needs_attention(db))
 
 
 def _charts(data: dict) -> dict:
