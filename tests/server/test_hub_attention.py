@@ -31,7 +31,7 @@ LAPTOPS = {
 }
 
 
-def _seed(store: Store) -> None:
+def seed(store: Store) -> None:
     for name, (enrolled, seen, revoked) in LAPTOPS.items():
         node, _code = enrollment.add_node(store, fixture.T1, name, actor="test")
         store.write(lambda db, node=node, enrolled=enrolled, seen=seen, revoked=revoked: db.execute(
@@ -57,7 +57,7 @@ def hub(tmp_path_factory):
     path = tmp_path_factory.mktemp("hub-attention")
     fixture.build_instance(path)
     with Store(path / "fieldsync.db") as store:
-        _seed(store)
+        seed(store)
     with LiveServer(path, hub=True) as server:
         yield server
 
