@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def hold_the_writer(store) -> tuple[threading.Event, threading.Thread]:
+    """Keep the store's writer busy so that writes queue up and reach it as one group.
+    Set the event to let it go; join the thread after."""
+    started, release = threading.Event(), threading.Event()
+
+    def hold(db):
+        started.set()
+        release.wait(10)
+
+    holder = threading.Thread(target=store.write, args=(hold,))
+    holder.start()
+    assert started.wait(10)
+    return release, holder
+
+
+def wait_until_queued(store, count: int) -> None:
+    """Until `count` writes wait behind the held writer."""
+    deadline = time.monotonic() + 10
+    while store._queue.qsize() < count:
+        assert time.monotonic() < deadline, "the writes did not queue"
+        time.sleep(0.01)
 
 
 def run_cli(instance: Path, *args: str, input: str | None = None, check: bool = True,

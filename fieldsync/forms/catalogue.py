@@ -84,12 +84,6 @@ def listing(store: Store, *, drafts: bool = False) -> list[dict]:
     return out
 
 
-def attached_form(store: Store, session_id: str) -> str | None:
-    """The form a session asks attendees to fill, if any (sessions.form_id)."""
-    row = store.query_one("SELECT form_id FROM sessions WHERE id = ?", [session_id])
-    return row["form_id"] if row else None
-
-
 def versions(store: Store, form_id: str) -> list[dict]:
     return store.query("SELECT id, version, title, published_at, origin, saved_at, saved_by FROM forms"
                        " WHERE id = ? ORDER BY version DESC", [form_id])

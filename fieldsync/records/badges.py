@@ -13,7 +13,8 @@ import base64
 import functools
 import io
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import qrcode
 from cryptography.exceptions import InvalidSignature
@@ -44,6 +45,7 @@ class BadgeCheck:
     person_id: str | None = None
     key_id: int | None = None
     generation: int | None = None
+    public_key: str | None = None   # the key the signature was checked with
 
 
 def _b32(raw: bytes) -> str:
@@ -119,8 +121,15 @@ def _signed_by(public_key: str, payload: bytes, signature: bytes) -> bool:
     return True
 
 
-def verify(db: Database, code: str) -> BadgeCheck:
-    """Check a scanned badge against the issuer keys and revocations this node holds."""
+KEY_SQL = "SELECT public_key, revoked_at FROM badge_keys WHERE key_id = ?"
+
+
+def check_signature(code: str, key_row: Callable[[int], tuple | None]) -> BadgeCheck:
+    """Parse the badge and check its signature; revocations are not looked at yet.
+
+    key_row(key_id) gives (public_key, revoked_at) or None. The check carries the
+    public key it used, so whoever decides later can tell whether the key changed.
+    """
     parts = parse(code)
     if parts is None:
         return BadgeCheck(False, "malformed")
@@ -128,18 +137,40 @@ def verify(db: Database, code: str) -> BadgeCheck:
     person_id = str(ULID.from_bytes(payload[:16]))
     key_id = int.from_bytes(payload[16:18], "big")
     generation = int.from_bytes(payload[18:20], "big")
-    row = db.execute("SELECT public_key, revoked_at FROM badge_keys WHERE key_id = ?", [key_id]).fetchone()
+    row = key_row(key_id)
     if row is None:
         return BadgeCheck(False, "unknown_key", person_id, key_id, generation)
     if not _signed_by(row[0], payload, signature):
         return BadgeCheck(False, "bad_signature", None, key_id, generation)
-    if row[1]:
-        return BadgeCheck(False, "key_revoked", person_id, key_id, generation)
+    return BadgeCheck(True, "ok", person_id, key_id, generation, public_key=row[0])
+
+
+def revocation_verdict(check: BadgeCheck, key_revoked_at: str | None, min_generation: int | None) -> BadgeCheck:
+    """A badge with a good signature, judged against its key's and its holder's revocations."""
+    if not check.ok:
+        return check
+    if key_revoked_at:
+        return replace(check, ok=False, reason="key_revoked")
+    if min_generation is not None and check.generation < min_generation:
+        return replace(check, ok=False, reason="revoked")
+    return check
+
+
+def verify(db: Database, code: str) -> BadgeCheck:
+    """Check a scanned badge against the issuer keys and revocations this node holds."""
+    key = None
+
+    def key_row(key_id: int) -> tuple | None:
+        nonlocal key
+        key = db.execute(KEY_SQL, [key_id]).fetchone()
+        return key
+
+    check = check_signature(code, key_row)
+    if not check.ok:
+        return check
     revoked = db.execute("SELECT min_generation FROM badge_revocations WHERE person_id = ?",
-                         [person_id]).fetchone()
-    if revoked and generation < revoked[0]:
-        return BadgeCheck(False, "revoked", person_id, key_id, generation)
-    return BadgeCheck(True, "ok", person_id, key_id, generation)
+                         [check.person_id]).fetchone()
+    return revocation_verdict(check, key[1], revoked[0] if revoked else None)
 
 
 def reissue(store: Store, person_id: str, *, actor: str | None = None, reason: str = "reprint") -> str:

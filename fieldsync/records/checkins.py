@@ -10,7 +10,8 @@ recording twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
@@ -18,7 +19,8 @@ from sqlite_utils import Database
 from fieldsync.errors import Conflict, NotFound
 from fieldsync.records import badges
 from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store.db import insert_rows
+from fieldsync.store.outbox import record_changes, utc_now
 
 # What a scan can come to. The kiosk maps each to a colour, a sound and a sentence.
 OK = "ok"                  # recorded
@@ -35,16 +37,6 @@ CHECKIN_COLUMNS = ("id", "session_id", "person_id", "badge_key", "badge_generati
 SCAN_LOG_COLUMNS = ("client_id", "session_id", "station", "scanned", "result", "person_id", "checkin_id", "at")
 
 
-def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
-    # Plain INSERTs on the writer thread: sqlite-utils' insert() inspects the schema on
-    # every call, which cost more than the rest of the scan's writes.
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-
-
-INSERT_CHECKIN = _insert_sql("checkins", CHECKIN_COLUMNS)
-INSERT_SCAN_LOG = _insert_sql("scan_log", SCAN_LOG_COLUMNS)
-
-
 @dataclass
 class ScanResult:
     status: str
@@ -52,6 +44,7 @@ class ScanResult:
     person: dict | None = None
     checkin: dict | None = None
     since: str | None = None     # for ALREADY: when the person came in
+    form_id: str | None = None   # for OK and ALREADY: the form the session asks attendees to fill
     replay: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -68,64 +61,171 @@ class ScanResult:
                 "replay": self.replay}
 
 
+@dataclass
+class _Scan:
+    """One scan as it waits for the writer: everything the request thread already knows."""
+
+    session_id: str
+    badge: badges.BadgeCheck | None   # None: a manual check-in, or not a badge at all
+    person_id: str | None
+    direction: str
+    method: str
+    station: str
+    client_id: str | None
+    when: str
+    scanned: str
+
+
 def check_in(store: Store, *, session_id: str, code: str | None = None, person_id: str | None = None,
              direction: str = "in", station: str = "kiosk", client_id: str | None = None,
              scanned_at: datetime | None = None, method: str = "manual") -> ScanResult:
     """Decide and record one scan (code) or manual check-in (person_id, method manual/walk-in)."""
-    if client_id:
-        earlier = _replay(store, client_id)
-        if earlier:
-            return earlier
-    session = store.query_one("SELECT id, status FROM sessions WHERE id = ?", [session_id])
-    if session is None:
-        raise NotFound(f"No session with id {session_id}.", code="session_not_found")
-    if session["status"] != "active":
-        raise Conflict("This session was cancelled; scans are not taken.", code="session_cancelled")
-    when = _timestamp(scanned_at)
-    badge = _read_badge(store.db, code) if code is not None and not person_id else None
-
-    def work(db: Database) -> ScanResult:
-        result = _decide(db, session_id, badge, person_id, direction, method)
-        if result.status == OK:
-            result.checkin = _record(db, store, session_id, result, direction, station,
-                                     client_id or new_id(), when)
-        _log(db, client_id, session_id, station, code or person_id, result)
-        return result
-
-    try:
-        return store.write(work)
-    except Exception as exc:
-        # A concurrent retry of the same client id won the race: answer as it did.
-        if client_id and "scan_log" in str(exc):
-            replay = _replay(store, client_id)
-            if replay:
-                return replay
-        raise
+    badge = _read_badge(store, code) if code is not None and not person_id else None
+    return store.write_many(_record_scans, _Scan(
+        session_id, badge, person_id, direction, method, station, client_id, _timestamp(scanned_at),
+        (code or person_id or "")[:200]))
 
 
-def _read_badge(db: Database, code: str) -> badges.BadgeCheck | None:
-    """The badge's verdict, or None when the code is not a badge at all.
+def _read_badge(store: Store, code: str) -> badges.BadgeCheck | None:
+    """The badge's signature verdict, or None when the code is not a badge at all.
 
     Checking the signature is pure CPU, so it runs on the request's thread before the
-    scan queues for the one writer, which every scan waits for. A revocation committed
-    between this read and the write counts as made just after the scan.
+    scan queues for the one writer, which every scan waits for. The key comes from a
+    short-lived memory; the writer reads the key again and the revocations, and decides.
     """
-    return badges.verify(db, code) if badges.looks_like_badge(code) else None
+    if not badges.looks_like_badge(code):
+        return None
+    keys = store.recent("badge_keys")
+    return badges.check_signature(code, lambda key_id: keys.get(
+        key_id, lambda: store.db.execute(badges.KEY_SQL, [key_id]).fetchone()))
 
 
-def _decide(db: Database, session_id: str, check: badges.BadgeCheck | None, person_id: str | None,
-            direction: str, method: str) -> ScanResult:
-    key_id, generation, flags = None, None, []
+def _record_scans(store: Store, db: Database, scans: list[_Scan]) -> list[ScanResult | Exception]:
+    """The writer's half of check_in() for every scan queued meanwhile, in queue order.
+
+    A handful of statements for the whole group (decision 0004): one read of what the
+    decisions need, the decisions in Python (a scan sees those before it in the group),
+    one INSERT per table.
+    """
+    facts = _Facts.read(db, scans)
+    results: list[ScanResult | Exception] = []
+    checkins, changes, logs = [], [], []
+    answered: dict[str, ScanResult] = {}     # client id -> result, for a retry within the group
+    for scan in scans:
+        if scan.client_id in answered or scan.client_id in facts.replays:
+            replay = answered.get(scan.client_id) or _replay(db, facts.replays[scan.client_id])
+            if replay.status in (OK, ALREADY):
+                replay.form_id = facts.sessions.get(scan.session_id, (None, None))[1]
+            results.append(replay)
+            continue
+        try:
+            result = _decide(facts, scan)
+        except (NotFound, Conflict) as exc:
+            results.append(exc)
+            continue
+        if result.status == OK:
+            row = _checkin_row(store, scan, result)
+            result.checkin = row
+            checkins.append(tuple(row[c] for c in CHECKIN_COLUMNS))
+            changes.append(("checkins", row["id"], "upsert", row["hlc"], row))
+            facts.saw(scan, row)
+        logs.append((scan.client_id, scan.session_id, scan.station, scan.scanned, result.status,
+                     result.person["id"] if result.person else None,
+                     result.checkin["id"] if result.checkin else None, utc_now()))
+        if scan.client_id:
+            answered[scan.client_id] = replace(result, reason="replay", replay=True)
+        results.append(result)
+    insert_rows(db, "checkins", CHECKIN_COLUMNS, checkins)
+    record_changes(db, changes)
+    insert_rows(db, "scan_log", SCAN_LOG_COLUMNS, logs)
+    return results
+
+
+@dataclass
+class _Facts:
+    """What the writer knows about a group's sessions, people, keys and earlier scans."""
+
+    sessions: dict[str, tuple]            # id -> (status, form_id)
+    people: dict[str, dict]               # id -> person, with its badge min_generation
+    keys: dict[int, tuple]                # key id -> (public_key, revoked_at)
+    last: dict[tuple[str, str], tuple]    # (session, person) -> (last direction, first in)
+    replays: dict[str, tuple]             # client id -> its scan_log row
+
+    @classmethod
+    def read(cls, db: Database, scans: list[_Scan]) -> _Facts:
+        pairs = sorted({(s.session_id, p) for s in scans if (p := _person_of(s))})
+        people, last = {}, {}
+        if pairs:
+            # One statement, one row: json_group_array folds the answer so the writer
+            # gives up the GIL once for it, not once per row fetched.
+            rows = db.execute(
+                f"WITH asked(session_id, person_id) AS (VALUES {', '.join(['(?, ?)'] * len(pairs))})"
+                " SELECT json_group_array(json_array(a.session_id, a.person_id, p.id, p.name, p.level,"
+                "  p.town, p.village, p.status, r.min_generation,"
+                "  (SELECT c.direction FROM checkins c WHERE c.session_id = a.session_id"
+                "    AND c.person_id = a.person_id ORDER BY c.hlc DESC LIMIT 1),"
+                "  (SELECT MIN(c.scanned_at) FROM checkins c WHERE c.session_id = a.session_id"
+                "    AND c.person_id = a.person_id AND c.direction = 'in')))"
+                " FROM asked a LEFT JOIN people p ON p.id = a.person_id"
+                " LEFT JOIN badge_revocations r ON r.person_id = a.person_id",
+                [value for pair in pairs for value in pair]).fetchone()[0]
+            for session_id, person_id, found, *person, min_generation, direction, first_in in json.loads(rows):
+                if found:
+                    people[person_id] = {**dict(zip(PERSON_COLUMNS, (found, *person))),
+                                         "min_generation": min_generation}
+                last[session_id, person_id] = (direction, first_in)
+        session_ids = sorted({s.session_id for s in scans})
+        sessions = {row[0]: row[1:] for row in db.execute(
+            f"SELECT id, status, form_id FROM sessions WHERE id IN ({_marks(len(session_ids))})", session_ids)}
+        key_ids = sorted({s.badge.key_id for s in scans if s.badge and s.badge.key_id is not None})
+        keys = {row[0]: row[1:] for row in db.execute(
+            f"SELECT key_id, public_key, revoked_at FROM badge_keys WHERE key_id IN ({_marks(len(key_ids))})",
+            key_ids)} if key_ids else {}
+        client_ids = [s.client_id for s in scans if s.client_id]
+        replays = {row[0]: row for row in db.execute(
+            f"SELECT client_id, result, person_id, checkin_id FROM scan_log"
+            f" WHERE client_id IN ({_marks(len(client_ids))})", client_ids)} if client_ids else {}
+        return cls(sessions, people, keys, last, replays)
+
+    def saw(self, scan: _Scan, row: dict) -> None:
+        """A scan recorded earlier in the group counts for the scans after it."""
+        key = (scan.session_id, row["person_id"])
+        first_in = self.last.get(key, (None, None))[1]
+        if scan.direction == "in" and (first_in is None or scan.when < first_in):
+            first_in = scan.when
+        self.last[key] = (scan.direction, first_in)
+
+
+def _person_of(scan: _Scan) -> str | None:
+    if scan.person_id:
+        return scan.person_id
+    return scan.badge.person_id if scan.badge else None
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _decide(facts: _Facts, scan: _Scan) -> ScanResult:
+    session = facts.sessions.get(scan.session_id)
+    if session is None:
+        raise NotFound(f"No session with id {scan.session_id}.", code="session_not_found")
+    if session[0] != "active":
+        raise Conflict("This session was cancelled; scans are not taken.", code="session_cancelled")
+    key_id, generation, flags, method, person_id = None, None, [], scan.method, scan.person_id
     if not person_id:
+        check = scan.badge
         if check is None:
             return ScanResult(UNKNOWN, "not_a_badge")
+        if check.ok or check.reason == "unknown_key":
+            check = _as_the_writer_sees_it(facts, scan)
         if not check.ok:
             status = REVOKED if check.reason in ("revoked", "key_revoked") else INVALID
-            return ScanResult(status, check.reason, person=_person(db, check.person_id)
+            return ScanResult(status, check.reason, person=_public(facts.people.get(check.person_id))
                               if status == REVOKED else None)
         method, person_id = "qr", check.person_id
         key_id, generation = check.key_id, check.generation
-    person = _person(db, person_id)
+    person = _public(facts.people.get(person_id))
     if person is None:
         if method != "qr":
             raise NotFound(f"No person with id {person_id}.", code="person_not_found")
@@ -133,58 +233,63 @@ def _decide(db: Database, session_id: str, check: badges.BadgeCheck | None, pers
         flags.append("foreign")
     elif person["status"] == "cancelled":
         return ScanResult(CANCELLED, "person_cancelled", person=person)
-    last = db.execute(
-        "SELECT direction, scanned_at FROM checkins WHERE session_id = ? AND person_id = ?"
-        " ORDER BY hlc DESC LIMIT 1", [session_id, person_id]).fetchone()
-    if direction == "in" and last and last[0] == "in":
-        first_in = db.execute(
-            "SELECT MIN(scanned_at) FROM checkins WHERE session_id = ? AND person_id = ? AND direction = 'in'",
-            [session_id, person_id]).fetchone()[0]
-        return ScanResult(ALREADY, "already_in", person=person, since=first_in)
-    if direction == "out" and (not last or last[0] != "in"):
+    last, first_in = facts.last.get((scan.session_id, person_id), (None, None))
+    if scan.direction == "in" and last == "in":
+        return ScanResult(ALREADY, "already_in", person=person, since=first_in, form_id=session[1])
+    if scan.direction == "out" and last != "in":
         return ScanResult(NOT_IN, "not_checked_in", person=person)
-    return ScanResult(OK, "", person=person or {"id": person_id},
+    return ScanResult(OK, "", person=person or {"id": person_id}, form_id=session[1],
                       extra={"method": method, "key_id": key_id, "generation": generation,
                              "flags": ",".join(flags)})
 
 
-def _record(db: Database, store: Store, session_id: str, result: ScanResult, direction: str,
-            station: str, checkin_id: str, when: str) -> dict:
+def _as_the_writer_sees_it(facts: _Facts, scan: _Scan) -> badges.BadgeCheck:
+    """The request thread checked the signature with a remembered key; judge it with the
+    key and revocations read in this transaction (a key added or replaced meanwhile:
+    check the signature again)."""
+    check = scan.badge
+    key = facts.keys.get(check.key_id)
+    if key is None or key[0] != check.public_key:
+        check = badges.check_signature(scan.scanned, lambda _: key)
+        if not check.ok:
+            return check
+    person = facts.people.get(check.person_id) or {}
+    return badges.revocation_verdict(check, key[1], person.get("min_generation"))
+
+
+def _checkin_row(store: Store, scan: _Scan, result: ScanResult) -> dict:
     hlc = store.hlc.now()
-    row = {"id": checkin_id, "session_id": session_id, "person_id": result.person["id"],
-           "badge_key": result.extra["key_id"], "badge_generation": result.extra["generation"],
-           "direction": direction, "scanned_at": when, "hlc": hlc, "node": store.node_id,
-           "station": station, "method": result.extra["method"], "flags": result.extra["flags"]}
-    db.conn.execute(INSERT_CHECKIN, row)
-    record_change(db, "checkins", checkin_id, "upsert", hlc, row)
-    return row
+    return {"id": scan.client_id or new_id(), "session_id": scan.session_id, "person_id": result.person["id"],
+            "badge_key": result.extra["key_id"], "badge_generation": result.extra["generation"],
+            "direction": scan.direction, "scanned_at": scan.when, "hlc": hlc, "node": store.node_id,
+            "station": scan.station, "method": result.extra["method"], "flags": result.extra["flags"]}
 
 
-def _log(db: Database, client_id, session_id, station, scanned, result: ScanResult) -> None:
-    db.conn.execute(INSERT_SCAN_LOG, {
-        "client_id": client_id, "session_id": session_id, "station": station,
-        "scanned": (scanned or "")[:200], "result": result.status,
-        "person_id": result.person["id"] if result.person else None,
-        "checkin_id": result.checkin["id"] if result.checkin else None, "at": utc_now()})
+def _replay(db: Database, log: tuple) -> ScanResult:
+    """The answer a retried scan gets: what its first try was answered, marked as a replay."""
+    _, status, person_id, checkin_id = log
+    checkin = None
+    if checkin_id:
+        cursor = db.execute("SELECT * FROM checkins WHERE id = ?", [checkin_id])
+        row = cursor.fetchone()
+        checkin = dict(zip([c[0] for c in cursor.description], row)) if row else None
+    person = _person(db, person_id)
+    return ScanResult(status, "replay", person=person or ({"id": person_id} if person_id else None),
+                      checkin=checkin, replay=True)
 
 
-def _replay(store: Store, client_id: str) -> ScanResult | None:
-    log = store.query_one("SELECT * FROM scan_log WHERE client_id = ?", [client_id])
-    if log is None:
-        return None
-    checkin = store.query_one("SELECT * FROM checkins WHERE id = ?", [log["checkin_id"]]) \
-        if log["checkin_id"] else None
-    person = _person(store.db, log["person_id"])
-    return ScanResult(log["result"], "replay", person=person or (
-        {"id": log["person_id"]} if log["person_id"] else None), checkin=checkin, replay=True)
+PERSON_COLUMNS = ("id", "name", "level", "town", "village", "status")
+
+
+def _public(person: dict | None) -> dict | None:
+    return {k: person[k] for k in PERSON_COLUMNS} if person else None
 
 
 def _person(db: Database, person_id: str | None) -> dict | None:
     if not person_id:
         return None
-    row = db.execute("SELECT id, name, level, town, village, status FROM people WHERE id = ?",
-                     [person_id]).fetchone()
-    return dict(zip(("id", "name", "level", "town", "village", "status"), row)) if row else None
+    row = db.execute(f"SELECT {', '.join(PERSON_COLUMNS)} FROM people WHERE id = ?", [person_id]).fetchone()
+    return dict(zip(PERSON_COLUMNS, row)) if row else None
 
 
 def _timestamp(scanned_at: datetime | None) -> str:

@@ -43,6 +43,14 @@ def m001_stations(db: Database) -> None:
 COLUMNS = "id, name, session_id, created_by, created_at, revoked_at"
 
 
+TOKENS = "station_tokens"
+
+
+def _changed(store: Store, work) -> None:
+    store.write(work)
+    store.recent(TOKENS).clear()
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -56,7 +64,7 @@ def create(store: Store, name: str, *, session_id: str | None = None,
     token = secrets.token_urlsafe(32)
     row = {"id": new_id(), "name": name, "token_hash": _hash(token), "session_id": session_id,
            "created_by": actor, "created_at": utc_now(), "revoked_at": None}
-    store.write(lambda db: db["stations"].insert(row))
+    _changed(store, lambda db: db["stations"].insert(row))
     return {k: v for k, v in row.items() if k != "token_hash"}, token
 
 
@@ -64,15 +72,20 @@ def new_token(store: Store, station_id: str) -> str:
     """Replace a live station's token (to show its join QR again); the old one stops working."""
     live(store, station_id)
     token = secrets.token_urlsafe(32)
-    store.write(lambda db: db.execute("UPDATE stations SET token_hash = ? WHERE id = ?",
+    _changed(store, lambda db: db.execute("UPDATE stations SET token_hash = ? WHERE id = ?",
                                       [_hash(token), station_id]))
     return token
 
 
 def by_token(store: Store, token: str) -> dict | None:
-    """The live station holding this token, or None."""
-    return store.query_one(f"SELECT {COLUMNS} FROM stations WHERE token_hash = ? AND revoked_at IS NULL",
-                           [_hash(token)])
+    """The live station holding this token, or None.
+
+    Asked on every scan a phone sends, so the answer is remembered for two seconds;
+    every change to a station below forgets it at once.
+    """
+    digest = _hash(token)
+    return store.recent(TOKENS).get(digest, lambda: store.query_one(
+        f"SELECT {COLUMNS} FROM stations WHERE token_hash = ? AND revoked_at IS NULL", [digest]))
 
 
 def find(store: Store, station_id: str) -> dict | None:
@@ -90,7 +103,7 @@ def live(store: Store, station_id: str) -> dict:
 
 def revoke(store: Store, station_id: str) -> dict:
     row = live(store, station_id)
-    store.write(lambda db: db.execute("UPDATE stations SET revoked_at = ? WHERE id = ?",
+    _changed(store, lambda db: db.execute("UPDATE stations SET revoked_at = ? WHERE id = ?",
                                       [utc_now(), station_id]))
     return row
 

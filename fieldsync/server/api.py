@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, g, request, url_for
 
 from fieldsync import PROTOCOL_VERSION, __version__
 from fieldsync.errors import Forbidden
@@ -73,11 +73,9 @@ def post_checkin():
         scanned_at=data.get("scanned_at"), method=data["method"])
     answer = result.to_dict()
     if result.status in (checkins.OK, checkins.ALREADY) and data["direction"] == "in" and result.person:
-        from fieldsync.server.forms_pages import (
-            form_url,  # forms build on check-ins, not the reverse
-        )
-
-        answer["form_url"] = form_url(data["session"], result.person["id"])
+        # Where the session asks attendees to fill a form, the kiosk offers it now.
+        answer["form_url"] = url_for("forms_pages.kiosk_form", session_id=data["session"],
+                                     person_id=result.person["id"]) if result.form_id else None
     return answer, 201 if result.recorded and not result.replay else 200
 
 

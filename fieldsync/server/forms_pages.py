@@ -41,13 +41,6 @@ def label(text: dict | None) -> str:
     return (text.get("en") or text["zh"]) if str(get_locale()) == "en" else text["zh"]
 
 
-def form_url(session_id: str, person_id: str | None) -> str | None:
-    """Where the kiosk opens the session's form for a person who just checked in."""
-    if not person_id or not catalogue.attached_form(get_store(), session_id):
-        return None
-    return url_for("forms_pages.kiosk_form", session_id=session_id, person_id=person_id)
-
-
 # -- kiosk ---------------------------------------------------------------------
 @bp.route("/kiosk/<session_id>/form/<person_id>", methods=["GET", "POST"])
 @require("trainer")

@@ -7,6 +7,12 @@ through a single writer thread that runs every write queued meanwhile, each in
 its own SAVEPOINT, and commits them together. A caller returns only after the
 COMMIT that holds its write: group commit, as in PostgreSQL and InnoDB. One
 failing write rolls back to its savepoint and fails alone.
+
+The hottest write, a scan, goes further (`write_many`): the writer hands every
+scan queued meanwhile to one handler, which reads and writes them with a few
+statements for the whole group. Each sqlite3 call gives up the GIL, and with
+fifty request threads waiting for it, getting it back is what a call costs;
+statements per group, not per scan, is what lets one core keep up (decision 0004).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -25,6 +32,8 @@ from ulid import ULID
 from fieldsync.store.hlc import HLC
 
 MAX_GROUP = 256
+# handler(store, db, items) -> one result per item; a result that is an exception is raised to its caller
+BatchHandler = Callable[["Store", Database, list], list]
 
 
 def new_id() -> str:
@@ -58,6 +67,7 @@ class Store:
         self._local = threading.local()
         self._readers: list[Database] = []
         self._readers_lock = threading.Lock()
+        self._recent: dict[str, Recent] = {}
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="fieldsync-writer", daemon=True)
@@ -84,6 +94,13 @@ class Store:
             "INSERT INTO meta (key, value) VALUES (?, ?)"
             " ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value]))
 
+    def recent(self, name: str, seconds: float = 2.0) -> Recent:
+        """A short-lived memory of answers read from this database (see Recent)."""
+        memory = self._recent.get(name)
+        if memory is None:
+            memory = self._recent.setdefault(name, Recent(seconds))
+        return memory
+
     def query(self, sql: str, params=()) -> list[dict]:
         # Straight to sqlite3: the check-in path reads on every scan, and
         # sqlite-utils' query() wraps each read in a savepoint of its own.
@@ -108,7 +125,22 @@ class Store:
             # A write inside a write: join the transaction already open.
             return _in_savepoint(self._writer_db, work)
         future: Future = Future()
-        self._queue.put((work, future))
+        self._queue.put((None, work, future))
+        return future.result()
+
+    def write_many(self, handler: BatchHandler, item: Any) -> Any:
+        """Queue item for handler(store, db, items) and return its result once committed.
+
+        The writer gives the handler every item for it queued meanwhile, in queue
+        order, in one call. If that call raises, each item is run again alone, so
+        one bad item fails alone, as with write().
+        """
+        if self._closed:
+            raise RuntimeError("store is closed")
+        if threading.current_thread() is self._thread:
+            return _unwrap(_in_savepoint(self._writer_db, lambda db: handler(self, db, [item]))[0])
+        future: Future = Future()
+        self._queue.put((handler, item, future))
         return future.result()
 
     def _run(self) -> None:
@@ -129,29 +161,36 @@ class Store:
                 group.append(nxt)
             self._commit_group(db, group)
 
-    @staticmethod
-    def _commit_group(db: Database, group: list) -> None:
-        outcomes = []
+    def _commit_group(self, db: Database, group: list) -> None:
+        outcomes: list[tuple[Future, Any]] = []   # a result, or the exception to raise
         try:
             db.conn.execute("BEGIN IMMEDIATE")
-            for work, future in group:
-                try:
-                    outcomes.append((future, True, _in_savepoint(db, work)))
-                except BaseException as exc:  # noqa: BLE001 -- one bad write fails alone; its caller re-raises it
-                    outcomes.append((future, False, exc))
+            for handler, items, futures in _runs(group):
+                outcomes.extend(zip(futures, self._apply(db, handler, items)))
             db.conn.execute("COMMIT")
         except BaseException as exc:  # noqa: BLE001 -- the COMMIT failed: every caller in the group gets it
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
-            for _, future in group:
+            for _, _, future in group:
                 if not future.done():
                     future.set_exception(exc)
             return
-        for future, ok, value in outcomes:
-            if ok:
-                future.set_result(value)
-            else:
+        for future, value in outcomes:
+            if isinstance(value, BaseException):
                 future.set_exception(value)
+            else:
+                future.set_result(value)
+
+    def _apply(self, db: Database, handler: BatchHandler | None, items: list) -> list:
+        """Results (or exceptions) of one run of the group: plain writes one by one, a batch in one call."""
+        if handler is None:
+            return [_outcome(db, work) for work in items]
+        if len(items) > 1:
+            results = _outcome(db, lambda d: handler(self, d, items))
+            if not isinstance(results, BaseException):
+                return results
+            # Something in the batch failed as a whole: each item runs again alone to find it.
+        return [_outcome(db, lambda d, item=item: _unwrap(handler(self, d, [item])[0])) for item in items]
 
     def close(self) -> None:
         if self._closed:
@@ -173,6 +212,82 @@ class Store:
 
     def __exit__(self, *exc):
         self.close()
+
+
+SQLITE_MAX_VARIABLES = 32766
+
+
+def insert_rows(db: Database, table: str, columns: tuple[str, ...], rows: list[tuple]) -> int | None:
+    """INSERT many rows with one statement per 32,766 values (SQLite's limit on ? marks);
+    returns the rowid of the last row.
+
+    One statement, not executemany: executemany steps (and gives up the GIL) once per
+    row, and on the writer thread each of those is a wait behind the request threads.
+    """
+    per_statement = SQLITE_MAX_VARIABLES // len(columns)
+    row_marks = "(" + ", ".join("?" * len(columns)) + ")"
+    last = None
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        last = db.conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row_marks] * len(chunk))}",
+            [value for row in chunk for value in row]).lastrowid
+    return last
+
+
+class Recent:
+    """Answers read from the database, kept for a few seconds (a station's token, a
+    badge key): the request threads of a busy kiosk then make no SQLite call of their
+    own. The code that changes such a row in this process clears the memory; a change
+    made by another process is seen within `seconds`. Nothing decisive is kept here:
+    the writer reads what it decides on in its own transaction.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._items: dict[Hashable, tuple[float, Any]] = {}
+
+    def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        hit = self._items.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        if len(self._items) >= self.LIMIT:
+            self._items.clear()
+        self._items[key] = (now + self.seconds, value)
+        return value
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+def _runs(group: list) -> list[tuple[BatchHandler | None, list, list[Future]]]:
+    """Cut the group, in order, into runs of the same handler (None: plain writes)."""
+    runs: list[tuple[BatchHandler | None, list, list[Future]]] = []
+    for handler, item, future in group:
+        if runs and runs[-1][0] is handler:
+            runs[-1][1].append(item)
+            runs[-1][2].append(future)
+        else:
+            runs.append((handler, [item], [future]))
+    return runs
+
+
+def _outcome(db: Database, work: Callable[[Database], Any]) -> Any:
+    """work's result in its own savepoint, or the exception it raised (its caller re-raises it)."""
+    try:
+        return _in_savepoint(db, work)
+    except BaseException as exc:  # noqa: BLE001 -- one bad write fails alone
+        return exc
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, BaseException):
+        raise value
+    return value
 
 
 def _in_savepoint(db: Database, work: Callable[[Database], Any]) -> Any:

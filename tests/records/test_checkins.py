@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from fieldsync.errors import NotFound
 from fieldsync.records import badges, checkins, people, sessions
 from fieldsync.store import new_id
+from tests.support import hold_the_writer, wait_until_queued
 
 
 @pytest.fixture
@@ -118,3 +121,83 @@ def test_badge_qr_is_small_and_carries_no_personal_data(store, person):
     assert badges.qr_version(code) <= 7
     assert person["name"] not in code and (person["phone"] or "x") not in code
     assert set(code) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567:FS1")
+
+
+def scan_together(store, scans: list[dict]) -> list:
+    """Queue the scans behind a held writer so they reach it as one group; their answers
+    (or the exceptions raised) in the same order."""
+    release, holder = hold_the_writer(store)
+    answers: list = [None] * len(scans)
+
+    def one(index, kwargs):
+        try:
+            answers[index] = checkins.check_in(store, **kwargs)
+        except Exception as exc:  # noqa: BLE001 -- the test looks at what each caller got
+            answers[index] = exc
+
+    threads = []
+    for index, kwargs in enumerate(scans):   # one at a time, so the queue keeps this order
+        threads.append(threading.Thread(target=one, args=(index, kwargs)))
+        threads[-1].start()
+        wait_until_queued(store, index + 1)
+    release.set()
+    [t.join() for t in threads]
+    holder.join()
+    return answers
+
+
+def test_scans_reaching_the_writer_together_are_decided_in_order(store, today, person):
+    code = badges.issue(store, person)
+    others = people.search(store, limit=6)[1:]
+    retried = new_id()
+    answers = scan_together(store, [
+        {"session_id": today["id"], "code": code, "direction": "out"},         # not in yet
+        {"session_id": today["id"], "code": code, "client_id": retried},       # in
+        {"session_id": today["id"], "code": code},                             # already, since the one above
+        {"session_id": today["id"], "code": code, "client_id": retried},       # a retry of the second
+        {"session_id": "no-such-session", "code": code},                       # fails alone
+        *({"session_id": today["id"], "code": badges.issue(store, p)} for p in others),
+        {"session_id": today["id"], "code": code, "direction": "out"},         # out, after the in
+        {"session_id": today["id"], "code": code},                             # in again
+    ])
+    statuses = [a.status if isinstance(a, checkins.ScanResult) else type(a).__name__ for a in answers]
+    assert statuses == ["not_in", "ok", "already", "ok", "NotFound", *["ok"] * len(others), "ok", "ok"]
+    assert answers[2].since == answers[1].checkin["scanned_at"]
+    assert answers[3].replay and answers[3].checkin == answers[1].checkin
+    stored = store.query("SELECT id, person_id, direction FROM checkins WHERE session_id = ? ORDER BY hlc",
+                         [today["id"]])
+    mine = [(r["id"], r["direction"]) for r in stored if r["person_id"] == person["id"]]
+    assert mine == [(retried, "in"), (answers[-2].checkin["id"], "out"), (answers[-1].checkin["id"], "in")]
+    assert len(stored) == 3 + len(others)
+    changes = store.query("SELECT created_at FROM changes WHERE entity = 'checkins' AND record_id IN"
+                          f" ({','.join('?' * len(stored))})", [r["id"] for r in stored])
+    assert len(changes) == len(stored) and len({c["created_at"] for c in changes}) == 1, \
+        "one group, one statement per table"
+    logged = store.query_one("SELECT COUNT(*) AS n FROM scan_log WHERE session_id = ?", [today["id"]])["n"]
+    assert logged == len(answers) - 2   # the retry and the failed session are not logged again
+
+
+def test_a_revocation_counts_from_its_commit_even_for_a_key_the_kiosk_remembers(store, today, person):
+    code = badges.issue(store, person)
+    assert scan(store, today, code).status == checkins.OK           # the key is now remembered
+    badges.reissue(store, person["id"])
+    assert scan(store, today, code).status == checkins.REVOKED
+    key_id = badges.signing_key(store)[0]
+    store.write(lambda db: db.execute("UPDATE badge_keys SET revoked_at = '2026-01-01' WHERE key_id = ?", [key_id]))
+    other = people.search(store, limit=2)[1]
+    refused = scan(store, today, badges.issue(store, other))
+    assert (refused.status, refused.reason) == (checkins.REVOKED, "key_revoked")
+
+
+def test_a_key_replaced_after_the_kiosk_remembered_it_is_checked_again(store, today, person, tmp_path):
+    from fieldsync.store import Store
+
+    code = badges.issue(store, person)
+    assert scan(store, today, code).status == checkins.OK
+    key_id = badges.signing_key(store)[0]
+    with Store(tmp_path / "other.db") as other:   # another key under the same key id
+        badges.signing_key(other)
+        foreign_public = other.query_one("SELECT public_key FROM badge_keys")["public_key"]
+    store.write(lambda db: db.execute("UPDATE badge_keys SET public_key = ? WHERE key_id = ?",
+                                      [foreign_public, key_id]))
+    assert scan(store, today, code, direction="out").status == checkins.INVALID

@@ -7,6 +7,8 @@ covered the day it lands.
 
 from __future__ import annotations
 
+import time
+
 import requests
 
 from fieldsync import PROTOCOL_VERSION
@@ -118,18 +120,30 @@ def test_passwords_are_stored_hashed(node_instance):
     assert hashes and all(DEMO_PASSWORD not in h and h.startswith(("scrypt:", "pbkdf2:")) for h in hashes)
 
 
-def test_station_tokens_are_refused_once_revoked_and_never_reach_staff_routes(node_instance, live_node):
+def test_station_tokens_are_refused_once_revoked_and_never_reach_staff_routes(node_instance, live_node, staff):
+    made = []
     with Store(node_instance / "fieldsync.db") as store:
-        station, token = stations.create(store, "门口")
+        for name in ("门口", "后门"):
+            made.append(stations.create(store, name))
+    (station, token), (other_station, other_token) = made
     bearer = {"Authorization": f"Bearer {token}"}
     assert requests.get(live_node.url + "/api/v1/sessions", headers=bearer, timeout=10).status_code == 200
     created = requests.post(live_node.url + "/api/v1/sessions", headers=bearer, json={}, timeout=10)
     assert created.status_code in (401, 403)
-    with Store(node_instance / "fieldsync.db") as store:
-        stations.revoke(store, station["id"])
+    # Staff revoke it on the stations page: refused from the very next request.
+    assert staff.post(f"/kiosk/stations/{station['id']}/revoke", allow_redirects=False).status_code == 302
     refused = requests.get(live_node.url + "/api/v1/sessions", headers=bearer, timeout=10)
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "bad_token"
     forged = requests.get(live_node.url + "/api/v1/sessions", timeout=10,
                           headers={"Authorization": "Bearer " + token[:-2] + "xx"})
     assert forged.status_code == 401
+    # Revoked by another process (the server remembers a token for two seconds).
+    other = {"Authorization": f"Bearer {other_token}"}
+    assert requests.get(live_node.url + "/api/v1/sessions", headers=other, timeout=10).status_code == 200
+    with Store(node_instance / "fieldsync.db") as store:
+        stations.revoke(store, other_station["id"])
+    deadline = time.monotonic() + 2.5
+    while requests.get(live_node.url + "/api/v1/sessions", headers=other, timeout=10).status_code != 401:
+        assert time.monotonic() < deadline, "a station revoked elsewhere still works after 2 s"
+        time.sleep(0.1)
 

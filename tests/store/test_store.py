@@ -10,6 +10,7 @@ import pytest
 from fieldsync.store import HLC, Store
 from fieldsync.store.hlc import MAX_AHEAD_MS, Stamp
 from fieldsync.store.outbox import record_change
+from tests.support import hold_the_writer, wait_until_queued
 
 
 def test_pragmas_wal_and_full_sync(tmp_path):
@@ -94,3 +95,44 @@ def test_hlc_ignores_stamps_too_far_ahead():
 def test_stamp_text_sorts_like_the_stamp():
     a, b = Stamp(5, 10, "z"), Stamp(10, 0, "a")
     assert (str(a) < str(b)) == (a < b) and Stamp.parse(str(a)) == a
+
+
+def _add_all(store, db, items):
+    """A batch handler: one INSERT for the whole batch; the item 'poison' breaks the statement."""
+    db.execute("INSERT INTO meta (key, value) VALUES " + ", ".join(["(?, ?)"] * len(items)),
+               [v for item in items for v in (f"batch-{item}", "x" if item != "poison" else None)])
+    return [f"stored {item}" for item in items]
+
+
+def test_write_many_hands_a_queued_group_to_one_call_and_a_bad_item_fails_alone(tmp_path):
+    with Store(tmp_path / "a.db") as store:
+        store.write(lambda db: db.execute(
+            "CREATE TRIGGER no_nulls BEFORE INSERT ON meta WHEN NEW.value IS NULL"
+            " BEGIN SELECT RAISE(ABORT, 'poisoned'); END"))
+        calls = []
+
+        def handler(store, db, items):
+            calls.append(list(items))
+            return _add_all(store, db, items)
+
+        release, holder = hold_the_writer(store)
+        answers: dict[str, object] = {}
+
+        def submit(item):
+            try:
+                answers[item] = store.write_many(handler, item)
+            except sqlite3.DatabaseError as exc:
+                answers[item] = exc
+
+        items = [f"i{n}" for n in range(8)] + ["poison"]
+        threads = [threading.Thread(target=submit, args=(item,)) for item in items]
+        [t.start() for t in threads]
+        wait_until_queued(store, len(items))
+        release.set()
+        [t.join() for t in threads]
+        holder.join()
+        assert len(calls[0]) == len(items), "the queued items reached the handler as one call"
+        assert "poisoned" in str(answers.pop("poison"))
+        assert answers == {item: f"stored {item}" for item in items if item != "poison"}
+        stored = {r["key"] for r in store.query("SELECT key FROM meta WHERE key LIKE 'batch-%'")}
+        assert stored == {f"batch-{item}" for item in items if item != "poison"}
