@@ -13,6 +13,19 @@ from fieldsync.store.outbox import utc_now
 ROLES = ("admin", "staff", "trainer")
 # What each role may do; a role includes the ones after it.
 RANK = {"admin": 3, "staff": 2, "trainer": 1}
+# Who changes the roster. Staff register (注册), modify (修改) and promote (晋级) everywhere, and a
+# town office cancels (注销) and restores its own people. On the hub a cancellation, its undoing and a
+# duplicate merge reach every town's laptops at their next sync, so there they take an admin.
+HUB_ADMIN_ACTS = frozenset({"cancel", "restore", "merge"})
+
+
+def roster_role(act: str, *, hub: bool) -> str:
+    """The least role that may do `act` to a person (register, modify, promote, cancel, restore, merge)."""
+    return "admin" if hub and act in HUB_ADMIN_ACTS else "staff"
+
+
+def may(role: str | None, needed: str) -> bool:
+    return RANK.get(role or "", 0) >= RANK[needed]
 
 
 def create(store: Store, username: str, password: str, role: str, display_name: str | None = None) -> dict:

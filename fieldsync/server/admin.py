@@ -77,7 +77,15 @@ FIELD_LABELS = {**roster_io.LABELS, "id_number_masked": roster_io.LABELS["id_num
 
 @bp.app_context_processor
 def _labels():
-    return {"LEVELS": LEVELS, "SESSION_KINDS": SESSION_KINDS, "MODES": MODES, "GENDERS": GENDERS}
+    return {"LEVELS": LEVELS, "SESSION_KINDS": SESSION_KINDS, "MODES": MODES, "GENDERS": GENDERS,
+            "may_roster": may_roster}
+
+
+def may_roster(act: str) -> bool:
+    """Whether the signed-in person may do `act` to the roster here: the hub asks more (users.roster_role)."""
+    user = g.get("user")
+    return user is not None and users.may(user["role"],
+                                          users.roster_role(act, hub=current_app.config["MODE"] == "hub"))
 
 
 def N_(message: str) -> str:
@@ -231,7 +239,8 @@ def _person_view(store, person_id: str, promotion: dict | None = None, errors: d
     person = people.get(store, person_id)
     names = places.names(store)
     return render_template(
-        "person.html", person=person, names=names, actions=PERSON_ACTIONS, errors=errors or {},
+        "person.html", person=person, names=names, errors=errors or {},
+        actions={verb: action for verb, action in PERSON_ACTIONS.items() if may_roster(verb)},
         promotion=promotion or {"level": person["level"], "certificate_no": person["certificate_no"]},
         history=_readable(people.history(store, person_id), names)), status
 
@@ -305,6 +314,9 @@ def _confirm(action: Action, record_id: str, name: str, back: str, then: str | N
           methods=["GET", "POST"])
 @require("staff")
 def person_action(person_id, verb):
+    if not may_roster(verb):
+        raise Forbidden(_("On the city hub only an admin may do this: it reaches every town."),
+                        code="role_forbidden")
     person = people.get(get_store(), person_id)
     back = url_for(".person_page", person_id=person_id)
     then = url_for(".badge_page", person=person_id) if verb == "reissue-badge" else None

@@ -1,8 +1,8 @@
 """The city hub's pages: dashboard, reports, people (with duplicate merge), volunteer hours.
 
 Registered in hub mode only. Every page needs a staff account; cancelling a
-registration and merging duplicates need an admin. Views validate with
-marshmallow and call reports/ and records/ — no SQL here.
+registration and merging duplicates need an admin (users.roster_role). Views
+validate with marshmallow and call reports/ and records/ — no SQL here.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from fieldsync.errors import ValidationFailed
-from fieldsync.records import people, sessions
+from fieldsync.records import people, sessions, users
 from fieldsync.records.schemas import (
     GENDERS,
     LEVELS,
@@ -207,7 +207,7 @@ def person_promote(person_id):
 
 
 @bp.post("/people/<person_id>/cancel")
-@require("admin")
+@require(users.roster_role("cancel", hub=True))
 def person_cancel(person_id):
     people.cancel(get_store(), person_id, actor=_actor())
     flash(_("Registration cancelled."), "ok")
@@ -215,14 +215,14 @@ def person_cancel(person_id):
 
 
 @bp.get("/people/duplicates")
-@require("admin")
+@require(users.roster_role("merge", hub=True))
 def duplicates_page():
     db = get_store().db
     return render_template("hub_people_duplicates.html", groups=merges.duplicates(db), names=units.names(db))
 
 
 @bp.post("/people/merge")
-@require("admin")
+@require(users.roster_role("merge", hub=True))
 def person_merge():
     data = load(MergeSchema(), _form())
     merges.merge(get_store(), data["kept"], data["merged"], actor=_actor())
