@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
 from fieldsync import config as settings
 from fieldsync.records.pii import write_secret
@@ -19,6 +20,16 @@ def templates_root() -> Path:
         if candidate.is_dir():
             return candidate
     raise RuntimeError("kiosk_templates/ not found: reinstall fieldsync")
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus building the signer for a request that
+    carries no cookie: every scan a phone or a scanner sends with its bearer token."""
+
+    def open_session(self, app, request):
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def create_app(test_config: dict | None = None, *, instance: str | os.PathLike | None = None) -> Flask:
@@ -39,6 +50,7 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
+    app.session_interface = CookieSessions()
     store = Store(instance_path / "fieldsync.db")
     app.extensions["fieldsync.store"] = store
     from fieldsync.reports import rollup
