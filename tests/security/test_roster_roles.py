@@ -131,8 +131,6 @@ def test_a_town_office_offers_staff_the_cancel_button(live_node, staff, node_ins
     assert f"/people/{person}/cancel" in staff.get(f"/people/{person}").text
 
 
-@pytest.mark.xfail(strict=True, reason="fieldsync/server/api.py cancel_person still asks only for staff: "
-                                       "it should check users.roster_role('cancel', hub=...) as the pages do")
 def test_the_hub_api_refuses_staff_a_cancellation_too(hub):
     person = _person(hub.instance, fixture.T1, "癸")
     staff = hub.clients["staff"]
