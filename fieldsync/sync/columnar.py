@@ -10,6 +10,11 @@ not fit its codec falls back to a plain list, so encoding never loses data.
 decode() checks only the block's shape; validate() checks the values against
 the entity's marshmallow schema, once per distinct value for dictionary
 columns, and says which rows failed and why (they go to quarantine).
+
+Both sides work a column at a time: one regular expression over a whole
+column, min() and max() for ranges, map() for building values. A value is
+looked at one by one only when its column has something wrong with it, to say
+which rows.
 """
 
 from __future__ import annotations
@@ -21,14 +26,18 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from marshmallow import Schema, ValidationError
+from marshmallow import fields as mfields
 
 from fieldsync.errors import BadRequest
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ULID_RUN = re.compile(r"(?:[0-9A-HJKMNP-TV-Z]{16})*")
 _CROCKFORD_RUN = re.compile(r"[0-9A-HJKMNP-TV-Z]*")
-_ISO_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII)
-_HLC = re.compile(r"\d{16}-\d{5}-[0-9A-Za-z_-]{1,64}", re.ASCII)
+# Whole columns are checked with one regular expression each, not one call per value.
+_ISO_MS_LEN = 24
+_ISO_MS_RUN = re.compile(r"(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)*", re.ASCII)  # values of 24 characters
+_HLC_PART = r"\d{16}-\d{5}-[0-9A-Za-z_-]{1,64}"
+_HLC_LINES = re.compile(rf"{_HLC_PART}(?:\n{_HLC_PART})*", re.ASCII)  # stamps joined by newlines
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TIME_MS = 253402300799999  # 9999-12-31
 
@@ -46,6 +55,11 @@ def undeltas(steps: list) -> list[int]:
     if not all_ints(steps):
         raise BadRequest("A delta-encoded column holds a non-integer.", code="bad_block")
     return list(itertools.accumulate(steps))
+
+
+def _within(numbers: list[int], low: int, high: int) -> bool:
+    """Every number in low..high (inclusive); an empty list is."""
+    return not numbers or (low <= min(numbers) and max(numbers) <= high)
 
 
 _TO_BASE32 = str.maketrans(CROCKFORD, "0123456789abcdefghijklmnopqrstuv")
@@ -66,13 +80,33 @@ def ms_ulid_prefix(ms: int) -> str:
             + _PAIRS[(ms >> 10) & 1023] + _PAIRS[ms & 1023])
 
 
+def ulid_prefixes(times: list[int]) -> list[str]:
+    """ms_ulid_prefix of each time (0 <= ms < 2**48). The first six characters change only
+    every 17 minutes, so they are made once per run of times that share them."""
+    pairs, heads, out = _PAIRS, {}, []
+    append = out.append
+    for ms in times:
+        top = ms >> 20
+        head = heads.get(top)
+        if head is None:
+            head = heads[top] = pairs[(top >> 20) & 1023] + pairs[(top >> 10) & 1023] + pairs[top & 1023]
+        append(head + pairs[(ms >> 10) & 1023] + pairs[ms & 1023])
+    return out
+
+
+def _runs(text: str, width: int, n: int) -> list[str]:
+    """A run of n fixed-width pieces of text, cut apart."""
+    return [text[i:i + width] for i in range(0, width * n, width)]
+
+
 def parse_iso_ms(text: str) -> int:
     return (datetime.fromisoformat(text) - _EPOCH) // _MS
 
 
 @lru_cache(maxsize=4096)
 def _day_prefix(day: int) -> str:
-    return (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%dT")
+    date = _EPOCH + timedelta(days=day)
+    return f"{date.year:04d}-{date.month:02d}-{date.day:02d}T"
 
 
 @lru_cache(maxsize=86_400)
@@ -82,6 +116,9 @@ def _clock(second_of_day: int) -> str:
     return f"{hour:02d}:{minute:02d}:{second:02d}."
 
 
+_MILLIS = [f"{m:03d}Z" for m in range(1000)]
+
+
 def iso_ms(ms: int) -> str:
     """Milliseconds since 1970 as stored timestamps look: 2024-11-25T03:14:15.926Z."""
     day, rest = divmod(ms, _DAY_MS)
@@ -89,8 +126,27 @@ def iso_ms(ms: int) -> str:
     return f"{_day_prefix(day)}{_clock(seconds)}{millis:03d}Z"
 
 
+def iso_many(numbers: list[int]) -> list[str]:
+    """iso_ms of each number (0 <= ms <= MAX_TIME_MS), the day's text made once per day."""
+    days, clock, millis, out = {}, _clock, _MILLIS, []
+    append = out.append
+    for ms in numbers:
+        day, rest = divmod(ms, _DAY_MS)
+        prefix = days.get(day)
+        if prefix is None:
+            prefix = days[day] = _day_prefix(day)
+        seconds, milli = divmod(rest, 1000)
+        append(prefix + clock(seconds) + millis[milli])
+    return out
+
+
 # -- encoding (node) ------------------------------------------------------------
-def _dict(values: list) -> dict:
+_NUMBERS = {bool, int, float}
+
+
+def _dict(values: list) -> dict | None:
+    if len(set(map(type, values)) & _NUMBERS) > 1:
+        return None   # 1, 1.0 and True are one dictionary key: keep them apart as a plain list
     distinct = list(dict.fromkeys(values))
     texts = len(distinct) > 1 and all(isinstance(v, str) for v in distinct)
     ulids = _ulid(sorted(distinct)) if texts else None
@@ -102,7 +158,7 @@ def _dict(values: list) -> dict:
         out = {"c": "dict", "d": distinct}
     if len(distinct) > 1:
         index = {value: i for i, value in enumerate(distinct)}
-        out["i"] = [index[v] for v in values]
+        out["i"] = list(map(index.__getitem__, values))
     return out
 
 
@@ -114,29 +170,32 @@ def _ulid(values: list) -> dict | None:
     if not _ULID_RUN.fullmatch(randoms) or not _CROCKFORD_RUN.fullmatch(times):
         return None
     times = times.translate(_TO_BASE32)
-    return {"c": "ulid", "t": deltas([int(times[i:i + 10], 32) for i in range(0, len(times), 10)]),
-            "r": randoms}
+    return {"c": "ulid", "t": deltas([int(t, 32) for t in _runs(times, 10, len(values))]), "r": randoms}
 
 
 def _relative(numbers: list[int], id_ms: list[int] | None) -> dict:
     """Times close to the row's own id time travel as small offsets from it."""
     if id_ms is None:
         return {"t": deltas(numbers)}
-    return {"ref": "id", "t": [n - i for n, i in zip(numbers, id_ms)]}
+    return {"ref": "id", "t": list(map(operator.sub, numbers, id_ms))}
 
 
 def _time(values: list, id_ms: list[int] | None) -> dict | None:
-    if not all(isinstance(v, str) and _ISO_MS.fullmatch(v) for v in values):
+    # Each value is 24 characters, so the run matches only if every value does.
+    if values and not (set(map(type, values)) == {str} and set(map(len, values)) == {_ISO_MS_LEN}
+                       and _ISO_MS_RUN.fullmatch("".join(values))):
         return None
     try:
-        numbers = [parse_iso_ms(v) for v in values]
+        numbers = list(map(parse_iso_ms, values))
     except ValueError:  # a date that does not exist (month 13): keep the text
+        return None
+    if not _within(numbers, 0, MAX_TIME_MS):  # before 1970: the hub could not rebuild the text
         return None
     return {"c": "time", **_relative(numbers, id_ms)}
 
 
 def _hlc(values: list, id_ms: list[int] | None) -> dict | None:
-    if not all(isinstance(v, str) and _HLC.fullmatch(v) for v in values):
+    if values and not (set(map(type, values)) == {str} and _HLC_LINES.fullmatch("\n".join(values))):
         return None
     walls = _relative([int(v[:16]) for v in values], id_ms)
     return {"c": "hlc", "w": walls.pop("t"), **walls, "k": [int(v[17:22]) for v in values],
@@ -193,8 +252,8 @@ def _ulid_list(packed, what: str) -> list[str]:
     times = undeltas(packed.get("t") if isinstance(packed.get("t"), list) else [None])
     randoms = packed.get("r")
     _shape(isinstance(randoms, str) and len(randoms) == 16 * len(times), f"{what}.u.r has the wrong length.")
-    _shape(all(0 <= ms < 2 ** 48 for ms in times), f"{what}.u.t is out of range.")
-    return [ms_ulid_prefix(ms) + randoms[16 * i:16 * i + 16] for i, ms in enumerate(times)]
+    _shape(_within(times, 0, 2 ** 48 - 1), f"{what}.u.t is out of range.")
+    return list(map(operator.add, ulid_prefixes(times), _runs(randoms, 16, len(times))))
 
 
 def _times(column: dict, key: str, n: int, what: str, id_ms: list[int] | None) -> list[int]:
@@ -243,15 +302,14 @@ def decode(block, columns: dict[str, str]) -> tuple[list[int], dict[str, tuple]]
 
 
 # -- validation (hub) -----------------------------------------------------------
-def validate(seqs: list[int], decoded: dict[str, tuple], schema: Schema) -> tuple[list[tuple], dict[int, str]]:
-    """Rows as tuples in column order, and {row index: reason} for the rows that failed."""
+def validate(seqs: list[int], decoded: dict[str, tuple], schema: Schema) -> tuple[list[list], dict[int, str]]:
+    """The values column by column (in decoded's order), and {row index: reason} for the rows
+    that failed. A failed row's value in a failing column is None."""
     n = len(seqs)
     bad: dict[int, str] = {}
-    values_by_column = []
-    for name, (codec, payload) in decoded.items():
-        field = schema.fields[name]
-        values_by_column.append(_COLUMN_CHECKS[codec](name, payload, field, n, bad))
-    return list(zip(*values_by_column)) if values_by_column else [() for _ in seqs], bad
+    columns = [_COLUMN_CHECKS[codec](name, payload, schema.fields[name], n, bad)
+               for name, (codec, payload) in decoded.items()]
+    return columns, bad
 
 
 def _check(field, name: str, value):
@@ -262,11 +320,41 @@ def _check(field, name: str, value):
         return None, f"{name}: {messages[0]}"
 
 
+_PLAIN_TYPES = {mfields.String: str, mfields.Integer: int}
+
+
+def _never(value) -> bool:
+    return False
+
+
+def _acceptor(field):
+    """A quick test that is true only of values the field would load unchanged: a plain
+    String or Integer field, a value of exactly that type (or None where allowed) that passes
+    the field's validators. Anything else goes through field.deserialize, which also says why."""
+    kind = _PLAIN_TYPES.get(type(field))
+    if kind is None or getattr(field, "pre_load", None) or getattr(field, "post_load", None):
+        return _never
+    validators, allow_none = tuple(field.validators), field.allow_none
+
+    def accept(value) -> bool:
+        if value is None:
+            return allow_none
+        if type(value) is not kind:
+            return False
+        try:
+            return all(check(value) is not False for check in validators)
+        except ValidationError:
+            return False
+
+    return accept
+
+
 def _dict_values(name, payload, field, n, bad) -> list:
     distinct, index = payload
+    accept = _acceptor(field)
     cleaned, reasons = [], []
     for value in distinct:
-        good, reason = _check(field, name, value)
+        good, reason = (value, None) if accept(value) else _check(field, name, value)
         cleaned.append(good)
         reasons.append(reason)
     if index is None:
@@ -277,7 +365,7 @@ def _dict_values(name, payload, field, n, bad) -> list:
         for row, i in enumerate(index):
             if reasons[i]:
                 bad.setdefault(row, reasons[i])
-    return [cleaned[i] for i in index]
+    return list(map(cleaned.__getitem__, index))
 
 
 def _ulid_values(name, payload, field, n, bad) -> list:
@@ -286,6 +374,8 @@ def _ulid_values(name, payload, field, n, bad) -> list:
         for row in range(n):
             if not _ULID_RUN.fullmatch(randoms[16 * row:16 * row + 16]):
                 bad.setdefault(row, f"{name}: not a ULID")
+    if _within(times, 0, 2 ** 48 - 1):
+        return list(map(operator.add, ulid_prefixes(times), _runs(randoms, 16, n)))
     values = []
     for row, ms in enumerate(times):
         if 0 <= ms < 2 ** 48:
@@ -297,6 +387,8 @@ def _ulid_values(name, payload, field, n, bad) -> list:
 
 
 def _time_values(name, payload, field, n, bad) -> list:
+    if _within(payload, 0, MAX_TIME_MS):
+        return iso_many(payload)
     values = []
     for row, ms in enumerate(payload):
         if 0 <= ms <= MAX_TIME_MS:
@@ -310,6 +402,9 @@ def _time_values(name, payload, field, n, bad) -> list:
 def _hlc_values(name, payload, field, n, bad) -> list:
     walls, counters, nodes = payload
     node_values = _dict_values(f"{name}.node", nodes, _NodePart(), n, bad)
+    if _within(walls, 0, 10 ** 16 - 1) and all_ints(counters) and _within(counters, 0, 10 ** 5 - 1) \
+            and all(node_values):
+        return list(map("{:016d}-{:05d}-{}".format, walls, counters, node_values))
     values = []
     for row, (wall, counter) in enumerate(zip(walls, counters)):
         if 0 <= wall < 10 ** 16 and type(counter) is int and 0 <= counter < 10 ** 5 and node_values[row]:
@@ -321,8 +416,12 @@ def _hlc_values(name, payload, field, n, bad) -> list:
 
 
 def _raw_values(name, payload, field, n, bad) -> list:
+    accept = _acceptor(field)
     values = []
     for row, value in enumerate(payload):
+        if accept(value):
+            values.append(value)
+            continue
         good, reason = _check(field, name, value)
         if reason:
             bad.setdefault(row, reason)

@@ -49,11 +49,15 @@ class MergeResult:
 
 @dataclass
 class Block:
-    """An immutable entity's part of a batch, decoded and validated (outside the writer)."""
+    """An immutable entity's part of a batch, decoded and validated (outside the writer),
+    kept as columns: the merge works a column at a time and makes rows only to insert them."""
     entity: entities.Entity
     seqs: list[int]
-    rows: list[tuple]              # in entity.columns order
+    columns: list[list]            # one list of values per column, in entity.columns order
     bad: dict[int, str]            # row index -> reason
+
+    def row(self, index: int) -> dict:
+        return {name: column[index] for name, column in zip(self.entity.columns, self.columns)}
 
 
 @dataclass
@@ -243,81 +247,99 @@ def delete(db: Database, entity: entities.Entity, record_id: str, *, hlc: str | 
 
 # -- immutable --------------------------------------------------------------------------------
 def insert_immutable(db: Database, store: Store, sender: Sender, block: Block, result: MergeResult) -> None:
-    entity, columns = block.entity, list(block.entity.columns)
+    """Insert a block's new records by id, a column at a time: each step below looks at single
+    rows only when its whole-column test finds something (a bad row, a duplicate, a flag)."""
+    entity, names = block.entity, list(block.entity.columns)
     if "node" in entity.columns:
-        _refuse_other_origins(columns.index("node"), sender, block)
+        _refuse_other_origins(block.columns[names.index("node")], sender, block)
     for index, reason in block.bad.items():
-        row = dict(zip(columns, block.rows[index]))
+        row = block.row(index)
         quarantine(db, sender.node_id, {"seq": block.seqs[index], "entity": entity.name,
                                         "record_id": row.get("id"), "row": row}, reason)
         result.reject(block.seqs[index], reason)
-    good = [i for i in range(len(block.rows)) if i not in block.bad] if block.bad else range(len(block.rows))
-    rows = [list(block.rows[i]) for i in good]
-    seqs = [block.seqs[i] for i in good]
-    known = _existing_ids(db, entity.name, [row[0] for row in rows])
-    fresh = [(seq, row) for seq, row in zip(seqs, rows) if row[0] not in known]
-    fresh = _first_of_each(fresh)
-    result.duplicates += len(rows) - len(fresh)
+    good = [i for i in range(len(block.seqs)) if i not in block.bad] if block.bad else None
+    ids = block.columns[0] if good is None else [block.columns[0][i] for i in good]
+    known = _existing_ids(db, entity.name, ids)
+    if known or len(set(ids)) != len(ids):
+        good = _first_of_each(ids, good if good is not None else range(len(ids)), known)
+        result.duplicates += len(ids) - len(good)
+    if good is None:
+        seqs, columns = block.seqs, block.columns
+    else:
+        seqs, columns = [block.seqs[i] for i in good], [[column[i] for i in good] for column in block.columns]
     if entity.check:
-        fresh = _passing_check(db, sender, entity, columns, fresh, result)
+        seqs, columns = _passing_check(db, sender, entity, names, seqs, columns, result)
     if "hlc" in entity.columns:
-        _restamp_block(store, columns.index("hlc"), [row for _, row in fresh], result)
+        _restamp_block(store, columns[names.index("hlc")], result)
     if entity.name == "checkins":
-        result.flagged += flag_checkins(db, columns, [row for _, row in fresh])
+        result.flagged += flag_checkins(db, dict(zip(names, columns)))
         # The report rollups take the whole block in one statement instead of a
         # trigger per scan: 2.2x a bare insert instead of 7.6x (docs/performance.md).
         from fieldsync.reports import rollup
 
         with rollup.folded(db):
-            _insert_rows(db, sender, entity, columns, fresh, result)
+            _insert_rows(db, sender, entity, names, seqs, columns, result)
         return
-    _insert_rows(db, sender, entity, columns, fresh, result)
+    _insert_rows(db, sender, entity, names, seqs, columns, result)
 
 
-def _restamp_block(store: Store, at: int, rows: list[list], result: MergeResult) -> None:
-    """restamp_if_ahead for a whole block: observe only the newest stamp kept."""
+def _restamp_block(store: Store, stamps: list[str], result: MergeResult) -> None:
+    """restamp_if_ahead for a whole column: observe only the newest stamp kept. Stamps are
+    fixed-width text, so the newest is the greatest string."""
+    if not stamps:
+        return
     limit = store.hlc.physical_ms() + MAX_AHEAD_MS
+    newest = max(stamps)
+    if int(newest[:16]) <= limit:
+        store.hlc.observe(newest)
+        return
     newest = None
-    for row in rows:
-        if int(row[at][:16]) > limit:
-            row[at] = store.hlc.now()
+    for i, stamp in enumerate(stamps):
+        if int(stamp[:16]) > limit:
+            stamps[i] = store.hlc.now()
             result.restamped += 1
-        elif newest is None or row[at] > newest:
-            newest = row[at]
+        elif newest is None or stamp > newest:
+            newest = stamp
     if newest:
         store.hlc.observe(newest)
 
 
-def _refuse_other_origins(at: int, sender: Sender, block: Block) -> None:
+def _refuse_other_origins(nodes: list, sender: Sender, block: Block) -> None:
     """A laptop records scans under its own database ids only."""
-    for index, row in enumerate(block.rows):
-        if index not in block.bad and not sender.speaks_for(row[at]):
-            block.bad[index] = f"says it was made on another laptop ({row[at]}), not on {sender.name}"
+    if set(nodes) <= sender.origins:
+        return
+    for index, node in enumerate(nodes):
+        if index not in block.bad and not sender.speaks_for(node):
+            block.bad[index] = f"says it was made on another laptop ({node}), not on {sender.name}"
 
 
-def _passing_check(db, sender, entity, columns, fresh, result) -> list:
+def _passing_check(db, sender, entity, names, seqs, columns, result) -> tuple[list, list]:
     """The entity's own test against the hub's data (a submission's form version)."""
     passing = []
-    for seq, row in fresh:
-        record = dict(zip(columns, row))
+    for i, seq in enumerate(seqs):
+        record = {name: column[i] for name, column in zip(names, columns)}
         try:
             entity.check(db, record)
         except (FieldsyncError, ValueError) as exc:
             reason = getattr(exc, "message", None) or str(exc)
-            quarantine(db, sender.node_id, {"seq": seq, "entity": entity.name, "record_id": row[0],
+            quarantine(db, sender.node_id, {"seq": seq, "entity": entity.name, "record_id": record[names[0]],
                                             "row": record}, reason)
             result.reject(seq, reason)
             continue
-        passing.append((seq, row))
-    return passing
+        passing.append(i)
+    if len(passing) == len(seqs):
+        return seqs, columns
+    return [seqs[i] for i in passing], [[column[i] for i in passing] for column in columns]
 
 
-def _first_of_each(rows: list[tuple[int, list]]) -> list[tuple[int, list]]:
-    seen, out = set(), []
-    for seq, row in rows:
-        if row[0] not in seen:
-            seen.add(row[0])
-            out.append((seq, row))
+def _first_of_each(ids: list, rows, known: set) -> list[int]:
+    """Of the rows (block row numbers, one per id), those whose id is new: not at the hub, not
+    earlier in the block."""
+    seen, out = set(known), []
+    for record_id, row in zip(ids, rows):
+        if record_id not in seen:
+            seen.add(record_id)
+            out.append(row)
     return out
 
 
@@ -328,19 +350,20 @@ def _existing_ids(db: Database, table: str, ids: list[str]) -> set[str]:
         f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
 
 
-def _insert_rows(db, sender, entity, columns, fresh, result) -> None:
-    sql = f"INSERT INTO {entity.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+def _insert_rows(db, sender, entity, names, seqs, columns, result) -> None:
+    """All rows with one executemany under one savepoint; only if a constraint fails, one
+    savepoint per row to find and quarantine the culprits."""
+    sql = f"INSERT INTO {entity.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
     db.execute("SAVEPOINT block")
     try:
-        db.conn.executemany(sql, [row for _, row in fresh])
+        db.conn.executemany(sql, zip(*columns))
         db.execute("RELEASE block")
-        result.accepted += len(fresh)
+        result.accepted += len(seqs)
         return
     except sqlite3.Error:
         db.execute("ROLLBACK TO block")
         db.execute("RELEASE block")
-    # Some row breaks a constraint: find it, one savepoint per row.
-    for seq, row in fresh:
+    for seq, row in zip(seqs, zip(*columns)):
         db.execute("SAVEPOINT one")
         try:
             db.execute(sql, row)
@@ -351,7 +374,7 @@ def _insert_rows(db, sender, entity, columns, fresh, result) -> None:
             db.execute("RELEASE one")
             reason = _reason(exc)
             quarantine(db, sender.node_id, {"seq": seq, "entity": entity.name, "record_id": row[0],
-                                            "row": dict(zip(columns, row))}, reason)
+                                            "row": dict(zip(names, row))}, reason)
             result.reject(seq, reason)
 
 
@@ -369,7 +392,9 @@ def _insert_one(db, store, sender, entity, change, result) -> None:
     if "hlc" in columns:
         values[columns.index("hlc")] = restamp_if_ahead(store, values[columns.index("hlc")], result)
     if entity.name == "checkins":
-        result.flagged += flag_checkins(db, columns, [values])
+        one = {name: [value] for name, value in zip(columns, values)}
+        result.flagged += flag_checkins(db, one)
+        values = [one[name][0] for name in columns]
     db.execute(f"INSERT INTO {entity.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
                values)
 
@@ -380,42 +405,49 @@ def add_flag(flags: str | None, flag: str) -> str:
     return ",".join(sorted(set(present) | {flag}))
 
 
-def flag_checkins(db: Database, columns: list[str], rows: list[list]) -> int:
-    """Flag new check-ins in place: unknown person, revoked badge, double scan from two laptops."""
-    if not rows:
+def flag_checkins(db: Database, columns: dict[str, list]) -> int:
+    """Flag new check-ins in place (columns by name, the flags list is changed): unknown
+    person, revoked badge, double scan from two laptops. The rows are looked at one by one
+    only when the block holds one of these at all."""
+    flags = columns["flags"]
+    if not flags:
         return 0
-    col = {name: i for i, name in enumerate(columns)}
-    pid, sid, node, flags = col["person_id"], col["session_id"], col["node"], col["flags"]
-    persons = sorted({row[pid] for row in rows if row[pid]})
-    listed = json.dumps(persons)
+    persons, directions = columns["person_id"], columns["direction"]
+    listed = sorted({person for person in persons if person})
     known = {r[0] for r in db.execute("SELECT id FROM people WHERE id IN (SELECT value FROM json_each(?))",
-                                      [listed])}
+                                      [json.dumps(listed)])}
     revoked = dict(db.execute("SELECT person_id, min_generation FROM badge_revocations"
-                              " WHERE person_id IN (SELECT value FROM json_each(?))", [listed]).fetchall())
-    seen_in = _scanned_in_by(db, rows, col)
+                              " WHERE person_id IN (SELECT value FROM json_each(?))", [json.dumps(listed)]).fetchall())
+    seen_in = _scanned_in_by(db, columns["session_id"], persons, directions)
+    nodes = set(columns["node"])
+    if len(known) == len(listed) and not revoked and len(nodes) == 1 \
+            and all(nodes.issuperset(by_node) for by_node in seen_in.values()):
+        return 0   # everyone known, no revoked badge, one laptop and nobody scanned in by another
+    sessions, generations, node_of, ids = (columns["session_id"], columns["badge_generation"], columns["node"],
+                                           columns["id"])
     flagged = 0
-    for row in rows:
-        before = row[flags]
-        person = row[pid]
+    for i, person in enumerate(persons):
+        before = flags[i]
         if person and person not in known:
-            row[flags] = add_flag(row[flags], "unknown_person")
-        generation = row[col["badge_generation"]]
+            flags[i] = add_flag(flags[i], "unknown_person")
+        generation = generations[i]
         if person in revoked and generation is not None and generation < revoked[person]:
-            row[flags] = add_flag(row[flags], "revoked_badge")
-        if row[col["direction"]] == "in" and person:
-            nodes = seen_in.setdefault((row[sid], person), {})
-            if any(n != row[node] for n in nodes):
-                row[flags] = add_flag(row[flags], "double")
-                _flag_earlier(db, [i for n, ids in nodes.items() if n != row[node] for i in ids])
-            nodes.setdefault(row[node], []).append(row[0])
-        flagged += row[flags] != before
+            flags[i] = add_flag(flags[i], "revoked_badge")
+        if directions[i] == "in" and person:
+            by_node = seen_in.setdefault((sessions[i], person), {})
+            if any(n != node_of[i] for n in by_node):
+                flags[i] = add_flag(flags[i], "double")
+                _flag_earlier(db, [checkin for n, checkins in by_node.items() if n != node_of[i]
+                                   for checkin in checkins])
+            by_node.setdefault(node_of[i], []).append(ids[i])
+        flagged += flags[i] != before
     return flagged
 
 
-def _scanned_in_by(db: Database, rows: list[list], col: dict) -> dict:
+def _scanned_in_by(db: Database, sessions: list, persons: list, directions: list) -> dict:
     """(session, person) -> {node: [check-in ids]} of check-ins already at the hub."""
-    pairs = sorted({(row[col["session_id"]], row[col["person_id"]]) for row in rows
-                    if row[col["direction"]] == "in" and row[col["person_id"]]})
+    pairs = sorted({(session, person) for session, person, direction in zip(sessions, persons, directions)
+                    if direction == "in" and person})
     found: dict = {}
     for session_id, person_id, node, checkin_id in db.execute(
             "SELECT c.session_id, c.person_id, c.node, c.id FROM json_each(?) j JOIN checkins c"
@@ -435,12 +467,13 @@ def _flag_earlier(db: Database, checkin_ids: list[str]) -> None:
 # -- quarantine ---------------------------------------------------------------------------------
 def quarantine(db: Database, node_id: str | None, change, reason: str) -> None:
     change = change if isinstance(change, dict) else {"value": change}
-    db["quarantine"].insert({
-        "node_id": node_id, "seq": change.get("seq") if isinstance(change.get("seq"), int) else None,
-        "change_id": _short(change.get("change_id")), "entity": _short(change.get("entity")),
-        "record_id": _short(change.get("record_id")),
-        "change": json.dumps(change, ensure_ascii=False, default=str), "reason": reason,
-        "created_at": utc_now(), "last_tried_at": utc_now()})
+    # Plain SQL: sqlite-utils' insert() reads the table's schema on every call, and a block
+    # from a misconfigured laptop can send thousands of rows here.
+    db.execute("INSERT INTO quarantine (node_id, seq, change_id, entity, record_id, change, reason, created_at,"
+               " last_tried_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               [node_id, change.get("seq") if isinstance(change.get("seq"), int) else None,
+                _short(change.get("change_id")), _short(change.get("entity")), _short(change.get("record_id")),
+                json.dumps(change, ensure_ascii=False, default=str), reason, utc_now(), utc_now()])
 
 
 def _short(value) -> str | None:

@@ -15,6 +15,7 @@ was restored from a backup: a new hub_epoch voids old cursors (failure case 3).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,30 +61,39 @@ def prepare(body) -> Prepared:
     if size > MAX_BATCH_CHANGES:
         raise PayloadTooLarge(f"A batch holds at most {MAX_BATCH_CHANGES} changes; send smaller ones.",
                               code="batch_too_large", extra={"max_changes": MAX_BATCH_CHANGES})
-    blocks, unknown, keyed = [], {}, []
+    blocks, unknown, keyed = [], {}, []   # keyed: (seqs, dedup keys) of each part of the batch
     for name, block in batch["blocks"].items():
         entity = entities.get(name)
         if entity is None or entity.kind != IMMUTABLE:
             seqs = columnar.undeltas(block.get("seq") if isinstance(block.get("seq"), list) else [])
             unknown[name] = seqs
-            keyed += [(seq, f"{name}:{seq}") for seq in seqs]
+            keyed.append((seqs, [f"{name}:{seq}" for seq in seqs]))
             continue
         seqs, decoded = columnar.decode(block, entity.columns)
-        rows, bad = columnar.validate(seqs, decoded, entity.schema())
-        blocks.append(merge.Block(entity, seqs, rows, bad))
-        keyed += [(seq, row[0] or "") for seq, row in zip(seqs, rows)]
-    for change in batch["changes"]:
-        seq, key = change.get("seq"), change.get("change_id")
-        if type(seq) is not int:
-            raise BadRequest("Every change needs an integer seq.", code="bad_change")
-        keyed.append((seq, str(key)))
-    keyed.sort()
-    if [seq for seq, _ in keyed] != list(range(batch["from_seq"], batch["to_seq"] + 1)):
+        columns, bad = columnar.validate(seqs, decoded, entity.schema())
+        blocks.append(merge.Block(entity, seqs, columns, bad))
+        ids = columns[0]
+        keyed.append((seqs, [key or "" for key in ids] if None in ids or "" in ids else ids))
+    if batch["changes"]:
+        for change in batch["changes"]:
+            if type(change.get("seq")) is not int:
+                raise BadRequest("Every change needs an integer seq.", code="bad_change")
+        keyed.append(([c["seq"] for c in batch["changes"]], [str(c.get("change_id")) for c in batch["changes"]]))
+    expected = list(range(batch["from_seq"], batch["to_seq"] + 1))
+    if len(keyed) == 1 and keyed[0][0] == expected:   # one block in seq order: the usual batch
+        keys = keyed[0][1]
+    else:
+        ordered = sorted(zip(itertools.chain.from_iterable(s for s, _ in keyed),
+                             itertools.chain.from_iterable(k for _, k in keyed)))
+        if [seq for seq, _ in ordered] != expected:
+            keys = None
+        else:
+            keys = [key for _, key in ordered]
+    if keys is None:
         raise BadRequest(f"The batch must hold each seq from {batch['from_seq']} to {batch['to_seq']} once.",
                          code="batch_not_contiguous")
-    digest = hashlib.sha256("\n".join(key for _, key in keyed).encode()).hexdigest()
-    return Prepared(batch, blocks, sorted(batch["changes"], key=lambda c: c["seq"]), unknown, digest,
-                    keyed[0][1])
+    digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+    return Prepared(batch, blocks, sorted(batch["changes"], key=lambda c: c["seq"]), unknown, digest, keys[0])
 
 
 def receive(store: Store, node: dict, body, *, source: str = "push",
