@@ -9,6 +9,7 @@ faster. Everything else travels row-wise as the outbox holds it.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 
@@ -30,66 +31,71 @@ class Batch:
 
 def read_batch(db: Database, after: int, *, max_changes: int, max_bytes: int, replica: str) -> Batch | None:
     """The outbox rows after seq `after`, up to max_changes rows or max_bytes of payload."""
-    rows = db.execute(
-        "SELECT seq, change_id, entity, record_id, op, hlc, length(payload) FROM changes"
-        " WHERE seq > ? ORDER BY seq LIMIT ?", [after, max_changes]).fetchall()
-    if not rows:
+    immutable = [e for e in entities.all_entities() if e.kind == IMMUTABLE]
+    extent = _extent(db, "seq > ? ORDER BY seq LIMIT ?", [after, max_changes], immutable)
+    if extent is None:
         return None
-    total, cut = 0, len(rows)
-    for i, row in enumerate(rows):
-        total += row[6]
-        if total > max_bytes and i > 0:
-            cut = i
-            break
-    rows = rows[:cut]
-    first, last = rows[0][0], rows[-1][0]
-    immutable = {e.name: e for e in entities.all_entities() if e.kind == IMMUTABLE}
-    blocks, row_wise, by_entity = {}, [], {}
-    for seq, change_id, name, record_id, op, hlc, _ in rows:
-        if name in immutable and op == "upsert":
-            by_entity.setdefault(name, []).append(seq)
-        else:
-            row_wise.append(seq)
-    for name, seqs in by_entity.items():
-        blocks[name] = _block(db, immutable[name], seqs, first, last)
-    return Batch(first, last, len(rows), {
+    first, last, total, size, counts = extent
+    if size > max_bytes and total > 1:
+        # Payloads past max_bytes: cut before the row that crosses it (a batch holds one row at least).
+        sizes = db.execute("SELECT seq, length(payload) FROM changes WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                           [first, last]).fetchall()
+        crossing = next(i for i, running in enumerate(itertools.accumulate(n for _, n in sizes)) if running > max_bytes)
+        last = sizes[max(crossing, 1) - 1][0]
+        first, last, total, size, counts = _extent(db, "seq BETWEEN ? AND ?", [first, last], immutable)
+    blocks = {entity.name: _block(db, entity, count, first, last)
+              for entity, count in zip(immutable, counts) if count}
+    row_wise = _row_wise(db, first, last, [e.name for e in immutable]) if total > sum(counts) else []
+    return Batch(first, last, total, {
         "protocol": PROTOCOL_VERSION, "replica": replica, "batch_id": new_id(),
-        "from_seq": first, "to_seq": last, "blocks": blocks, "changes": _row_wise(db, row_wise)})
+        "from_seq": first, "to_seq": last, "blocks": blocks, "changes": row_wise})
 
 
-def _block(db: Database, entity: entities.Entity, seqs: list[int], first: int, last: int) -> dict:
+def _extent(db: Database, where: str, params: list, immutable: list[entities.Entity]):
+    """(first seq, last seq, rows, payload characters, upserts of each immutable entity) of the
+    outbox rows `where` selects, counted by SQLite without a Python step per row; None if none."""
+    counts = "".join(", SUM(op = 'upsert' AND entity = ?)" for _ in immutable)
+    row = db.execute(f"SELECT COUNT(*), MIN(seq), MAX(seq), SUM(size){counts} FROM"
+                     f" (SELECT seq, entity, op, length(payload) AS size FROM changes WHERE {where})",
+                     [*(e.name for e in immutable), *params]).fetchone()
+    if not row[0]:
+        return None
+    return row[1], row[2], row[0], row[3] or 0, list(row[4:])
+
+
+def _block(db: Database, entity: entities.Entity, count: int, first: int, last: int) -> dict:
     columns = list(entity.columns)
     selected = ", ".join(f"t.{c}" for c in columns)
     found = db.execute(
         f"SELECT c.seq, {selected} FROM changes c JOIN {entity.name} t ON t.id = c.record_id"
         " WHERE c.seq BETWEEN ? AND ? AND c.entity = ? AND c.op = 'upsert' ORDER BY c.seq",
         [first, last, entity.name]).fetchall()
-    if len(found) != len(seqs):
-        found = _with_payloads(db, entity, columns, seqs, found)
+    if len(found) != count:
+        found = _with_payloads(db, entity, columns, first, last, found)
     values = list(zip(*found)) if found else [[] for _ in range(len(columns) + 1)]
     return columnar.encode(list(values[0]), dict(zip(columns, map(list, values[1:]))), entity.columns)
 
 
-def _with_payloads(db: Database, entity, columns: list[str], seqs: list[int], found: list) -> list:
+def _with_payloads(db: Database, entity, columns: list[str], first: int, last: int, found: list) -> list:
     """Rows missing from the table (never expected for immutable records) come from the outbox."""
     have = {row[0] for row in found}
-    missing = [seq for seq in seqs if seq not in have]
     extra = []
-    for seq, payload in db.execute("SELECT seq, payload FROM changes WHERE seq IN (SELECT value FROM json_each(?))",
-                                   [json.dumps(missing)]):
-        row = json.loads(payload)
-        extra.append((seq, *[row.get(c) for c in columns]))
+    for seq, payload in db.execute("SELECT seq, payload FROM changes WHERE seq BETWEEN ? AND ? AND entity = ?"
+                                   " AND op = 'upsert' ORDER BY seq", [first, last, entity.name]):
+        if seq not in have:
+            row = json.loads(payload)
+            extra.append((seq, *[row.get(c) for c in columns]))
     return sorted(list(found) + extra)
 
 
-def _row_wise(db: Database, seqs: list[int]) -> list[dict]:
-    if not seqs:
-        return []
+def _row_wise(db: Database, first: int, last: int, immutable: list[str]) -> list[dict]:
+    """Every change that does not travel in a block, as the outbox holds it."""
     return [{"seq": seq, "change_id": change_id, "entity": name, "record_id": record_id, "op": op,
              "hlc": hlc, "payload": json.loads(payload)}
             for seq, change_id, name, record_id, op, hlc, payload in db.execute(
-                "SELECT seq, change_id, entity, record_id, op, hlc, payload FROM changes"
-                " WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq", [json.dumps(seqs)])]
+                "SELECT seq, change_id, entity, record_id, op, hlc, payload FROM changes WHERE seq BETWEEN ? AND ?"
+                " AND NOT (op = 'upsert' AND entity IN (SELECT value FROM json_each(?))) ORDER BY seq",
+                [first, last, json.dumps(immutable)])]
 
 
 def pending(db: Database, after: int) -> int:
