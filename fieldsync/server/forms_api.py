@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, request
 
-from fieldsync.errors import Forbidden
-from fieldsync.forms import catalogue, submissions, summary
+from fieldsync.errors import Forbidden, ValidationFailed
+from fieldsync.forms import catalogue, submissions, summary, walk_in
 from fieldsync.forms.inputs import SubmissionSchema, SubmissionsQuery, VersionQuery
 from fieldsync.records.schemas import load
 from fieldsync.server import get_store
@@ -80,15 +80,36 @@ def form_summary(form_id):
 @bp.post("/submissions")
 @require("trainer", kinds=KIOSK_CALLERS)
 @doc("Submit answers to a form. Retrying with the same id returns the first answer; "
-     "a pass of the training assessment promotes the person to 三级.", body=SubmissionSchema)
+     "a pass of the training assessment promotes the person to 三级; the walk-in registration form "
+     "registers a new person and checks them in to the session.", body=SubmissionSchema)
 def post_submission():
     data = load(SubmissionSchema(), json_body())
+    if data["form"] == walk_in.FORM_ID:
+        return _walk_in(data)
     done = submissions.submit(get_store(), data["form"], data.get("session"), data.get("person"),
                               data["answers"], data.get("id"), version=data.get("version"), actor=actor())
     body = {**done.submission, "replay": done.replay,
             "promoted": {k: done.promoted[k] for k in ("id", "level", "certificate_no")}
             if done.promoted else None}
     return body, 200 if done.replay else 201
+
+
+def _walk_in(data: dict):
+    """The walk-in registration form registers a new person and checks them in (forms/walk_in.py)."""
+    principal = g.principal
+    if data.get("person"):
+        raise ValidationFailed("A walk-in registration registers a new person: leave person out.",
+                               fields={"person": ["Not for a walk-in."]})
+    if principal.get("session") and principal["session"] != data.get("session"):
+        raise Forbidden("This station scans only for the session it was set up for.",
+                        code="station_session_forbidden", fields={"session": ["Not this station's session."]})
+    done = walk_in.register_and_check_in(get_store(), data.get("session"), data["answers"], data.get("id"),
+                                         version=data.get("version"), actor=actor(),
+                                         station=principal.get("station") or "kiosk")
+    body = {**done.submission.submission, "replay": done.submission.replay, "promoted": None,
+            "person": {k: done.person[k] for k in ("id", "name", "level", "town", "village")},
+            "checkin": done.scan.to_dict() if done.scan else None}
+    return body, 200 if done.submission.replay else 201
 
 
 @bp.get("/submissions")

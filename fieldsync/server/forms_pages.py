@@ -18,7 +18,15 @@ from flask import (
 from flask_babel import get_locale
 
 from fieldsync.errors import BadRequest, FieldsyncError, NotFound, ValidationFailed
-from fieldsync.forms import catalogue, definition, export, html, submissions, summary
+from fieldsync.forms import (
+    catalogue,
+    definition,
+    export,
+    html,
+    submissions,
+    summary,
+    walk_in,
+)
 from fieldsync.forms.inputs import FilledPage
 from fieldsync.records import people, places, sessions
 from fieldsync.records.schemas import load
@@ -53,11 +61,7 @@ def kiosk_form(session_id, person_id):
     if not form_id:
         raise NotFound("This session has no form attached.", code="no_form")
     form = catalogue.get(store, form_id, posted.get("version"))
-    page = {"session": session, "form": form, "person": people.find(store, person_id),
-            "person_id": person_id, "values": {}, "errors": {}, "done": None,
-            "villages": places.children(store, session["town"], "village"),
-            "submission_id": posted.get("submission_id") or new_id(), "row_count": html.row_count,
-            "today": date.today().isoformat()}
+    page = _fill_page(store, session, form, posted, person=people.find(store, person_id), person_id=person_id)
     if request.method == "GET":
         return render_template("kiosk_form.html", **page)
     answers = html.answers_from_form(form["definition"], request.form)
@@ -68,6 +72,36 @@ def kiosk_form(session_id, person_id):
         page.update(values=answers, errors=exc.fields, message=exc.message)
         return render_template("kiosk_form.html", **page), 422
     return render_template("kiosk_form.html", **page), 200 if page["done"].replay else 201
+
+
+@bp.route("/kiosk/<session_id>/walk-in", methods=["GET", "POST"])
+@require("trainer")
+def walk_in_form(session_id):
+    """The built-in walk-in registration form: saving registers the person and checks them in."""
+    store = get_store()
+    session = sessions.get(store, session_id)
+    posted = load(FilledPage(), request.form.to_dict()) if request.method == "POST" else {}
+    form = catalogue.get(store, walk_in.FORM_ID, posted.get("version"))
+    page = _fill_page(store, session, form, posted, walk_in=True)
+    if request.method == "GET":
+        return render_template("kiosk_form.html", **page)
+    answers = html.answers_from_form(form["definition"], request.form)
+    try:
+        done = walk_in.register_and_check_in(store, session_id, answers, page["submission_id"],
+                                             version=form["version"], actor=actor())
+    except FieldsyncError as exc:   # a bad field, a cancelled session, an ID number already registered
+        page.update(values=answers, errors=exc.fields, message=exc.message)
+        return render_template("kiosk_form.html", **page), exc.status
+    page.update(done=done.submission, person=done.person)
+    return render_template("kiosk_form.html", **page), 200 if done.submission.replay else 201
+
+
+def _fill_page(store, session: dict, form: dict, posted: dict, **more) -> dict:
+    """What kiosk_form.html needs to show a form to fill (and, once saved, `done`)."""
+    return {"session": session, "form": form, "person": None, "person_id": None, "walk_in": False,
+            "values": {}, "errors": {}, "done": None, "villages": places.children(store, session["town"], "village"),
+            "submission_id": posted.get("submission_id") or new_id(), "row_count": html.row_count,
+            "today": date.today().isoformat(), **more}
 
 
 # -- staff ---------------------------------------------------------------------
