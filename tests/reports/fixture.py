@@ -21,6 +21,7 @@ from pathlib import Path
 from fieldsync import config
 from fieldsync.records import checkins, people, places, sessions, users
 from fieldsync.store import Store
+from tests.support import WebClient
 
 PASSWORD = "fieldsync-demo"
 CHINA = timezone(timedelta(hours=8))
@@ -137,3 +138,10 @@ def build_instance(path: Path) -> dict[str, str]:
         for role in ("admin", "staff", "trainer"):
             users.create(store, role, PASSWORD, role)
     return ids
+
+
+def signed_in(server, role: str) -> WebClient:
+    """A client of a live server built by build_instance, signed in with the account for `role`."""
+    client = WebClient(server.url)
+    assert client.login(role, PASSWORD).ok
+    return client

@@ -64,9 +64,7 @@ def hub(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def staff(hub):
-    client = WebClient(hub.url)
-    assert client.login("staff", fixture.PASSWORD).ok
-    return client
+    return fixture.signed_in(hub, "staff")
 
 
 def strip(client: WebClient) -> dict[str, tuple[str, int]]:

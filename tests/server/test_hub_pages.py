@@ -24,20 +24,14 @@ def hub(tmp_path_factory):
         yield server
 
 
-def _client(hub, role) -> WebClient:
-    client = WebClient(hub.url)
-    assert client.login(role, fixture.PASSWORD).ok
-    return client
-
-
 @pytest.fixture(scope="module")
 def staff(hub):
-    return _client(hub, "staff")
+    return fixture.signed_in(hub, "staff")
 
 
 @pytest.fixture(scope="module")
 def admin(hub):
-    return _client(hub, "admin")
+    return fixture.signed_in(hub, "admin")
 
 
 def _checkin_rows(hub) -> list[tuple]:
@@ -92,7 +86,7 @@ def test_reports_page_lists_the_registry_and_escapes_titles(hub, staff):
 
 
 def test_trainer_and_strangers_are_kept_out(hub):
-    trainer = _client(hub, "trainer")
+    trainer = fixture.signed_in(hub, "trainer")
     for path in ("/hub/", "/hub/reports", "/hub/people", "/hub/volunteers"):
         assert trainer.get(path).status_code == 403, path
         stranger = requests.get(hub.url + path, allow_redirects=False, timeout=10)

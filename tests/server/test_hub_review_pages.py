@@ -10,7 +10,7 @@ import pytest
 from fieldsync.store import Store
 from tests.reports import fixture
 from tests.server.test_hub_attention import seed
-from tests.support import LiveServer, WebClient
+from tests.support import LiveServer
 
 # page: (row attribute, table id, trail id, open rows seeded, forms per row, words for an empty queue)
 QUEUES = {
@@ -33,9 +33,7 @@ def hub(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def staff(hub):
-    client = WebClient(hub.url)
-    assert client.login("staff", fixture.PASSWORD).ok
-    return client
+    return fixture.signed_in(hub, "staff")
 
 
 def table(page: str, table_id: str) -> tuple[int, list[str]]:
