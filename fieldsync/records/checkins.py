@@ -82,7 +82,7 @@ def check_in(store: Store, *, session_id: str, code: str | None = None, person_i
     """Decide and record one scan (code) or manual check-in (person_id, method manual/walk-in)."""
     badge = _read_badge(store, code) if code is not None and not person_id else None
     return store.write_many(_record_scans, _Scan(
-        session_id, badge, person_id, direction, method, station, client_id, _timestamp(scanned_at),
+        session_id, badge, person_id, direction, method, station, client_id, _timestamp(store, scanned_at),
         (code or person_id or "")[:200]))
 
 
@@ -292,10 +292,12 @@ def _person(db: Database, person_id: str | None) -> dict | None:
     return dict(zip(PERSON_COLUMNS, row)) if row else None
 
 
-def _timestamp(scanned_at: datetime | None) -> str:
+def _timestamp(store: Store, scanned_at: datetime | None) -> str:
+    """The scan's time: the device's when it sent one (a phone's queued scan), else the
+    laptop's hub-corrected clock, which a clock set wrong after the last sync does not move."""
     if scanned_at is None:
-        return utc_now()
-    if scanned_at.tzinfo is None:
+        scanned_at = datetime.fromtimestamp(store.hlc.physical_ms() / 1000, UTC)
+    elif scanned_at.tzinfo is None:
         scanned_at = scanned_at.replace(tzinfo=UTC)
     return scanned_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

@@ -30,17 +30,41 @@ class Stamp:
         return cls(int(wall), int(counter), node)
 
 
+_BOOT_CLOCK = getattr(time, "CLOCK_BOOTTIME", None)
+
+
+def steady_seconds() -> float:
+    """A clock nobody can set that keeps counting while the laptop sleeps: CLOCK_BOOTTIME
+    on Linux; elsewhere time.monotonic(), which on Windows counts sleep too."""
+    return time.clock_gettime(_BOOT_CLOCK) if _BOOT_CLOCK is not None else time.monotonic()
+
+
 class HLC:
     """One clock per process. now() never repeats and never goes back."""
 
-    def __init__(self, node: str, *, offset_ms: int = 0, last: str | None = None, wall=None):
+    def __init__(self, node: str, *, offset_ms: int = 0, last: str | None = None, wall=None, steady=None):
         self.node = node
         self.offset_ms = offset_ms  # server time minus our time, learnt at sync
         self._wall = wall or (lambda: int(time.time() * 1000))
+        self._steady = steady or steady_seconds
+        self._anchor: tuple[int, float] | None = None   # (hub time in ms, steady seconds) at the last sync
         self._lock = threading.Lock()
         self._last = Stamp.parse(last) if last else Stamp(0, 0, node)
 
+    def synced(self, offset_ms: int) -> None:
+        """A sync measured the hub's time: stamp with it, and from now on let time run on from
+        it by the steady clock, so setting the laptop's clock later moves nothing (DESIGN §4,
+        failure case 5). A restarted server has no anchor until its next sync; it uses its
+        own clock plus the last offset."""
+        with self._lock:
+            self.offset_ms = offset_ms
+            self._anchor = (self._wall() + offset_ms, self._steady())
+
     def physical_ms(self) -> int:
+        """Hub-corrected time in ms since the epoch."""
+        if self._anchor is not None:
+            hub_ms, at = self._anchor
+            return hub_ms + int((self._steady() - at) * 1000)
         return self._wall() + self.offset_ms
 
     def now(self) -> str:

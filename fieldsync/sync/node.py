@@ -101,7 +101,7 @@ def _remember_clock(store: Store, client: HubClient) -> None:
     if client.clock_offset_ms is None:
         return
     offset = client.clock_offset_ms
-    store.hlc.offset_ms = offset
+    store.hlc.synced(offset)
     store.write(lambda db: db.execute("UPDATE sync_state SET clock_offset_ms = ? WHERE peer = 'hub'", [offset]))
 
 

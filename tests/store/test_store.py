@@ -136,3 +136,30 @@ def test_write_many_hands_a_queued_group_to_one_call_and_a_bad_item_fails_alone(
         assert answers == {item: f"stored {item}" for item in items if item != "poison"}
         stored = {r["key"] for r in store.query("SELECT key FROM meta WHERE key LIKE 'batch-%'")}
         assert stored == {f"batch-{item}" for item in items if item != "poison"}
+
+
+def test_after_a_sync_a_laptop_clock_set_wrong_moves_neither_stamps_nor_scan_times(tmp_path):
+    wall, steady = [1_000_000_000_000], [500.0]
+    clock = HLC("n", wall=lambda: wall[0], steady=lambda: steady[0])
+    clock.synced(offset_ms=60_000)                          # the hub is a minute ahead of this laptop
+    assert clock.physical_ms() == 1_000_000_060_000
+    wall[0] -= 365 * 24 * 3600 * 1000                       # the date is set a year back (dead CMOS battery)
+    steady[0] += 2.5                                        # while 2.5 s really pass
+    assert clock.physical_ms() == 1_000_000_062_500
+    assert Stamp.parse(clock.now()).wall_ms == 1_000_000_062_500
+    restarted = HLC("n", offset_ms=60_000, wall=lambda: wall[0], steady=lambda: steady[0])
+    assert restarted.physical_ms() == wall[0] + 60_000       # no anchor until the next sync
+
+
+def test_server_stamped_scans_take_the_anchored_clock(store):
+    from fieldsync.records import checkins, people, sessions
+
+    wall, steady = [1_800_000_000_000], [10.0]
+    store.hlc = HLC(store.node_id, wall=lambda: wall[0], steady=lambda: steady[0])
+    store.hlc.synced(offset_ms=0)
+    wall[0] += 40 * 24 * 3600 * 1000                        # someone sets the laptop 40 days ahead
+    steady[0] += 3600                                       # an hour later, a scan
+    session = next(s for s in sessions.listing(store) if s["kind"] == "training")
+    person = people.search(store, limit=1)[0]
+    result = checkins.check_in(store, session_id=session["id"], person_id=person["id"])
+    assert result.checkin["scanned_at"] == "2027-01-15T09:00:00.000Z"   # 1.8e12 ms + 1 h

@@ -176,7 +176,7 @@ def test_a_poisoned_change_goes_to_quarantine_and_never_blocks_the_batch(cluster
 
 def test_stamps_more_than_5_minutes_ahead_are_restamped_and_the_node_flagged(cluster):
     node = cluster.add_node(TOWN_A)
-    node.store.hlc.offset_ms = 24 * 3600 * 1000               # a laptop a day ahead
+    node.store.hlc.synced(24 * 3600 * 1000)                  # a laptop stamping a day ahead
     scan_everyone(node, limit=3)
     node.sync()
     flagged = cluster.hub_query("SELECT restamped FROM nodes")[0]["restamped"]
