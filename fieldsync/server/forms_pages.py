@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -33,6 +34,8 @@ from fieldsync.records.schemas import load
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.forms_api import actor, hub_only
+from fieldsync.server.kiosk import KIOSK_CALLERS
+from fieldsync.server.stations import forms_of_its_session_only
 from fieldsync.store import new_id
 
 bp = Blueprint("forms_pages", __name__)
@@ -50,10 +53,12 @@ def label(text: dict | None) -> str:
 
 
 # -- kiosk ---------------------------------------------------------------------
+# A trainer signed in at the laptop, or a phone joined as a station (its cookie: stations.FORM_PAGES).
 @bp.route("/kiosk/<session_id>/form/<person_id>", methods=["GET", "POST"])
-@require("trainer")
+@require("trainer", kinds=KIOSK_CALLERS)
 def kiosk_form(session_id, person_id):
     """The session's form (or ?form=ID) for one person; the answers post back here."""
+    forms_of_its_session_only(session_id)
     store = get_store()
     session = sessions.get(store, session_id)
     posted = load(FilledPage(), request.form.to_dict()) if request.method == "POST" else {}
@@ -75,9 +80,10 @@ def kiosk_form(session_id, person_id):
 
 
 @bp.route("/kiosk/<session_id>/walk-in", methods=["GET", "POST"])
-@require("trainer")
+@require("trainer", kinds=KIOSK_CALLERS)
 def walk_in_form(session_id):
     """The built-in walk-in registration form: saving registers the person and checks them in."""
+    forms_of_its_session_only(session_id)
     store = get_store()
     session = sessions.get(store, session_id)
     posted = load(FilledPage(), request.form.to_dict()) if request.method == "POST" else {}
@@ -88,7 +94,8 @@ def walk_in_form(session_id):
     answers = html.answers_from_form(form["definition"], request.form)
     try:
         done = walk_in.register_and_check_in(store, session_id, answers, page["submission_id"],
-                                             version=form["version"], actor=actor())
+                                             version=form["version"], actor=actor(),
+                                             station=g.principal.get("station") or "kiosk")
     except FieldsyncError as exc:   # a bad field, a cancelled session, an ID number already registered
         page.update(values=answers, errors=exc.fields, message=exc.message)
         return render_template("kiosk_form.html", **page), exc.status

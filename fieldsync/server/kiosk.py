@@ -10,20 +10,16 @@ from fieldsync.records import checkins, places, sessions
 from fieldsync.records.schemas import LEVELS
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.stations import tied_session
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 KIOSK_CALLERS = ("user", "station")
 
 
-def _station_session() -> str | None:
-    """The one session a station is tied to, if any (people at the laptop are never tied)."""
-    return g.principal.get("session") if g.principal["kind"] == "station" else None
-
-
 @bp.get("/")
 @require("trainer", kinds=KIOSK_CALLERS)
 def index():
-    tied = _station_session()
+    tied = tied_session()
     if tied:
         return redirect(url_for("kiosk.station", session_id=tied))
     return render_template("kiosk_index.html", sessions=sessions.listing(get_store(), limit=50))
@@ -32,7 +28,7 @@ def index():
 @bp.get("/<session_id>")
 @require("trainer", kinds=KIOSK_CALLERS)
 def station(session_id):
-    tied = _station_session()
+    tied = tied_session()
     if tied and tied != session_id:
         raise Forbidden(_("This station scans for another session only."), code="station_scope")
     store = get_store()

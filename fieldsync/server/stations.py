@@ -3,8 +3,10 @@
 A station proves itself two ways. Its kiosk pages (plain GET navigations,
 which cannot carry a header) rely on the signed session cookie set at join.
 Its API calls carry `Authorization: Bearer <token>` from localStorage: a
-header no other site can make a browser send, so the cookie never authorises
-a write and needs no CSRF token.
+header no other site can make a browser send, so they need no CSRF token.
+The cookie authorises one kind of write: the session's form pages, which are
+plain HTML forms posted back with the page's CSRF token, like any signed-in
+form (auth checks it before the cookie is read).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from flask import (
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from fieldsync.errors import Forbidden
 from fieldsync.records import badges, sessions, stations
 from fieldsync.records.schemas import load
 from fieldsync.server import auth, get_store
@@ -30,6 +33,9 @@ from fieldsync.server.auth import require
 
 bp = Blueprint("stations", __name__, url_prefix="/kiosk")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# What a station's cookie opens besides the kiosk's own pages: the session's form and the walk-in
+# registration, read and posted back (the post carries the CSRF token: auth checks every cookie write).
+FORM_PAGES = {"forms_pages.kiosk_form", "forms_pages.walk_in_form"}
 
 
 class StationSchema(Schema):
@@ -46,6 +52,19 @@ def principal(station: dict) -> dict:
             "id": station["id"], "session": station["session_id"]}
 
 
+def tied_session() -> str | None:
+    """The one session the calling station is tied to, if any (people at the laptop are never tied)."""
+    return g.principal.get("session") if g.principal["kind"] == "station" else None
+
+
+def forms_of_its_session_only(session_id: str) -> None:
+    """A station tied to one session fills that session's forms only, as it scans for it only."""
+    tied = tied_session()
+    if tied and tied != session_id:
+        raise Forbidden(_("This station is set up for another session: it fills only that session's forms."),
+                        code="station_session_forbidden")
+
+
 def resolve_bearer(token: str) -> dict | None:
     station = stations.by_token(get_store(), token)
     return principal(station) if station else None
@@ -57,8 +76,9 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _station_from_cookie():
-        # Only page views: every write goes through the API with the bearer token.
-        if g.get("principal") or request.method not in ("GET", "HEAD") or request.blueprint != "kiosk":
+        # Kiosk page views and the form pages; every other write goes through the API with the bearer token.
+        kiosk_page = request.method in ("GET", "HEAD") and request.blueprint == "kiosk"
+        if g.get("principal") or not (kiosk_page or request.endpoint in FORM_PAGES):
             return
         station_id = session.get("station_id")
         station = stations.find(get_store(), station_id) if station_id else None
