@@ -84,6 +84,10 @@ def form_summary(form_id):
      "registers a new person and checks them in to the session.", body=SubmissionSchema)
 def post_submission():
     data = load(SubmissionSchema(), json_body())
+    tied = g.principal.get("session")
+    if tied and tied != data.get("session"):
+        raise Forbidden("This station fills forms only for the session it was set up for.",
+                        code="station_session_forbidden", fields={"session": ["Not this station's session."]})
     if data["form"] == walk_in.FORM_ID:
         return _walk_in(data)
     done = submissions.submit(get_store(), data["form"], data.get("session"), data.get("person"),
@@ -100,9 +104,6 @@ def _walk_in(data: dict):
     if data.get("person"):
         raise ValidationFailed("A walk-in registration registers a new person: leave person out.",
                                fields={"person": ["Not for a walk-in."]})
-    if principal.get("session") and principal["session"] != data.get("session"):
-        raise Forbidden("This station scans only for the session it was set up for.",
-                        code="station_session_forbidden", fields={"session": ["Not this station's session."]})
     done = walk_in.register_and_check_in(get_store(), data.get("session"), data["answers"], data.get("id"),
                                          version=data.get("version"), actor=actor(),
                                          station=principal.get("station") or "kiosk")

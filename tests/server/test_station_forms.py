@@ -84,7 +84,7 @@ def test_the_post_needs_the_page_csrf_token(node_instance, live_node, staff):
 def test_a_station_tied_to_another_session_is_refused_its_forms(node_instance, live_node, staff):
     training, person, other = _training(node_instance)
     join_url, _ = create_station(staff, "phone-elsewhere", other["id"])
-    phone, _ = _join(live_node, join_url)
+    phone, bearer = _join(live_node, join_url)
     form_url = f"/kiosk/{training['id']}/form/{person['id']}"
     filled = _filled(staff.get(form_url).text)
 
@@ -94,6 +94,10 @@ def test_a_station_tied_to_another_session_is_refused_its_forms(node_instance, l
         assert phone.form(path, {**filled, "name": "王外场"}).status_code == 403, path
     json_answer = phone.get(form_url, headers={"Accept": "application/json"})
     assert json_answer.json()["error"]["code"] == "station_session_forbidden"
+    by_api = phone.http.post(live_node.url + "/api/v1/submissions", headers=bearer, timeout=10, json={
+        "form": "training_assessment", "session": training["id"], "person": person["id"],
+        "answers": {"result": "fail"}})
+    assert by_api.status_code == 403 and by_api.json()["error"]["code"] == "station_session_forbidden"
     assert _stored(node_instance, person["id"]) == []
     assert phone.get(f"/kiosk/{other['id']}/walk-in").status_code == 200   # its own session's are open
 
