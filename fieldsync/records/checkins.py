@@ -73,7 +73,7 @@ class _Scan:
     station: str
     client_id: str | None
     when: str
-    scanned: str
+    scanned: str          # what was scanned or typed: the badge text, or the person id
 
 
 def check_in(store: Store, *, session_id: str, code: str | None = None, person_id: str | None = None,
@@ -83,7 +83,7 @@ def check_in(store: Store, *, session_id: str, code: str | None = None, person_i
     badge = _read_badge(store, code) if code is not None and not person_id else None
     return store.write_many(_record_scans, _Scan(
         session_id, badge, person_id, direction, method, station, client_id, _timestamp(store, scanned_at),
-        (code or person_id or "")[:200]))
+        code or person_id or ""))
 
 
 def _read_badge(store: Store, code: str) -> badges.BadgeCheck | None:
@@ -129,7 +129,7 @@ def _record_scans(store: Store, db: Database, scans: list[_Scan]) -> list[ScanRe
             checkins.append(tuple(row[c] for c in CHECKIN_COLUMNS))
             changes.append(("checkins", row["id"], "upsert", row["hlc"], row))
             facts.saw(scan, row)
-        logs.append((scan.client_id, scan.session_id, scan.station, scan.scanned, result.status,
+        logs.append((scan.client_id, scan.session_id, scan.station, scan.scanned[:200], result.status,
                      result.person["id"] if result.person else None,
                      result.checkin["id"] if result.checkin else None, utc_now()))
         if scan.client_id:
