@@ -1,4 +1,5 @@
-"""A phone on the Wi-Fi: joins by QR over HTTPS, scans with its camera, no password; revoked, it stops."""
+"""A phone on the Wi-Fi: joins by QR over HTTPS, scans with its camera, fills the session's form, no password;
+revoked, it stops."""
 
 from __future__ import annotations
 
@@ -48,6 +49,24 @@ def test_phone_joins_by_token_and_scans_with_the_camera(open_context, tls_node, 
     assert attempts[0] == ("ok",) and set(attempts[1:]) <= {("already",)}
     assert len(checkins_of(tls_node.instance, session_id, person)) == 1
     phone.click("#camera-toggle")
+
+    # The session asks for the training assessment: the phone fills it, with its cookie and the page's CSRF token.
+    expect(phone.locator("#fb-form")).to_be_visible()
+    phone.click("#fb-form")
+    phone.wait_for_url(f"**/kiosk/{session_id}/form/{person}")
+    certificate = phone.locator("input[name=certificate_no]")
+    expect(certificate).to_be_hidden()
+    phone.check("input[name=result][value=pass]")
+    phone.fill("input[name=theory_score]", "92")
+    certificate.fill("SD26-0007")
+    phone.click("form.fs-form button[type=submit]")
+    expect(phone.locator(".feedback.ok")).to_be_visible()
+    assert db_rows(tls_node.instance, "SELECT form_id, actor, json_extract(data, '$.certificate_no')"
+                                      " FROM submissions WHERE person_id = ? AND session_id = ?",
+                   [person, session_id]) == [("training_assessment", "门口手机1", "SD26-0007")]
+    phone.click("a.button.primary")   # back to the kiosk, where the walk-in dialog links the walk-in form
+    phone.wait_for_selector("#kiosk[data-ready='1']")
+    assert phone.locator(f"#walkin a[href='/kiosk/{session_id}/walk-in']").count() == 1
 
     staff.goto(tls_node.url + "/kiosk/stations")
     staff.click("button.danger")
