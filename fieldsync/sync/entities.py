@@ -48,6 +48,7 @@ alone and the hub would quarantine them as unknown.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +102,7 @@ def published(name: str, schema: type[Schema], *, pushed: bool = False, key: str
 
 _REGISTRY: dict[str, Entity] = {}
 _loaded = False
+_loading = threading.RLock()
 
 
 def register(entity: Entity) -> Entity:
@@ -109,16 +111,22 @@ def register(entity: Entity) -> Entity:
 
 
 def _load() -> None:
+    """Register every entity once. Threads that ask meanwhile wait for the whole registry: the
+    hub receives a laptop's batches two at a time, and a half-filled registry would send a
+    block of check-ins to quarantine as a kind the hub does not know."""
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    from fieldsync.sync import protocol
+    with _loading:
+        if _loaded:
+            return
+        from fieldsync.sync import protocol
 
-    for entity in protocol.BUILT_IN_ENTITIES:
-        register(entity)
-    for module in ENTITY_MODULES:
-        importlib.import_module(module)
+        for entity in protocol.BUILT_IN_ENTITIES:
+            register(entity)
+        for module in ENTITY_MODULES:
+            importlib.import_module(module)
+        _loaded = True
 
 
 def get(name: str) -> Entity | None:
