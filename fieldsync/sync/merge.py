@@ -55,9 +55,23 @@ class Block:
     seqs: list[int]
     columns: list[list]            # one list of values per column, in entity.columns order
     bad: dict[int, str]            # row index -> reason
+    ahead: dict = field(default_factory=dict)   # made by work_ahead(), for a block the writer takes whole
 
     def row(self, index: int) -> dict:
         return {name: column[index] for name, column in zip(self.entity.columns, self.columns)}
+
+    def work_ahead(self) -> None:
+        """What the writer would otherwise compute from the columns, computed before the batch
+        reaches it (receive.prepare, while the writer is busy with the batch before). Used only
+        if the writer takes every row as it is."""
+        names, ids = list(self.entity.columns), self.columns[0]
+        if self.bad or len(set(ids)) != len(ids):
+            return
+        self.ahead["ids"] = json.dumps(ids)
+        self.ahead["oldest_id"] = min(ids, default=None)
+        self.ahead["rows"] = _insert_order(names, self.columns)
+        if self.entity.name == "checkins":
+            self.ahead["flags"] = _flag_inputs(dict(zip(names, self.columns)))
 
 
 @dataclass
@@ -257,9 +271,10 @@ def insert_immutable(db: Database, store: Store, sender: Sender, block: Block, r
         quarantine(db, sender.node_id, {"seq": block.seqs[index], "entity": entity.name,
                                         "record_id": row.get("id"), "row": row}, reason)
         result.reject(block.seqs[index], reason)
+    ahead = block.ahead if not block.bad else {}   # origins may have found bad rows since
     good = [i for i in range(len(block.seqs)) if i not in block.bad] if block.bad else None
     ids = block.columns[0] if good is None else [block.columns[0][i] for i in good]
-    known = _existing_ids(db, entity.name, ids)
+    known = _existing_ids(db, entity.name, ids, ahead)
     if known or len(set(ids)) != len(ids):
         good = _first_of_each(ids, good if good is not None else range(len(ids)), known)
         result.duplicates += len(ids) - len(good)
@@ -267,41 +282,50 @@ def insert_immutable(db: Database, store: Store, sender: Sender, block: Block, r
         seqs, columns = block.seqs, block.columns
     else:
         seqs, columns = [block.seqs[i] for i in good], [[column[i] for i in good] for column in block.columns]
+        ahead = {}
     if entity.check:
+        before = len(seqs)
         seqs, columns = _passing_check(db, sender, entity, names, seqs, columns, result)
+        ahead = ahead if len(seqs) == before else {}
+    changed = 0
     if "hlc" in entity.columns:
-        _restamp_block(store, columns[names.index("hlc")], result)
+        changed += _restamp_block(store, columns[names.index("hlc")], result)
     if entity.name == "checkins":
-        result.flagged += flag_checkins(db, dict(zip(names, columns)))
+        flagged = flag_checkins(db, dict(zip(names, columns)), ahead.get("flags"))
+        result.flagged += flagged
+        changed += flagged
+        rows = ahead.get("rows") if not changed else None
         # The report rollups take the whole block in one statement instead of a
         # trigger per scan: 2.2x a bare insert instead of 7.6x (docs/performance.md).
         from fieldsync.reports import rollup
 
         with rollup.folded(db):
-            _insert_rows(db, sender, entity, names, seqs, columns, result)
+            _insert_rows(db, sender, entity, names, seqs, columns, result, rows)
         return
-    _insert_rows(db, sender, entity, names, seqs, columns, result)
+    _insert_rows(db, sender, entity, names, seqs, columns, result, ahead.get("rows") if not changed else None)
 
 
-def _restamp_block(store: Store, stamps: list[str], result: MergeResult) -> None:
+def _restamp_block(store: Store, stamps: list[str], result: MergeResult) -> int:
     """restamp_if_ahead for a whole column: observe only the newest stamp kept. Stamps are
-    fixed-width text, so the newest is the greatest string."""
+    fixed-width text, so the newest is the greatest string. Returns how many were restamped."""
     if not stamps:
-        return
+        return 0
     limit = store.hlc.physical_ms() + MAX_AHEAD_MS
     newest = max(stamps)
     if int(newest[:16]) <= limit:
         store.hlc.observe(newest)
-        return
-    newest = None
+        return 0
+    newest, restamped = None, 0
     for i, stamp in enumerate(stamps):
         if int(stamp[:16]) > limit:
             stamps[i] = store.hlc.now()
-            result.restamped += 1
+            restamped += 1
         elif newest is None or stamp > newest:
             newest = stamp
     if newest:
         store.hlc.observe(newest)
+    result.restamped += restamped
+    return restamped
 
 
 def _refuse_other_origins(nodes: list, sender: Sender, block: Block) -> None:
@@ -343,20 +367,38 @@ def _first_of_each(ids: list, rows, known: set) -> list[int]:
     return out
 
 
-def _existing_ids(db: Database, table: str, ids: list[str]) -> set[str]:
+def _existing_ids(db: Database, table: str, ids: list[str], ahead: dict) -> set[str]:
     if not ids:
         return set()
+    if "oldest_id" in ahead:
+        # Ids are ULIDs, made in time order: a block newer than every id here holds none of them.
+        top = db.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0]
+        if top is None or (isinstance(top, str) and top < ahead["oldest_id"]):
+            return set()
     return {row[0] for row in db.execute(
-        f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
+        f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(?))", [ahead.get("ids") or json.dumps(ids)])}
 
 
-def _insert_rows(db, sender, entity, names, seqs, columns, result) -> None:
+def _insert_order(names: list[str], columns: list[list]) -> list[tuple]:
+    """The rows to insert, in person order when they have a person: a block's people are
+    scattered over the person index, the other indexes (id, time, session) grow at their end.
+    Sorted, each insert into it lands next to the one before."""
+    rows = list(zip(*columns))
+    if "person_id" in names:
+        at = names.index("person_id")
+        rows.sort(key=lambda row: row[at] or "")
+    return rows
+
+
+def _insert_rows(db, sender, entity, names, seqs, columns, result, rows: list[tuple] | None = None) -> None:
     """All rows with one executemany under one savepoint; only if a constraint fails, one
-    savepoint per row to find and quarantine the culprits."""
+    savepoint per row to find and quarantine the culprits. rows: the columns' rows in insert
+    order, when work_ahead() made them already."""
     sql = f"INSERT INTO {entity.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    rows = rows if rows is not None else _insert_order(names, columns)
     db.execute("SAVEPOINT block")
     try:
-        db.conn.executemany(sql, zip(*columns))
+        db.conn.executemany(sql, rows)
         db.execute("RELEASE block")
         result.accepted += len(seqs)
         return
@@ -405,30 +447,44 @@ def add_flag(flags: str | None, flag: str) -> str:
     return ",".join(sorted(set(present) | {flag}))
 
 
-def flag_checkins(db: Database, columns: dict[str, list]) -> int:
+def _flag_inputs(columns: dict[str, list]) -> tuple[str, str, set]:
+    """From the columns, what flag_checkins asks the database about: the people (JSON), the
+    sessions (JSON) and the (session, person) pairs scanned in."""
+    persons, sessions, directions = columns["person_id"], columns["session_id"], columns["direction"]
+    return (json.dumps(sorted({p for p in persons if p})), json.dumps(sorted(set(sessions))),
+            {(session, person) for session, person, direction in zip(sessions, persons, directions)
+             if direction == "in" and person})
+
+
+def flag_checkins(db: Database, columns: dict[str, list], inputs: tuple | None = None) -> int:
     """Flag new check-ins in place (columns by name, the flags list is changed): unknown
     person, revoked badge, double scan from two laptops. The rows are looked at one by one
-    only when the block holds one of these at all."""
+    only when the block holds one of these at all. inputs: _flag_inputs(columns), if made."""
     flags = columns["flags"]
     if not flags:
         return 0
     persons, directions = columns["person_id"], columns["direction"]
-    listed = sorted({person for person in persons if person})
-    known = {r[0] for r in db.execute("SELECT id FROM people WHERE id IN (SELECT value FROM json_each(?))",
-                                      [json.dumps(listed)])}
-    revoked = dict(db.execute("SELECT person_id, min_generation FROM badge_revocations"
-                              " WHERE person_id IN (SELECT value FROM json_each(?))", [json.dumps(listed)]).fetchall())
-    seen_in = _scanned_in_by(db, columns["session_id"], persons, directions)
+    people, sessions, pairs = inputs or _flag_inputs(columns)
+    # Only the exceptions come back: people not at the hub, and revoked badges.
+    unknown, revoked = set(), {}
+    for person_id, missing, min_generation in db.execute(
+            "SELECT j.value, p.id IS NULL, r.min_generation FROM json_each(?) j"
+            " LEFT JOIN people p ON p.id = j.value LEFT JOIN badge_revocations r ON r.person_id = j.value"
+            " WHERE p.id IS NULL OR r.person_id IS NOT NULL", [people]):
+        if missing:
+            unknown.add(person_id)
+        if min_generation is not None:
+            revoked[person_id] = min_generation
+    seen_in = _scanned_in_by(db, sessions, pairs)
     nodes = set(columns["node"])
-    if len(known) == len(listed) and not revoked and len(nodes) == 1 \
-            and all(nodes.issuperset(by_node) for by_node in seen_in.values()):
+    if not unknown and not revoked and len(nodes) == 1 and all(nodes.issuperset(by) for by in seen_in.values()):
         return 0   # everyone known, no revoked badge, one laptop and nobody scanned in by another
     sessions, generations, node_of, ids = (columns["session_id"], columns["badge_generation"], columns["node"],
                                            columns["id"])
     flagged = 0
     for i, person in enumerate(persons):
         before = flags[i]
-        if person and person not in known:
+        if person in unknown:
             flags[i] = add_flag(flags[i], "unknown_person")
         generation = generations[i]
         if person in revoked and generation is not None and generation < revoked[person]:
@@ -444,16 +500,16 @@ def flag_checkins(db: Database, columns: dict[str, list]) -> int:
     return flagged
 
 
-def _scanned_in_by(db: Database, sessions: list, persons: list, directions: list) -> dict:
-    """(session, person) -> {node: [check-in ids]} of check-ins already at the hub."""
-    pairs = sorted({(session, person) for session, person, direction in zip(sessions, persons, directions)
-                    if direction == "in" and person})
+def _scanned_in_by(db: Database, sessions: str, pairs: set) -> dict:
+    """(session, person) -> {node: [check-in ids]} of the 'in' check-ins already at the hub for
+    the block's 'in' scans (pairs). Read by session (a block holds a few, most of them new to
+    the hub, given as JSON), then kept only for the pairs."""
     found: dict = {}
     for session_id, person_id, node, checkin_id in db.execute(
-            "SELECT c.session_id, c.person_id, c.node, c.id FROM json_each(?) j JOIN checkins c"
-            " ON c.session_id = json_extract(j.value, '$[0]') AND c.person_id = json_extract(j.value, '$[1]')"
-            " WHERE c.direction = 'in'", [json.dumps(pairs)]):
-        found.setdefault((session_id, person_id), {}).setdefault(node, []).append(checkin_id)
+            "SELECT session_id, person_id, node, id FROM checkins WHERE direction = 'in'"
+            " AND session_id IN (SELECT value FROM json_each(?))", [sessions]):
+        if (session_id, person_id) in pairs:
+            found.setdefault((session_id, person_id), {}).setdefault(node, []).append(checkin_id)
     return found
 
 

@@ -72,6 +72,7 @@ def prepare(body) -> Prepared:
         seqs, decoded = columnar.decode(block, entity.columns)
         columns, bad = columnar.validate(seqs, decoded, entity.schema())
         blocks.append(merge.Block(entity, seqs, columns, bad))
+        blocks[-1].work_ahead()
         ids = columns[0]
         keyed.append((seqs, [key or "" for key in ids] if None in ids or "" in ids else ids))
     if batch["changes"]:
