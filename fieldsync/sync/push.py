@@ -125,6 +125,7 @@ def _read(outbox: Database, stream: Stream, max_changes: int, max_bytes: int):
 def _acknowledged(store: Store, stream: Stream, ack: dict, result: PushResult) -> None:
     epoch_changed = stream.hub_epoch is not None and ack["hub_epoch"] != stream.hub_epoch
     result.pushed += ack["acked_to"] - stream.acked
+    before = stream.acked
     stream.acked = stream.stream_acked = ack["acked_to"]
     stream.hub_epoch = ack["hub_epoch"]
     result.batches += 1
@@ -136,6 +137,10 @@ def _acknowledged(store: Store, stream: Stream, ack: dict, result: PushResult) -
 
     def work(db: Database) -> None:
         save_stream(db, stream)
+        # What this answer acknowledged and is past its retention goes now, while the hub
+        # writes the next batch, rather than all at once when the push is over.
+        db.execute("DELETE FROM changes WHERE seq > ? AND seq <= ? AND created_at < ?",
+                   [before, stream.acked, _retention_cutoff()])
         if epoch_changed:
             forget_pull_cursor(db)
 
@@ -187,7 +192,13 @@ def _rewind(store: Store, stream: Stream, expected_from: int, hub_epoch: str | N
     stream.acked = stream.stream_acked = expected_from - 1
 
 
-def _prune(store: Store, acked: int) -> None:
+def _retention_cutoff() -> str:
     cutoff = (datetime.now(UTC) - timedelta(days=RETENTION_DAYS)).isoformat(timespec="milliseconds")
-    cutoff = cutoff.replace("+00:00", "Z")
+    return cutoff.replace("+00:00", "Z")
+
+
+def _prune(store: Store, acked: int) -> None:
+    """Acknowledged rows past their retention, acknowledged in earlier pushes (this push's went
+    with their answers)."""
+    cutoff = _retention_cutoff()
     store.write(lambda db: db.execute("DELETE FROM changes WHERE seq <= ? AND created_at < ?", [acked, cutoff]))
