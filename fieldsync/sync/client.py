@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import time
 
 import requests
@@ -51,6 +52,7 @@ class HubClient:
         self.clock_offset_ms: int | None = None   # hub time minus ours, from the last answer
         self.bytes_sent = 0
         self.bytes_received = 0
+        self._lock = threading.Lock()
 
     def _call(self, method: str, path: str, *, body: bytes | None = None, params=None) -> dict:
         headers = {NODE_TIME_HEADER: str(now_ms())}
@@ -64,10 +66,11 @@ class HubClient:
         except requests.RequestException as exc:
             raise HubUnreachable(f"The hub at {self.hub_url} could not be reached ({type(exc).__name__}).",
                                  extra={"detail": str(exc)[:300]}) from None
-        self._learn_clock(response, sent, now_ms())
-        self.bytes_sent += len(body or b"") + _header_bytes(response.request.headers)
-        self.bytes_received += int(response.raw.tell() if response.raw else len(content)) \
-            + _header_bytes(response.headers)
+        with self._lock:   # a push has more than one batch at the hub at once
+            self._learn_clock(response, sent, now_ms())
+            self.bytes_sent += len(body or b"") + _header_bytes(response.request.headers)
+            self.bytes_received += int(response.raw.tell() if response.raw else len(content)) \
+                + _header_bytes(response.headers)
         try:
             data = response.json()
         except ValueError:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
@@ -398,7 +400,8 @@ def _insert_rows(db, sender, entity, names, seqs, columns, result, rows: list[tu
     rows = rows if rows is not None else _insert_order(names, columns)
     db.execute("SAVEPOINT block")
     try:
-        db.conn.executemany(sql, rows)
+        with _inserting():
+            db.conn.executemany(sql, rows)
         db.execute("RELEASE block")
         result.accepted += len(seqs)
         return
@@ -418,6 +421,33 @@ def _insert_rows(db, sender, entity, names, seqs, columns, result, rows: list[tu
             quarantine(db, sender.node_id, {"seq": seq, "entity": entity.name, "record_id": row[0],
                                             "row": dict(zip(names, row))}, reason)
             result.reject(seq, reason)
+
+
+# executemany takes the GIL back after every row it inserts. A request thread checking the next
+# batch meanwhile (pure Python, receive.prepare) holds the GIL for a whole switch interval each
+# time, so the insert crawls until it is done. Checks wait for inserts to end instead and run
+# while the writer folds and commits, which hold no GIL (docs/decisions/0015).
+_inserts = 0
+_inserts_done = threading.Condition()
+
+
+@contextmanager
+def _inserting():
+    global _inserts
+    with _inserts_done:
+        _inserts += 1
+    try:
+        yield
+    finally:
+        with _inserts_done:
+            _inserts -= 1
+            _inserts_done.notify_all()
+
+
+def wait_for_inserts(timeout: float) -> None:
+    """Return when no block is being inserted, or after timeout seconds."""
+    with _inserts_done:
+        _inserts_done.wait_for(lambda: _inserts == 0, timeout)
 
 
 def _insert_one(db, store, sender, entity, change, result) -> None:

@@ -2,7 +2,11 @@
 
 A batch is marked acknowledged only after the hub's answer arrives; a lost
 answer means the same batch goes again and the hub answers it as a replay.
-The next batch is read and compressed while the hub works on the current one.
+The next batch is read and compressed while the hub works on the current one, and
+sent before the current one's answer arrives (IN_FLIGHT): the hub decodes and checks
+it while it writes the one before. Answers are taken in order; after a refusal or a
+failure the answers still to come are dropped and the push goes on from what is
+acknowledged (docs/decisions/0015).
 The hub's refusals each have one remedy here: `gap` rewinds to where the hub
 is, `divergent` takes a new replica id, 413 halves the batch.
 """
@@ -12,10 +16,11 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
@@ -27,6 +32,8 @@ from fieldsync.sync.protocol import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_CHANGES
 
 RETENTION_DAYS = 30        # acknowledged outbox rows are kept this long (failure case 3)
 MAX_SETBACKS = 20          # rewinds, new replicas and halvings in one push before giving up
+IN_FLIGHT = 2              # batches at the hub at once: it reads and checks one while it writes the other
+FIRST_BATCH = 500          # changes in the batch that opens a push (or follows a refusal), sent alone
 GZIP_LEVEL = 6
 
 
@@ -83,37 +90,73 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
     result = PushResult()
     stream = load_stream(store.db)
     setbacks = 0
-    # One read connection for this push, used by one thread at a time (this one or the reader).
+    # One read connection for this push, used by the reader thread alone.
     outbox = connect(store.path)
-    with closing(outbox.conn), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldsync-push") as reader:
-        batch, body = _read(outbox, stream, max_changes, max_bytes)
-        while batch is not None:
-            # Read and compress the next batch while the hub works on this one.
-            expected = Stream(batch.to_seq, batch.to_seq, stream.replica, stream.hub_epoch, stream.origin)
-            ahead = reader.submit(_read, outbox, expected, max_changes, max_bytes)
+    with closing(outbox.conn), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldsync-read") as reader, \
+            ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="fieldsync-push") as sender:
+
+        def read_after(seq: int, *, first: bool = False) -> Future:
+            """The batch after seq, read and compressed by the reader. It says the stream is
+            acknowledged only as far as it is now (the hub takes more as a sign it was restored).
+            The first batch is small: nothing else goes until the hub answers it, and meanwhile
+            the reader has the next full one ready."""
+            size = min(max_changes, FIRST_BATCH) if first else max_changes
+            return reader.submit(_read, outbox, replace(stream, acked=seq), size, max_bytes)
+
+        sent: deque[tuple[batches.Batch, Future]] = deque()
+        ahead: Future | None = read_after(stream.acked, first=True)
+        answered = False   # the hub answered a batch of this stream in this push: it knows where it is
+        while True:
+            # Keep IN_FLIGHT batches at the hub: it receives the next while it writes this one.
+            # Until it has answered one, one at a time: a stream it does not know (a new replica,
+            # a hub restored from a backup) must start at the first batch, not at the second.
+            while len(sent) < (IN_FLIGHT if answered else 1) and ahead is not None:
+                batch, body = ahead.result()
+                if batch is None:
+                    ahead = None
+                    break
+                sent.append((batch, sender.submit(client.push, body)))
+                ahead = read_after(batch.to_seq)
+            if not sent:
+                break
+            batch, answer = sent.popleft()
+            epoch = stream.hub_epoch
             try:
-                ack = client.push(body)
+                ack = answer.result()
             except HubError as exc:
-                ahead.result()
+                _settle(sent, ahead)
+                answered = False
                 setbacks += 1
                 if setbacks > MAX_SETBACKS:
                     raise
                 max_changes = _setback(store, stream, exc, max_changes, result)
-                batch, body = _read(outbox, stream, max_changes, max_bytes)
+                ahead = read_after(stream.acked, first=True)
                 continue
             except BaseException:
-                ahead.result()
+                _settle(sent, ahead)
                 raise
             _acknowledged(store, stream, ack, result)
+            answered = True
             if progress:
                 progress(batch.count)
-            if (stream.acked, stream.hub_epoch) == (expected.acked, expected.hub_epoch):
-                batch, body = ahead.result()
-            else:
-                ahead.result()
-                batch, body = _read(outbox, stream, max_changes, max_bytes)
+            if stream.acked != batch.to_seq or epoch not in (None, stream.hub_epoch):
+                # The hub moved the stream (a new epoch): what was read and sent after this
+                # batch went out under the old one. Its answers are dropped; sent again, the
+                # hub takes those batches as replays or applies them anew.
+                _settle(sent, ahead)
+                ahead = read_after(stream.acked)
     _prune(store, stream.acked)
     return result
+
+
+def _settle(sent: deque, ahead: Future | None) -> None:
+    """Wait for every batch still at the hub and for the reader, dropping what they bring: the
+    push goes on from what is acknowledged (a batch the hub did take is then a replay)."""
+    for _, answer in sent:
+        answer.exception()
+    sent.clear()
+    if ahead is not None:
+        ahead.exception()
 
 
 def _read(outbox: Database, stream: Stream, max_changes: int, max_bytes: int):

@@ -17,7 +17,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import threading
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -101,15 +104,21 @@ def receive(store: Store, node: dict, body, *, source: str = "push",
             also: Callable[[Database], None] | None = None) -> dict:
     """Apply a batch from an enrolled node; return its acknowledgement. `also(db)` runs in the
     same transaction (the node's last-seen bookkeeping: one commit per batch, not two)."""
-    prepared = prepare(body)
+    with _receiving(node["id"], body) as stream:
+        merge.wait_for_inserts(INSERT_WAIT_SECONDS)
+        prepared = prepare(body)
 
-    def work(db: Database) -> tuple[str, dict]:
-        if also:
-            also(db)
-        return _commit(db, store, node, prepared, source)
+        def work(db: Database) -> tuple[str, dict]:
+            if also:
+                also(db)
+            return _commit(db, store, node, prepared, source)
 
-    outcome, detail = store.write(work)
-    if outcome == "gap":
+        while True:
+            finished = stream.finished
+            outcome, detail = store.write(work)
+            if outcome != "gap" or not _wait_for_earlier(stream, finished, detail["expected_from"]):
+                break
+    if outcome in ("gap", "restored"):
         raise Conflict(f"Changes are missing before this batch; send again from {detail['expected_from']}.",
                        code="gap", extra=detail)
     if outcome == "divergent":
@@ -117,6 +126,67 @@ def receive(store: Store, node: dict, body, *, source: str = "push",
                        "the laptop's database was copied or restored. Take a new replica id and resend.",
                        code="divergent", extra=detail)
     return detail
+
+
+# -- batches of one stream arriving together --------------------------------------------------
+# A laptop sends its next batch before the answer to the one before arrives (push.IN_FLIGHT),
+# so the two can reach the writer in either order. A batch that finds a gap waits while an
+# earlier batch of its stream is being received (or may just be arriving: GAP_GRACE_SECONDS)
+# and tries again once one finishes. A gap nothing in progress fills is answered then, and a
+# hub found restored at once (the node rewinds). The laptop sends one batch at a time until
+# the hub has answered one in this push, so a stream the hub does not know yet starts at the
+# first batch, not the second (docs/decisions/0015).
+GAP_WAIT_SECONDS = 60
+GAP_GRACE_SECONDS = 1.0
+INSERT_WAIT_SECONDS = 0.5   # at most, before checking a batch while the writer inserts (merge._inserting)
+
+
+@dataclass
+class _Stream:
+    receiving: list           # from_seq of each batch of this stream being received now
+    finished: int = 0         # batches of this stream received since the entry was made
+
+
+_streams: dict[tuple, _Stream] = {}
+_streams_changed = threading.Condition()
+
+
+@contextmanager
+def _receiving(node_id: str, body):
+    """Count the batch as being received from the start, before its checks: the one after it
+    may be checked first and find the gap this one fills."""
+    raw = body if isinstance(body, dict) else {}
+    key, from_seq = (node_id, str(raw.get("replica"))), raw.get("from_seq")
+    from_seq = from_seq if type(from_seq) is int else None
+    with _streams_changed:
+        stream = _streams.setdefault(key, _Stream([]))
+        stream.receiving.append(from_seq)
+    try:
+        yield stream
+    finally:
+        with _streams_changed:
+            stream.receiving.remove(from_seq)
+            stream.finished += 1
+            if not stream.receiving:
+                del _streams[key]
+            _streams_changed.notify_all()
+
+
+def _wait_for_earlier(stream: _Stream, finished: int, expected_from: int) -> bool:
+    """After a gap: True when it is worth writing again, because a batch of the stream finished
+    since the write began (`finished` was the count then). Waits for that while a batch that
+    starts at or before the gap is being received, or for GAP_GRACE_SECONDS in case one is
+    arriving; False when none came."""
+    now = time.monotonic()
+    grace, deadline = now + GAP_GRACE_SECONDS, now + GAP_WAIT_SECONDS
+    with _streams_changed:
+        while stream.finished == finished:
+            earlier = any(seq is not None and seq <= expected_from for seq in stream.receiving)
+            now = time.monotonic()
+            if now >= deadline or (not earlier and now >= grace):
+                return False
+            _streams_changed.wait((deadline if earlier else grace) - now)
+        return True
 
 
 def _commit(db: Database, store: Store, node: dict, prepared: Prepared, source: str) -> tuple[str, dict]:
@@ -131,7 +201,7 @@ def _commit(db: Database, store: Store, node: dict, prepared: Prepared, source: 
         hub_epoch = hublog.new_epoch(db)
         audit(db, None, "hub_restored", node["id"],
               f"node acknowledged up to {acked}, hub remembered {row[0] if row else 0}")
-        return "gap", {"expected_from": (row[0] if row else 0) + 1, "hub_epoch": hub_epoch}
+        return "restored", {"expected_from": (row[0] if row else 0) + 1, "hub_epoch": hub_epoch}
     if row is None:
         high_water = batch["from_seq"] - 1   # a new stream starts where its laptop is
         db.execute("INSERT INTO streams (node_id, replica, high_water, started_at) VALUES (?, ?, ?, ?)",
