@@ -16,6 +16,7 @@ is set-up and not timed.
 
     python bench/sync_bench.py                            # 100k check-ins, under a minute
     python bench/sync_bench.py --sizes 100000,1000000     # and 1M: about 8 minutes
+    python bench/sync_bench.py --cpu                      # CPU per check-in of each half, in process
 """
 
 from __future__ import annotations
@@ -261,6 +262,67 @@ def measure_raw(folder: Path, rows: list[tuple], *, hub_schema: bool) -> float:
     return len(rows) / seconds
 
 
+# -- CPU per check-in, in process -------------------------------------------------------------------------
+def measure_cpu(count: int, workdir: Path) -> dict:
+    """CPU time per check-in of the push's two halves, in this one process and one after the other
+    (far steadier than the end-to-end rate on a shared machine): the node reading and encoding its
+    outbox into batches, and the hub decoding, checking and merging them (its request thread's
+    checks and its writer thread together). No HTTP, no waiting on the other side."""
+    import gzip
+
+    from fieldsync.sync import push as push_sync
+    from fieldsync.sync import receive
+
+    folder = workdir / f"cpu{count}"
+    folder.mkdir(parents=True)
+    hub = make_hub(folder)
+    port = free_port()
+    server = start_server([sys.executable, "-m", "fieldsync", "--instance", str(hub), "serve", "--hub",
+                           "--port", str(port)], port, folder / "hub.log")
+    try:
+        node, _ = make_node(folder, hub, f"http://127.0.0.1:{port}", count)   # enrolls over HTTP
+    finally:
+        stop(server)
+    bodies = []
+    with Store(node / "fieldsync.db") as store:
+        stream = push_sync.load_stream(store.db)
+        after = stream.acked
+        started = time.process_time()
+        while True:
+            stream.acked = after
+            batch, body = push_sync._read(store.db, stream, 5_000, 4 * 1024 * 1024)
+            if batch is None:
+                break
+            bodies.append(body)
+            after = batch.to_seq
+        node_cpu = time.process_time() - started
+    with sqlite3.connect(hub / "fieldsync.db") as conn:
+        node_id, name, origin = conn.execute("SELECT id, name, origin FROM nodes").fetchone()
+    checks = [0.0]
+    prepare = receive.prepare
+
+    def timed_prepare(body):
+        begun = time.thread_time()
+        try:
+            return prepare(body)
+        finally:
+            checks[0] += time.thread_time() - begun
+
+    receive.prepare = timed_prepare
+    try:
+        with Store(hub / "fieldsync.db") as store:
+            started = time.process_time()
+            for body in bodies:
+                receive.receive(store, {"id": node_id, "name": name, "origin": origin},
+                                json.loads(gzip.decompress(body)))
+            hub_cpu = time.process_time() - started
+    finally:
+        receive.prepare = prepare
+    shutil.rmtree(folder)
+    return {"count": count, "node_us": node_cpu / count * 1e6, "hub_us": hub_cpu / count * 1e6,
+            "checks_us": checks[0] / count * 1e6, "batches": len(bodies)}
+
+
 # -- one size -------------------------------------------------------------------------------------------
 def run(count: int, workdir: Path) -> dict:
     folder = workdir / f"n{count}"
@@ -303,16 +365,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000", help="comma-separated check-in counts (e.g. 100000,1000000)")
     parser.add_argument("--dir", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="only the CPU time per check-in of each half, in process (see measure_cpu)")
     parser.add_argument("--push-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.push_child:
         push_child(args.push_child)
         return
     print(f"fieldsync sync bench · Python {platform.python_version()} · SQLite {sqlite3.sqlite_version} · "
-          f"{os.cpu_count()} CPUs · {platform.platform()}")
+          f"{os.cpu_count()} CPUs · {platform.platform()} · load average {os.getloadavg()[0]:.2f}")
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="fieldsync-sync-bench-"))
     try:
         for count in (int(n) for n in args.sizes.split(",")):
+            if args.cpu:
+                cpu = measure_cpu(count, workdir)
+                print(f"{count:,} check-ins in {cpu['batches']} batches, CPU per check-in: node reads and encodes "
+                      f"{cpu['node_us']:.1f} us; hub {cpu['hub_us']:.1f} us (checks {cpu['checks_us']:.1f}, "
+                      f"writer and parsing {cpu['hub_us'] - cpu['checks_us']:.1f})")
+                continue
             report(run(count, workdir))
     finally:
         if not args.dir:
