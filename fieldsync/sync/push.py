@@ -32,7 +32,8 @@ from fieldsync.sync.protocol import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_CHANGES
 
 RETENTION_DAYS = 30        # acknowledged outbox rows are kept this long (failure case 3)
 MAX_SETBACKS = 20          # rewinds, new replicas and halvings in one push before giving up
-IN_FLIGHT = 2              # batches at the hub at once: it reads and checks one while it writes the other
+IN_FLIGHT = 3              # batches at the hub at once: it checks the next while it writes one, and
+                           # writes two waiting in one transaction (decision 0015)
 FIRST_BATCH = 500          # changes in the batch that opens a push (or follows a refusal), sent alone
 GZIP_LEVEL = 6
 
