@@ -106,12 +106,13 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
 
         sent: deque[tuple[batches.Batch, Future]] = deque()
         ahead: Future | None = read_after(stream.acked, first=True)
-        answered = False   # the hub answered a batch of this stream in this push: it knows where it is
+        window = 1   # batches at the hub at once: more once it has answered one in this push
         while True:
-            # Keep IN_FLIGHT batches at the hub: it receives the next while it writes this one.
-            # Until it has answered one, one at a time: a stream it does not know (a new replica,
-            # a hub restored from a backup) must start at the first batch, not at the second.
-            while len(sent) < (IN_FLIGHT if answered else 1) and ahead is not None:
+            # Keep `window` batches at the hub: it checks the next while it writes this one. One
+            # at a time until it has answered one: a stream it does not know (a new replica, a hub
+            # restored from a backup) must start at the first batch, not at the second. Then as
+            # many as its answer says it takes (a hub that says nothing: one at a time).
+            while len(sent) < window and ahead is not None:
                 batch, body = ahead.result()
                 if batch is None:
                     ahead = None
@@ -126,7 +127,7 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
                 ack = answer.result()
             except HubError as exc:
                 _settle(sent, ahead)
-                answered = False
+                window = 1
                 setbacks += 1
                 if setbacks > MAX_SETBACKS:
                     raise
@@ -137,7 +138,8 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
                 _settle(sent, ahead)
                 raise
             _acknowledged(store, stream, ack, result)
-            answered = True
+            takes = ack.get("in_flight")
+            window = min(IN_FLIGHT, takes) if type(takes) is int and takes > 1 else 1
             if progress:
                 progress(batch.count)
             if stream.acked != batch.to_seq or epoch not in (None, stream.hub_epoch):

@@ -130,14 +130,16 @@ def receive(store: Store, node: dict, body, *, source: str = "push",
 
 # -- batches of one stream arriving together --------------------------------------------------
 # A laptop sends its next batch before the answer to the one before arrives (push.IN_FLIGHT),
-# so the two can reach the writer in either order. A batch that finds a gap waits while an
+# so they can reach the writer in any order. A batch that finds a gap waits while an
 # earlier batch of its stream is being received (or may just be arriving: GAP_GRACE_SECONDS)
 # and tries again once one finishes. A gap nothing in progress fills is answered then, and a
 # hub found restored at once (the node rewinds). The laptop sends one batch at a time until
 # the hub has answered one in this push, so a stream the hub does not know yet starts at the
-# first batch, not the second (docs/decisions/0015).
+# first batch, not the second, and only as many as that answer's `in_flight` says: a hub
+# without this wait says nothing and gets one at a time (docs/decisions/0015).
 GAP_WAIT_SECONDS = 60
 GAP_GRACE_SECONDS = 1.0
+IN_FLIGHT = 3   # batches of a stream this hub takes at once; the acknowledgement says so (`in_flight`)
 INSERT_WAIT_SECONDS = 0.5   # at most, before checking a batch while the writer inserts (merge._inserting)
 
 
@@ -242,7 +244,7 @@ def _apply(db: Database, store: Store, node: dict, prepared: Prepared, high_wate
     return {"batch_id": batch["batch_id"], "acked_to": batch["to_seq"], "accepted": result.accepted,
             "duplicates": result.duplicates, "rejected": sorted(result.rejected, key=lambda r: r["seq"] or 0),
             "conflicts": result.conflicts, "restamped": result.restamped, "flagged": result.flagged,
-            "hub_epoch": hub_epoch, "replay": False}
+            "hub_epoch": hub_epoch, "replay": False, "in_flight": IN_FLIGHT}
 
 
 def audit(db: Database, actor: str | None, action: str, target: str | None, detail: str | None = None) -> None:

@@ -74,3 +74,28 @@ def test_batches_in_flight_through_a_failing_connection_land_exactly_once(cluste
     assert cluster.hub_query("SELECT high_water FROM streams")[0]["high_water"] == top
     accepted = cluster.hub_query("SELECT SUM(json_extract(ack, '$.accepted')) AS n FROM batches")[0]["n"]
     assert accepted == top                                       # nothing written twice
+
+
+def test_a_hub_that_does_not_say_it_takes_batches_in_flight_gets_one_at_a_time(cluster):
+    node = cluster.add_node(TOWN_A)
+    for session in range(2):
+        scan_everyone(node, session_index=session)
+    client, at_once, most, lock = client_of(node), [0], [0], threading.Lock()
+    send = client.push
+
+    def like_an_older_hub(body: bytes) -> dict:
+        with lock:
+            at_once[0] += 1
+            most[0] = max(most[0], at_once[0])
+        try:
+            answer = send(body)
+        finally:
+            with lock:
+                at_once[0] -= 1
+        answer.pop("in_flight", None)
+        return answer
+
+    client.push = like_an_older_hub
+    result = push_mod.push(node.store, client, max_changes=10)
+    assert result.batches > 3 and most[0] == 1
+    assert hub_counts(cluster) == local_counts(node)
