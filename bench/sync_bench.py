@@ -75,7 +75,7 @@ def _ulid_at(ms: int, rng: random.Random) -> str:
     return str(ULID.from_bytes(ms.to_bytes(6, "big") + rng.randbytes(10)))
 
 
-def seed_roster(db_file: Path, rows: list[tuple]) -> None:
+def seed_roster(db_file: Path, rows: list[tuple], town: str = TOWN) -> None:
     """The town's people and sessions, as both the node and the hub hold them after earlier syncs."""
     people = sorted({row[2] for row in rows})
     sessions = {}
@@ -84,10 +84,10 @@ def seed_roster(db_file: Path, rows: list[tuple]) -> None:
     conn = sqlite3.connect(db_file)
     with conn:
         conn.executemany("INSERT INTO people (id, name, town, level, status, badge_generation, field_hlcs)"
-                         " VALUES (?, '张三', ?, 'level3', 'active', 1, '{}')", [(p, TOWN) for p in people])
+                         " VALUES (?, '张三', ?, 'level3', 'active', 1, '{}')", [(p, town) for p in people])
         conn.executemany("INSERT INTO sessions (id, kind, title, mode, starts_at, town, hours, status, field_hlcs)"
                          " VALUES (?, 'training', '社会体育指导员培训', 'offline', ?, ?, 2.0, 'active', '{}')",
-                         [(sid, start, TOWN) for sid, start in sessions.items()])
+                         [(sid, start, town) for sid, start in sessions.items()])
     conn.close()
 
 
@@ -149,22 +149,25 @@ def make_hub(folder: Path) -> Path:
     return hub
 
 
-def make_node(folder: Path, hub: Path, hub_url: str, count: int) -> tuple[Path, list[tuple]]:
+def make_node(folder: Path, hub: Path, hub_url: str, count: int, *, name: str = "node", town: str = TOWN,
+              seed: int = 4) -> tuple[Path, list[tuple]]:
+    """An enrolled laptop in folder/name with `count` check-ins in its outbox; nodes made with
+    different seeds share no people and no check-in ids."""
     from fieldsync import demo
     from fieldsync.sync import enrollment
 
-    node = folder / "node"
-    config.save(node, mode="node", town=TOWN)
+    node = folder / name
+    config.save(node, mode="node", town=town)
     with Store(node / "fieldsync.db") as store:
         demo.places_and_accounts(store)
         origin = store.node_id
     with Store(hub / "fieldsync.db") as hub_store:
-        _, code = enrollment.add_node(hub_store, TOWN, "bench")
+        _, code = enrollment.add_node(hub_store, town, name)
     with Store(node / "fieldsync.db") as store:
         enrollment.enroll(store, node, hub_url, code)
-    rows = town_checkins(count, origin)
+    rows = town_checkins(count, origin, seed=seed)
     for db_file in (node / "fieldsync.db", hub / "fieldsync.db"):
-        seed_roster(db_file, rows)
+        seed_roster(db_file, rows, town)
     fill_outbox(node / "fieldsync.db", rows)
     return node, rows
 
@@ -361,6 +364,12 @@ def report(result: dict) -> None:
           f"(target ≥ 40%); {rate / result['raw_hub']:.0%} of raw into the hub schema")
 
 
+def machine() -> str:
+    """What a figure depends on besides the code, for the first line a bench prints."""
+    return (f"Python {platform.python_version()} · SQLite {sqlite3.sqlite_version} · {os.cpu_count()} CPUs · "
+            f"{platform.platform()} · load average {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000", help="comma-separated check-in counts (e.g. 100000,1000000)")
@@ -372,8 +381,7 @@ def main() -> None:
     if args.push_child:
         push_child(args.push_child)
         return
-    print(f"fieldsync sync bench · Python {platform.python_version()} · SQLite {sqlite3.sqlite_version} · "
-          f"{os.cpu_count()} CPUs · {platform.platform()} · load average {os.getloadavg()[0]:.2f}")
+    print(f"fieldsync sync bench · {machine()}")
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="fieldsync-sync-bench-"))
     try:
         for count in (int(n) for n in args.sizes.split(",")):
