@@ -215,6 +215,30 @@ def m003_badges_users_outbox(db: Database) -> None:
     )
 
 
+@core()
+def m004_outbox_acks(db: Database) -> None:
+    """When the hub acknowledged the outbox up to each point: acknowledged rows are kept for the
+    retention period from then, not from when they were written (failure case 3), or a backlog
+    older than the period would go the moment it is acknowledged. One row per acknowledgement,
+    not per change."""
+    db.executescript(
+        """
+        CREATE TABLE outbox_acks (
+            acked_to INTEGER PRIMARY KEY,   -- every change up to this seq
+            at TEXT NOT NULL                -- when, in hub-corrected time
+        );
+        CREATE INDEX outbox_acks_at ON outbox_acks(at);
+        -- Rows acknowledged before this table existed have no date of acknowledgement. Dating
+        -- them now keeps them a full period more: a hub restored from a backup may still need
+        -- them, and a few more days of rows cost little, while deleting cannot be undone.
+        INSERT INTO outbox_acks (acked_to, at)
+            SELECT last_acked_seq,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('%+.3f seconds', clock_offset_ms / 1000.0))
+            FROM sync_state WHERE peer = 'hub' AND last_acked_seq > 0;
+        """
+    )
+
+
 def migrate(db: Database) -> None:
     for spec in MIGRATION_SETS:
         module_name, attr = spec.split(":")

@@ -34,7 +34,7 @@ from fieldsync.records import badges, places
 from fieldsync.records.pii import write_secret
 from fieldsync.store import Store, new_id
 from fieldsync.store.hlc import MAX_AHEAD_MS
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.outbox import forget_acks_after, utc_now
 from fieldsync.sync import entities, hublog, origins
 from fieldsync.sync.receive import audit
 
@@ -237,6 +237,7 @@ def enroll(store: Store, instance: Path, hub_url: str, code: str) -> dict:
                    " SET hub_epoch = excluded.hub_epoch, pull_cursor = NULL, last_acked_seq = 0,"
                    " last_error = NULL", [answer["hub_epoch"]])
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sync_stream_acked', '0')")
+        forget_acks_after(db, 0)
 
     store.write(work)
     return {**answer, "token": None, "app_version": __version__}

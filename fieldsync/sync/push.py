@@ -25,12 +25,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
-from fieldsync.store import Store, connect, new_id
+from fieldsync.store import Store, connect, new_id, outbox
 from fieldsync.sync import batches
 from fieldsync.sync.client import HubClient, HubError
 from fieldsync.sync.protocol import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_CHANGES
 
-RETENTION_DAYS = 30        # acknowledged outbox rows are kept this long (failure case 3)
+RETENTION_DAYS = 30        # outbox rows are kept this long after the hub acknowledged them (failure case 3)
 MAX_SETBACKS = 20          # rewinds, new replicas and halvings in one push before giving up
 IN_FLIGHT = 3              # batches at the hub at once: it checks the next while it writes one, and
                            # writes two waiting in one transaction (decision 0015)
@@ -74,6 +74,7 @@ def save_stream(db: Database, stream: Stream) -> None:
                " hub_epoch = excluded.hub_epoch", [stream.acked, stream.hub_epoch])
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('replica_id', ?), ('sync_stream_acked', ?)",
                [stream.replica, str(stream.stream_acked)])
+    outbox.forget_acks_after(db, stream.acked)
 
 
 def request_body(batch: batches.Batch, stream: Stream) -> dict:
@@ -183,10 +184,10 @@ def _acknowledged(store: Store, stream: Stream, ack: dict, result: PushResult) -
 
     def work(db: Database) -> None:
         save_stream(db, stream)
-        # What this answer acknowledged and is past its retention goes now, while the hub
-        # writes the next batch, rather than all at once when the push is over.
-        db.execute("DELETE FROM changes WHERE seq > ? AND seq <= ? AND created_at < ?",
-                   [before, stream.acked, _retention_cutoff()])
+        outbox.acknowledged(db, stream.acked, _hub_time(store))
+        # Rows past their retention go as many at a time as this answer acknowledged, while the
+        # hub writes the next batch, rather than all at once when the push is over.
+        outbox.prune(db, stream.acked, _hub_time(store, days_ago=RETENTION_DAYS), most=stream.acked - before)
         if epoch_changed:
             forget_pull_cursor(db)
 
@@ -238,13 +239,14 @@ def _rewind(store: Store, stream: Stream, expected_from: int, hub_epoch: str | N
     stream.acked = stream.stream_acked = expected_from - 1
 
 
-def _retention_cutoff() -> str:
-    cutoff = (datetime.now(UTC) - timedelta(days=RETENTION_DAYS)).isoformat(timespec="milliseconds")
-    return cutoff.replace("+00:00", "Z")
+def _hub_time(store: Store, *, days_ago: int = 0) -> str:
+    """Acknowledgements are dated and retention measured by the hub-corrected clock (failure
+    case 5): a laptop clock set back, then right, must not make rows look a year old."""
+    now = datetime.fromtimestamp(store.hlc.physical_ms() / 1000, UTC)
+    return outbox.utc_text(now - timedelta(days=days_ago))
 
 
 def _prune(store: Store, acked: int) -> None:
-    """Acknowledged rows past their retention, acknowledged in earlier pushes (this push's went
-    with their answers)."""
-    cutoff = _retention_cutoff()
-    store.write(lambda db: db.execute("DELETE FROM changes WHERE seq <= ? AND created_at < ?", [acked, cutoff]))
+    """Rows past their retention that this push's answers left (each took its batch's worth)."""
+    cutoff = _hub_time(store, days_ago=RETENTION_DAYS)
+    store.write(lambda db: outbox.prune(db, acked, cutoff))
