@@ -236,6 +236,7 @@ def report(instance: Instance, name: str, output: Path | None, **params):
     from fieldsync.reports import rollup
 
     rollup.keep_live(instance.store, True)  # a town laptop's rollups are rebuilt on demand
+    rollup.current(instance.store)
     _, chunks = registry.prepare(instance.store.db, name, output.suffix.lstrip(".").lower(), params)
     with output.open("wb") as out:
         out.writelines(chunks)

@@ -1,10 +1,13 @@
 """Keeping the rollups right: triggers do it row by row (reports/schema.py); this module
-folds a batch of check-ins in at once, rebuilds everything from the facts, and lets
+folds synced check-ins in later and in bulk, rebuilds everything from the facts, and lets
 a bulk load skip the per-row work.
 
-Nothing needs calling for the rollups to stay right: every check-in, session and
-person written fires the triggers in its own transaction. `folded` only makes a
-big batch cheaper (docs/decisions/0030-rollups-kept-by-triggers.md).
+Every check-in, session and person written one by one fires the triggers in its own
+transaction (docs/decisions/0030-rollups-kept-by-triggers.md). A block of synced
+check-ins goes without them (`deferred`): its rowids are noted in rollup_pending and
+folded in afterwards, many blocks in one statement, when the writer has nothing else
+to do (`fold`, run by the store when idle). A report reads the rollups only after
+`current` has folded whatever still waits (docs/decisions/0016-fold-after-the-ack.md).
 """
 
 from __future__ import annotations
@@ -39,43 +42,84 @@ def _create(db: Database, statements) -> None:
         db.execute(sql)
 
 
-# The check-ins inserted after rowid :after, one attendance row per (session, person), as
-# one statement; the attendance triggers then run once per row it makes or changes.
-# Grouped person first: the person-year rows those triggers add to are then visited in key
-# order, each page once, instead of at random (about 10% of the fold on the bench's hub).
-# NOT INDEXED: read the batch by rowid, not the whole (session, person) index in its order.
+# The check-ins of the pending ranges :first..:last (rollup_pending.after), one attendance row
+# per (session, person), as one statement; the attendance triggers then run once per row it
+# makes or changes. Grouped person first: the person-year rows those triggers add to are then
+# visited in key order, each page once, instead of at random (about 10% of the fold on the
+# bench's hub). NOT INDEXED: read each range by rowid, not the whole (session, person) index.
 FOLD = (f"INSERT INTO rollup_attendance (session_id, person_id, first_in, last_out, ins, outs,"
         f" {', '.join(FACT_COLUMNS)}) SELECT c.session_id, c.person_id,"
         " MIN(CASE WHEN c.direction = 'in' THEN c.scanned_at END),"
         " MAX(CASE WHEN c.direction = 'out' THEN c.scanned_at END),"
         f" SUM(c.direction = 'in'), SUM(c.direction = 'out'), {', '.join(f.format(s='s') for f in SESSION_FACTS)}"
-        " FROM checkins c NOT INDEXED LEFT JOIN sessions s ON s.id = c.session_id"
-        " WHERE c.person_id IS NOT NULL AND c.rowid > :after GROUP BY c.person_id, c.session_id"
+        " FROM rollup_pending r JOIN checkins c NOT INDEXED ON c.rowid > r.after AND c.rowid <= r.upto"
+        " LEFT JOIN sessions s ON s.id = c.session_id"
+        " WHERE r.after BETWEEN :first AND :last AND c.person_id IS NOT NULL GROUP BY c.person_id, c.session_id"
         + ATTENDANCE_UPSERT)
+FOLD_ROWS = 20_000       # check-ins folded in one transaction: about 0.1 s of the writer
+MAX_PENDING = 200_000    # check-ins left to fold at most; past it a block folds at once
 
 
 @contextmanager
-def folded(db: Database):
-    """Insert a batch of check-ins inside this block (in an open transaction): their rollup
-    work runs as one statement at the end, once per (session, person) instead of per scan.
+def deferred(db: Database):
+    """Insert a batch of check-ins inside this block (in an open transaction) without their
+    rollup work: it is noted in rollup_pending and done later by `fold`, for many blocks in
+    one statement. Where the rollups are not kept (a town laptop) nothing is noted.
 
     The block's check-ins must be the newest rows of checkins (plain inserts do that).
-    If the block raises, nothing is folded: the caller rolls its inserts back.
+    Should more than MAX_PENDING check-ins wait, the oldest are folded now, in this
+    transaction: a report never waits for more than that.
     """
-    after = db.execute("SELECT COALESCE(MAX(rowid), 0) FROM checkins").fetchone()[0]
+    after = _top(db)
     saved = _drop_triggers(db, PER_SCAN_TRIGGER)
-    if not saved:  # rollups not kept here (a town laptop, keep_live): nothing to fold
+    if not saved:
         yield db
         return
     try:
         yield db
-        db.execute(FOLD, {"after": after})
+        upto = _top(db)
+        if upto > after:
+            db.execute("INSERT INTO rollup_pending (after, upto) VALUES (?, ?)", [after, upto])
+            while _pending_rows(db) > MAX_PENDING:
+                fold(db)
     finally:
         _create(db, saved)
 
 
+def fold(db: Database, rows: int | None = None) -> bool:
+    """Fold the oldest pending ranges, about `rows` check-ins (FOLD_ROWS; one range at least),
+    into the rollups; True if more wait. Run it in a write."""
+    rows = FOLD_ROWS if rows is None else rows
+    ranges = db.execute("SELECT after, upto FROM rollup_pending ORDER BY after").fetchall()
+    if not ranges:
+        return False
+    taken, count = 0, 0
+    while taken < len(ranges) and (taken == 0 or count + ranges[taken][1] - ranges[taken][0] <= rows):
+        count += ranges[taken][1] - ranges[taken][0]
+        taken += 1
+    first, last = ranges[0][0], ranges[taken - 1][0]
+    db.execute(FOLD, {"first": first, "last": last})
+    db.execute("DELETE FROM rollup_pending WHERE after BETWEEN ? AND ?", [first, last])
+    return taken < len(ranges)
+
+
+def current(store: Store) -> None:
+    """Fold every check-in still waiting, so what a report reads next is whole."""
+    while store.db.execute("SELECT 1 FROM rollup_pending LIMIT 1").fetchone():
+        store.write(lambda db: fold(db, MAX_PENDING))
+
+
+def _top(db: Database) -> int:
+    return db.execute("SELECT COALESCE(MAX(rowid), 0) FROM checkins").fetchone()[0]
+
+
+def _pending_rows(db: Database) -> int:
+    return db.execute("SELECT COALESCE(SUM(upto - after), 0) FROM rollup_pending").fetchone()[0]
+
+
 def _rebuild_and_restore(db: Database, triggers: list[str]) -> None:
     _create(db, _statements(REBUILD))
+    db.execute("DELETE FROM rollup_pending")   # the rebuild took every check-in
     _create(db, triggers)
 
 
@@ -122,4 +166,5 @@ def keep_live(store: Store, wanted: bool) -> None:
             _rebuild_and_restore(db, _statements(TRIGGERS))
 
     store.write(work)
+    store.when_idle(fold, wanted)
 

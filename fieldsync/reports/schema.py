@@ -269,14 +269,17 @@ INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes, {', '.
 """
 
 
-# Fold the check-ins inserted after rowid :after into the rollups, as one statement
-# (rollup.folded): the attendance triggers then run once per (session, person).
-# NOT INDEXED: read the batch by rowid, not the whole (session, person) index in its order.
-FOLD = _attendance_of_scans(" AND c.rowid > :after", "checkins c NOT INDEXED") + ATTENDANCE_UPSERT
-# The trigger a folded batch goes without.
+# The trigger a block of synced check-ins goes without (rollup.deferred).
 PER_SCAN_TRIGGER = "rollup_checkin"
 
 
 @migrations()
 def r001_pairings_merges_rollups(db: Database) -> None:
     db.executescript(TABLES + REBUILD + TRIGGERS)
+
+
+@migrations()
+def r002_rollup_pending(db: Database) -> None:
+    # Blocks of synced check-ins inserted without the per-scan trigger and not yet folded into
+    # the rollups: rowids after..upto (decision 0016).
+    db.execute("CREATE TABLE rollup_pending (after INTEGER PRIMARY KEY, upto INTEGER NOT NULL)")

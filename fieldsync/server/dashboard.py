@@ -40,6 +40,7 @@ from fieldsync.reports import (
     pairings,
     promotions,
     registry,
+    rollup,
     units,
 )
 from fieldsync.reports.schemas import (
@@ -55,6 +56,12 @@ from fieldsync.server import get_store
 from fieldsync.server.auth import require
 
 bp = Blueprint("dashboard", __name__, url_prefix="/hub")
+
+
+@bp.before_request
+def _rollups_current() -> None:
+    """Every page here may read the report rollups: fold in what synced check-ins still wait."""
+    rollup.current(get_store())
 
 
 @bp.context_processor

@@ -13,10 +13,16 @@ scan queued meanwhile to one handler, which reads and writes them with a few
 statements for the whole group. Each sqlite3 call gives up the GIL, and with
 fifty request threads waiting for it, getting it back is what a call costs;
 statements per group, not per scan, is what lets one core keep up (decision 0004).
+
+Work that can wait (folding synced check-ins into the report rollups) is handed to
+`when_idle`: the writer does it in transactions of its own once nothing has been
+queued for IDLE_SECONDS, a chunk at a time, so it never stands between a caller and
+its commit (decision 0016).
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import sqlite3
 import threading
@@ -32,6 +38,11 @@ from ulid import ULID
 from fieldsync.store.hlc import HLC
 
 MAX_GROUP = 256
+_WAKE = ("wake",)    # queued to end the writer's wait without work (when_idle)
+IDLE_SECONDS = 0.2   # quiet this long before the writer does the work that can wait
+# handler(db) -> True while it has more to do; it runs in a transaction of its own
+IdleTask = Callable[[Database], bool]
+log = logging.getLogger(__name__)
 # handler(store, db, items) -> one result per item; a result that is an exception is raised to its caller
 BatchHandler = Callable[["Store", Database, list], list]
 
@@ -69,6 +80,7 @@ class Store:
         self._readers_lock = threading.Lock()
         self._recent: dict[str, Recent] = {}
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._idle_tasks: list[IdleTask] = []
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="fieldsync-writer", daemon=True)
         self._thread.start()
@@ -143,10 +155,30 @@ class Store:
         self._queue.put((handler, item, future))
         return future.result()
 
+    def when_idle(self, task: IdleTask, wanted: bool = True) -> None:
+        """Have the writer run task(db) when nothing has been queued for IDLE_SECONDS, each time in
+        a transaction of its own, again at once while it returns True and nothing is queued; or,
+        wanted False, no longer. Its first run is at the writer's first quiet moment; after that,
+        after each quiet moment that follows a write. A task that raises is logged and waits for
+        the next write."""
+        tasks = [t for t in self._idle_tasks if t != task]
+        self._idle_tasks = [*tasks, task] if wanted else tasks
+        if wanted:
+            self._queue.put(_WAKE)   # the writer may be waiting with no idle work to time out for
+
     def _run(self) -> None:
         db = self._writer_db
+        idle_due, wait = True, IDLE_SECONDS   # idle work may be waiting: from before this process
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=wait) if idle_due and self._idle_tasks else self._queue.get()
+            except queue.Empty:
+                idle_due = self._run_idle(db)
+                wait = 0   # more to do and still quiet: go on at once, a chunk at a time
+                continue
+            idle_due, wait = True, IDLE_SECONDS
+            if item is _WAKE:
+                continue
             if item is None:
                 return
             group = [item]
@@ -158,8 +190,21 @@ class Store:
                 if nxt is None:
                     self._queue.put(None)
                     break
-                group.append(nxt)
+                if nxt is not _WAKE:
+                    group.append(nxt)
             self._commit_group(db, group)
+
+    def _run_idle(self, db: Database) -> bool:
+        """Run each idle task once; True if one of them has more to do."""
+        more = False
+        for task in list(self._idle_tasks):
+            future: Future = Future()
+            self._commit_group(db, [(None, task, future)])
+            if future.exception() is not None:
+                log.error("idle work %r failed", task, exc_info=future.exception())
+                continue
+            more = more or bool(future.result())
+        return more
 
     def _commit_group(self, db: Database, group: list) -> None:
         outcomes: list[tuple[Future, Any]] = []   # a result, or the exception to raise

@@ -297,11 +297,11 @@ def insert_immutable(db: Database, store: Store, sender: Sender, block: Block, r
         result.flagged += flagged
         changed += flagged
         rows = ahead.get("rows") if not changed else None
-        # The report rollups take the whole block in one statement instead of a
-        # trigger per scan: 2.2x a bare insert instead of 7.6x (docs/performance.md).
+        # The report rollups take the block later, with others, in one statement instead of
+        # a trigger per scan, once the writer has nothing else to do (decision 0016).
         from fieldsync.reports import rollup
 
-        with rollup.folded(db):
+        with rollup.deferred(db):
             _insert_rows(db, sender, entity, names, seqs, columns, result, rows)
         return
     _insert_rows(db, sender, entity, names, seqs, columns, result, ahead.get("rows") if not changed else None)

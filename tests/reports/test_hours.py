@@ -21,8 +21,6 @@ from fieldsync.store import new_id
 from fieldsync.store.schema import migrate
 from tests.reports import fixture
 
-ROLLUPS = ("rollup_daily", "rollup_attendance", "rollup_person_year")
-
 
 def _minutes(db, ids, session, person) -> int:
     rows = [r for r in hours.history(db, ids[person]) if r["session_id"] == ids[session]]
@@ -66,7 +64,7 @@ def test_changing_the_credited_hours_recounts(city, ids):
     assert hours.totals(city.db, units.resolve(city.db), 2024)["hours"] == 10.0 - 0.5 - 1.0   # p1 and p5 lose
     sessions.modify(city, ids["s3"], {"starts_at": "2025-05-01T08:30"})
     assert hours.totals(city.db, units.resolve(city.db), 2025) == {"volunteers": 3, "hours": 1.0 + 0.5 + 1.0}
-    _assert_rollups_equal_a_rebuild(city)
+    fixture.assert_rollups_equal_a_rebuild(city)
 
 
 def test_checkins_before_their_session_and_an_out_before_the_in(city, ids):
@@ -81,22 +79,11 @@ def test_checkins_before_their_session_and_an_out_before_the_in(city, ids):
     late = [r for r in hours.history(city.db, ids["p3"]) if r["session_id"] == session_id]
     assert late[0]["minutes"] == 120   # the out is before the in: no valid out, the credited hours
     assert hours.totals(city.db, units.resolve(city.db), 2024)["hours"] == 12.0
-    _assert_rollups_equal_a_rebuild(city)
-
-
-def _assert_rollups_equal_a_rebuild(store):
-    def snapshot():
-        return {t: sorted(map(tuple, store.db.execute(f"SELECT * FROM {t}").fetchall())) for t in ROLLUPS}
-
-    kept_by_triggers = snapshot()
-    store.write(rollup.rebuild)
-    assert snapshot() == kept_by_triggers
-    assert {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
-                                           " AND name LIKE 'rollup%'")} >= {"rollup_checkin", "rollup_attendance_scanned"}
+    fixture.assert_rollups_equal_a_rebuild(city)
 
 
 def test_fixture_rollups_equal_a_rebuild(city):
-    _assert_rollups_equal_a_rebuild(city)
+    fixture.assert_rollups_equal_a_rebuild(city)
 
 
 def test_bulk_load_leaves_the_same_rollups(city, ids):
@@ -109,7 +96,7 @@ def test_bulk_load_leaves_the_same_rollups(city, ids):
 
     city.write(load)
     assert _minutes(city.db, ids, "s4", "p1") == 150
-    _assert_rollups_equal_a_rebuild(city)
+    fixture.assert_rollups_equal_a_rebuild(city)
 
 
 def test_attendance_sheet(city, ids):
@@ -150,7 +137,7 @@ def test_an_earlier_scan_arriving_late_moves_the_day(city, ids):
     assert day_counts()["2024-05-02"] == 1
     scan("in", "2024-04-30T23:00:00.000Z")           # an earlier in, 1 May China time, arrives last
     assert day_counts()["2024-05-01"] == 4 and "2024-05-02" not in day_counts()
-    _assert_rollups_equal_a_rebuild(city)
+    fixture.assert_rollups_equal_a_rebuild(city)
 
 
 @functools.cache
@@ -175,11 +162,15 @@ SESSION = st.tuples(st.just("session"), st.integers(0, 1), st.sampled_from(["vol
 PERSON = st.tuples(st.just("person"), st.integers(0, 2), st.sampled_from(["T1", "T2"]),
                    st.sampled_from(["none", "level3"]), st.sampled_from(["active", "cancelled"]))
 MERGE = st.tuples(st.just("merge"), st.integers(0, 2), st.integers(0, 2))
+FOLD = st.tuples(st.just("fold"), st.sampled_from([1, 3, 1000]))   # check-ins to fold, about
 
 
 def _apply(db: Database, event: tuple) -> None:
     kind, *rest = event
-    if kind == "scan":
+    if kind == "fold":
+        with db.atomic():
+            rollup.fold(db, rows=rest[0])
+    elif kind == "scan":
         session, person, direction, minute = rest
         at = datetime(2024, 6, 30, 22, tzinfo=UTC) + timedelta(minutes=minute)
         db["checkins"].insert({"id": new_id(), "session_id": f"s{session}", "person_id": f"p{person}",
@@ -202,26 +193,35 @@ def _apply(db: Database, event: tuple) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.one_of(SCAN, SESSION, PERSON, MERGE), max_size=20), st.booleans())
-# Cases a random search finds only now and then: a promotion alone, a chain of merges.
+@given(st.lists(st.one_of(SCAN, SESSION, PERSON, MERGE, FOLD), max_size=20), st.booleans())
+# Cases a random search finds only now and then: a promotion alone, a chain of merges, a block
+# folded after its session changed.
 @example([("session", 0, "volunteer", 2.0, "active", "2024-06-30T23:00"), ("person", 0, "T1", "none", "active"),
           ("scan", 0, 0, "in", 0), ("person", 0, "T1", "level3", "active")], False)
 @example([("session", 0, "volunteer", 2.0, "active", "2024-06-30T23:00"), ("scan", 0, 1, "in", 0),
           ("person", 0, "T1", "level3", "active"), ("person", 2, "T2", "none", "active"),
           ("merge", 1, 2), ("merge", 2, 0)], False)
-def test_rollups_equal_a_rebuild_whatever_arrives_in_whatever_order(events, fold):
+@example([("session", 0, "volunteer", 2.0, "active", "2024-06-30T23:00"), ("scan", 0, 0, "in", 0),
+          ("scan", 0, 0, "out", 90), ("session", 0, "volunteer", 0.5, "active", "2024-06-30T23:00"),
+          ("scan", 0, 1, "in", 5), ("fold", 1), ("scan", 0, 0, "in", 3)], True)
+def test_rollups_equal_a_rebuild_whatever_arrives_in_whatever_order(events, deferred):
     """Scans, session versions, people and merges in any order, sessions and people known or not
-    yet, scans one by one or folded in batches: the rollups agree with a rebuild from the raw rows."""
+    yet, scans one by one or as synced blocks folded in later, a few at a time, between other
+    changes: once nothing waits, the rollups agree with a rebuild from the raw rows."""
     db = _fresh_database()
-    for scans_together, group in groupby(events, key=lambda event: fold and event[0] == "scan"):
+    for scans_together, group in groupby(events, key=lambda event: deferred and event[0] == "scan"):
         if scans_together:
-            with db.atomic(), rollup.folded(db):
+            with db.atomic(), rollup.deferred(db):
                 for event in group:
                     _apply(db, event)
         else:
             for event in group:
                 _apply(db, event)
-    kept = {t: sorted(map(tuple, db.execute(f"SELECT * FROM {t}").fetchall())) for t in ROLLUPS}
+    with db.atomic():
+        while rollup.fold(db, rows=2):
+            pass
+    assert not db.execute("SELECT 1 FROM rollup_pending").fetchone()
+    kept = {t: sorted(map(tuple, db.execute(f"SELECT * FROM {t}").fetchall())) for t in fixture.ROLLUPS}
     rollup.rebuild(db)
-    assert {t: sorted(map(tuple, db.execute(f"SELECT * FROM {t}").fetchall())) for t in ROLLUPS} == kept
+    assert {t: sorted(map(tuple, db.execute(f"SELECT * FROM {t}").fetchall())) for t in fixture.ROLLUPS} == kept
     assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'rollup_checkin'").fetchone()

@@ -1,9 +1,18 @@
-"""Town laptops go without the rollup triggers; asking for rollups rebuilds them from the facts."""
+"""Town laptops go without the rollup triggers; asking for rollups rebuilds them from the facts.
+Synced check-ins reach the rollups after their commit: folded when the hub's writer is idle,
+and before any report reads them."""
 
 from __future__ import annotations
 
+import time
+
+import openpyxl
+
 from fieldsync.records import checkins, people, sessions
 from fieldsync.reports import rollup
+from fieldsync.store import Store, new_id
+from tests.reports import fixture
+from tests.support import run_cli
 
 
 def _triggers(store) -> int:
@@ -30,3 +39,53 @@ def test_a_laptop_skips_rollups_while_scanning_and_rebuilds_them_when_asked(stor
     assert _counted(store, training["id"]) == 6  # live again: counted as it happens
     rollup.keep_live(store, True)  # already live: nothing rebuilt, nothing lost
     assert _counted(store, training["id"]) == 6
+
+
+def _synced_block(store, session_id: str, person_id: str, scans: list[tuple[str, str]]) -> None:
+    """Insert check-ins as the hub's merge does: a block whose rollup work is deferred."""
+    def work(db):
+        with rollup.deferred(db):
+            db["checkins"].insert_all([
+                {"id": new_id(), "session_id": session_id, "person_id": person_id, "direction": direction,
+                 "scanned_at": at, "hlc": store.hlc.now(), "node": "town", "method": "qr"}
+                for direction, at in scans])
+    store.write(work)
+
+
+def _waiting(store) -> int:
+    return store.query_one("SELECT COUNT(*) AS n FROM rollup_pending")["n"]
+
+
+def test_a_synced_block_waits_until_the_rollups_are_read(city, ids):
+    before = _counted(city, ids["s3"])
+    _synced_block(city, ids["s3"], ids["p9"], [("in", "2024-05-01T01:00:00.000Z"),
+                                               ("out", "2024-05-01T02:00:00.000Z")])
+    assert _waiting(city) == 1 and _counted(city, ids["s3"]) == before   # committed, not yet counted
+    rollup.current(city)
+    assert _waiting(city) == 0 and _counted(city, ids["s3"]) == before + 1
+    fixture.assert_rollups_equal_a_rebuild(city)
+
+
+def test_the_idle_writer_folds_synced_blocks_a_chunk_at_a_time(city, ids, monkeypatch):
+    monkeypatch.setattr(rollup, "FOLD_ROWS", 2)   # one block per transaction
+    people_ids = [ids[p] for p in ("p1", "p2", "p3")]
+    for person_id in people_ids:
+        _synced_block(city, ids["s4"], person_id, [("in", "2024-08-08T00:05:00.000Z"),
+                                                   ("out", "2024-08-08T01:05:00.000Z")])
+    folds = []
+    city.when_idle(lambda db: folds.append(_waiting(city)) or rollup.fold(db))
+    deadline = time.monotonic() + 5
+    while _waiting(city) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _waiting(city) == 0 and folds[:3] == [3, 2, 1]   # three transactions, one block each
+    fixture.assert_rollups_equal_a_rebuild(city)
+
+
+def test_a_report_file_counts_checkins_not_yet_folded(city_instance, ids, tmp_path):
+    with Store(city_instance / "fieldsync.db") as store:
+        _synced_block(store, ids["s2"], ids["p9"], [("in", "2024-04-01T02:00:00.000Z")])
+        assert _waiting(store) == 1
+    target = tmp_path / "sheet.xlsx"
+    run_cli(city_instance, "report", "attendance", "--session", ids["s2"], "--output", str(target))
+    names = [row[1].value for row in openpyxl.load_workbook(target).active.iter_rows(min_row=4)]
+    assert fixture.PEOPLE["p9"]["name"] in names

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 import pytest
 
 from fieldsync.store import HLC, Store
+from fieldsync.store.db import IDLE_SECONDS
 from fieldsync.store.hlc import MAX_AHEAD_MS, Stamp
 from fieldsync.store.outbox import record_change
 from tests.support import hold_the_writer, wait_until_queued
@@ -163,3 +165,47 @@ def test_server_stamped_scans_take_the_anchored_clock(store):
     person = people.search(store, limit=1)[0]
     result = checkins.check_in(store, session_id=session["id"], person_id=person["id"])
     assert result.checkin["scanned_at"] == "2027-01-15T09:00:00.000Z"   # 1.8e12 ms + 1 h
+
+
+def _poll(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_idle_work_waits_for_a_quiet_writer_and_runs_in_its_own_transactions(tmp_path):
+    with Store(tmp_path / "a.db") as store:
+        store.write(lambda db: db.execute("CREATE TABLE idle_log (n INTEGER)"))
+        calls = []
+
+        def task(db):
+            calls.append(time.monotonic())
+            db.execute("INSERT INTO idle_log VALUES (?)", [len(calls)])
+            return len(calls) < 3   # more to do, twice
+
+        store.when_idle(task)
+        assert _poll(lambda: len(calls) == 3)
+        assert [r["n"] for r in store.query("SELECT n FROM idle_log")] == [1, 2, 3]   # each committed
+        written = time.monotonic()
+        store.write(lambda db: db.execute("INSERT INTO idle_log VALUES (0)"))
+        assert _poll(lambda: len(calls) == 4)
+        assert calls[3] - written >= IDLE_SECONDS * 0.9   # not before the writer was quiet
+        store.when_idle(task, False)
+        store.write(lambda db: None)
+        time.sleep(IDLE_SECONDS * 3)
+        assert len(calls) == 4
+
+
+def test_a_failing_idle_task_is_logged_and_rolled_back_and_writes_go_on(tmp_path, caplog):
+    with Store(tmp_path / "a.db") as store:
+        store.write(lambda db: db.execute("CREATE TABLE idle_log (n INTEGER)"))
+
+        def broken(db):
+            db.execute("INSERT INTO idle_log VALUES (1)")
+            raise ValueError("no")
+
+        store.when_idle(broken)
+        assert _poll(lambda: "idle work" in caplog.text)
+        assert store.write(lambda db: db.execute("INSERT INTO idle_log VALUES (2)").rowcount) == 1
+        assert [r["n"] for r in store.query("SELECT n FROM idle_log")] == [2]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import time
+from contextlib import closing
 
 import pytest
 import requests
@@ -232,7 +234,8 @@ def test_sync_api_refuses_bad_requests_with_specific_4xx(cluster):
 
 
 def test_pushed_checkins_fold_into_the_hub_rollups_exactly_as_a_rebuild_would(cluster, tmp_path):
-    """The merge folds each block of check-ins into the report rollups in one statement."""
+    """The merge notes each block of check-ins; the hub's writer folds them into the report
+    rollups, many blocks in one statement, as soon as it is idle (decision 0016)."""
     import sqlite3
 
     from fieldsync.reports import rollup
@@ -251,6 +254,14 @@ def test_pushed_checkins_fold_into_the_hub_rollups_exactly_as_a_rebuild_would(cl
         finally:
             conn.close()
 
+    def waiting() -> int:
+        with closing(sqlite3.connect(cluster.hub.instance / "fieldsync.db")) as conn:
+            return conn.execute("SELECT COUNT(*) FROM rollup_pending").fetchone()[0]
+
+    deadline = time.monotonic() + 10   # no page asks for them: the idle writer folds on its own
+    while waiting() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert waiting() == 0
     served = snapshot(cluster.hub.instance / "fieldsync.db")
     copy = tmp_path / "rebuilt.db"
     with Store(cluster.hub.instance / "fieldsync.db") as hub:  # a consistent copy of the live hub file
