@@ -51,7 +51,7 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     )
     app.json.ensure_ascii = False
     app.session_interface = CookieSessions()
-    store = Store(instance_path / "fieldsync.db")
+    store = Store(instance_path / "fieldsync.db", hub=app.config["MODE"] == "hub")
     app.extensions["fieldsync.store"] = store
     from fieldsync.reports import rollup
 

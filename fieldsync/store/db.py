@@ -17,7 +17,8 @@ statements per group, not per scan, is what lets one core keep up (decision 0004
 Work that can wait (folding synced check-ins into the report rollups) is handed to
 `when_idle`: the writer does it in transactions of its own once nothing has been
 queued for IDLE_SECONDS, a chunk at a time, so it never stands between a caller and
-its commit (decision 0016).
+its commit (decision 0016). A hub's writer also leaves the WAL checkpoint to those
+quiet moments, and keeps a page cache big enough for a merged block.
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ from fieldsync.store.hlc import HLC
 MAX_GROUP = 256
 _WAKE = ("wake",)    # queued to end the writer's wait without work (when_idle)
 IDLE_SECONDS = 0.2   # quiet this long before the writer does the work that can wait
+# A hub's writer (decision 0016): a merged block's pages stay in memory for the whole
+# transaction instead of spilling into the WAL and being read back, and the WAL is copied
+# into the database when the writer is idle, or once it holds HUB_WAL_PAGES, instead of
+# every ~1,000 pages: a page rewritten by several blocks is then copied once.
+HUB_CACHE_KIB = 64 * 1024
+HUB_WAL_PAGES = 16_384            # 64 MB of 4 KiB pages
+HUB_WAL_KEPT_BYTES = 64 * 1024 * 1024   # the WAL file is cut back to this after a checkpoint
 # handler(db) -> True while it has more to do; it runs in a transaction of its own
 IdleTask = Callable[[Database], bool]
 log = logging.getLogger(__name__)
@@ -58,16 +66,24 @@ def connect(path: str | Path, *, synchronous: str = "FULL") -> Database:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows (pruned outbox payloads, erased people) are overwritten, not left in free
+    # pages: some SQLite builds do this by default, the one in Python for Windows does not.
+    conn.execute("PRAGMA secure_delete = ON")
     return Database(conn, execute_plugins=False)
 
 
 class Store:
     """The instance database: parallel readers, one group-committing writer."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, hub: bool = False):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer_db = connect(self.path)
+        self._checkpoint_when_idle = hub
+        if hub:
+            for pragma in (f"cache_size = -{HUB_CACHE_KIB}", f"wal_autocheckpoint = {HUB_WAL_PAGES}",
+                           f"journal_size_limit = {HUB_WAL_KEPT_BYTES}"):
+                self._writer_db.conn.execute(f"PRAGMA {pragma}")
         from fieldsync.store.schema import migrate
 
         migrate(self._writer_db)
@@ -171,7 +187,8 @@ class Store:
         idle_due, wait = True, IDLE_SECONDS   # idle work may be waiting: from before this process
         while True:
             try:
-                item = self._queue.get(timeout=wait) if idle_due and self._idle_tasks else self._queue.get()
+                quiet_work = self._idle_tasks or self._checkpoint_when_idle
+                item = self._queue.get(timeout=wait) if idle_due and quiet_work else self._queue.get()
             except queue.Empty:
                 idle_due = self._run_idle(db)
                 wait = 0   # more to do and still quiet: go on at once, a chunk at a time
@@ -195,7 +212,8 @@ class Store:
             self._commit_group(db, group)
 
     def _run_idle(self, db: Database) -> bool:
-        """Run each idle task once; True if one of them has more to do."""
+        """Run each idle task once; True if one of them has more to do. Then, once none has,
+        checkpoint a hub's WAL."""
         more = False
         for task in list(self._idle_tasks):
             future: Future = Future()
@@ -204,6 +222,12 @@ class Store:
                 log.error("idle work %r failed", task, exc_info=future.exception())
                 continue
             more = more or bool(future.result())
+        if not more and self._checkpoint_when_idle:
+            try:
+                # PASSIVE: readers go on; what they still read is copied at the next quiet moment.
+                db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:
+                log.exception("WAL checkpoint failed")
         return more
 
     def _commit_group(self, db: Database, group: list) -> None:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from fieldsync.store import HLC, Store
-from fieldsync.store.db import IDLE_SECONDS
+from fieldsync.store.db import HUB_CACHE_KIB, IDLE_SECONDS
 from fieldsync.store.hlc import MAX_AHEAD_MS, Stamp
 from fieldsync.store.outbox import record_change
 from tests.support import hold_the_writer, wait_until_queued
@@ -209,3 +209,21 @@ def test_a_failing_idle_task_is_logged_and_rolled_back_and_writes_go_on(tmp_path
         assert _poll(lambda: "idle work" in caplog.text)
         assert store.write(lambda db: db.execute("INSERT INTO idle_log VALUES (2)").rowcount) == 1
         assert [r["n"] for r in store.query("SELECT n FROM idle_log")] == [2]
+
+
+def test_a_hubs_writer_checkpoints_the_wal_when_quiet_and_keeps_a_bigger_cache(tmp_path):
+    def fill(store) -> None:
+        store.write(lambda db: db.execute("CREATE TABLE filler (text TEXT)"))
+        for _ in range(5):
+            store.write(lambda db: db.conn.executemany("INSERT INTO filler VALUES (?)", [("x" * 500,)] * 100))
+
+    with Store(tmp_path / "hub.db", hub=True) as hub, Store(tmp_path / "node.db") as node:
+        assert hub.write(lambda db: db.execute("PRAGMA cache_size").fetchone()[0]) == -HUB_CACHE_KIB
+        assert node.write(lambda db: db.execute("PRAGMA cache_size").fetchone()[0]) == -2000   # SQLite's own
+        fill(hub), fill(node)
+        # The data reaches the database file itself once the hub's writer is quiet; a node's
+        # waits in the WAL for SQLite's own checkpoint at 1,000 pages.
+        assert _poll(lambda: (tmp_path / "hub.db").stat().st_size > 250_000)
+        time.sleep(IDLE_SECONDS * 3)
+        assert (tmp_path / "node.db").stat().st_size < 250_000
+        assert node.db.execute("SELECT COUNT(*) FROM filler").fetchone()[0] == 500
