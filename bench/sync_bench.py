@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,7 +183,8 @@ def push_child(instance: Path) -> None:
         started = time.perf_counter()
         result = push(store, client)
         seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "pushed": result.pushed, "accepted": result.accepted,
+        ended = time.monotonic()   # CLOCK_MONOTONIC: the bench process reads the same clock
+    print(json.dumps({"seconds": seconds, "ended": ended, "pushed": result.pushed, "accepted": result.accepted,
                       "batches": result.batches, "rejected": len(result.rejected),
                       "bytes": client.bytes_sent + client.bytes_received, "peak_rss_mb": peak_rss_mb()}))
 
@@ -337,6 +339,7 @@ def run(count: int, workdir: Path) -> dict:
     try:
         node, rows = make_node(folder, hub, f"http://127.0.0.1:{port}", count)
         push = measure_push(node)
+        push["fold_seconds"] = wait_for_rollups(hub) - push["ended"]
     finally:
         stop(server)
     with sqlite3.connect(hub / "fieldsync.db") as conn:
@@ -349,6 +352,18 @@ def run(count: int, workdir: Path) -> dict:
     return {"count": count, "push": push, "naive": naive, "raw": raw, "raw_hub": raw_hub}
 
 
+def wait_for_rollups(hub: Path, limit: float = 300) -> float:
+    """When (time.monotonic) the hub had folded every pushed check-in into its report rollups:
+    it does so once its writer is idle, after the acknowledgements (decision 0016)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with closing(sqlite3.connect(hub / "fieldsync.db")) as conn:
+            if not conn.execute("SELECT 1 FROM rollup_pending LIMIT 1").fetchone():
+                return time.monotonic()
+        time.sleep(0.01)
+    raise RuntimeError(f"the hub's rollups were not current {limit:.0f} s after the push")
+
+
 def report(result: dict) -> None:
     push, naive = result["push"], result["naive"]
     rate = push["pushed"] / push["seconds"]
@@ -356,6 +371,9 @@ def report(result: dict) -> None:
     print(f"fieldsync push        {rate:>10,.0f} records/s  ({push['seconds']:.1f} s, {push['batches']} batches)")
     print(f"  bytes on the wire   {push['bytes'] / push['pushed']:>10.1f} per check-in (bodies + headers, both ways)")
     print(f"  node peak RSS       {push['peak_rss_mb']:>10.1f} MB")
+    folded = push["pushed"] / (push["seconds"] + push["fold_seconds"])
+    print(f"  rollups current     {push['fold_seconds']:>10.2f} s after the last answer (push and fold: "
+          f"{folded:,.0f} records/s)")
     print(f"naive, 1 req/record   {naive['rate']:>10,.0f} records/s  ({naive['records']:,} records in "
           f"{naive['seconds']:.1f} s, {naive['bytes']:.0f} bytes each)")
     print(f"raw SQLite batches    {result['raw']:>10,.0f} rows/s (bare check-ins table)")
