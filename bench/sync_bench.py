@@ -275,6 +275,7 @@ def measure_cpu(count: int, workdir: Path) -> dict:
     checks and its writer thread together). No HTTP, no waiting on the other side."""
     import gzip
 
+    from fieldsync.reports import rollup
     from fieldsync.sync import push as push_sync
     from fieldsync.sync import receive
 
@@ -315,16 +316,19 @@ def measure_cpu(count: int, workdir: Path) -> dict:
 
     receive.prepare = timed_prepare
     try:
-        with Store(hub / "fieldsync.db") as store:
+        with Store(hub / "fieldsync.db", hub=True) as store:   # tuned as `serve --hub` tunes it
             started = time.process_time()
             for body in bodies:
                 receive.receive(store, {"id": node_id, "name": name, "origin": origin},
                                 json.loads(gzip.decompress(body)))
             hub_cpu = time.process_time() - started
+            rollup.current(store)   # what the hub's idle writer does after the answers (decision 0016)
+            fold_cpu = time.process_time() - started - hub_cpu
     finally:
         receive.prepare = prepare
     shutil.rmtree(folder)
     return {"count": count, "node_us": node_cpu / count * 1e6, "hub_us": hub_cpu / count * 1e6,
+            "fold_us": fold_cpu / count * 1e6,
             "checks_us": checks[0] / count * 1e6, "batches": len(bodies)}
 
 
@@ -407,7 +411,8 @@ def main() -> None:
                 cpu = measure_cpu(count, workdir)
                 print(f"{count:,} check-ins in {cpu['batches']} batches, CPU per check-in: node reads and encodes "
                       f"{cpu['node_us']:.1f} us; hub {cpu['hub_us']:.1f} us (checks {cpu['checks_us']:.1f}, "
-                      f"writer and parsing {cpu['hub_us'] - cpu['checks_us']:.1f})")
+                      f"writer and parsing {cpu['hub_us'] - cpu['checks_us']:.1f}); then the rollups "
+                      f"{cpu['fold_us']:.1f} us")
                 continue
             report(run(count, workdir))
     finally:
