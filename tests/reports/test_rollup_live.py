@@ -4,6 +4,7 @@ and before any report reads them."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import openpyxl
@@ -11,6 +12,7 @@ import openpyxl
 from fieldsync.records import checkins, people, sessions
 from fieldsync.reports import rollup
 from fieldsync.store import Store, new_id
+from fieldsync.store.db import IDLE_SECONDS
 from tests.reports import fixture
 from tests.support import run_cli
 
@@ -89,3 +91,24 @@ def test_a_report_file_counts_checkins_not_yet_folded(city_instance, ids, tmp_pa
     run_cli(city_instance, "report", "attendance", "--session", ids["s2"], "--output", str(target))
     names = [row[1].value for row in openpyxl.load_workbook(target).active.iter_rows(min_row=4)]
     assert fixture.PEOPLE["p9"]["name"] in names
+
+
+def test_a_hub_page_folds_what_waits_before_it_reads(city_instance, ids):
+    from fieldsync.server import create_app
+
+    app = create_app({"TESTING": True}, instance=city_instance)
+    store = app.extensions["fieldsync.store"]
+    try:
+        store.when_idle(rollup.fold, False)   # here only the page may fold
+        client = app.test_client()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+        assert client.post("/login", data={"username": "staff", "password": fixture.PASSWORD,
+                                           "csrf_token": token}).status_code in (302, 303)
+        before = _counted(store, ids["s2"])
+        _synced_block(store, ids["s2"], ids["p9"], [("in", "2024-04-01T02:00:00.000Z")])
+        time.sleep(IDLE_SECONDS * 3)
+        assert _waiting(store) == 1
+        assert client.get("/hub/?year=2024").status_code == 200
+        assert _waiting(store) == 0 and _counted(store, ids["s2"]) == before + 1
+    finally:
+        store.close()
