@@ -24,7 +24,11 @@ from fieldsync.sync.protocol import (
 )
 
 SERVER_TIME_HEADER = "Fieldsync-Server-Time"
-TIMEOUT = (5, 300)   # connect, read: a 5,000-record batch on a slow line still fits
+# connect, read (seconds without a byte from the hub). A hub answers a batch in about a second,
+# a few when a month-end rush queues it behind others'; one that accepts the connection and
+# then says nothing (a hung proxy) must not hold "Sync now" for minutes. Giving up early is
+# safe: the batch goes again and the hub answers it as a replay.
+TIMEOUT = (5, 60)
 
 
 class HubUnreachable(FieldsyncError):
