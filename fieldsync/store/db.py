@@ -231,7 +231,7 @@ class Store:
         return more
 
     def _commit_group(self, db: Database, group: list) -> None:
-        outcomes: list[tuple[Future, Any]] = []   # a result, or the exception to raise
+        outcomes: list[tuple[Future, Any]] = []   # a result, or _Failed with the exception to raise
         try:
             db.conn.execute("BEGIN IMMEDIATE")
             for handler, items, futures in _runs(group):
@@ -245,19 +245,19 @@ class Store:
                     future.set_exception(exc)
             return
         for future, value in outcomes:
-            if isinstance(value, BaseException):
-                future.set_exception(value)
+            if isinstance(value, _Failed):
+                future.set_exception(value.error)
             else:
                 future.set_result(value)
 
     def _apply(self, db: Database, handler: BatchHandler | None, items: list) -> list:
-        """Results (or exceptions) of one run of the group: plain writes one by one, a batch in one call."""
+        """Results (or _Failed) of one run of the group: plain writes one by one, a batch in one call."""
         if handler is None:
             return [_outcome(db, work) for work in items]
         if len(items) > 1:
             results = _outcome(db, lambda d: handler(self, d, items))
-            if not isinstance(results, BaseException):
-                return results
+            if not isinstance(results, _Failed):
+                return [_Failed(r) if isinstance(r, BaseException) else r for r in results]
             # Something in the batch failed as a whole: each item runs again alone to find it.
         return [_outcome(db, lambda d, item=item: _unwrap(handler(self, d, [item])[0])) for item in items]
 
@@ -345,15 +345,25 @@ def _runs(group: list) -> list[tuple[BatchHandler | None, list, list[Future]]]:
     return runs
 
 
+class _Failed:
+    """What a write raised, kept apart from what a write returns (which may be an exception object)."""
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
 def _outcome(db: Database, work: Callable[[Database], Any]) -> Any:
-    """work's result in its own savepoint, or the exception it raised (its caller re-raises it)."""
+    """work's result in its own savepoint, or _Failed with the exception it raised (its caller
+    re-raises it)."""
     try:
         return _in_savepoint(db, work)
     except BaseException as exc:  # noqa: BLE001 -- one bad write fails alone
-        return exc
+        return _Failed(exc)
 
 
 def _unwrap(value: Any) -> Any:
+    """A batch handler's result for one item: an exception stands for that item's failure."""
     if isinstance(value, BaseException):
         raise value
     return value

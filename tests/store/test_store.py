@@ -227,3 +227,9 @@ def test_a_hubs_writer_checkpoints_the_wal_when_quiet_and_keeps_a_bigger_cache(t
         time.sleep(IDLE_SECONDS * 3)
         assert (tmp_path / "node.db").stat().st_size < 250_000
         assert node.db.execute("SELECT COUNT(*) FROM filler").fetchone()[0] == 500
+
+
+def test_a_write_may_return_an_exception_object_as_its_result(tmp_path):
+    with Store(tmp_path / "a.db") as store:
+        made = store.write(lambda db: ValueError("a value, not a failure"))
+        assert isinstance(made, ValueError)
