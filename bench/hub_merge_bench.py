@@ -10,7 +10,7 @@ own people, sessions and check-in ids). Building the nodes is set-up and not tim
   when it answers the rollups are current. The total runs from the first push to that answer.
 The run fails unless the hub holds exactly TOTAL check-ins and its rollups count every one.
 
-    python bench/hub_merge_bench.py                              # 1M from 100 nodes: ~5 min set-up
+    python bench/hub_merge_bench.py                              # 1M from 100 nodes: ~2¼ min, 100 s of it set-up
     python bench/hub_merge_bench.py --nodes 10 --total 20000     # a quick run
 """
 
