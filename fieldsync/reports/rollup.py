@@ -19,11 +19,10 @@ from sqlite_utils import Database
 
 from fieldsync.reports.schema import (
     ATTENDANCE_UPSERT,
-    FACT_COLUMNS,
     PER_SCAN_TRIGGER,
     REBUILD,
-    SESSION_FACTS,
     TRIGGERS,
+    attendance_of_scans,
 )
 from fieldsync.store import Store
 
@@ -47,15 +46,9 @@ def _create(db: Database, statements) -> None:
 # makes or changes. Grouped person first: the person-year rows those triggers add to are then
 # visited in key order, each page once, instead of at random (about 10% of the fold on the
 # bench's hub). NOT INDEXED: read each range by rowid, not the whole (session, person) index.
-FOLD = (f"INSERT INTO rollup_attendance (session_id, person_id, first_in, last_out, ins, outs,"
-        f" {', '.join(FACT_COLUMNS)}) SELECT c.session_id, c.person_id,"
-        " MIN(CASE WHEN c.direction = 'in' THEN c.scanned_at END),"
-        " MAX(CASE WHEN c.direction = 'out' THEN c.scanned_at END),"
-        f" SUM(c.direction = 'in'), SUM(c.direction = 'out'), {', '.join(f.format(s='s') for f in SESSION_FACTS)}"
-        " FROM rollup_pending r JOIN checkins c NOT INDEXED ON c.rowid > r.after AND c.rowid <= r.upto"
-        " LEFT JOIN sessions s ON s.id = c.session_id"
-        " WHERE r.after BETWEEN :first AND :last AND c.person_id IS NOT NULL GROUP BY c.person_id, c.session_id"
-        + ATTENDANCE_UPSERT)
+FOLD = attendance_of_scans(" AND r.after BETWEEN :first AND :last",
+                           "rollup_pending r JOIN checkins c NOT INDEXED ON c.rowid > r.after AND c.rowid <= r.upto",
+                           group="c.person_id, c.session_id") + ATTENDANCE_UPSERT
 FOLD_ROWS = 20_000       # check-ins folded in one transaction: about 0.1 s of the writer
 MAX_PENDING = 200_000    # check-ins left to fold at most; past it a block folds at once
 

@@ -82,15 +82,16 @@ ATTENDANCE_UPSERT = (" ON CONFLICT (session_id, person_id) DO UPDATE SET"
                      " ins = ins + excluded.ins, outs = outs + excluded.outs")
 
 
-def _attendance_of_scans(where: str, scans: str = "checkins c") -> str:
-    """Attendance rows made from the check-ins `where` selects, with their sessions' facts."""
+def attendance_of_scans(where: str, scans: str = "checkins c", group: str = "c.session_id, c.person_id") -> str:
+    """Attendance rows made from the check-ins `where` selects, with their sessions' facts,
+    grouped in `group` order."""
     return (f"INSERT INTO rollup_attendance (session_id, person_id, first_in, last_out, ins, outs,"
             f" {', '.join(FACT_COLUMNS)}) SELECT c.session_id, c.person_id,"
             " MIN(CASE WHEN c.direction = 'in' THEN c.scanned_at END),"
             " MAX(CASE WHEN c.direction = 'out' THEN c.scanned_at END),"
             f" SUM(c.direction = 'in'), SUM(c.direction = 'out'), {_facts('s')}"
             f" FROM {scans} LEFT JOIN sessions s ON s.id = c.session_id"
-            f" WHERE c.person_id IS NOT NULL{where} GROUP BY c.session_id, c.person_id")
+            f" WHERE c.person_id IS NOT NULL{where} GROUP BY {group}")
 
 
 def _daily(row: str, step: str) -> str:
@@ -255,7 +256,7 @@ REBUILD = f"""
 DELETE FROM rollup_daily;
 DELETE FROM rollup_attendance;
 DELETE FROM rollup_person_year;
-{_attendance_of_scans('')};
+{attendance_of_scans('')};
 INSERT INTO rollup_daily (session_id, day, people)
     SELECT session_id, {DAY.format(at='first_in')}, COUNT(*) FROM rollup_attendance
     WHERE first_in IS NOT NULL GROUP BY 1, 2;
