@@ -93,8 +93,8 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
     stream = load_stream(store.db)
     setbacks = 0
     # One read connection for this push, used by the reader thread alone.
-    outbox = connect(store.path)
-    with closing(outbox.conn), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldsync-read") as reader, \
+    reading = connect(store.path)
+    with closing(reading.conn), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldsync-read") as reader, \
             ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="fieldsync-push") as sender:
 
         def read_after(seq: int, *, first: bool = False) -> Future:
@@ -103,7 +103,7 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
             The first batch is small: nothing else goes until the hub answers it, and meanwhile
             the reader has the next full one ready."""
             size = min(max_changes, FIRST_BATCH) if first else max_changes
-            return reader.submit(_read, outbox, replace(stream, acked=seq), size, max_bytes)
+            return reader.submit(_read, reading, replace(stream, acked=seq), size, max_bytes)
 
         sent: deque[tuple[batches.Batch, Future]] = deque()
         ahead: Future | None = read_after(stream.acked, first=True)
@@ -163,8 +163,8 @@ def _settle(sent: deque, ahead: Future | None) -> None:
         ahead.exception()
 
 
-def _read(outbox: Database, stream: Stream, max_changes: int, max_bytes: int):
-    batch = batches.read_batch(outbox, stream.acked, max_changes=max_changes, max_bytes=max_bytes,
+def _read(db: Database, stream: Stream, max_changes: int, max_bytes: int):
+    batch = batches.read_batch(db, stream.acked, max_changes=max_changes, max_bytes=max_bytes,
                                replica=stream.replica)
     return (batch, encode(batch, stream)) if batch else (None, None)
 
