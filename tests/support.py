@@ -46,6 +46,14 @@ def wait_until_queued(store, count: int) -> None:
         time.sleep(0.01)
 
 
+def eventually(condition, seconds: float = 5.0) -> bool:
+    """condition() once it holds, polled for up to `seconds`; its last value otherwise."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
 def run_cli(instance: Path, *args: str, input: str | None = None, check: bool = True,
             env: dict | None = None) -> subprocess.CompletedProcess:
     """Run `python -m fieldsync --instance DIR ...` as a user would."""

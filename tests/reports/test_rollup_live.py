@@ -14,7 +14,7 @@ from fieldsync.reports import rollup
 from fieldsync.store import Store, new_id
 from fieldsync.store.db import IDLE_SECONDS
 from tests.reports import fixture
-from tests.support import run_cli
+from tests.support import eventually, run_cli
 
 
 def _triggers(store) -> int:
@@ -76,10 +76,7 @@ def test_the_idle_writer_folds_synced_blocks_a_chunk_at_a_time(city, ids, monkey
                                                    ("out", "2024-08-08T01:05:00.000Z")])
     folds = []
     city.when_idle(lambda db: folds.append(_waiting(city)) or rollup.fold(db))
-    deadline = time.monotonic() + 5
-    while _waiting(city) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert _waiting(city) == 0 and folds[:3] == [3, 2, 1]   # three transactions, one block each
+    assert eventually(lambda: _waiting(city) == 0) and folds[:3] == [3, 2, 1]   # three transactions, one block each
     fixture.assert_rollups_equal_a_rebuild(city)
 
 

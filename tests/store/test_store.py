@@ -12,7 +12,7 @@ from fieldsync.store import HLC, Store
 from fieldsync.store.db import HUB_CACHE_KIB, IDLE_SECONDS
 from fieldsync.store.hlc import MAX_AHEAD_MS, Stamp
 from fieldsync.store.outbox import record_change
-from tests.support import hold_the_writer, wait_until_queued
+from tests.support import eventually, hold_the_writer, wait_until_queued
 
 
 def test_pragmas_wal_and_full_sync(tmp_path):
@@ -167,13 +167,6 @@ def test_server_stamped_scans_take_the_anchored_clock(store):
     assert result.checkin["scanned_at"] == "2027-01-15T09:00:00.000Z"   # 1.8e12 ms + 1 h
 
 
-def _poll(condition, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return condition()
-
-
 def test_idle_work_waits_for_a_quiet_writer_and_runs_in_its_own_transactions(tmp_path):
     with Store(tmp_path / "a.db") as store:
         store.write(lambda db: db.execute("CREATE TABLE idle_log (n INTEGER)"))
@@ -185,11 +178,11 @@ def test_idle_work_waits_for_a_quiet_writer_and_runs_in_its_own_transactions(tmp
             return len(calls) < 3   # more to do, twice
 
         store.when_idle(task)
-        assert _poll(lambda: len(calls) == 3)
+        assert eventually(lambda: len(calls) == 3)
         assert [r["n"] for r in store.query("SELECT n FROM idle_log")] == [1, 2, 3]   # each committed
         written = time.monotonic()
         store.write(lambda db: db.execute("INSERT INTO idle_log VALUES (0)"))
-        assert _poll(lambda: len(calls) == 4)
+        assert eventually(lambda: len(calls) == 4)
         assert calls[3] - written >= IDLE_SECONDS * 0.9   # not before the writer was quiet
         store.when_idle(task, False)
         store.write(lambda db: None)
@@ -206,7 +199,7 @@ def test_a_failing_idle_task_is_logged_and_rolled_back_and_writes_go_on(tmp_path
             raise ValueError("no")
 
         store.when_idle(broken)
-        assert _poll(lambda: "idle work" in caplog.text)
+        assert eventually(lambda: "idle work" in caplog.text)
         assert store.write(lambda db: db.execute("INSERT INTO idle_log VALUES (2)").rowcount) == 1
         assert [r["n"] for r in store.query("SELECT n FROM idle_log")] == [2]
 
@@ -223,7 +216,7 @@ def test_a_hubs_writer_checkpoints_the_wal_when_quiet_and_keeps_a_bigger_cache(t
         fill(hub), fill(node)
         # The data reaches the database file itself once the hub's writer is quiet; a node's
         # waits in the WAL for SQLite's own checkpoint at 1,000 pages.
-        assert _poll(lambda: (tmp_path / "hub.db").stat().st_size > 250_000)
+        assert eventually(lambda: (tmp_path / "hub.db").stat().st_size > 250_000)
         time.sleep(IDLE_SECONDS * 3)
         assert (tmp_path / "node.db").stat().st_size < 250_000
         assert node.db.execute("SELECT COUNT(*) FROM filler").fetchone()[0] == 500

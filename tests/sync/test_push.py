@@ -13,6 +13,7 @@ import requests
 from fieldsync.sync import batches
 from fieldsync.sync import push as push_mod
 from fieldsync.sync.client import HubClient, HubError, HubUnreachable
+from tests.support import eventually
 from tests.sync.conftest import TOWN_A
 from tests.sync.proxy import Fault, FaultProxy
 
@@ -184,7 +185,6 @@ def test_stamps_more_than_5_minutes_ahead_are_restamped_and_the_node_flagged(clu
     flagged = cluster.hub_query("SELECT restamped FROM nodes")[0]["restamped"]
     assert flagged == 3
     newest = cluster.hub_query("SELECT MAX(hlc) AS h FROM checkins")[0]["h"]
-    import time
 
     assert int(newest[:16]) < (time.time() + 300) * 1000
 
@@ -258,10 +258,7 @@ def test_pushed_checkins_fold_into_the_hub_rollups_exactly_as_a_rebuild_would(cl
         with closing(sqlite3.connect(cluster.hub.instance / "fieldsync.db")) as conn:
             return conn.execute("SELECT COUNT(*) FROM rollup_pending").fetchone()[0]
 
-    deadline = time.monotonic() + 10   # no page asks for them: the idle writer folds on its own
-    while waiting() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert waiting() == 0
+    assert eventually(lambda: waiting() == 0, 10)   # no page asks for them: the idle writer folds on its own
     served = snapshot(cluster.hub.instance / "fieldsync.db")
     copy = tmp_path / "rebuilt.db"
     with Store(cluster.hub.instance / "fieldsync.db") as hub:  # a consistent copy of the live hub file
