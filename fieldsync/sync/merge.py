@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
@@ -296,15 +296,12 @@ def insert_immutable(db: Database, store: Store, sender: Sender, block: Block, r
         flagged = flag_checkins(db, dict(zip(names, columns)), ahead.get("flags"))
         result.flagged += flagged
         changed += flagged
-        rows = ahead.get("rows") if not changed else None
-        # The report rollups take the block later, with others, in one statement instead of
-        # a trigger per scan, once the writer has nothing else to do (decision 0016).
-        from fieldsync.reports import rollup
+    from fieldsync.reports import rollup
 
-        with rollup.deferred(db):
-            _insert_rows(db, sender, entity, names, seqs, columns, result, rows)
-        return
-    _insert_rows(db, sender, entity, names, seqs, columns, result, ahead.get("rows") if not changed else None)
+    # Check-ins reach the report rollups later, with other blocks, in one statement instead of
+    # a trigger per scan, once the writer has nothing else to do (decision 0016).
+    with rollup.deferred(db) if entity.name == "checkins" else nullcontext():
+        _insert_rows(db, sender, entity, names, seqs, columns, result, ahead.get("rows") if not changed else None)
 
 
 def _restamp_block(store: Store, stamps: list[str], result: MergeResult) -> int:
