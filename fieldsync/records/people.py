@@ -76,6 +76,25 @@ def _refuse_duplicate(db: Database, fields: dict) -> None:
                            extra={"person": row[0]})
 
 
+def rehash(store: Store, *, actor: str | None = None) -> int:
+    """Remake the ID-number hashes of the people this laptop sealed, under the hash key it holds now
+    (after enrollment gave it the hub's). Each new hash syncs like any change. Returns how many."""
+    sealer = Sealer(store.path.parent)
+
+    def work(db: Database) -> int:
+        changed = 0
+        for person_id, sealed, old in db.execute("SELECT id, id_number_enc, id_number_hash FROM people"
+                                                 " WHERE id_number_enc IS NOT NULL").fetchall():
+            new = sealer.keyed_hash(sealer.open(sealed))
+            if new != old:
+                mutable.save_local(db, store.hlc, TABLE, person_id, {"id_number_hash": new},
+                                   actor=actor, action="rehash")
+                changed += 1
+        return changed
+
+    return store.write(work)
+
+
 def modify(store: Store, person_id: str, changes: dict, *, actor: str | None = None) -> dict:
     """修改: change some fields. A level change is recorded as a promotion."""
     current = get(store, person_id)

@@ -1,4 +1,4 @@
-"""Duplicate registrations (same name and phone, often in two towns) and merging them.
+"""Duplicate registrations (same ID number, or same name and phone; often in two towns) and merging them.
 
 Check-ins are facts and never change: a merge writes person_merges
 (merged → kept) and every report reads person ids through it, so the kept
@@ -43,18 +43,41 @@ def kept_of(db: Database, person_id: str) -> str | None:
     return row["kept_id"] if row else None
 
 
+MEMBER_COLUMNS = ("SELECT p.id, p.name, p.phone, p.birth_year, p.id_number_hash, p.town, p.village, p.level,"
+                  " p.certificate_no, p.registered_at,"
+                  " (SELECT COUNT(DISTINCT session_id) FROM checkins c WHERE c.person_id = p.id) AS sessions"
+                  " FROM people p WHERE p.status = 'active'")
+
+
 def duplicates(db: Database) -> list[dict]:
-    """Groups of active people sharing name and mobile, each member with its session count."""
+    """Groups of active people who look like one person, for review and merge: the same ID number
+    (its keyed hash, alike in every town since decision 0085) first; then, a weaker match, the same
+    name and mobile with no birth year that differs. Each group says which match it is."""
+    by_id = db.query(MEMBER_COLUMNS + " AND p.id_number_hash IN (SELECT id_number_hash FROM people"
+                     " WHERE status = 'active' AND id_number_hash IS NOT NULL GROUP BY id_number_hash"
+                     " HAVING COUNT(*) > 1) ORDER BY p.id_number_hash, p.registered_at, p.id")
+    strong = [{"match": "id_number", "name": members[0]["name"], "phone": members[0]["phone"],
+               "people": members}
+              for members in (list(m) for _, m in groupby(by_id, key=lambda r: r["id_number_hash"]))]
+    seen = [{p["id"] for p in group["people"]} for group in strong]
     # Shared mobiles first, from the phone index alone; names are compared among those few.
-    rows = db.query(
-        "SELECT p.id, p.name, p.phone, p.town, p.village, p.level, p.certificate_no, p.registered_at,"
-        " (SELECT COUNT(DISTINCT session_id) FROM checkins c WHERE c.person_id = p.id) AS sessions"
-        " FROM people p WHERE p.status = 'active' AND p.phone IN ("
-        "   SELECT phone FROM people WHERE phone IS NOT NULL AND phone != '' GROUP BY phone HAVING COUNT(*) > 1)"
-        " ORDER BY p.name, p.phone, p.registered_at, p.id")
-    groups = [{"name": name, "phone": phone, "people": list(members)}
-              for (name, phone), members in groupby(rows, key=lambda r: (r["name"], r["phone"]))]
-    return [group for group in groups if len(group["people"]) > 1]
+    by_phone = db.query(MEMBER_COLUMNS + " AND p.phone IN (SELECT phone FROM people WHERE phone IS NOT NULL"
+                        " AND phone != '' GROUP BY phone HAVING COUNT(*) > 1)"
+                        " ORDER BY p.name, p.phone, p.registered_at, p.id")
+    weak = []
+    for (name, phone), members in groupby(by_phone, key=lambda r: (r["name"], r["phone"])):
+        for group in _by_birth_year(list(members)):
+            if len(group) > 1 and not any({p["id"] for p in group} <= ids for ids in seen):
+                weak.append({"match": "name_phone", "name": name, "phone": phone, "people": group})
+    return strong + weak
+
+
+def _by_birth_year(members: list[dict]) -> list[list[dict]]:
+    """Split people of one name and mobile by birth year; one without a year may be any of them."""
+    years = sorted({p["birth_year"] for p in members if p["birth_year"]})
+    if len(years) <= 1:
+        return [members]
+    return [[p for p in members if p["birth_year"] in (year, None)] for year in years]
 
 
 def merge(store: Store, kept_id: str, merged_id: str, *, actor: str | None = None) -> dict:

@@ -30,7 +30,7 @@ from fieldsync.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from fieldsync.records import badges, places
+from fieldsync.records import badges, people, places, pii
 from fieldsync.records.pii import write_secret
 from fieldsync.store import Store, new_id
 from fieldsync.store.hlc import MAX_AHEAD_MS
@@ -109,6 +109,8 @@ def redeem(store: Store, request: dict) -> dict:
     """Exchange a one-time code for a node id and token; register the laptop's keys."""
     code_hash = _hash(normalise_code(request["code"]))
     token = secrets.token_urlsafe(32)
+    # One ID number hashes alike on every laptop: the hub gives out its hash key (decision 0085).
+    id_hash_key = base64.b64encode(pii.hash_key(store.path.parent)).decode()
 
     def work(db: Database) -> dict:
         row = db.execute("SELECT id, name, town, code_expires_at FROM nodes WHERE code_hash = ?",
@@ -127,7 +129,7 @@ def redeem(store: Store, request: dict) -> dict:
                    [_hash(token), utc_now(), request["origin"], request["bundle_public_key"], key_id, node_id])
         audit(db, None, "node_enrolled", node_id, name)
         return {"node_id": node_id, "name": name, "town": town, "token": token, "badge_key_id": key_id,
-                "hub_epoch": hublog.epoch(db)}
+                "hub_epoch": hublog.epoch(db), "id_hash_key": id_hash_key}
 
     enrolled = store.write(work)
     enrolled["town_name"] = places.name_of(store, enrolled["town"])
@@ -240,4 +242,6 @@ def enroll(store: Store, instance: Path, hub_url: str, code: str) -> dict:
         forget_acks_after(db, 0)
 
     store.write(work)
-    return {**answer, "token": None, "app_version": __version__}
+    if answer.get("id_hash_key") and pii.adopt_hash_key(instance, base64.b64decode(answer["id_hash_key"])):
+        people.rehash(store, actor="enrollment")
+    return {**answer, "token": None, "id_hash_key": None, "app_version": __version__}

@@ -1,0 +1,32 @@
+"""One person, once: an ID number hashes alike on every laptop, so the hub finds it in two towns."""
+
+from __future__ import annotations
+
+from fieldsync.records import people
+from fieldsync.reports import merges
+from tests.sync.conftest import TOWN_A, TOWN_B
+
+ID_NUMBER = "11010519491231002X"
+
+
+def _register(town: str, phone: str):
+    def prepare(store):
+        people.register(store, {"name": "王芳", "town": town, "phone": phone, "id_number": ID_NUMBER})
+    return prepare
+
+
+def test_the_same_id_number_registered_in_two_towns_is_flagged_at_the_hub(cluster):
+    # A registers before enrolling (its hash is remade with the hub's key), B after.
+    a = cluster.add_node(TOWN_A, prepare=_register(TOWN_A, "13800000001"))
+    b = cluster.add_node(TOWN_B)
+    _register(TOWN_B, "13900000002")(b.store)
+    a.sync()
+    b.sync()
+    hashes = {row["id_number_hash"] for node in (a, b)
+              for row in node.query("SELECT id_number_hash FROM people WHERE name = '王芳'")}
+    assert len(hashes) == 1
+    with cluster.hub_store() as hub:
+        groups = [g for g in merges.duplicates(hub.db) if g["match"] == "id_number"]
+    assert len(groups) == 1
+    assert sorted(p["town"] for p in groups[0]["people"]) == sorted([TOWN_A, TOWN_B])
+    assert a.query("SELECT action FROM history WHERE action = 'rehash'")
