@@ -18,14 +18,12 @@ from sqlite_utils import Database
 from fieldsync.errors import NotFound, ValidationFailed
 from fieldsync.forms import builder, catalogue
 from fieldsync.records import people, sessions
-from fieldsync.records.schemas import LEVELS
 from fieldsync.store import Store, new_id
 from fieldsync.store.outbox import record_change, utc_now
 
 ENTITY = "submissions"
 COLUMNS = ("id", "form_id", "form_version", "session_id", "person_id", "data", "submitted_at", "hlc",
            "node", "actor", "flags")
-RANKS = {level: rank for rank, level in enumerate(LEVELS)}
 
 
 @dataclass
@@ -58,7 +56,8 @@ def submit(store: Store, form_id: str, session_id: str | None, person_id: str | 
         row["hlc"] = store.hlc.now()
         db["submissions"].insert(row)
         record_change(db, ENTITY, row["id"], "upsert", row["hlc"], row)
-        promoted = people.modify(store, person_id, promotion, actor=actor) if promotion else None
+        promoted = (people.promote(store, person_id, promotion["level"], promotion.get("certificate_no"),
+                                   actor=actor) if promotion else None)
         return Submitted(parsed(row), promoted=promoted)
 
     try:
@@ -80,12 +79,9 @@ def _promotion(store: Store, definition: dict, data: dict, person_id: str | None
         raise ValidationFailed("This form grants a level, so it must name the person assessed.",
                                fields={"person": ["Missing data for required field."]})
     person = people.get(store, person_id)
-    if RANKS[person["level"]] >= RANKS[rule["level"]]:
+    if people.LEVEL_RANK[person["level"]] >= people.LEVEL_RANK[rule["level"]] and person["status"] == "active":
         return None  # a pass never lowers an instructor who already ranks higher
-    change = {"level": rule["level"]}
-    if data.get(rule.get("certificate_field")):
-        change["certificate_no"] = data[rule["certificate_field"]]
-    return change
+    return people.promotion(person, rule["level"], data.get(rule.get("certificate_field")))
 
 
 def _json(data: dict) -> str:

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 from fieldsync.errors import Conflict, NotFound
 from fieldsync.records import mutable, places
 from fieldsync.records.pii import Sealer
+from fieldsync.records.schemas import LEVELS
 from fieldsync.records.validators import mask_id_number, mask_phone
 from fieldsync.store import Store, new_id
 
@@ -16,6 +17,7 @@ TABLE = "people"
 PUBLIC_COLUMNS = ("id", "name", "gender", "birth_year", "phone", "id_number_masked", "town",
                   "village", "level", "specialty", "certificate_no", "status", "registered_at",
                   "badge_generation", "origin", "hlc", "updated_at")
+LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 
 
 def _with_id_number(store: Store, data: dict) -> dict:
@@ -42,6 +44,7 @@ def register(store: Store, data: dict, *, actor: str | None = None, person_id: s
 
     def work(db: Database) -> dict:
         _refuse_duplicate(db, fields)
+        refuse_taken_certificate(db, fields.get("certificate_no"), record_id)
         return mutable.save_local(db, store.hlc, TABLE, record_id, fields, actor=actor, action="register")
 
     return store.write(work)
@@ -59,7 +62,9 @@ def register_many(store: Store, rows: list[dict], *, actor: str | None = None) -
             fields.setdefault("registered_at", date.today().isoformat())
             fields.update(status="active", badge_generation=1)
             _refuse_duplicate(db, fields)
-            saved.append(mutable.save_local(db, store.hlc, TABLE, new_id(), fields,
+            person_id = new_id()
+            refuse_taken_certificate(db, fields.get("certificate_no"), person_id)
+            saved.append(mutable.save_local(db, store.hlc, TABLE, person_id, fields,
                                             actor=actor, action="register"))
         return saved
 
@@ -74,6 +79,25 @@ def _refuse_duplicate(db: Database, fields: dict) -> None:
             raise Conflict(f"This ID number is already registered to {row[1]}.",
                            code="duplicate_person", fields={"id_number": ["Already registered."]},
                            extra={"person": row[0]})
+
+
+def certificate_holder(db: Database, certificate_no: str | None, person_id: str | None = None) -> dict | None:
+    """Who else holds this certificate number (name, town name), if anyone."""
+    if not certificate_no:
+        return None
+    row = db.execute("SELECT p.id, p.name, COALESCE(t.name, p.town) FROM people p"
+                     " LEFT JOIN places t ON t.code = p.town"
+                     " WHERE p.certificate_no = ? AND p.id IS NOT ? LIMIT 1", [certificate_no, person_id]).fetchone()
+    return {"id": row[0], "name": row[1], "town": row[2]} if row else None
+
+
+def refuse_taken_certificate(db: Database, certificate_no: str | None, person_id: str | None) -> None:
+    """A certificate number belongs to one person: a second holder is refused, naming the first."""
+    holder = certificate_holder(db, certificate_no, person_id)
+    if holder:
+        message = f"证书编号 {certificate_no} 已属于 {holder['name']}（{holder['town']}）"
+        raise Conflict(f"{message}: a certificate number belongs to one person.", code="certificate_taken",
+                       fields={"certificate_no": [message]}, extra={"person": holder["id"]})
 
 
 def rehash(store: Store, *, actor: str | None = None) -> int:
@@ -103,8 +127,32 @@ def modify(store: Store, person_id: str, changes: dict, *, actor: str | None = N
         places.check_village_in_town(store, town, changes.get("village", current["village"]))
     fields = _with_id_number(store, changes)
     action = "promote" if "level" in fields and fields["level"] != current["level"] else "modify"
-    return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, person_id, fields,
-                                                     actor=actor, action=action))
+
+    def work(db: Database) -> dict:
+        refuse_taken_certificate(db, fields.get("certificate_no"), person_id)
+        return mutable.save_local(db, store.hlc, TABLE, person_id, fields, actor=actor, action=action)
+
+    return store.write(work)
+
+
+def promotion(person: dict, level: str, certificate_no: str | None = None) -> dict:
+    """The change that promotes the person to level: the one rule for every promotion (the node's
+    and the hub's person pages, the assessment form). Only an active person, only upwards."""
+    if person["status"] != "active":
+        raise Conflict(f"{person['name']} is cancelled; restore the registration first.",
+                       code="person_cancelled")
+    if LEVEL_RANK[level] <= LEVEL_RANK.get(person["level"], 0):
+        raise Conflict(f"{person['name']} is already {LEVELS.get(person['level'], person['level'])};"
+                       f" {LEVELS[level]} is no promotion. Use modify to correct a level.",
+                       code="not_a_promotion", fields={"level": ["Not higher than the present level."]})
+    return {"level": level, **({"certificate_no": certificate_no} if certificate_no else {})}
+
+
+def promote(store: Store, person_id: str, level: str, certificate_no: str | None = None, *,
+            actor: str | None = None) -> dict:
+    """晋级: raise the person's level (history action 'promote'), with its certificate number if
+    one is given now; one may be assigned when the certificate is printed (records/certificates)."""
+    return modify(store, person_id, promotion(get(store, person_id), level, certificate_no), actor=actor)
 
 
 def cancel(store: Store, person_id: str, *, actor: str | None = None, reason: str | None = None) -> dict:

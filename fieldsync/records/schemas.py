@@ -86,6 +86,17 @@ class PersonSchema(Schema):
     registered_at = fields.Date(allow_none=True)
 
 
+class PromotionSchema(Schema):
+    """晋级 from a person page, node or hub: a level above none, with its certificate number."""
+
+    class Meta:
+        unknown = RAISE
+
+    level = Choice(LEVELS, required=True, validate=validate.NoneOf(["none"], error="A promotion is to 三级 or above."))
+    certificate_no = fields.String(required=True, validate=validate.Length(
+        min=1, max=50, error="A level comes with its certificate number (at most 50 characters)."))
+
+
 def _not_blank(value) -> None:
     # An optional field loads "" as None; a change must not blank a field the record requires.
     if value is None:

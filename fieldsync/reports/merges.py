@@ -15,7 +15,6 @@ from sqlite_utils import Database
 
 from fieldsync.errors import Conflict, ValidationFailed
 from fieldsync.records import mutable, people
-from fieldsync.reports.promotions import LEVEL_RANK
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
 
@@ -116,6 +115,6 @@ def _filled(kept: dict, merged: dict) -> dict:
     """What the kept record takes from the duplicate: empty fields, and a higher level."""
     fields = {name: merged[name] for name in FILLED_ON_MERGE
               if kept.get(name) in (None, "") and merged.get(name) not in (None, "")}
-    if LEVEL_RANK.get(merged["level"], 0) > LEVEL_RANK.get(kept["level"], 0):
+    if people.LEVEL_RANK.get(merged["level"], 0) > people.LEVEL_RANK.get(kept["level"], 0):
         fields.update(level=merged["level"], certificate_no=merged["certificate_no"])
     return fields

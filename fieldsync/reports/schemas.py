@@ -10,13 +10,11 @@ from marshmallow import (
     EXCLUDE,
     RAISE,
     Schema,
-    ValidationError,
     fields,
     validate,
-    validates,
 )
 
-from fieldsync.records.schemas import LEVELS, SESSION_KINDS, Choice, PlaceCode
+from fieldsync.records.schemas import SESSION_KINDS, Choice, PlaceCode
 from fieldsync.reports.csv_export import DATABASE_TABLES
 
 RECORD_ID = validate.Length(min=1, max=64)
@@ -59,19 +57,6 @@ class DashboardQuery(UnitYearQuery):
 class LeaderboardQuery(UnitYearQuery):
     everyone = fields.Boolean(load_default=False)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-
-
-class PromotionSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    level = Choice(LEVELS, required=True)
-    certificate_no = fields.String(required=True, validate=validate.Length(min=1, max=50))
-
-    @validates("level")
-    def _a_level(self, value, **kwargs):
-        if value == "none":
-            raise ValidationError("A promotion is to 三级 or above.")
 
 
 class MergeSchema(Schema):

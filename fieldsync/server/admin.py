@@ -29,10 +29,8 @@ from flask_babel import gettext as _
 from marshmallow import (
     EXCLUDE,
     Schema,
-    ValidationError,
     fields,
     validate,
-    validates_schema,
 )
 
 from fieldsync.errors import FieldsyncError, Forbidden, ValidationFailed
@@ -52,9 +50,9 @@ from fieldsync.records.schemas import (
     LEVELS,
     MODES,
     SESSION_KINDS,
-    Choice,
     PersonSchema,
     PlaceCode,
+    PromotionSchema,
     SessionSchema,
     SessionsQuery,
     load,
@@ -148,16 +146,6 @@ class PersonEdit(PersonSchema):
         exclude = ("level",)
 
 
-class Promotion(Schema):
-    level = Choice(LEVELS, required=True)
-    certificate_no = fields.String(allow_none=True, validate=validate.Length(max=50))
-
-    @validates_schema
-    def _certificate_with_level(self, data, **kwargs):
-        if data["level"] != "none" and not data.get("certificate_no"):
-            raise ValidationError(_("A level comes with its certificate number."), "certificate_no")
-
-
 def _present(values: dict) -> dict:
     return {k: v for k, v in values.items() if v is not None}
 
@@ -227,7 +215,8 @@ def person_promote(person_id):
     person = people.get(store, person_id)
     values = _posted(("level", "certificate_no"))
     try:
-        people.modify(store, person_id, load(Promotion(), values), actor=_actor())
+        promotion = load(PromotionSchema(), _present(values))
+        people.promote(store, person_id, promotion["level"], promotion["certificate_no"], actor=_actor())
     except FieldsyncError as error:
         return _person_view(store, person_id, values, _form_errors(error), error.status)
     flash(_("%(name)s is now %(level)s.", name=person["name"], level=LEVELS[values["level"]]), "ok")

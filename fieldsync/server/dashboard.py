@@ -29,6 +29,7 @@ from fieldsync.records.schemas import (
     PeopleQuery,
     PersonSchema,
     PersonUpdateSchema,
+    PromotionSchema,
     load,
 )
 from fieldsync.reports import (
@@ -38,7 +39,6 @@ from fieldsync.reports import (
     hours,
     merges,
     pairings,
-    promotions,
     registry,
     rollup,
     units,
@@ -49,7 +49,6 @@ from fieldsync.reports.schemas import (
     MergeSchema,
     PairingLinkSchema,
     PairingSchema,
-    PromotionSchema,
 )
 from fieldsync.reports.table import local_time
 from fieldsync.server import get_store
@@ -208,7 +207,7 @@ def person_modify(person_id):
 @require("staff")
 def person_promote(person_id):
     data = load(PromotionSchema(), _form())
-    promotions.promote(get_store(), person_id, data["level"], data["certificate_no"], actor=_actor())
+    people.promote(get_store(), person_id, data["level"], data["certificate_no"], actor=_actor())
     flash(_("Promoted to %(level)s.", level=LEVELS[data["level"]]), "ok")
     return redirect(url_for(".person_page", person_id=person_id))
 

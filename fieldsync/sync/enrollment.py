@@ -30,7 +30,7 @@ from fieldsync.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from fieldsync.records import badges, people, places, pii
+from fieldsync.records import badges, people, pii, places
 from fieldsync.records.pii import write_secret
 from fieldsync.store import Store, new_id
 from fieldsync.store.hlc import MAX_AHEAD_MS

@@ -137,3 +137,20 @@ def test_a_pulled_form_is_checked_whole(hub_store):
     with pytest.raises(ValidationError) as caught:
         wire.FormWire().load({**row, "ref": "fitness_monitoring:1"})
     assert "definition" in caught.value.messages
+
+
+def test_a_pass_neither_promotes_a_cancelled_person_nor_takes_a_certificate_someone_holds(store):
+    training, trainee = _session(store, "training"), _person(store, "none")
+    other = next(p for p in people.search(store, limit=500) if p["id"] != trainee["id"])
+    people.modify(store, other["id"], {"certificate_no": "SD25-0500"})
+    with pytest.raises(Conflict) as caught:
+        submissions.submit(store, "training_assessment", training["id"], trainee["id"],
+                           {"result": "pass", "certificate_no": "SD25-0500"})
+    assert caught.value.code == "certificate_taken" and other["name"] in caught.value.message
+    people.cancel(store, trainee["id"])
+    with pytest.raises(Conflict) as caught:
+        submissions.submit(store, "training_assessment", training["id"], trainee["id"],
+                           {"result": "pass", "certificate_no": "SD25-0501"})
+    assert caught.value.code == "person_cancelled"
+    assert people.get(store, trainee["id"])["level"] == trainee["level"]
+    assert store.query_one("SELECT COUNT(*) AS n FROM submissions WHERE form_id = 'training_assessment'")["n"] == 0

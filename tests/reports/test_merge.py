@@ -6,7 +6,7 @@ import pytest
 
 from fieldsync.errors import Conflict, ValidationFailed
 from fieldsync.records import people
-from fieldsync.reports import coverage, hours, kpi, merges, promotions, units
+from fieldsync.reports import coverage, hours, kpi, merges, units
 from tests.reports import fixture
 
 
@@ -75,12 +75,12 @@ def test_a_chain_of_merges_resolves_in_one_hop(city, ids):
 
 
 def test_promotion_needs_a_higher_level(city, ids):
-    promotions.promote(city, ids["p1"], "level2", "SD-2-100", actor="staff")
+    people.promote(city, ids["p1"], "level2", "SD-2-100", actor="staff")
     person = people.get(city, ids["p1"])
     assert (person["level"], person["certificate_no"]) == ("level2", "SD-2-100")
     assert people.history(city, ids["p1"])[-1]["action"] == "promote"
     with pytest.raises(Conflict) as refused:
-        promotions.promote(city, ids["p1"], "level3", "SD-3-9")
+        people.promote(city, ids["p1"], "level3", "SD-3-9")
     assert refused.value.code == "not_a_promotion"
     with pytest.raises(Conflict):
-        promotions.promote(city, ids["p4"], "level1", "SD-1-9")     # cancelled
+        people.promote(city, ids["p4"], "level1", "SD-1-9")     # cancelled

@@ -89,6 +89,24 @@ def test_register_modify_promote_cancel_restore_with_history(node):
     assert "三级" in history and "SD2026-001" in history and "梨林村" in history
 
 
+def test_the_promote_page_only_raises_an_active_person_with_a_certificate_of_their_own(node):
+    office = _signed_in(node, "staff")
+    first = _register(office, name="孙立", certificate_no="SD2026-900")
+    person_id = _register(office, name="孙明")
+    taken = office.form(f"/people/{person_id}/promote", {"level": "level3", "certificate_no": "SD2026-900"})
+    assert taken.status_code == 409 and "证书编号 SD2026-900 已属于 孙立（张村镇）" in _error_after(taken, "certificate_no")
+    office.form(f"/people/{person_id}/promote", {"level": "level2", "certificate_no": "SD2026-901"})
+    down = office.form(f"/people/{person_id}/promote", {"level": "none", "certificate_no": "x"})
+    assert down.status_code == 422
+    lower = office.form(f"/people/{person_id}/promote", {"level": "level3", "certificate_no": "SD2026-902"})
+    assert lower.status_code == 409
+    office.form(f"/people/{first}/cancel", {})
+    cancelled = office.form(f"/people/{first}/promote", {"level": "level3", "certificate_no": "SD2026-903"})
+    assert cancelled.status_code == 409 and "cancelled" in cancelled.text
+    levels = {p["id"]: p["level"] for p in _people_named(office, "孙立") + _people_named(office, "孙明")}
+    assert levels == {first: "none", person_id: "level2"}
+
+
 def people_status(client, person_id: str) -> str:
     return client.get(f"/api/v1/people/{person_id}").json()["status"]
 
