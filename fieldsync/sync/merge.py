@@ -21,7 +21,7 @@ from marshmallow import ValidationError
 from sqlite_utils import Database
 
 from fieldsync.errors import FieldsyncError
-from fieldsync.records import badges, mutable
+from fieldsync.records import badges, mutable, people
 from fieldsync.store import Store
 from fieldsync.store.hlc import MAX_AHEAD_MS
 from fieldsync.store.outbox import utc_now
@@ -183,7 +183,7 @@ def _merge_mutable(db, store, sender, entity, change, result) -> None:
     outcomes = mutable.apply_remote(db, entity.name, record_id, values, hlcs, payload["base"],
                                     origin=origin, action=payload["action"], actor=f"node:{sender.name}")
     for outcome in outcomes:
-        if outcome.concurrent:
+        if outcome.concurrent or _takes_a_held_certificate(db, entity, record_id, outcome):
             kept, lost = ((outcome.remote_value, outcome.remote_hlc), (outcome.local_value, outcome.local_hlc)) \
                 if outcome.applied else ((outcome.local_value, outcome.local_hlc),
                                          (outcome.remote_value, outcome.remote_hlc))
@@ -194,6 +194,12 @@ def _merge_mutable(db, store, sender, entity, change, result) -> None:
         hublog.publish(db, entity, record_id)
         if entity.name == "people":
             _known_at_last(db, record_id)
+
+
+def _takes_a_held_certificate(db: Database, entity, record_id: str, outcome) -> bool:
+    """A certificate number another person holds is kept, but goes to review (one holder each)."""
+    return (entity.name == "people" and outcome.field == "certificate_no" and outcome.applied
+            and people.certificate_holder(db, outcome.remote_value, record_id) is not None)
 
 
 def _require_town(db: Database, town: str) -> None:

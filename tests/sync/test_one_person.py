@@ -30,3 +30,20 @@ def test_the_same_id_number_registered_in_two_towns_is_flagged_at_the_hub(cluste
     assert len(groups) == 1
     assert sorted(p["town"] for p in groups[0]["people"]) == sorted([TOWN_A, TOWN_B])
     assert a.query("SELECT action FROM history WHERE action = 'rehash'")
+
+
+def test_a_synced_certificate_number_another_person_holds_goes_to_review(cluster):
+    a = cluster.add_node(TOWN_A)
+    b = cluster.add_node(TOWN_B)
+    first = people.register(a.store, {"name": "张三", "town": TOWN_A, "certificate_no": "威体指2026-00001"})
+    second = people.register(b.store, {"name": "李四", "town": TOWN_B})
+    a.sync()
+    b.sync()
+    # B's laptop cannot see A's people, so it cannot refuse the number itself: the hub flags it.
+    people.modify(b.store, second["id"], {"certificate_no": "威体指2026-00001"})
+    b.sync()
+    conflicts = cluster.hub_query("SELECT * FROM conflicts WHERE record_id = ? AND field = 'certificate_no'",
+                                  [second["id"]])
+    assert len(conflicts) == 1 and "威体指2026-00001" in conflicts[0]["kept_value"]
+    assert cluster.hub_query("SELECT certificate_no FROM people WHERE id = ?", [first["id"]])[0]["certificate_no"] \
+        == "威体指2026-00001"
