@@ -27,7 +27,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from fieldsync.errors import BadRequest, ValidationFailed
-from fieldsync.records import people, places
+from fieldsync.records import people, places, validators
 from fieldsync.records.pii import Sealer
 from fieldsync.records.schemas import GENDERS, LEVELS, Choice, PersonSchema, PlaceCode
 from fieldsync.records.validators import mask_phone, safe_cell
@@ -51,7 +51,7 @@ class Column:
 COLUMNS = (
     Column("name", "姓名"),
     Column("gender", "性别"),
-    Column("birth_year", "出生年份", ("出生年",)),
+    Column("birth_year", "出生年份", ("出生年", "出生日期", "出生年月", "出生时间")),
     Column("phone", "手机号码", ("手机", "手机号", "联系电话", "mobile"), text=True),
     Column("id_number", "身份证号码", ("身份证号", "身份证", "公民身份号码"), text=True),
     Column("town", "乡镇", ("乡镇（街道）", "镇街")),
@@ -221,8 +221,13 @@ def _filled(value) -> bool:
     return value is not None and str(value).strip() != ""
 
 
+GENDER_WORDS = {"m": "male", "f": "female", "男性": "male", "女性": "female"}
+
+
 def _cell_text(column: Column, value) -> str | None:
     """A cell as the text PersonSchema reads, or _CellProblem for what Excel has spoiled."""
+    if column.key == "birth_year" and _filled(value):
+        return validators.birth_year(value)
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
@@ -240,8 +245,8 @@ def _cell_text(column: Column, value) -> str | None:
                                        "it cannot be imported. Type the full number.")
     if column.key == "registered_at" and (found := DATE_TEXT.match(text)):
         return "{:04d}-{:02d}-{:02d}".format(*map(int, found.groups()))
-    if column.key == "birth_year":
-        return text.removesuffix("年")
+    if column.key == "gender":
+        return GENDER_WORDS.get(text.lower(), text)
     return text
 
 

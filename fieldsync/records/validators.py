@@ -32,7 +32,7 @@ def person_name(value: str) -> str:
     """CJK (every extension) or Latin letters, the middle dot, 1-50 code points."""
     name = unicodedata.normalize("NFC", str(value)).translate(LOOKALIKE_DOTS)
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    name = re.sub(r"\s+", " ", name)
+    name = _wide_spaces_dropped(re.sub(r"\s+", " ", name))
     if not name:
         raise ValueError("Name is empty.")
     if len(name) > 50:
@@ -40,6 +40,32 @@ def person_name(value: str) -> str:
     if not NAME_CHARS.match(name) or any(ch.isdigit() or ch == "_" for ch in name):
         raise ValueError(f"Name {name!r} has characters a name cannot have.")
     return name
+
+
+def _wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
+def _wide_spaces_dropped(name: str) -> str:
+    """A space beside a CJK character is padding (offices align 张　三 with 欧阳娜娜), not part of
+    the name; spaces between Latin words stay."""
+    return "".join(ch for i, ch in enumerate(name)
+                   if ch != " " or not (_wide(name[i - 1]) or _wide(name[i + 1])))
+
+
+BIRTH_TEXT = re.compile(r"((?:19|20)\d\d)(?:\d\d(?:\d\d)?|[年./\-]\s*\d{0,2}[月./\-]?\s*\d{0,2}日?)?")
+
+
+def birth_year(value) -> str:
+    """The year of a birth date as offices write it: 1980, 1980年, 1980.5, 1980-05-03, 1980年5月3日,
+    198005, or an Excel date (a date, or a number such as 1980.05)."""
+    if hasattr(value, "year"):
+        return str(value.year)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(int(value))
+    text = re.sub(r"\s", "", _clean(value))
+    found = BIRTH_TEXT.fullmatch(text)
+    return found.group(1) if found else text
 
 
 def mobile(value: str) -> str:
