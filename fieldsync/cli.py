@@ -255,14 +255,20 @@ def people_group():
 
 @people_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check every row and list the problems; import nothing.")
+@click.option("--dry-run", is_flag=True, help="Check every row and list the problems (on a hub: what is new, "
+                                              "matched, changed or in conflict); import nothing.")
 @click.option("--town", help="12-digit code of the town for rows without one (default: this node's town).")
 @pass_instance
 @friendly
 def people_import(instance: Instance, file: Path, dry_run: bool, town: str | None):
-    """Import people from FILE (.xlsx or .csv). If any row is bad, nothing is imported."""
+    """Import people from FILE (.xlsx or .csv). If any row is bad, nothing is imported.
+
+    On a hub, rows are matched with the people already on the roster (ID number, else name, mobile
+    and birth year) instead of being added twice."""
     from fieldsync.records import roster_io
 
+    if instance.settings["MODE"] == "hub":
+        return _match_import(instance, file, dry_run, town)
     report = roster_io.import_roster(instance.store, file.read_bytes(), file.name, actor=cli_actor(),
                                      dry_run=dry_run, default_town=town or instance.settings["TOWN"])
     for error in report.errors:
@@ -272,6 +278,29 @@ def people_import(instance: Instance, file: Path, dry_run: bool, town: str | Non
                                    "have problems (listed above).")
     click.echo(f"All {report.rows} rows are good; nothing written (--dry-run)." if dry_run
                else f"Imported {len(report.imported)} people from {file.name}.")
+
+
+def _match_import(instance: Instance, file: Path, dry_run: bool, town: str | None) -> None:
+    from fieldsync.records import roster_match
+
+    content = file.read_bytes()
+    plan = roster_match.plan(instance.store, content, file.name, default_town=town)
+    for kind, count, rows in plan.summary():
+        shown = ", ".join(map(str, rows[:30])) + (" …" if len(rows) > 30 else "")
+        click.echo(f"{kind:<10}{count:>6}  {('rows ' + shown) if rows else ''}".rstrip())
+    for row, person, differ in plan.conflicts:
+        click.echo(f"  第{row}行 {person['name']}: {roster_match.describe(differ)}")
+    for error in plan.errors:
+        click.echo(str(error), err=True)
+    if not plan.ok:
+        raise click.ClickException(f"Nothing imported: {len(plan.errors)} problems (listed above).")
+    if dry_run:
+        click.echo("Nothing written (--dry-run).")
+        return
+    done = roster_match.commit(instance.store, content, file.name, plan.digest, actor=cli_actor(),
+                               default_town=town)
+    click.echo(f"Imported from {file.name}: {len(done.new)} new, {len(done.changed)} filled in, "
+               f"{len(done.conflicts)} conflicts left for review.")
 
 
 @people_group.command("export")
@@ -306,6 +335,32 @@ def badges_command(instance: Instance, person_ids: tuple[str, ...], town: str | 
     roster = badge_sheet.select_people(instance.store, list(person_ids), town)
     written = badge_sheet.write(instance.store, output, roster)
     click.echo(f"{len(roster)} badges written to {', '.join(map(str, written))}")
+
+
+@main.group("certificates")
+def certificates_group():
+    """社会体育指导员等级证书: print them (numbers given once, by config.toml's certificate_number)."""
+
+
+@certificates_group.command("print")
+@click.option("--session", "session_id", help="Every passed trainee of this training.")
+@click.option("--person", "person_ids", multiple=True, help="A person id (repeat for several).")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .pdf to write.")
+@pass_instance
+@friendly
+def certificates_print(instance: Instance, session_id: str | None, person_ids: tuple[str, ...], output: Path):
+    """Print certificates as one PDF, a page each."""
+    from fieldsync.records import certificates, roster_io, sessions
+
+    if bool(session_id) == bool(person_ids):
+        raise click.UsageError("Give either --session or --person.")
+    roster_io.check_folder(output)
+    if session_id:
+        sessions.get(instance.store, session_id)
+        person_ids = tuple(certificates.passed_trainees(instance.store, session_id))
+    rule = certificates.Rule.from_config(instance.settings)
+    output.write_bytes(certificates.print_pdf(instance.store, list(person_ids), rule, actor=cli_actor()))
+    click.echo(f"{len(person_ids)} certificates written to {output}")
 
 
 @main.group("sessions")

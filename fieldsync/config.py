@@ -22,6 +22,8 @@ DEFAULTS = {
     "DEFAULT_LOCALE": "zh_CN",
     "TOWN": None,               # the town this node serves (set at enrollment or by `init --town`)
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    "CERTIFICATE_NUMBER": "社指{year}{seq:05d}",   # {year}, {level} (三级...), {seq}: e.g. 威体指{year}{seq:05d}
+    "CERTIFICATE_ISSUER": "",                      # the organisation named on certificates
 }
 INT_KEYS = {"PORT", "THREADS", "AUTO_SYNC_SECONDS", "MAX_CONTENT_LENGTH"}
 

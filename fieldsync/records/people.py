@@ -12,11 +12,13 @@ from fieldsync.records.pii import Sealer
 from fieldsync.records.schemas import LEVELS
 from fieldsync.records.validators import mask_id_number, mask_phone
 from fieldsync.store import Store, new_id
+from fieldsync.store.outbox import utc_now
 
 TABLE = "people"
 PUBLIC_COLUMNS = ("id", "name", "gender", "birth_year", "phone", "id_number_masked", "town",
                   "village", "level", "specialty", "certificate_no", "status", "registered_at",
-                  "badge_generation", "origin", "hlc", "updated_at")
+                  "badge_generation", "verified_at", "verified_by", "certificate_issued_at", "origin", "hlc",
+                  "updated_at")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 
 
@@ -163,6 +165,25 @@ def cancel(store: Store, person_id: str, *, actor: str | None = None, reason: st
     return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, person_id,
                                                      {"status": "cancelled"}, actor=actor,
                                                      action="cancel"))
+
+
+def verify(store: Store, person_id: str, *, actor: str) -> dict:
+    """逐条核实: mark the record checked against the person (or their papers), by whom and when.
+    The mark is a field like any other: it syncs, and the latest mark wins."""
+    person = get(store, person_id)
+    if person["status"] != "active":
+        raise Conflict(f"{person['name']} is cancelled; only active registrations are verified.",
+                       code="person_cancelled")
+    return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, person_id,
+                                                     {"verified_at": utc_now(), "verified_by": actor},
+                                                     actor=actor, action="verify"))
+
+
+def verification_progress(store: Store) -> list[dict]:
+    """Per town: active people and how many of them are verified (逐条核实 progress)."""
+    return store.query("SELECT p.town, COALESCE(t.name, p.town) AS name, COUNT(*) AS total,"
+                       " COUNT(p.verified_at) AS verified FROM people p LEFT JOIN places t ON t.code = p.town"
+                       " WHERE p.status = 'active' GROUP BY p.town ORDER BY p.town")
 
 
 def restore(store: Store, person_id: str, *, actor: str | None = None) -> dict:

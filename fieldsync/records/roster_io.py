@@ -281,13 +281,21 @@ class Gazetteer:
 
 
 class _Duplicates:
-    """Who is already on the roster or earlier in the file: same ID number, or same name and phone."""
+    """Who is already on the roster (unless the import matches people instead) or earlier in the
+    file: same ID number, or same name and phone; and who holds each certificate number."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, against_roster: bool = True):
         self.sealer = Sealer(store.path.parent)
         self.by_id: dict[str, str] = {}
         self.by_name_phone: dict[tuple[str, str], str] = {}
-        for row in store.query("SELECT name, phone, id_number_hash, status FROM people"):
+        self.certificates: dict[str, tuple[str, str]] = {}   # number -> (holder id, 张三（张村镇）)
+        for row in store.query("SELECT p.id, p.name, p.phone, p.id_number_hash, p.status, p.certificate_no,"
+                               " COALESCE(t.name, p.town) AS town FROM people p"
+                               " LEFT JOIN places t ON t.code = p.town"):
+            if row["certificate_no"]:
+                self.certificates[row["certificate_no"]] = (row["id"], f"{row['name']}（{row['town']}）")
+            if not against_roster:
+                continue
             known = f"already on the roster as {row['name']}" + (
                 " (注销 cancelled: restore them instead)" if row["status"] == "cancelled" else "")
             if row["id_number_hash"]:
@@ -295,8 +303,11 @@ class _Duplicates:
             if row["phone"]:
                 self.by_name_phone[(row["name"], row["phone"])] = known
 
+    def id_hash(self, person: dict) -> str | None:
+        return self.sealer.keyed_hash(person["id_number"]) if person.get("id_number") else None
+
     def check(self, row: int, person: dict) -> RowError | None:
-        id_hash = self.sealer.keyed_hash(person["id_number"]) if person.get("id_number") else None
+        id_hash = self.id_hash(person)
         name_phone = (person["name"], person["phone"]) if person.get("phone") else None
         if id_hash in self.by_id:
             return RowError(row, LABELS["id_number"], f"This ID number is {self.by_id[id_hash]}.")
@@ -308,13 +319,27 @@ class _Duplicates:
             self.by_name_phone[name_phone] = f"the same as on row {row}"
         return None
 
+    def certificate(self, row: int, number: str | None, person_id: str | None = None) -> RowError | None:
+        """A certificate number belongs to one person (people.refuse_taken_certificate's rule, checked
+        here for every row before anything is written)."""
+        if not number:
+            return None
+        holder = self.certificates.get(number)
+        claimant = person_id or f"row {row}"
+        if holder and holder[0] != claimant:
+            return RowError(row, LABELS["certificate_no"], f"证书编号 {number} 已属于 {holder[1]}")
+        self.certificates[number] = (claimant, f"第{row}行")
+        return None
+
 
 class _RowChecker:
-    def __init__(self, store: Store, mapping: dict[int, Column], default_town: str | None):
+    def __init__(self, store: Store, mapping: dict[int, Column], default_town: str | None,
+                 against_roster: bool = True):
         self.mapping = mapping
         self.default_town = default_town
+        self.against_roster = against_roster
         self.gazetteer = Gazetteer(store)
-        self.duplicates = _Duplicates(store)
+        self.duplicates = _Duplicates(store, against_roster)
         self.schema = PersonSchema()
 
     def check(self, row: int, cells: list) -> tuple[dict | None, list[RowError]]:
@@ -334,7 +359,8 @@ class _RowChecker:
             return None, errors
         if errors:
             return None, errors
-        duplicate = self.duplicates.check(row, person)
+        duplicate = self.duplicates.check(row, person) or (
+            self.duplicates.certificate(row, person.get("certificate_no")) if self.against_roster else None)
         return (None, [duplicate]) if duplicate else (person, [])
 
     def _cells(self, row: int, cells: list) -> tuple[dict, list[RowError]]:
@@ -369,9 +395,10 @@ class _RowChecker:
         return codes.pop() if codes else None
 
 
-def import_roster(store: Store, content: bytes, filename: str = "", *, actor: str | None = None,
-                  dry_run: bool = False, default_town: str | None = None) -> ImportReport:
-    """Check every row; register all of them in one transaction, or none if any row is bad."""
+def check_file(store: Store, content: bytes, filename: str = "", *, default_town: str | None = None,
+               against_roster: bool = True) -> tuple[ImportReport, list[tuple[int, dict]], _RowChecker]:
+    """Read and check every row: the report, the good rows as (row number, PersonSchema dict), and
+    the checker (its duplicates know the roster's ID hashes and certificate numbers)."""
     rows = read_table(content, filename)
     header, mapping, ignored = _find_header(rows)
     if not default_town and not {"town", "town_code"} & {c.key for c in mapping.values()}:
@@ -383,16 +410,24 @@ def import_roster(store: Store, content: bytes, filename: str = "", *, actor: st
     if len(body) > MAX_ROWS:
         raise ValidationFailed(f"The file has {len(body)} people; import at most {MAX_ROWS} at a time.",
                                code="too_many_rows")
-    checker = _RowChecker(store, mapping, default_town)
-    report = ImportReport(rows=len(body), ignored_columns=ignored, dry_run=dry_run)
+    checker = _RowChecker(store, mapping, default_town, against_roster)
+    report = ImportReport(rows=len(body), ignored_columns=ignored)
     valid = []
     for number, cells in body:
         person, errors = checker.check(number, cells)
         report.errors += errors
         if person is not None:
-            valid.append(person)
+            valid.append((number, person))
+    return report, valid, checker
+
+
+def import_roster(store: Store, content: bytes, filename: str = "", *, actor: str | None = None,
+                  dry_run: bool = False, default_town: str | None = None) -> ImportReport:
+    """Check every row; register all of them in one transaction, or none if any row is bad."""
+    report, valid, _ = check_file(store, content, filename, default_town=default_town)
+    report.dry_run = dry_run
     if report.ok and not dry_run:
-        report.imported = people.register_many(store, valid, actor=actor)
+        report.imported = people.register_many(store, [person for _, person in valid], actor=actor)
     return report
 
 

@@ -16,6 +16,7 @@ from fieldsync.errors import NotFound, ValidationFailed
 from fieldsync.records.schemas import load
 from fieldsync.reports import (
     attendance,
+    certificates,
     coverage,
     csv_export,
     hours,
@@ -51,6 +52,7 @@ REPORTS = {report.name: report for report in (
     Report("kpi", "主要指标完成情况", "Yearly targets and instructor density", ("year", "unit"), kpi.table),
     Report("volunteer-hours", "志愿服务时长排行", "Volunteer hours leaderboard", ("year", "unit"),
            hours.table),
+    Report("certificates", "证书发放登记表", "Certificates issued, by level", ("year",), certificates.table),
     Report("table", "数据表导出", "One database table as CSV", ("table",), csv_export.database_table,
            ("csv",)),
 )}

@@ -74,6 +74,9 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
 
     app.register_blueprint(forms_api.bp)
     app.register_blueprint(forms_pages.bp)
+    from fieldsync.server import papers
+
+    app.register_blueprint(papers.bp)
     if app.config["MODE"] == "hub":
         from fieldsync.server import dashboard
 

@@ -21,7 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from fieldsync.errors import ValidationFailed
-from fieldsync.records import people, sessions, users
+from fieldsync.records import people, roster_match, sessions, users
 from fieldsync.records.schemas import (
     GENDERS,
     LEVELS,
@@ -52,6 +52,7 @@ from fieldsync.reports.schemas import (
 )
 from fieldsync.reports.table import local_time
 from fieldsync.server import get_store
+from fieldsync.server.admin import N_
 from fieldsync.server.auth import require
 
 bp = Blueprint("dashboard", __name__, url_prefix="/hub")
@@ -172,7 +173,8 @@ def people_page():
     found = people.search(store, query["q"], town=query.get("town"), status=query["status"], limit=query["limit"],
                           offset=query["offset"])
     return render_template("hub_people.html", people=[people.masked(p) for p in found], query=query,
-                           places=_places(store.db, villages=True))
+                           places=_places(store.db, villages=True),
+                           progress=people.verification_progress(store))
 
 
 @bp.post("/people")
@@ -218,6 +220,44 @@ def person_cancel(person_id):
     people.cancel(get_store(), person_id, actor=_actor())
     flash(_("Registration cancelled."), "ok")
     return redirect(url_for(".person_page", person_id=person_id))
+
+
+IMPORT_LABELS = {"new": N_("New"), "matched": N_("Matched, the same"), "changed": N_("Matched, filled in"),
+                 "conflicts": N_("Matched, in conflict"), "errors": N_("Problems")}
+
+
+@bp.route("/people/import", methods=["GET", "POST"])
+@require("staff")
+def import_page():
+    """Upload: check and match every row, keep the file, show the plan with a confirm button."""
+    if request.method == "GET":
+        return _import_view()
+    upload = request.files.get("roster")
+    if upload is None or not upload.filename:
+        raise ValidationFailed(_("Choose a CSV or Excel file first."), code="no_file")
+    store, content = get_store(), upload.read()
+    plan = roster_match.plan(store, content, upload.filename)
+    if plan.ok:
+        roster_match.keep(store.path.parent, content, upload.filename, plan.digest)
+    return _import_view(plan, upload.filename, 200 if plan.ok else 422)
+
+
+@bp.post("/people/import/confirm")
+@require("staff")
+def import_confirm():
+    """Write exactly the plan previewed: the digest names the file and every decision."""
+    store, digest = get_store(), request.form.get("digest", "")
+    content, filename = roster_match.kept(store.path.parent, digest)
+    done = roster_match.commit(store, content, filename, digest, actor=_actor())
+    roster_match.forget(store.path.parent, digest)
+    flash(_("Imported: %(new)s new, %(changed)s filled in, %(conflicts)s conflicts left for review.",
+            new=len(done.new), changed=len(done.changed), conflicts=len(done.conflicts)), "ok")
+    return redirect(url_for(".people_page"))
+
+
+def _import_view(plan=None, filename: str = "", status: int = 200):
+    return render_template("hub_people_import.html", plan=plan, filename=filename, describe=roster_match.describe,
+                           field_labels=roster_match.LABELS, labels={k: _(v) for k, v in IMPORT_LABELS.items()}), status
 
 
 @bp.get("/people/duplicates")

@@ -73,6 +73,9 @@ class PersonWire(Schema):
     status = fields.String(validate=validate.OneOf(["active", "cancelled"]))
     registered_at = bounded_text(32, allow_none=True)
     badge_generation = fields.Integer(validate=validate.Range(min=0, max=65535))
+    verified_at = bounded_text(32, allow_none=True)
+    verified_by = bounded_text(100, allow_none=True)
+    certificate_issued_at = bounded_text(32, allow_none=True)
 
 
 class SessionWire(SessionDetails):
