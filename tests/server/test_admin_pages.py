@@ -107,6 +107,16 @@ def test_the_promote_page_only_raises_an_active_person_with_a_certificate_of_the
     assert levels == {first: "none", person_id: "level2"}
 
 
+def test_a_person_is_marked_verified_on_their_page(node):
+    office = _signed_in(node, "staff")
+    person_id = _register(office, name="周敏")
+    assert 'id="verification"' in office.get(f"/people/{person_id}").text
+    page = office.form(f"/people/{person_id}/verify", {})
+    assert page.status_code == 200 and "周敏" in _flash(page)
+    person = office.get(f"/api/v1/people/{person_id}").json()
+    assert person["verified_by"] == "staff" and person["verified_at"]
+
+
 def people_status(client, person_id: str) -> str:
     return client.get(f"/api/v1/people/{person_id}").json()["status"]
 

@@ -47,3 +47,12 @@ def test_a_synced_certificate_number_another_person_holds_goes_to_review(cluster
     assert len(conflicts) == 1 and "威体指2026-00001" in conflicts[0]["kept_value"]
     assert cluster.hub_query("SELECT certificate_no FROM people WHERE id = ?", [first["id"]])[0]["certificate_no"] \
         == "威体指2026-00001"
+
+
+def test_a_verification_made_on_a_laptop_reaches_the_hub(cluster):
+    a = cluster.add_node(TOWN_A)
+    person = a.query("SELECT id FROM people WHERE status = 'active' LIMIT 1")[0]
+    people.verify(a.store, person["id"], actor="张村核实员")
+    a.sync()
+    at_hub = cluster.hub_query("SELECT verified_by, verified_at FROM people WHERE id = ?", [person["id"]])[0]
+    assert at_hub["verified_by"] == "张村核实员" and at_hub["verified_at"]
