@@ -67,7 +67,7 @@ def acts(where: str, instance, town: str, role: str) -> dict:
                      {"name": f"丙{tag}", "town": town}, lambda: _names(instance, f"丙{tag}") == 1),
         "modify": ((f"/hub/people/{target}" if where == "hub" else f"/people/{target}/edit"),
                    {"name": f"丁{tag}", "town": town}, lambda: _row(instance, target)["name"] == f"丁{tag}"),
-        "promote": (f"{office}/people/{target}/promote", {"level": "level3", "certificate_no": "SD-3-9"},
+        "promote": (f"{office}/people/{target}/promote", {"level": "level3", "certificate_no": f"SD-3-{tag}"},
                     lambda: _row(instance, target)["level"] == "level3"),
         "restore": (f"/people/{cancelled}/restore", {},
                     lambda: _row(instance, cancelled)["status"] == "active"),
