@@ -150,5 +150,4 @@ def register(db: Database, *, year: int | None = None, level: str | None = None)
     if level:
         sql += " AND p.level = ?"
         params.append(level)
-    rows = [dict(row) for row in db.query(sql + " ORDER BY p.level, issued_on, p.certificate_no", params)]
-    return rows
+    return [dict(row) for row in db.query(sql + " ORDER BY p.level, issued_on, p.certificate_no", params)]

@@ -147,7 +147,8 @@ def promotion(person: dict, level: str, certificate_no: str | None = None) -> di
         raise Conflict(f"{person['name']} is already {LEVELS.get(person['level'], person['level'])};"
                        f" {LEVELS[level]} is no promotion. Use modify to correct a level.",
                        code="not_a_promotion", fields={"level": ["Not higher than the present level."]})
-    return {"level": level, **({"certificate_no": certificate_no} if certificate_no else {})}
+    issued = {"certificate_no": certificate_no, "certificate_issued_at": utc_now()} if certificate_no else {}
+    return {"level": level, **issued}
 
 
 def promote(store: Store, person_id: str, level: str, certificate_no: str | None = None, *,

@@ -78,8 +78,8 @@ def test_the_association_database_is_previewed_then_exactly_that_is_imported(hub
     file = tmp_path / "名册.xlsx"
     file.write_bytes(content)
     dry = run_cli(hub.instance, "people", "import", str(file), "--dry-run")
-    assert re.search(r"^new\s+0$", dry.stdout, re.M) and re.search(r"^matched\s+3\s+rows 3, 5, 6$", dry.stdout, re.M)
-    assert re.search(r"^conflicts\s+1\s+rows 4$", dry.stdout, re.M) and "第4行 张伟: 等级 二级 ≠ 三级" in dry.stdout
+    assert re.search(r"^new\s+0$", dry.stdout, re.MULTILINE) and re.search(r"^matched\s+3\s+rows 3, 5, 6$", dry.stdout, re.MULTILINE)
+    assert re.search(r"^conflicts\s+1\s+rows 4$", dry.stdout, re.MULTILINE) and "第4行 张伟: 等级 二级 ≠ 三级" in dry.stdout
     assert "Nothing written" in dry.stdout
 
 
@@ -96,7 +96,7 @@ def test_a_preview_is_refused_once_the_roster_has_changed(hub, staff):
 def test_verification_progress_per_town_and_certificates(hub, staff, tmp_path):
     p7 = hub.ids["p7"]                                       # 赵敏, 三级, no certificate number
     page = staff.get("/hub/people")
-    progress = re.search(r'id="verification-progress".*?</table>', page.text, re.S).group(0)
+    progress = re.search(r'id="verification-progress".*?</table>', page.text, re.DOTALL).group(0)
     assert re.search(r"<td>石岛镇</td><td>0</td><td>3</td>", progress)
     assert staff.form(f"/people/{p7}/verify", {}).status_code == 200
     person_page = staff.get(f"/hub/people/{p7}").text
@@ -107,7 +107,7 @@ def test_verification_progress_per_town_and_certificates(hub, staff, tmp_path):
     number = f"威体指{date.today().year}00001"
     if shutil.which("pdftotext"):
         (tmp_path / "c.pdf").write_bytes(pdf.content)
-        text = subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True).stdout
+        text = subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], check=True, capture_output=True, text=True).stdout
         assert "赵敏" in text and number in text
     register = staff.get(f"/certificates?year={date.today().year}")
     assert register.status_code == 200 and number in register.text and "赵敏" in register.text
