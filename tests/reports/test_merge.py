@@ -22,6 +22,14 @@ def test_the_same_name_and_mobile_in_two_towns_is_found(city, ids):
     assert [p["sessions"] for p in groups[0]["people"]] == [2, 2]
 
 
+def test_same_name_and_mobile_but_different_birth_years_are_two_people(city, ids):
+    people.modify(city, ids["p1"], {"birth_year": 1960})
+    people.modify(city, ids["p8"], {"birth_year": 1988})
+    assert merges.duplicates(city.db) == []
+    people.modify(city, ids["p8"], {"birth_year": 1960})
+    assert [g["match"] for g in merges.duplicates(city.db)] == ["name_phone"]
+
+
 def test_merge_keeps_every_checkin_and_counts_them_for_the_kept_person(city, ids):
     before = _checkins(city)
     merges.merge(city, ids["p1"], ids["p8"], actor="admin")
