@@ -186,9 +186,9 @@ def _merge_mutable(db, store, sender, entity, change, result, batch) -> None:
     record_id = change["record_id"]
     if _refused_as_deleted(db, entity, record_id, payload["action"], sender, change, values, hlcs, result):
         return
-    policy.mutable(db, sender, entity, record_id, values, batch)
     if "town" in values:
         _require_town(db, values["town"])
+    policy.mutable(db, sender, entity, record_id, values, batch)
     origin = payload["origin"] or sender.origin
     if not sender.speaks_for(origin) and mutable.load(db, entity.name, record_id) is None:
         raise Rejected(f"creates a record in the name of another laptop ({origin}); it waits until "
