@@ -254,3 +254,14 @@ def _apply(db: Database, store: Store, node: dict, prepared: Prepared, high_wate
 def audit(db: Database, actor: str | None, action: str, target: str | None, detail: str | None = None) -> None:
     db["sync_audit"].insert({"at": utc_now(), "actor": actor, "action": action, "target": target,
                              "detail": detail})
+
+
+def hub_restored(store: Store, *, actor: str | None) -> str:
+    """An admin says the hub was restored from a backup: a new epoch voids every laptop's cursor
+    (decision 0051; the hub no longer takes one laptop's word for it)."""
+    def work(db: Database) -> str:
+        epoch = hublog.new_epoch(db)
+        audit(db, actor, "hub_restored", None, f"new hub epoch {epoch}")
+        return epoch
+
+    return store.write(work)

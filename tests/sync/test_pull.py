@@ -7,7 +7,7 @@ import shutil
 import requests
 
 from fieldsync.sync import enrollment, entities, hublog, merge
-from tests.support import WebClient
+from tests.support import WebClient, run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B
 
 
@@ -143,6 +143,14 @@ def test_a_hub_restored_from_backup_gets_everything_again_and_nodes_resync(clust
         {r["id"] for r in a.query("SELECT id FROM checkins")}
     assert cluster.hub_query("SELECT target FROM sync_audit WHERE action = 'ahead_of_hub'") == \
         [{"target": a.node_id}]
+
+
+def test_an_admin_who_restored_the_hub_voids_every_laptops_cursor(cluster):
+    a, b = cluster.add_node(TOWN_A), cluster.add_node(TOWN_B)
+    a.sync(), b.sync()
+    assert "New hub epoch" in run_cli(cluster.hub.instance, "nodes", "restored").stdout
+    assert a.sync()["result"].pull.snapshot and b.sync()["result"].pull.snapshot
+    assert cluster.hub_query("SELECT actor FROM sync_audit WHERE action = 'hub_restored'")
 
 
 def test_a_pull_stops_before_a_kind_of_record_this_version_cannot_read(cluster):
