@@ -475,8 +475,9 @@ def _insert_one(db, store, sender, entity, change, result) -> None:
         return
     if "node" in columns and not sender.speaks_for(values[columns.index("node")]):
         raise Rejected(f"says it was made on another laptop ({values[columns.index('node')]}), not on {sender.name}")
-    for refusal in policy.immutable(db, sender, entity, {name: [value] for name, value in zip(columns, values)}).values():
-        raise refusal
+    refused = policy.immutable(db, sender, entity, {name: [value] for name, value in zip(columns, values)})
+    if refused:
+        raise refused[0]
     if entity.check:
         entity.check(db, dict(zip(columns, values)))
     if "hlc" in columns:

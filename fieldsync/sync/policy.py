@@ -7,8 +7,8 @@ ownership by town, whatever ids a change names (record ids are no secret):
 
 - people, sessions: a change applies only to a record of the sender's town. A new
   session must be in the sender's town; a new person too, unless the laptop checked
-  that person in at one of its own sessions (a walk-in from the next town: the hub
-  hands the record to the person's town). A change of `town` on an existing record
+  that person in at one of its own sessions (a walk-in from the next town, unranked:
+  the hub hands the record to the person's town). A change of `town` on an existing record
   is a move, which an admin applies from the quarantine page (`move_request`).
 - deletes: only of a record the sender's town owns and the sender made.
 - badge revocations: only of the sender's own town's people.
@@ -66,8 +66,10 @@ class Batch:
 
 # -- mutable records -------------------------------------------------------------------------------
 def people(db: Database, sender, record_id: str, values: dict, batch: Batch) -> None:
+    # A walk-in is a newcomer: no rank or certificate in another town's figures on this laptop's word.
     _owned(db, sender, "people", record_id, values,
-           elsewhere=lambda: batch.walked_in(db, sender, record_id))
+           elsewhere=lambda: values.get("level", "none") == "none" and not values.get("certificate_no")
+           and batch.walked_in(db, sender, record_id))
 
 
 def sessions(db: Database, sender, record_id: str, values: dict, batch: Batch) -> None:
