@@ -55,7 +55,8 @@ class Batch:
                 if block.entity.name == "checkins":
                     columns = dict(zip(block.entity.columns, block.columns))
                     refused = checkins(db, sender, columns)
-                    self._walked_in |= {p for i, p in enumerate(columns["person_id"]) if i not in refused}
+                    self._walked_in |= {p for i, p in enumerate(columns["person_id"])
+                                        if i not in refused and i not in block.bad}
         if person_id in self._walked_in:
             return True
         # Retried later: a check-in of theirs this laptop recorded is at the hub by now.
