@@ -521,3 +521,14 @@ def nodes_revoke(instance: Instance, node_id: str):
 
     node = enrollment.revoke(instance.store, node_id, actor=cli_actor())
     click.echo(f"Revoked {node['name']}.")
+
+
+@nodes_group.command("restored")
+@pass_instance
+@friendly
+def nodes_restored(instance: Instance):
+    """After restoring this hub from a backup: every laptop takes a fresh snapshot at its next sync."""
+    from fieldsync.sync import receive
+
+    receive.hub_restored(instance.store, actor=cli_actor())
+    click.echo("New hub epoch: every laptop's pull cursor is void; each takes a fresh snapshot at its next sync.")

@@ -113,6 +113,14 @@ def retry_quarantined(quarantine_id):
     return redirect(url_for("hub.quarantine_page", result="applied" if applied else "failed"))
 
 
+@bp.post("/quarantine/<int:quarantine_id>/apply-move")
+@require("admin")
+def apply_move(quarantine_id):
+    """A laptop asked to move a person or session to another town: an admin decides."""
+    review.apply_move(get_store(), quarantine_id, actor=_actor())
+    return redirect(url_for("hub.quarantine_page", result="applied"))
+
+
 @bp.post("/quarantine/<int:quarantine_id>/dismiss")
 @require("staff")
 def dismiss_quarantined(quarantine_id):

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, current_app, g, request
 
 from fieldsync import PROTOCOL_VERSION
-from fieldsync.errors import Unauthorized, UpgradeRequired
+from fieldsync.errors import Gone, Unauthorized, UpgradeRequired
 from fieldsync.records.schemas import load
 from fieldsync.server import auth, get_store
 from fieldsync.server.auth import require
@@ -138,8 +138,13 @@ def pull():
     db = store.db
     after = hublog.parse_cursor(db, query["cursor"])
     if after > hublog.last_seq(db):
-        store.write(hublog.new_epoch)
-        after = hublog.parse_cursor(db, query["cursor"])   # now stale: 410
+        # Past the end of the log: a hub restored from a backup, or a laptop that says so. This
+        # laptop alone takes a snapshot; the epoch and every other laptop's cursor stay (decision 0051).
+        store.write(lambda db: receive.audit(db, f"node:{principal['name']}", "ahead_of_hub", principal["node_id"],
+                                             f"pull cursor {query['cursor'][:40]}, the log ends at "
+                                             f"{hublog.last_seq(db)}"))
+        raise Gone("This cursor is past the end of the hub's log; take a fresh snapshot.", code="cursor_ahead",
+                   extra={"min_cursor": hublog.make_cursor(db, hublog.min_cursor(db))})
     changes, last, more = hublog.read_page(db, principal["town"], after, query["limit"])
     return {"changes": changes, "cursor": hublog.make_cursor(db, last), "more": more,
             "hub_epoch": hublog.epoch(db), "min_cursor": hublog.make_cursor(db, hublog.min_cursor(db)),

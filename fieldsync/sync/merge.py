@@ -25,7 +25,7 @@ from fieldsync.records import badges, mutable, people
 from fieldsync.store import Store
 from fieldsync.store.hlc import MAX_AHEAD_MS
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import entities, hublog, origins
+from fieldsync.sync import entities, hublog, origins, policy
 from fieldsync.sync.entities import MUTABLE, PUBLISHED
 from fieldsync.sync.protocol import ChangeSchema, MutablePayload
 
@@ -44,9 +44,13 @@ class MergeResult:
     conflicts: int = 0
     restamped: int = 0
     flagged: int = 0
+    refused: dict[str, list[str]] = field(default_factory=dict)   # policy code -> ["entity/id"]
 
     def reject(self, seq, reason: str) -> None:
         self.rejected.append({"seq": seq, "reason": reason})
+
+    def refuse(self, code: str, entity, record_id) -> None:
+        self.refused.setdefault(code, []).append(f"{entity}/{record_id}")
 
 
 @dataclass
@@ -57,6 +61,7 @@ class Block:
     seqs: list[int]
     columns: list[list]            # one list of values per column, in entity.columns order
     bad: dict[int, str]            # row index -> reason
+    codes: dict[int, str] = field(default_factory=dict)   # row index -> policy code, of the bad rows it refused
     ahead: dict = field(default_factory=dict)   # made by work_ahead(), for a block the writer takes whole
 
     def row(self, index: int) -> dict:
@@ -82,6 +87,7 @@ class Sender:
     name: str
     origin: str | None
     origins: frozenset[str] = frozenset()   # the database ids it may write under (sync/origins.py)
+    town: str | None = None                 # the town it was enrolled for: what it may change (sync/policy.py)
 
     def speaks_for(self, origin: str | None) -> bool:
         return origin in self.origins
@@ -91,9 +97,10 @@ class Sender:
 def apply_batch(db: Database, store: Store, sender: Sender, changes: list[dict],
                 blocks: list[Block]) -> MergeResult:
     result = MergeResult()
+    batch = policy.Batch(blocks)
     # Row-wise changes first: a person registered in this batch is known to its check-ins.
     for change in changes:
-        apply_change(db, store, sender, change, result)
+        apply_change(db, store, sender, change, result, batch=batch)
     for block in blocks:
         insert_immutable(db, store, sender, block, result)
     retry_quarantine(db, store, result)
@@ -101,18 +108,21 @@ def apply_batch(db: Database, store: Store, sender: Sender, changes: list[dict],
 
 
 def apply_change(db: Database, store: Store, sender: Sender, change: dict, result: MergeResult,
-                 *, quarantine_on_failure: bool = True) -> bool:
+                 *, quarantine_on_failure: bool = True, batch: policy.Batch | None = None) -> bool:
     """One row-wise change under its own savepoint. True when it was applied or known."""
     db.execute("SAVEPOINT change")
     try:
-        outcome = _apply_change(db, store, sender, change, result)
+        outcome = _apply_change(db, store, sender, change, result, batch or policy.Batch())
     except (Rejected, FieldsyncError, ValidationError, sqlite3.Error, ValueError, KeyError, TypeError) as exc:
         db.execute("ROLLBACK TO change")
         db.execute("RELEASE change")
         reason = _reason(exc)
         if quarantine_on_failure:
-            quarantine(db, sender.node_id, change, reason)
+            code = exc.code if isinstance(exc, policy.Refused) else None
+            quarantine(db, sender.node_id, change, reason, code=code)
             result.reject(change.get("seq") if isinstance(change, dict) else None, reason)
+            if code:
+                result.refuse(code, change.get("entity"), change.get("record_id"))
         return False
     db.execute("RELEASE change")
     if outcome == "duplicate":
@@ -122,7 +132,8 @@ def apply_change(db: Database, store: Store, sender: Sender, change: dict, resul
     return True
 
 
-def _apply_change(db: Database, store: Store, sender: Sender, raw: dict, result: MergeResult) -> str:
+def _apply_change(db: Database, store: Store, sender: Sender, raw: dict, result: MergeResult,
+                  batch: policy.Batch) -> str:
     change = ChangeSchema().load(raw)
     entity = entities.get(change["entity"])
     if entity is None:
@@ -132,9 +143,10 @@ def _apply_change(db: Database, store: Store, sender: Sender, raw: dict, result:
     if db.execute("SELECT 1 FROM received_changes WHERE change_id = ?", [change["change_id"]]).fetchone():
         return "duplicate"
     if change["op"] == "delete":
+        policy.delete(db, sender, entity, change["record_id"])
         delete(db, entity, change["record_id"], hlc=change["hlc"], actor=f"node:{sender.name}")
     elif entity.kind == MUTABLE:
-        _merge_mutable(db, store, sender, entity, change, result)
+        _merge_mutable(db, store, sender, entity, change, result, batch)
     elif entity.kind == PUBLISHED:
         _merge_published(db, store, sender, entity, change, result)
     else:
@@ -164,7 +176,7 @@ def restamp_if_ahead(store: Store, hlc: str, result: MergeResult) -> str:
 
 
 # -- mutable -------------------------------------------------------------------------------
-def _merge_mutable(db, store, sender, entity, change, result) -> None:
+def _merge_mutable(db, store, sender, entity, change, result, batch) -> None:
     payload = MutablePayload().load(change["payload"])
     values = entity.schema().load(payload["fields"], partial=True)
     missing = set(values) - set(payload["hlcs"])
@@ -176,6 +188,7 @@ def _merge_mutable(db, store, sender, entity, change, result) -> None:
         return
     if "town" in values:
         _require_town(db, values["town"])
+    policy.mutable(db, sender, entity, record_id, values, batch)
     origin = payload["origin"] or sender.origin
     if not sender.speaks_for(origin) and mutable.load(db, entity.name, record_id) is None:
         raise Rejected(f"creates a record in the name of another laptop ({origin}); it waits until "
@@ -242,6 +255,7 @@ def _merge_published(db, store, sender, entity, change, result) -> None:
     row = entity.schema().load(change["payload"])
     if "hlc" in row:
         row["hlc"] = restamp_if_ahead(store, row["hlc"], result)
+    policy.published(db, sender, entity, row)
     if entity.name == "badge_revocations":
         badges.apply_revocation(db, row)   # only ever tightens
     else:
@@ -274,11 +288,16 @@ def insert_immutable(db: Database, store: Store, sender: Sender, block: Block, r
     entity, names = block.entity, list(block.entity.columns)
     if "node" in entity.columns:
         _refuse_other_origins(block.columns[names.index("node")], sender, block)
+    for index, refusal in policy.immutable(db, sender, entity, dict(zip(names, block.columns))).items():
+        if index not in block.bad:
+            block.bad[index], block.codes[index] = refusal.message, refusal.code
     for index, reason in block.bad.items():
-        row = block.row(index)
+        row, code = block.row(index), block.codes.get(index)
         quarantine(db, sender.node_id, {"seq": block.seqs[index], "entity": entity.name,
-                                        "record_id": row.get("id"), "row": row}, reason)
+                                        "record_id": row.get("id"), "row": row}, reason, code=code)
         result.reject(block.seqs[index], reason)
+        if code:
+            result.refuse(code, entity.name, row.get("id"))
     ahead = block.ahead if not block.bad else {}   # origins may have found bad rows since
     good = [i for i in range(len(block.seqs)) if i not in block.bad] if block.bad else None
     ids = block.columns[0] if good is None else [block.columns[0][i] for i in good]
@@ -462,6 +481,9 @@ def _insert_one(db, store, sender, entity, change, result) -> None:
         return
     if "node" in columns and not sender.speaks_for(values[columns.index("node")]):
         raise Rejected(f"says it was made on another laptop ({values[columns.index('node')]}), not on {sender.name}")
+    refused = policy.immutable(db, sender, entity, {name: [value] for name, value in zip(columns, values)})
+    if refused:
+        raise refused[0]
     if entity.check:
         entity.check(db, dict(zip(columns, values)))
     if "hlc" in columns:
@@ -554,15 +576,16 @@ def _flag_earlier(db: Database, checkin_ids: list[str]) -> None:
 
 
 # -- quarantine ---------------------------------------------------------------------------------
-def quarantine(db: Database, node_id: str | None, change, reason: str) -> None:
+def quarantine(db: Database, node_id: str | None, change, reason: str, *, code: str | None = None) -> None:
+    """Keep a change the hub did not apply; `code` says why when the policy refused it."""
     change = change if isinstance(change, dict) else {"value": change}
     # Plain SQL: sqlite-utils' insert() reads the table's schema on every call, and a block
     # from a misconfigured laptop can send thousands of rows here.
-    db.execute("INSERT INTO quarantine (node_id, seq, change_id, entity, record_id, change, reason, created_at,"
-               " last_tried_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    db.execute("INSERT INTO quarantine (node_id, seq, change_id, entity, record_id, change, reason, code, created_at,"
+               " last_tried_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                [node_id, change.get("seq") if isinstance(change.get("seq"), int) else None,
                 _short(change.get("change_id")), _short(change.get("entity")), _short(change.get("record_id")),
-                json.dumps(change, ensure_ascii=False, default=str), reason, utc_now(), utc_now()])
+                json.dumps(change, ensure_ascii=False, default=str), reason, code, utc_now(), utc_now()])
 
 
 def _short(value) -> str | None:
@@ -571,16 +594,19 @@ def _short(value) -> str | None:
 
 def retry_quarantine(db: Database, store: Store, result: MergeResult, *, limit: int = RETRY_PER_MERGE,
                      only_id: int | None = None) -> int:
-    """Try quarantined changes again (the hub may know more now). Returns how many went in."""
+    """Try quarantined changes again (the hub may know more now). Returns how many went in.
+    Each goes through the policy again as its own laptop's (sender_of): a refused change goes in
+    only once that laptop may make it. Moves wait for an admin (review.apply_move)."""
     recently = utc_now_minus(60)
     rows = db.execute(
         "SELECT id, node_id, change FROM quarantine WHERE resolved_at IS NULL"
-        + (" AND id = ?" if only_id else " AND last_tried_at < ? ORDER BY id LIMIT ?"),
+        + (" AND id = ?" if only_id else f" AND code IS NOT '{policy.MOVE_REQUEST}' AND last_tried_at < ?"
+                                         " ORDER BY id LIMIT ?"),
         [only_id] if only_id else [recently, limit]).fetchall()
     applied = 0
     for quarantine_id, node_id, text in rows:
         change = json.loads(text)
-        sender = _sender(db, node_id)
+        sender = sender_of(db, node_id)
         if "row" in change:   # an immutable row from a columnar block
             change = {"seq": change["seq"], "change_id": change["row"].get("id") or "", "entity": change["entity"],
                       "record_id": change["record_id"] or "", "op": "upsert",
@@ -598,8 +624,9 @@ def utc_now_minus(seconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment * 1000) % 1000:03d}Z"
 
 
-def _sender(db: Database, node_id: str | None) -> Sender:
-    row = db.execute("SELECT id, name, origin FROM nodes WHERE id = ?", [node_id]).fetchone()
+def sender_of(db: Database, node_id: str | None) -> Sender:
+    """An enrolled laptop as the merge and its policy see it, from the hub's own tables."""
+    row = db.execute("SELECT id, name, origin, town FROM nodes WHERE id = ?", [node_id]).fetchone()
     if row is None:
         return Sender(node_id or "", node_id or "unknown", None)
-    return Sender(*row, origins.of(db, row[0]))
+    return Sender(*row[:3], origins.of(db, row[0]), town=row[3])

@@ -226,9 +226,11 @@ def _new_identity(store: Store) -> str:
 
 def _rewind(store: Store, stream: Stream, expected_from: int, hub_epoch: str | None, result: PushResult) -> None:
     oldest = store.db.execute("SELECT MIN(seq) FROM changes").fetchone()[0]
-    if hub_epoch and hub_epoch != stream.hub_epoch:
+    if expected_from <= stream.acked or (hub_epoch and hub_epoch != stream.hub_epoch):
+        # The hub forgot what it acknowledged (restored from a backup): its log may have
+        # forgotten what this laptop pulled too. This laptop alone takes a snapshot.
         store.write(forget_pull_cursor)
-        stream.hub_epoch = hub_epoch
+        stream.hub_epoch = hub_epoch or stream.hub_epoch
     if oldest is not None and expected_from < oldest:
         # The hub lost changes this laptop no longer keeps: send what is left as a new stream.
         result.notes.append(f"the hub lost changes {expected_from}-{oldest - 1}, which this laptop "

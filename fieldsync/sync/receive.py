@@ -200,9 +200,10 @@ def _commit(db: Database, store: Store, node: dict, prepared: Prepared, source: 
     hub_epoch = hublog.epoch(db)
     acked = batch["acked_to"] if batch["hub_epoch"] == hub_epoch else 0
     if acked > (row[0] if row else 0):
-        hub_epoch = hublog.new_epoch(db)
-        audit(db, None, "hub_restored", node["id"],
-              f"node acknowledged up to {acked}, hub remembered {row[0] if row else 0}")
+        # The hub restored from a backup, or a laptop that says so: either way this laptop alone
+        # starts again from what the hub holds. Other laptops and the epoch stay (decision 0051).
+        audit(db, f"node:{node['name']}", "ahead_of_hub", node["id"],
+              f"push says acknowledged up to {acked}, the hub holds {row[0] if row else 0}")
         return "restored", {"expected_from": (row[0] if row else 0) + 1, "hub_epoch": hub_epoch}
     if row is None:
         high_water = batch["from_seq"] - 1   # a new stream starts where its laptop is
@@ -230,8 +231,11 @@ def _commit(db: Database, store: Store, node: dict, prepared: Prepared, source: 
 
 def _apply(db: Database, store: Store, node: dict, prepared: Prepared, high_water: int, hub_epoch: str) -> dict:
     batch = prepared.batch
-    sender = merge.Sender(node["id"], node["name"], node.get("origin"), origins.of(db, node["id"]))
+    sender = merge.sender_of(db, node["id"])
     result = merge.apply_batch(db, store, sender, prepared.changes, prepared.blocks)
+    for code, records in result.refused.items():
+        audit(db, f"node:{sender.name}", f"refused_{code}", node["id"],
+              f"{len(records)} change(s) refused and quarantined: {', '.join(records[:20])}")
     for name, seqs in prepared.unknown_blocks.items():
         reason = f"this hub does not know records of kind {name!r}; upgrade the hub"
         merge.quarantine(db, node["id"], {"entity": name, "seqs": seqs, "block": batch["blocks"][name]}, reason)
@@ -250,3 +254,14 @@ def _apply(db: Database, store: Store, node: dict, prepared: Prepared, high_wate
 def audit(db: Database, actor: str | None, action: str, target: str | None, detail: str | None = None) -> None:
     db["sync_audit"].insert({"at": utc_now(), "actor": actor, "action": action, "target": target,
                              "detail": detail})
+
+
+def hub_restored(store: Store, *, actor: str | None) -> str:
+    """An admin says the hub was restored from a backup: a new epoch voids every laptop's cursor
+    (decision 0051; the hub no longer takes one laptop's word for it)."""
+    def work(db: Database) -> str:
+        epoch = hublog.new_epoch(db)
+        audit(db, actor, "hub_restored", None, f"new hub epoch {epoch}")
+        return epoch
+
+    return store.write(work)

@@ -13,7 +13,7 @@ from fieldsync.errors import Conflict, NotFound
 from fieldsync.records import mutable
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import merge
+from fieldsync.sync import entities, merge, policy
 from fieldsync.sync.receive import audit
 
 KEEP, USE_OTHER = "keep", "use_other"
@@ -79,6 +79,31 @@ def retry(store: Store, quarantine_id: int, *, actor: str) -> bool:
             db.execute("UPDATE quarantine SET resolved_by = ? WHERE id = ?", [actor, quarantine_id])
         audit(db, actor, "quarantine_retry", str(quarantine_id), "applied" if applied else "failed again")
         return applied
+
+    return store.write(work)
+
+
+def apply_move(store: Store, quarantine_id: int, *, actor: str) -> dict:
+    """An admin grants a laptop's move request (policy.MOVE_REQUEST): the change becomes the hub's
+    own edit, which takes the record out of its old town's laptops and to its new town's."""
+    row = _open_quarantine(store, quarantine_id)
+    if row["code"] != policy.MOVE_REQUEST:
+        raise Conflict("Only a move request is applied this way; retry or dismiss the others.",
+                       code="not_a_move_request")
+    change = json.loads(row["change"])
+    entity = entities.get(change.get("entity"))
+    fields = entity.schema().load((change.get("payload") or {}).get("fields") or {}, partial=True)
+
+    def work(db: Database) -> dict:
+        if mutable.load(db, entity.name, change["record_id"]) is None:
+            raise Conflict("The record is no longer at the hub.", code="record_gone")
+        saved = mutable.save_local(db, store.hlc, entity.name, change["record_id"], fields, actor=actor,
+                                   action="move")
+        db.execute("UPDATE quarantine SET resolved_at = ?, resolved_by = ?, resolution = 'applied' WHERE id = ?",
+                   [utc_now(), actor, quarantine_id])
+        audit(db, actor, "quarantine_apply_move", str(quarantine_id),
+              f"{entity.name}/{change['record_id']} to {fields.get('town')}")
+        return saved
 
     return store.write(work)
 

@@ -151,3 +151,10 @@ def m002_node_origins(db: Database) -> None:
             WHERE origin IS NOT NULL AND revoked_at IS NULL;
         """
     )
+
+
+@migrations()
+def m003_quarantine_code(db: Database) -> None:
+    """Why the policy refused a change (sync/policy.py: not_your_town, move_request, ...); NULL for a
+    change that failed otherwise (validation, an unknown kind)."""
+    db.execute("ALTER TABLE quarantine ADD COLUMN code TEXT")

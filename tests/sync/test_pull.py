@@ -7,7 +7,7 @@ import shutil
 import requests
 
 from fieldsync.sync import enrollment, entities, hublog, merge
-from tests.support import WebClient
+from tests.support import WebClient, run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B
 
 
@@ -136,11 +136,21 @@ def test_a_hub_restored_from_backup_gets_everything_again_and_nodes_resync(clust
     epoch_before = cluster.hub_query("SELECT value FROM meta WHERE key = 'hub_epoch'")[0]["value"]
     scan_everyone(a, session_index=1, limit=5)
     result = a.sync()["result"]
-    assert result.pull.snapshot
-    assert cluster.hub_query("SELECT value FROM meta WHERE key = 'hub_epoch'")[0]["value"] != epoch_before
+    assert result.pull.snapshot                   # this laptop resyncs on its own ...
+    # ... without a new epoch for everyone: one laptop's word must not void the others' cursors.
+    assert cluster.hub_query("SELECT value FROM meta WHERE key = 'hub_epoch'")[0]["value"] == epoch_before
     assert {r["id"] for r in cluster.hub_query("SELECT id FROM checkins")} == \
         {r["id"] for r in a.query("SELECT id FROM checkins")}
-    assert cluster.hub_query("SELECT action FROM sync_audit WHERE action = 'hub_restored'")
+    assert cluster.hub_query("SELECT target FROM sync_audit WHERE action = 'ahead_of_hub'") == \
+        [{"target": a.node_id}]
+
+
+def test_an_admin_who_restored_the_hub_voids_every_laptops_cursor(cluster):
+    a, b = cluster.add_node(TOWN_A), cluster.add_node(TOWN_B)
+    a.sync(), b.sync()
+    assert "New hub epoch" in run_cli(cluster.hub.instance, "nodes", "restored").stdout
+    assert a.sync()["result"].pull.snapshot and b.sync()["result"].pull.snapshot
+    assert cluster.hub_query("SELECT actor FROM sync_audit WHERE action = 'hub_restored'")
 
 
 def test_a_pull_stops_before_a_kind_of_record_this_version_cannot_read(cluster):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from fieldsync.records import checkins, people
+from fieldsync.records import badges, checkins, people
 from fieldsync.store.outbox import record_change
 from fieldsync.sync.scheduler import MAX_BACKOFF_SECONDS, next_delay
 from tests.support import LiveServer, WebClient
@@ -74,6 +74,10 @@ def test_quarantine_retry_applies_once_the_hub_knows_more_and_dismiss_is_recorde
     node.store.write(lambda db: record_change(db, "people", "01HZZZZZZZZZZZZZZZZZZZZZZZ", "upsert", hlc, stranger))
     node.store.write(lambda db: record_change(db, "people", "01HZZZZZZZZZZZZZZZZZZZZZZY", "upsert", hlc,
                                               {"fields": {"phone": "12"}, "hlcs": {"phone": hlc}}))
+    # A walk-in from that town, checked in at this town's session: what lets a laptop register them.
+    session = node.query("SELECT id FROM sessions ORDER BY starts_at DESC LIMIT 1")[0]["id"]
+    badge = badges.issue(node.store, {"id": "01HZZZZZZZZZZZZZZZZZZZZZZZ", "badge_generation": 1})
+    assert checkins.check_in(node.store, session_id=session, code=badge).recorded
     assert len(node.sync()["rejected"]) == 2
     staff = signed_in(cluster.hub.url, "staff")
     page = staff.get("/hub/quarantine").text

@@ -1,0 +1,179 @@
+"""Hub: may this laptop make this change? One function per entity decides (DESIGN §8).
+
+Like CouchDB's validate_doc_update, every change a laptop sends, by push or USB bundle,
+is put to the policy of its entity before the merge applies it, and the retry of a
+quarantined change is put to it again with the laptop that sent it. The rule is
+ownership by town, whatever ids a change names (record ids are no secret):
+
+- people, sessions: a change applies only to a record of the sender's town. A new
+  session must be in the sender's town; a new person too, unless the laptop checked
+  that person in at one of its own sessions (a walk-in from the next town, unranked:
+  the hub hands the record to the person's town). A change of `town` on an existing record
+  is a move, which an admin applies from the quarantine page (`move_request`).
+- deletes: only of a record the sender's town owns and the sender made.
+- badge revocations: only of the sender's own town's people.
+- check-ins, submissions: only at a session of the sender's town (people of any town
+  may come to it); a submission without a session, only for the sender's town's people.
+
+A refused change raises (or, for a block, is listed as) `Refused` with its code; the
+merge quarantines it with that code and writes an audit row (docs/decisions/0050).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+
+from fieldsync.errors import Forbidden
+
+NOT_YOUR_TOWN = "not_your_town"         # creates a record in another town
+NOT_YOUR_RECORD = "not_your_record"     # changes, deletes or revokes what another town owns
+NOT_YOUR_SESSION = "not_your_session"   # records at a session that is not the sender's town's
+MOVE_REQUEST = "move_request"           # a change of town: an admin applies it
+CODES = (NOT_YOUR_TOWN, NOT_YOUR_RECORD, NOT_YOUR_SESSION, MOVE_REQUEST)
+
+
+class Refused(Forbidden):
+    """A change this laptop may not make; `code` is one of CODES."""
+
+
+@dataclass
+class Batch:
+    """What the policy may look at beyond the hub's tables: the batch's own check-in blocks
+    (a walk-in's person arrives before the check-in that vouches for them). Read lazily: only a
+    person created in another town asks."""
+    blocks: list = field(default_factory=list)
+    _walked_in: set | None = None
+
+    def walked_in(self, db: Database, sender, person_id: str) -> bool:
+        if self._walked_in is None:
+            self._walked_in = set()
+            for block in self.blocks:
+                if block.entity.name == "checkins":
+                    columns = dict(zip(block.entity.columns, block.columns))
+                    refused = checkins(db, sender, columns)
+                    self._walked_in |= {p for i, p in enumerate(columns["person_id"])
+                                        if i not in refused and i not in block.bad}
+        if person_id in self._walked_in:
+            return True
+        # Retried later: a check-in of theirs this laptop recorded is at the hub by now.
+        return db.execute("SELECT 1 FROM checkins WHERE person_id = ? AND node IN"
+                          " (SELECT origin FROM node_origins WHERE node_id = ?) LIMIT 1",
+                          [person_id, sender.node_id]).fetchone() is not None
+
+
+# -- mutable records -------------------------------------------------------------------------------
+def people(db: Database, sender, record_id: str, values: dict, batch: Batch) -> None:
+    # A walk-in is a newcomer: no rank or certificate in another town's figures on this laptop's word.
+    _owned(db, sender, "people", record_id, values,
+           elsewhere=lambda: values.get("level", "none") == "none" and not values.get("certificate_no")
+           and batch.walked_in(db, sender, record_id))
+
+
+def sessions(db: Database, sender, record_id: str, values: dict, batch: Batch) -> None:
+    _owned(db, sender, "sessions", record_id, values, elsewhere=lambda: False)
+
+
+def _owned(db: Database, sender, table: str, record_id: str, values: dict,
+           elsewhere: Callable[[], bool]) -> None:
+    stored = db.execute(f"SELECT town FROM {table} WHERE id = ?", [record_id]).fetchone()
+    if stored is None:
+        town = values.get("town")
+        if town == sender.town or (town and elsewhere()):
+            return
+        raise Refused(f"{sender.name} may create {table} in its own town only ({sender.town}), not in "
+                      f"{town or 'no town'}.", code=NOT_YOUR_TOWN)
+    if "town" in values and values["town"] != stored[0]:
+        if sender.town in (stored[0], values["town"]):
+            raise Refused(f"moves {table} {record_id} from {stored[0]} to {values['town']}: a move waits "
+                          "for an admin of the hub.", code=MOVE_REQUEST)
+        raise Refused(f"{sender.name} may not move a record of {stored[0]}.", code=NOT_YOUR_RECORD)
+    if stored[0] != sender.town:
+        raise Refused(f"{sender.name} may not change {table} {record_id}: it belongs to {stored[0]}.",
+                      code=NOT_YOUR_RECORD)
+
+
+def delete(db: Database, sender, entity, record_id: str) -> None:
+    """A delete: the record must be the sender's town's and made under one of its origins."""
+    if entity.kind == "immutable":
+        row = db.execute(f"SELECT * FROM {entity.name} WHERE id = ?", [record_id])
+        names, found = [c[0] for c in row.description], row.fetchone()
+        made_here = found is not None and found[names.index("node")] in sender.origins
+        if made_here and not immutable(db, sender, entity, {n: [v] for n, v in zip(names, found)}):
+            return
+    elif entity.kind == "mutable":
+        found = db.execute(f"SELECT town, origin FROM {entity.name} WHERE id = ?", [record_id]).fetchone()
+        if found is not None and found[0] == sender.town and found[1] in sender.origins:
+            return
+    raise Refused(f"{sender.name} may delete only records its town holds and it made; not "
+                  f"{entity.name} {record_id}.", code=NOT_YOUR_RECORD)
+
+
+def badge_revocations(db: Database, sender, row: dict) -> None:
+    town = db.execute("SELECT town FROM people WHERE id = ?", [row["person_id"]]).fetchone()
+    if town is None or town[0] != sender.town:
+        raise Refused(f"{sender.name} may revoke the badges of its own town's people only, not of "
+                      f"{row['person_id']}.", code=NOT_YOUR_RECORD)
+
+
+MUTABLE = {"people": people, "sessions": sessions}
+PUBLISHED = {"badge_revocations": badge_revocations}
+
+
+def mutable(db: Database, sender, entity, record_id: str, values: dict, batch: Batch) -> None:
+    # A town-scoped kind without a rule of its own is owned as sessions are.
+    MUTABLE.get(entity.name, sessions)(db, sender, record_id, values, batch)
+
+
+def published(db: Database, sender, entity, row: dict) -> None:
+    rule = PUBLISHED.get(entity.name)
+    if rule is None:
+        raise Refused(f"no rule lets a laptop send {entity.name}.", code=NOT_YOUR_RECORD)
+    rule(db, sender, row)
+
+
+# -- immutable records, a column at a time --------------------------------------------------------
+def checkins(db: Database, sender, columns: dict[str, list]) -> dict[int, Refused]:
+    """Rows (by index) recorded at a session the sender may not record. One query for the
+    distinct sessions of the block; rows are looked at only when one is refused."""
+    return _at_foreign_sessions(db, sender, columns["session_id"])
+
+
+def submissions(db: Database, sender, columns: dict[str, list]) -> dict[int, Refused]:
+    """As check-ins; one without a session only for a person of the sender's town."""
+    refused = _at_foreign_sessions(db, sender, columns["session_id"])
+    loose = {p for s, p in zip(columns["session_id"], columns["person_id"]) if not s and p}
+    if loose:
+        ours = {r[0] for r in db.execute("SELECT id FROM people WHERE town = ? AND id IN"
+                                         " (SELECT value FROM json_each(?))", [sender.town, json.dumps(sorted(loose))])}
+        for i, (session, person) in enumerate(zip(columns["session_id"], columns["person_id"])):
+            if not session and person and person not in ours:
+                refused[i] = Refused(f"{sender.name} may record answers without a session for its own "
+                                     f"town's people only, not for {person}.", code=NOT_YOUR_RECORD)
+    return refused
+
+
+def _at_foreign_sessions(db: Database, sender, session_ids: list) -> dict[int, Refused]:
+    distinct = {s for s in set(session_ids) if s}
+    if not distinct:
+        return {}
+    foreign = {r[0] for r in db.execute(
+        "SELECT j.value FROM json_each(?) j LEFT JOIN sessions s ON s.id = j.value WHERE s.town IS NOT ?",
+        [json.dumps(sorted(distinct)), sender.town])}
+    if not foreign:
+        return {}
+    return {i: Refused(f"{sender.name} may record only at its own town's sessions; the hub holds no session "
+                       f"{session} of {sender.town}.", code=NOT_YOUR_SESSION)
+            for i, session in enumerate(session_ids) if session in foreign}
+
+
+IMMUTABLE = {"checkins": checkins, "submissions": submissions}
+
+
+def immutable(db: Database, sender, entity, columns: dict[str, list]) -> dict[int, Refused]:
+    """The refused rows of an immutable entity's columns (a block, or one row as columns)."""
+    rule = IMMUTABLE.get(entity.name)
+    return rule(db, sender, columns) if rule else {}
