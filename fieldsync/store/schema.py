@@ -17,6 +17,7 @@ core = Migrations("fieldsync")
 # Modules that define a `migrations` attribute, applied after `core`.
 MIGRATION_SETS = [
     "fieldsync.store.schema:core",
+    "fieldsync.records.users:migrations",
     "fieldsync.records.stations:migrations",
     "fieldsync.forms.schema:migrations",
     "fieldsync.sync.schema:migrations",
