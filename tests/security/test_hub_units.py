@@ -92,9 +92,11 @@ def test_an_admin_gives_and_takes_units_on_the_users_page(hub):
                                  "units": f"{TOWN_A}, {COUNTY}"}, allow_redirects=False).status_code == 302
     bad = admin.form("/users/new-staff/units", {"units": "999999999999"}, allow_redirects=False)
     assert bad.status_code == 422 and "999999999999" in bad.text
-    with Store(hub.instance / "fieldsync.db") as store:
-        assert sorted(users.listing(store), key=lambda a: a["username"] != "new-staff")[0]["units"] == [
-            COUNTY, TOWN_A]
+    assert units_of(hub, "new-staff") == [COUNTY, TOWN_A], "the bad code changed nothing"
     assert admin.form("/users/new-staff/units", {"units": ""}, allow_redirects=False).status_code == 302
-    with Store(hub.instance / "fieldsync.db") as store:
-        assert {a["username"]: a["units"] for a in users.listing(store)}["new-staff"] == []
+    assert units_of(hub, "new-staff") == []
+
+
+def units_of(server, username: str) -> list[str]:
+    with Store(server.instance / "fieldsync.db") as store:
+        return {account["username"]: account["units"] for account in users.listing(store)}[username]
