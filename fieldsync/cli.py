@@ -174,18 +174,35 @@ def user():
     """Web accounts: admin, staff, trainer."""
 
 
+UNIT_HELP = "A town, county or city code the account is limited to; repeat for several (default: every unit)."
+
+
 @user.command("add")
 @click.argument("username")
 @click.option("--role", type=click.Choice(["admin", "staff", "trainer"]), default="staff", show_default=True)
+@click.option("--unit", "units", multiple=True, help=UNIT_HELP)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @pass_instance
 @friendly
-def user_add(instance: Instance, username: str, role: str, password: str):
+def user_add(instance: Instance, username: str, role: str, units: tuple[str, ...], password: str):
     """Create an account."""
     from fieldsync.records import users
 
-    users.create(instance.store, username, password, role)
-    click.echo(f"Created {role} {username}.")
+    users.create(instance.store, username, password, role, units=list(units))
+    click.echo(f"Created {role} {username}" + (f" for {', '.join(units)}." if units else "."))
+
+
+@user.command("units")
+@click.argument("username")
+@click.argument("units", nargs=-1)
+@pass_instance
+@friendly
+def user_units(instance: Instance, username: str, units: tuple[str, ...]):
+    """Limit an account to these town, county or city codes (none given: every unit)."""
+    from fieldsync.records import users
+
+    kept = users.set_units(instance.store, username, list(units))
+    click.echo(f"{username} now works in {', '.join(kept)}." if kept else f"{username} now works in every unit.")
 
 
 @user.command("list")
@@ -195,7 +212,9 @@ def user_list(instance: Instance):
     from fieldsync.records import users
 
     for row in users.listing(instance.store):
-        click.echo(f"{row['username']:<20} {row['role']:<8} {row['display_name'] or ''}")
+        state = "  [disabled]" if row["disabled_at"] else ""
+        click.echo(f"{row['username']:<20} {row['role']:<8} {row['display_name'] or ''}"
+                   f"  {' '.join(row['units']) or '(every unit)'}{state}")
 
 
 @user.command("password")
@@ -204,11 +223,11 @@ def user_list(instance: Instance):
 @pass_instance
 @friendly
 def user_password(instance: Instance, username: str, password: str):
-    """Set a new password."""
+    """Set a new password; the account is signed out everywhere."""
     from fieldsync.records import users
 
     users.set_password(instance.store, username, password)
-    click.echo(f"Password of {username} changed.")
+    click.echo(f"Password of {username} changed; every session of {username} has ended.")
 
 
 @main.command()

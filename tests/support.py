@@ -70,9 +70,11 @@ def run_cli(instance: Path, *args: str, input: str | None = None, check: bool = 
 class LiveServer:
     """`fieldsync serve` in a child process on a loopback port. kill() is SIGKILL: no clean shutdown."""
 
-    def __init__(self, instance: Path, *, hub: bool = False, env: dict | None = None, threads: int = 16):
+    def __init__(self, instance: Path, *, hub: bool = False, env: dict | None = None, threads: int = 16,
+                 tls: bool = False):
         self.instance = Path(instance)
         self.hub = hub
+        self.tls = tls  # `serve --tls` on 127.0.0.1: https, trusted through `verify`
         self.env = env or {}
         self.threads = threads
         self.port = free_port()
@@ -81,7 +83,12 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def verify(self) -> str | bool:
+        """What requests should trust: the server's own self-signed certificate under --tls."""
+        return str(self.instance / "tls" / "cert.pem") if self.tls else True
 
     def start(self, timeout: float = 30) -> LiveServer:
         self.instance.mkdir(parents=True, exist_ok=True)
@@ -89,6 +96,8 @@ class LiveServer:
                 "--port", str(self.port), "--threads", str(self.threads)]
         if self.hub:
             args.append("--hub")
+        if self.tls:
+            args += ["--tls", "--host", "127.0.0.1"]
         log = open(self.log_path, "ab")  # noqa: SIM115 -- the child writes to it after we return
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "FIELDSYNC_AUTO_SYNC_SECONDS": "0", **self.env})
@@ -97,9 +106,9 @@ class LiveServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                if requests.get(self.url + "/api/v1/health", timeout=1).ok:
+                if requests.get(self.url + "/api/v1/health", timeout=1, verify=self.verify).ok:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, OSError):  # OSError: no certificate file yet
                 time.sleep(0.05)
         raise RuntimeError(f"server did not answer within {timeout}s:\n{self.log()}")
 

@@ -1,4 +1,8 @@
-"""People: instructors, trainees, volunteers. Register, modify, cancel (注册/修改/注销)."""
+"""People: instructors, trainees, volunteers. Register, modify, cancel (注册/修改/注销).
+
+Every read and write here asks records/scope.py whether the account at work may
+touch the person's town.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,11 @@ from datetime import date
 
 from sqlite_utils import Database
 
-from fieldsync.errors import Conflict, NotFound
-from fieldsync.records import mutable, places
+from fieldsync.errors import Conflict, NotFound, ValidationFailed
+from fieldsync.records import mutable, places, scope
 from fieldsync.records.pii import Sealer
 from fieldsync.records.schemas import LEVELS
-from fieldsync.records.validators import mask_id_number, mask_phone
+from fieldsync.records.validators import MOBILE, mask_id_number, mask_phone
 from fieldsync.store import Store, new_id
 from fieldsync.store.outbox import utc_now
 
@@ -37,6 +41,7 @@ def _with_id_number(store: Store, data: dict) -> dict:
 
 def register(store: Store, data: dict, *, actor: str | None = None, person_id: str | None = None) -> dict:
     """注册: add a person. data comes from PersonSchema."""
+    scope.check(data["town"])
     places.check_village_in_town(store, data["town"], data.get("village"))
     fields = _with_id_number(store, data)
     fields.setdefault("registered_at", date.today().isoformat())
@@ -55,6 +60,7 @@ def register(store: Store, data: dict, *, actor: str | None = None, person_id: s
 def register_many(store: Store, rows: list[dict], *, actor: str | None = None) -> list[dict]:
     """Register every row in one transaction: all of them, or none (roster import)."""
     for row in rows:
+        scope.check(row["town"])
         places.check_village_in_town(store, row["town"], row.get("village"))
     prepared = [_with_id_number(store, row) for row in rows]
 
@@ -125,6 +131,7 @@ def modify(store: Store, person_id: str, changes: dict, *, actor: str | None = N
     """修改: change some fields. A level change is recorded as a promotion."""
     current = get(store, person_id)
     town = changes.get("town", current["town"])
+    scope.check(town)
     if "town" in changes or "village" in changes:
         places.check_village_in_town(store, town, changes.get("village", current["village"]))
     fields = _with_id_number(store, changes)
@@ -195,22 +202,34 @@ def restore(store: Store, person_id: str, *, actor: str | None = None) -> dict:
 
 
 def get(store: Store, person_id: str) -> dict:
-    row = store.query_one(f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM people WHERE id = ?", [person_id])
+    row = find(store, person_id)
     if row is None:
         raise NotFound(f"No person with id {person_id}.", code="person_not_found")
     return row
 
 
 def find(store: Store, person_id: str) -> dict | None:
-    return store.query_one(f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM people WHERE id = ?", [person_id])
+    row = store.query_one(f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM people WHERE id = ?", [person_id])
+    if row:
+        scope.check(row["town"])
+    return row
 
 
-def where(filters: dict) -> tuple[str, list]:
+def where(filters: dict, *, whole_numbers: bool = False) -> tuple[str, list]:
     """The WHERE clause for roster filters: q (a name part, or a phone: whole number or its
-    last four digits), town, village, level, status ('active' by default, 'all' for every one)."""
+    last digits), town, village, level, status ('active' by default, 'all' for every one).
+
+    A caller shown masked phones searches by the whole number only (`whole_numbers`): a
+    suffix search would read a masked number back digit by digit, ten guesses a digit."""
     clauses, params = [], []
     text = (filters.get("q") or "").strip()
-    if text.isdigit():
+    if text.isdigit() and whole_numbers:
+        if not MOBILE.match(text):
+            raise ValidationFailed("Search a phone by its whole 11-digit number.",
+                                   code="whole_number_only", fields={"q": ["Type the whole mobile number."]})
+        clauses.append("phone = ?")
+        params.append(text)
+    elif text.isdigit():
         clauses.append("(phone = ? OR phone LIKE ?)")
         params += [text, "%" + text]
     elif text:
@@ -224,12 +243,17 @@ def where(filters: dict) -> tuple[str, list]:
     if status != "all":
         clauses.append("status = ?")
         params.append(status)
+    in_scope, scope_params = scope.clause()
+    if in_scope:
+        clauses.append(in_scope)
+        params += scope_params
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def search(store: Store, text: str = "", *, limit: int = 50, offset: int = 0, **filters) -> list[dict]:
+def search(store: Store, text: str = "", *, limit: int = 50, offset: int = 0, whole_numbers: bool = False,
+           **filters) -> list[dict]:
     """People matching the filters of `where`, by name."""
-    sql, params = where({**filters, "q": text})
+    sql, params = where({**filters, "q": text}, whole_numbers=whole_numbers)
     return store.query(f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM people{sql}"
                        " ORDER BY name, id LIMIT ? OFFSET ?", params + [limit, offset])
 

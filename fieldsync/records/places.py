@@ -63,3 +63,12 @@ def check_village_in_town(store: Store, town: str, village: str | None) -> None:
         if row is None or row["parent"] != town:
             raise ValidationFailed(f"Village {village} is not a village of {place['name']}.",
                                    fields={"village": ["Not a village of this town."]})
+
+
+def towns_under(store: Store, codes: list[str]) -> list[str]:
+    """The towns under each place (a town is under itself): what an account's units cover."""
+    return [row["code"] for row in store.query(
+        "WITH RECURSIVE under(code) AS (SELECT value FROM json_each(?) UNION"
+        "  SELECT p.code FROM places p JOIN under u ON p.parent = u.code)"
+        " SELECT places.code FROM places JOIN under USING (code) WHERE places.kind = 'town'",
+        [json.dumps(list(codes))])]

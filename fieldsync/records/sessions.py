@@ -1,7 +1,8 @@
 """Sessions: trainings, volunteer activities, theme-day events, fitness monitoring.
 
 A session carries the 统计表 columns (举办单位, 活动名称, 活动简介, 举办方式,
-举办时间, 联系人, 联系方式, 备注) and the hours it credits to volunteers.
+举办时间, 联系人, 联系方式, 备注) and the hours it credits to volunteers. Every read
+and write asks records/scope.py whether the account at work may touch its town.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
-from fieldsync.records import mutable, places
+from fieldsync.records import mutable, places, scope
 from fieldsync.store import Store, new_id
 
 TABLE = "sessions"
@@ -30,6 +31,7 @@ def _check_form(store: Store, form_id: str | None) -> None:
 
 
 def create(store: Store, data: dict, *, actor: str | None = None, session_id: str | None = None) -> dict:
+    scope.check(data["town"])
     places.check_village_in_town(store, data["town"], data.get("village"))
     _check_form(store, data.get("form_id"))
     fields = {**_stored(data), "status": "active"}
@@ -40,6 +42,7 @@ def create(store: Store, data: dict, *, actor: str | None = None, session_id: st
 
 def modify(store: Store, session_id: str, changes: dict, *, actor: str | None = None) -> dict:
     current = get(store, session_id)
+    scope.check(changes.get("town", current["town"]))
     if "town" in changes or "village" in changes:
         places.check_village_in_town(store, changes.get("town", current["town"]),
                                      changes.get("village", current["village"]))
@@ -62,6 +65,7 @@ def get(store: Store, session_id: str) -> dict:
     row = store.query_one("SELECT * FROM sessions WHERE id = ?", [session_id])
     if row is None:
         raise NotFound(f"No session with id {session_id}.", code="session_not_found")
+    scope.check(row["town"])
     return row
 
 
@@ -76,6 +80,10 @@ def listing(store: Store, *, town: str | None = None, kind: str | None = None,
         params.append(kind)
     if not include_cancelled:
         where.append("status = 'active'")
+    in_scope, scope_params = scope.clause()
+    if in_scope:
+        where.append(in_scope)
+        params += scope_params
     sql = "SELECT s.*, (SELECT COUNT(DISTINCT person_id) FROM checkins c WHERE c.session_id = s.id" \
           " AND c.direction = 'in') AS attendees FROM sessions s"
     if where:

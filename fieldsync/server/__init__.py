@@ -57,7 +57,7 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
 
     rollup.keep_live(store, app.config["MODE"] == "hub")
 
-    from fieldsync.server import admin, api, auth, errors, i18n, kiosk
+    from fieldsync.server import accounts, admin, api, auth, errors, i18n, kiosk
 
     i18n.init_app(app)
     errors.init_app(app)
@@ -70,6 +70,7 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     stations.init_app(app)
     app.register_blueprint(stations.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(accounts.bp)
     from fieldsync.server import forms_api, forms_pages
 
     app.register_blueprint(forms_api.bp)

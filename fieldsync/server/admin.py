@@ -1,4 +1,4 @@
-"""Staff pages on the node: start page, roster (注册/修改/注销), sessions, badges, import/export, accounts.
+"""Staff pages on the node: start page, roster (注册/修改/注销), sessions, badges, import/export.
 
 Every form follows one pattern: load the posted values through a marshmallow
 schema, call one domain function, then redirect with a flash message; on a
@@ -446,64 +446,3 @@ def roster_export(fmt):
                          download_name=export.filename)
     response.headers["Cache-Control"] = "no-store"  # personal data: no copies in caches
     return response
-
-
-# -- accounts (admin only) ------------------------------------------------------------
-
-class AccountForm(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=2, max=40))
-    display_name = fields.String(validate=validate.Length(max=50))
-    role = fields.String(required=True, validate=validate.OneOf(users.ROLES))
-    password = fields.String(required=True, validate=validate.Length(min=8, max=200))
-
-
-class PasswordForm(Schema):
-    password = fields.String(required=True, validate=validate.Length(min=8, max=200))
-
-
-@bp.route("/users", methods=["GET", "POST"])
-@require("admin")
-def users_page():
-    store = get_store()
-    if request.method == "GET":
-        return _users_view(store, {"role": "staff"})
-    values = _posted(("username", "display_name", "role", "password"))
-    try:
-        account = load(AccountForm(), _present(values))
-        users.create(store, account["username"], account["password"], account["role"],
-                     account.get("display_name"))
-    except FieldsyncError as error:
-        return _users_view(store, values, errors=_form_errors(error), status=error.status)
-    flash(_("Created the account %(name)s.", name=account["username"]), "ok")
-    return redirect(url_for(".users_page"))
-
-
-@bp.post("/users/<username>/password")
-@require("admin")
-def user_password(username):
-    store = get_store()
-    try:
-        users.set_password(store, username, load(PasswordForm(), _present(_posted(("password",))))["password"])
-    except FieldsyncError as error:
-        return _users_view(store, {"role": "staff"}, reset=(username, _form_errors(error)), status=error.status)
-    flash(_("New password set for %(name)s.", name=username), "ok")
-    return redirect(url_for(".users_page"))
-
-
-@bp.post("/users/<username>/<any(disable, enable):change>")
-@require("admin")
-def user_disable(username, change):
-    try:
-        users.set_disabled(get_store(), username, change == "disable", by=_actor())
-    except FieldsyncError as error:
-        flash(error.message, "error")
-    else:
-        flash(_("%(name)s is disabled.", name=username) if change == "disable"
-              else _("%(name)s may sign in again.", name=username), "ok")
-    return redirect(url_for(".users_page"))
-
-
-def _users_view(store, values: dict, errors: dict | None = None, reset: tuple | None = None, status: int = 200):
-    values = {k: v for k, v in values.items() if k != "password"}  # a password is never sent back
-    return render_template("users.html", accounts=users.listing(store), values=values, errors=errors or {},
-                           reset=reset or (None, {}), roles=users.ROLES), status

@@ -36,7 +36,7 @@ def _actor() -> str | None:
 
 def _can_see_phones() -> bool:
     principal = g.get("principal") or {}
-    return principal.get("kind") == "user" and principal.get("role") in ("admin", "staff")
+    return users.sees_full_numbers(principal.get("kind"), principal.get("role"))
 
 
 def _person_out(person: dict) -> dict:
@@ -129,10 +129,11 @@ def attendees(session_id):
 
 @bp.get("/people")
 @require("trainer", kinds=KIOSK_CALLERS)
-@doc("Search people by name or phone (full number or last four digits).", query=PeopleQuery)
+@doc("Search people by name or phone: the whole mobile number, or (staff and admins) its last digits.",
+     query=PeopleQuery)
 def list_people():
     query = load(PeopleQuery(), request.args.to_dict())
-    found = people.search(get_store(), query.pop("q"), **query)
+    found = people.search(get_store(), query.pop("q"), whole_numbers=not _can_see_phones(), **query)
     return {"people": [_person_out(p) for p in found]}
 
 

@@ -7,6 +7,11 @@ no TLS, so a front in this process accepts on the public port, completes the
 handshake in a thread per connection and relays bytes to waitress on a
 loopback port (docs/decisions/0020-tls-for-phone-stations.md). A plain-HTTP
 request on the same port is answered with a redirect to https.
+
+waitress then sees every phone as 127.0.0.1. The front keeps, for each loopback
+connection it opens, whose connection it carries, and the app asks it
+(client_of) by the connection's port: no header is added or believed, so no
+client can name itself someone else (docs/decisions/0055-sign-in-throttle.md).
 """
 
 from __future__ import annotations
@@ -149,18 +154,25 @@ class TLSFront:
         self.context.minimum_version = ssl.TLSVersion.TLSv1_2
         self.context.load_cert_chain(plan.cert, plan.key)
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.clients: dict[int, str] = {}   # our loopback port toward waitress -> the client's address
         family = socket.AF_INET6 if ":" in plan.host else socket.AF_INET
         self.listener = socket.create_server((plan.host, plan.port), family=family, backlog=128)
 
     def serve_forever(self) -> None:
         while True:
-            conn, _ = self.listener.accept()
+            conn, address = self.listener.accept()
             if not self.slots.acquire(blocking=False):
                 conn.close()
                 continue
-            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._connection, args=(conn, address[0]), daemon=True).start()
 
-    def _connection(self, conn: socket.socket) -> None:
+    def client_of(self, remote_addr: str | None, remote_port: str | None) -> str | None:
+        """The address of the client whose requests arrive on this loopback connection, if it is ours."""
+        if remote_addr != self.backend[0] or not (remote_port or "").isdigit():
+            return None
+        return self.clients.get(int(remote_port))
+
+    def _connection(self, conn: socket.socket, client: str) -> None:
         try:
             conn.settimeout(HANDSHAKE_SECONDS)
             first = conn.recv(1, socket.MSG_PEEK)
@@ -176,6 +188,10 @@ class TLSFront:
                     # The relay forwards each piece as it comes; Nagle would hold the second
                     # small piece of an answer until a delayed ACK, 40 ms later.
                     side.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                # Known before the first byte reaches waitress, and kept after the connection
+                # closes (waitress may still be answering it) until a new one reuses the port:
+                # at most one entry per loopback port.
+                self.clients[plain.getsockname()[1]] = client
                 _relay(secure, plain)
         except (OSError, ssl.SSLError):
             pass  # a phone that walked away or refused our certificate: nothing to do
@@ -225,5 +241,6 @@ def serve(app, plan: Plan, **waitress_options) -> None:
     backend = waitress.server.create_server(app, host="127.0.0.1", port=0, url_scheme="https",
                                             **waitress_options)
     front = TLSFront(plan, backend.effective_port)
+    app.extensions["fieldsync.tls_front"] = front.client_of
     threading.Thread(target=front.serve_forever, name="fieldsync-tls", daemon=True).start()
     backend.run()

@@ -18,6 +18,7 @@ core = Migrations("fieldsync")
 MIGRATION_SETS = [
     "fieldsync.store.schema:core",
     "fieldsync.records.schema:migrations",
+    "fieldsync.records.users:migrations",
     "fieldsync.records.stations:migrations",
     "fieldsync.forms.schema:migrations",
     "fieldsync.sync.schema:migrations",

@@ -150,7 +150,12 @@
     const res = await api(url, { method: "GET" }).catch(() => ({ ok: false, body: {} }));
     list.innerHTML = "";
     const found = res.body.people || [];
-    if (!found.length) { const li = document.createElement("li"); li.textContent = TEXT.no_match; list.append(li); }
+    if (!found.length) {
+      // Trainers and stations see phones masked, so they search by the whole number only.
+      const li = document.createElement("li");
+      li.textContent = res.status === 422 ? TEXT.whole_phone : TEXT.no_match;
+      list.append(li);
+    }
     found.forEach((p) => {
       const li = document.createElement("li");
       const b = document.createElement("button");

@@ -1,0 +1,42 @@
+"""Which towns the account at work may touch: the one rule for people and sessions.
+
+An account given units (town, county or city codes; users.set_units) sees,
+registers and changes only the people and sessions of the towns under them. An
+account without units, a station, a laptop's token and the command line are not
+limited here (a laptop's token is held to its town by the sync policy). The
+server names the account at the start of every request (server/auth.py);
+records/people.py and records/sessions.py ask here before they read or write, so
+every page and endpoint, present or future, gets the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+
+from fieldsync.errors import Forbidden
+from fieldsync.records import places
+from fieldsync.store import Store
+
+# None: every town. Set per request; a waitress thread's next request sets it again.
+_towns: ContextVar[frozenset[str] | None] = ContextVar("fieldsync_scope_towns", default=None)
+
+
+def set_units(store: Store, units: list[str] | None) -> None:
+    _towns.set(frozenset(places.towns_under(store, units)) if units else None)
+
+
+def check(town: str | None) -> None:
+    """Refuse a record of a town outside the account's units."""
+    towns = _towns.get()
+    if towns is not None and town not in towns:
+        raise Forbidden("That town is outside the units of your account.", code="outside_units",
+                        fields={"town": ["Outside the units of your account."]})
+
+
+def clause(column: str = "town") -> tuple[str | None, list]:
+    """A WHERE condition keeping only rows of the account's towns (None: no limit)."""
+    towns = _towns.get()
+    if towns is None:
+        return None, []
+    return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(sorted(towns))]

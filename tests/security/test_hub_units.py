@@ -1,0 +1,102 @@
+"""Accounts with units on the hub: a trainer or staff member of town A registers, sees and changes
+only town A's people and sessions, whichever page or endpoint they use; a county covers its towns."""
+
+from __future__ import annotations
+
+import pytest
+
+from fieldsync.records import people, users
+from fieldsync.store import Store
+from tests.support import DEMO_PASSWORD, LiveServer, WebClient, run_cli
+from tests.sync.conftest import TOWN_A, TOWN_B
+
+COUNTY = "371002"               # 环翠区: TOWN_A and TOWN_B
+OTHER_COUNTY_TOWN = "371003100000"  # 文登区米山镇
+
+
+@pytest.fixture
+def hub(hub_instance):
+    """A hub with one person in each of towns A and B, and accounts limited to town A or the county."""
+    run_cli(hub_instance, "user", "add", "trainer-a", "--role", "trainer", "--unit", TOWN_A,
+            "--password", DEMO_PASSWORD)
+    with Store(hub_instance / "fieldsync.db") as store:
+        users.create(store, "staff-a", DEMO_PASSWORD, "staff", units=[TOWN_A])
+        users.create(store, "staff-county", DEMO_PASSWORD, "staff", units=[COUNTY])
+        found = {town: people.register(store, {"name": name, "town": town, "phone": phone})
+                 for town, name, phone in ((TOWN_A, "甲镇人", "13800000001"), (TOWN_B, "乙镇人", "13800000002"))}
+    with LiveServer(hub_instance, hub=True) as server:
+        server.person = found
+        yield server
+
+
+def signed_in(server, name: str) -> WebClient:
+    client = WebClient(server.url)
+    assert client.login(name).ok
+    client.get("/hub/people" if name.startswith("staff") else "/kiosk/")
+    return client
+
+
+def refused(answer) -> None:
+    assert answer.status_code == 403, answer.text[:300]
+    error = answer.json()["error"]
+    assert error["code"] == "outside_units" and error["message"] and "town" in error["fields"]
+
+
+def names_on_hub(server, name: str) -> int:
+    with Store(server.instance / "fieldsync.db") as store:
+        return store.query_one("SELECT COUNT(*) AS n FROM people WHERE name = ?", [name])["n"]
+
+
+def test_a_hub_trainer_of_town_a_registers_and_sees_town_a_only(hub):
+    trainer = signed_in(hub, "trainer-a")
+    refused(trainer.post("/api/v1/people", json={"name": "越界者", "town": TOWN_B}))
+    assert names_on_hub(hub, "越界者") == 0
+    assert trainer.post("/api/v1/people", json={"name": "本镇人", "town": TOWN_A}).status_code == 201
+    b_person = hub.person[TOWN_B]["id"]
+    refused(trainer.get(f"/api/v1/people/{b_person}"))
+    assert trainer.get("/api/v1/people", params={"q": "乙镇人"}).json()["people"] == []
+    assert trainer.get("/api/v1/people", params={"q": "13800000002"}).json()["people"] == []
+    listed = trainer.get("/api/v1/people", params={"q": "镇人"}).json()["people"]
+    assert {p["town"] for p in listed} == {TOWN_A}
+
+
+def test_hub_staff_of_town_a_cannot_touch_town_b_on_any_page(hub):
+    staff = signed_in(hub, "staff-a")
+    a_person, b_person = hub.person[TOWN_A]["id"], hub.person[TOWN_B]["id"]
+    refused(staff.patch(f"/api/v1/people/{b_person}", json={"name": "改名"}))
+    refused(staff.patch(f"/api/v1/people/{a_person}", json={"town": TOWN_B}))
+    refused(staff.post("/api/v1/sessions", json={"kind": "training", "title": "越界活动",
+                                                  "starts_at": "2025-06-01T09:00", "town": TOWN_B}))
+    # The pages: the hub's people page and the office's form both refuse, and nothing is written.
+    for path, form in (("/hub/people", {"name": "页面越界", "town": TOWN_B}),
+                       ("/people/new", {"name": "页面越界", "town": TOWN_B}),
+                       (f"/hub/people/{b_person}", {"name": "改名"})):
+        answer = staff.form(path, form, allow_redirects=False)
+        assert answer.status_code == 403 and "outside the units" in answer.text, (path, answer.status_code)
+    assert names_on_hub(hub, "页面越界") == 0 and names_on_hub(hub, "改名") == 0
+    assert "乙镇人" not in staff.get("/hub/people").text and "甲镇人" in staff.get("/hub/people").text
+    assert staff.get(f"/people/{b_person}").status_code == 403
+
+
+def test_a_county_unit_covers_its_towns_only(hub):
+    staff = signed_in(hub, "staff-county")
+    for town in (TOWN_A, TOWN_B):
+        assert staff.post("/api/v1/people", json={"name": "县内人", "town": town}).status_code == 201
+    refused(staff.post("/api/v1/people", json={"name": "县外人", "town": OTHER_COUNTY_TOWN}))
+
+
+def test_an_admin_gives_and_takes_units_on_the_users_page(hub):
+    admin = signed_in(hub, "admin")
+    admin.get("/users")
+    assert admin.form("/users", {"username": "new-staff", "role": "staff", "password": DEMO_PASSWORD,
+                                 "units": f"{TOWN_A}, {COUNTY}"}, allow_redirects=False).status_code == 302
+    bad = admin.form("/users/new-staff/units", {"units": "999999999999"}, allow_redirects=False)
+    assert bad.status_code == 422 and "999999999999" in bad.text
+    assert units_of(hub, "new-staff") == [COUNTY, TOWN_A], "the bad code changed nothing"
+    assert admin.form("/users/new-staff/units", {"units": ""}, allow_redirects=False).status_code == 302
+    assert units_of(hub, "new-staff") == []
+
+
+def units_of(server, username: str) -> list[str]:
+    with Store(server.instance / "fieldsync.db") as store:
+        return {account["username"]: account["units"] for account in users.listing(store)}[username]
