@@ -151,3 +151,10 @@ def m002_node_origins(db: Database) -> None:
             WHERE origin IS NOT NULL AND revoked_at IS NULL;
         """
     )
+
+
+@migrations()
+def m003_clock_syncs(db: Database) -> None:
+    """Counts the syncs that measured the hub's clock, so a server running beside `fieldsync sync`
+    sees that its clock offset is new and takes it (store/hlc.py, HLC.follow)."""
+    db.execute("ALTER TABLE sync_state ADD COLUMN clock_syncs INTEGER NOT NULL DEFAULT 0")
