@@ -144,7 +144,7 @@ def load_hub(store: Store, *, seed: int = SEED, year: int | None = None) -> dict
     laptop's demo (`load`) holds, under the same ids: that laptop syncing adds nothing twice."""
     from fieldsync.reports import pairings
 
-    rng = random.Random(seed)
+    rng = random.Random(f"hub-{seed}")   # not the laptop's sequence: other towns, other people
     year = year or date.today().year
     places_and_accounts(store)
     towns = places.by_kind(store, "town")
