@@ -1,40 +1,49 @@
 # fieldsync: `make run` starts a town node on demo data; `make test` runs every test.
+# Both install into a virtual environment of the project's own (.venv), never into the
+# Python that runs make: a newcomer's Python is left as it was.
 PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
 INSTANCE ?= instance-demo
 PORT ?= 8080
 
 .PHONY: run install test soak bench lint clean i18n
 
 run: install
-	$(PYTHON) -m fieldsync --instance $(INSTANCE) demo --reset
-	$(PYTHON) -m fieldsync --instance $(INSTANCE) serve --port $(PORT)
+	$(PY) -m fieldsync --instance $(INSTANCE) demo --reset
+	$(PY) -m fieldsync --instance $(INSTANCE) serve --port $(PORT)
 
-install:
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+install: $(VENV)/installed
+
+# Installed again only when pyproject.toml is newer than the stamp (or .venv is gone).
+$(VENV)/installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
 
 test: install
-	$(PYTHON) -m pytest
+	$(PY) -m pytest
 
 soak: install
-	FIELDSYNC_SOAK=1 $(PYTHON) -m pytest -m soak
+	FIELDSYNC_SOAK=1 $(PY) -m pytest -m soak
 
 bench: install
-	$(PYTHON) bench/checkin_bench.py
-	$(PYTHON) bench/sync_bench.py
+	$(PY) bench/checkin_bench.py
+	$(PY) bench/sync_bench.py
 
 # Re-extract every _() string from Python and templates, merge into the zh and en
 # catalogues (new strings arrive untranslated: tests/server/test_i18n.py fails until
 # zh has them), then compile the .mo files that are committed beside the .po files.
-i18n:
+i18n: install
 	mkdir -p build
-	pybabel extract -F babel.cfg -o build/messages.pot --no-location --sort-output \
+	$(VENV)/bin/pybabel extract -F babel.cfg -o build/messages.pot --no-location --sort-output \
 		--project fieldsync --copyright-holder "fieldsync developers" -w 100 .
-	pybabel update -i build/messages.pot -d fieldsync/translations \
+	$(VENV)/bin/pybabel update -i build/messages.pot -d fieldsync/translations \
 		--no-fuzzy-matching --ignore-pot-creation-date -w 100
-	pybabel compile -d fieldsync/translations --statistics
+	$(VENV)/bin/pybabel compile -d fieldsync/translations --statistics
 
-lint:
-	$(PYTHON) -m ruff check fieldsync tests bench
+lint: install
+	$(PY) -m ruff check fieldsync tests bench
 
 clean:
-	rm -rf $(INSTANCE) build dist *.egg-info .pytest_cache
+	rm -rf $(INSTANCE) build dist *.egg-info .pytest_cache $(VENV)

@@ -8,9 +8,11 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from ulid import ULID
+
 from fieldsync.forms import demo as form_demo
 from fieldsync.records import checkins, people, places, sessions, users
-from fieldsync.records.validators import ID_CHECK, ID_WEIGHTS
+from fieldsync.records.validators import ID_CHECK, ID_WEIGHTS, mask_id_number
 from fieldsync.store import Store, new_id
 
 DEMO_TOWN = "371002100000"  # 环翠区张村镇
@@ -19,6 +21,7 @@ DEMO_PASSWORD = "fieldsync-demo"
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉兰志强海燕红梅春梅晓东金凤淑珍"
 SPECIALTIES = ["广场舞", "太极拳", "健身气功", "乒乓球", "篮球", "羽毛球", "健步走", "门球", "八段锦", "柔力球"]
+SEED, PEOPLE_PER_VILLAGE = 2025, 6   # the demo town's laptop, as `demo` and `demo --hub` both make it
 DEMO_FORMS = {"training": "training_assessment", "monitoring": "fitness_monitoring"}  # filled after check-in
 
 
@@ -51,20 +54,50 @@ def places_and_accounts(store: Store) -> None:
             users.create(store, username, DEMO_PASSWORD, role, display)
 
 
-def load(store: Store, *, town: str = DEMO_TOWN, people_per_village: int = 6, seed: int = 2025) -> dict:
-    rng = random.Random(seed)
+class DemoIds:
+    """Ids that come out the same in every run for a seed and a day.
+
+    The hub's demo holds the demo town's records as its laptop pushed them, and the town's
+    demo is that laptop: both make the same records under the same ids, so a sync or a
+    bundle between them finds each person, session and check-in already there, once.
+    Time-ordered like every ULID: they count up from the day's midnight."""
+
+    def __init__(self, seed: int, day: date):
+        self._random = random.Random(f"ids-{seed}")
+        self._ms = int(datetime.combine(day, datetime.min.time()).timestamp() * 1000)
+
+    def __call__(self) -> str:
+        self._ms += 1
+        return str(ULID.from_bytes(self._ms.to_bytes(6, "big") + self._random.randbytes(10)))
+
+
+def load(store: Store, *, town: str = DEMO_TOWN, people_per_village: int = PEOPLE_PER_VILLAGE,
+         seed: int = SEED) -> dict:
     places_and_accounts(store)
+    return _town_laptop(store, town, people_per_village, seed)
+
+
+def _town_laptop(store: Store, town: str, people_per_village: int, seed: int, *, sealed: bool = True) -> dict:
+    """A town's roster, sessions, check-ins and fitness answers as its laptop made them.
+    The hub's copy (sealed False) has the ID numbers only masked: a laptop's keyed hash is
+    its own, and the hub's would differ from it (decision 0003)."""
+    rng = random.Random(seed)
+    day = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    ids = DemoIds(seed, day.date())
     villages = places.children(store, town, "village")
     town_name = places.name_of(store, town)
     roster = [demo_person(rng, town, v["code"]) for v in villages for _ in range(people_per_village)]
-    registered = people.register_many(store, roster, actor="demo")
-    today = datetime.now().replace(minute=0, second=0, microsecond=0)
+    if not sealed:
+        roster = [_masked(person) for person in roster]
+    # One transaction each for the roster and the scans (a write inside a write joins it).
+    registered = store.write(lambda db: [people.register(store, person, actor="demo", person_id=ids())
+                                         for person in roster])
     plan = [
-        ("training", f"{town_name}社会体育指导员培训（专家走基层）", today.replace(hour=9), 3.0),
-        ("volunteer", "全民健身志愿服务进社区", today - timedelta(days=6), 2.0),
-        ("theme", "8月8日全民健身日主题活动", datetime(today.year, 8, 8, 8, 30), 2.5),
-        ("monitoring", "国民体质监测进乡镇", today - timedelta(days=20), 4.0),
-        ("theme", "12月5日国际志愿者日健步走", datetime(today.year, 12, 5, 9, 0), 2.0),
+        ("training", f"{town_name}社会体育指导员培训（专家走基层）", day.replace(hour=9), 3.0),
+        ("volunteer", "全民健身志愿服务进社区", (day - timedelta(days=6)).replace(hour=8, minute=30), 2.0),
+        ("theme", "8月8日全民健身日主题活动", datetime(day.year, 8, 8, 8, 30), 2.5),
+        ("monitoring", "国民体质监测进乡镇", (day - timedelta(days=20)).replace(hour=9), 4.0),
+        ("theme", "12月5日国际志愿者日健步走", datetime(day.year, 12, 5, 9, 0), 2.0),
     ]
     made = []
     for kind, title, starts, hours in plan:
@@ -73,18 +106,30 @@ def load(store: Store, *, town: str = DEMO_TOWN, people_per_village: int = 6, se
             "summary": f"{title}，面向{town_name}各村社会体育指导员和群众。",
             "starts_at": starts, "ends_at": starts + timedelta(hours=hours), "town": town,
             "venue": f"{town_name}文化广场", "contact_name": "刘老师", "contact_phone": "0631-5212345",
-            "hours": hours, "form_id": DEMO_FORMS.get(kind)}, actor="demo"))
-    # Past sessions have attendance; today's training starts empty for the kiosk.
-    for session in made[1:4]:
-        if session["starts_at"] > today.isoformat():
+            "hours": hours, "form_id": DEMO_FORMS.get(kind)}, actor="demo", session_id=ids()))
+    # Sessions before today have attendance; today's training starts empty for the kiosk.
+    store.write(lambda db: [checkins.check_in(store, session_id=session["id"], person_id=person["id"],
+                                              station="demo", scanned_at=arrived, client_id=ids())
+                            for session, person, arrived in _attendance(rng, made[1:4], registered, day)])
+    form_demo.fill_fitness(store, next(s for s in made if s["kind"] == "monitoring"), ids=ids)
+    return {"town": town, "town_name": town_name, "people": len(registered), "sessions": made,
+            "registered": registered}
+
+
+def _attendance(rng: random.Random, held: list[dict], registered: list[dict], day: datetime):
+    """(session, person, arrival) for forty people at each session held before today."""
+    for session in held:
+        if session["starts_at"] > day.isoformat():
             continue
         start = datetime.fromisoformat(session["starts_at"])
         for person in rng.sample(registered, min(len(registered), 40)):
-            arrived = (start + timedelta(minutes=rng.randint(-10, 25))).astimezone()
-            checkins.check_in(store, session_id=session["id"], person_id=person["id"], station="demo",
-                              scanned_at=arrived)
-    form_demo.fill_fitness(store, next(s for s in made if s["kind"] == "monitoring"))
-    return {"town": town, "town_name": town_name, "people": len(registered), "sessions": made}
+            yield session, person, (start + timedelta(minutes=rng.randint(-10, 25))).astimezone()
+
+
+def _masked(person: dict) -> dict:
+    person = dict(person)
+    person["id_number_masked"] = mask_id_number(person.pop("id_number"))
+    return person
 
 
 # -- the hub: the whole city -------------------------------------------------
@@ -92,23 +137,27 @@ CHINA = timezone(timedelta(hours=8))
 PAIRED_ORGANISATIONS = ("威海市太极拳协会", "威海市健身气功协会", "威海市门球协会")
 
 
-def load_hub(store: Store, *, seed: int = 2025, year: int | None = None) -> dict:
+def load_hub(store: Store, *, seed: int = SEED, year: int | None = None) -> dict:
     """The whole demo city as the hub sees it after every town has synced: each town's
     roster (one person registered twice, in two towns), a year of sessions including the
-    theme days, their check-ins, and three 结对子 pairings."""
+    theme days, their check-ins, and three 结对子 pairings. The demo town's part is what its
+    laptop's demo (`load`) holds, under the same ids: that laptop syncing adds nothing twice."""
     from fieldsync.reports import pairings
 
-    rng = random.Random(seed)
+    rng = random.Random(f"hub-{seed}")   # not the laptop's sequence: other towns, other people
     year = year or date.today().year
     places_and_accounts(store)
     towns = places.by_kind(store, "town")
-    roster = {t["code"]: _hub_roster(store, rng, t["code"]) for t in towns}
-    first, far = roster[towns[0]["code"]][0], towns[-1]["code"]
+    laptop = _town_laptop(store, DEMO_TOWN, PEOPLE_PER_VILLAGE, SEED, sealed=False)
+    others = [t for t in towns if t["code"] != DEMO_TOWN]
+    roster = {DEMO_TOWN: laptop["registered"]} | {t["code"]: _hub_roster(store, rng, t["code"]) for t in others}
+    first, far = roster[DEMO_TOWN][0], towns[-1]["code"]
     people.register(store, {"name": first["name"], "phone": first["phone"], "level": first["level"], "town": far,
                             "village": places.children(store, far, "village")[0]["code"]}, actor="demo")
-    made = [sessions.create(store, plan, actor="demo") for plan in _hub_sessions(store, rng, towns, year)]
+    made = [sessions.create(store, plan, actor="demo") for plan in _hub_sessions(store, rng, others, year)]
     scans = [scan for s in made for scan in _hub_scans(store, rng, s, roster)]
     store.write(lambda db: db["checkins"].insert_all(scans))
+    made += laptop["sessions"]
     for organisation, town in zip(PAIRED_ORGANISATIONS, towns[::4]):
         village = places.children(store, town["code"], "village")[0]
         pair = pairings.create(store, {"organisation": organisation, "village": village["code"],
@@ -116,7 +165,7 @@ def load_hub(store: Store, *, seed: int = 2025, year: int | None = None) -> dict
         for session in [s for s in made if s["town"] == town["code"] and s["kind"] == "volunteer"][:3]:
             pairings.link(store, pair["id"], session["id"])
     return {"towns": len(towns), "people": sum(map(len, roster.values())) + 1, "sessions": len(made),
-            "checkins": len(scans), "year": year}
+            "checkins": store.db.execute("SELECT COUNT(*) FROM checkins").fetchone()[0], "year": year}
 
 
 def _hub_roster(store: Store, rng: random.Random, town: str) -> list[dict]:

@@ -6,6 +6,7 @@ Plausible numbers (seeded), so the form's page has a table and charts to show.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from fieldsync.forms import submissions
 from fieldsync.store import Store
@@ -33,12 +34,14 @@ def fitness_answers(rng: random.Random, person: dict, measured_on: str) -> dict:
     return answers
 
 
-def fill_fitness(store: Store, session: dict, *, seed: int = 2025) -> int:
-    """Submit the fitness form for each person checked in at the session; returns how many."""
+def fill_fitness(store: Store, session: dict, *, seed: int = 2025, ids: Callable[[], str] | None = None) -> int:
+    """Submit the fitness form for each person checked in at the session; returns how many.
+    ids, when given, names each submission (the demo's ids, the same at the hub and the town)."""
     rng = random.Random(seed)
     came = store.query("SELECT DISTINCT p.id, p.gender, p.birth_year FROM checkins c JOIN people p"
                        " ON p.id = c.person_id WHERE c.session_id = ? ORDER BY p.id", [session["id"]])
     for person in came:
         submissions.submit(store, "fitness_monitoring", session["id"], person["id"],
-                           fitness_answers(rng, person, session["starts_at"][:10]), actor="demo")
+                           fitness_answers(rng, person, session["starts_at"][:10]),
+                           ids() if ids else None, actor="demo")
     return len(came)

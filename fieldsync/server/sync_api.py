@@ -9,7 +9,6 @@ Node calls authenticate with the bearer token from enrollment.
 from __future__ import annotations
 
 import gzip
-import time
 from functools import wraps
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from fieldsync.server import auth, get_store
 from fieldsync.server.auth import require
 from fieldsync.server.http import MAX_JSON_BYTES, json_body
 from fieldsync.server.openapi import doc
+from fieldsync.store.hlc import wall_ms
 from fieldsync.store.outbox import utc_now
 from fieldsync.sync import enrollment, hublog, node, receive
 from fieldsync.sync.client import SERVER_TIME_HEADER
@@ -52,10 +52,6 @@ def resolve_node_token(token: str) -> dict | None:
     return enrollment.resolve_token(get_store(), token)
 
 
-def hub_time_ms() -> int:
-    return int(time.time() * 1000)
-
-
 @hub_bp.before_request
 def _speaks_our_protocol():
     sent = request.headers.get(PROTOCOL_HEADER, "")
@@ -69,7 +65,7 @@ def _speaks_our_protocol():
 @hub_bp.after_request
 @node_bp.after_request
 def _stamp_and_compress(response):
-    response.headers[SERVER_TIME_HEADER] = str(hub_time_ms())
+    response.headers[SERVER_TIME_HEADER] = str(wall_ms())
     if (response.status_code == 200 and len(response.get_data()) > GZIP_ABOVE
             and "gzip" in request.headers.get("Accept-Encoding", "")):
         response.set_data(gzip.compress(response.get_data(), 6))
@@ -113,7 +109,7 @@ def push():
     store = get_store()
     principal = g.principal
     body = json_body(limit=current_app.config.get("SYNC_MAX_BODY", MAX_JSON_BYTES))
-    node_time, now = g.node_time_ms, hub_time_ms()
+    node_time, now = g.node_time_ms, wall_ms()
     ack = receive.receive(store, {"id": principal["node_id"], "name": principal["name"],
                                   "origin": principal["origin"]}, body,
                           also=lambda db: enrollment.touch(db, principal["node_id"], node_time, now))
@@ -128,7 +124,7 @@ def push():
 def pull():
     query = load(PullQuery(), request.args.to_dict())
     store = get_store()
-    principal, node_time, now = g.principal, g.node_time_ms, hub_time_ms()
+    principal, node_time, now = g.principal, g.node_time_ms, wall_ms()
 
     def work(db):
         hublog.before_pull(db)

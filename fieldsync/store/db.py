@@ -60,6 +60,13 @@ def new_id() -> str:
     return str(ULID())
 
 
+def last_clock_sync(db: Database) -> tuple[int, int]:
+    """(how many syncs measured the hub's clock, the offset the last one found), as any process
+    syncing this database stored them (sync/node.py)."""
+    row = db.execute("SELECT clock_syncs, clock_offset_ms FROM sync_state WHERE peer = 'hub'").fetchone()
+    return (row[0], row[1]) if row else (0, 0)
+
+
 def connect(path: str | Path, *, synchronous: str = "FULL") -> Database:
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     conn.execute("PRAGMA busy_timeout = 30000")
@@ -89,8 +96,9 @@ class Store:
         migrate(self._writer_db)
         self.node_id = self.get_meta("node_id", db=self._writer_db)
         last = self._writer_db.execute("SELECT MAX(hlc) FROM changes").fetchone()[0]
-        offset = self._writer_db.execute("SELECT MAX(clock_offset_ms) FROM sync_state").fetchone()[0]
-        self.hlc = HLC(self.node_id, offset_ms=offset or 0, last=last)
+        seen, offset = last_clock_sync(self._writer_db)
+        self.hlc = HLC(self.node_id, offset_ms=offset, last=last)
+        self.hlc.follow(lambda: last_clock_sync(self.db), seen)
         self._local = threading.local()
         self._readers: list[Database] = []
         self._readers_lock = threading.Lock()

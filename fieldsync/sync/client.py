@@ -10,12 +10,12 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-import time
 
 import requests
 
 from fieldsync import PROTOCOL_VERSION, __version__
 from fieldsync.errors import FieldsyncError
+from fieldsync.store.hlc import wall_ms
 from fieldsync.sync.protocol import (
     NODE_TIME_HEADER,
     PROTOCOL_HEADER,
@@ -39,10 +39,6 @@ class HubError(FieldsyncError):
     """The hub answered with an error; code and extra are the hub's."""
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 class HubClient:
     def __init__(self, hub_url: str, token: str | None = None, *, timeout=TIMEOUT):
         self.hub_url = hub_url.rstrip("/")
@@ -59,10 +55,10 @@ class HubClient:
         self._lock = threading.Lock()
 
     def _call(self, method: str, path: str, *, body: bytes | None = None, params=None) -> dict:
-        headers = {NODE_TIME_HEADER: str(now_ms())}
+        headers = {NODE_TIME_HEADER: str(wall_ms())}
         if body is not None:
             headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
-        sent = now_ms()
+        sent = wall_ms()
         try:
             response = self.http.request(method, self.hub_url + path, data=body, params=params,
                                          headers=headers, timeout=self.timeout)
@@ -71,7 +67,7 @@ class HubClient:
             raise HubUnreachable(f"The hub at {self.hub_url} could not be reached ({type(exc).__name__}).",
                                  extra={"detail": str(exc)[:300]}) from None
         with self._lock:   # a push has more than one batch at the hub at once
-            self._learn_clock(response, sent, now_ms())
+            self._learn_clock(response, sent, wall_ms())
             self.bytes_sent += len(body or b"") + _header_bytes(response.request.headers)
             self.bytes_received += int(response.raw.tell() if response.raw else len(content)) \
                 + _header_bytes(response.headers)

@@ -97,12 +97,15 @@ def _failed(db: Database, error: FieldsyncError) -> None:
 
 
 def _remember_clock(store: Store, client: HubClient) -> None:
-    """Stamp with hub-corrected time from now on (the offset survives restarts in sync_state)."""
+    """Stamp with hub-corrected time from now on. The offset, numbered, survives restarts in
+    sync_state, where a server running beside a `fieldsync sync` finds it too (HLC.follow)."""
     if client.clock_offset_ms is None:
         return
     offset = client.clock_offset_ms
-    store.hlc.synced(offset)
-    store.write(lambda db: db.execute("UPDATE sync_state SET clock_offset_ms = ? WHERE peer = 'hub'", [offset]))
+    number = store.write(lambda db: db.execute(
+        "UPDATE sync_state SET clock_offset_ms = ?, clock_syncs = clock_syncs + 1 WHERE peer = 'hub'"
+        " RETURNING clock_syncs", [offset]).fetchone()[0])
+    store.hlc.synced(offset, number)
 
 
 def wipe_pulled_people(store: Store) -> int:

@@ -158,3 +158,10 @@ def m003_quarantine_code(db: Database) -> None:
     """Why the policy refused a change (sync/policy.py: not_your_town, move_request, ...); NULL for a
     change that failed otherwise (validation, an unknown kind)."""
     db.execute("ALTER TABLE quarantine ADD COLUMN code TEXT")
+
+
+@migrations()
+def m004_clock_syncs(db: Database) -> None:
+    """Counts the syncs that measured the hub's clock, so a server running beside `fieldsync sync`
+    sees that its clock offset is new and takes it (store/hlc.py, HLC.follow)."""
+    db.execute("ALTER TABLE sync_state ADD COLUMN clock_syncs INTEGER NOT NULL DEFAULT 0")

@@ -153,6 +153,20 @@ def test_after_a_sync_a_laptop_clock_set_wrong_moves_neither_stamps_nor_scan_tim
     assert restarted.physical_ms() == wall[0] + 60_000       # no anchor until the next sync
 
 
+def test_a_clock_takes_the_offset_a_sync_in_another_process_stored_within_a_second():
+    wall, steady, stored = [1_000_000_000_000], [100.0], [(0, 0)]
+    clock = HLC("n", wall=lambda: wall[0], steady=lambda: steady[0])
+    clock.follow(lambda: stored[0], seen=0)
+    stored[0] = (1, -420_000)               # `fieldsync sync` beside the server: this laptop is 7 min fast
+    steady[0] += 0.5
+    assert clock.physical_ms() == wall[0]                    # asked at most once a second
+    steady[0] += 0.5
+    assert clock.physical_ms() == 1_000_000_000_000 - 420_000
+    wall[0] += 3600 * 1000                                   # then the clock is set an hour ahead
+    steady[0] += 2
+    assert Stamp.parse(clock.now()).wall_ms == 1_000_000_000_000 - 420_000 + 2_000
+
+
 def test_server_stamped_scans_take_the_anchored_clock(store):
     from fieldsync.records import checkins, people, sessions
 
@@ -179,7 +193,8 @@ def test_idle_work_waits_for_a_quiet_writer_and_runs_in_its_own_transactions(tmp
 
         store.when_idle(task)
         assert eventually(lambda: len(calls) == 3)
-        assert [r["n"] for r in store.query("SELECT n FROM idle_log")] == [1, 2, 3]   # each committed
+        # each committed (the third a moment after it ran)
+        assert eventually(lambda: [r["n"] for r in store.query("SELECT n FROM idle_log")] == [1, 2, 3])
         written = time.monotonic()
         store.write(lambda db: db.execute("INSERT INTO idle_log VALUES (0)"))
         assert eventually(lambda: len(calls) == 4)
