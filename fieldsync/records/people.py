@@ -9,7 +9,11 @@ from sqlite_utils import Database
 from fieldsync.errors import Conflict, NotFound
 from fieldsync.records import mutable, places
 from fieldsync.records.pii import Sealer
-from fieldsync.records.validators import mask_id_number, mask_phone
+from fieldsync.records.validators import (
+    mask_id_number,
+    mask_phone,
+    whole_number_or_none,
+)
 from fieldsync.store import Store, new_id
 
 TABLE = "people"
@@ -121,7 +125,7 @@ def where(filters: dict) -> tuple[str, list]:
     last four digits), town, village, level, status ('active' by default, 'all' for every one)."""
     clauses, params = [], []
     text = (filters.get("q") or "").strip()
-    if text.isdigit():
+    if whole_number_or_none(text, max_digits=11) is not None:
         clauses.append("(phone = ? OR phone LIKE ?)")
         params += [text, "%" + text]
     elif text:

@@ -53,6 +53,7 @@ from fieldsync.records.schemas import (
     MODES,
     SESSION_KINDS,
     Choice,
+    Integer,
     PersonSchema,
     PlaceCode,
     SessionSchema,
@@ -138,7 +139,7 @@ def home():
 # -- people -----------------------------------------------------------------------
 
 class PeoplePage(roster_io.RosterFilter):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
 
 
 class PersonEdit(PersonSchema):

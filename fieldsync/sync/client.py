@@ -16,6 +16,7 @@ import requests
 
 from fieldsync import PROTOCOL_VERSION, __version__
 from fieldsync.errors import FieldsyncError
+from fieldsync.records.validators import whole_number_or_none
 from fieldsync.sync.protocol import (
     NODE_TIME_HEADER,
     PROTOCOL_HEADER,
@@ -90,9 +91,9 @@ class HubClient:
         return data
 
     def _learn_clock(self, response, sent: int, received: int) -> None:
-        server = response.headers.get(SERVER_TIME_HEADER, "")
-        if server.isdigit():
-            self.clock_offset_ms = int(server) - (sent + received) // 2
+        server = whole_number_or_none(response.headers.get(SERVER_TIME_HEADER, ""), max_digits=15)
+        if server is not None:
+            self.clock_offset_ms = server - (sent + received) // 2
 
     def enroll(self, request: dict) -> dict:
         return self._call("POST", "/api/v1/sync/enroll", body=gzip_json({**request, "protocol": PROTOCOL_VERSION}))
