@@ -11,6 +11,7 @@ import gzip
 import json
 import threading
 import time
+from http import HTTPStatus
 
 import requests
 
@@ -66,11 +67,17 @@ class HubClient:
         sent = now_ms()
         try:
             response = self.http.request(method, self.hub_url + path, data=body, params=params,
-                                         headers=headers, timeout=self.timeout)
-            content = response.content
+                                         headers=headers, timeout=self.timeout, stream=True)
         except requests.RequestException as exc:
             raise HubUnreachable(f"The hub at {self.hub_url} could not be reached ({type(exc).__name__}).",
                                  extra={"detail": str(exc)[:300]}) from None
+        try:
+            content = response.content
+        except requests.RequestException as exc:
+            # The status line came, the body did not: say what is known rather than a parse error.
+            raise HubUnreachable(f"The hub answered {response.status_code} ({_phrase(response.status_code)}), "
+                                 "but the rest of its answer was cut off on the way.",
+                                 extra={"detail": str(exc)[:300], "hub_status": response.status_code}) from None
         with self._lock:   # a push has more than one batch at the hub at once
             self._learn_clock(response, sent, now_ms())
             self.bytes_sent += len(body or b"") + _header_bytes(response.request.headers)
@@ -106,6 +113,13 @@ class HubClient:
         if limit:
             params["limit"] = limit
         return self._call("GET", "/api/v1/sync/pull", params=params)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "unknown status"
 
 
 def gzip_json(obj, level: int = 6) -> bytes:

@@ -210,6 +210,8 @@ class EnrollSchema(Schema):
     badge_public_key = fields.String(required=True, validate=validate.Length(equal=44))
     badge_local_key_id = Integer(allow_none=True, validate=validate.Range(min=0, max=65535))
     bundle_public_key = fields.String(required=True, validate=validate.Length(equal=44))
+    # Ed25519 by the bundle key over enrollment.proof_message: lets this laptop redeem again.
+    proof = fields.String(load_default=None, validate=validate.Length(equal=88))
 
 
 class NodeAddSchema(Schema):
