@@ -125,7 +125,7 @@ def where(filters: dict) -> tuple[str, list]:
     last four digits), town, village, level, status ('active' by default, 'all' for every one)."""
     clauses, params = [], []
     text = (filters.get("q") or "").strip()
-    if whole_number_or_none(text, max_digits=11) is not None:
+    if whole_number_or_none(text) is not None:
         clauses.append("(phone = ? OR phone LIKE ?)")
         params += [text, "%" + text]
     elif text:
