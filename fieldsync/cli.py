@@ -16,6 +16,7 @@ import click
 from fieldsync import __version__
 from fieldsync import config as settings
 from fieldsync.errors import FieldsyncError
+from fieldsync.records.validators import whole_number
 
 
 class Instance:
@@ -56,6 +57,24 @@ def friendly(command):
                                for k, v in exc.fields.items()) if exc.fields else ""
             raise click.ClickException(exc.message + (f" ({detail})" if detail and detail not in exc.message else ""))
     return wrapper
+
+
+class WholeNumber(click.ParamType):
+    """An integer option within bounds, in ASCII digits (click's INT, like int(), takes '٣')."""
+
+    name = "integer"
+
+    def __init__(self, low: int, high: int):
+        self.low, self.high = low, high
+
+    def convert(self, value, param, ctx) -> int:
+        try:
+            number = value if isinstance(value, int) else whole_number(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if not self.low <= number <= self.high:
+            self.fail(f"{number} is not between {self.low} and {self.high}.", param, ctx)
+        return number
 
 
 @click.group(help=f"""fieldsync {__version__}: offline-first check-in and sync for community
@@ -130,8 +149,8 @@ def demo(instance: Instance, reset: bool, hub: bool):
 @main.command()
 @click.option("--hub", is_flag=True, help="Serve as the city hub.")
 @click.option("--host", help="Address to listen on (default 127.0.0.1; 0.0.0.0 for phones on the Wi-Fi).")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8080).")
-@click.option("--threads", type=click.IntRange(1, 256), help="Worker threads (default 32).")
+@click.option("--port", type=WholeNumber(1, 65535), help="Port (default 8080).")
+@click.option("--threads", type=WholeNumber(1, 256), help="Worker threads (default 32).")
 @click.option("--tls", is_flag=True, help="HTTPS with a self-signed certificate, so phones on the Wi-Fi "
               "may use their camera; listens on 0.0.0.0 unless --host is given.")
 @pass_instance
@@ -412,7 +431,7 @@ SESSION_OPTIONS = {"starts": "starts_at", "ends": "ends_at", "contact": "contact
 @click.option("--title", required=True, help="活动名称.")
 @click.option("--starts", required=True, help="When it starts (举办时间), e.g. 2025-05-28T09:00.")
 @click.option("--ends", help="When it ends, e.g. 2025-05-28T11:30.")
-@click.option("--hours", type=float, help="Volunteer hours credited to each attendee.")
+@click.option("--hours", help="Volunteer hours credited to each attendee.")
 @click.option("--organizer", help="举办单位.")
 @click.option("--summary", help="活动简介.")
 @click.option("--mode", help="offline or online (线下/线上); default offline.")

@@ -12,6 +12,9 @@ import sys
 import tomllib
 from pathlib import Path
 
+from fieldsync.errors import BadRequest
+from fieldsync.records.validators import whole_number
+
 DEFAULTS = {
     "MODE": "node",             # node (town laptop) or hub (city association)
     "HOST": "127.0.0.1",
@@ -50,8 +53,15 @@ def load(instance: Path) -> dict:
     for key in DEFAULTS:
         env = os.environ.get(f"FIELDSYNC_{key}")
         if env is not None:
-            settings[key] = int(env) if key in INT_KEYS else env
+            settings[key] = _whole_number(key, env) if key in INT_KEYS else env
     return settings
+
+
+def _whole_number(key: str, text: str) -> int:
+    try:
+        return whole_number(text.strip())
+    except ValueError as exc:
+        raise BadRequest(f"FIELDSYNC_{key}: {exc}", code="bad_setting") from None
 
 
 def save(instance: Path, **values) -> None:

@@ -25,13 +25,13 @@ from marshmallow import (
 
 from fieldsync.errors import BadRequest
 from fieldsync.forms.definition import invalid
-from fieldsync.records.schemas import Mobile, Name, PlaceCode
+from fieldsync.records.schemas import Float, Mobile, Name, PlaceCode
 
 REQUIRED = "Missing data for required field."
 EMPTY = (None, "", [])
 
 
-class WholeNumber(fields.Float):
+class WholeNumber(Float):
     """An integer that also arrives as 5.0 or "5" (HTML forms), never as 5.5."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -70,7 +70,7 @@ def _distinct(values: list) -> None:
 
 
 def _number(spec: dict) -> fields.Field:
-    kind = WholeNumber if spec.get("integer") else fields.Float
+    kind = WholeNumber if spec.get("integer") else Float
     bounds = {k: spec[k] for k in ("min", "max") if spec.get(k) is not None}
     return kind(allow_nan=False, validate=validate.Range(**bounds) if bounds else None)
 

@@ -22,7 +22,8 @@ from marshmallow import (
 )
 
 from fieldsync.errors import BadRequest, ValidationFailed, from_marshmallow
-from fieldsync.records.schemas import LEVELS
+from fieldsync.records import validators
+from fieldsync.records.schemas import LEVELS, Float, Integer
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FORM_ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
@@ -96,10 +97,10 @@ def _min_not_above_max(data: dict, low: str, high: str) -> None:
 
 
 class TextField(BaseField):
-    max_length = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
+    max_length = Integer(load_default=500, validate=validate.Range(min=1, max=5000))
 
 
-class Bound(fields.Float):
+class Bound(Float):
     """A number bound, kept whole when it is (messages then say 80, not 80.0)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -137,8 +138,8 @@ class SingleChoiceField(BaseField):
 
 
 class MultiChoiceField(SingleChoiceField):
-    min_selected = fields.Integer(validate=validate.Range(min=0, max=100))
-    max_selected = fields.Integer(validate=validate.Range(min=1, max=100))
+    min_selected = Integer(validate=validate.Range(min=0, max=100))
+    max_selected = Integer(validate=validate.Range(min=1, max=100))
 
     @validates_schema
     def _selection(self, data, **kwargs):
@@ -232,8 +233,8 @@ class RepeatField(BaseField):
 
     fields_ = fields.List(FieldSpec(in_group=True), data_key="fields", required=True,
                           validate=validate.Length(min=1, max=MAX_FIELDS))
-    min_items = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100))
-    max_items = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    min_items = Integer(load_default=0, validate=validate.Range(min=0, max=100))
+    max_items = Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
     @validates_schema
     def _group(self, data, **kwargs):
@@ -267,7 +268,7 @@ class Definition(Schema):
 
     id = fields.String(required=True, validate=validate.Regexp(
         FORM_ID, error="Form ids are 2-64 characters: a-z first, then a-z, 0-9 or _."))
-    version = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_VERSION))
+    version = Integer(load_default=1, validate=validate.Range(min=1, max=MAX_VERSION))
     title = fields.Nested(Label, required=True)
     description = fields.Nested(Label)
     fields_ = fields.List(FieldSpec(), data_key="fields", required=True,
@@ -342,13 +343,15 @@ def error_lines(messages: dict, document, path: tuple = ()) -> list[tuple[str, s
 def _child(document, key: str):
     if isinstance(document, dict):
         return document.get(key)
-    if isinstance(document, list) and key.isdigit() and int(key) < len(document):
-        return document[int(key)]
+    index = validators.whole_number_or_none(key)
+    if isinstance(document, list) and index is not None and index < len(document):
+        return document[index]
     return None
 
 
 def _step(key: str, node) -> str:
-    if not key.isdigit():
+    index = validators.whole_number_or_none(key)
+    if index is None:
         return key
     name = node.get("name") if isinstance(node, dict) else None
-    return f"#{int(key) + 1}" + (f" {name}" if isinstance(name, str) else "")
+    return f"#{index + 1}" + (f" {name}" if isinstance(name, str) else "")

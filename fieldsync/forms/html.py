@@ -41,7 +41,7 @@ def _read(specs: list[dict], form: FormData, prefix: str) -> dict:
 
 
 def _rows(form: FormData, group: str) -> list[int]:
-    pattern = re.compile(re.escape(group) + r"\.(\d{1,3})\.")
+    pattern = re.compile(re.escape(group) + r"\.([0-9]{1,3})\.")
     return sorted({int(m.group(1)) for m in map(pattern.match, form.keys()) if m})
 
 

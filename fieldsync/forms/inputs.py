@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from fieldsync.forms.definition import MAX_VERSION
+from fieldsync.records.schemas import Integer
 
 ULID = validate.Regexp(r"^[0-9A-HJKMNP-TV-Z]{26}$", error="Must be a ULID (26 characters).")
 FORM_ID = validate.Length(min=1, max=64)
@@ -19,7 +20,7 @@ class SubmissionSchema(Schema):
 
     id = fields.String(validate=ULID)
     form = fields.String(required=True, validate=FORM_ID)
-    version = fields.Integer(validate=VERSION)
+    version = Integer(validate=VERSION)
     session = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
     person = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
     answers = fields.Dict(required=True)
@@ -32,15 +33,15 @@ class SubmissionsQuery(Schema):
     form = fields.String(validate=FORM_ID)
     session = fields.String(validate=validate.Length(min=1, max=64))
     person = fields.String(validate=validate.Length(min=1, max=64))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
+    limit = Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
 
 
 class VersionQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    version = fields.Integer(validate=VERSION)
+    version = Integer(validate=VERSION)
 
 
 class FilledPage(Schema):
@@ -51,4 +52,4 @@ class FilledPage(Schema):
 
     submission_id = fields.String(required=True, validate=ULID)
     form = fields.String(validate=FORM_ID)
-    version = fields.Integer(validate=VERSION)
+    version = Integer(validate=VERSION)

@@ -22,7 +22,7 @@ from marshmallow import (
 
 from fieldsync.errors import FieldsyncError
 from fieldsync.forms import definition, submissions
-from fieldsync.records.schemas import bounded_text
+from fieldsync.records.schemas import Integer, bounded_text
 from fieldsync.sync import entities
 from fieldsync.sync.protocol import ULID_RE, hlc_field
 
@@ -51,7 +51,7 @@ class SubmissionWire(Schema):
 
     id = fields.String(required=True, validate=validate.Regexp(ULID_RE, error="Not a ULID."))
     form_id = fields.String(required=True, validate=validate.Regexp(definition.FORM_ID))
-    form_version = fields.Integer(required=True, strict=True,
+    form_version = Integer(required=True, strict=True,
                                  validate=validate.Range(min=1, max=definition.MAX_VERSION))
     session_id = bounded_text(64, allow_none=True)
     person_id = bounded_text(64, allow_none=True)
@@ -71,7 +71,7 @@ class FormWire(Schema):
 
     ref = fields.String(required=True, validate=validate.Length(min=3, max=80))
     id = fields.String(required=True, validate=validate.Regexp(definition.FORM_ID))
-    version = fields.Integer(required=True, strict=True,
+    version = Integer(required=True, strict=True,
                              validate=validate.Range(min=1, max=definition.MAX_VERSION))
     title = bounded_text(200, required=True)
     definition = JsonText(required=True)

@@ -14,7 +14,12 @@ from fieldsync.errors import Conflict, NotFound, ValidationFailed
 from fieldsync.records import mutable, places, scope
 from fieldsync.records.pii import Sealer
 from fieldsync.records.schemas import LEVELS
-from fieldsync.records.validators import MOBILE, mask_id_number, mask_phone
+from fieldsync.records.validators import (
+    MOBILE,
+    mask_id_number,
+    mask_phone,
+    whole_number_or_none,
+)
 from fieldsync.store import Store, new_id
 from fieldsync.store.outbox import utc_now
 
@@ -223,13 +228,14 @@ def where(filters: dict, *, whole_numbers: bool = False) -> tuple[str, list]:
     suffix search would read a masked number back digit by digit, ten guesses a digit."""
     clauses, params = [], []
     text = (filters.get("q") or "").strip()
-    if text.isdigit() and whole_numbers:
+    digits = whole_number_or_none(text) is not None
+    if digits and whole_numbers:
         if not MOBILE.match(text):
             raise ValidationFailed("Search a phone by its whole 11-digit number.",
                                    code="whole_number_only", fields={"q": ["Type the whole mobile number."]})
         clauses.append("phone = ?")
         params.append(text)
-    elif text.isdigit():
+    elif digits:
         clauses.append("(phone = ? OR phone LIKE ?)")
         params += [text, "%" + text]
     elif text:

@@ -30,7 +30,7 @@ from fieldsync.errors import BadRequest, ValidationFailed
 from fieldsync.records import people, places, validators
 from fieldsync.records.pii import Sealer
 from fieldsync.records.schemas import GENDERS, LEVELS, Choice, PersonSchema, PlaceCode
-from fieldsync.records.validators import mask_phone, safe_cell
+from fieldsync.records.validators import mask_phone, safe_cell, whole_number_or_none
 from fieldsync.store import Store, new_id
 from fieldsync.store.outbox import utc_now
 
@@ -207,7 +207,7 @@ def _find_header(rows: list[tuple[int, list]]) -> tuple[int, dict[int, Column], 
 
 # -- checking rows --------------------------------------------------------------
 
-DATE_TEXT = re.compile(r"^(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?$")
+DATE_TEXT = re.compile(r"^([0-9]{4})\s*[年/.\-]\s*([0-9]{1,2})\s*[月/.\-]\s*([0-9]{1,2})\s*日?$")
 PERSON_FIELDS = set(PersonSchema().load_fields)
 
 
@@ -267,7 +267,7 @@ class Gazetteer:
     def resolve(self, text: str, kind: str, town: str | None = None) -> str:
         where = f" of {self.places[town]['name']}" if town else ""
         candidates = self.children.get((kind, town), [])
-        if text.isdigit():
+        if whole_number_or_none(text, max_digits=12) is not None:
             if any(p["code"] == text for p in candidates):
                 return text
             raise ValueError(f"{text} is not the code of a {PLACE_KINDS[kind]}{where} in the gazetteer.")

@@ -46,6 +46,26 @@ IdNumber = _checked(validators.id_number)
 PlaceCode = _checked(validators.place_code)
 
 
+class Integer(fields.Integer):
+    """marshmallow's Integer, but text (query arguments, HTML forms) must be ASCII digits of a
+    bounded length (validators.whole_number), and a number must fit an SQLite INTEGER."""
+
+    def _format_num(self, value) -> int:
+        if isinstance(value, str):
+            return validators.whole_number(value, signed=True)
+        number = int(value)
+        if abs(number) >= 2 ** 63:
+            raise OverflowError(number)
+        return number
+
+
+class Float(fields.Float):
+    """marshmallow's Float, but text must be ASCII digits (validators.decimal_number)."""
+
+    def _format_num(self, value) -> float:
+        return validators.decimal_number(value) if isinstance(value, str) else float(value)
+
+
 class Choice(fields.String):
     """Accepts the code ('level3') or its Chinese label ('三级')."""
 
@@ -75,7 +95,7 @@ class PersonSchema(Schema):
 
     name = Name(required=True)
     gender = Choice(GENDERS, allow_none=True)
-    birth_year = fields.Integer(allow_none=True, validate=validate.Range(min=1900, max=2030))
+    birth_year = Integer(allow_none=True, validate=validate.Range(min=1900, max=2030))
     phone = Mobile(allow_none=True)
     id_number = IdNumber(allow_none=True, load_only=True)
     town = PlaceCode(required=True)
@@ -128,7 +148,7 @@ class SessionDetails(Schema):
     contact_phone = ContactPhone(allow_none=True)
     notes = bounded_text(500, allow_none=True)
     form_id = bounded_text(64, allow_none=True)
-    hours = fields.Float(allow_none=True, validate=validate.Range(min=0, max=24))
+    hours = Float(allow_none=True, validate=validate.Range(min=0, max=24))
 
 
 class SessionSchema(SessionDetails):
@@ -187,8 +207,8 @@ class PeopleQuery(Schema):
     q = fields.String(load_default="", validate=validate.Length(max=50))
     town = PlaceCode()
     status = fields.String(load_default="active", validate=validate.OneOf(["active", "cancelled", "all"]))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class SessionsQuery(Schema):
@@ -198,7 +218,7 @@ class SessionsQuery(Schema):
     town = PlaceCode()
     kind = Choice(SESSION_KINDS)
     include_cancelled = fields.Boolean(load_default=False)
-    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+    limit = Integer(load_default=200, validate=validate.Range(min=1, max=1000))
 
 
 def load(schema: Schema, data) -> dict:

@@ -17,15 +17,50 @@ PROVINCE_PREFIXES = {
     *range(61, 66), 71, 81, 82, 83,
 }
 LOOKALIKE_DOTS = dict.fromkeys(map(ord, "\u30fb\u2022\u2027\u22c5\u2219\uff65"), "\u00b7")
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-EXTENSION = re.compile(r"(?:转|ext\.?|x)\s*(\d{1,6})$", re.IGNORECASE)
+# Digits are [0-9], never \d: in Python's re (and in int() and str.isdigit()) \d also matches
+# Arabic-Indic, Devanagari, full-width... digits, so ٠١٢ would pass and store a second value
+# (and a second keyed hash) for a number already registered. NFKC maps full-width digits to ASCII.
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}$")
+EXTENSION = re.compile(r"(?:转|ext\.?|x)\s*([0-9]{1,6})$", re.IGNORECASE)
+WHOLE = re.compile(r"-?[0-9]+")
+DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+MAX_DIGITS = 18            # below 2**63: every number we read fits an SQLite INTEGER
 NAME_CHARS = re.compile(r"^[\w\u00b7 .'\-]+$")
 
 
 def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", str(text))
     return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip()
+
+
+def whole_number(text: str, *, max_digits: int = MAX_DIGITS, signed: bool = False) -> int:
+    """An integer written as text (a header, a query argument, a cursor, a CLI argument, a form
+    field, an imported cell): ASCII digits 0-9 only, at most max_digits of them, a leading '-'
+    only when signed. int() and str.isdigit() also take '²', '①', '٣' and 5,000-digit numbers."""
+    if not isinstance(text, str) or not WHOLE.fullmatch(text) or (text[0] == "-" and not signed):
+        raise ValueError(f"{str(text)[:20]!r} is not a whole number written with the digits 0-9.")
+    if len(text.lstrip("-")) > max_digits:
+        raise ValueError(f"{text[:20]}... has more than {max_digits} digits.")
+    return int(text)
+
+
+def whole_number_or_none(text: str, *, max_digits: int = MAX_DIGITS) -> int | None:
+    """whole_number, or None where text that is not one simply means something else."""
+    try:
+        return whole_number(text, max_digits=max_digits)
+    except ValueError:
+        return None
+
+
+def decimal_number(text: str, *, max_digits: int = MAX_DIGITS) -> float:
+    """A decimal written as text (such as 2.5 hours): ASCII digits, an optional '-' and '.',
+    at most max_digits digits; no exponent, no inf or nan."""
+    if not isinstance(text, str) or not DECIMAL.fullmatch(text):
+        raise ValueError(f"{str(text)[:20]!r} is not a number written with the digits 0-9.")
+    if len(text) - text.count("-") - text.count(".") > max_digits:
+        raise ValueError(f"{text[:20]}... has more than {max_digits} digits.")
+    return float(text)
 
 
 def person_name(value: str) -> str:
@@ -71,7 +106,7 @@ def birth_year(value) -> str:
 def mobile(value: str) -> str:
     """11-digit mainland mobile, stored as digits (a +86/0086 prefix is dropped)."""
     digits = re.sub(r"[\s\-()]", "", _clean(value))
-    digits = re.sub(r"^(\+?86|0086)(?=1\d{10}$)", "", digits)
+    digits = re.sub(r"^(\+?86|0086)(?=1[0-9]{10}$)", "", digits)
     if not MOBILE.match(digits):
         raise ValueError(f"{value!r} is not a mobile number (11 digits starting 13-19).")
     return digits
@@ -88,7 +123,7 @@ def contact_phone(value: str) -> str:
         number = mobile(main)
     except ValueError:
         landline = re.sub(r"[\s()]", "-", main).strip("-").replace("--", "-")
-        landline = re.sub(r"^(0\d{2,3})-?", r"\1-", landline)
+        landline = re.sub(r"^(0[0-9]{2,3})-?", r"\1-", landline)
         if not LANDLINE.match(landline):
             raise ValueError(f"{value!r} is neither a mobile nor a landline with area code.") from None
         number = landline
@@ -98,9 +133,9 @@ def contact_phone(value: str) -> str:
 def id_number(value: str, *, today: date | None = None) -> str:
     """18-character resident ID number (GB 11643-1999), check character verified."""
     text = re.sub(r"\s", "", _clean(value)).upper()
-    if len(text) == 15 and text.isdigit():
+    if re.fullmatch(r"[0-9]{15}", text):
         raise ValueError("15-digit ID numbers are no longer valid; ask for the 18-digit number.")
-    if not re.fullmatch(r"\d{17}[\dX]", text):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", text):
         raise ValueError("An ID number has 17 digits and a final digit or X.")
     if int(text[:2]) not in PROVINCE_PREFIXES:
         raise ValueError(f"ID number starts with {text[:2]}, which is no province code.")
@@ -131,7 +166,7 @@ def mask_phone(phone: str | None) -> str:
 def place_code(value: str) -> str:
     """6-digit county code or 12-digit town/village code, kept as text."""
     text = _clean(value)
-    if not re.fullmatch(r"\d{6}|\d{12}", text):
+    if not re.fullmatch(r"[0-9]{6}|[0-9]{12}", text):
         raise ValueError(f"{value!r} is not a 6- or 12-digit place code.")
     return text
 

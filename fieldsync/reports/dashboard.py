@@ -11,6 +11,7 @@ from datetime import date
 
 from sqlite_utils import Database
 
+from fieldsync.records import validators
 from fieldsync.reports import coverage, hours, kpi, pairings
 from fieldsync.reports.units import IN_UNIT, Unit, descendants, resolve, sessions_in
 
@@ -51,9 +52,8 @@ def sessions_by_kind(db: Database, unit: Unit, year: int, kind: str | None = Non
 
 def years(db: Database) -> list[int]:
     """Years that have sessions, newest first, always including this one."""
-    found = {int(row["y"]) for row in db.query(
-        "SELECT DISTINCT substr(starts_at, 1, 4) AS y FROM sessions WHERE starts_at IS NOT NULL")
-        if row["y"].isdigit()}
+    found = {validators.whole_number_or_none(row["y"]) for row in db.query(
+        "SELECT DISTINCT substr(starts_at, 1, 4) AS y FROM sessions WHERE starts_at IS NOT NULL")} - {None}
     return sorted(found | {date.today().year}, reverse=True)
 
 

@@ -14,7 +14,7 @@ from marshmallow import (
     validate,
 )
 
-from fieldsync.records.schemas import SESSION_KINDS, Choice, PlaceCode
+from fieldsync.records.schemas import SESSION_KINDS, Choice, Integer, PlaceCode
 from fieldsync.reports.csv_export import DATABASE_TABLES
 
 RECORD_ID = validate.Length(min=1, max=64)
@@ -25,7 +25,7 @@ def _this_year() -> int:
 
 
 def _year():
-    return fields.Integer(load_default=_this_year, validate=validate.Range(min=2000, max=2100))
+    return Integer(load_default=_this_year, validate=validate.Range(min=2000, max=2100))
 
 
 class ReportParams(Schema):
@@ -56,7 +56,7 @@ class DashboardQuery(UnitYearQuery):
 
 class LeaderboardQuery(UnitYearQuery):
     everyone = fields.Boolean(load_default=False)
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    limit = Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class MergeSchema(Schema):

@@ -37,6 +37,9 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     root = templates_root()
     app = Flask("fieldsync", instance_path=str(instance_path), template_folder=str(root),
                 static_folder=str(root / "static"), static_url_path="/static")
+    from fieldsync.server.http import WholeNumberConverter
+
+    app.url_map.converters["int"] = WholeNumberConverter
     app.config.update(settings.load(instance_path))
     if test_config:
         app.config.update(test_config)

@@ -50,6 +50,7 @@ from fieldsync.records.schemas import (
     LEVELS,
     MODES,
     SESSION_KINDS,
+    Integer,
     PersonSchema,
     PlaceCode,
     PromotionSchema,
@@ -137,7 +138,7 @@ def home():
 # -- people -----------------------------------------------------------------------
 
 class PeoplePage(roster_io.RosterFilter):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
 
 
 class PersonEdit(PersonSchema):

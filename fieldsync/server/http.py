@@ -1,4 +1,5 @@
-"""Reading request bodies safely: JSON only, gzip allowed, size capped after decompression."""
+"""Reading requests safely: JSON bodies only, gzip allowed, size capped after decompression;
+numbers in URL paths in ASCII digits of bounded length."""
 
 from __future__ import annotations
 
@@ -6,10 +7,26 @@ import json
 import zlib
 
 from flask import request
+from werkzeug.routing import BaseConverter
 
 from fieldsync.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from fieldsync.records.validators import MAX_DIGITS
 
 MAX_JSON_BYTES = 64 * 1024 * 1024  # decompressed; a gzip bomb stops here (failure case 8)
+
+
+class WholeNumberConverter(BaseConverter):
+    """`<int:...>` in our routes: werkzeug's own matches \\d+, so '/conflicts/٣' and a 30-digit
+    id (too big for SQLite: a 500) would reach the view. This one is a 404 for both."""
+
+    regex = f"[0-9]{{1,{MAX_DIGITS}}}"
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(int(value))
 
 
 def raw_body(limit: int = MAX_JSON_BYTES) -> bytes:

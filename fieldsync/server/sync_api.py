@@ -15,8 +15,9 @@ from pathlib import Path
 from flask import Blueprint, Flask, current_app, g, request
 
 from fieldsync import PROTOCOL_VERSION
-from fieldsync.errors import Gone, Unauthorized, UpgradeRequired
+from fieldsync.errors import BadRequest, Gone, Unauthorized, UpgradeRequired
 from fieldsync.records.schemas import load
+from fieldsync.records.validators import whole_number, whole_number_or_none
 from fieldsync.server import auth, get_store
 from fieldsync.server.auth import require
 from fieldsync.server.http import MAX_JSON_BYTES, json_body
@@ -55,10 +56,10 @@ def resolve_node_token(token: str) -> dict | None:
 @hub_bp.before_request
 def _speaks_our_protocol():
     sent = request.headers.get(PROTOCOL_HEADER, "")
-    if not protocol_ok(int(sent) if sent.isdigit() else None):
+    if not protocol_ok(whole_number_or_none(sent, max_digits=4)):
         raise UpgradeRequired(
             f"This hub speaks sync protocol {MIN_PROTOCOL} to {PROTOCOL_VERSION}; the request said "
-            f"{sent or 'nothing'} ({PROTOCOL_HEADER} header). Install the fieldsync version the hub runs.",
+            f"{sent[:20] or 'nothing'} ({PROTOCOL_HEADER} header). Install the fieldsync version the hub runs.",
             code="protocol_unsupported", extra={"min_protocol": MIN_PROTOCOL, "max_protocol": PROTOCOL_VERSION})
 
 
@@ -81,10 +82,21 @@ def node_required(view):
         if principal is None or principal.get("kind") != "node":
             raise Unauthorized("Sync calls need the node token from enrollment (Authorization: Bearer).",
                                code="node_token_required")
-        node_time = request.headers.get(NODE_TIME_HEADER, "")
-        g.node_time_ms = int(node_time) if node_time.isdigit() else None
+        g.node_time_ms = _node_time_ms()
         return view(*args, **kwargs)
     return wrapper
+
+
+def _node_time_ms() -> int | None:
+    """The laptop's own clock (epoch ms), only to show its skew: absent is fine, garbage is a 400."""
+    sent = request.headers.get(NODE_TIME_HEADER)
+    if sent is None:
+        return None
+    try:
+        return whole_number(sent, max_digits=15)
+    except ValueError as exc:
+        raise BadRequest(f"{NODE_TIME_HEADER} must be epoch milliseconds: {exc}", code="bad_header",
+                         fields={NODE_TIME_HEADER: [str(exc)]}) from None
 
 
 @hub_bp.post("/enroll")

@@ -10,11 +10,13 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+from http import HTTPStatus
 
 import requests
 
 from fieldsync import PROTOCOL_VERSION, __version__
 from fieldsync.errors import FieldsyncError
+from fieldsync.records.validators import whole_number_or_none
 from fieldsync.store.hlc import wall_ms
 from fieldsync.sync.protocol import (
     NODE_TIME_HEADER,
@@ -61,11 +63,17 @@ class HubClient:
         sent = wall_ms()
         try:
             response = self.http.request(method, self.hub_url + path, data=body, params=params,
-                                         headers=headers, timeout=self.timeout)
-            content = response.content
+                                         headers=headers, timeout=self.timeout, stream=True)
         except requests.RequestException as exc:
             raise HubUnreachable(f"The hub at {self.hub_url} could not be reached ({type(exc).__name__}).",
                                  extra={"detail": str(exc)[:300]}) from None
+        try:
+            content = response.content
+        except requests.RequestException as exc:
+            # The status line came, the body did not: say what is known rather than a parse error.
+            raise HubUnreachable(f"The hub answered {response.status_code} ({_phrase(response.status_code)}), "
+                                 "but the rest of its answer was cut off on the way.",
+                                 extra={"detail": str(exc)[:300], "hub_status": response.status_code}) from None
         with self._lock:   # a push has more than one batch at the hub at once
             self._learn_clock(response, sent, wall_ms())
             self.bytes_sent += len(body or b"") + _header_bytes(response.request.headers)
@@ -86,9 +94,9 @@ class HubClient:
         return data
 
     def _learn_clock(self, response, sent: int, received: int) -> None:
-        server = response.headers.get(SERVER_TIME_HEADER, "")
-        if server.isdigit():
-            self.clock_offset_ms = int(server) - (sent + received) // 2
+        server = whole_number_or_none(response.headers.get(SERVER_TIME_HEADER, ""), max_digits=15)
+        if server is not None:
+            self.clock_offset_ms = server - (sent + received) // 2
 
     def enroll(self, request: dict) -> dict:
         return self._call("POST", "/api/v1/sync/enroll", body=gzip_json({**request, "protocol": PROTOCOL_VERSION}))
@@ -101,6 +109,13 @@ class HubClient:
         if limit:
             params["limit"] = limit
         return self._call("GET", "/api/v1/sync/pull", params=params)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "unknown status"
 
 
 def gzip_json(obj, level: int = 6) -> bytes:

@@ -29,15 +29,16 @@ from marshmallow import Schema, ValidationError
 from marshmallow import fields as mfields
 
 from fieldsync.errors import BadRequest
+from fieldsync.records.schemas import Integer
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ULID_RUN = re.compile(r"(?:[0-9A-HJKMNP-TV-Z]{16})*")
 _CROCKFORD_RUN = re.compile(r"[0-9A-HJKMNP-TV-Z]*")
 # Whole columns are checked with one regular expression each, not one call per value.
 _ISO_MS_LEN = 24
-_ISO_MS_RUN = re.compile(r"(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)*", re.ASCII)  # values of 24 characters
-_HLC_PART = r"\d{16}-\d{5}-[0-9A-Za-z_-]{1,64}"
-_HLC_LINES = re.compile(rf"{_HLC_PART}(?:\n{_HLC_PART})*", re.ASCII)  # stamps joined by newlines
+_ISO_MS_RUN = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z)*")  # values of 24 characters
+_HLC_PART = r"[0-9]{16}-[0-9]{5}-[0-9A-Za-z_-]{1,64}"
+_HLC_LINES = re.compile(rf"{_HLC_PART}(?:\n{_HLC_PART})*")  # stamps joined by newlines
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TIME_MS = 253402300799999  # 9999-12-31
 
@@ -320,7 +321,7 @@ def _check(field, name: str, value):
         return None, f"{name}: {messages[0]}"
 
 
-_PLAIN_TYPES = {mfields.String: str, mfields.Integer: int}
+_PLAIN_TYPES = {mfields.String: str, mfields.Integer: int, Integer: int}
 
 
 def _never(value) -> bool:

@@ -6,6 +6,12 @@ database lets nobody push. At enrollment the laptop also registers two public
 keys: its badge issuer key, for which the hub assigns a key id every node will
 know (failure case 11), and the Ed25519 key that signs its USB bundles (failure
 case 12). Revoking a node makes its next call answer 401 saying so.
+
+An answer lost on a bad link must not strand the laptop (decision 0061): the laptop
+makes its bundle key before it asks and signs the request with it. Until the code
+expires or the laptop first calls with its token, the same laptop (the same key,
+proved by that signature) may redeem the code again and gets a fresh token for the
+same node; the token it never received stops working. Another key gets "already used".
 """
 
 from __future__ import annotations
@@ -19,7 +25,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from sqlite_utils import Database
 
 from fieldsync import __version__, config
@@ -105,29 +115,57 @@ def revoke(store: Store, node_id: str, *, actor: str | None = None) -> dict:
     return get_node(store, node_id)
 
 
+def proof_message(request: dict) -> bytes:
+    """What the laptop signs with its bundle key to show that a request (and a retry) is its own."""
+    return "\n".join(["fieldsync-enroll-1", normalise_code(request["code"]), request["origin"],
+                      request["badge_public_key"], request["bundle_public_key"]]).encode()
+
+
+def _proved(request: dict) -> bool:
+    """True when the request carries a good signature by the bundle key it registers; False when it
+    carries none (an older laptop: it may enroll, but not redeem the code again); 403 when it is bad."""
+    if not request.get("proof"):
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(request["bundle_public_key"], validate=True)).verify(
+            base64.b64decode(request["proof"], validate=True), proof_message(request))
+    except (ValueError, InvalidSignature):
+        raise Forbidden("The enrollment request's signature does not match its key.",
+                        code="bad_enrollment_proof") from None
+    return True
+
+
 def redeem(store: Store, request: dict) -> dict:
-    """Exchange a one-time code for a node id and token; register the laptop's keys."""
+    """Exchange a one-time code for a node id and token; register the laptop's keys. The laptop that
+    redeemed the code may redeem it again (its answer was lost): a fresh token, the same node."""
     code_hash = _hash(normalise_code(request["code"]))
+    proved = _proved(request)
     token = secrets.token_urlsafe(32)
     # One ID number hashes alike on every laptop: the hub gives out its hash key (decision 0085).
     id_hash_key = base64.b64encode(pii.hash_key(store.path.parent)).decode()
 
     def work(db: Database) -> dict:
-        row = db.execute("SELECT id, name, town, code_expires_at FROM nodes WHERE code_hash = ?",
-                         [code_hash]).fetchone()
+        row = db.execute("SELECT id, name, town, code_expires_at, enrolled_at, signing_key FROM nodes"
+                         " WHERE code_hash = ? AND revoked_at IS NULL", [code_hash]).fetchone()
         if row is None:
             raise Forbidden("This enrollment code is not valid (mistyped, already used or revoked).",
                             code="bad_enrollment_code")
-        node_id, name, town, expires = row
+        node_id, name, town, expires, enrolled_at, signing_key = row
         if expires < utc_now():
             raise Forbidden("This enrollment code has expired; ask the hub for a new one.",
                             code="enrollment_code_expired")
+        again = enrolled_at is not None
+        if again and not (proved and signing_key == request["bundle_public_key"]):
+            raise Forbidden("This enrollment code is not valid (mistyped, already used or revoked).",
+                            code="bad_enrollment_code")
         origins.claim(db, node_id, request["origin"])
         key_id = _register_badge_key(db, node_id, request["badge_public_key"], request.get("badge_local_key_id"))
-        db.execute("UPDATE nodes SET token_hash = ?, code_hash = NULL, enrolled_at = ?, origin = ?,"
+        db.execute("UPDATE nodes SET token_hash = ?, enrolled_at = COALESCE(enrolled_at, ?), origin = ?,"
                    " signing_key = ?, badge_key_id = ? WHERE id = ?",
                    [_hash(token), utc_now(), request["origin"], request["bundle_public_key"], key_id, node_id])
-        audit(db, None, "node_enrolled", node_id, name)
+        if not proved:   # nothing to recognise a retry by: the code is spent now
+            db.execute("UPDATE nodes SET code_hash = NULL WHERE id = ?", [node_id])
+        audit(db, None, "node_enrolled_again" if again else "node_enrolled", node_id, name)
         return {"node_id": node_id, "name": name, "town": town, "token": token, "badge_key_id": key_id,
                 "hub_epoch": hublog.epoch(db), "id_hash_key": id_hash_key}
 
@@ -172,9 +210,10 @@ def resolve_token(store: Store, token: str) -> dict | None:
 
 
 def touch(db: Database, node_id: str, node_time_ms: int | None, hub_time_ms: int, *, pulled: bool = False) -> None:
-    """Remember when a node was last seen and how far its own clock is from ours."""
+    """Remember when a node was last seen and how far its own clock is from ours. A node that calls
+    with its token has its enrollment answer: its code is spent for good."""
     skew = node_time_ms - hub_time_ms if node_time_ms is not None else None
-    db.execute("UPDATE nodes SET last_seen = ?, clock_skew_ms = COALESCE(?, clock_skew_ms)"
+    db.execute("UPDATE nodes SET last_seen = ?, clock_skew_ms = COALESCE(?, clock_skew_ms), code_hash = NULL"
                + (", last_pull = ?" if pulled else "") + " WHERE id = ?",
                [utc_now(), skew, *([utc_now()] if pulled else []), node_id])
 
@@ -215,21 +254,34 @@ def public_b64(private: Ed25519PrivateKey) -> str:
     return base64.b64encode(private.public_key().public_bytes_raw()).decode()
 
 
-def enroll(store: Store, instance: Path, hub_url: str, code: str) -> dict:
-    """On the laptop: exchange the code, store the token (0600), adopt the hub's badge key id."""
-    from fieldsync.sync.client import HubClient
-
+def enrollment_request(store: Store, instance: Path, code: str) -> dict:
+    """The laptop's enroll request: its database id, both public keys, signed by its bundle key."""
     local_key_id, badge_private = badges.signing_key(store)
+    signer = bundle_key(instance)
     request = {"code": normalise_code(code), "origin": store.node_id,
                "badge_public_key": public_b64(badge_private), "badge_local_key_id": local_key_id,
-               "bundle_public_key": public_b64(bundle_key(instance))}
-    answer = HubClient(hub_url).enroll(request)
+               "bundle_public_key": public_b64(signer)}
+    return {**request, "proof": base64.b64encode(signer.sign(proof_message(request))).decode()}
+
+
+def enroll(store: Store, instance: Path, hub_url: str, code: str) -> dict:
+    """On the laptop: exchange the code, store the token (0600), adopt the hub's badge key id.
+    Both keys exist (in the instance folder) before the hub is asked, so that when the answer is
+    lost, asking again with the same code is recognised as this laptop by the signature."""
+    from fieldsync.sync.client import HubClient, HubUnreachable
+
+    request = enrollment_request(store, instance, code)
+    try:
+        answer = HubClient(hub_url).enroll(request)
+    except HubUnreachable as exc:
+        raise HubUnreachable(f"{exc.message} Run the same enroll command again, with the same code: "
+                             "the hub recognises this laptop and enrolls it.", extra=exc.extra) from None
     _save_credentials(instance, Credentials(hub_url.rstrip("/"), answer["node_id"], answer["token"],
                                             answer["town"]))
     config.save(Path(instance), hub_url=hub_url.rstrip("/"), town=answer["town"])
 
     def work(db: Database) -> None:
-        db["badge_keys"].upsert({"key_id": answer["badge_key_id"], "public_key": public_b64(badge_private),
+        db["badge_keys"].upsert({"key_id": answer["badge_key_id"], "public_key": request["badge_public_key"],
                                  "owner": store.node_id, "created_at": utc_now()}, pk="key_id")
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('badge_key_id', ?)",
                    [str(answer["badge_key_id"])])

@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from fieldsync.errors import Gone
 from fieldsync.records.mutable import LOCAL_ONLY
+from fieldsync.records.validators import whole_number_or_none
 from fieldsync.store.outbox import utc_now
 from fieldsync.sync import entities
 from fieldsync.sync.entities import MUTABLE
@@ -59,17 +60,18 @@ def parse_cursor(db: Database, cursor: str) -> int:
     """The seq a cursor stands for; 410 when it belongs to another epoch or was pruned past."""
     if not cursor:
         return 0
-    hub_epoch, _, seq = cursor.partition(":")
-    if not seq.isdigit():
+    hub_epoch, _, text = cursor.partition(":")
+    seq = whole_number_or_none(text)
+    if seq is None:
         raise Gone("The pull cursor is not one this hub gave; take a fresh snapshot.",
                    code="cursor_invalid", extra={"min_cursor": make_cursor(db, min_cursor(db))})
     if hub_epoch != epoch(db):
         raise Gone("The hub was restored from a backup since this cursor; take a fresh snapshot.",
                    code="cursor_stale", extra={"min_cursor": make_cursor(db, min_cursor(db))})
-    if int(seq) < min_cursor(db):
+    if seq < min_cursor(db):
         raise Gone("The changes after this cursor have expired on the hub; take a fresh snapshot.",
                    code="cursor_expired", extra={"min_cursor": make_cursor(db, min_cursor(db))})
-    return int(seq)
+    return seq
 
 
 # -- writing ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from fieldsync.records.schemas import (
     LEVELS,
     MODES,
     SESSION_KINDS,
+    Integer,
     Mobile,
     Name,
     PlaceCode,
@@ -36,7 +37,7 @@ DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
 PULL_PAGE = 1_000
 
 ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-HLC_RE = re.compile(r"^\d{16}-\d{5}-[0-9A-Za-z_-]{1,64}$")
+HLC_RE = re.compile(r"^[0-9]{16}-[0-9]{5}-[0-9A-Za-z_-]{1,64}$")
 REPLICA_RE = re.compile(r"^[0-9a-f]{16}$")
 
 
@@ -61,7 +62,7 @@ class PersonWire(Schema):
 
     name = Name()
     gender = fields.String(allow_none=True, validate=validate.OneOf(list(GENDERS)))
-    birth_year = fields.Integer(allow_none=True, validate=validate.Range(min=1900, max=2030))
+    birth_year = Integer(allow_none=True, validate=validate.Range(min=1900, max=2030))
     phone = Mobile(allow_none=True)
     id_number_hash = bounded_text(64, allow_none=True)
     id_number_masked = bounded_text(32, allow_none=True)
@@ -72,7 +73,7 @@ class PersonWire(Schema):
     certificate_no = bounded_text(50, allow_none=True)
     status = fields.String(validate=validate.OneOf(["active", "cancelled"]))
     registered_at = bounded_text(32, allow_none=True)
-    badge_generation = fields.Integer(validate=validate.Range(min=0, max=65535))
+    badge_generation = Integer(validate=validate.Range(min=0, max=65535))
     verified_at = bounded_text(32, allow_none=True)
     verified_by = bounded_text(100, allow_none=True)
     certificate_issued_at = bounded_text(32, allow_none=True)
@@ -102,8 +103,8 @@ class CheckinWire(Schema):
     id = _ulid(required=True)
     session_id = _id(required=True)
     person_id = _id(allow_none=True)
-    badge_key = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=65535))
-    badge_generation = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=65535))
+    badge_key = Integer(allow_none=True, validate=validate.Range(min=0, max=65535))
+    badge_generation = Integer(allow_none=True, validate=validate.Range(min=0, max=65535))
     direction = fields.String(required=True, validate=validate.OneOf(["in", "out"]))
     scanned_at = bounded_text(40, required=True)
     hlc = hlc_field(required=True)
@@ -118,7 +119,7 @@ class RevocationWire(Schema):
         unknown = RAISE
 
     person_id = _id(required=True)
-    min_generation = fields.Integer(required=True, validate=validate.Range(min=1, max=65535))
+    min_generation = Integer(required=True, validate=validate.Range(min=1, max=65535))
     reason = bounded_text(200, allow_none=True)
     hlc = hlc_field(required=True)
     revoked_at = bounded_text(40, required=True)
@@ -128,7 +129,7 @@ class BadgeKeyWire(Schema):
     class Meta:
         unknown = RAISE
 
-    key_id = fields.Integer(required=True, validate=validate.Range(min=0, max=65535))
+    key_id = Integer(required=True, validate=validate.Range(min=0, max=65535))
     public_key = fields.String(required=True, validate=validate.Length(equal=44))
     owner = bounded_text(64, allow_none=True)
     created_at = bounded_text(40, required=True)
@@ -154,7 +155,7 @@ class ChangeSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    seq = fields.Integer(required=True, validate=validate.Range(min=1))
+    seq = Integer(required=True, validate=validate.Range(min=1))
     change_id = _ulid(required=True)
     entity = bounded_text(64, required=True)
     record_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
@@ -182,14 +183,14 @@ class PushSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    protocol = fields.Integer(required=True)
+    protocol = Integer(required=True)
     replica = fields.String(required=True, validate=validate.Regexp(REPLICA_RE))
     origin = _id(load_default=None)   # the laptop database's id now (it changes when a copy is found)
     hub_epoch = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
-    acked_to = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    acked_to = Integer(load_default=0, validate=validate.Range(min=0))
     batch_id = _ulid(required=True)
-    from_seq = fields.Integer(required=True, validate=validate.Range(min=1))
-    to_seq = fields.Integer(required=True, validate=validate.Range(min=1))
+    from_seq = Integer(required=True, validate=validate.Range(min=1))
+    to_seq = Integer(required=True, validate=validate.Range(min=1))
     blocks = fields.Dict(keys=fields.String(), values=fields.Dict(), load_default=dict)
     changes = fields.List(fields.Dict(), load_default=list)
 
@@ -199,7 +200,7 @@ class PullQuery(Schema):
         unknown = EXCLUDE
 
     cursor = fields.String(load_default="", validate=validate.Length(max=100))
-    limit = fields.Integer(load_default=PULL_PAGE, validate=validate.Range(min=1, max=5_000))
+    limit = Integer(load_default=PULL_PAGE, validate=validate.Range(min=1, max=5_000))
 
 
 class EnrollSchema(Schema):
@@ -207,11 +208,13 @@ class EnrollSchema(Schema):
         unknown = RAISE
 
     code = fields.String(required=True, validate=validate.Length(min=8, max=64))
-    protocol = fields.Integer(required=True)
+    protocol = Integer(required=True)
     origin = _id(required=True)
     badge_public_key = fields.String(required=True, validate=validate.Length(equal=44))
-    badge_local_key_id = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=65535))
+    badge_local_key_id = Integer(allow_none=True, validate=validate.Range(min=0, max=65535))
     bundle_public_key = fields.String(required=True, validate=validate.Length(equal=44))
+    # Ed25519 by the bundle key over enrollment.proof_message: lets this laptop redeem again.
+    proof = fields.String(load_default=None, validate=validate.Length(equal=88))
 
 
 class NodeAddSchema(Schema):

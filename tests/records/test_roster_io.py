@@ -168,3 +168,17 @@ def test_a_full_xlsx_export_imports_into_another_office(store, tmp_path):
     first = roster_io.export_roster(store, "csv", {"village": VILLAGE}, full=True).content
     # Same people, same values, same 注册日期: what one office exports, another reads back whole.
     assert again == first
+
+
+def test_numbers_in_other_scripts_digits_are_refused_so_one_id_number_is_never_two_people(store):
+    """٠١٢ is not 012: an ID number or birth year in Arabic-Indic digits would be a second spelling
+    (a second stored value and keyed hash) of a number that may already be registered."""
+    arabic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    before = people.count(store)
+    content = _csv([["林一", "女", "1949", "", "11" + "010519491231002X".translate(arabic), "张村镇", "", "", "", ""],
+                    ["林二", "女", "١٩٨٠", "", "", "张村镇", "", "", "", ""]])
+    report = roster_io.import_roster(store, content, "roster.csv", actor="test")
+    assert not report.ok and report.bad_rows == [2, 3] and people.count(store) == before
+    shown = [str(e) for e in report.errors]
+    assert any(s.startswith("第2行 身份证号码:") for s in shown)
+    assert any(s.startswith("第3行 出生年份:") for s in shown)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import stat
+from pathlib import Path
+
+import pytest
 
 from fieldsync.records import badges, checkins
+from fieldsync.store import Store
 from fieldsync.sync import enrollment
+from fieldsync.sync.client import HubClient, HubError
 from tests.support import run_cli
-from tests.sync.conftest import TOWN_A, TOWN_B
+from tests.sync.conftest import TOWN_A, TOWN_B, _new_identity
+from tests.sync.proxy import Fault, FaultProxy
 
 
 def test_enroll_from_the_command_line_keeps_the_token_private_and_the_hub_only_a_hash(cluster, demo_template, tmp_path):
@@ -27,12 +35,12 @@ def test_enroll_from_the_command_line_keeps_the_token_private_and_the_hub_only_a
     hub_db = (cluster.hub.instance / "fieldsync.db").read_bytes() + \
         (cluster.hub.instance / "fieldsync.db-wal").read_bytes()
     assert token.encode() not in hub_db and code.replace("-", "").encode() not in hub_db
-    again = run_cli(laptop, "enroll", cluster.hub.url, code, check=False)
-    assert again.returncode == 1 and "not valid" in again.stderr and "Traceback" not in again.stderr
     synced = run_cli(laptop, "sync")
     assert synced.stdout.startswith("Pushed ") and "0 rejected" in synced.stdout
     listed = run_cli(cluster.hub.instance, "nodes", "list").stdout
     assert "张村办公室" in listed and "enrolled" in listed
+    again = run_cli(laptop, "enroll", cluster.hub.url, code, check=False)   # spent once the laptop synced
+    assert again.returncode == 1 and "not valid" in again.stderr and "Traceback" not in again.stderr
 
 
 def test_an_expired_code_is_refused(cluster, demo_template, tmp_path):
@@ -89,11 +97,6 @@ def test_the_hub_assigns_badge_key_ids_and_badges_printed_before_enrollment_stil
 
 
 def test_a_copy_of_an_enrolled_laptop_cannot_enroll_as_a_second_one_until_the_first_is_revoked(cluster, tmp_path):
-    import pytest
-
-    from fieldsync.store import Store
-    from fieldsync.sync.client import HubError
-
     a = cluster.add_node(TOWN_A)
     a.close_store()
     copy = tmp_path / "copy"
@@ -109,3 +112,82 @@ def test_a_copy_of_an_enrolled_laptop_cannot_enroll_as_a_second_one_until_the_fi
     _, code = cluster.enrollment_code(TOWN_A, "copy")
     with Store(copy / "fieldsync.db") as store:
         assert enrollment.enroll(store, copy, cluster.hub.url, code)["name"] == "copy"
+
+
+# -- an answer lost on a bad link ---------------------------------------------------------------
+def _laptop(template: Path, target: Path) -> Path:
+    """A laptop of its own: a copy of the template with its own database id and replica."""
+    shutil.copytree(template, target)
+    _new_identity(target / "fieldsync.db")
+    return target
+
+
+def test_an_enroll_answer_lost_on_the_way_is_asked_for_again_with_the_same_code(cluster, empty_template,
+                                                                                 tmp_path):
+    record, code = cluster.enrollment_code(TOWN_A, "张村办公室")
+    laptop = _laptop(empty_template, tmp_path / "laptop")
+    with FaultProxy(cluster.hub.port) as proxy:
+        proxy.plan(Fault.reset_response(after=0))      # the hub enrolls it; the answer never arrives
+        lost = run_cli(laptop, "enroll", proxy.url, code, check=False)
+        assert lost.returncode == 1 and "Traceback" not in lost.stderr
+        assert "same code" in lost.stderr
+        assert cluster.hub_query("SELECT enrolled_at FROM nodes WHERE id = ?", [record["id"]])[0]["enrolled_at"]
+        assert not (laptop / enrollment.CREDENTIALS_FILE).exists()
+        enrolled = run_cli(laptop, "enroll", proxy.url, code)
+        assert "Enrolled as 张村办公室" in enrolled.stdout and record["id"] in enrolled.stdout
+        assert enrollment.credentials(laptop).node_id == record["id"]
+        synced = run_cli(laptop, "sync")                 # with the token the hub knows now
+        assert synced.stdout.startswith("Pushed ") and "0 rejected" in synced.stdout
+    assert "pulled 0 changes" not in synced.stdout       # it got its town's roster
+    audit = [r["action"] for r in cluster.hub_query("SELECT action FROM sync_audit WHERE target = ?"
+                                                    " ORDER BY id", [record["id"]])]
+    assert audit[-2:] == ["node_enrolled", "node_enrolled_again"]
+
+
+def test_another_laptop_cannot_take_a_code_another_laptop_redeemed(cluster, empty_template, tmp_path):
+    _, code = cluster.enrollment_code(TOWN_A, "张村办公室")
+    first = _laptop(empty_template, tmp_path / "first")
+    run_cli(first, "enroll", cluster.hub.url, code)
+    token = enrollment.credentials(first).token
+    other = _laptop(empty_template, tmp_path / "other")    # its own keys, made on its first enroll
+    refused = run_cli(other, "enroll", cluster.hub.url, code, check=False)
+    assert refused.returncode == 1 and "not valid" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (other / enrollment.CREDENTIALS_FILE).exists()
+    with Store(other / "fieldsync.db") as store:             # its key, but the first laptop's public key
+        request = enrollment.enrollment_request(store, other, code)
+    stolen = {**request, "bundle_public_key": enrollment.public_b64(enrollment.bundle_key(first))}
+    with pytest.raises(HubError) as forged:
+        HubClient(cluster.hub.url).enroll(stolen)
+    assert (forged.value.status, forged.value.code) == (403, "bad_enrollment_proof")
+    assert enrollment.credentials(first).token == token
+    assert run_cli(first, "sync").stdout.startswith("Pushed ")      # its token still works
+
+
+def test_a_409_cut_off_on_the_way_is_told_in_plain_words(cluster, tmp_path):
+    a = cluster.add_node(TOWN_A)
+    a.close_store()
+    copy = tmp_path / "copy"
+    shutil.copytree(a.instance, copy)
+    (copy / enrollment.CREDENTIALS_FILE).unlink()
+    _, code = cluster.enrollment_code(TOWN_A, "copy")
+    with Store(copy / "fieldsync.db") as store:
+        request = enrollment.enrollment_request(store, copy, code)
+    head = _response_head_length(cluster.hub.port, request)   # the same 409 the command will get
+    with FaultProxy(cluster.hub.port) as proxy:
+        proxy.plan(Fault.truncate_response(after=head + 10))
+        refused = run_cli(copy, "enroll", proxy.url, code, check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr and "{" not in refused.stderr
+    assert "answered 409 (Conflict), but the rest of its answer was cut off" in refused.stderr
+
+
+def _response_head_length(port: int, request: dict) -> int:
+    body = json.dumps({**request, "protocol": 1}).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"POST /api/v1/sync/enroll HTTP/1.1\r\nHost: 127.0.0.1\r\nFieldsync-Protocol: 1\r\n"
+                     b"Content-Type: application/json\r\nConnection: close\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 409")
+    return answer.index(b"\r\n\r\n") + 4
