@@ -21,6 +21,7 @@ from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.http import json_body
 from fieldsync.server.openapi import doc, document
+from fieldsync.server.stations import within_its_session
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 KIOSK_CALLERS = ("user", "station")
@@ -62,10 +63,8 @@ def health():
      body=CheckinSchema)
 def post_checkin():
     data = load(CHECKIN_SCHEMA, json_body())
+    within_its_session(data["session"])
     principal = g.principal
-    if principal.get("session") and principal["session"] != data["session"]:
-        raise Forbidden("This station scans only for the session it was set up for.",
-                        code="station_session_forbidden", fields={"session": ["Not this station's session."]})
     station = principal.get("station") or data["station"]
     result = checkins.check_in(
         get_store(), session_id=data["session"], code=data.get("code"), person_id=data.get("person"),

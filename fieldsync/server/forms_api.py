@@ -13,6 +13,7 @@ from fieldsync.server.api import KIOSK_CALLERS
 from fieldsync.server.auth import require
 from fieldsync.server.http import json_body
 from fieldsync.server.openapi import doc
+from fieldsync.server.stations import within_its_session
 
 bp = Blueprint("forms_api", __name__, url_prefix="/api/v1")
 
@@ -84,10 +85,7 @@ def form_summary(form_id):
      "registers a new person and checks them in to the session.", body=SubmissionSchema)
 def post_submission():
     data = load(SubmissionSchema(), json_body())
-    tied = g.principal.get("session")
-    if tied and tied != data.get("session"):
-        raise Forbidden("This station fills forms only for the session it was set up for.",
-                        code="station_session_forbidden", fields={"session": ["Not this station's session."]})
+    within_its_session(data.get("session"))
     if data["form"] == walk_in.FORM_ID:
         return _walk_in(data)
     done = submissions.submit(get_store(), data["form"], data.get("session"), data.get("person"),
