@@ -25,6 +25,8 @@ from fieldsync.server.stations import within_its_session
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 KIOSK_CALLERS = ("user", "station")
+STATION_ERRORS = {"401": {"description": "station_expired: the station's token has expired; join again"},
+                  "403": {"description": "station_session_forbidden: the station is tied to another session"}}
 # Built once: a schema keeps no state between loads, and building one per scan
 # was an eighth of the check-in's CPU time.
 CHECKIN_SCHEMA = CheckinSchema()
@@ -60,7 +62,7 @@ def health():
 @bp.post("/checkins")
 @require("trainer", kinds=KIOSK_CALLERS)
 @doc("Record a scan or a manual check-in. Retrying with the same id returns the first answer.",
-     body=CheckinSchema)
+     body=CheckinSchema, responses=STATION_ERRORS)
 def post_checkin():
     data = load(CHECKIN_SCHEMA, json_body())
     within_its_session(data["session"])
@@ -119,7 +121,7 @@ def cancel_session(session_id):
 
 @bp.get("/sessions/<session_id>/attendees")
 @require("trainer", kinds=KIOSK_CALLERS)
-@doc("Who came: first in, last out, still in or out.")
+@doc("Who came: first in, last out, still in or out.", responses=STATION_ERRORS)
 def attendees(session_id):
     store = get_store()
     sessions.get(store, session_id)

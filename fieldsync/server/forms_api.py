@@ -9,7 +9,7 @@ from fieldsync.forms import catalogue, submissions, summary, walk_in
 from fieldsync.forms.inputs import SubmissionSchema, SubmissionsQuery, VersionQuery
 from fieldsync.records.schemas import load
 from fieldsync.server import get_store
-from fieldsync.server.api import KIOSK_CALLERS
+from fieldsync.server.api import KIOSK_CALLERS, STATION_ERRORS
 from fieldsync.server.auth import require
 from fieldsync.server.http import json_body
 from fieldsync.server.openapi import doc
@@ -82,7 +82,8 @@ def form_summary(form_id):
 @require("trainer", kinds=KIOSK_CALLERS)
 @doc("Submit answers to a form. Retrying with the same id returns the first answer; "
      "a pass of the training assessment promotes the person to 三级; the walk-in registration form "
-     "registers a new person and checks them in to the session.", body=SubmissionSchema)
+     "registers a new person and checks them in to the session.", body=SubmissionSchema,
+     responses=STATION_ERRORS)
 def post_submission():
     data = load(SubmissionSchema(), json_body())
     within_its_session(data.get("session"))
