@@ -240,7 +240,8 @@ def revocation_verdict(check: BadgeCheck, key_revoked_at: str | None, min_genera
 
 
 def verify(db: Database, code: str) -> BadgeCheck:
-    """Check a scanned badge against the issuer keys and revocations this node holds."""
+    """Check a scanned badge's signature and revocations against the keys this node holds
+    (a scan also asks whether the key vouches for the person: check_in() does)."""
     key = None
 
     def key_row(key_id: int) -> tuple | None:

@@ -136,3 +136,24 @@ def test_a_key_with_a_forged_or_borrowed_certificate_is_refused(city):
     for key_id in (4242, 4244):
         answer = scan(b, station, session_id, badge_of(attacker, key_id, neighbour))
         assert outcome(answer) == ("invalid", "uncertified_key"), key_id
+
+
+def test_keys_enrolled_before_certificates_get_them_and_the_hub_key_at_the_next_pull(city):
+    cluster, a, b = city
+    with cluster.hub_store() as hub:   # as the hub and B were before this change
+        hub.write(lambda db: db.execute("UPDATE badge_keys SET town = NULL, origins = NULL, certificate = NULL"))
+    b.store.write(lambda db: db.execute("UPDATE badge_keys SET town = NULL, origins = NULL, certificate = NULL"))
+    b.store.write(lambda db: db.execute("DELETE FROM meta WHERE key = ?", [badges.HUB_KEY_META]))
+    a_key_id, a_private = badges.signing_key(a.store)
+    neighbour = resident(b)
+    forged = badge_of(a_private, a_key_id, neighbour)
+    genuine = badges.issue(b.store, neighbour)
+    b_key_id = badges.signing_key(b.store)[0]
+    station, session_id = open_venue(b)
+    assert outcome(scan(b, station, session_id, forged)) == ("invalid", "uncertified_key")
+    assert outcome(scan(b, station, session_id, genuine)) == ("ok", "")   # its own key, certificate or not
+    b.sync()
+    assert b.query("SELECT value FROM meta WHERE key = ?", [badges.HUB_KEY_META])
+    assert outcome(scan(b, station, session_id, forged)) == ("invalid", "key_not_for_town")  # now certified
+    certified = cluster.hub_query("SELECT key_id FROM badge_keys WHERE certificate IS NOT NULL")
+    assert {r["key_id"] for r in certified} >= {a_key_id, b_key_id}
