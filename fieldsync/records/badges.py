@@ -5,6 +5,11 @@ generation 2 bytes | signature 64 bytes): upper-case letters, digits and a
 colon, so the QR uses alphanumeric mode and stays at version 7 or below.
 Revoking a lost card raises the person's minimum generation; the reprint
 carries the new generation and keeps working (failure case 11).
+
+A good signature is not enough: a laptop's key is trusted only for the people of
+the town the hub certified it for, and for the people that laptop registered
+(walk-ins from elsewhere); the hub's own key and this laptop's own key for
+everyone (DESIGN §8, decision 0065). `vouches` is that rule.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import qrcode
 from cryptography.exceptions import InvalidSignature
@@ -41,7 +48,9 @@ LOCAL_KEY_IDS = (0x8000, 0xFFFF)
 @dataclass(frozen=True)
 class BadgeCheck:
     ok: bool
-    reason: str  # "ok", "malformed", "unknown_key", "bad_signature", "key_revoked", "revoked"
+    # "ok", "malformed", "unknown_key", "bad_signature", "key_revoked", "revoked",
+    # "uncertified_key", "key_not_for_town"
+    reason: str
     person_id: str | None = None
     key_id: int | None = None
     generation: int | None = None
@@ -56,14 +65,23 @@ def _unb32(text: str) -> bytes:
     return base64.b32decode(text + "=" * (-len(text) % 8))
 
 
+def public_b64(private: Ed25519PrivateKey) -> str:
+    """A public key as it is stored and sent: base64 of its 32 raw bytes."""
+    return base64.b64encode(private.public_key().public_bytes_raw()).decode()
+
+
+def _key_file(store: Store) -> Path:
+    return store.path.parent / "badge_signing.key"
+
+
 def signing_key(store: Store) -> tuple[int, Ed25519PrivateKey]:
     """This laptop's issuer key: created on first use, public half registered locally."""
-    raw = write_secret(store.path.parent / "badge_signing.key")
+    raw = write_secret(_key_file(store))
     private = Ed25519PrivateKey.from_private_bytes(raw)
     key_id = store.get_meta("badge_key_id")
     if key_id is None:
         key_id = str(secrets.randbelow(LOCAL_KEY_IDS[1] - LOCAL_KEY_IDS[0]) + LOCAL_KEY_IDS[0])
-        public = base64.b64encode(private.public_key().public_bytes_raw()).decode()
+        public = public_b64(private)
 
         def work(db: Database) -> None:
             db["badge_keys"].upsert({"key_id": int(key_id), "public_key": public,
@@ -124,6 +142,71 @@ def _signed_by(public_key: str, payload: bytes, signature: bytes) -> bool:
 KEY_SQL = "SELECT public_key, revoked_at FROM badge_keys WHERE key_id = ?"
 
 
+# -- which key may sign whose badge (decision 0065) ------------------------------------
+CERTIFICATE_CONTEXT = "FSKEY1:"   # never a badge's "FS1:": one hub key signs both kinds
+HUB_KEY_META = "hub_badge_key"    # the hub's public key, learned at enrollment
+
+
+def canonical_origins(origins) -> str:
+    """The certified list of database ids (origins) a laptop registers people under, as stored."""
+    return json.dumps(sorted(set(origins)), separators=(",", ":"))
+
+
+def _certified_text(key_id: int, public_key: str, town: str, origins: str) -> bytes:
+    return f"{CERTIFICATE_CONTEXT}{key_id}:{public_key}:{town}:{origins}".encode()
+
+
+def certify(hub_private: Ed25519PrivateKey, key_id: int, public_key: str, town: str, origins: str) -> str:
+    """The hub's certificate that this key belongs to a laptop of `town` registering under `origins`."""
+    return base64.b64encode(hub_private.sign(_certified_text(key_id, public_key, town, origins))).decode()
+
+
+@functools.lru_cache(maxsize=1024)
+def certified(hub_key: str | None, key_id: int, public_key: str, town: str | None, origins: str | None,
+              certificate: str | None) -> bool:
+    """Whether the certificate is the hub's signature over this key, town and origins."""
+    if not (hub_key and town and origins and certificate):
+        return False
+    try:
+        _public_key(hub_key).verify(base64.b64decode(certificate, validate=True),
+                                    _certified_text(key_id, public_key, town, origins))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+ISSUER_SQL = ("SELECT key_id, public_key, revoked_at, town, origins, certificate FROM badge_keys"
+              " WHERE key_id IN ({})")
+
+
+def vouches(key: tuple, person: dict | None, *, own_key: str | None, hub_key: str | None) -> str:
+    """'' when the issuer key (a row of ISSUER_SQL) may sign this person's badge, else why not.
+
+    person is None for someone this laptop does not hold (another town's): the scan is
+    taken as foreign and the hub names them; the key must still be certified.
+    """
+    key_id, public_key, _, town, origins, certificate = key
+    if public_key in (own_key, hub_key):
+        return ""
+    if not certified(hub_key, key_id, public_key, town, origins, certificate):
+        return "uncertified_key"
+    if person is None or person.get("town") == town or person.get("origin") in json.loads(origins):
+        return ""
+    return "key_not_for_town"
+
+
+def own_public_key(store: Store) -> str | None:
+    """This laptop's own issuer key, or None before it signed its first badge."""
+    path = _key_file(store)
+    return _own_public(str(path)) if path.exists() else None
+
+
+@functools.lru_cache(maxsize=64)
+def _own_public(path: str) -> str:
+    raw = write_secret(Path(path))
+    return public_b64(Ed25519PrivateKey.from_private_bytes(raw))
+
+
 def check_signature(code: str, key_row: Callable[[int], tuple | None]) -> BadgeCheck:
     """Parse the badge and check its signature; revocations are not looked at yet.
 
@@ -157,7 +240,8 @@ def revocation_verdict(check: BadgeCheck, key_revoked_at: str | None, min_genera
 
 
 def verify(db: Database, code: str) -> BadgeCheck:
-    """Check a scanned badge against the issuer keys and revocations this node holds."""
+    """Check a scanned badge's signature and revocations against the keys this node holds
+    (a scan also asks whether the key vouches for the person: check_in() does)."""
     key = None
 
     def key_row(key_id: int) -> tuple | None:

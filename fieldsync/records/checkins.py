@@ -107,7 +107,7 @@ def _record_scans(store: Store, db: Database, scans: list[_Scan]) -> list[ScanRe
     decisions need, the decisions in Python (a scan sees those before it in the group),
     one INSERT per table.
     """
-    facts = _Facts.read(db, scans)
+    facts = _Facts.read(db, scans, badges.own_public_key(store))
     results: list[ScanResult | Exception] = []
     checkins, changes, logs = [], [], []
     answered: dict[str, ScanResult] = {}     # client id -> result, for a retry within the group
@@ -147,12 +147,14 @@ class _Facts:
 
     sessions: dict[str, tuple]            # id -> (status, form_id)
     people: dict[str, dict]               # id -> person, with its badge min_generation
-    keys: dict[int, tuple]                # key id -> (public_key, revoked_at)
+    keys: dict[int, tuple]                # key id -> its row of badges.ISSUER_SQL
     last: dict[tuple[str, str], tuple]    # (session, person) -> (last direction, first in)
     replays: dict[str, tuple]             # client id -> its scan_log row
+    own_key: str | None                   # the keys vouching for everyone: this laptop's own
+    hub_key: str | None                   # and the hub's
 
     @classmethod
-    def read(cls, db: Database, scans: list[_Scan]) -> _Facts:
+    def read(cls, db: Database, scans: list[_Scan], own_key: str | None) -> _Facts:
         pairs = sorted({(s.session_id, p) for s in scans if (p := _person_of(s))})
         people, last = {}, {}
         if pairs:
@@ -161,7 +163,7 @@ class _Facts:
             rows = db.execute(
                 f"WITH asked(session_id, person_id) AS (VALUES {', '.join(['(?, ?)'] * len(pairs))})"
                 " SELECT json_group_array(json_array(a.session_id, a.person_id, p.id, p.name, p.level,"
-                "  p.town, p.village, p.status, r.min_generation,"
+                "  p.town, p.village, p.status, r.min_generation, p.origin,"
                 "  (SELECT c.direction FROM checkins c WHERE c.session_id = a.session_id"
                 "    AND c.person_id = a.person_id ORDER BY c.hlc DESC LIMIT 1),"
                 "  (SELECT MIN(c.scanned_at) FROM checkins c WHERE c.session_id = a.session_id"
@@ -169,23 +171,25 @@ class _Facts:
                 " FROM asked a LEFT JOIN people p ON p.id = a.person_id"
                 " LEFT JOIN badge_revocations r ON r.person_id = a.person_id",
                 [value for pair in pairs for value in pair]).fetchone()[0]
-            for session_id, person_id, found, *person, min_generation, direction, first_in in json.loads(rows):
+            for session_id, person_id, found, *person, min_generation, origin, direction, first_in \
+                    in json.loads(rows):
                 if found:
                     people[person_id] = {**dict(zip(PERSON_COLUMNS, (found, *person))),
-                                         "min_generation": min_generation}
+                                         "min_generation": min_generation, "origin": origin}
                 last[session_id, person_id] = (direction, first_in)
         session_ids = sorted({s.session_id for s in scans})
         sessions = {row[0]: row[1:] for row in db.execute(
             f"SELECT id, status, form_id FROM sessions WHERE id IN ({_marks(len(session_ids))})", session_ids)}
         key_ids = sorted({s.badge.key_id for s in scans if s.badge and s.badge.key_id is not None})
-        keys = {row[0]: row[1:] for row in db.execute(
-            f"SELECT key_id, public_key, revoked_at FROM badge_keys WHERE key_id IN ({_marks(len(key_ids))})",
-            key_ids)} if key_ids else {}
+        keys = {row[0]: row for row in db.execute(
+            badges.ISSUER_SQL.format(_marks(len(key_ids))), key_ids)} if key_ids else {}
+        hub_key = db.execute("SELECT value FROM meta WHERE key = ?", [badges.HUB_KEY_META]).fetchone() \
+            if key_ids else None
         client_ids = [s.client_id for s in scans if s.client_id]
         replays = {row[0]: row for row in db.execute(
             f"SELECT client_id, result, person_id, checkin_id FROM scan_log"
             f" WHERE client_id IN ({_marks(len(client_ids))})", client_ids)} if client_ids else {}
-        return cls(sessions, people, keys, last, replays)
+        return cls(sessions, people, keys, last, replays, own_key, hub_key[0] if hub_key else None)
 
     def saw(self, scan: _Scan, row: dict) -> None:
         """A scan recorded earlier in the group counts for the scans after it."""
@@ -246,15 +250,17 @@ def _decide(facts: _Facts, scan: _Scan) -> ScanResult:
 def _as_the_writer_sees_it(facts: _Facts, scan: _Scan) -> badges.BadgeCheck:
     """The request thread checked the signature with a remembered key; judge it with the
     key and revocations read in this transaction (a key added or replaced meanwhile:
-    check the signature again)."""
+    check the signature again), and whether that key may sign this person's badge."""
     check = scan.badge
     key = facts.keys.get(check.key_id)
-    if key is None or key[0] != check.public_key:
-        check = badges.check_signature(scan.scanned, lambda _: key)
+    if key is None or key[1] != check.public_key:
+        check = badges.check_signature(scan.scanned, lambda _: key and key[1:])
         if not check.ok:
             return check
-    person = facts.people.get(check.person_id) or {}
-    return badges.revocation_verdict(check, key[1], person.get("min_generation"))
+    person = facts.people.get(check.person_id)
+    check = badges.revocation_verdict(check, key[2], (person or {}).get("min_generation"))
+    refused = check.ok and badges.vouches(key, person, own_key=facts.own_key, hub_key=facts.hub_key)
+    return replace(check, ok=False, reason=refused) if refused else check
 
 
 def _checkin_row(store: Store, scan: _Scan, result: ScanResult) -> dict:

@@ -21,9 +21,12 @@ from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.http import json_body
 from fieldsync.server.openapi import doc, document
+from fieldsync.server.stations import within_its_session
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 KIOSK_CALLERS = ("user", "station")
+STATION_ERRORS = {"401": {"description": "station_expired: the station's token has expired; join again"},
+                  "403": {"description": "station_session_forbidden: the station is tied to another session"}}
 # Built once: a schema keeps no state between loads, and building one per scan
 # was an eighth of the check-in's CPU time.
 CHECKIN_SCHEMA = CheckinSchema()
@@ -59,13 +62,11 @@ def health():
 @bp.post("/checkins")
 @require("trainer", kinds=KIOSK_CALLERS)
 @doc("Record a scan or a manual check-in. Retrying with the same id returns the first answer.",
-     body=CheckinSchema)
+     body=CheckinSchema, responses=STATION_ERRORS)
 def post_checkin():
     data = load(CHECKIN_SCHEMA, json_body())
+    within_its_session(data["session"])
     principal = g.principal
-    if principal.get("session") and principal["session"] != data["session"]:
-        raise Forbidden("This station scans only for the session it was set up for.",
-                        code="station_session_forbidden", fields={"session": ["Not this station's session."]})
     station = principal.get("station") or data["station"]
     result = checkins.check_in(
         get_store(), session_id=data["session"], code=data.get("code"), person_id=data.get("person"),
@@ -120,7 +121,7 @@ def cancel_session(session_id):
 
 @bp.get("/sessions/<session_id>/attendees")
 @require("trainer", kinds=KIOSK_CALLERS)
-@doc("Who came: first in, last out, still in or out.")
+@doc("Who came: first in, last out, still in or out.", responses=STATION_ERRORS)
 def attendees(session_id):
     store = get_store()
     sessions.get(store, session_id)

@@ -9,10 +9,11 @@ from fieldsync.forms import catalogue, submissions, summary, walk_in
 from fieldsync.forms.inputs import SubmissionSchema, SubmissionsQuery, VersionQuery
 from fieldsync.records.schemas import load
 from fieldsync.server import get_store
-from fieldsync.server.api import KIOSK_CALLERS
+from fieldsync.server.api import KIOSK_CALLERS, STATION_ERRORS
 from fieldsync.server.auth import require
 from fieldsync.server.http import json_body
 from fieldsync.server.openapi import doc
+from fieldsync.server.stations import within_its_session
 
 bp = Blueprint("forms_api", __name__, url_prefix="/api/v1")
 
@@ -81,13 +82,11 @@ def form_summary(form_id):
 @require("trainer", kinds=KIOSK_CALLERS)
 @doc("Submit answers to a form. Retrying with the same id returns the first answer; "
      "a pass of the training assessment promotes the person to 三级; the walk-in registration form "
-     "registers a new person and checks them in to the session.", body=SubmissionSchema)
+     "registers a new person and checks them in to the session.", body=SubmissionSchema,
+     responses=STATION_ERRORS)
 def post_submission():
     data = load(SubmissionSchema(), json_body())
-    tied = g.principal.get("session")
-    if tied and tied != data.get("session"):
-        raise Forbidden("This station fills forms only for the session it was set up for.",
-                        code="station_session_forbidden", fields={"session": ["Not this station's session."]})
+    within_its_session(data.get("session"))
     if data["form"] == walk_in.FORM_ID:
         return _walk_in(data)
     done = submissions.submit(get_store(), data["form"], data.get("session"), data.get("person"),

@@ -35,7 +35,6 @@ from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.forms_api import actor, hub_only
 from fieldsync.server.kiosk import KIOSK_CALLERS
-from fieldsync.server.stations import forms_of_its_session_only
 from fieldsync.store import new_id
 
 bp = Blueprint("forms_pages", __name__)
@@ -58,7 +57,6 @@ def label(text: dict | None) -> str:
 @require("trainer", kinds=KIOSK_CALLERS)
 def kiosk_form(session_id, person_id):
     """The session's form (or ?form=ID) for one person; the answers post back here."""
-    forms_of_its_session_only(session_id)
     store = get_store()
     session = sessions.get(store, session_id)
     posted = load(FilledPage(), request.form.to_dict()) if request.method == "POST" else {}
@@ -83,7 +81,6 @@ def kiosk_form(session_id, person_id):
 @require("trainer", kinds=KIOSK_CALLERS)
 def walk_in_form(session_id):
     """The built-in walk-in registration form: saving registers the person and checks them in."""
-    forms_of_its_session_only(session_id)
     store = get_store()
     session = sessions.get(store, session_id)
     posted = load(FilledPage(), request.form.to_dict()) if request.method == "POST" else {}

@@ -105,7 +105,10 @@ def document(app: Flask) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "fieldsync API", "version": __version__,
-                 "description": f"Town node and city hub API. Sync protocol v{PROTOCOL_VERSION}."},
+                 "description": f"Town node and city hub API. Sync protocol v{PROTOCOL_VERSION}. "
+                                "Phone stations send their token as a bearer: a station tied to one "
+                                "session gets 403 station_session_forbidden for anything of another, "
+                                "and an expired station token 401 station_expired."},
         "paths": dict(sorted(paths.items())),
         "components": {"securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"},

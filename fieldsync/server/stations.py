@@ -7,6 +7,11 @@ header no other site can make a browser send, so they need no CSRF token.
 The cookie authorises one kind of write: the session's form pages, which are
 plain HTML forms posted back with the page's CSRF token, like any signed-in
 form (auth checks it before the cookie is read).
+
+A station tied to one session reaches nothing of another: `within_its_session`
+is that one check, run for every route with a session in its path and called by
+the two that carry it in their body. An expired station answers 401
+`station_expired` with a sentence the phone shows.
 """
 
 from __future__ import annotations
@@ -23,9 +28,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
-from fieldsync.errors import Forbidden
+from fieldsync.errors import Forbidden, Unauthorized
 from fieldsync.records import badges, sessions, stations
 from fieldsync.records.schemas import load
 from fieldsync.server import auth, get_store
@@ -45,6 +50,12 @@ class StationSchema(Schema):
     name = fields.String(required=True, validate=validate.Regexp(
         r"^[^\x00-\x1f<>]{1,40}$", error="A station name is 1-40 characters, e.g. 手机1 or 门口."))
     session = fields.String(load_default=None, validate=validate.Length(max=64))
+    lifetime = fields.Integer(load_default=None, validate=validate.OneOf(stations.LIFETIMES_HOURS))
+
+    @pre_load
+    def _defaults(self, data, **kwargs):
+        # The page's selects send "" for their default choice.
+        return {k: v for k, v in data.items() if v != ""}
 
 
 def principal(station: dict) -> dict:
@@ -54,19 +65,27 @@ def principal(station: dict) -> dict:
 
 def tied_session() -> str | None:
     """The one session the calling station is tied to, if any (people at the laptop are never tied)."""
-    return g.principal.get("session") if g.principal["kind"] == "station" else None
+    principal = g.get("principal") or {}
+    return principal.get("session") if principal.get("kind") == "station" else None
 
 
-def forms_of_its_session_only(session_id: str) -> None:
-    """A station tied to one session fills that session's forms only, as it scans for it only."""
+def within_its_session(session_id: str | None) -> None:
+    """A station tied to one session scans, reads and fills forms for that session only."""
     tied = tied_session()
     if tied and tied != session_id:
-        raise Forbidden(_("This station is set up for another session: it fills only that session's forms."),
-                        code="station_session_forbidden")
+        raise Forbidden(_("This station is set up for another session only."),
+                        code="station_session_forbidden", fields={"session": ["Not this station's session."]})
+
+
+def _expired() -> Unauthorized:
+    return Unauthorized(_("This device's check-in authorisation has expired; scan the join code again."),
+                        code="station_expired")
 
 
 def resolve_bearer(token: str) -> dict | None:
     station = stations.by_token(get_store(), token)
+    if station and stations.expired(station):
+        raise _expired()
     return principal(station) if station else None
 
 
@@ -82,10 +101,19 @@ def init_app(app: Flask) -> None:
             return
         station_id = session.get("station_id")
         station = stations.find(get_store(), station_id) if station_id else None
-        if station:
-            g.principal = principal(station)
-        elif station_id:
-            session.pop("station_id")  # revoked: the phone must join again
+        if station is None or stations.expired(station):
+            if station_id:
+                session.pop("station_id")  # revoked or expired: the phone must join again
+            if station:
+                raise _expired()
+            return
+        g.principal = principal(station)
+
+    @app.before_request
+    def _session_in_the_path():
+        # Every route naming a session in its path, now and later, without each remembering to ask.
+        if request.view_args and "session_id" in request.view_args:
+            within_its_session(request.view_args["session_id"])
 
 
 def join_bases() -> list[str]:
@@ -104,7 +132,8 @@ def _join_offer(station: dict, token: str) -> dict:
 def _page(offer: dict | None = None, error: str | None = None, status: int = 200):
     store = get_store()
     return render_template("stations.html", stations=stations.listing(store), offer=offer, error=error,
-                           sessions=sessions.listing(store, limit=50)), status
+                           sessions=sessions.listing(store, limit=50),
+                           lifetimes=stations.LIFETIMES_HOURS), status
 
 
 @bp.get("/stations")
@@ -120,7 +149,7 @@ def create_station():
     if data["session"]:
         sessions.get(get_store(), data["session"])
     station, token = stations.create(get_store(), data["name"].strip(), session_id=data["session"] or None,
-                                     actor=g.principal["name"])
+                                     lifetime_hours=data["lifetime"], actor=g.principal["name"])
     return _page(_join_offer(station, token), status=201)
 
 
@@ -141,10 +170,9 @@ def revoke_station(station_id):
 @bp.get("/join")
 def join():
     station = stations.by_token(get_store(), request.args.get("token", ""))
-    if station is None:
-        body = render_template("join.html", station=None,
-                               error=_("This join code is not valid any more. Ask staff for a new one."))
-        return body, 401, {"Referrer-Policy": "no-referrer"}
+    if station is None or stations.expired(station):
+        error = _expired().message if station else _("This join code is not valid any more. Ask staff for a new one.")
+        return render_template("join.html", station=None, error=error), 401, {"Referrer-Policy": "no-referrer"}
     session.clear()
     session["station_id"] = station["id"]
     target = (url_for("kiosk.station", session_id=station["session_id"]) if station["session_id"]

@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, current_app, g, request
 
 from fieldsync import PROTOCOL_VERSION
 from fieldsync.errors import BadRequest, Gone, Unauthorized, UpgradeRequired
+from fieldsync.records import badges
 from fieldsync.records.schemas import load
 from fieldsync.records.validators import whole_number, whole_number_or_none
 from fieldsync.server import auth, get_store
@@ -24,7 +25,7 @@ from fieldsync.server.http import MAX_JSON_BYTES, json_body
 from fieldsync.server.openapi import doc
 from fieldsync.store.hlc import wall_ms
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import enrollment, hublog, node, receive
+from fieldsync.sync import certificates, enrollment, hublog, node, receive
 from fieldsync.sync.client import SERVER_TIME_HEADER
 from fieldsync.sync.protocol import (
     MIN_PROTOCOL,
@@ -130,15 +131,18 @@ def push():
 
 @hub_bp.get("/pull")
 @node_required
-@doc("Changes after a cursor, scoped to the node's town: people, sessions, forms, badge keys, "
-     "revocations; deletions and evictions as tombstones. 410 when the cursor is stale.",
+@doc("Changes after a cursor, scoped to the node's town: people, sessions, forms, badge keys "
+     "(with the hub's certificates), revocations; deletions and evictions as tombstones; and the hub's "
+     "own key (hub_badge_key). 410 when the cursor is stale.",
      query=PullQuery, responses={"410": {"description": "cursor stale or expired: take a snapshot"}})
 def pull():
     query = load(PullQuery(), request.args.to_dict())
     store = get_store()
     principal, node_time, now = g.principal, g.node_time_ms, wall_ms()
+    hub_key = certificates.hub_key(store)
 
     def work(db):
+        certificates.certify_keys(db, hub_key)
         hublog.before_pull(db)
         enrollment.touch(db, principal["node_id"], node_time, now, pulled=True)
 
@@ -156,7 +160,7 @@ def pull():
     changes, last, more = hublog.read_page(db, principal["town"], after, query["limit"])
     return {"changes": changes, "cursor": hublog.make_cursor(db, last), "more": more,
             "hub_epoch": hublog.epoch(db), "min_cursor": hublog.make_cursor(db, hublog.min_cursor(db)),
-            "server_time": utc_now()}
+            "hub_badge_key": badges.public_b64(hub_key), "server_time": utc_now()}
 
 
 # -- node side ----------------------------------------------------------------------------------

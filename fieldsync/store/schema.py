@@ -241,6 +241,19 @@ def m004_outbox_acks(db: Database) -> None:
     )
 
 
+@core()
+def m005_badge_key_certificates(db: Database) -> None:
+    """The hub certifies each laptop's issuer key for its town and the database ids it registers
+    people under (decision 0065). Keys without a certificate vouch only as records/badges says."""
+    db.executescript(
+        """
+        ALTER TABLE badge_keys ADD COLUMN town TEXT;
+        ALTER TABLE badge_keys ADD COLUMN origins TEXT;       -- JSON list, as certified
+        ALTER TABLE badge_keys ADD COLUMN certificate TEXT;   -- the hub's Ed25519 signature, base64
+        """
+    )
+
+
 def migrate(db: Database) -> None:
     for spec in MIGRATION_SETS:
         module_name, attr = spec.split(":")

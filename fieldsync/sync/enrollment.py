@@ -41,11 +41,12 @@ from fieldsync.errors import (
     ValidationFailed,
 )
 from fieldsync.records import badges, people, pii, places
+from fieldsync.records.badges import public_b64
 from fieldsync.records.pii import write_secret
 from fieldsync.store import Store, new_id
 from fieldsync.store.hlc import MAX_AHEAD_MS
 from fieldsync.store.outbox import forget_acks_after, utc_now
-from fieldsync.sync import entities, hublog, origins
+from fieldsync.sync import certificates, entities, hublog, origins
 from fieldsync.sync.receive import audit
 
 CODE_HOURS = 24
@@ -143,6 +144,7 @@ def redeem(store: Store, request: dict) -> dict:
     token = secrets.token_urlsafe(32)
     # One ID number hashes alike on every laptop: the hub gives out its hash key (decision 0085).
     id_hash_key = base64.b64encode(pii.hash_key(store.path.parent)).decode()
+    hub_private = certificates.hub_key(store)
 
     def work(db: Database) -> dict:
         row = db.execute("SELECT id, name, town, code_expires_at, enrolled_at, signing_key FROM nodes"
@@ -165,9 +167,11 @@ def redeem(store: Store, request: dict) -> dict:
                    [_hash(token), utc_now(), request["origin"], request["bundle_public_key"], key_id, node_id])
         if not proved:   # nothing to recognise a retry by: the code is spent now
             db.execute("UPDATE nodes SET code_hash = NULL WHERE id = ?", [node_id])
+        certificates.certify_keys(db, hub_private)
         audit(db, None, "node_enrolled_again" if again else "node_enrolled", node_id, name)
         return {"node_id": node_id, "name": name, "town": town, "token": token, "badge_key_id": key_id,
-                "hub_epoch": hublog.epoch(db), "id_hash_key": id_hash_key}
+                "hub_epoch": hublog.epoch(db), "id_hash_key": id_hash_key,
+                "hub_badge_key": public_b64(hub_private)}
 
     enrolled = store.write(work)
     enrolled["town_name"] = places.name_of(store, enrolled["town"])
@@ -193,6 +197,8 @@ def _register_badge_key(db: Database, node_id: str, public_key: str, local_key_i
             db["badge_keys"].insert({"key_id": kid, "public_key": public_key, "owner": node_id,
                                      "created_at": utc_now()})
             hublog.publish(db, entities.get("badge_keys"), kid)
+        elif holder[0] == public_key:   # the same laptop enrolled again: its key is certified for it now
+            db.execute("UPDATE badge_keys SET owner = ? WHERE key_id = ?", [node_id, kid])
     return key_id
 
 
@@ -250,10 +256,6 @@ def bundle_key(instance: Path) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(write_secret(Path(instance) / BUNDLE_KEY_FILE))
 
 
-def public_b64(private: Ed25519PrivateKey) -> str:
-    return base64.b64encode(private.public_key().public_bytes_raw()).decode()
-
-
 def enrollment_request(store: Store, instance: Path, code: str) -> dict:
     """The laptop's enroll request: its database id, both public keys, signed by its bundle key."""
     local_key_id, badge_private = badges.signing_key(store)
@@ -285,6 +287,10 @@ def enroll(store: Store, instance: Path, hub_url: str, code: str) -> dict:
                                  "owner": store.node_id, "created_at": utc_now()}, pk="key_id")
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('badge_key_id', ?)",
                    [str(answer["badge_key_id"])])
+        # The anchor of every certificate this laptop will check (records/badges.vouches).
+        if answer.get("hub_badge_key"):
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                       [badges.HUB_KEY_META, answer["hub_badge_key"]])
         # A new enrollment is a new stream at the hub: everything the laptop still holds goes again
         # (the hub drops what it has by id).
         db.execute("INSERT INTO sync_state (peer, hub_epoch) VALUES ('hub', ?) ON CONFLICT(peer) DO UPDATE"

@@ -134,6 +134,10 @@ class BadgeKeyWire(Schema):
     owner = bounded_text(64, allow_none=True)
     created_at = bounded_text(40, required=True)
     revoked_at = bounded_text(40, allow_none=True)
+    # The hub's certificate (decision 0065): checked by each laptop before it trusts the key.
+    town = bounded_text(12, allow_none=True, load_default=None)
+    origins = bounded_text(4000, allow_none=True, load_default=None)
+    certificate = fields.String(allow_none=True, load_default=None, validate=validate.Length(equal=88))
 
 
 BUILT_IN_ENTITIES = [

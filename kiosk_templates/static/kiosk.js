@@ -82,7 +82,16 @@
     else headers["X-CSRF-Token"] = csrf;
     const res = await fetch(url, Object.assign({ credentials: "same-origin", headers }, options));
     const body = await res.json().catch(() => ({}));
+    if (res.status === 401 && body.error && body.error.code === "station_expired") stationExpired(body.error.message);
     return { ok: res.ok, status: res.status, body };
+  }
+  // The laptop no longer takes this phone's token: say so (scans wait in the queue) until staff
+  // show a new join code and the phone scans it.
+  let expiredMessage = "";
+  function stationExpired(message) {
+    expiredMessage = message;
+    root.dataset.expired = "1";
+    show("bad", "✗", message, "", true);
   }
   async function sendCheckin(item) {
     try {
@@ -128,7 +137,8 @@
     item.direction = item.direction || direction();
     const { outcome, status } = await (await queueReady).add(item);
     if (outcome === "keep") {
-      show("warn", "…", status === 401 ? TEXT.signed_out : TEXT.queued, item.code ? "" : (item.label || ""));
+      if (expiredMessage && status === 401) show("bad", "✗", expiredMessage, "");
+      else show("warn", "…", status === 401 ? TEXT.signed_out : TEXT.queued, item.code ? "" : (item.label || ""));
     }
     return outcome;
   }

@@ -3,7 +3,9 @@ revoked, it stops."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -83,3 +85,33 @@ def test_plain_http_on_the_tls_port_is_sent_to_https(tls_node):
     answer = requests.get(tls_node.url.replace("https:", "http:") + "/kiosk/", allow_redirects=False, timeout=10)
     assert answer.status_code == 301
     assert answer.headers["Location"] == tls_node.url + "/kiosk/"
+
+
+def test_an_expired_phone_says_so_and_keeps_what_it_scans(open_context, kiosk_node, badge_book):
+    session_id = todays_session(kiosk_node.instance)
+    staff = open_context().new_page()
+    sign_in(staff, kiosk_node.url, "staff")
+    staff.goto(kiosk_node.url + "/kiosk/stations")
+    staff.fill("input[name=name]", "一小时手机")
+    staff.select_option("select[name=session]", session_id)
+    staff.select_option("select[name=lifetime]", "1")
+    staff.click("form[action$='/kiosk/stations'] button[type=submit]")
+    join_url = staff.inner_text("#join-url")
+
+    phone = open_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    phone.goto(join_url)
+    phone.wait_for_url(f"**/kiosk/{session_id}")
+    phone.wait_for_selector("#kiosk[data-ready='1']")
+    an_hour_and_more_ago = (datetime.now(UTC) - timedelta(minutes=61)).isoformat()
+    with sqlite3.connect(kiosk_node.instance / "fieldsync.db") as conn:   # the hour staff chose passes
+        conn.execute("UPDATE stations SET token_at = ? WHERE name = '一小时手机'", [an_hour_and_more_ago])
+    # The page's own refresh of the attendee list hears it first.
+    expect(phone.locator("#kiosk")).to_have_attribute("data-expired", "1", timeout=30_000)
+    expect(phone.locator("#fb-headline")).to_have_text("此设备的签到授权已过期，请重新扫码加入")
+
+    badge = badge_book[1]
+    phone.fill("#scan-input", badge["code"])
+    phone.press("#scan-input", "Enter")
+    expect(phone.locator("#queue-count")).to_have_text("1")   # the scan happened: it waits on the phone
+    expect(phone.locator("#fb-headline")).to_have_text("此设备的签到授权已过期，请重新扫码加入")
+    assert checkins_of(kiosk_node.instance, session_id, badge["person"]) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import sqlite3
+from datetime import date
 
 import pytest
 import requests
@@ -33,10 +34,11 @@ def scene(node_instance):
     with Store(node_instance / "fieldsync.db") as store:
         alice, bob = people.search(store, limit=2)
         key_id, private = badges.signing_key(store)
+        today = date.today().isoformat()   # a station tied to a session expires after its day
         session = sessions.create(store, {"kind": "training", "title": "徽章测试",
-                                          "starts_at": "2025-06-01T09:00:00", "town": alice["town"]})
+                                          "starts_at": f"{today}T09:00:00", "town": alice["town"]})
         other = sessions.create(store, {"kind": "theme", "title": "另一场",
-                                        "starts_at": "2025-06-02T09:00:00", "town": alice["town"]})
+                                        "starts_at": f"{today}T14:00:00", "town": alice["town"]})
         _, token = stations.create(store, "安检")
         _, tied_token = stations.create(store, "只管一场", session_id=session["id"])
     return {"alice": alice, "bob": bob, "key_id": key_id, "private": private, "session": session["id"],

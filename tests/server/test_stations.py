@@ -9,9 +9,9 @@ import requests
 from tests.support import WebClient
 
 
-def create_station(staff: WebClient, name: str, session_id: str = "") -> tuple[str, str]:
+def create_station(staff: WebClient, name: str, session_id: str = "", **more: str) -> tuple[str, str]:
     staff.get("/kiosk/stations")
-    page = staff.form("/kiosk/stations", {"name": name, "session": session_id})
+    page = staff.form("/kiosk/stations", {"name": name, "session": session_id, **more})
     assert page.status_code == 201, page.text
     url = re.search(r'id="join-url">([^<]+)<', page.text).group(1).replace("&amp;", "&")
     station_id = re.findall(r"/kiosk/stations/([0-9A-Z]{26})/revoke", page.text)[0]
