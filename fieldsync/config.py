@@ -22,8 +22,9 @@ DEFAULTS = {
     "DEFAULT_LOCALE": "zh_CN",
     "TOWN": None,               # the town this node serves (set at enrollment or by `init --town`)
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    "CLIENT_CONNECTIONS": 32,   # open at once from one address (a browser holds 6); 0: no cap
 }
-INT_KEYS = {"PORT", "THREADS", "AUTO_SYNC_SECONDS", "MAX_CONTENT_LENGTH"}
+INT_KEYS = {"PORT", "THREADS", "AUTO_SYNC_SECONDS", "MAX_CONTENT_LENGTH", "CLIENT_CONNECTIONS"}
 
 
 def default_instance() -> Path:
