@@ -10,10 +10,7 @@ from __future__ import annotations
 import socket
 import ssl
 
-import pytest
-
 from fieldsync.store import new_id
-from tests.e2e.tls_server import TLSLiveServer
 from tests.server.test_checkin_http import _roster
 from tests.support import WebClient
 
@@ -49,12 +46,6 @@ def scan(client: WebClient, instance) -> int:
     return answer.status_code
 
 
-@pytest.fixture
-def tls_node(node_instance):
-    with TLSLiveServer(node_instance) as server:
-        yield server
-
-
 def test_half_sent_requests_from_one_address_leave_plain_http_to_the_stations(node_instance, live_node,
                                                                              trainer):
     held = hold_connections(live_node.port, tls=False)
@@ -66,9 +57,7 @@ def test_half_sent_requests_from_one_address_leave_plain_http_to_the_stations(no
 
 
 def test_idle_tls_connections_from_one_address_leave_the_front_to_the_stations(node_instance, tls_node):
-    trainer = WebClient(tls_node.url)
-    trainer.http.verify = str(tls_node.certificate)
-    trainer.http.trust_env = False   # else REQUESTS_CA_BUNDLE, when set, overrides verify
+    trainer = tls_node.client()
     assert trainer.login("trainer").ok
     held = hold_connections(tls_node.port, tls=True)
     try:
