@@ -121,7 +121,7 @@ class Plan:
     urls: list[str]            # where phones reach this laptop
     names: frozenset[str]      # this laptop's names and addresses, as a Host header gives them
 
-    def url_for(self, asked_host: str) -> str:
+    def redirect_base(self, asked_host: str) -> str:
         """https://<the asked host>:<our port> when it names this laptop, else our first URL."""
         if asked_host.startswith("["):
             name = asked_host[1:].partition("]")[0]
@@ -255,7 +255,7 @@ def _redirect_to_https(conn: socket.socket, plan: Plan, deadline: float) -> None
     if not re.fullmatch(r"/[!-~]{0,2000}", path):
         conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         return
-    conn.sendall(f"HTTP/1.1 301 Moved Permanently\r\nLocation: {plan.url_for(asked)}{path}\r\n"
+    conn.sendall(f"HTTP/1.1 301 Moved Permanently\r\nLocation: {plan.redirect_base(asked)}{path}\r\n"
                  "Content-Length: 0\r\nConnection: close\r\n\r\n".encode("latin-1"))
 
 
