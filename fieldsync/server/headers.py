@@ -3,7 +3,7 @@ a browser may guess, and (over https) that it should come back over https.
 
 Pages run only the scripts and styles in /static: no inline script, handler or style
 attribute. A page that must carry its own inline block (the badge sheet, which the CLI
-also writes as a standalone file) asks for csp_nonce() and that answer allows the nonce.
+also writes as a standalone file) takes csp_nonce() and that answer allows the nonce.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from flask import Flask, Response, g, request
 
 POLICY = ("default-src 'self'; script-src 'self'{nonce}; style-src 'self'{nonce}; img-src 'self'; "
           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+WITHOUT_NONCE = POLICY.format(nonce="")   # every answer but the badge sheet: made once
 FIXED = {
     "X-Frame-Options": "DENY",                # frame-ancestors for browsers without CSP 2
     "X-Content-Type-Options": "nosniff",
@@ -24,7 +25,6 @@ HSTS = "max-age=31536000"                     # a year; no subdomains: a laptop 
 
 def init_app(app: Flask) -> None:
     app.after_request(add_headers)
-    app.jinja_env.globals["csp_nonce"] = csp_nonce
 
 
 def csp_nonce() -> str:
@@ -35,8 +35,8 @@ def csp_nonce() -> str:
 
 
 def add_headers(response: Response) -> Response:
-    nonce = f" 'nonce-{g.csp_nonce}'" if "csp_nonce" in g else ""
-    response.headers.setdefault("Content-Security-Policy", POLICY.format(nonce=nonce))
+    policy = POLICY.format(nonce=f" 'nonce-{g.csp_nonce}'") if "csp_nonce" in g else WITHOUT_NONCE
+    response.headers.setdefault("Content-Security-Policy", policy)
     for name, value in FIXED.items():
         response.headers.setdefault(name, value)
     if request.is_secure:   # serve --tls: waitress behind the front says https
