@@ -157,9 +157,7 @@ def demo(instance: Instance, reset: bool, hub: bool):
 @friendly
 def serve(instance: Instance, hub: bool, host: str | None, port: int | None, threads: int | None, tls: bool):
     """Run the web server (waitress)."""
-    import waitress
-
-    from fieldsync.server import create_app
+    from fieldsync.server import connections, create_app
 
     overrides = {"MODE": "hub"} if hub else {}
     if tls:
@@ -177,15 +175,15 @@ def serve(instance: Instance, hub: bool, host: str | None, port: int | None, thr
         click.echo("Phones join at: " + "  ".join(plan.urls))
         click.echo(f"Make a join QR for each phone at {plan.urls[0]}/kiosk/stations   (Ctrl+C to stop)")
         sys.stdout.flush()
-        https.serve(app, plan, threads=threads or cfg["THREADS"], ident="fieldsync", channel_timeout=60)
+        https.serve(app, plan, per_client=cfg["CLIENT_CONNECTIONS"],
+                    **connections.waitress_options(threads or cfg["THREADS"]))
         return
     host, port = host or cfg["HOST"], port or cfg["PORT"]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"fieldsync {cfg['MODE']} serving {instance.path}")
     click.echo(f"Open http://{shown}:{port}/   (Ctrl+C to stop)")
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads or cfg["THREADS"],
-                   ident="fieldsync", channel_timeout=60, clear_untrusted_proxy_headers=True)
+    connections.serve(app, host, port, threads=threads or cfg["THREADS"], per_client=cfg["CLIENT_CONNECTIONS"])
 
 
 @main.group()

@@ -292,9 +292,10 @@ def render_png(made: list[Card], font: FontFile, dpi: int = DPI) -> Iterator[Ima
         yield canvas.page
 
 
-def render_html(made: list[Card], locale: str = "zh_CN") -> str:
-    """The /badges print page, the same from the web and from the command line."""
-    return _jinja(locale).get_template("badges.html").render(cards=made, layout=LAYOUT)
+def render_html(made: list[Card], locale: str = "zh_CN", nonce: str = "") -> str:
+    """The /badges print page, the same from the web and from the command line. Its style and
+    print button are inline so the file stands alone; the web page allows them by nonce."""
+    return _jinja(locale).get_template("badges.html").render(cards=made, layout=LAYOUT, nonce=nonce)
 
 
 @functools.lru_cache(maxsize=4)

@@ -60,10 +60,11 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
 
     rollup.keep_live(store, app.config["MODE"] == "hub")
 
-    from fieldsync.server import accounts, admin, api, auth, errors, i18n, kiosk
+    from fieldsync.server import accounts, admin, api, auth, errors, headers, i18n, kiosk
 
     i18n.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)

@@ -60,6 +60,7 @@ from fieldsync.records.schemas import (
 )
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.headers import csp_nonce
 
 bp = Blueprint("admin", __name__)
 PAGE_SIZE = 50
@@ -400,7 +401,7 @@ def badge_page():
     store = get_store()
     query = load(BadgeQuery(), {**request.args.to_dict(), "person": request.args.getlist("person")})
     roster = badge_sheet.select_people(store, query["person"], query["town"])
-    return Response(badge_sheet.render_html(badge_sheet.cards(store, roster), str(get_locale())),
+    return Response(badge_sheet.render_html(badge_sheet.cards(store, roster), str(get_locale()), csp_nonce()),
                     mimetype="text/html")
 
 

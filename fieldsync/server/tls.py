@@ -25,6 +25,7 @@ import ssl
 import struct
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,9 +34,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-HANDSHAKE_SECONDS = 10
-IDLE_SECONDS = 120             # a kept-alive connection nobody uses is closed after this
-MAX_CONNECTIONS = 256          # one thread each; a station holds one or two
+from fieldsync.server.connections import MAX_CONNECTIONS, ClientSlots
+
+HANDSHAKE_SECONDS = 5          # from accept to a finished handshake (or a redirect's head), in all
+RELAY_SECONDS = 120            # silence both ways while waitress works on an answer; idle
+                               # kept-alive connections end sooner: waitress closes them
 CERT_DAYS = 825
 RENEW_BEFORE = dt.timedelta(days=30)
 SIOCGIFADDR = 0x8915           # Linux ioctl: an interface's IPv4 address
@@ -121,6 +124,16 @@ class Plan:
     cert: Path
     key: Path
     urls: list[str]            # where phones reach this laptop
+    names: frozenset[str]      # this laptop's names and addresses, as a Host header gives them
+
+    def redirect_base(self, asked_host: str) -> str:
+        """https://<the asked host>:<our port> when it names this laptop, else our first URL."""
+        if asked_host.startswith("["):
+            name = asked_host[1:].partition("]")[0]
+        else:
+            name = asked_host.rpartition(":")[0] if asked_host.count(":") == 1 else asked_host
+        name = name.lower()
+        return f"https://{_bracket(name)}:{self.port}" if name in self.names else self.urls[0]
 
 
 def prepare(instance: Path, host: str, port: int) -> Plan:
@@ -130,7 +143,8 @@ def prepare(instance: Path, host: str, port: int) -> Plan:
     else:
         shown = [host]
     cert, key = ensure_certificate(instance / "tls", [a for a in addresses + [host] if _is_ip(a)])
-    return Plan(host, port, cert, key, [f"https://{_bracket(a)}:{port}" for a in shown])
+    names = frozenset(n.lower() for n in ["localhost", socket.gethostname(), "127.0.0.1", *addresses, *shown])
+    return Plan(host, port, cert, key, [f"https://{_bracket(a)}:{port}" for a in shown], names)
 
 
 def _is_ip(text: str) -> bool:
@@ -148,23 +162,29 @@ def _bracket(address: str) -> str:
 class TLSFront:
     """Accepts TLS on the public port and relays each connection to waitress on loopback."""
 
-    def __init__(self, plan: Plan, backend_port: int):
+    def __init__(self, plan: Plan, backend_port: int, per_client: int):
+        self.plan = plan
         self.backend = ("127.0.0.1", backend_port)
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.minimum_version = ssl.TLSVersion.TLSv1_2
         self.context.load_cert_chain(plan.cert, plan.key)
-        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.slots = ClientSlots(per_client, MAX_CONNECTIONS)
         self.clients: dict[int, str] = {}   # our loopback port toward waitress -> the client's address
         family = socket.AF_INET6 if ":" in plan.host else socket.AF_INET
         self.listener = socket.create_server((plan.host, plan.port), family=family, backlog=128)
 
     def serve_forever(self) -> None:
         while True:
-            conn, address = self.listener.accept()
-            if not self.slots.acquire(blocking=False):
+            try:
+                conn, address = self.listener.accept()
+            except OSError:   # out of file descriptors: let some connections end, then go on
+                time.sleep(0.1)
+                continue
+            client = address[0]
+            if not self.slots.take(client):   # this address holds its share, or all are taken
                 conn.close()
                 continue
-            threading.Thread(target=self._connection, args=(conn, address[0]), daemon=True).start()
+            threading.Thread(target=self._connection, args=(conn, client), daemon=True).start()
 
     def client_of(self, remote_addr: str | None, remote_port: str | None) -> str | None:
         """The address of the client whose requests arrive on this loopback connection, if it is ours."""
@@ -173,38 +193,57 @@ class TLSFront:
         return self.clients.get(int(remote_port))
 
     def _connection(self, conn: socket.socket, client: str) -> None:
+        deadline = time.monotonic() + HANDSHAKE_SECONDS
         try:
             conn.settimeout(HANDSHAKE_SECONDS)
             first = conn.recv(1, socket.MSG_PEEK)
             if not first:
                 return
             if first[0] != TLS_HANDSHAKE:
-                _redirect_to_https(conn)
+                _redirect_to_https(conn, self.plan, deadline)
                 return
-            with self.context.wrap_socket(conn, server_side=True) as secure, \
-                    socket.create_connection(self.backend, timeout=HANDSHAKE_SECONDS) as plain:
-                for side in (secure, plain):
-                    side.settimeout(IDLE_SECONDS)
-                    # The relay forwards each piece as it comes; Nagle would hold the second
-                    # small piece of an answer until a delayed ACK, 40 ms later.
-                    side.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                # Known before the first byte reaches waitress, and kept after the connection
-                # closes (waitress may still be answering it) until a new one reuses the port:
-                # at most one entry per loopback port.
-                self.clients[plain.getsockname()[1]] = client
-                _relay(secure, plain)
+            with self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False) as secure:
+                _handshake(secure, deadline)
+                with socket.create_connection(self.backend, timeout=HANDSHAKE_SECONDS) as plain:
+                    for side in (secure, plain):
+                        side.settimeout(RELAY_SECONDS)
+                        # The relay forwards each piece as it comes; Nagle would hold the second
+                        # small piece of an answer until a delayed ACK, 40 ms later.
+                        side.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    # Known before the first byte reaches waitress, and kept after the connection
+                    # closes (waitress may still be answering it) until a new one reuses the port:
+                    # at most one entry per loopback port.
+                    self.clients[plain.getsockname()[1]] = client
+                    _relay(secure, plain)
         except (OSError, ssl.SSLError):
             pass  # a phone that walked away or refused our certificate: nothing to do
         finally:
             conn.close()
-            self.slots.release()
+            self.slots.give_back(client)
+
+
+def _handshake(secure: ssl.SSLSocket, deadline: float) -> None:
+    """The TLS handshake within one deadline: a client trickling its hello a byte at a time
+    would otherwise hold the thread for a socket timeout per byte."""
+    secure.setblocking(False)
+    while True:
+        try:
+            secure.do_handshake()
+            return
+        except ssl.SSLWantReadError:
+            waiting = ([secure], [])
+        except ssl.SSLWantWriteError:
+            waiting = ([], [secure])
+        left = deadline - time.monotonic()
+        if left <= 0 or not any(select.select(*waiting, [], left)):
+            raise TimeoutError("TLS handshake took too long")
 
 
 def _relay(secure: ssl.SSLSocket, plain: socket.socket) -> None:
     both = [secure, plain]
     while True:
         # Bytes already decrypted inside the SSL object are invisible to select().
-        ready = [secure] if secure.pending() else select.select(both, [], [], IDLE_SECONDS)[0]
+        ready = [secure] if secure.pending() else select.select(both, [], [], RELAY_SECONDS)[0]
         if not ready:
             return
         for source in ready:
@@ -214,33 +253,37 @@ def _relay(secure: ssl.SSLSocket, plain: socket.socket) -> None:
             (plain if source is secure else secure).sendall(data)
 
 
-def _redirect_to_https(conn: socket.socket) -> None:
-    """Someone typed http:// — send them to the same address with https."""
+def _redirect_to_https(conn: socket.socket, plan: Plan, deadline: float) -> None:
+    """Someone typed http:// — send them to this laptop with https. The host comes from the
+    plan, never from the request: a Host header naming another site gets this laptop's
+    first address, so the redirect cannot be aimed elsewhere."""
     head = b""
     while b"\r\n\r\n" not in head and len(head) < 8192:
+        conn.settimeout(max(deadline - time.monotonic(), 0.001))
         chunk = conn.recv(4096)
         if not chunk:
             break
         head += chunk
     request_line, *headers = head.decode("latin-1").split("\r\n")
     parts = request_line.split(" ")
-    host = next((h.split(":", 1)[1].strip() for h in headers if h.lower().startswith("host:")), "")
+    asked = next((h.split(":", 1)[1].strip() for h in headers if h.lower().startswith("host:")), "")
     path = parts[1] if len(parts) == 3 else "/"
-    if not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]{1,255}", host) or not re.fullmatch(r"/[!-~]{0,2000}", path):
+    if not re.fullmatch(r"/[!-~]{0,2000}", path):
         conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         return
-    conn.sendall(f"HTTP/1.1 301 Moved Permanently\r\nLocation: https://{host}{path}\r\n"
+    conn.sendall(f"HTTP/1.1 301 Moved Permanently\r\nLocation: {plan.redirect_base(asked)}{path}\r\n"
                  "Content-Length: 0\r\nConnection: close\r\n\r\n".encode("latin-1"))
 
 
-def serve(app, plan: Plan, **waitress_options) -> None:
-    """Run waitress on a loopback port behind the TLS front; blocks until interrupted."""
+def serve(app, plan: Plan, *, per_client: int, **waitress_options) -> None:
+    """Run waitress on a loopback port behind the TLS front; blocks until interrupted.
+    The front caps connections per client; waitress sees them all from 127.0.0.1."""
     import waitress.server
 
     app.config["PUBLIC_URLS"] = plan.urls
     backend = waitress.server.create_server(app, host="127.0.0.1", port=0, url_scheme="https",
                                             **waitress_options)
-    front = TLSFront(plan, backend.effective_port)
+    front = TLSFront(plan, backend.effective_port, per_client)
     app.extensions["fieldsync.tls_front"] = front.client_of
     threading.Thread(target=front.serve_forever, name="fieldsync-tls", daemon=True).start()
     backend.run()

@@ -24,6 +24,7 @@ quiet moments, and keeps a page cache big enough for a merged block.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -67,6 +68,18 @@ def last_clock_sync(db: Database) -> tuple[int, int]:
     return (row[0], row[1]) if row else (0, 0)
 
 
+def keep_private(path: Path) -> None:
+    """The database holds people's names and phones: only its owner may read it. SQLite gives
+    the -wal, -shm and journal files the database file's mode, so a file made 0600 before
+    SQLite first opens it covers them too; an older, looser instance is tightened."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if os.name != "posix":
+        return   # Windows: the per-user folder's ACL guards it; chmod cannot
+    for each in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if each.exists() and each.stat().st_mode & 0o077:
+            each.chmod(0o600)
+
+
 def connect(path: str | Path, *, synchronous: str = "FULL") -> Database:
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     conn.execute("PRAGMA busy_timeout = 30000")
@@ -85,6 +98,7 @@ class Store:
     def __init__(self, path: str | Path, *, hub: bool = False):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        keep_private(self.path)
         self._writer_db = connect(self.path)
         self._checkpoint_when_idle = hub
         if hub:

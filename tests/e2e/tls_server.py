@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from tests.support import LiveServer
+from tests.support import LiveServer, WebClient
 
 
 class TLSLiveServer(LiveServer):
@@ -20,6 +20,13 @@ class TLSLiveServer(LiveServer):
     @property
     def certificate(self):
         return self.instance / "tls" / "cert.pem"
+
+    def client(self) -> WebClient:
+        """A WebClient that trusts this server's certificate, as a phone does once told to."""
+        client = WebClient(self.url)
+        client.http.verify = str(self.certificate)
+        client.http.trust_env = False   # else REQUESTS_CA_BUNDLE, when set, overrides verify
+        return client
 
     def start(self, timeout: float = 30) -> TLSLiveServer:
         self.instance.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from fieldsync.server import create_app
+from tests.e2e.tls_server import TLSLiveServer
 from tests.fault.conftest import admin  # noqa: F401  (the same signed-in admin)
 from tests.security.routes import routes
 from tests.support import LiveServer, WebClient
@@ -43,3 +44,10 @@ def site(request):
             clients[role] = WebClient(server.url)
             assert clients[role].login(role).ok
         yield Site(server, found, clients)
+
+
+@pytest.fixture
+def tls_node(node_instance):
+    """The demo town served as phones reach it: `fieldsync serve --tls` on 127.0.0.1."""
+    with TLSLiveServer(node_instance) as server:
+        yield server
