@@ -17,10 +17,12 @@ core = Migrations("fieldsync")
 # Modules that define a `migrations` attribute, applied after `core`.
 MIGRATION_SETS = [
     "fieldsync.store.schema:core",
+    "fieldsync.records.places:migrations",
     "fieldsync.records.stations:migrations",
     "fieldsync.forms.schema:migrations",
     "fieldsync.sync.schema:migrations",
     "fieldsync.reports.schema:migrations",
+    "fieldsync.reports.targets:migrations",
 ]
 
 
