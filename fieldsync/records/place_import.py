@@ -233,7 +233,8 @@ def import_file(store: Store, content: bytes, filename: str = "", *, as_of: date
 
 def _missing(db: Database, rows: dict[str, dict]) -> list[str]:
     """Places that exist now under the places the file covers, but are not in the file."""
-    roots = [code for code, row in rows.items() if row["parent"] not in rows]
+    # A merged place's villages are not in the file's scope: they live on under its successor.
+    roots = [code for code, row in rows.items() if row["parent"] not in rows and not row["merged_into"]]
     gone: list[str] = []
     for root in roots:
         gone += [r[0] for r in db.execute(

@@ -61,7 +61,7 @@ def of(db: Database, unit: Unit, year: int) -> Coverage:
         by_town[moved.get(row["town"], row["town"])] += row["people"]
     rows = descendants(db, unit.code, "village", year=year)
     figures = populations.for_year(db, [v["code"] for v in rows], year)
-    villages = [{"code": v["code"], "name": v["name"], "town": v["parent"],
+    villages = [{"code": v["code"], "name": v["name"], "town": moved.get(v["parent"], v["parent"]),
                  "population": figures[v["code"]].population if v["code"] in figures else None,
                  "trained": by_village.get(v["code"], 0)} for v in rows]
     of_town = defaultdict(list)
