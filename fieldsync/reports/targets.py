@@ -110,6 +110,8 @@ def applied(db: Database, unit: str, year: int) -> dict[str, Applied]:
 
 def _applied(db, figure, unit, source, value, planned, year, name) -> Applied:
     def made(how, result):
+        if result is not None and figure != RATE:
+            result = int(result)   # stored as REAL with the rate; a count is whole
         return Applied(figure, result, how, source, name.get(source, source), planned)
 
     if source == unit:

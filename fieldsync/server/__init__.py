@@ -75,9 +75,10 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     app.register_blueprint(forms_api.bp)
     app.register_blueprint(forms_pages.bp)
     if app.config["MODE"] == "hub":
-        from fieldsync.server import dashboard
+        from fieldsync.server import dashboard, places_pages
 
         app.register_blueprint(dashboard.bp)
+        app.register_blueprint(places_pages.bp)
     from fieldsync.server import hub, sync_api, sync_banner
 
     sync_api.init_app(app)      # hub: enroll/push/pull; node: run/status

@@ -1,0 +1,48 @@
+"""The hub's places page over real HTTP: populations per year and targets per unit, viewed by
+staff, changed by an admin only; the dashboard then says where its targets come from."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.reports import fixture
+from tests.support import LiveServer
+
+
+@pytest.fixture
+def hub(tmp_path):
+    fixture.build_instance(tmp_path / "hub")
+    with LiveServer(tmp_path / "hub", hub=True, env={"FIELDSYNC_DEFAULT_LOCALE": "en"}) as server:
+        yield server
+
+
+def _cell(page: str, row_id: str) -> str:
+    row = re.search(rf'<tr id="{row_id}">(.*?)</tr>', page, re.DOTALL).group(1)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+
+
+def test_staff_see_populations_and_targets_admins_change_them(hub):
+    staff, admin = fixture.signed_in(hub, "staff"), fixture.signed_in(hub, "admin")
+    page = staff.get(f"/hub/places/?unit={fixture.C1}&year=2025").text
+    assert "400 (figure of 2024)" in _cell(page, f"place-{fixture.T1}")
+    assert "200 default from the plan" not in page
+    assert _cell(page, "target-trained") == "年度培训社会体育指导员（人） 60 shared out from 威海市 by population " \
+                                            "(default from the plan)"
+
+    refused = staff.post("/hub/places/targets", data={"unit": fixture.C1, "year": "2025", "trained": "90"},
+                         allow_redirects=False)
+    assert refused.status_code == 403
+    admin.get(f"/hub/places/?unit={fixture.C1}&year=2025")
+    assert admin.post("/hub/places/targets", data={"unit": fixture.C1, "year": "2025", "trained": "90"}).ok
+    assert admin.post(f"/hub/places/population?unit={fixture.C1}&year=2025",
+                      data={"code": fixture.T1, "year": "2025", "population": "450"}).ok
+    bad = admin.post("/hub/places/population", data={"code": fixture.T1, "year": "2025", "population": "很多"})
+    assert bad.status_code == 422
+
+    page = staff.get(f"/hub/places/?unit={fixture.C1}&year=2025").text
+    assert _cell(page, "target-trained") == "年度培训社会体育指导员（人） 90 set for this unit"
+    assert _cell(page, f"place-{fixture.T1}").startswith("张村镇 371002100000 450")
+    board = staff.get(f"/hub/?county={fixture.C1}&town={fixture.T1}&year=2025").text
+    assert "shared out from 环翠区 by population" in board       # 张村镇: 90 × 450 / 600
