@@ -14,7 +14,7 @@ from tests.support import LiveServer
 @pytest.fixture
 def hub(tmp_path):
     fixture.build_instance(tmp_path / "hub")
-    with LiveServer(tmp_path / "hub", hub=True, env={"FIELDSYNC_DEFAULT_LOCALE": "en"}) as server:
+    with LiveServer(tmp_path / "hub", hub=True) as server:
         yield server
 
 
@@ -26,10 +26,8 @@ def _cell(page: str, row_id: str) -> str:
 def test_staff_see_populations_and_targets_admins_change_them(hub):
     staff, admin = fixture.signed_in(hub, "staff"), fixture.signed_in(hub, "admin")
     page = staff.get(f"/hub/places/?unit={fixture.C1}&year=2025").text
-    assert "400 (figure of 2024)" in _cell(page, f"place-{fixture.T1}")
-    assert "200 default from the plan" not in page
-    assert _cell(page, "target-trained") == "年度培训社会体育指导员（人） 60 shared out from 威海市 by population " \
-                                            "(default from the plan)"
+    assert "400 (按2024年人口)" in _cell(page, f"place-{fixture.T1}")
+    assert _cell(page, "target-trained") == "年度培训社会体育指导员（人） 60 由威海市按人口分解 (浑南方案默认值)"
 
     refused = staff.post("/hub/places/targets", data={"unit": fixture.C1, "year": "2025", "trained": "90"},
                          allow_redirects=False)
@@ -42,7 +40,7 @@ def test_staff_see_populations_and_targets_admins_change_them(hub):
     assert bad.status_code == 422
 
     page = staff.get(f"/hub/places/?unit={fixture.C1}&year=2025").text
-    assert _cell(page, "target-trained") == "年度培训社会体育指导员（人） 90 set for this unit"
+    assert _cell(page, "target-trained") == "年度培训社会体育指导员（人） 90 本单位设定"
     assert _cell(page, f"place-{fixture.T1}").startswith("张村镇 371002100000 450")
     board = staff.get(f"/hub/?county={fixture.C1}&town={fixture.T1}&year=2025").text
-    assert "shared out from 环翠区 by population" in board       # 张村镇: 90 × 450 / 600
+    assert "由环翠区按人口分解" in board       # 张村镇: 90 × 450 / 600
