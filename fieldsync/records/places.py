@@ -145,6 +145,10 @@ def check_village_in_town(store: Store, town: str, village: str | None) -> None:
     from fieldsync.errors import ValidationFailed
 
     place = get(store, town)
+    if place is None and not store.query_one("SELECT 1 FROM places LIMIT 1"):
+        raise ValidationFailed("This laptop has no place list yet: enroll it with the hub and sync "
+                               "(fieldsync enroll, fieldsync sync); the hub sends its town's places.",
+                               code="no_places", fields={"town": ["No place list yet."]})
     if place is None or place["kind"] != "town":
         raise ValidationFailed(f"Town {town} is not in the gazetteer.", fields={"town": ["Unknown town."]})
     if village:
