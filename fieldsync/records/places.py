@@ -131,6 +131,15 @@ def sync_scope(db: Database, code: str) -> str:
     return row[1] if row[0] == "village" and row[1] else code
 
 
+def for_laptop(db: Database, town: str) -> list[dict]:
+    """What a laptop of the town holds of the gazetteer: the places above it, the town and its
+    villages (ended ones too: older records name them), parents first."""
+    codes = list(reversed(ancestors(db, town))) + [town]
+    rows = [next(db.query("SELECT * FROM places WHERE code = ?", [code]), None) for code in codes]
+    rows += list(db.query("SELECT * FROM places WHERE parent = ? ORDER BY code", [town]))
+    return [row for row in rows if row]
+
+
 def home_unit(db: Database) -> str | None:
     row = db.execute("SELECT value FROM meta WHERE key = ?", [HOME_UNIT_KEY]).fetchone()
     return row[0] if row else None

@@ -18,6 +18,7 @@ import pytest
 
 from fieldsync.records import people, sessions
 from fieldsync.store import Store
+from fieldsync.store.outbox import record_change
 from tests.fixtures import own_city
 from tests.support import LiveServer, run_cli
 
@@ -36,6 +37,7 @@ def _laptop(tmp_path, hub: LiveServer, town: str, name: str):
     run_cli(laptop, "init", "--town", town, "--password", PASSWORD)
     assert _places_on(laptop) == set(), "a new laptop has no demo gazetteer"
     run_cli(laptop, "enroll", hub.url, code)
+    assert town in _places_on(laptop), "the town's places come with the enrollment"
     run_cli(laptop, "sync")
     return laptop
 
@@ -83,7 +85,13 @@ def test_a_hub_of_another_city_from_its_own_list(own_hub, tmp_path):
         for title, starts in (("元旦健步走", datetime(year, 1, 1, 0, 0)), ("年末联欢", datetime(year, 12, 31, 23, 59))):
             sessions.create(store, {"kind": "volunteer", "title": title, "town": own_city.QINGSHI,
                                     "starts_at": starts, "hours": 1.0, "mode": "offline"}, actor="test")
+        # A stolen laptop rewritten to rename the city: places only ever come from the hub.
+        store.write(lambda db: record_change(db, "places", own_city.CITY, "upsert", store.hlc.now(), {
+            "code": own_city.CITY, "name": "冒名市", "kind": "city", "parent": None}))
     run_cli(qingshi, "sync")
+    with closing(sqlite3.connect(hub.instance / "fieldsync.db")) as db:
+        assert db.execute("SELECT name FROM places WHERE code = ?", [own_city.CITY]).fetchone() == ("晴川市",)
+        assert db.execute("SELECT COUNT(*) FROM quarantine WHERE entity = 'places'").fetchone() == (1,)
 
     rows = _kpi_rows(hub.instance, own_city.QINGSHI, year, tmp_path)
     # 青石镇 has 30,000 of the city's 100,000 residents: 30% of the city's counts.
