@@ -91,11 +91,11 @@ def init(instance: Instance, hub: bool, unit: str | None, town: str | None, admi
         raise click.UsageError(f"{unit} is not the code of a city or county (6 or 12 digits).")
     if town and place_import.code_level(town) != "town":
         raise click.UsageError(f"{town} is not the 12-digit code of a town (乡镇、街道).")
-    settings.save(instance.path, mode="hub" if hub else "node", town=town)
     store = instance.store
+    users.create(store, admin_name, password, "admin")   # first: a refused password leaves no half-made hub
     if unit:
         places.set_home_unit(store, unit)
-    users.create(store, admin_name, password, "admin")
+    settings.save(instance.path, mode="hub" if hub else "node", town=town)
     click.echo(f"Created {'hub' if hub else 'node'} instance in {instance.path}")
     if hub:
         click.echo(f"Next: fieldsync --instance {instance.path} places import FILE (your 统计用区划代码 list), "

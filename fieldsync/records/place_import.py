@@ -39,11 +39,11 @@ URBAN_RURAL = {"111": "主城区", "112": "城乡结合区", "121": "镇中心�
 SEGMENTS = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))
 
 HEADERS = {
-    "code": ("code", "代码", "统计用区划代码", "区划代码", "行政区划代码"),
+    "code": ("code", "代码", "统计用区划代码", "区划代码", "行政区划代码", "编码", "区划编码"),
     "name": ("name", "名称", "区划名称", "单位名称"),
     "level": ("level", "kind", "级别", "层级"),
-    "parent": ("parent", "上级代码", "上级区划代码", "上级"),
-    "urban_rural": ("urban_rural", "城乡分类代码", "城乡分类"),
+    "parent": ("parent", "上级代码", "上级区划代码", "上级", "pcode", "parent_code", "上级编码"),
+    "urban_rural": ("urban_rural", "城乡分类代码", "城乡分类", "category"),
     "merged_into": ("merged_into", "replaced_by", "撤并入", "并入", "撤并入代码", "替代代码"),
 }
 
@@ -173,8 +173,8 @@ def _check_links(report: PlaceImport, rows: dict[str, dict], known: dict[str, di
             if row["parent_given"] or not root:
                 report.error(number, f"代码 {code} 的上级 {parent or '（空）'} 不在区划表中")
             row["parent"] = None if not row["parent_given"] else parent
-        elif _cycle(code, parent_of):
-            report.error(number, f"代码 {code} 的上级关系形成循环：{' → '.join(_cycle(code, parent_of))}")
+        elif loop := _cycle(code, parent_of):
+            report.error(number, f"代码 {code} 的上级关系形成循环：{' → '.join(loop)}")
         elif places.LEVELS.index(levels[parent]) >= places.LEVELS.index(row["kind"]):
             report.error(number, f"代码 {code} 的上级 {parent} 是{LEVEL_NAMES[levels[parent]]}，"
                                  f"不能管辖{LEVEL_NAMES[row['kind']]}")

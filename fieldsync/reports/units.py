@@ -79,7 +79,7 @@ def top(db: Database) -> dict:
         place = place or next(db.query(f"SELECT * FROM places WHERE kind = ? AND {places.LIVE} ORDER BY code"
                                        " LIMIT 1", [kind, date.today().isoformat()]), None)
     if place is None:
-        raise NotFound("The gazetteer has no city; import places first (fieldsync places import).",
+        raise NotFound("The gazetteer has no city, county or town; import places first (fieldsync places import).",
                        code="unit_not_found")
     return place
 
