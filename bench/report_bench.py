@@ -151,7 +151,9 @@ def build(path: Path, checkins: int, seed: int) -> dict:
     people = make_people(rng, max(20_000, checkins * PEOPLE_PER_1000_CHECKINS // 1000), villages)
     sessions = make_sessions(rng, max(100, checkins // 108), towns)
     with_transaction(db, lambda: (
-        db.executemany("INSERT INTO places VALUES (?, ?, ?, ?, ?)", places),
+        db.executemany("INSERT INTO places (code, name, kind, parent) VALUES (?, ?, ?, ?)", [p[:4] for p in places]),
+        db.executemany("INSERT INTO place_populations (code, year, population) VALUES (?, ?, ?)",
+                       [(p[0], YEAR, p[4]) for p in places if p[4]]),
         db.executemany("INSERT INTO people (id, name, phone, town, village, level, status, registered_at)"
                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", people),
         db.executemany("INSERT INTO sessions (id, kind, title, organizer, summary, mode, starts_at, ends_at,"
@@ -291,7 +293,7 @@ def in_process(path: Path) -> list[tuple[str, float, float]]:
         ("  sessions by kind (city)", lambda: dashboard.sessions_by_kind(db, city, YEAR)),
         ("  coverage per village (city)", lambda: coverage.of(db, city, YEAR)),
         ("  yearly targets (city)", lambda: kpi.yearly(db, city, YEAR)),
-        ("  density (city)", lambda: kpi.density(db, city)),
+        ("  density (city)", lambda: kpi.density(db, city, YEAR)),
         ("  hours leaderboard (city)", lambda: hours.leaderboard(db, city, YEAR)),
         ("  pairings (city)", lambda: pairings.listing(db, city, YEAR)),
         ("volunteer hours, everyone (city)", lambda: hours.leaderboard(db, city, YEAR, instructors_only=False)),

@@ -93,24 +93,34 @@ def main(ctx: click.Context, instance: Path | None):
 
 @main.command()
 @click.option("--hub", is_flag=True, help="Make this a city hub instead of a town node.")
-@click.option("--town", help="12-digit code of the town this node serves.")
+@click.option("--unit", help="Hub: code of the city or county it serves; then `fieldsync places import FILE`.")
+@click.option("--town", help="12-digit code of the town this node serves (its places come from the hub).")
 @click.option("--admin", "admin_name", default="admin", show_default=True, help="First admin's username.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="First admin's password (asked when not given).")
 @pass_instance
 @friendly
-def init(instance: Instance, hub: bool, town: str | None, admin_name: str, password: str):
-    """Create the instance folder, its database and the first admin."""
-    from fieldsync.records import places, users
+def init(instance: Instance, hub: bool, unit: str | None, town: str | None, admin_name: str, password: str):
+    """Create the instance folder, its database and the first admin (no demo data)."""
+    from fieldsync.records import place_import, places, users
 
-    settings.save(instance.path, mode="hub" if hub else "node", town=town)
+    if unit and not hub:
+        raise click.UsageError("--unit is for a hub; a laptop's town comes with --town or at enrollment.")
+    if unit and place_import.code_level(unit) not in ("province", "city", "county"):
+        raise click.UsageError(f"{unit} is not the code of a city or county (6 or 12 digits).")
+    if town and place_import.code_level(town) != "town":
+        raise click.UsageError(f"{town} is not the 12-digit code of a town (乡镇、街道).")
     store = instance.store
-    places.import_places(store, places.load_fixture()["places"])
-    if town and places.get(store, town) is None:
-        raise click.ClickException(f"Town {town} is not in the gazetteer.")
-    users.create(store, admin_name, password, "admin")
+    users.create(store, admin_name, password, "admin")   # first: a refused password leaves no half-made hub
+    if unit:
+        places.set_home_unit(store, unit)
+    settings.save(instance.path, mode="hub" if hub else "node", town=town)
     click.echo(f"Created {'hub' if hub else 'node'} instance in {instance.path}")
-    click.echo(f"Admin account: {admin_name}. Start it with: fieldsync --instance {instance.path} serve")
+    if hub:
+        click.echo(f"Next: fieldsync --instance {instance.path} places import FILE (your 统计用区划代码 list), "
+                   "then places population FILE and targets set.")
+    click.echo(f"Admin account: {admin_name}. Start it with: fieldsync --instance {instance.path} serve"
+               + (" --hub" if hub else ""))
 
 
 @main.command()
@@ -568,3 +578,9 @@ def nodes_restored(instance: Instance):
 
     receive.hub_restored(instance.store, actor=cli_actor())
     click.echo("New hub epoch: every laptop's pull cursor is void; each takes a fresh snapshot at its next sync.")
+
+
+from fieldsync import cli_places
+
+main.add_command(cli_places.places_group)
+main.add_command(cli_places.targets_group)

@@ -48,7 +48,7 @@ def demo_person(rng: random.Random, town: str, village: str) -> dict:
 
 
 def places_and_accounts(store: Store) -> None:
-    places.import_places(store, places.load_fixture()["places"])
+    places.load_demo(store)
     for username, role, display in ACCOUNTS:
         if not store.query_one("SELECT 1 FROM users WHERE username = ?", [username]):
             users.create(store, username, DEMO_PASSWORD, role, display)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from fieldsync.records import populations
 from fieldsync.reports.table import Table, unit_line
-from fieldsync.reports.units import IN_UNIT, Unit, descendants
+from fieldsync.reports.units import IN_UNIT, Unit, descendants, successors
 
 COLUMNS = ("序号", "乡镇（街道）", "村（社区）", "区划代码", "人口", "培训人数", "是否覆盖")
 CODE_COLUMN = 3
@@ -51,18 +52,24 @@ def people_by_place(db: Database, unit: Unit, year: int, kind: str) -> list[dict
 
 def of(db: Database, unit: Unit, year: int) -> Coverage:
     trained = people_by_place(db, unit, year, "training")
-    by_village = {row["village"]: row["people"] for row in trained if row["village"]}
+    moved = successors(db, unit.as_of)   # people of a merged-away town or village count in its successor
+    by_village: dict[str, int] = defaultdict(int)
     by_town: dict[str, int] = defaultdict(int)
     for row in trained:
-        by_town[row["town"]] += row["people"]
-    villages = [{"code": v["code"], "name": v["name"], "town": v["parent"], "population": v["population"],
-                 "trained": by_village.get(v["code"], 0)} for v in descendants(db, unit.code, "village")]
+        if row["village"]:
+            by_village[moved.get(row["village"], row["village"])] += row["people"]
+        by_town[moved.get(row["town"], row["town"])] += row["people"]
+    rows = descendants(db, unit.code, "village", year=year)
+    figures = populations.for_year(db, [v["code"] for v in rows], year)
+    villages = [{"code": v["code"], "name": v["name"], "town": moved.get(v["parent"], v["parent"]),
+                 "population": figures[v["code"]].population if v["code"] in figures else None,
+                 "trained": by_village.get(v["code"], 0)} for v in rows]
     of_town = defaultdict(list)
     for village in villages:
         of_town[village["town"]].append(village)
     towns = [{"code": t["code"], "name": t["name"], "villages": of_town[t["code"]],
               "covered": sum(1 for v in of_town[t["code"]] if v["trained"]), "trained": by_town[t["code"]]}
-             for t in descendants(db, unit.code, "town")]
+             for t in descendants(db, unit.code, "town", year=year)]
     return Coverage(villages, towns)
 
 

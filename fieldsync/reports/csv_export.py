@@ -27,7 +27,8 @@ ATTENDANCE_COLUMNS = ("session_id", "person_id", "first_in", "last_out", "ins", 
                       "counted", "minutes")
 # name → (columns, table): what `fieldsync report table --table NAME` exports.
 DATABASE_TABLES = {
-    "places": (("code", "name", "kind", "parent", "population"), "places"),
+    "places": (("code", "name", "kind", "parent", "urban_rural", "valid_from", "ended_on", "replaced_by"), "places"),
+    "place_populations": (("code", "year", "population"), "place_populations"),
     "people": (PUBLIC_COLUMNS, "people"),
     "sessions": (SESSION_COLUMNS, "sessions"),
     "checkins": (("id", "session_id", "person_id", "badge_key", "badge_generation", "direction",

@@ -13,7 +13,7 @@ from sqlite_utils import Database
 
 from fieldsync.records import validators
 from fieldsync.reports import coverage, hours, kpi, pairings
-from fieldsync.reports.units import IN_UNIT, Unit, descendants, resolve, sessions_in
+from fieldsync.reports.units import Unit, dated_in, descendants, resolve, sessions_in
 
 # The 威海 plan's theme days (shared/seeds/000): one day each, May the whole month.
 THEME_DAYS = (
@@ -34,10 +34,11 @@ def theme_days(year: int) -> list[dict]:
 def checkins_per_day(db: Database, unit: Unit, year: int, kind: str | None = None) -> list[dict]:
     """People checked in per day (a person counts once per session, on the day of their first scan)."""
     # CROSS JOIN: walk the year's days, then look each session up (not every session of every town).
+    town, in_unit = dated_in(unit, "s.town", "s.starts_at")
     sql = ("SELECT d.day, SUM(d.people) AS people"
            " FROM rollup_daily d CROSS JOIN sessions s ON s.id = d.session_id"
-           f" WHERE d.day >= ? AND d.day < ? AND {IN_UNIT.format(column='s.town')}")
-    params = [f"{year}-01-01", f"{year + 1}-01-01", unit.towns_json]
+           f" WHERE d.day >= ? AND d.day < ? AND {town}")
+    params = [f"{year}-01-01", f"{year + 1}-01-01", *in_unit]
     if kind:
         sql += " AND s.kind = ?"
         params.append(kind)
@@ -73,8 +74,7 @@ def build(db: Database, unit: Unit, year: int, kind: str | None = None) -> dict:
         "theme_days": theme_days(year),
         "sessions_by_kind": sessions_by_kind(db, unit, year, kind),
         "coverage": covered,
-        "density": kpi.density(db, unit),
-        "density_target": kpi.DENSITY_TARGET,
+        "density": kpi.density(db, unit, year),
         "targets": kpi.yearly(db, unit, year, covered),
         "volunteering": hours.totals(db, unit, year),
         "leaders": hours.leaderboard(db, unit, year, limit=10),

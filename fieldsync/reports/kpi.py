@@ -1,61 +1,66 @@
 """The yearly targets and instructor density (shared/seeds/002, 浑南区 task list).
 
-- trained: distinct people of the unit at training sessions in the year (≥ 200);
-- fitness-monitored: distinct people at monitoring sessions in the year (≥ 300);
-- mass fitness activities: active volunteer and theme sessions held in the unit (≥ 100);
-- density: active instructors (level not 'none') per 1,000 residents (≥ 4.5).
-Definitions and their reasons: docs/decisions/0031-report-definitions.md.
+- trained: distinct people of the unit at training sessions in the year;
+- fitness-monitored: distinct people at monitoring sessions in the year;
+- mass fitness activities: active volunteer and theme sessions of the unit that have
+  started (the ones still ahead are shown apart, as planned);
+- density: active instructors (level not 'none') per 1,000 residents of the year.
+Each target says where it comes from (reports/targets.py). Definitions and their
+reasons: docs/decisions/0031-report-definitions.md, 0081-targets-per-unit.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime
 
 from sqlite_utils import Database
 
-from fieldsync.reports import coverage
+from fieldsync.reports import coverage, targets
 from fieldsync.reports.schema import IS_INSTRUCTOR
-from fieldsync.reports.table import Table, unit_line
+from fieldsync.reports.table import CHINA, Table, unit_line
 from fieldsync.reports.units import (
     IN_UNIT,
     REPORTING_KINDS,
     Unit,
     descendants,
+    population,
+    resolve,
     sessions_in,
 )
 
-DENSITY_TARGET = 4.5
 MASS_ACTIVITY_KINDS = ("volunteer", "theme")
-COLUMNS = ("指标", "范围", "目标", "完成", "完成情况")
+COLUMNS = ("指标", "范围", "目标", "完成", "完成情况", "目标来源")
+NO_POPULATION = "无人口数据"
 
 
-@dataclass(frozen=True)
-class Target:
-    key: str
-    label: str
-    target: int
-
-
-YEARLY_TARGETS = (
-    Target("trained", "年度培训社会体育指导员（人）", 200),
-    Target("monitored", "年度国民体质监测（人）", 300),
-    Target("mass_activities", "年度全民健身活动（次）", 100),
-)
+def now_local() -> str:
+    """Now as session times are written (China time, to the minute)."""
+    return datetime.now(CHINA).strftime("%Y-%m-%dT%H:%M")
 
 
 def yearly(db: Database, unit: Unit, year: int, covered: coverage.Coverage | None = None) -> list[dict]:
     """Progress on the yearly targets; pass the year's coverage if it is at hand (it holds the trained)."""
     covered = covered or coverage.of(db, unit, year)
     monitored = coverage.people_by_place(db, unit, year, "monitoring")
-    done = {"trained": covered.trained, "monitored": sum(row["people"] for row in monitored),
-            "mass_activities": mass_activities(db, unit, year)}
-    return [{"key": t.key, "label": t.label, "target": t.target, "done": done[t.key],
-             "progress": done[t.key] / t.target} for t in YEARLY_TARGETS]
+    held, planned = mass_activities(db, unit, year)
+    done = {"trained": covered.trained, "monitored": sum(row["people"] for row in monitored), "activities": held}
+    applied = targets.applied(db, unit.code, year)
+    rows = []
+    for key, value in done.items():
+        target = applied[key]
+        rows.append({"key": key, "label": targets.LABELS[key], "target": target.value, "done": value,
+                     "progress": value / target.value if target.value else None, "source": target,
+                     "planned": planned if key == "activities" else None})
+    return rows
 
 
-def mass_activities(db: Database, unit: Unit, year: int) -> int:
+def mass_activities(db: Database, unit: Unit, year: int) -> tuple[int, int]:
+    """(held, planned): the year's mass activities that have started, and those still ahead."""
     where, params = sessions_in(unit, year, MASS_ACTIVITY_KINDS)
-    return db.execute(f"SELECT COUNT(*) FROM sessions WHERE {where}", params).fetchone()[0]
+    held, planned = db.execute(f"SELECT COALESCE(SUM(substr(starts_at, 1, 16) <= ?), 0),"
+                               f" COALESCE(SUM(substr(starts_at, 1, 16) > ?), 0) FROM sessions WHERE {where}",
+                               [now_local(), now_local(), *params]).fetchone()
+    return held, planned
 
 
 def instructors_by_town(db: Database, unit: Unit) -> dict[str, int]:
@@ -65,29 +70,48 @@ def instructors_by_town(db: Database, unit: Unit) -> dict[str, int]:
         " GROUP BY town", [unit.towns_json])}
 
 
-def density(db: Database, unit: Unit) -> list[dict]:
-    """Instructors per 1,000 residents: the unit, then its counties, then its towns."""
+def density(db: Database, unit: Unit, year: int) -> list[dict]:
+    """Instructors per 1,000 residents of the year: the unit, then its counties, then its towns.
+    `population_year` says which year's figure it is; no figure, no rate."""
     counts = instructors_by_town(db, unit)
     rows = []
     for kind in REPORTING_KINDS:
-        for place in descendants(db, unit.code, kind):
-            towns = [place] if kind == "town" else descendants(db, place["code"], "town")
-            population = place["population"] or sum(t["population"] or 0 for t in towns)
-            instructors = sum(counts.get(t["code"], 0) for t in towns)
-            per_1000 = round(instructors / population * 1000, 2) if population else None
+        for place in descendants(db, unit.code, kind, year=year):
+            towns = unit.towns if place["code"] == unit.code else resolve(db, place["code"], year).towns
+            instructors = sum(counts.get(town, 0) for town in towns)
+            figure = population(db, place["code"], year)
+            per_1000 = round(instructors / figure.population * 1000, 2) if figure and figure.population else None
+            target = targets.applied(db, place["code"], year)[targets.RATE]
             rows.append({"code": place["code"], "name": place["name"], "kind": kind,
-                         "population": population, "instructors": instructors, "per_1000": per_1000,
-                         "meets": per_1000 is not None and per_1000 >= DENSITY_TARGET})
+                         "population": figure.population if figure else None,
+                         "population_year": figure.year if figure else None,
+                         "instructors": instructors, "per_1000": per_1000, "target": target.value,
+                         "source": target, "meets": per_1000 is not None and per_1000 >= target.value})
     return rows
+
+
+def _figure(value) -> str:
+    return value if value is not None else NO_POPULATION
 
 
 def table(db: Database, unit: Unit, year: int) -> Table:
     covered = coverage.of(db, unit, year)
-    rows = [(t["label"], unit.name, t["target"], t["done"], f"{t['progress']:.0%}")
-            for t in yearly(db, unit, year, covered)]
+    rows = []
+    for t in yearly(db, unit, year, covered):
+        progress = f"{t['progress']:.0%}" if t["progress"] is not None else ""
+        rows.append((t["label"], unit.name, _figure(t["target"]), t["done"], progress, t["source"].describe()))
+        if t["planned"] is not None:
+            rows.append(("其中：已计划、尚未举办的活动（次）", unit.name, "", t["planned"], "", ""))
     rows.append(("行政村（社区）培训覆盖", unit.name, len(covered.villages), covered.covered,
-                 f"{covered.ratio:.0%}"))
-    rows += [("每千人社会体育指导员数", place["name"], DENSITY_TARGET, place["per_1000"],
-              "达标" if place["meets"] else "未达标") for place in density(db, unit)]
+                 f"{covered.ratio:.0%}", ""))
+    for place in density(db, unit, year):
+        if place["per_1000"] is None:
+            done, verdict = NO_POPULATION, NO_POPULATION
+        else:
+            done, verdict = place["per_1000"], "达标" if place["meets"] else "未达标"
+            if place["population_year"] != year:
+                verdict += f"（按{place['population_year']}年人口）"
+        rows.append(("每千人社会体育指导员数", place["name"], place["target"], done, verdict,
+                     place["source"].describe()))
     return Table(title=f"{year}年全民健身工作主要指标完成情况", headers=COLUMNS, rows=rows,
                  unit_line=unit_line(unit.name), sheet_name="主要指标")

@@ -80,7 +80,7 @@ def prepare(db: Database, name: str, fmt: str, raw: dict) -> tuple[str, Iterator
                                        **{key: ["Required."] for key in missing}})
     args = {key: params[key] for key in report.params if key in params}
     if "unit" in report.params:
-        args["unit"] = units.resolve(db, params.get("unit"))
+        args["unit"] = units.resolve(db, params.get("unit"), args.get("year"))
     table = report.build(db, **args)
     return file_name(name, args, fmt), WRITERS[fmt](table)
 

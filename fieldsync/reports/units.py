@@ -3,16 +3,25 @@
 Every report is asked for one unit and reads the towns under it from the
 places hierarchy, so a county report is its towns' rows together and the city
 report its counties' together, whatever depth the gazetteer has.
+
+Towns change: one merged into another (撤并) ends on a day and names its
+successor. Its records count under it up to that day and under its successor
+from then on, worked out here at query time from the places table (a few
+thousand rows), so no rollup is rewritten: dated records (sessions) by their
+date, people by where they live at the end of the report's year
+(docs/decisions/0080-places-change-over-time.md).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlite_utils import Database
 
 from fieldsync.errors import NotFound, ValidationFailed
+from fieldsync.records import places, populations
 
 REPORTING_KINDS = ("city", "county", "town")
 # "town IN (...)" for any column, with the unit's towns bound as one JSON parameter.
@@ -20,42 +29,121 @@ IN_UNIT = "{column} IN (SELECT value FROM json_each(?))"
 
 
 @dataclass(frozen=True)
+class Span:
+    town: str
+    start: str | None   # first day the town's records count in the unit (None: always did)
+    end: str | None     # first day they no longer do (None: still do)
+
+    def holds(self, day: str) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day < self.end)
+
+
+@dataclass(frozen=True)
 class Unit:
     code: str
     name: str
     kind: str
-    population: int | None
-    towns: tuple[str, ...]
+    towns: tuple[str, ...]       # whose residents count here, as of `as_of`
+    spans: tuple[Span, ...]      # whose dated records count here, and when
+    as_of: str
 
     @property
     def towns_json(self) -> str:
         return json.dumps(self.towns)
 
 
-def resolve(db: Database, code: str | None = None) -> Unit:
-    """The unit with this code, or the city when no code is given."""
+def resolve(db: Database, code: str | None = None, year: int | None = None) -> Unit:
+    """The unit with this code, or the hub's own unit when no code is given. People count
+    where they live at the end of `year` (today for this year or none)."""
     if code:
         place = _place(db, code)
         if place is None:
             raise NotFound(f"No place with code {code} in the gazetteer.", code="unit_not_found")
     else:
-        place = next(db.query("SELECT * FROM places WHERE kind = 'city' ORDER BY code LIMIT 1"), None)
-        if place is None:
-            raise NotFound("The gazetteer has no city; import places first.", code="unit_not_found")
+        place = top(db)
     if place["kind"] not in REPORTING_KINDS:
         raise ValidationFailed(f"{place['name']} is a {place['kind']}; reports are made for a town, "
                                "a county or the city.", fields={"unit": ["Not a town, county or city."]})
-    towns = tuple(row["code"] for row in descendants(db, place["code"], "town"))
-    return Unit(place["code"], place["name"], place["kind"], place["population"], towns)
+    today = date.today().isoformat()
+    as_of = min(f"{year}-12-31", today) if year else today
+    spans = tuple(spans_of(db, place["code"]))
+    towns = tuple(dict.fromkeys(s.town for s in spans if s.holds(as_of)))
+    return Unit(place["code"], place["name"], place["kind"], towns, spans, as_of)
 
 
-def descendants(db: Database, code: str, kind: str) -> list[dict]:
-    """Places of one kind under a place (the place itself included when it is of that kind)."""
-    return list(db.query(
-        "WITH RECURSIVE under(code) AS (SELECT ? UNION ALL"
-        "  SELECT p.code FROM places p JOIN under u ON p.parent = u.code)"
-        " SELECT places.* FROM places JOIN under USING (code) WHERE places.kind = ?"
-        " ORDER BY places.code", [code, kind]))
+def top(db: Database) -> dict:
+    """The hub's unit (`init --hub --unit`), else the first city, county or town."""
+    home = places.home_unit(db)
+    place = _place(db, home) if home else None
+    for kind in REPORTING_KINDS:
+        place = place or next(db.query(f"SELECT * FROM places WHERE kind = ? AND {places.LIVE} ORDER BY code"
+                                       " LIMIT 1", [kind, date.today().isoformat()]), None)
+    if place is None:
+        raise NotFound("The gazetteer has no city, county or town; import places first (fieldsync places import).",
+                       code="unit_not_found")
+    return place
+
+
+def spans_of(db: Database, code: str) -> list[Span]:
+    """When each town's records count in the unit: its own life if it lies under the unit, and
+    from its end on, wherever its successor's records count."""
+    towns = {row["code"]: row for row in db.query(
+        "SELECT code, valid_from, ended_on, replaced_by FROM places WHERE kind = 'town'")}
+    under = {row["code"] for row in descendants(db, code, "town", every=True)}
+
+    def belongs(town: str, since: str | None, seen: tuple[str, ...]) -> list[tuple[str | None, str | None]]:
+        row = towns[town]
+        start = max(filter(None, (since, row["valid_from"])), default=None)
+        end = row["ended_on"]
+        found = [(start, end)] if town in under and (start is None or end is None or start < end) else []
+        successor = row["replaced_by"]
+        if end and successor in towns and successor not in seen:
+            found += belongs(successor, max(filter(None, (since, end))), seen + (town,))
+        return found
+
+    return [Span(town, start, end) for town in towns for start, end in belongs(town, None, (town,))]
+
+
+def descendants(db: Database, code: str, kind: str, *, year: int | None = None, every: bool = False) -> list[dict]:
+    """Places of one kind under a place (the place itself included when it is of that kind) that
+    existed in the year (or exist today; `every`: whenever)."""
+    sql = ("WITH RECURSIVE under(code) AS (SELECT ? UNION ALL"
+           "  SELECT p.code FROM places p JOIN under u ON p.parent = u.code)"
+           " SELECT places.* FROM places JOIN under USING (code) WHERE places.kind = ?")
+    params: list = [code, kind]
+    if not every:
+        first, after = ((f"{year}-01-01", f"{year + 1}-01-01") if year
+                        else (date.today().isoformat(), (date.today() + timedelta(days=1)).isoformat()))
+        sql += " AND (valid_from IS NULL OR valid_from < ?) AND (ended_on IS NULL OR ended_on > ?)"
+        params += [after, first]
+    return list(db.query(sql + " ORDER BY places.code", params))
+
+
+def population(db: Database, code: str, year: int) -> populations.Figure | None:
+    """The place's residents for the year (or its latest earlier figure); without one, its towns'
+    together if every town has one; else None: the reports then say 无人口数据."""
+    own = populations.for_year(db, [code], year).get(code)
+    if own:
+        return own
+    towns = [t["code"] for t in descendants(db, code, "town", year=year) if t["code"] != code]
+    found = populations.for_year(db, towns, year)
+    if not towns or len(found) < len(towns):
+        return None
+    return populations.Figure(sum(f.population for f in found.values()), min(f.year for f in found.values()))
+
+
+def successors(db: Database, day: str) -> dict[str, str]:
+    """Places ended on or before the day → the place that took them over (following chains)."""
+    ended = dict(db.execute("SELECT code, replaced_by FROM places WHERE ended_on <= ? AND replaced_by IS NOT NULL",
+                            [day]).fetchall())
+    found = {}
+    for code, successor in ended.items():
+        seen = {code}
+        while successor in ended and successor not in seen:
+            seen.add(successor)
+            successor = ended[successor]
+        found[code] = successor
+    return found
 
 
 def names(db: Database) -> dict[str, str]:
@@ -67,14 +155,25 @@ def _place(db: Database, code: str) -> dict | None:
     return next(db.query("SELECT * FROM places WHERE code = ?", [code]), None)
 
 
+def dated_in(unit: Unit, town: str, day: str) -> tuple[str, list]:
+    """WHERE clause and parameters: a record of `town` on `day` (columns or expressions) counts in the unit."""
+    always = [s.town for s in unit.spans if s.start is None and s.end is None]
+    clause, params = IN_UNIT.format(column=town), [json.dumps(always)]
+    for span in unit.spans:
+        if span.start is not None or span.end is not None:
+            clause += f" OR ({town} = ? AND {day} >= ? AND {day} < ?)"
+            params += [span.town, span.start or "", span.end or "9999"]
+    return f"({clause})", params
+
+
 def sessions_in(unit: Unit, year: int, kinds: tuple[str, ...] | None = None,
                 alias: str = "sessions") -> tuple[str, list]:
     """WHERE clause and parameters for the active sessions held in the unit in the year."""
     # "+town": read the year's sessions by date and check their town, rather than every year's
     # sessions of every town (ten times the rows for a city).
-    where = (f"{alias}.status = 'active' AND {alias}.starts_at >= ? AND {alias}.starts_at < ?"
-             f" AND {IN_UNIT.format(column='+' + alias + '.town')}")
-    params = [str(year), str(year + 1), unit.towns_json]
+    town, params = dated_in(unit, f"+{alias}.town", f"{alias}.starts_at")
+    where = f"{alias}.status = 'active' AND {alias}.starts_at >= ? AND {alias}.starts_at < ? AND {town}"
+    params = [str(year), str(year + 1), *params]
     if kinds:
         where += f" AND {alias}.kind IN (SELECT value FROM json_each(?))"
         params.append(json.dumps(kinds))

@@ -60,7 +60,16 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
 
     rollup.keep_live(store, app.config["MODE"] == "hub")
 
-    from fieldsync.server import accounts, admin, api, auth, errors, headers, i18n, kiosk
+    from fieldsync.server import (
+        accounts,
+        admin,
+        api,
+        auth,
+        errors,
+        headers,
+        i18n,
+        kiosk,
+    )
 
     i18n.init_app(app)
     errors.init_app(app)
@@ -83,9 +92,10 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
 
     app.register_blueprint(papers.bp)
     if app.config["MODE"] == "hub":
-        from fieldsync.server import dashboard
+        from fieldsync.server import dashboard, places_pages
 
         app.register_blueprint(dashboard.bp)
+        app.register_blueprint(places_pages.bp)
     from fieldsync.server import hub, sync_api, sync_banner
 
     sync_api.init_app(app)      # hub: enroll/push/pull; node: run/status

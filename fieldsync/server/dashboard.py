@@ -89,7 +89,7 @@ def _unit(db, query: dict) -> units.Unit:
     town, county = query.get("town"), query.get("county")
     if town and county and town not in units.resolve(db, county).towns:
         raise ValidationFailed(_("That town is not in that county."), fields={"town": ["Not in the county."]})
-    return units.resolve(db, town or county)
+    return units.resolve(db, town or county, query.get("year"))
 
 
 def _places(db, *, villages: bool = False) -> dict:
@@ -121,7 +121,7 @@ def _charts(data: dict) -> dict:
         "towns": [{"label": t["name"], "trained": t["trained"]} for t in data["coverage"].towns],
         "density": [{"label": row["name"], "value": row["per_1000"]} for row in data["density"]
                     if row["kind"] == "town"],
-        "densityTarget": data["density_target"],
+        "densityTarget": data["density"][0]["target"] if data["density"] else None,
         "text": {"people": _("People checked in"), "trained": _("Trained"),
                  "density": _("Instructors per 1,000"), "target": _("Target")},
     }

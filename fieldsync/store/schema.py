@@ -19,10 +19,12 @@ MIGRATION_SETS = [
     "fieldsync.store.schema:core",
     "fieldsync.records.schema:migrations",
     "fieldsync.records.users:migrations",
+    "fieldsync.records.places:migrations",
     "fieldsync.records.stations:migrations",
     "fieldsync.forms.schema:migrations",
     "fieldsync.sync.schema:migrations",
     "fieldsync.reports.schema:migrations",
+    "fieldsync.reports.targets:migrations",
 ]
 
 

@@ -46,7 +46,7 @@ from fieldsync.records.pii import write_secret
 from fieldsync.store import Store, new_id
 from fieldsync.store.hlc import MAX_AHEAD_MS
 from fieldsync.store.outbox import forget_acks_after, utc_now
-from fieldsync.sync import certificates, entities, hublog, origins
+from fieldsync.sync import certificates, entities, hublog, origins, pull
 from fieldsync.sync.receive import audit
 
 CODE_HOURS = 24
@@ -171,7 +171,7 @@ def redeem(store: Store, request: dict) -> dict:
         audit(db, None, "node_enrolled_again" if again else "node_enrolled", node_id, name)
         return {"node_id": node_id, "name": name, "town": town, "token": token, "badge_key_id": key_id,
                 "hub_epoch": hublog.epoch(db), "id_hash_key": id_hash_key,
-                "hub_badge_key": public_b64(hub_private)}
+                "hub_badge_key": public_b64(hub_private), "places": places.for_laptop(db, town)}
 
     enrolled = store.write(work)
     enrolled["town_name"] = places.name_of(store, enrolled["town"])
@@ -298,8 +298,10 @@ def enroll(store: Store, instance: Path, hub_url: str, code: str) -> dict:
                    " last_error = NULL", [answer["hub_epoch"]])
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sync_stream_acked', '0')")
         forget_acks_after(db, 0)
+        for place in answer.get("places", []):   # the town's places at once; later changes come with pulls
+            pull.apply_pulled(db, entities.get("places"), {"op": "upsert", "fields": place})
 
     store.write(work)
     if answer.get("id_hash_key") and pii.adopt_hash_key(instance, base64.b64decode(answer["id_hash_key"])):
         people.rehash(store, actor="enrollment")
-    return {**answer, "token": None, "id_hash_key": None, "app_version": __version__}
+    return {**answer, "token": None, "id_hash_key": None, "places": len(answer.get("places", [])), "app_version": __version__}

@@ -15,7 +15,9 @@ Three kinds:
   Pulled by the nodes of the record's town (`scope="town"`).
 - PUBLISHED (forms, badge keys, badge revocations): the hub publishes them
   to every node (`scope="all"`); a node takes the hub's version whole. If
-  nodes write them too (revocations), `pushed=True`.
+  nodes write them too (revocations), `pushed=True`. Places are published to
+  the nodes of their town and, for a county or city, of every town under it
+  (`scope="place"`).
 
 How another area adds an entity (e.g. forms/submissions, issue 5):
 
@@ -68,7 +70,7 @@ class Entity:
     kind: str                    # IMMUTABLE, MUTABLE or PUBLISHED
     schema: type[Schema]         # the fields as they travel; validated at the hub
     pushed: bool = True          # nodes push it to the hub
-    scope: str | None = None     # pulled by: "town" (the record's town), "all", or None (never)
+    scope: str | None = None     # pulled by: "town" (the record's town), "place", "all", or None (never)
     key: str = "id"              # primary key column
     columns: dict[str, str] = field(default_factory=dict)  # IMMUTABLE: column -> codec
     # A test that needs the database (submissions: answers against the form version they name).
@@ -78,7 +80,7 @@ class Entity:
     def __post_init__(self):
         if self.kind not in (IMMUTABLE, MUTABLE, PUBLISHED):
             raise ValueError(f"unknown entity kind {self.kind!r}")
-        if self.scope not in (None, "town", "all"):
+        if self.scope not in (None, "town", "place", "all"):
             raise ValueError(f"unknown pull scope {self.scope!r}")
         bad = [c for c in self.columns.values() if c not in CODECS]
         if bad:
@@ -96,8 +98,9 @@ def mutable(name: str, schema: type[Schema], *, scope: str = "town") -> Entity:
     return Entity(name, MUTABLE, schema, pushed=True, scope=scope)
 
 
-def published(name: str, schema: type[Schema], *, pushed: bool = False, key: str = "id") -> Entity:
-    return Entity(name, PUBLISHED, schema, pushed=pushed, scope="all", key=key)
+def published(name: str, schema: type[Schema], *, pushed: bool = False, key: str = "id",
+              scope: str = "all") -> Entity:
+    return Entity(name, PUBLISHED, schema, pushed=pushed, scope=scope, key=key)
 
 
 _REGISTRY: dict[str, Entity] = {}

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlite_utils import Database
 
 from fieldsync.errors import Gone
+from fieldsync.records import places
 from fieldsync.records.mutable import LOCAL_ONLY
 from fieldsync.records.validators import whole_number_or_none
 from fieldsync.store.outbox import utc_now
@@ -78,6 +79,8 @@ def parse_cursor(db: Database, cursor: str) -> int:
 def scope_of(db: Database, entity: entities.Entity, record_id: str) -> str:
     if entity.scope == "all":
         return ""
+    if entity.scope == "place":
+        return places.sync_scope(db, record_id)
     row = db.execute(f"SELECT town FROM {entity.name} WHERE {entity.key} = ?", [record_id]).fetchone()
     return (row[0] if row else None) or NOWHERE
 
@@ -131,11 +134,24 @@ def index_badge_keys(db: Database) -> int:
     return len(keys)
 
 
+def index_places(db: Database) -> int:
+    """Publish the places imported or changed since the last pull (records/place_import.py)."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'hub_log_places_at'").fetchone()
+    changed = db.execute("SELECT code, updated_at FROM places WHERE updated_at > ? ORDER BY updated_at",
+                         [row[0] if row else ""]).fetchall()
+    for code, _ in changed:
+        publish(db, entities.get("places"), code)
+    if changed:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hub_log_places_at', ?)", [changed[-1][1]])
+    return len(changed)
+
+
 def before_pull(db: Database) -> None:
-    """Bring the log up to date for a pull: the hub's own edits and keys; once a day, expire
-    old tombstones."""
+    """Bring the log up to date for a pull: the hub's own edits, keys and places; once a day,
+    expire old tombstones."""
     index_local_changes(db)
     index_badge_keys(db)
+    index_places(db)
     today = utc_now()[:10]
     row = db.execute("SELECT value FROM meta WHERE key = 'hub_log_pruned_on'").fetchone()
     if not row or row[0] != today:
@@ -158,9 +174,10 @@ def prune(db: Database, *, days: int = TOMBSTONE_DAYS) -> int:
 
 # -- reading (pull) -------------------------------------------------------------------
 def read_page(db: Database, town: str, after: int, limit: int) -> tuple[list[dict], int, bool]:
-    """Changes visible to a node of `town` after seq `after`: (changes, last seq, more)."""
+    """Changes visible to a node of `town` after seq `after`: (changes, last seq, more). Besides
+    its town's records, it sees the places above its town (its county and city)."""
     rows = []
-    for scope in ("", town):
+    for scope in ("", town, *places.ancestors(db, town)):
         rows += db.execute("SELECT seq, entity, record_id, op FROM hub_log WHERE scope = ? AND seq > ?"
                            " ORDER BY seq LIMIT ?", [scope, after, limit + 1]).fetchall()
     rows.sort()

@@ -140,6 +140,23 @@ class BadgeKeyWire(Schema):
     certificate = fields.String(allow_none=True, load_default=None, validate=validate.Length(equal=88))
 
 
+class PlaceWire(Schema):
+    """A place of the gazetteer as the hub publishes it (records/places.py)."""
+
+    class Meta:
+        unknown = RAISE
+
+    code = PlaceCode(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    kind = fields.String(required=True, validate=validate.OneOf(["province", "city", "county", "town", "village"]))
+    parent = PlaceCode(allow_none=True)
+    urban_rural = bounded_text(3, allow_none=True)
+    valid_from = bounded_text(10, allow_none=True)
+    ended_on = bounded_text(10, allow_none=True)
+    replaced_by = PlaceCode(allow_none=True)
+    updated_at = bounded_text(40, allow_none=True)
+
+
 BUILT_IN_ENTITIES = [
     entities.immutable("checkins", CheckinWire, columns={
         "id": "ulid", "session_id": "dict", "person_id": "dict", "badge_key": "dict",
@@ -149,6 +166,7 @@ BUILT_IN_ENTITIES = [
     entities.mutable("sessions", SessionWire),
     entities.published("badge_revocations", RevocationWire, pushed=True, key="person_id"),
     entities.published("badge_keys", BadgeKeyWire, key="key_id"),
+    entities.published("places", PlaceWire, key="code", scope="place"),
 ]
 
 

@@ -112,7 +112,7 @@ SCANS = [
 
 def build(store: Store) -> dict[str, str]:
     """Load the city into an empty store; returns the ids of p1..p9 and s1..s8."""
-    places.import_places(store, PLACES)
+    places.import_places(store, PLACES, population_year=2024)
     ids = {key: people.register(store, {"level": "none", **person}, actor="fixture")["id"]
            for key, person in PEOPLE.items()}
     ids.update({key: sessions.create(store, dict(data), actor="fixture")["id"]

@@ -28,7 +28,7 @@ def _yearly(db, code, year=2024):
     (fixture.T2, 0, 1, 1),       # 羊亭镇: -; p6; s4
 ])
 def test_yearly_targets(city, code, trained, monitored, mass):
-    assert _yearly(city.db, code) == {"trained": trained, "monitored": monitored, "mass_activities": mass}
+    assert _yearly(city.db, code) == {"trained": trained, "monitored": monitored, "activities": mass}
 
 
 def test_targets_and_progress(city):
@@ -37,7 +37,7 @@ def test_targets_and_progress(city):
 
 
 def test_another_year_counts_its_own_sessions(city):
-    assert _yearly(city.db, None, 2023) == {"trained": 1, "monitored": 0, "mass_activities": 0}   # p4 at s7
+    assert _yearly(city.db, None, 2023) == {"trained": 1, "monitored": 0, "activities": 0}   # p4 at s7
 
 
 def test_coverage_per_village(city):
@@ -57,7 +57,7 @@ def test_coverage_of_a_county(city):
 
 def test_density_against_four_and_a_half(city):
     rows = {(r["name"], r["kind"]): (r["population"], r["instructors"], r["per_1000"], r["meets"])
-            for r in kpi.density(city.db, units.resolve(city.db))}
+            for r in kpi.density(city.db, units.resolve(city.db), 2024)}
     assert rows == {
         ("威海市", "city"): (2000, 5, 2.5, False),
         ("环翠区", "county"): (600, 3, 5.0, True),
@@ -66,7 +66,7 @@ def test_density_against_four_and_a_half(city):
         ("羊亭镇", "town"): (200, 1, 5.0, True),
         ("石岛镇", "town"): (1000, 2, 2.0, False),
     }
-    assert [r["name"] for r in kpi.density(city.db, units.resolve(city.db, fixture.C2))] == ["荣成市", "石岛镇"]
+    assert [r["name"] for r in kpi.density(city.db, units.resolve(city.db, fixture.C2), 2024)] == ["荣成市", "石岛镇"]
 
 
 def test_kpi_workbook(city):
@@ -74,14 +74,16 @@ def test_kpi_workbook(city):
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(chunks))).active
     assert sheet["A1"].value == "2024年全民健身工作主要指标完成情况"
     assert [[c.value for c in row] for row in sheet.iter_rows(min_row=3)] == [
-        ["指标", "范围", "目标", "完成", "完成情况"],
-        ["年度培训社会体育指导员（人）", "环翠区", 200, 3, "2%"],
-        ["年度国民体质监测（人）", "环翠区", 300, 2, "1%"],
-        ["年度全民健身活动（次）", "环翠区", 100, 3, "3%"],
-        ["行政村（社区）培训覆盖", "环翠区", 5, 2, "40%"],
-        ["每千人社会体育指导员数", "环翠区", 4.5, 5, "达标"],
-        ["每千人社会体育指导员数", "张村镇", 4.5, 5, "达标"],
-        ["每千人社会体育指导员数", "羊亭镇", 4.5, 5, "达标"],
+        ["指标", "范围", "目标", "完成", "完成情况", "目标来源"],
+        # 环翠区 has 600 of the city's 2000 residents: 30% of the city's (default) counts.
+        ["年度培训社会体育指导员（人）", "环翠区", 60, 3, "5%", "由威海市按人口分解（浑南方案默认值）"],
+        ["年度国民体质监测（人）", "环翠区", 90, 2, "2%", "由威海市按人口分解（浑南方案默认值）"],
+        ["年度全民健身活动（次）", "环翠区", 30, 3, "10%", "由威海市按人口分解（浑南方案默认值）"],
+        ["其中：已计划、尚未举办的活动（次）", "环翠区", None, 0, None, None],
+        ["行政村（社区）培训覆盖", "环翠区", 5, 2, "40%", None],
+        ["每千人社会体育指导员数", "环翠区", 4.5, 5, "达标", "沿用威海市的目标（浑南方案默认值）"],
+        ["每千人社会体育指导员数", "张村镇", 4.5, 5, "达标", "沿用威海市的目标（浑南方案默认值）"],
+        ["每千人社会体育指导员数", "羊亭镇", 4.5, 5, "达标", "沿用威海市的目标（浑南方案默认值）"],
     ]
 
 

@@ -55,7 +55,7 @@ def test_merge_cancels_the_duplicate_and_fills_the_kept_record(city, ids):
     assert city.query("SELECT merged_id, kept_id, actor FROM person_merges") == [
         {"merged_id": ids["p8"], "kept_id": ids["p1"], "actor": "admin"}]
     assert merges.duplicates(city.db) == []
-    density = {r["name"]: r["instructors"] for r in kpi.density(city.db, units.resolve(city.db))}
+    density = {r["name"]: r["instructors"] for r in kpi.density(city.db, units.resolve(city.db), 2024)}
     assert (density["张村镇"], density["石岛镇"]) == (2, 1)
     outbox = city.query("SELECT record_id FROM changes WHERE entity = 'people' ORDER BY seq DESC LIMIT 2")
     assert {row["record_id"] for row in outbox} == {ids["p1"], ids["p8"]}   # the towns hear of it

@@ -1,0 +1,124 @@
+"""Yearly targets per unit, set by the association, and where each applied target comes from.
+
+A unit's target for a year is, figure by figure: the one set for it; else its
+nearest ancestor's (up to the hub's unit), shared out by population for counts
+(trained, monitored, activities: the ancestor's target × this unit's residents ÷
+the ancestor's) and taken as it is for the per-1,000 rate; the hub's unit, when
+nothing is set, has the 浑南 plan's figures (shared/seeds/002). Decision 0081.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from fieldsync.errors import ValidationFailed
+from fieldsync.records import places
+from fieldsync.reports import units
+from fieldsync.store import Store
+from fieldsync.store.outbox import utc_now
+
+PLAN = {"per_1000": 4.5, "trained": 200, "monitored": 300, "activities": 100}
+LABELS = {"per_1000": "每千人社会体育指导员数", "trained": "年度培训社会体育指导员（人）",
+          "monitored": "年度国民体质监测（人）", "activities": "年度全民健身活动（次）"}
+RATE = "per_1000"
+LIMITS = {"per_1000": 100, "trained": 10_000_000, "monitored": 10_000_000, "activities": 1_000_000}
+
+migrations = Migrations("fieldsync.targets")
+
+
+@migrations()
+def t001_targets(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE targets (
+            unit TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            figure TEXT NOT NULL CHECK (figure IN ('per_1000', 'trained', 'monitored', 'activities')),
+            value REAL NOT NULL,
+            set_at TEXT NOT NULL,
+            actor TEXT,
+            PRIMARY KEY (unit, year, figure)
+        )""")
+
+
+@dataclass(frozen=True)
+class Applied:
+    figure: str
+    value: float | None      # None: it cannot be shared out (a population is missing)
+    how: str                 # set, default, shared (counts), inherited (the rate), no_population
+    source_code: str         # the unit whose target this is (this one, or an ancestor)
+    source_name: str
+    planned: bool = False    # the source's figure is the plan's default, not one the association set
+
+    def describe(self) -> str:
+        """Where the target comes from, as the KPI report (Chinese) prints it."""
+        plan = "（浑南方案默认值）" if self.planned and self.how != "default" else ""
+        return {"set": "本单位设定", "default": "浑南方案默认值",
+                "shared": f"由{self.source_name}按人口分解{plan}",
+                "inherited": f"沿用{self.source_name}的目标{plan}",
+                "no_population": f"无人口数据，无法由{self.source_name}的目标分解"}[self.how]
+
+
+def set_targets(store: Store, unit: str, year: int, values: dict[str, float | None], *,
+                actor: str | None = None) -> None:
+    """Set (or, with None, clear) a unit's targets for a year."""
+    place = places.get(store, unit)
+    if place is None or place["kind"] not in units.REPORTING_KINDS:
+        raise ValidationFailed(f"{unit} is not a city, county or town in the gazetteer.",
+                               fields={"unit": ["Not a city, county or town."]})
+    if not 1949 <= int(year) <= 2100:
+        raise ValidationFailed(f"{year} is not a year.", fields={"year": ["Not a year."]})
+    for figure, value in values.items():
+        if figure not in PLAN:
+            raise ValidationFailed(f"No target called {figure}.", fields={figure: ["Unknown target."]})
+        if value is not None and not 0 <= value <= LIMITS[figure]:
+            raise ValidationFailed(f"{LABELS[figure]}: {value} is out of range (0–{LIMITS[figure]}).",
+                                   fields={figure: ["Out of range."]})
+    now = utc_now()
+
+    def work(db: Database) -> None:
+        for figure, value in values.items():
+            db.execute("DELETE FROM targets WHERE unit = ? AND year = ? AND figure = ?", [unit, year, figure])
+            if value is not None:
+                db.execute("INSERT INTO targets (unit, year, figure, value, set_at, actor) VALUES (?, ?, ?, ?, ?, ?)",
+                           [unit, year, figure, value, now, actor])
+
+    store.write(work)
+
+
+def applied(db: Database, unit: str, year: int) -> dict[str, Applied]:
+    """The target of each figure for a unit and year, with where it comes from."""
+    top = units.top(db)["code"]
+    chain = [unit] + places.ancestors(db, unit)
+    chain = chain[:chain.index(top) + 1] if top in chain else chain
+    set_here = {(row["unit"], row["figure"]): row["value"] for row in db.query(
+        "SELECT unit, figure, value FROM targets WHERE year = ? AND unit IN (SELECT value FROM json_each(?))",
+        [year, json.dumps(chain)])}
+    name = dict(db.execute("SELECT code, name FROM places WHERE code IN (SELECT value FROM json_each(?))",
+                           [json.dumps(chain)]).fetchall())
+    found = {}
+    for figure, default in PLAN.items():
+        source = next((code for code in chain if (code, figure) in set_here), chain[-1])
+        value = set_here.get((source, figure), default)
+        planned = (source, figure) not in set_here
+        found[figure] = _applied(db, figure, unit, source, value, planned, year, name)
+    return found
+
+
+def _applied(db, figure, unit, source, value, planned, year, name) -> Applied:
+    def made(how, result):
+        if result is not None and figure != RATE:
+            result = int(result)   # stored as REAL with the rate; a count is whole
+        return Applied(figure, result, how, source, name.get(source, source), planned)
+
+    if source == unit:
+        return made("default" if planned else "set", value)
+    if figure == RATE:
+        return made("inherited", value)
+    here, there = units.population(db, unit, year), units.population(db, source, year)
+    if here is None or there is None or there.population == 0:
+        return made("no_population", None)
+    return made("shared", round(value * here.population / there.population))
