@@ -98,8 +98,10 @@ def apply_batch(db: Database, store: Store, sender: Sender, changes: list[dict],
                 blocks: list[Block]) -> MergeResult:
     result = MergeResult()
     batch = policy.Batch(blocks)
-    # Row-wise changes first: a person registered in this batch is known to its check-ins.
-    for change in changes:
+    # Row-wise changes first: a person registered in this batch is known to its check-ins. Sessions
+    # lead them: a walk-in from another town is vouched for by a check-in at one of the laptop's
+    # sessions, which may be new in this same batch (sync/policy.py).
+    for change in sorted(changes, key=lambda c: not (isinstance(c, dict) and c.get("entity") == "sessions")):
         apply_change(db, store, sender, change, result, batch=batch)
     for block in blocks:
         insert_immutable(db, store, sender, block, result)

@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from fieldsync.records import badges, people, sessions, stations
+from fieldsync.records import badges, checkins, people, sessions, stations
 from fieldsync.sync import entities, hublog
 from tests.security.test_badges import Station, signed, stored_checkins
 from tests.sync.conftest import TOWN_A, TOWN_B
@@ -76,7 +76,11 @@ def test_a_walk_in_badge_printed_at_a_verifies_where_the_person_lives(city):
     _, a, b = city
     walk_in = people.register(a.store, {"name": "过路客", "town": TOWN_B}, actor="trainer")
     printed_at_a = badges.issue(a.store, walk_in)
-    a.sync()
+    # A walk-in: registered and checked in at A's own session (decision 0050 lets A create them).
+    at_a = sessions.create(a.store, {"kind": "training", "title": "邻镇来客", "town": a.town,
+                                     "starts_at": datetime.now().replace(microsecond=0)})
+    checkins.check_in(a.store, session_id=at_a["id"], person_id=walk_in["id"], method="walk-in")
+    assert not a.sync()["rejected"]
     b.sync()
     assert b.query("SELECT origin FROM people WHERE id = ?", [walk_in["id"]]) == [{"origin": a.store.node_id}]
     a_key_id, a_private = badges.signing_key(a.store)
