@@ -96,13 +96,18 @@ def test_the_hub_assigns_badge_key_ids_and_badges_printed_before_enrollment_stil
         assert "foreign" in result.checkin["flags"]      # a badge from another town: the hub names them
 
 
-def test_a_copy_of_an_enrolled_laptop_cannot_enroll_as_a_second_one_until_the_first_is_revoked(cluster, tmp_path):
+def _unenrolled_copy_of_a_laptop(cluster, tmp_path) -> tuple:
+    """Enrolled laptop A, a copy of its instance without the credentials, and a fresh code."""
     a = cluster.add_node(TOWN_A)
     a.close_store()
     copy = tmp_path / "copy"
     shutil.copytree(a.instance, copy)
     (copy / enrollment.CREDENTIALS_FILE).unlink()
-    _, code = cluster.enrollment_code(TOWN_A, "copy")
+    return a, copy, cluster.enrollment_code(TOWN_A, "copy")[1]
+
+
+def test_a_copy_of_an_enrolled_laptop_cannot_enroll_as_a_second_one_until_the_first_is_revoked(cluster, tmp_path):
+    a, copy, code = _unenrolled_copy_of_a_laptop(cluster, tmp_path)
     with Store(copy / "fieldsync.db") as store, pytest.raises(HubError) as refused:
         enrollment.enroll(store, copy, cluster.hub.url, code)
     assert (refused.value.status, refused.value.code) == (409, "origin_taken")
@@ -164,12 +169,7 @@ def test_another_laptop_cannot_take_a_code_another_laptop_redeemed(cluster, empt
 
 
 def test_a_409_cut_off_on_the_way_is_told_in_plain_words(cluster, tmp_path):
-    a = cluster.add_node(TOWN_A)
-    a.close_store()
-    copy = tmp_path / "copy"
-    shutil.copytree(a.instance, copy)
-    (copy / enrollment.CREDENTIALS_FILE).unlink()
-    _, code = cluster.enrollment_code(TOWN_A, "copy")
+    _, copy, code = _unenrolled_copy_of_a_laptop(cluster, tmp_path)
     with Store(copy / "fieldsync.db") as store:
         request = enrollment.enrollment_request(store, copy, code)
     head = _response_head_length(cluster.hub.port, request)   # the same 409 the command will get
