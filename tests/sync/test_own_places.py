@@ -1,7 +1,8 @@
 """A hub that starts from its association's own place list, not the demo: `init --hub --unit`,
 `places import`, `places population`, `targets set`; two laptops of two towns enroll and
 get their own town's places; the reports divide by the imported population, share the
-city's targets out by population and count only the activities that have started.
+city's targets out by population and count only the activities that have started; one person
+registered in both towns with the same ID number is flagged at the hub.
 Every step is a real `fieldsync` process; the laptops sync with the hub's server over loopback.
 """
 
@@ -17,12 +18,14 @@ import openpyxl
 import pytest
 
 from fieldsync.records import people, sessions
+from fieldsync.reports import merges
 from fieldsync.store import Store
 from fieldsync.store.outbox import record_change
 from tests.fixtures import own_city
 from tests.support import LiveServer, run_cli
 
 PASSWORD = "own-city-admin"
+ID_NUMBER = "11010519491231002X"   # GB 11643's own example
 
 
 def _places_on(instance) -> set[str]:
@@ -80,8 +83,8 @@ def test_a_hub_of_another_city_from_its_own_list(own_hub, tmp_path):
     village = sorted(own_city.villages_of(own_city.QINGSHI))[1]
     with Store(qingshi / "fieldsync.db") as store:
         for name in ("王芳", "李强", "张伟"):
-            people.register(store, {"name": name, "town": own_city.QINGSHI, "village": village,
-                                    "level": "level3"}, actor="test")
+            people.register(store, {"name": name, "town": own_city.QINGSHI, "village": village, "level": "level3",
+                                    **({"id_number": ID_NUMBER} if name == "王芳" else {})}, actor="test")
         for title, starts in (("元旦健步走", datetime(year, 1, 1, 0, 0)), ("年末联欢", datetime(year, 12, 31, 23, 59))):
             sessions.create(store, {"kind": "volunteer", "title": title, "town": own_city.QINGSHI,
                                     "starts_at": starts, "hours": 1.0, "mode": "offline"}, actor="test")
@@ -92,6 +95,15 @@ def test_a_hub_of_another_city_from_its_own_list(own_hub, tmp_path):
     with closing(sqlite3.connect(hub.instance / "fieldsync.db")) as db:
         assert db.execute("SELECT name FROM places WHERE code = ?", [own_city.CITY]).fetchone() == ("晴川市",)
         assert db.execute("SELECT COUNT(*) FROM quarantine WHERE entity = 'places'").fetchone() == (1,)
+
+    # 王芳 registers again at 松林镇, with the same ID number: the hub flags one person twice.
+    with Store(songlin / "fieldsync.db") as store:
+        people.register(store, {"name": "王芳", "town": own_city.SONGLIN, "id_number": ID_NUMBER}, actor="test")
+    run_cli(songlin, "sync")
+    with Store(hub.instance / "fieldsync.db") as store:
+        twice = [group for group in merges.duplicates(store.db) if group["match"] == "id_number"]
+    assert [sorted(p["town"] for p in group["people"]) for group in twice] == [
+        sorted([own_city.QINGSHI, own_city.SONGLIN])]
 
     rows = _kpi_rows(hub.instance, own_city.QINGSHI, year, tmp_path)
     # 青石镇 has 30,000 of the city's 100,000 residents: 30% of the city's counts.
