@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 INSTANCE ?= instance-demo
 PORT ?= 8080
 
-.PHONY: run install test soak bench lint clean i18n
+.PHONY: run install test soak bench lint clean i18n docs
 
 run: install
 	$(PY) -m fieldsync --instance $(INSTANCE) demo --reset
@@ -47,3 +47,7 @@ lint: install
 
 clean:
 	rm -rf $(INSTANCE) build dist *.egg-info .pytest_cache $(VENV)
+
+# docs/cli.md is generated from the commands' own help (tests/test_docs.py checks it).
+docs: install
+	$(PY) -m tools.cli_reference
