@@ -43,7 +43,7 @@ i18n: install
 	$(VENV)/bin/pybabel compile -d fieldsync/translations --statistics
 
 lint: install
-	$(PY) -m ruff check fieldsync tests bench
+	$(PY) -m ruff check fieldsync tests bench tools
 
 clean:
 	rm -rf $(INSTANCE) build dist *.egg-info .pytest_cache $(VENV)
