@@ -1,0 +1,79 @@
+"""Exports across the sync, with the hub and the laptop as separate processes: the js365 mark made
+on a laptop reaches the hub (and its dashboard's count of activities not yet filed), and the
+hub's S12 carries whole ID numbers only from a laptop's own S12 file, each on its owner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+
+from fieldsync.records import sessions
+from fieldsync.records.schemas import SessionSchema, load
+from tests.support import WebClient, run_cli
+from tests.sync.conftest import TOWN_A
+
+
+def _rows(path: Path) -> list[list]:
+    return [[cell.value for cell in row] for row in openpyxl.load_workbook(path).active.iter_rows()]
+
+
+def _unfiled_on_dashboard(hub: WebClient) -> str:
+    page = hub.get("/hub/?year=2024")
+    assert page.status_code == 200
+    start = page.text.index('id="attention-js365"')
+    return page.text[page.text.index(">", start) + 1:page.text.index("</a>", start)].strip()
+
+
+def test_the_js365_mark_made_on_a_laptop_reaches_the_hub(cluster):
+    node = cluster.add_node(TOWN_A)
+    held = sessions.create(node.store, load(SessionSchema(), {
+        "kind": "theme", "title": "全民健身日健步走", "organizer": "张村镇文体站", "undertaker": "张村镇老年体协",
+        "starts_at": "2024-08-08T08:30", "ends_at": "2024-08-08T11:00", "town": TOWN_A}), actor="test")
+    node.sync()
+    hub = WebClient(cluster.hub.url)
+    assert hub.login("staff").ok
+    assert _unfiled_on_dashboard(hub) in ("1 ended activities not yet filed on js365", "1 个已结束的活动尚未在全民健身信息服务平台填报")
+
+    node.serve()
+    node.staff.get(f"/sessions/{held['id']}")
+    assert node.staff.form(f"/sessions/{held['id']}/js365", {}).status_code == 200
+    node.sync()
+
+    on_node = node.query("SELECT undertaker, js365_filed_at, js365_filed_by FROM sessions WHERE id = ?", [held["id"]])
+    on_hub = cluster.hub_query("SELECT undertaker, js365_filed_at, js365_filed_by FROM sessions WHERE id = ?",
+                               [held["id"]])
+    assert on_hub == on_node and on_hub[0]["js365_filed_by"] == "staff" and on_hub[0]["js365_filed_at"]
+    assert on_hub[0]["undertaker"] == "张村镇老年体协"
+    assert _unfiled_on_dashboard(hub).startswith("0 ")
+
+
+def test_the_hub_takes_whole_id_numbers_only_from_a_laptops_file_and_puts_each_on_its_owner(cluster, tmp_path):
+    node = cluster.add_node(TOWN_A)
+    node.sync()
+    node.close_store()
+    laptop_file = tmp_path / "laptop.xlsx"
+    run_cli(node.instance, "export", "s12", "--full", "-o", str(laptop_file))
+    whole = [(row[0], row[3]) for row in _rows(laptop_file)[3:]]
+    assert whole and all("*" not in number for _, number in whole)
+
+    hub_file = tmp_path / "hub.xlsx"
+    run_cli(cluster.hub.instance, "export", "s12", "--full", "--unit", TOWN_A, "-o", str(hub_file))
+    masked = [(row[0], row[3]) for row in _rows(hub_file)[3:]]
+    assert [name for name, _ in masked] == [name for name, _ in whole]
+    assert all(number[:4] + "*" * 10 + number[-4:] == hidden for (_, number), (_, hidden) in zip(whole, masked))
+
+    # A file with the numbers shuffled between people: each number still lands on its owner alone.
+    book = openpyxl.load_workbook(laptop_file)
+    cells = [row[3] for row in book.active.iter_rows(min_row=4)]
+    numbers = [cell.value for cell in cells]
+    for cell, number in zip(cells, numbers[1:] + numbers[:1]):
+        cell.value = number
+    cells[0].value = "11010519491231002X"        # a real-looking number of nobody here, over numbers[1]
+    shuffled = tmp_path / "shuffled.xlsx"
+    book.save(shuffled)
+    done = run_cli(cluster.hub.instance, "export", "s12", "--full", "--unit", TOWN_A, "--ids-from", str(shuffled),
+                   "-o", str(hub_file))
+    assert "1 numbers in the given files fit nobody" in done.stdout
+    merged = [(row[0], row[3]) for row in _rows(hub_file)[3:]]
+    assert merged == [masked[1] if index == 1 else pair for index, pair in enumerate(whole)]
