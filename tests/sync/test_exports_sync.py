@@ -4,6 +4,7 @@ hub's S12 carries whole ID numbers only from a laptop's own S12 file, each on it
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import openpyxl
@@ -77,3 +78,16 @@ def test_the_hub_takes_whole_id_numbers_only_from_a_laptops_file_and_puts_each_o
     assert "1 numbers in the given files fit nobody" in done.stdout
     merged = [(row[0], row[3]) for row in _rows(hub_file)[3:]]
     assert merged == [masked[1] if index == 1 else pair for index, pair in enumerate(whole)]
+
+    # The same from the hub's Exports page: the admin uploads the laptop's file; staff may not.
+    admin, staff = WebClient(cluster.hub.url), WebClient(cluster.hub.url)
+    for client, name in ((admin, "admin"), (staff, "staff")):
+        assert client.login(name).ok
+        client.get("/exports")
+    upload = {"ids_from": ("laptop.xlsx", laptop_file.read_bytes())}
+    assert staff.post("/exports/s12.xlsx", data={"unit": TOWN_A}, files=upload).status_code == 403
+    page = admin.post("/exports/s12.xlsx", data={"unit": TOWN_A, "full": "true"}, files=upload)
+    assert page.status_code == 200
+    web = [(row[0], row[3]) for row in openpyxl.load_workbook(io.BytesIO(page.content)).active.iter_rows(
+        min_row=4, values_only=True)]
+    assert web == whole
