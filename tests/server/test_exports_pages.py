@@ -116,3 +116,13 @@ def test_bad_marks_are_a_4xx(laptop):
     assert staff.form("/exports/js365/filed", {"session": ["nope"]}).status_code == 404
     assert staff.form("/sessions/nope/js365", {}).status_code == 404
     assert staff.get("/exports?year=abc").status_code == 422
+
+
+def test_the_changes_box_gives_the_changes_since_the_last_changes_only_export(laptop):
+    staff = _client(laptop, "staff")
+    assert "No changes-only export yet" in staff.get("/exports?lang=en").text
+    first = _sheet(staff.form("/exports/s12.xlsx", {"changes": "true"}))
+    assert first[2][0] == "操作" and len(first) > 4 and {row[0] for row in first[3:]} == {"注册"}
+    assert _sheet(staff.form("/exports/s12.xlsx", {"changes": "true"}))[3:] == []
+    page = staff.get("/exports?lang=en").text
+    assert "Last changes-only export" in page and "staff" in page
