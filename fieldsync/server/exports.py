@@ -58,8 +58,9 @@ class Js365Marks(Js365Query):
 
 
 def _unit(code: str | None, year: int | None = None) -> units.Unit:
-    """The unit asked for, else this laptop's town, else the hub's own unit."""
-    return units.resolve(get_store().db, code or current_app.config.get("TOWN"), year)
+    """The unit asked for, else this laptop's town, else the account's first unit, else the hub's own."""
+    default = current_app.config.get("TOWN") or (g.user.get("units") or [None])[0]
+    return units.resolve(get_store().db, code or default, year)
 
 
 def _menus() -> list[dict]:
