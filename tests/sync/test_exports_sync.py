@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 
-from fieldsync.records import sessions
+from fieldsync.records import people, sessions
 from fieldsync.records.schemas import SessionSchema, load
 from tests.support import WebClient, run_cli
 from tests.sync.conftest import TOWN_A
@@ -91,3 +91,18 @@ def test_the_hub_takes_whole_id_numbers_only_from_a_laptops_file_and_puts_each_o
     web = [(row[0], row[3]) for row in openpyxl.load_workbook(io.BytesIO(page.content)).active.iter_rows(
         min_row=4, values_only=True)]
     assert web == whole
+
+
+def test_an_edit_made_offline_before_the_hubs_export_shows_in_its_next_changes(cluster, tmp_path):
+    node = cluster.add_node(TOWN_A)
+    node.sync()
+    person = node.store.query_one("SELECT id, name FROM people WHERE level != 'none' ORDER BY name LIMIT 1")
+    people.modify(node.store, person["id"], {"specialty": "柔力球（新）"}, actor="test")   # not yet pushed
+
+    first = tmp_path / "first.xlsx"
+    run_cli(cluster.hub.instance, "export", "s12", "--unit", TOWN_A, "--changes", "-o", str(first))
+    assert {row[0] for row in _rows(first)[3:]} == {"注册"}
+    node.sync()                         # the older edit arrives after the export
+    later = tmp_path / "later.xlsx"
+    run_cli(cluster.hub.instance, "export", "s12", "--unit", TOWN_A, "--changes", "-o", str(later))
+    assert [(row[0], row[1], row[13]) for row in _rows(later)[3:]] == [("修改", person["name"], "柔力球（新）")]
