@@ -26,15 +26,16 @@ def _unfiled_on_dashboard(hub: WebClient) -> str:
     return page.text[page.text.index(">", start) + 1:page.text.index("</a>", start)].strip()
 
 
-def test_the_js365_mark_made_on_a_laptop_reaches_the_hub(cluster):
+def test_the_js365_mark_made_on_a_laptop_reaches_the_hub_and_back(cluster):
     node = cluster.add_node(TOWN_A)
-    held = sessions.create(node.store, load(SessionSchema(), {
-        "kind": "theme", "title": "全民健身日健步走", "organizer": "张村镇文体站", "undertaker": "张村镇老年体协",
-        "starts_at": "2024-08-08T08:30", "ends_at": "2024-08-08T11:00", "town": TOWN_A}), actor="test")
+    held, other = (sessions.create(node.store, load(SessionSchema(), {
+        "kind": "theme", "title": title, "organizer": "张村镇文体站", "undertaker": "张村镇老年体协",
+        "starts_at": f"{day}T08:30", "ends_at": f"{day}T11:00", "town": TOWN_A}), actor="test")
+        for title, day in (("全民健身日健步走", "2024-08-08"), ("国庆登山", "2024-10-01")))
     node.sync()
     hub = WebClient(cluster.hub.url)
     assert hub.login("staff").ok
-    assert _unfiled_on_dashboard(hub) in ("1 ended activities not yet filed on js365", "1 个已结束的活动尚未在全民健身信息服务平台填报")
+    assert _unfiled_on_dashboard(hub) in ("2 ended activities not yet filed on js365", "2 个已结束的活动尚未在全民健身信息服务平台填报")
 
     node.serve()
     node.staff.get(f"/sessions/{held['id']}")
@@ -46,7 +47,13 @@ def test_the_js365_mark_made_on_a_laptop_reaches_the_hub(cluster):
                                [held["id"]])
     assert on_hub == on_node and on_hub[0]["js365_filed_by"] == "staff" and on_hub[0]["js365_filed_at"]
     assert on_hub[0]["undertaker"] == "张村镇老年体协"
+    assert _unfiled_on_dashboard(hub).startswith("1 ")
+
+    hub.get(f"/sessions/{other['id']}")                   # marked at the hub: the laptop gets it at its pull
+    assert hub.form(f"/sessions/{other['id']}/js365", {}).status_code == 200
     assert _unfiled_on_dashboard(hub).startswith("0 ")
+    node.sync()
+    assert node.query("SELECT js365_filed_by FROM sessions WHERE id = ?", [other["id"]]) == [{"js365_filed_by": "staff"}]
 
 
 def test_the_hub_takes_whole_id_numbers_only_from_a_laptops_file_and_puts_each_on_its_owner(cluster, tmp_path):
