@@ -580,7 +580,8 @@ def nodes_restored(instance: Instance):
     click.echo("New hub epoch: every laptop's pull cursor is void; each takes a fresh snapshot at its next sync.")
 
 
-from fieldsync import cli_places
+from fieldsync import cli_exports, cli_places
 
 main.add_command(cli_places.places_group)
 main.add_command(cli_places.targets_group)
+main.add_command(cli_exports.export_group)

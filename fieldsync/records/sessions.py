@@ -12,6 +12,7 @@ from datetime import datetime
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
 from fieldsync.records import mutable, places, scope
 from fieldsync.store import Store, new_id
+from fieldsync.store.outbox import utc_now
 
 TABLE = "sessions"
 
@@ -59,6 +60,23 @@ def cancel(store: Store, session_id: str, *, actor: str | None = None) -> dict:
     return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, session_id,
                                                      {"status": "cancelled"}, actor=actor,
                                                      action="cancel"))
+
+
+def mark_js365(store: Store, session_ids: list[str], *, actor: str) -> int:
+    """已在全民健身信息服务平台填报: mark the sessions filed on js365 now, by actor (history action
+    'js365'). A field like any other, so it syncs; a session marked before keeps its first mark.
+    Every session must exist and be in the account's scope, or none is marked. Returns how many."""
+    found = [get(store, session_id) for session_id in dict.fromkeys(session_ids)]
+    fresh = [session["id"] for session in found if not session["js365_filed_at"]]
+
+    def work(db) -> int:
+        stamp = utc_now()
+        for session_id in fresh:
+            mutable.save_local(db, store.hlc, TABLE, session_id, {"js365_filed_at": stamp, "js365_filed_by": actor},
+                               actor=actor, action="js365")
+        return len(fresh)
+
+    return store.write(work)
 
 
 def get(store: Store, session_id: str) -> dict:

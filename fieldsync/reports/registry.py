@@ -20,6 +20,7 @@ from fieldsync.reports import (
     coverage,
     csv_export,
     hours,
+    js365,
     kpi,
     statistics_xlsx,
     units,
@@ -53,6 +54,8 @@ REPORTS = {report.name: report for report in (
     Report("volunteer-hours", "志愿服务时长排行", "Volunteer hours leaderboard", ("year", "unit"),
            hours.table),
     Report("certificates", "证书发放登记表", "Certificates issued, by level", ("year",), certificates.table),
+    Report("js365", "全民健身赛事活动（全民健身信息服务平台填报）", "Activities to file on js365 (全民健身信息服务平台)",
+           ("year", "unit"), js365.table),
     Report("table", "数据表导出", "One database table as CSV", ("table",), csv_export.database_table,
            ("csv",)),
 )}
