@@ -36,12 +36,14 @@ def station(session_id):
     # A station tied to another session got its 403 before this (stations.within_its_session).
     store = get_store()
     session_row = sessions.get(store, session_id)
-    day = sessions.day_of(session_row, sessions.local_today(store))
-    other_day = _day_text(session_row["starts_at"]) if day != "today" else None
+    today = sessions.local_today(store)
+    day = sessions.day_of(session_row, today)
+    other_day = _day_text(session_row["starts_at"], today) if day != "today" else None
+    if request.args.get("confirm") == "1":
+        _remember_confirmed(session_id)
+        return redirect(url_for("kiosk.station", session_id=session_id))   # a clean address to reload
     if other_day and not _confirmed(session_id):
         return render_template("kiosk_confirm.html", session=session_row, day=day, other_day=other_day)
-    if request.args.get("confirm"):
-        return redirect(url_for("kiosk.station", session_id=session_id))   # a clean address to reload
     villages = places.children(store, session_row["town"], "village")
     return render_template("kiosk.html", session=session_row, counts=checkins.counts(store, session_id),
                            levels=LEVELS, villages=villages, other_day=other_day,
@@ -49,22 +51,22 @@ def station(session_id):
                            station=g.principal if g.principal["kind"] == "station" else None)
 
 
+def _remember_confirmed(session_id: str) -> None:
+    """This browser said yes to scanning for a session not of today: remembered (like the language)
+    in its signed cookie, so the form pages' "back to the kiosk" does not ask again."""
+    chosen = [s for s in session.get(CONFIRMED, []) if s != session_id]
+    session[CONFIRMED] = [session_id, *chosen][:KEEP_CONFIRMED]
+
+
 def _confirmed(session_id: str) -> bool:
-    """Whether this browser said yes to scanning for a session not of today (remembered, like the
-    language, in its signed cookie, so the form pages' "back to the kiosk" does not ask again).
-    A phone tied to its session by staff was set up for it on purpose: it only gets the banner."""
-    if tied_session() == session_id:
-        return True
-    chosen = list(session.get(CONFIRMED, []))
-    if request.args.get("confirm") == "1" and session_id not in chosen:
-        session[CONFIRMED] = chosen = [session_id, *chosen][:KEEP_CONFIRMED]
-    return session_id in chosen
+    # A phone tied to its session by staff was set up for it on purpose: it only gets the banner.
+    return tied_session() == session_id or session_id in session.get(CONFIRMED, [])
 
 
-def _day_text(starts_at: str | None) -> str:
-    """12月16日 (with the year when it is not this year's)."""
+def _day_text(starts_at: str | None, today: date) -> str:
+    """12月16日 (with the year when it is not this year's); a dash for a session without a date."""
     if not starts_at:
-        return ""
+        return "—"
     day = date.fromisoformat(starts_at[:10])
-    skeleton = "MMMd" if day.year == sessions.local_today(get_store()).year else "yMMMd"
+    skeleton = "MMMd" if day.year == today.year else "yMMMd"
     return format_skeleton(skeleton, day, locale=str(get_locale()))

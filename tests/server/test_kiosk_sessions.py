@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from fieldsync.demo import DEMO_TOWN
+from fieldsync.records import sessions
 
 TODAY = date.today()   # the server runs on this machine: its local day is ours
 
@@ -68,3 +69,8 @@ def test_a_session_of_another_day_asks_first_and_then_says_so_on_the_kiosk(train
 def test_todays_session_opens_at_once_without_a_banner(trainer, sessions_around_today):
     kiosk = trainer.get(f"/kiosk/{sessions_around_today['two_days']}").text
     assert 'id="kiosk"' in kiosk and 'id="other-day"' not in kiosk
+
+
+def test_today_is_the_laptops_day_by_its_hub_corrected_clock(store):
+    store.hlc.synced(2 * 86_400_000, number=1_000_000)   # the last sync found the hub two days ahead
+    assert sessions.local_today(store) == TODAY + timedelta(days=2)
