@@ -110,10 +110,13 @@
     input.dataset.lastText = text;
     show("search", "⌕", TEXT.searching.replace("{text}", text), "");
     const url = root.dataset.peopleUrl + "?q=" + encodeURIComponent(text) + "&limit=10";
-    const res = await api(url, { method: "GET" }).catch(() => ({ ok: false, body: {} }));
+    const res = await api(url, { method: "GET" }).catch(() => ({ ok: false, status: 0, body: {} }));
     if (asked !== latest) return;   // something newer was scanned or typed meanwhile
     const found = res.body.people || [];
-    if (!found.length) {
+    if (!res.ok && res.status !== 422) {
+      // No answer is not "nobody": do not offer a walk-in for someone who may be on the roster.
+      show("bad", "✗", TEXT.search_failed, (res.body.error && res.body.error.message) || "");
+    } else if (!found.length) {
       // Trainers and stations see phones masked, so they search by the whole number only.
       const li = document.createElement("li");
       li.textContent = res.status === 422 ? TEXT.whole_phone : TEXT.no_match;
@@ -136,7 +139,7 @@
       });
       li.append(b); list.append(li);
     });
-    results.hidden = false;
+    results.hidden = list.children.length === 0;
   }
 
   const dialog = byId("walkin");

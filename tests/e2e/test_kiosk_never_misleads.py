@@ -181,3 +181,11 @@ def test_at_390px_the_warning_the_walk_in_button_and_the_session_list_fit(open_c
     page.evaluate("(code) => fieldsyncKiosk.read(code, false)", WECHAT)
     expect(page.locator("#feedback")).to_have_attribute("data-status", "not_badge")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_search_the_laptop_does_not_answer_is_not_nobody_matches(kiosk, kiosk_node):
+    kiosk_node.kill()
+    wedge(kiosk, NOBODY)
+    expect(kiosk.locator("#feedback")).to_have_attribute("data-status", "bad")
+    expect(kiosk.locator("#fb-headline")).to_have_text("查找失败：电脑没有响应，请稍后再试。")
+    expect(kiosk.locator("#search-results")).to_be_hidden()
