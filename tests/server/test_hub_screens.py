@@ -49,3 +49,21 @@ def test_coverage_names_the_uncovered_villages_by_town_and_marks_each_square_wit
     assert sum(glyph == "✗" for _, glyph in by_village.values()) == 3
     english = staff.get("/hub/?year=2024&lang=en").text
     assert "梨林村: covered, 2 trained" in english and "胡家村: not covered" in english
+
+
+def test_duplicates_sets_the_records_side_by_side_and_each_button_names_the_one_that_stays(hub, admin):
+    ids = hub.ids                                        # p1 (张村镇) and p8 (石岛镇): one 王芳, one mobile
+    page = admin.get("/hub/people/duplicates?lang=zh_CN").text
+    records = re.findall(r'<article class="dup-record" data-person="(\w+)">\s*<h3>([^<]+)<', page)
+    assert [(person, label.strip()) for person, label in records] == [(ids["p1"], "登记A"), (ids["p8"], "登记B")]
+    differing = set(re.findall(r'<div class="dup-field differs" data-field="(\w+)">', page))
+    assert {"town", "village", "level", "certificate_no"} <= differing
+    assert not differing & {"name", "phone", "origin", "sessions"}
+    assert page.count("138****0001") == 3 and "13800000001" not in page      # the heading and each record
+    buttons = re.findall(r'name="kept" value="(\w+)"><input type="hidden" name="merged" value="(\w+)">\s*'
+                         r"<button[^>]*>([^<]+)</button>", page)
+    year = re.search(r'data-field="registered_at">\s*<dt>[^<]*</dt>\s*<dd>(\d{4})', page).group(1)
+    assert buttons == [
+        (ids["p1"], ids["p8"], f"保留登记A（张村镇，{year}年登记），把登记B（石岛镇，{year}年登记）合并进来"),
+        (ids["p8"], ids["p1"], f"保留登记B（石岛镇，{year}年登记），把登记A（张村镇，{year}年登记）合并进来")]
+    assert 'style="' not in page and "<script" not in page
