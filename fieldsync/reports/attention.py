@@ -21,7 +21,8 @@ def _stamp(moment: datetime) -> str:
 
 
 def needs_attention(db: Database, now: datetime | None = None) -> dict:
-    """Counts for the whole hub. A laptop is quiet when it is enrolled, not revoked, and neither
+    """Counts for the whole hub, but double scans: those of the account's towns, as their list shows
+    them (sync/doubles.py). A laptop is quiet when it is enrolled, not revoked, and neither
     synced nor enrolled in the last three days (one that never synced since enrolling counts too)."""
     cutoff = _stamp((now or datetime.now(UTC)) - QUIET_AFTER)
     row = db.execute(
