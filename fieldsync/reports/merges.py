@@ -42,10 +42,18 @@ def kept_of(db: Database, person_id: str) -> str | None:
     return row["kept_id"] if row else None
 
 
-MEMBER_COLUMNS = ("SELECT p.id, p.name, p.phone, p.birth_year, p.id_number_hash, p.town, p.village, p.level,"
-                  " p.certificate_no, p.registered_at,"
+# What the duplicates page compares side by side; origin_name: the laptop that registered the person.
+MEMBER_COLUMNS = ("SELECT p.id, p.name, p.phone, p.birth_year, p.id_number_hash, p.id_number_masked, p.town,"
+                  " p.village, p.level, p.certificate_no, p.registered_at, p.updated_at, p.origin,"
+                  " (SELECT n.name FROM node_origins o JOIN nodes n ON n.id = o.node_id"
+                  "  WHERE o.origin = p.origin) AS origin_name,"
                   " (SELECT COUNT(DISTINCT session_id) FROM checkins c WHERE c.person_id = p.id) AS sessions"
                   " FROM people p WHERE p.status = 'active'")
+
+
+# The fields the duplicates page sets side by side; those that differ within a group are marked.
+COMPARED = ("name", "id_number_masked", "phone", "birth_year", "town", "village", "level", "certificate_no",
+            "registered_at", "updated_at", "origin", "sessions")
 
 
 def duplicates(db: Database) -> list[dict]:
@@ -68,6 +76,8 @@ def duplicates(db: Database) -> list[dict]:
         for group in _by_birth_year(list(members)):
             if len(group) > 1 and not any({p["id"] for p in group} <= ids for ids in seen):
                 weak.append({"match": "name_phone", "name": name, "phone": phone, "people": group})
+    for group in strong + weak:
+        group["differs"] = [name for name in COMPARED if len({p[name] for p in group["people"]}) > 1]
     return strong + weak
 
 

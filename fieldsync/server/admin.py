@@ -61,6 +61,7 @@ from fieldsync.records.schemas import (
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.headers import csp_nonce
+from fieldsync.sync import doubles
 
 bp = Blueprint("admin", __name__)
 PAGE_SIZE = 50
@@ -331,6 +332,7 @@ def session_page(session_id):
     session = sessions.get(store, session_id)
     names = places.names(store)
     return render_template("session.html", session=session, attendees=checkins.attendees(store, session_id),
+                           doubles=doubles.of_session(store.db, session_id),
                            town=names.get(session["town"], session["town"]),
                            village=names.get(session["village"], ""), cancel=SESSION_CANCEL)
 

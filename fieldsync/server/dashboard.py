@@ -32,6 +32,7 @@ from fieldsync.records.schemas import (
     PromotionSchema,
     load,
 )
+from fieldsync.records.validators import mask_phone
 from fieldsync.reports import (
     attention,
     csv_export,
@@ -73,6 +74,11 @@ def _labels() -> dict:
 @bp.app_template_filter("china_time")
 def _china_time(stamp: str | None) -> str:
     return local_time(stamp)
+
+
+@bp.app_template_filter("masked_phone")
+def _masked_phone(phone: str | None) -> str:
+    return mask_phone(phone)
 
 
 def _actor() -> str:
@@ -262,11 +268,25 @@ def _import_view(plan=None, filename: str = "", status: int = 200):
                            field_labels=roster_match.LABELS, labels={k: _(v) for k, v in IMPORT_LABELS.items()}), status
 
 
+# The duplicates page's rows, in merges.COMPARED order.
+DUPLICATE_FIELDS = (("name", N_("Name")), ("id_number_masked", N_("ID number")), ("phone", N_("Mobile")),
+                    ("birth_year", N_("Birth year")), ("town", N_("Town")), ("village", N_("Village")),
+                    ("level", N_("Level")), ("certificate_no", N_("Certificate no.")),
+                    ("registered_at", N_("Registered")), ("updated_at", N_("Last changed")),
+                    ("origin", N_("Entered on (laptop)")), ("sessions", N_("Sessions")))
+
+
 @bp.get("/people/duplicates")
 @require(users.roster_role("merge", hub=True))
 def duplicates_page():
-    db = get_store().db
-    return render_template("hub_people_duplicates.html", groups=merges.duplicates(db), names=units.names(db))
+    """Each group's records get a letter (A, B, ...) that the merge buttons name: which one stays."""
+    store = get_store()
+    groups = merges.duplicates(store.db)
+    for group in groups:
+        for number, person in enumerate(group["people"]):
+            person["letter"] = _("Record %(letter)s", letter=chr(ord("A") + number) if number < 26 else number + 1)
+    return render_template("hub_people_duplicates.html", groups=groups, names=units.names(store.db),
+                           fields=[(key, _(title)) for key, title in DUPLICATE_FIELDS], hub_origin=store.node_id)
 
 
 @bp.post("/people/merge")

@@ -1,5 +1,5 @@
-"""Hub pages that belong to sync: nodes (enroll, revoke, clocks), the conflicts and quarantine
-review queues, and the USB bundle upload. Registered only when serving as the hub.
+"""Hub pages that belong to sync: nodes (enroll, revoke, clocks), the conflicts, quarantine and
+double-scan review queues, and the USB bundle upload. Registered only when serving as the hub.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from fieldsync.errors import BadRequest, FieldsyncError
 from fieldsync.records import badges, places
-from fieldsync.records.schemas import load
+from fieldsync.records.schemas import PlaceCode, load
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
-from fieldsync.sync import bundles, enrollment, review
+from fieldsync.sync import bundles, doubles, enrollment, review
 from fieldsync.sync.protocol import NodeAddSchema
 
 bp = Blueprint("hub", __name__, url_prefix="/hub")
@@ -31,6 +31,22 @@ class DismissSchema(Schema):
         unknown = EXCLUDE
 
     note = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class DoublesQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    town = PlaceCode(load_default=None)
+    since = fields.Date(load_default=None)
+    until = fields.Date(load_default=None)
+    state = fields.String(load_default=doubles.OPEN,
+                          validate=validate.OneOf([doubles.OPEN, doubles.REVIEWED, doubles.ALL]))
+
+
+class DoubleReviewSchema(DismissSchema):
+    session = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    person = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
 def init_app(app: Flask) -> None:
@@ -127,6 +143,27 @@ def dismiss_quarantined(quarantine_id):
     data = load(DismissSchema(), request.form.to_dict())
     review.dismiss(get_store(), quarantine_id, actor=_actor(), note=data["note"])
     return redirect(url_for("hub.quarantine_page"))
+
+
+# -- double scans --------------------------------------------------------------------------------------
+@bp.get("/double-scans")
+@require("staff")
+def double_scans_page():
+    store = get_store()
+    query = load(DoublesQuery(), {k: v for k, v in request.args.items() if v})
+    found = doubles.listing(store, town=query["town"], state=query["state"],
+                            **{key: query[key].isoformat() for key in ("since", "until") if query[key]})
+    return render_template("hub_double_scans.html", doubles=found, query=query,
+                           towns=places.by_kind(store, "town"), names=places.names(store),
+                           trail=review.audit_trail(store, prefix="double_"))
+
+
+@bp.post("/double-scans/review")
+@require("staff")
+def review_double_scan():
+    data = load(DoubleReviewSchema(), request.form.to_dict())
+    doubles.mark_reviewed(get_store(), data["session"], data["person"], actor=_actor(), note=data["note"])
+    return redirect(url_for("hub.double_scans_page"))
 
 
 # -- bundles -----------------------------------------------------------------------------------------

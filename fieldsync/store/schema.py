@@ -23,6 +23,7 @@ MIGRATION_SETS = [
     "fieldsync.records.stations:migrations",
     "fieldsync.forms.schema:migrations",
     "fieldsync.sync.schema:migrations",
+    "fieldsync.sync.doubles:migrations",
     "fieldsync.reports.schema:migrations",
     "fieldsync.reports.targets:migrations",
 ]

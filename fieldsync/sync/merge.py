@@ -499,6 +499,9 @@ def _insert_one(db, store, sender, entity, change, result) -> None:
 
 
 # -- check-in flags (scans that happened are facts: stored, flagged, never refused) --------------
+DOUBLE = "double"   # scanned in to one session by two laptops; sync/doubles.py shows and reviews them
+
+
 def add_flag(flags: str | None, flag: str) -> str:
     present = [f for f in (flags or "").split(",") if f]
     return ",".join(sorted(set(present) | {flag}))
@@ -549,7 +552,7 @@ def flag_checkins(db: Database, columns: dict[str, list], inputs: tuple | None =
         if directions[i] == "in" and person:
             by_node = seen_in.setdefault((sessions[i], person), {})
             if any(n != node_of[i] for n in by_node):
-                flags[i] = add_flag(flags[i], "double")
+                flags[i] = add_flag(flags[i], DOUBLE)
                 _flag_earlier(db, [checkin for n, checkins in by_node.items() if n != node_of[i]
                                    for checkin in checkins])
             by_node.setdefault(node_of[i], []).append(ids[i])
@@ -574,7 +577,7 @@ def _flag_earlier(db: Database, checkin_ids: list[str]) -> None:
     for checkin_id in checkin_ids:
         row = db.execute("SELECT flags FROM checkins WHERE id = ?", [checkin_id]).fetchone()
         if row is not None:
-            db.execute("UPDATE checkins SET flags = ? WHERE id = ?", [add_flag(row[0], "double"), checkin_id])
+            db.execute("UPDATE checkins SET flags = ? WHERE id = ?", [add_flag(row[0], DOUBLE), checkin_id])
 
 
 # -- quarantine ---------------------------------------------------------------------------------

@@ -86,6 +86,8 @@ def in_database(hub) -> dict[str, int]:
         assert sorted(quiet) == ["enrolled 5 days ago, never synced", "synced 4 days ago"]
         return {"conflicts": count("SELECT COUNT(*) AS n FROM conflicts WHERE resolved_at IS NULL"),
                 "quarantine": count("SELECT COUNT(*) AS n FROM quarantine WHERE resolved_at IS NULL"),
+                "doubles": count("SELECT COUNT(DISTINCT session_id || person_id) AS n FROM checkins"
+                                 " WHERE flags LIKE '%double%'"),
                 "nodes": len(quiet)}
 
 
@@ -98,9 +100,10 @@ def test_the_strip_counts_what_the_hub_holds_and_links_to_each_queue(hub, staff)
                                           " AND starts_at LIKE '2024-%' AND js365_filed_at IS NULL")["n"] > 0
     assert js365_href.startswith("/exports?") and "year=2024" in js365_href and staff.get(js365_href).status_code == 200
     assert {key: n for key, (_, n) in shown.items()} == in_database(hub) == \
-        {"conflicts": 3, "quarantine": 2, "nodes": 2}
+        {"conflicts": 3, "quarantine": 2, "doubles": 0, "nodes": 2}
     assert {key: href for key, (href, _) in shown.items()} == \
-        {"conflicts": "/hub/conflicts", "quarantine": "/hub/quarantine", "nodes": "/hub/nodes"}
+        {"conflicts": "/hub/conflicts", "quarantine": "/hub/quarantine", "doubles": "/hub/double-scans",
+         "nodes": "/hub/nodes"}
     for href, count in shown.values():
         assert staff.get(href).status_code == 200
     queue = staff.get("/hub/conflicts").text

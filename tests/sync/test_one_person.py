@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from fieldsync.records import people
 from fieldsync.reports import merges
+from tests.support import WebClient
 from tests.sync.conftest import TOWN_A, TOWN_B
 
 ID_NUMBER = "11010519491231002X"
@@ -56,3 +59,25 @@ def test_a_verification_made_on_a_laptop_reaches_the_hub(cluster):
     a.sync()
     at_hub = cluster.hub_query("SELECT verified_by, verified_at FROM people WHERE id = ?", [person["id"]])[0]
     assert at_hub["verified_by"] == "张村核实员" and at_hub["verified_at"]
+
+
+def test_the_duplicates_page_sets_both_registrations_side_by_side_with_the_laptop_that_entered_each(cluster):
+    a = cluster.add_node(TOWN_A, name="张村镇办公室", prepare=_register(TOWN_A, "13800000001"))
+    b = cluster.add_node(TOWN_B, name="羊亭镇办公室")
+    _register(TOWN_B, "13900000002")(b.store)
+    a.sync(), b.sync()
+    admin = WebClient(cluster.hub.url)
+    assert admin.login("admin").ok
+    page = admin.get("/hub/people/duplicates?lang=zh_CN").text
+    assert "同一身份证号" in page and ID_NUMBER not in page and "13800000001" not in page
+    records = re.findall(r'<article class="dup-record" data-person="\w+">(.*?)</article>', page, re.DOTALL)
+    fields = [dict(re.findall(r'data-field="(\w+)">\s*<dt>.*?</dt>\s*<dd>([^<]*)</dd>', record, re.DOTALL))
+              for record in records]
+    assert [(f["id_number_masked"], f["town"], f["phone"], f["origin"]) for f in fields] == [
+        ("1101**********002X", "张村镇", "138****0001", "张村镇办公室"),
+        ("1101**********002X", "羊亭镇", "139****0002", "羊亭镇办公室")]
+    differing = set(re.findall(r'<div class="dup-field differs" data-field="(\w+)">', page))
+    assert {"town", "phone", "origin"} <= differing and not differing & {"name", "id_number_masked"}
+    buttons = re.findall(r"<button[^>]*>(保留登记[^<]+)</button>", page)
+    assert [re.findall(r"登记(\w)（(\w+)，", button) for button in buttons] == [
+        [("A", "张村镇"), ("B", "羊亭镇")], [("B", "羊亭镇"), ("A", "张村镇")]]      # the one kept comes first
