@@ -15,6 +15,8 @@ from babel.dates import format_skeleton
 from flask import Flask, request, session
 from flask_babel import Babel, format_number, get_locale
 
+from fieldsync.reports.table import CHINA
+
 LOCALES = ("zh_CN", "en")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
@@ -37,8 +39,8 @@ def when(value) -> str:
     if not value:
         return ""
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if moment.tzinfo is not None:  # a UTC instant ('...Z'): show the laptop's own clock
-        moment = moment.astimezone().replace(tzinfo=None)
+    if moment.tzinfo is not None:  # a UTC instant ('...Z'): China Standard Time, as the sheets
+        moment = moment.astimezone(CHINA).replace(tzinfo=None)  # print it, whatever the server's zone
     locale = str(get_locale())
     return f"{format_skeleton('yMMMEd', moment, locale=locale)} {format_skeleton('Hm', moment, locale=locale)}"
 

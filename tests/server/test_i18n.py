@@ -67,3 +67,18 @@ def test_dates_are_written_the_way_each_language_writes_them(node_app):
         assert when(moment) == "2025年5月28日周三 09:00"
     with node_app.test_request_context("/?lang=en"):
         assert when("2025-05-28T09:00") == "Wed, May 28, 2025 09:00"
+
+
+def test_a_stored_utc_instant_is_shown_in_china_time_on_a_server_in_any_zone(node_app, monkeypatch):
+    import time
+
+    from fieldsync.server.i18n import when
+
+    monkeypatch.setenv("TZ", "UTC")  # a hub in a data centre, or a laptop set to the wrong zone
+    time.tzset()
+    try:
+        with node_app.test_request_context("/?lang=zh_CN"):
+            assert when("2025-05-28T01:00:00.000Z") == "2025年5月28日周三 09:00"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
