@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, url_for
 
 from fieldsync.records import checkins, places, sessions
-from fieldsync.records.schemas import LEVELS
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.stations import tied_session
@@ -31,6 +30,6 @@ def station(session_id):
     session = sessions.get(store, session_id)
     villages = places.children(store, session["town"], "village")
     return render_template("kiosk.html", session=session, counts=checkins.counts(store, session_id),
-                           levels=LEVELS, villages=villages,
+                           villages=villages,
                            town_name=places.name_of(store, session["town"]),
                            station=g.principal if g.principal["kind"] == "station" else None)
