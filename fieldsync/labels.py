@@ -112,6 +112,18 @@ def field_value(field: str, value, place_names: dict[str, str]) -> str:
     return str(value)
 
 
+HIDDEN_IN_HISTORY = {"id_number_hash", "badge_generation", "certificate_issued_at", "verified_at"}
+
+
+def readable_history(history: list[dict], place_names: dict[str, str]) -> list[dict]:
+    """A record's history as the office reads it: 注册/修改/注销, who or what did it, words for its
+    fields and codes; bookkeeping fields (hashes, badge generations) left out."""
+    return [{**entry, "label": term(entry["action"], "action"), "actor": term(entry["actor"], "source"),
+             "changes": [(term(key, "field"), field_value(key, old, place_names), field_value(key, new, place_names))
+                         for key, (old, new) in entry["changes"].items() if key not in HIDDEN_IN_HISTORY]}
+            for entry in history]
+
+
 @cache
 def _zh() -> Translations:
     return Translations.load(str(CATALOGUES), ["zh"])

@@ -65,7 +65,6 @@ PERSON_FORM = ("name", "gender", "birth_year", "phone", "id_number", "town", "vi
                "specialty", "certificate_no", "registered_at")
 SESSION_FORM = ("kind", "title", "organizer", "summary", "mode", "starts_at", "ends_at", "town", "village",
                 "venue", "contact_name", "contact_phone", "notes", "hours", "form_id")
-HIDDEN_IN_HISTORY = {"id_number_hash", "badge_generation", "certificate_issued_at", "verified_at"}
 
 
 @bp.app_context_processor
@@ -238,16 +237,7 @@ def _person_view(store, person_id: str, promotion: dict | None = None, errors: d
         "person.html", person=person, names=names, errors=errors or {},
         actions={verb: action for verb, action in PERSON_ACTIONS.items() if may_roster(verb)},
         promotion=promotion or {"level": person["level"], "certificate_no": person["certificate_no"]},
-        history=_readable(people.history(store, person_id), names)), status
-
-
-def _readable(history: list[dict], names: dict) -> list[dict]:
-    """The history as the office reads it: 注册/修改/注销, who or what did it, words for fields and codes."""
-    return [{**entry, "label": labels.term(entry["action"], "action"), "actor": labels.term(entry["actor"], "source"),
-             "changes": [(labels.term(key, "field"), labels.field_value(key, old, names),
-                          labels.field_value(key, new, names))
-                         for key, (old, new) in entry["changes"].items() if key not in HIDDEN_IN_HISTORY]}
-            for entry in history]
+        history=labels.readable_history(people.history(store, person_id), names)), status
 
 
 # -- actions that ask first: 注销, restore, badges, cancelling a session -------------

@@ -183,11 +183,12 @@ def person_register():
 def person_page(person_id):
     store = get_store()
     person = people.get(store, person_id)
-    return render_template("hub_person.html", person=person, history=people.history(store, person_id),
+    menus = _places(store.db, villages=True)
+    return render_template("hub_person.html", person=person,
+                           history=labels.readable_history(people.history(store, person_id), menus["names"]),
                            merged=merges.ids_of(store.db, person_id)[1:],
                            kept=merges.kept_of(store.db, person_id),
-                           volunteering=hours.per_year(store.db, person_id),
-                           places=_places(store.db, villages=True))
+                           volunteering=hours.per_year(store.db, person_id), places=menus)
 
 
 @bp.post("/people/<person_id>")

@@ -72,10 +72,13 @@ def sync_now():
         flash(_("Sync failed: %(reason)s.", reason=plain_words({"code": exc.code, "message": exc.message})),
               "error")
         return _back()
-    done = _("Synced: pushed %(pushed)s records, pulled %(pulled)s changes, %(rejected)s rejected.",
-             pushed=summary.push.pushed, pulled=summary.pull.pulled, rejected=len(summary.push.rejected))
+    done = _("Synced: %(pushed)s, %(pulled)s, %(rejected)s rejected.",
+             pushed=ngettext("pushed %(num)s record", "pushed %(num)s records", summary.push.pushed),
+             pulled=ngettext("pulled %(num)s change", "pulled %(num)s changes", summary.pull.pulled),
+             rejected=len(summary.push.rejected))
     if summary.push.conflicts:
-        done += " " + _("%(n)s conflicts wait for review at the hub.", n=summary.push.conflicts)
+        done += " " + ngettext("%(num)s conflict waits for review at the hub.",
+                               "%(num)s conflicts wait for review at the hub.", summary.push.conflicts)
     flash(done, "error" if summary.push.rejected else "ok")
     return _back()
 

@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 
 from fieldsync import config, demo
-from fieldsync.records import people
+from fieldsync.records import mutable, people
 from fieldsync.store import Store
 from fieldsync.sync import enrollment
 from tests.reports import fixture
@@ -21,7 +21,7 @@ from tests.support import LiveServer, WebClient
 def visible(html: str) -> str:
     """The text a person reads: no tags, attributes, scripts or styles."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL)
-    return unescape(re.sub(r"<[^>]+>", " ", html))
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
 def cells(html: str, table_id: str) -> list[list[str]]:
@@ -31,6 +31,19 @@ def cells(html: str, table_id: str) -> list[list[str]]:
 
 
 # -- a town laptop ------------------------------------------------------------------------------------
+@pytest.fixture
+def pulled(node_instance) -> str:
+    """A person whose phone number the hub changed: the laptop received it at a pull (as sync/pull.py
+    applies it). The id of that person."""
+    with Store(node_instance / "fieldsync.db") as store:
+        person = store.query_one("SELECT id FROM people LIMIT 1")["id"]
+        stamp = f"{9 * 10 ** 15:016d}-00000-01HUBHUBHUBHUBHUBHUBHUBHUB"
+        store.write(lambda db: mutable.apply_remote(db, "people", person, {"phone": "13900000009"},
+                                                    {"phone": stamp}, None, origin=None, action="pull",
+                                                    actor="hub"))
+    return person
+
+
 @pytest.fixture
 def admin(live_node) -> WebClient:
     client = WebClient(live_node.url)
@@ -48,6 +61,13 @@ def test_person_history_names_its_source_and_the_edit_button_says_修改_once(ad
     assert "修改 (修改)" not in visible(page) and "变更等级 (晋级)" not in visible(page)
     english = admin.get(f"/people/{person['id']}?lang=en").text
     assert "Demo data" in english and "Edit <small>(修改)</small>" in english
+
+
+def test_a_change_pulled_from_the_hub_says_so(pulled, admin):
+    page = admin.get(f"/people/{pulled}").text
+    row = visible(re.search(r'<table class="history">.*?<tbody>\s*<tr>(.*?)</tr>', page, re.DOTALL).group(1))
+    assert "从市级平台同步" in row and "市级平台" in row and "手机号码: " in row
+    assert not re.search(r"\b(pull|hub|phone)\b", row)
 
 
 def test_start_page_is_the_towns_office_and_says_注册_once(admin):
@@ -160,3 +180,12 @@ def test_dashboard_says_volunteer_hours_in_words(hub_staff):
     text = visible(hub_staff.get("/hub/?year=2024").text)
     assert "小时" in text
     assert not re.search(r"\d h\b", text) and not re.search(r"\d\.\d{2,} ", text)
+
+
+def test_hub_person_history_reads_as_the_laptops_does(hub, hub_staff):
+    with Store(hub.instance / "fieldsync.db") as store:
+        person = store.query_one("SELECT id FROM people WHERE status = 'cancelled' LIMIT 1")["id"]
+    page = hub_staff.get(f"/hub/people/{person}").text
+    history = visible(re.search(r'<table class="history">.*?</table>', page, re.DOTALL).group(0))
+    assert "注册" in history and "注销" in history and "状态: 在册 → 已注销" in history
+    assert not re.search(r"\b(register|cancel|active|cancelled|status|id_number_hash|town)\b", history)
