@@ -189,3 +189,17 @@ def test_hub_person_history_reads_as_the_laptops_does(hub, hub_staff):
     history = visible(re.search(r'<table class="history">.*?</table>', page, re.DOTALL).group(0))
     assert "注册" in history and "注销" in history and "状态: 在册 → 已注销" in history
     assert not re.search(r"\b(register|cancel|active|cancelled|status|id_number_hash|town)\b", history)
+
+
+def test_a_decided_conflict_reads_as_its_record_and_field(hub, hub_staff):
+    with Store(hub.instance / "fieldsync.db") as store:
+        person = store.query_one("SELECT id, name FROM people WHERE level = 'none' LIMIT 1")
+        conflict = store.write(lambda db: db["conflicts"].insert(
+            {"entity": "people", "record_id": person["id"], "field": "gender", "kept_value": '"female"',
+             "lost_value": '"male"', "created_at": "2024-06-02T00:00:00Z"}).last_pk)
+    hub_staff.get("/hub/conflicts")
+    assert hub_staff.form(f"/hub/conflicts/{conflict}", {"choice": "keep"}).status_code == 200
+    trail = re.search(r'<ul id="conflict-trail">(.*?)</ul>', hub_staff.get("/hub/conflicts").text, re.DOTALL)
+    decision = visible(trail.group(1))
+    assert f"保留 · {person['name']} (人员) · 性别: 女 / 男" in decision
+    assert not re.search(r"\b(people|gender|female|male|kept|other)\b", decision)
