@@ -126,6 +126,9 @@ def readable_history(history: list[dict], place_names: dict[str, str]) -> list[d
 
 @cache
 def _zh() -> Translations:
+    # Without the catalogue, imports would quietly stop accepting 二级: refuse to start instead.
+    if not (CATALOGUES / "zh" / "LC_MESSAGES" / "messages.mo").is_file():
+        raise RuntimeError("fieldsync/translations/zh is missing: reinstall fieldsync")
     return Translations.load(str(CATALOGUES), ["zh"])
 
 
