@@ -26,6 +26,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from fieldsync import labels
 from fieldsync.errors import BadRequest, ValidationFailed
 from fieldsync.records import people, places, validators
 from fieldsync.records.pii import Sealer
@@ -37,7 +38,7 @@ from fieldsync.store.outbox import utc_now
 MAX_ROWS = 20_000
 HEADER_SEARCH_ROWS = 10  # offices put a title line or two above the header row
 ROW_LIMIT = MAX_ROWS + HEADER_SEARCH_ROWS + 1  # read no further: a huge upload stops here
-STATUSES = {"active": "在册", "cancelled": "已注销"}
+STATUSES = labels.chinese("status")
 
 
 @dataclass(frozen=True)

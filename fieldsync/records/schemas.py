@@ -16,12 +16,14 @@ from marshmallow import (
     validates_schema,
 )
 
+from fieldsync import labels
 from fieldsync.records import validators
 
-LEVELS = {"none": "无", "level3": "三级", "level2": "二级", "level1": "一级", "national": "国家级"}
-SESSION_KINDS = {"training": "培训", "volunteer": "志愿服务", "theme": "主题日活动", "monitoring": "体质监测"}
-MODES = {"offline": "线下", "online": "线上"}
-GENDERS = {"male": "男", "female": "女"}
+# The codes and the office's Chinese words for them (fieldsync/labels.py): imports accept either.
+LEVELS = labels.chinese("level")
+SESSION_KINDS = labels.chinese("kind")
+MODES = labels.chinese("mode")
+GENDERS = labels.chinese("gender")
 
 
 def _checked(func):

@@ -46,7 +46,7 @@ class Report:
 
 
 REPORTS = {report.name: report for report in (
-    Report("statistics", "全民健身志愿服务活动统计表", "Volunteer activity statistics (统计表)",
+    Report("statistics", "全民健身志愿服务活动统计表", "Volunteer activity statistics",
            ("year", "unit", "kind"), statistics_xlsx.table),
     Report("attendance", "活动签到表", "Attendance sheet of one session", ("session",), attendance.table),
     Report("coverage", "培训覆盖情况表", "Training coverage per village", ("year", "unit"), coverage.table),

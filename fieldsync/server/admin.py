@@ -33,7 +33,8 @@ from marshmallow import (
     validate,
 )
 
-from fieldsync.errors import FieldsyncError, Forbidden, ValidationFailed
+from fieldsync import labels
+from fieldsync.errors import FieldsyncError, Forbidden, NotFound, ValidationFailed
 from fieldsync.forms import catalogue
 from fieldsync.records import (
     badge_sheet,
@@ -46,10 +47,6 @@ from fieldsync.records import (
     users,
 )
 from fieldsync.records.schemas import (
-    GENDERS,
-    LEVELS,
-    MODES,
-    SESSION_KINDS,
     Integer,
     PersonSchema,
     PlaceCode,
@@ -69,18 +66,11 @@ PERSON_FORM = ("name", "gender", "birth_year", "phone", "id_number", "town", "vi
                "specialty", "certificate_no", "registered_at")
 SESSION_FORM = ("kind", "title", "organizer", "undertaker", "summary", "mode", "starts_at", "ends_at", "town", "village",
                 "venue", "contact_name", "contact_phone", "notes", "hours", "form_id")
-# History in the words of the office; the field names as the roster's headers.
-ACTION_LABELS = {"register": "注册", "modify": "修改", "promote": "晋级", "cancel": "注销", "restore": "恢复",
-                 "reissue_badge": "补发胸卡", "create": "创建", "sync": "同步", "verify": "核实",
-                 "certificate": "发证", "rehash": "身份证号哈希更新", "js365": "全民健身信息服务平台填报"}
-HIDDEN_IN_HISTORY = {"id_number_hash", "badge_generation", "certificate_issued_at", "verified_at"}
-FIELD_LABELS = {**roster_io.LABELS, "id_number_masked": roster_io.LABELS["id_number"], "verified_by": "核实人"}
 
 
 @bp.app_context_processor
 def _labels():
-    return {"LEVELS": LEVELS, "SESSION_KINDS": SESSION_KINDS, "MODES": MODES, "GENDERS": GENDERS,
-            "may_roster": may_roster}
+    return {"may_roster": may_roster}
 
 
 def may_roster(act: str) -> bool:
@@ -133,8 +123,21 @@ def home():
     if g.user["role"] == "trainer":
         return redirect(url_for("kiosk.index"))
     store = get_store()
-    return render_template("home.html", stats=sessions.office_counts(store),
+    return render_template("home.html", stats=sessions.office_counts(store), office=_office_name(store),
                            sessions=sessions.listing(store, limit=8))
+
+
+def _office_name(store) -> str:
+    """Whose office this is: the hub is the association of the unit it serves, a laptop its town's office."""
+    if current_app.config["MODE"] == "hub":
+        from fieldsync.reports import units
+
+        try:
+            return _("%(unit)s Social Sports Instructors Association", unit=units.top(store.db)["name"])
+        except NotFound:  # a new hub before `places import`
+            return _("City Social Sports Instructors Association")
+    town = _home_town()
+    return _("%(town)s office", town=places.name_of(store, town)) if town else _("Town office")
 
 
 # -- people -----------------------------------------------------------------------
@@ -223,7 +226,7 @@ def person_promote(person_id):
         people.promote(store, person_id, promotion["level"], promotion["certificate_no"], actor=_actor())
     except FieldsyncError as error:
         return _person_view(store, person_id, values, _form_errors(error), error.status)
-    flash(_("%(name)s is now %(level)s.", name=person["name"], level=LEVELS[values["level"]]), "ok")
+    flash(_("%(name)s is now %(level)s.", name=person["name"], level=labels.term(values["level"], "level")), "ok")
     return redirect(url_for(".person_page", person_id=person_id))
 
 
@@ -235,21 +238,7 @@ def _person_view(store, person_id: str, promotion: dict | None = None, errors: d
         "person.html", person=person, names=names, errors=errors or {},
         actions={verb: action for verb, action in PERSON_ACTIONS.items() if may_roster(verb)},
         promotion=promotion or {"level": person["level"], "certificate_no": person["certificate_no"]},
-        history=_readable(people.history(store, person_id), names)), status
-
-
-def _readable(history: list[dict], names: dict) -> list[dict]:
-    """The history as the office reads it: 注册/修改/注销, headers for fields, labels for codes."""
-    return [{**entry, "label": ACTION_LABELS.get(entry["action"], entry["action"]),
-             "changes": [(FIELD_LABELS.get(key, key), _shown(key, old, names), _shown(key, new, names))
-                         for key, (old, new) in entry["changes"].items() if key not in HIDDEN_IN_HISTORY]}
-            for entry in history]
-
-
-def _shown(key: str, value, names: dict) -> str:
-    labels = {"level": LEVELS, "gender": GENDERS, "status": roster_io.STATUSES, "town": names,
-              "village": names}.get(key, {})
-    return "" if value is None else str(labels.get(value, value))
+        history=labels.readable_history(people.history(store, person_id), names)), status
 
 
 # -- actions that ask first: 注销, restore, badges, cancelling a session -------------

@@ -20,12 +20,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from fieldsync import labels
 from fieldsync.errors import ValidationFailed
 from fieldsync.records import people, roster_match, sessions, users
 from fieldsync.records.schemas import (
-    GENDERS,
-    LEVELS,
-    SESSION_KINDS,
     PeopleQuery,
     PersonSchema,
     PersonUpdateSchema,
@@ -64,11 +62,6 @@ bp = Blueprint("dashboard", __name__, url_prefix="/hub")
 def _rollups_current() -> None:
     """Every page here may read the report rollups: fold in what synced check-ins still wait."""
     rollup.current(get_store())
-
-
-@bp.context_processor
-def _labels() -> dict:
-    return {"levels": LEVELS, "genders": GENDERS, "kinds": SESSION_KINDS}
 
 
 @bp.app_template_filter("china_time")
@@ -125,7 +118,7 @@ def _charts(data: dict) -> dict:
     """What dashboard.js draws, with its labels in the page's language."""
     return {
         "days": data["checkins_per_day"], "themeDays": data["theme_days"],
-        "kinds": [{"label": SESSION_KINDS.get(k, k), "count": n} for k, n in data["sessions_by_kind"].items()],
+        "kinds": [{"label": labels.term(k, "kind"), "count": n} for k, n in data["sessions_by_kind"].items()],
         "towns": [{"label": t["name"], "trained": t["trained"]} for t in data["coverage"].towns],
         "density": [{"label": row["name"], "value": row["per_1000"]} for row in data["density"]
                     if row["kind"] == "town"],
@@ -198,11 +191,12 @@ def person_register():
 def person_page(person_id):
     store = get_store()
     person = people.get(store, person_id)
-    return render_template("hub_person.html", person=person, history=people.history(store, person_id),
+    menus = _places(store.db, villages=True)
+    return render_template("hub_person.html", person=person,
+                           history=labels.readable_history(people.history(store, person_id), menus["names"]),
                            merged=merges.ids_of(store.db, person_id)[1:],
                            kept=merges.kept_of(store.db, person_id),
-                           volunteering=hours.per_year(store.db, person_id),
-                           places=_places(store.db, villages=True))
+                           volunteering=hours.per_year(store.db, person_id), places=menus)
 
 
 @bp.post("/people/<person_id>")
@@ -218,7 +212,7 @@ def person_modify(person_id):
 def person_promote(person_id):
     data = load(PromotionSchema(), _form())
     people.promote(get_store(), person_id, data["level"], data["certificate_no"], actor=_actor())
-    flash(_("Promoted to %(level)s.", level=LEVELS[data["level"]]), "ok")
+    flash(_("Promoted to %(level)s.", level=labels.term(data["level"], "level")), "ok")
     return redirect(url_for(".person_page", person_id=person_id))
 
 

@@ -98,9 +98,9 @@ def revoke_node(node_id):
 @require("staff")
 def conflicts_page():
     store = get_store()
-    return render_template("hub_conflicts.html", open=review.conflicts(store),
+    return render_template("hub_conflicts.html", open=review.conflicts(store), names=places.names(store),
                            resolved=review.conflicts(store, resolved=True, limit=50),
-                           trail=review.audit_trail(store, prefix="conflict_"))
+                           trail=review.conflict_decisions(store))
 
 
 @bp.post("/conflicts/<int:conflict_id>")

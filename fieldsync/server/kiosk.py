@@ -9,7 +9,6 @@ from flask import Blueprint, g, redirect, render_template, request, session, url
 from flask_babel import get_locale
 
 from fieldsync.records import checkins, places, sessions
-from fieldsync.records.schemas import LEVELS
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.stations import tied_session
@@ -46,7 +45,7 @@ def station(session_id):
         return render_template("kiosk_confirm.html", session=session_row, day=day, other_day=other_day)
     villages = places.children(store, session_row["town"], "village")
     return render_template("kiosk.html", session=session_row, counts=checkins.counts(store, session_id),
-                           levels=LEVELS, villages=villages, other_day=other_day,
+                           villages=villages, other_day=other_day,
                            town_name=places.name_of(store, session_row["town"]),
                            station=g.principal if g.principal["kind"] == "station" else None)
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from fieldsync.records import certificates, people, places, sessions
-from fieldsync.records.schemas import LEVELS, load
+from fieldsync.records.schemas import load
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 
@@ -80,5 +80,5 @@ def certificate_register():
     store = get_store()
     query = load(RegisterQuery(), request.args.to_dict())
     rows = certificates.register(store.db, year=query.get("year"))
-    return render_template("certificates.html", rows=rows, query=query, levels=LEVELS, hub=_on_hub(),
+    return render_template("certificates.html", rows=rows, query=query, hub=_on_hub(),
                            names=places.names(store))

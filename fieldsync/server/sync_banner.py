@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from fieldsync.errors import FieldsyncError
 from fieldsync.server import get_store
@@ -32,15 +33,16 @@ def plain_words(error: dict) -> str:
 
 
 def banner(status: dict) -> dict:
-    waiting = status["waiting"]
     if not status["enrolled"]:
-        return {"state": "stale", "text": _("Not connected to a hub: %(n)s records wait on this laptop.", n=waiting)}
+        return {"state": "stale", "text": ngettext("Not connected to a hub: %(num)s record waits on this laptop.",
+                                                   "Not connected to a hub: %(num)s records wait on this laptop.",
+                                                   status["waiting"])}
     last = when(status["last_success"]) if status["last_success"] else _("never")
+    waiting = ngettext("%(num)s record waiting.", "%(num)s records waiting.", status["waiting"])
     if status["last_error"]:
-        return {"state": "error", "text": _("Last sync failed: %(reason)s. Last success: %(when)s. "
-                                            "%(n)s records waiting.", reason=plain_words(status["last_error"]),
-                                            when=last, n=waiting)}
-    return {"state": "ok", "text": _("Last sync: %(when)s. %(n)s records waiting.", when=last, n=waiting)}
+        return {"state": "error", "text": _("Last sync failed: %(reason)s. Last success: %(when)s. %(waiting)s",
+                                            reason=plain_words(status["last_error"]), when=last, waiting=waiting)}
+    return {"state": "ok", "text": _("Last sync: %(when)s. %(waiting)s", when=last, waiting=waiting)}
 
 
 def init_app(app: Flask) -> None:
@@ -70,10 +72,13 @@ def sync_now():
         flash(_("Sync failed: %(reason)s.", reason=plain_words({"code": exc.code, "message": exc.message})),
               "error")
         return _back()
-    done = _("Synced: pushed %(pushed)s records, pulled %(pulled)s changes, %(rejected)s rejected.",
-             pushed=summary.push.pushed, pulled=summary.pull.pulled, rejected=len(summary.push.rejected))
+    done = _("Synced: %(pushed)s, %(pulled)s, %(rejected)s rejected.",
+             pushed=ngettext("pushed %(num)s record", "pushed %(num)s records", summary.push.pushed),
+             pulled=ngettext("pulled %(num)s change", "pulled %(num)s changes", summary.pull.pulled),
+             rejected=len(summary.push.rejected))
     if summary.push.conflicts:
-        done += " " + _("%(n)s conflicts wait for review at the hub.", n=summary.push.conflicts)
+        done += " " + ngettext("%(num)s conflict waits for review at the hub.",
+                               "%(num)s conflicts wait for review at the hub.", summary.push.conflicts)
     flash(done, "error" if summary.push.rejected else "ok")
     return _back()
 

@@ -6,6 +6,7 @@ Every decision lands in sync_audit with who made it.
 from __future__ import annotations
 
 import json
+import re
 
 from sqlite_utils import Database
 
@@ -133,3 +134,28 @@ def _open_quarantine(store: Store, quarantine_id: int) -> dict:
 def audit_trail(store: Store, *, prefix: str, limit: int = 100) -> list[dict]:
     return store.query("SELECT * FROM sync_audit WHERE action LIKE ? ORDER BY id DESC LIMIT ?",
                        [prefix + "%", limit])
+
+
+# resolve_conflict writes its decision as "<field>: kept <json>, other <json>" on "<entity>/<record id>".
+DECISION = re.compile(r"(?P<field>\w+): kept (?P<kept>.*), other (?P<lost>.*)", re.DOTALL)
+
+
+def conflict_decisions(store: Store, *, limit: int = 100) -> list[dict]:
+    """The conflict decisions of the audit trail, newest first, with the record's name and the field
+    and values each was about (None where an entry does not read as a decision)."""
+    entries = audit_trail(store, prefix="conflict_", limit=limit)
+    for entry in entries:
+        entity, _, record_id = (entry["target"] or "").partition("/")
+        found = DECISION.fullmatch(entry["detail"] or "")
+        entry.update(entity=entity, record_name=_record_name(store, entity, record_id) if record_id else "",
+                     field=found["field"] if found else None,
+                     kept=_stored(found["kept"]) if found else None, lost=_stored(found["lost"]) if found else None)
+    return entries
+
+
+def _stored(text: str):
+    """A conflict's value as resolve_conflict wrote it: JSON, or None for a missing value."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

@@ -14,13 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = ROOT / "fieldsync" / "translations"
 
 
-def used_msgids() -> set[str]:
-    """Every _() string in the Python code and the templates, extracted as `make i18n` does."""
+def used_msgids() -> set[tuple[str | None, str]]:
+    """Every _() string (with its pgettext context) in the Python code and the templates, extracted
+    as `make i18n` does."""
     with open(ROOT / "babel.cfg", encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     found = set()
-    for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map, options_map):
-        found.add(message if isinstance(message, str) else message[0])
+    for _, _, message, _, context in extract_from_dir(str(ROOT), method_map, options_map):
+        found.add((context, message if isinstance(message, str) else message[0]))
     return found
 
 
@@ -31,8 +32,9 @@ def catalogue(lang: str):
 
 def test_every_string_used_has_a_chinese_translation():
     zh = catalogue("zh")
-    untranslated = sorted(msgid for msgid in used_msgids()
-                          if not (zh.get(msgid) and zh.get(msgid).string and not zh.get(msgid).fuzzy))
+    untranslated = sorted(f"{msgid} (context {context})" if context else msgid
+                          for context, msgid in used_msgids()
+                          if not ((m := zh.get(msgid, context)) and m.string and not m.fuzzy))
     assert not untranslated, ("Run `make i18n`, then translate these in "
                               "fieldsync/translations/zh/LC_MESSAGES/messages.po:\n" + "\n".join(untranslated))
 
@@ -42,11 +44,22 @@ def test_translations_keep_their_placeholders():
     assert not problems
 
 
+def _key(message) -> tuple:
+    """A message as the .mo knows it: its context and its msgid (singular and plural)."""
+    return message.context, _text(message.id)
+
+
+def _text(value) -> tuple:
+    return tuple(value) if isinstance(value, list | tuple) else (value,)
+
+
 def test_compiled_catalogues_match_their_sources():
     for lang in ("zh", "en"):
         with open(CATALOGUES / lang / "LC_MESSAGES" / "messages.mo", "rb") as mo:
-            compiled = {m.id: m.string for m in read_mo(mo) if m.id}
-        source = {m.id: m.string for m in catalogue(lang) if m.id and m.string and not m.fuzzy}
+            compiled = {_key(m): _text(m.string) for m in read_mo(mo) if m.id and m.string != m.id}
+        # (pybabel compiles an untranslated plural as its English forms: the same as none)
+        source = {_key(m): _text(m.string) for m in catalogue(lang)
+                  if m.id and any(_text(m.string)) and m.string != m.id and not m.fuzzy}
         assert compiled == source, f"{lang}: the .mo is stale; run `make i18n`"
 
 
