@@ -21,7 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from fieldsync import labels
-from fieldsync.errors import ValidationFailed
+from fieldsync.errors import Forbidden, ValidationFailed
 from fieldsync.records import people, roster_match, sessions, users
 from fieldsync.records.schemas import (
     PeopleQuery,
@@ -194,9 +194,23 @@ def person_page(person_id):
     menus = _places(store.db, villages=True)
     return render_template("hub_person.html", person=person,
                            history=labels.readable_history(people.history(store, person_id), menus["names"]),
-                           merged=merges.ids_of(store.db, person_id)[1:],
-                           kept=merges.kept_of(store.db, person_id),
+                           merged=_named(store, merges.ids_of(store.db, person_id)[1:], menus["names"]),
+                           kept=next(iter(_named(store, [merges.kept_of(store.db, person_id)], menus["names"])), None),
                            volunteering=hours.per_year(store.db, person_id), places=menus)
+
+
+def _named(store, person_ids, place_names) -> list[dict]:
+    """Merged registrations as their readers know them: a name and a town, never a bare id;
+    one outside the account's towns is named as such."""
+    named = []
+    for person_id in filter(None, person_ids):
+        try:
+            person = people.get(store, person_id)
+        except Forbidden:
+            named.append({"id": person_id, "label": _("a registration outside your towns")})
+            continue
+        named.append({"id": person_id, "label": f"{person['name']}（{place_names.get(person['town'], person['town'])}）"})
+    return named
 
 
 @bp.post("/people/<person_id>")

@@ -115,6 +115,11 @@ def test_admin_merges_duplicates_and_every_checkin_stays(hub, admin):
     assert admin.form("/hub/people/merge", {"kept": ids["p1"], "merged": ids["p8"]}).status_code == 409
     board = admin.get("/hub/volunteers?year=2024").text
     assert board.count("王芳") == 1 and "2.5" in board
+    # Each record names the other by name and town, not by a bare record id.
+    kept_page, merged_page = admin.get(f"/hub/people/{ids['p1']}").text, admin.get(f"/hub/people/{ids['p8']}").text
+    assert f">{ids['p8']}<" not in kept_page and f">{ids['p1']}<" not in merged_page
+    assert "王芳（" in kept_page.split("合并进来的重复记录")[1][:200]
+    assert "王芳（" in merged_page.split("已合并到")[1][:200]
 
 
 def test_register_modify_promote_and_cancel_through_the_forms(hub, staff, admin):
