@@ -116,6 +116,9 @@ def forms_page():
     return render_template("forms_list.html", forms=catalogue.listing(get_store(), drafts=hub), hub=hub)
 
 
+ID_COLUMNS = {"id", "person_id", "node"}
+
+
 @bp.get("/forms/<form_id>")
 @require("staff")
 def form_page(form_id):
@@ -125,7 +128,9 @@ def form_page(form_id):
     table = None
     if published:
         header, cells = export.table(store, form_id, newest_first=True, limit=100)
-        table = {"header": header, "rows": list(cells)}
+        # Record ids are for the files a data clerk joins; the page shows what a person reads.
+        shown = [i for i in range(len(header)) if i >= len(export.FIXED) or export.FIXED[i][1] not in ID_COLUMNS]
+        table = {"header": [header[i] for i in shown], "rows": [[row[i] for i in shown] for row in cells]}
     return render_template(
         "forms_detail.html", form=latest, published=published, versions=catalogue.versions(store, form_id),
         charts=summary.summarise(store, form_id) if published else [], table=table,

@@ -85,6 +85,10 @@ def test_the_submissions_api_answers_each_mistake_with_its_own_4xx(node_instance
     exported = staff.get("/forms/fitness_monitoring/export.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(exported.content)).active
     assert body["id"] in [row[0] for row in sheet.iter_rows(values_only=True)]
+    # The page shows the submission as a person reads it: the name, not the record ids of the file.
+    page = staff.get("/forms/fitness_monitoring").text
+    assert person["name"] in page and body["id"] not in page and person["id"] not in page
+    assert "提交编号" not in page and "人员编号" not in page
     assert staff.post("/api/v1/forms", json={"id": "x"}).json()["error"]["code"] == "hub_only"
 
 
