@@ -18,6 +18,7 @@ date, people by where they live at the end of the report's year
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -157,6 +158,24 @@ def successors(db: Database, day: str) -> dict[str, str]:
             successor = ended[successor]
         found[code] = successor
     return found
+
+
+def where_counted(db: Database) -> Callable[[str, str], str]:
+    """(town, day) → the town a record of `town` dated `day` counts in: the town itself, or from
+    the day it ended, its successor (following chains), as the spans above count it."""
+    towns = {code: (ended, successor) for code, ended, successor in db.execute(
+        "SELECT code, ended_on, replaced_by FROM places WHERE kind = 'town'")}
+
+    def counted(town: str, day: str) -> str:
+        seen = {town}
+        ended, successor = towns.get(town, (None, None))
+        while ended and day >= ended and successor in towns and successor not in seen:
+            town = successor
+            seen.add(town)
+            ended, successor = towns[town]
+        return town
+
+    return counted
 
 
 def names(db: Database) -> dict[str, str]:

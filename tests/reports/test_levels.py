@@ -107,3 +107,11 @@ def test_a_hubs_pages_show_its_own_unit_and_refuse_another(hubs, unit):
         assert kpi.status_code == 200 and _cells([kpi.content])[1][0] == f"单位名称（盖章）：{NAMES[unit]}"
         refused = client.get(f"/hub/reports/kpi.xlsx?year=2024&unit={outside}")
         assert refused.status_code in (403, 404) and "Traceback" not in refused.text
+
+
+def test_the_province_table_groups_by_city_then_county(hubs):
+    _, cells = _report(hubs[PROVINCE], "statistics")
+    subtotals = [(row[1], row[2]) for row in cells[3:] if row[0] is None]
+    assert subtotals == [("环翠区小计", "活动5次"), ("荣成市小计", "活动1次"), ("威海市小计", "活动6次"),
+                         ("合计", "活动6次")]
+    assert [row[0] for row in cells[3:] if row[0] is not None] == [1, 2, 3, 4, 5, 6]
