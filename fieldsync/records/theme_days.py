@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
 from sqlite_utils import Database
 
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
@@ -27,7 +34,7 @@ ENTITY = "theme_days"
 DEFAULTS = (
     ("labour-day", "劳动节", "05-01", "05-01"),
     ("fitness-month", "全民健身月", "05-01", "05-31"),
-    ("june-10", "毛泽东“发展体育运动，增强人民体质”题词纪念日", "06-10", "06-10"),
+    ("june-10", "毛泽东发展体育运动题词纪念日", "06-10", "06-10"),
     ("fitness-day", "全民健身日", "08-08", "08-08"),
     ("national-day", "国庆节", "10-01", "10-01"),
     ("volunteer-day", "国际志愿者日", "12-05", "12-05"),
@@ -59,9 +66,14 @@ def for_year(db: Database, year: int) -> list[dict]:
                          " ORDER BY starts_on, ends_on DESC, name", [year]))
 
 
-def for_years(db: Database, years: list[int]) -> list[dict]:
-    """The theme days of several years (a session form offers the years its date may fall in)."""
-    return [day for year in years for day in for_year(db, year)]
+def around(db: Database, starts_at: str | None) -> list[dict]:
+    """What a session form offers: the theme days of last year, this year and next, and of the
+    session's own year."""
+    this_year = date.today().year
+    years = {this_year - 1, this_year, this_year + 1}
+    if str(starts_at or "")[:4].isdigit():
+        years.add(int(str(starts_at)[:4]))
+    return [day for year in sorted(years) for day in for_year(db, year)]
 
 
 def get(db: Database, theme_day_id: str) -> dict:
@@ -71,9 +83,12 @@ def get(db: Database, theme_day_id: str) -> dict:
     return row
 
 
-def suggest(days: list[dict], day: str) -> dict | None:
-    """The theme day a date serves: of those it falls in, the shortest (劳动节 before 全民健身月)."""
-    matching = [d for d in days if d["starts_on"] <= day <= d["ends_on"]]
+def suggest(db: Database, day: str) -> dict | None:
+    """The theme day a date serves: of those it falls in, the shortest (劳动节 before 全民健身月).
+    The session form's script (static/session-form.js) suggests by the same rule as you type."""
+    day = day[:10]
+    matching = [d for d in for_year(db, int(day[:4])) if d["starts_on"] <= day <= d["ends_on"]] \
+        if day[:4].isdigit() else []
     return min(matching, key=lambda d: (_length(d), d["name"]), default=None)
 
 

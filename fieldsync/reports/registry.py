@@ -22,6 +22,7 @@ from fieldsync.reports import (
     hours,
     kpi,
     statistics_xlsx,
+    theme_days,
     units,
     xlsx,
 )
@@ -52,6 +53,8 @@ REPORTS = {report.name: report for report in (
     Report("kpi", "主要指标完成情况", "Yearly targets and instructor density", ("year", "unit"), kpi.table),
     Report("volunteer-hours", "志愿服务时长排行", "Volunteer hours leaderboard", ("year", "unit"),
            hours.table),
+    Report("theme-days", "全民健身主题日活动情况表", "Activities and people reached per theme day",
+           ("year", "unit"), theme_days.table),
     Report("certificates", "证书发放登记表", "Certificates issued, by level", ("year",), certificates.table),
     Report("table", "数据表导出", "One database table as CSV", ("table",), csv_export.database_table,
            ("csv",)),
