@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from fieldsync import config
-from fieldsync.records import checkins, people, places, sessions, users
+from fieldsync.records import checkins, people, places, sessions, theme_days, users
 from fieldsync.store import Store
 from tests.support import WebClient
 
@@ -139,6 +139,7 @@ def build_instance(path: Path) -> dict[str, str]:
     config.save(path, mode="hub")
     with Store(path / "fieldsync.db") as store:
         ids = build(store)
+        theme_days.seed(store, 2024, actor="fixture")   # as `init --hub` seeds its year
         for role in ("admin", "staff", "trainer"):
             users.create(store, role, PASSWORD, role)
     return ids
