@@ -7,7 +7,7 @@
   if (!select || !start) { return; }
   var byHand = select.value !== '';
   select.addEventListener('change', function () { byHand = true; });
-  start.addEventListener('change', function () {
+  function suggest() {
     if (byHand) { return; }
     var day = start.value.slice(0, 10), best = null, shortest = Infinity;
     Array.prototype.forEach.call(select.options, function (option) {
@@ -17,5 +17,7 @@
       if (length < shortest) { best = option; shortest = length; }
     });
     select.value = best ? best.value : '';
-  });
+  }
+  start.addEventListener('change', suggest);
+  start.addEventListener('input', suggest);
 }());
