@@ -53,6 +53,12 @@ def notes(activity: dict) -> str | None:
     return "；".join(parts) or None
 
 
+def notes_of(db: Database, session: dict) -> str | None:
+    """One session's 备注 as the 统计表 will file it (its page shows it before filing)."""
+    name = db.execute("SELECT name FROM theme_days WHERE id = ?", [session.get("theme_day")]).fetchone()
+    return notes({**session, "theme_day_name": name[0] if name else None})
+
+
 def table(db: Database, unit: Unit, year: int, kind: str | None = None,
           filed: date | None = None) -> Table:
     where, params = sessions_in(unit, year, (kind,) if kind else None, alias="s")

@@ -61,6 +61,7 @@ from fieldsync.records.schemas import (
     SessionsQuery,
     load,
 )
+from fieldsync.reports import statistics_xlsx
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.headers import csp_nonce
@@ -335,6 +336,7 @@ def session_page(session_id):
     session = sessions.get(store, session_id)
     names = places.names(store)
     return render_template("session.html", session=session, attendees=checkins.attendees(store, session_id),
+                           filed_notes=statistics_xlsx.notes_of(store.db, session),
                            town=names.get(session["town"], session["town"]),
                            village=names.get(session["village"], ""), cancel=SESSION_CANCEL)
 

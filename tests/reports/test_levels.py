@@ -22,7 +22,7 @@ AREA = {fixture.C1: (fixture.T1, fixture.T2), fixture.CITY: None, PROVINCE: None
 NAMES = {fixture.C1: "环翠区", fixture.CITY: "威海市", PROVINCE: "山东省"}
 UNIT_REPORTS = [name for name, report in registry.REPORTS.items() if "unit" in report.params]
 # What the 临汾 notice asks of an activity, set alike at both hubs.
-TAGS = {"venue_type": "campus", "groups_served": "youth,elderly", "safety_plan": True}
+TAGS = {"venue_type": "campus", "groups_served": "elderly,youth", "safety_plan": True}
 
 
 def make_hub(folder: Path, unit: str) -> Path:
@@ -107,6 +107,10 @@ def test_a_hubs_pages_show_its_own_unit_and_refuse_another(hubs, unit):
         assert kpi.status_code == 200 and _cells([kpi.content])[1][0] == f"单位名称（盖章）：{NAMES[unit]}"
         refused = client.get(f"/hub/reports/kpi.xlsx?year=2024&unit={outside}")
         assert refused.status_code in (403, 404) and "Traceback" not in refused.text
+        with Store(hubs[unit] / "fieldsync.db") as store:
+            s3 = store.query_one("SELECT id FROM sessions WHERE title = '劳动节全民健身志愿服务'")["id"]
+        page = client.get(f"/sessions/{s3}")   # what its 备注 will say, before anyone files it
+        assert "六进：校园；服务对象：老年人、青少年/幼儿；有应急预案；与梨林村结对" in page.text
 
 
 def test_the_province_table_groups_by_city_then_county(hubs):
