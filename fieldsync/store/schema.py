@@ -257,7 +257,7 @@ def m005_badge_key_certificates(db: Database) -> None:
 
 
 @core()
-def m006_activity_tags_and_theme_days(db: Database) -> None:
+def m008_activity_tags_and_theme_days(db: Database) -> None:
     """What the 临汾 notice asks of each activity (体育"六进" venue, groups served, a safety plan on
     file) and the theme day it serves, chosen from the association's list for the year, which
     the hub publishes to every laptop (records/theme_days.py, decision 0141)."""
