@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 INSTANCE ?= instance-demo
 PORT ?= 8080
 
-.PHONY: run install test soak bench lint clean i18n
+.PHONY: run install test soak bench lint clean i18n docs
 
 run: install
 	$(PY) -m fieldsync --instance $(INSTANCE) demo --reset
@@ -43,7 +43,11 @@ i18n: install
 	$(VENV)/bin/pybabel compile -d fieldsync/translations --statistics
 
 lint: install
-	$(PY) -m ruff check fieldsync tests bench
+	$(PY) -m ruff check fieldsync tests bench tools
 
 clean:
 	rm -rf $(INSTANCE) build dist *.egg-info .pytest_cache $(VENV)
+
+# docs/cli.md is generated from the commands' own help (tests/test_docs.py checks it).
+docs: install
+	$(PY) -m tools.cli_reference

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import io
 import json
 import secrets
 from collections.abc import Callable
@@ -297,15 +296,6 @@ def apply_revocation(db: Database, row: dict) -> None:
         " ON CONFLICT(person_id) DO UPDATE SET min_generation = excluded.min_generation,"
         " reason = excluded.reason, hlc = excluded.hlc, revoked_at = excluded.revoked_at"
         " WHERE excluded.min_generation > badge_revocations.min_generation", row)
-
-
-def qr_png(code: str, *, box_size: int = 8, border: int = 2) -> bytes:
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=border)
-    qr.add_data(code)
-    qr.make(fit=True)
-    out = io.BytesIO()
-    qr.make_image(fill_color="black", back_color="white").save(out, format="PNG")
-    return out.getvalue()
 
 
 def qr_svg(code: str) -> str:

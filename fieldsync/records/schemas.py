@@ -179,7 +179,8 @@ class SessionDetails(Schema):
     class Meta:
         unknown = RAISE
 
-    organizer = bounded_text(100, allow_none=True)
+    organizer = bounded_text(100, allow_none=True)      # 举办单位, js365's 主办单位
+    undertaker = bounded_text(100, allow_none=True)     # 承办单位 (js365)
     summary = bounded_text(2000, allow_none=True)
     village = PlaceCode(allow_none=True)
     venue = bounded_text(200, allow_none=True)

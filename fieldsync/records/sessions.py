@@ -9,11 +9,12 @@ and write asks records/scope.py whether the account at work may touch its town.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
 from fieldsync.records import mutable, places, scope, theme_days
 from fieldsync.store import Store, new_id
+from fieldsync.store.outbox import utc_now
 
 TABLE = "sessions"
 
@@ -67,6 +68,23 @@ def cancel(store: Store, session_id: str, *, actor: str | None = None) -> dict:
                                                      action="cancel"))
 
 
+def mark_js365(store: Store, session_ids: list[str], *, actor: str) -> int:
+    """已在全民健身信息服务平台填报: mark the sessions filed on js365 now, by actor (history action
+    'js365'). A field like any other, so it syncs; a session marked before keeps its first mark.
+    Every session must exist and be in the account's scope, or none is marked. Returns how many."""
+    found = [get(store, session_id) for session_id in dict.fromkeys(session_ids)]
+    fresh = [session["id"] for session in found if not session["js365_filed_at"]]
+
+    def work(db) -> int:
+        stamp = utc_now()
+        for session_id in fresh:
+            mutable.save_local(db, store.hlc, TABLE, session_id, {"js365_filed_at": stamp, "js365_filed_by": actor},
+                               actor=actor, action="js365")
+        return len(fresh)
+
+    return store.write(work)
+
+
 def get(store: Store, session_id: str) -> dict:
     row = store.query_one("SELECT * FROM sessions WHERE id = ?", [session_id])
     if row is None:
@@ -86,15 +104,48 @@ def listing(store: Store, *, town: str | None = None, kind: str | None = None,
         params.append(kind)
     if not include_cancelled:
         where.append("status = 'active'")
+    return _select(store, where, params, "starts_at DESC", limit)
+
+
+def _select(store: Store, where: list[str], params: list, order: str, limit: int) -> list[dict]:
     in_scope, scope_params = scope.clause()
     if in_scope:
-        where.append(in_scope)
-        params += scope_params
+        where, params = [*where, in_scope], [*params, *scope_params]
     sql = "SELECT s.*, (SELECT COUNT(DISTINCT person_id) FROM checkins c WHERE c.session_id = s.id" \
           " AND c.direction = 'in') AS attendees FROM sessions s"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return store.query(sql + " ORDER BY starts_at DESC LIMIT ?", params + [limit])
+    return store.query(f"{sql} ORDER BY {order} LIMIT ?", [*params, limit])
+
+
+def local_today(store: Store) -> date:
+    """The laptop's own calendar day, by its hub-corrected clock: session times without a zone are
+    the laptop's wall clock (as the session pages show them), so "today" is too."""
+    return datetime.fromtimestamp(store.hlc.physical_ms() / 1000).date()
+
+
+DAYS = ("today", "upcoming", "past")
+_LAST_DAY = "substr(COALESCE(ends_at, starts_at, ''), 1, 10)"
+
+
+def day_of(session: dict, today: date) -> str:
+    """'today' for a session running on that day (one over several days too), else 'upcoming' or 'past'."""
+    day = today.isoformat()
+    if (session.get("ends_at") or session.get("starts_at") or "")[:10] < day:
+        return "past"
+    return "upcoming" if (session.get("starts_at") or "")[:10] > day else "today"
+
+
+def by_day(store: Store, today: date, *, limit: int = 50) -> dict[str, list[dict]]:
+    """The kiosk's choice of sessions: today's, then those ahead (soonest first), then past ones
+    (latest first). The wrong session is easy to pick from a list sorted newest first."""
+    active = ["status = 'active'"]
+    ahead = _select(store, [*active, f"{_LAST_DAY} >= ?"], [today.isoformat()], "starts_at", limit)
+    past = _select(store, [*active, f"{_LAST_DAY} < ?"], [today.isoformat()], "starts_at DESC", limit)
+    grouped: dict[str, list[dict]] = {day: [] for day in DAYS}
+    for session in ahead + past:
+        grouped[day_of(session, today)].append(session)
+    return grouped
 
 
 def office_counts(store: Store) -> dict:

@@ -20,10 +20,10 @@ from fieldsync.records.validators import mask_phone, safe_cell
 from fieldsync.reports.table import Table
 
 BATCH_ROWS = 2000
-SESSION_COLUMNS = ("id", "kind", "title", "organizer", "summary", "mode", "starts_at", "ends_at", "town",
+SESSION_COLUMNS = ("id", "kind", "title", "organizer", "undertaker", "summary", "mode", "starts_at", "ends_at", "town",
                    "village", "venue", "contact_name", "contact_phone", "notes", "form_id", "hours",
                    "venue_type", "groups_served", "safety_plan", "theme_day",
-                   "status", "origin", "hlc", "updated_at")
+                   "status", "js365_filed_at", "js365_filed_by", "origin", "hlc", "updated_at")
 ATTENDANCE_COLUMNS = ("session_id", "person_id", "first_in", "last_out", "ins", "outs", "year", "kind",
                       "counted", "minutes")
 # name → (columns, table): what `fieldsync report table --table NAME` exports.

@@ -20,6 +20,7 @@ from fieldsync.reports import (
     coverage,
     csv_export,
     hours,
+    js365,
     kpi,
     statistics_xlsx,
     theme_days,
@@ -56,6 +57,8 @@ REPORTS = {report.name: report for report in (
     Report("theme-days", "全民健身主题日活动情况表", "Activities and people reached per theme day",
            ("year", "unit"), theme_days.table),
     Report("certificates", "证书发放登记表", "Certificates issued, by level", ("year",), certificates.table),
+    Report("js365", "全民健身赛事活动（全民健身信息服务平台填报）", "Activities to file on js365 (全民健身信息服务平台)",
+           ("year", "unit"), js365.table),
     Report("table", "数据表导出", "One database table as CSV", ("table",), csv_export.database_table,
            ("csv",)),
 )}

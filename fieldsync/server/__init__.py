@@ -91,6 +91,9 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     from fieldsync.server import papers
 
     app.register_blueprint(papers.bp)
+    from fieldsync.server import exports
+
+    app.register_blueprint(exports.bp)
     if app.config["MODE"] == "hub":
         from fieldsync.server import dashboard, places_pages, theme_days_pages
 

@@ -70,13 +70,13 @@ bp = Blueprint("admin", __name__)
 PAGE_SIZE = 50
 PERSON_FORM = ("name", "gender", "birth_year", "phone", "id_number", "town", "village", "level",
                "specialty", "certificate_no", "registered_at")
-SESSION_FORM = ("kind", "title", "organizer", "summary", "mode", "starts_at", "ends_at", "town", "village",
+SESSION_FORM = ("kind", "title", "organizer", "undertaker", "summary", "mode", "starts_at", "ends_at", "town", "village",
                 "venue", "contact_name", "contact_phone", "notes", "hours", "form_id", "venue_type", "groups_served",
                 "safety_plan", "theme_day")
 # History in the words of the office; the field names as the roster's headers.
 ACTION_LABELS = {"register": "注册", "modify": "修改", "promote": "晋级", "cancel": "注销", "restore": "恢复",
                  "reissue_badge": "补发胸卡", "create": "创建", "sync": "同步", "verify": "核实",
-                 "certificate": "发证", "rehash": "身份证号哈希更新"}
+                 "certificate": "发证", "rehash": "身份证号哈希更新", "js365": "全民健身信息服务平台填报"}
 HIDDEN_IN_HISTORY = {"id_number_hash", "badge_generation", "certificate_issued_at", "verified_at"}
 FIELD_LABELS = {**roster_io.LABELS, "id_number_masked": roster_io.LABELS["id_number"], "verified_by": "核实人"}
 

@@ -85,22 +85,13 @@ def init_app(app: Flask) -> None:
         # prove it comes from our page. Anonymous API calls carry none: they
         # get their 401 from the endpoint instead.
         anonymous_api = g.user is None and request.path.startswith("/api/")
-        if request.method in UNSAFE and request.endpoint not in CSRF_EXEMPT and not anonymous_api:
+        if request.method in UNSAFE and not anonymous_api:
             sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
             expected = session.get("csrf", "")
             # Bytes: compare_digest raises on non-ASCII text, and anyone can send that.
             if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
                 raise Forbidden("The form expired or came from another site; reload the page and try again.",
                                 code="csrf_failed")
-
-
-# Endpoints reached by machines with bearer tokens only (they carry no cookie to forge).
-CSRF_EXEMPT: set[str] = set()
-
-
-def csrf_exempt(view):
-    CSRF_EXEMPT.add(f"{view.__module__.rsplit('.', 1)[-1]}.{view.__name__}")
-    return view
 
 
 def require(role: str = "trainer", *, kinds: tuple[str, ...] = ("user",)):

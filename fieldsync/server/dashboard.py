@@ -37,6 +37,7 @@ from fieldsync.reports import (
     csv_export,
     dashboard,
     hours,
+    js365,
     merges,
     pairings,
     registry,
@@ -114,7 +115,8 @@ def home():
     data = dashboard.build(db, unit, query["year"], query.get("kind"))
     return render_template("hub_dashboard.html", d=data, query=query, places=_places(db),
                            linkable=pairings.unlinked_sessions(db, unit, query["year"]),
-                           charts=_charts(data), attention=attention.needs_attention(db))
+                           charts=_charts(data), attention=attention.needs_attention(db),
+                           js365_unfiled=js365.unfiled_count(db, unit, query["year"]))
 
 
 def _charts(data: dict) -> dict:

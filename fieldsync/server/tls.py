@@ -54,8 +54,13 @@ def lan_addresses() -> list[str]:
         pass
     if sys.platform.startswith("linux"):
         found.update(_linux_interface_addresses())
-    usable = [a for a in found if not ipaddress.ip_address(a).is_loopback
-              and not ipaddress.ip_address(a).is_link_local]
+    return reachable_from_lan(found)
+
+
+def reachable_from_lan(addresses) -> list[str]:
+    """The addresses a phone on the same Wi-Fi could use: no loopback, no link-local."""
+    usable = {a for a in addresses if not ipaddress.ip_address(a).is_loopback
+              and not ipaddress.ip_address(a).is_link_local}
     return sorted(usable, key=ipaddress.ip_address)
 
 

@@ -9,9 +9,6 @@ from sqlite_utils import Database
 
 from fieldsync.store.db import insert_rows, new_id
 
-SYNCED_ENTITIES = ("people", "sessions", "checkins", "badge_revocations")
-
-
 CHANGE_COLUMNS = ("change_id", "entity", "record_id", "op", "hlc", "payload", "created_at")
 
 

@@ -257,6 +257,51 @@ def m005_badge_key_certificates(db: Database) -> None:
 
 
 @core()
+def m006_sessions_js365(db: Database) -> None:
+    """What js365's 赛事活动 entry asks that a session did not hold: the 承办单位 (the 举办单位,
+    `organizer`, is its 主办单位) and the "已在全民健身信息服务平台填报" mark, when and by whom.
+    The mark is a session field like any other: it syncs and merges field by field."""
+    db.executescript(
+        """
+        ALTER TABLE sessions ADD COLUMN undertaker TEXT;       -- 承办单位
+        ALTER TABLE sessions ADD COLUMN js365_filed_at TEXT;   -- UTC, when it was filed on js365
+        ALTER TABLE sessions ADD COLUMN js365_filed_by TEXT;   -- the account that marked it
+        """
+    )
+
+
+@core()
+def m007_exports(db: Database) -> None:
+    """Each S12 changes-only export per unit, and what it held: the next one lists what differs
+    (docs/decisions/0145-s12-export-and-full-id-numbers.md). Local to the instance, never synced."""
+    db.executescript(
+        """
+        CREATE TABLE exports (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,             -- 's12'
+            unit TEXT NOT NULL,             -- the place code exported
+            at TEXT NOT NULL,
+            actor TEXT,
+            changes_only INTEGER NOT NULL,  -- 1: it moved the unit's high-water mark (export_state)
+            rows INTEGER NOT NULL,
+            full_numbers INTEGER NOT NULL   -- 1: full ID numbers were written (logged, CONVENTIONS.md)
+        );
+        CREATE INDEX exports_unit ON exports(kind, unit, id);
+        -- The high-water mark: each record as the unit's last changes-only export left it.
+        CREATE TABLE export_state (
+            kind TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            digest TEXT NOT NULL,          -- of the exported columns, ID number by its keyed hash
+            status TEXT NOT NULL,          -- 'active' or 'cancelled' as exported
+            export_id INTEGER NOT NULL,
+            PRIMARY KEY (kind, unit, record_id)
+        );
+        """
+    )
+
+
+@core()
 def m008_activity_tags_and_theme_days(db: Database) -> None:
     """What the 临汾 notice asks of each activity (体育"六进" venue, groups served, a safety plan on
     file) and the theme day it serves, chosen from the association's list for the year, which

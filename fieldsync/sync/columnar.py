@@ -68,11 +68,6 @@ _MS = timedelta(milliseconds=1)
 _DAY_MS = 86_400_000
 
 
-def ulid_ms(text: str) -> int:
-    """The millisecond time in a ULID's first 10 characters."""
-    return int(text[:10].translate(_TO_BASE32), 32)
-
-
 _PAIRS = [a + b for a in CROCKFORD for b in CROCKFORD]  # 10 bits -> 2 characters
 
 

@@ -92,6 +92,8 @@ class SessionWire(SessionDetails):
     ends_at = bounded_text(40, allow_none=True)
     town = PlaceCode()
     status = fields.String(validate=validate.OneOf(["active", "cancelled"]))
+    js365_filed_at = bounded_text(32, allow_none=True)    # the js365 mark (records/sessions.mark_js365)
+    js365_filed_by = bounded_text(100, allow_none=True)
 
 
 class CheckinWire(Schema):

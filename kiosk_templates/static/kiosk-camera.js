@@ -1,10 +1,11 @@
 // Camera scanning: frames go to a worker running jsQR about 8 times a second. A badge held
-// in front of the lens is seen many times; a per-code cool-down makes that one scan, and a
-// short global pause keeps two badges shown in quick succession from blurring together.
+// in front of the lens is seen many times; a per-code cool-down passes it on only now and then
+// (whether that is a new scan is kiosk-reader.js's to decide), and a short global pause keeps
+// two badges shown in quick succession from blurring together.
 (function () {
   "use strict";
   const FRAME_MS = 120;          // ~8 frames a second: fast enough to feel instant, light on phones
-  const SAME_CODE_MS = 3000;     // the same badge is ignored this long after it was read
+  const SAME_CODE_MS = 3000;     // the same badge is passed on at most this often
   const ANY_CODE_MS = 800;       // and any badge this long after the last one
   const MAX_WIDTH = 640;         // jsQR finds a badge at this size and runs 4x faster than at 1280
 

@@ -24,56 +24,8 @@
     return time + r;
   }
 
-  // --- feedback: colour, symbol, words, sound, and a buzz on phones ---
-  const TONES = { ok: [880, 1320], warn: [660, 660], bad: [220, 180] };
-  let audio;
-  function beep(kind) {
-    try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      TONES[kind].forEach((hz, i) => {
-        const osc = audio.createOscillator(), gain = audio.createGain();
-        osc.frequency.value = hz; osc.connect(gain); gain.connect(audio.destination);
-        const at = audio.currentTime + i * 0.14;
-        gain.gain.setValueAtTime(0.25, at); gain.gain.exponentialRampToValueAtTime(0.001, at + 0.12);
-        osc.start(at); osc.stop(at + 0.13);
-      });
-    } catch (e) { /* no audio device: the colour still tells */ }
-    if (navigator.vibrate) navigator.vibrate(kind === "ok" ? 80 : [80, 60, 80]);
-  }
-  const fb = byId("feedback");
-  function show(kind, symbol, headline, detail, quiet) {
-    fb.className = "feedback " + kind;
-    byId("fb-symbol").textContent = symbol;
-    byId("fb-headline").textContent = headline;
-    byId("fb-detail").textContent = detail || "";
-    byId("fb-form").hidden = true;
-    fb.dataset.status = kind;
-    if (!quiet) beep(kind === "idle" ? "warn" : kind);
-  }
-  function hhmm(iso) {
-    return iso ? new Date(iso).toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" }) : "";
-  }
-  function describe(person) {
-    if (!person || !person.name) return "";
-    const level = TEXT.levels[person.level];
-    return person.name + (level && person.level !== "none" ? " · " + level : "");
-  }
-  function render(result, direction, prefix) {
-    const p = result.person, before = prefix ? prefix + " " : "";
-    const say = (kind, symbol, headline, detail) => show(kind, symbol, before + headline, detail);
-    switch (result.status) {
-      case "ok":
-        if (p && p.name) say("ok", "✓", direction === "out" ? TEXT.ok_out : TEXT.ok, describe(p));
-        else say("ok", "✓", TEXT.foreign, "");
-        break;
-      case "already": say("warn", "↺", TEXT.already.replace("{time}", hhmm(result.since)), describe(p)); break;
-      case "not_in": say("warn", "?", TEXT.not_in, describe(p)); break;
-      case "revoked": say("bad", "✗", TEXT.revoked, describe(p)); break;
-      case "cancelled": say("bad", "✗", TEXT.cancelled, describe(p)); break;
-      case "unknown": say("warn", "?", TEXT.unknown, ""); break;
-      default: say("bad", "✗", TEXT.invalid, "");
-    }
-  }
+  const feedback = window.createFeedback({ root, box: byId("feedback"), text: TEXT, lang: LANG });
+  const { show, render, describe } = feedback;
 
   // --- talking to the laptop: stations send their token, people at the laptop their cookie ---
   async function api(url, options) {
@@ -91,7 +43,7 @@
   function stationExpired(message) {
     expiredMessage = message;
     root.dataset.expired = "1";
-    show("bad", "✗", message, "", true);
+    feedback.hold(message);
   }
   async function sendCheckin(item) {
     try {
@@ -102,26 +54,22 @@
   }
 
   // --- the queue and what each answer means on screen ---
-  let sentFromQueue = 0;
+  // Only the answer to the latest scan, search or walk-in speaks as itself: a slow answer to an
+  // earlier one must not put the previous person (and their form link) back on the screen.
+  let sentFromQueue = 0, latest = null;
   function answered(item, res, fromQueue) {
     if (fromQueue) sentFromQueue += 1;
+    const earlier = fromQueue || item.id !== latest;
     if (!res.ok) {
-      show("bad", "✗", (fromQueue ? TEXT.earlier + " " : "") + TEXT.error,
+      show("bad", "✗", (earlier ? TEXT.earlier + " " : "") + TEXT.error,
            (res.body.error && res.body.error.message) || String(res.status));
-    } else if (!fromQueue) {
+    } else if (!earlier) {
       render(res.body, item.direction);
-      offerForm(res.body.form_url);
+      feedback.offerForm(res.body.form_url);
     } else if (!["ok", "already"].includes(res.body.status)) {
-      render(res.body, item.direction, TEXT.earlier);  // a queued scan that needs a look
+      render(res.body, item.direction, TEXT.earlier);  // an earlier scan that needs a look
     }
     refresh();
-  }
-  // A session with a form (assessment, fitness test): open it for the person just checked in.
-  function offerForm(url) {
-    const link = byId("fb-form");
-    if (!url) return;
-    link.href = url;
-    link.hidden = false;
   }
   function showWaiting(count) {
     const bar = byId("queue-bar");
@@ -135,9 +83,10 @@
   }
   async function submitCheckin(item) {
     item.direction = item.direction || direction();
+    latest = item.id;
     const { outcome, status } = await (await queueReady).add(item);
-    if (outcome === "keep") {
-      if (expiredMessage && status === 401) show("bad", "✗", expiredMessage, "");
+    if (outcome === "keep" && item.id === latest) {
+      if (expiredMessage && status === 401) feedback.hold(expiredMessage);
       else show("warn", "…", status === 401 ? TEXT.signed_out : TEXT.queued, item.code ? "" : (item.label || ""));
     }
     return outcome;
@@ -156,15 +105,26 @@
   const results = byId("search-results");
   const list = byId("search-list");
   async function search(text) {
-    const url = root.dataset.peopleUrl + "?q=" + encodeURIComponent(text) + "&limit=10";
-    const res = await api(url, { method: "GET" }).catch(() => ({ ok: false, body: {} }));
+    const asked = latest = "search:" + ulid();
     list.innerHTML = "";
+    input.dataset.lastText = text;
+    show("search", "⌕", TEXT.searching.replace("{text}", text), "");
+    const url = root.dataset.peopleUrl + "?q=" + encodeURIComponent(text) + "&limit=10";
+    const res = await api(url, { method: "GET" }).catch(() => ({ ok: false, status: 0, body: {} }));
+    if (asked !== latest) return;   // something newer was scanned or typed meanwhile
     const found = res.body.people || [];
-    if (!found.length) {
+    if (!res.ok && res.status !== 422) {
+      // No answer is not "nobody": do not offer a walk-in for someone who may be on the roster.
+      show("bad", "✗", TEXT.search_failed, (res.body.error && res.body.error.message) || "");
+    } else if (!found.length) {
       // Trainers and stations see phones masked, so they search by the whole number only.
       const li = document.createElement("li");
       li.textContent = res.status === 422 ? TEXT.whole_phone : TEXT.no_match;
       list.append(li);
+      show("unknown", "?", TEXT.unknown.replace("{text}", text), res.status === 422 ? TEXT.whole_phone
+           : TEXT.unknown_detail);
+    } else {
+      show("search", "⌕", TEXT.searching.replace("{text}", text), TEXT.found.replace("{n}", found.length));
     }
     found.forEach((p) => {
       const li = document.createElement("li");
@@ -179,7 +139,7 @@
       });
       li.append(b); list.append(li);
     });
-    results.hidden = false;
+    results.hidden = list.children.length === 0;
   }
 
   const dialog = byId("walkin");
@@ -190,7 +150,10 @@
     if (/^\d{11}$/.test(typed)) form.phone.value = typed; else form.name.value = typed;
     dialog.showModal();
   });
-  byId("walkin-cancel").addEventListener("click", () => { dialog.close(); focusInput(); });
+  byId("walkin-cancel").addEventListener("click", () => dialog.close());
+  // However it closes (Escape too), the focus goes back to the scan field, not to this button,
+  // where the scanner's next Enter would open the dialog again.
+  dialog.addEventListener("close", () => focusInput());
   byId("walkin-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const form = ev.target, err = byId("walkin-error");
@@ -222,19 +185,33 @@
         const name = document.createElement("b");
         name.textContent = a.name || a.person_id;
         const at = document.createElement("span");
-        at.textContent = hhmm(a.first_in) + " " + (a.state === "out" ? TEXT.out : TEXT.in);
+        at.textContent = feedback.hhmm(a.first_in) + " " + (a.state === "out" ? TEXT.out : TEXT.in);
         li.append(name, " ", at);
         ol.append(li);
       });
     } catch (e) { /* offline: the list catches up later */ }
   }
 
+  // --- what the scanner or the camera read: the previous person's result and actions go at once ---
+  function stale() {
+    feedback.clearActions();
+    results.hidden = true;
+    list.innerHTML = "";
+  }
+  const reader = window.createReader({
+    root, input,
+    onBadge: (code) => { stale(); scan(code); },
+    onCode: () => { stale(); latest = null; feedback.notBadge(); },
+    onSearch: search,
+    onComposing: () => show("ime", "⌨", TEXT.ime, TEXT.ime_detail),
+  });
+
   // --- camera ---
   const cameraBox = byId("camera");
   const camera = window.createCamera({
     video: byId("camera-video"),
     workerUrl: root.dataset.workerUrl,
-    onCode: (code) => { results.hidden = true; scan(code); },
+    onCode: (code) => reader.read(code, true),
     onState: (state) => {
       const error = byId("camera-error");
       error.hidden = !state.error;
@@ -261,16 +238,17 @@
   }
   byId("scan-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const text = input.value.trim();
+    const text = input.value;
     input.value = "";
-    if (!text) return;
-    input.dataset.lastText = text;
-    if (/^FS1:/i.test(text)) { results.hidden = true; scan(text); } else search(text);
+    reader.read(text, false);
   });
   document.addEventListener("click", (ev) => {
     if (!ev.target.closest("button, a, input, select, label, dialog")) focusInput();
   });
-  document.querySelectorAll('input[name="direction"]').forEach((r) => r.addEventListener("change", focusInput));
+  document.querySelectorAll('input[name="direction"]').forEach((r) => r.addEventListener("change", () => {
+    reader.reset();   // the same badge again, now for the other direction, is a new scan
+    focusInput();
+  }));
   // A scanner types wherever the focus is: keys landing on a button or the page go to the field.
   document.addEventListener("keydown", (ev) => {
     const typing = ev.target.closest && ev.target.closest("input:not([type=radio]), select, textarea, dialog");
@@ -280,7 +258,7 @@
 
   const queueReady = window.createScanQueue({ send: sendCheckin, onChange: showWaiting, onAnswer: answered });
   queueReady.then(() => { root.dataset.ready = "1"; });
-  window.fieldsyncKiosk = { scan, submitCheckin, ulid, refresh, render };
+  window.fieldsyncKiosk = { scan, read: reader.read, submitCheckin, ulid, refresh, render };
   refresh();
   setInterval(refresh, 10000);
 })();

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from fieldsync.server import auth
-
 # Routes anyone may call: signing in, liveness, the API description, static files,
 # the start page (it redirects by role), a station joining with its one-time link.
 # A new route without @require fails the access test until it is listed here on purpose.
@@ -64,4 +62,4 @@ def routes(app: Flask, ids: dict[str, str] | None = None) -> list[Route]:
 
 
 def csrf_checked(route: Route) -> bool:
-    return route.method in UNSAFE and route.endpoint not in auth.CSRF_EXEMPT
+    return route.method in UNSAFE

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fieldsync.records import people, users
+from fieldsync.records import people, sessions, users
 from fieldsync.store import Store
 from tests.support import DEMO_PASSWORD, LiveServer, WebClient, run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B
@@ -100,3 +100,21 @@ def test_an_admin_gives_and_takes_units_on_the_users_page(hub):
 def units_of(server, username: str) -> list[str]:
     with Store(server.instance / "fieldsync.db") as store:
         return {account["username"]: account["units"] for account in users.listing(store)}[username]
+
+
+def test_exports_keep_an_account_to_its_units(hub):
+    staff = signed_in(hub, "staff-a")
+    staff.get("/exports")
+    own = staff.form("/exports/s12.xlsx", {})
+    assert own.status_code == 200                          # by default the account's own unit
+    assert staff.form("/exports/s12.xlsx", {"unit": COUNTY}).status_code == 403
+    assert staff.form("/exports/s12.xlsx", {"unit": TOWN_B, "changes": "true"}).status_code == 403
+    with Store(hub.instance / "fieldsync.db") as store:
+        b_session = sessions.create(store, {"kind": "volunteer", "title": "乙镇活动", "town": TOWN_B,
+                                            "starts_at": "2024-05-01T09:00"})["id"]
+    assert staff.form(f"/sessions/{b_session}/js365", {}).status_code == 403
+    assert staff.form("/exports/js365/filed", {"session": [b_session]}).status_code == 403
+    with Store(hub.instance / "fieldsync.db") as store:
+        assert store.query_one("SELECT js365_filed_at FROM sessions WHERE id = ?", [b_session]) == {
+            "js365_filed_at": None}
+        assert store.query("SELECT unit FROM exports") == [{"unit": TOWN_A}]

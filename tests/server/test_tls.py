@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import stat
 
 from cryptography import x509
 
-from fieldsync.server.tls import ensure_certificate, lan_addresses
+from fieldsync.server.tls import ensure_certificate, lan_addresses, reachable_from_lan
 
 
 def covered_ips(cert_path) -> set[str]:
@@ -30,5 +29,8 @@ def test_certificate_is_kept_and_remade_with_the_same_key_for_a_new_address(tmp_
     assert "198.51.100.7" in covered_ips(cert)
 
 
-def test_lan_addresses_leave_out_loopback():
-    assert all(not ipaddress.ip_address(a).is_loopback for a in lan_addresses())
+def test_lan_addresses_leave_out_loopback_and_link_local():
+    found = ["127.0.0.1", "127.0.1.1", "169.254.3.4", "192.168.1.20", "10.0.0.5", "192.168.1.20"]
+    assert reachable_from_lan(found) == ["10.0.0.5", "192.168.1.20"]
+    # This machine's own list obeys the same rule, whatever interfaces it has.
+    assert lan_addresses() == reachable_from_lan(lan_addresses())
