@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -92,8 +93,8 @@ def main(ctx: click.Context, instance: Path | None):
 
 
 @main.command()
-@click.option("--hub", is_flag=True, help="Make this a city hub instead of a town node.")
-@click.option("--unit", help="Hub: code of the city or county it serves; then `fieldsync places import FILE`.")
+@click.option("--hub", is_flag=True, help="Make this a hub (county, city or province) instead of a town node.")
+@click.option("--unit", help="Hub: code of the province, city or county it serves; then `fieldsync places import FILE`.")
 @click.option("--town", help="12-digit code of the town this node serves (its places come from the hub).")
 @click.option("--admin", "admin_name", default="admin", show_default=True, help="First admin's username.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
@@ -102,18 +103,20 @@ def main(ctx: click.Context, instance: Path | None):
 @friendly
 def init(instance: Instance, hub: bool, unit: str | None, town: str | None, admin_name: str, password: str):
     """Create the instance folder, its database and the first admin (no demo data)."""
-    from fieldsync.records import place_import, places, users
+    from fieldsync.records import place_import, places, theme_days, users
 
     if unit and not hub:
         raise click.UsageError("--unit is for a hub; a laptop's town comes with --town or at enrollment.")
     if unit and place_import.code_level(unit) not in ("province", "city", "county"):
-        raise click.UsageError(f"{unit} is not the code of a city or county (6 or 12 digits).")
+        raise click.UsageError(f"{unit} is not the code of a province, city or county (6 or 12 digits).")
     if town and place_import.code_level(town) != "town":
         raise click.UsageError(f"{town} is not the 12-digit code of a town (乡镇、街道).")
     store = instance.store
     users.create(store, admin_name, password, "admin")   # first: a refused password leaves no half-made hub
     if unit:
         places.set_home_unit(store, unit)
+    if hub:   # a laptop takes its hub's list
+        theme_days.seed(store, date.today().year, actor=cli_actor())
     settings.save(instance.path, mode="hub" if hub else "node", town=town)
     click.echo(f"Created {'hub' if hub else 'node'} instance in {instance.path}")
     if hub:
@@ -262,7 +265,7 @@ def user_password(instance: Instance, username: str, password: str):
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write; .xlsx or .csv picks the format.")
 @click.option("--year", help="Year (default: this year).")
-@click.option("--unit", help="Town, county or city code (default: the city).")
+@click.option("--unit", help="Town, county, city or province code inside this hub's area (default: the hub's own unit).")
 @click.option("--kind", help="Only sessions of this kind (统计表).")
 @click.option("--session", help="Session id (attendance sheet).")
 @click.option("--table", help="Database table (table export).")
@@ -447,19 +450,32 @@ SESSION_OPTIONS = {"starts": "starts_at", "ends": "ends_at", "contact": "contact
 @click.option("--contact", help="联系人.")
 @click.option("--contact-phone", help="联系方式: a mobile, or a landline such as 0631-5212345.")
 @click.option("--notes", help="备注.")
+@click.option("--venue-type", help='体育"六进" venue: office, campus, enterprise, community, square or family'
+              " (机关/单位, 校园, 厂矿/企业, 社区/农村, 广场/公园, 家庭).")
+@click.option("--groups-served", help="Groups served, comma-separated: elderly, disabled, youth, workers, farmers,"
+              " women, intellectuals (老年人, 残疾人, 青少年/幼儿, 职工, 农民, 妇女, 知识分子).")
+@click.option("--safety-plan/--no-safety-plan", default=None,
+              help="Whether a safety plan (安全工作方案/应急预案) is on file.")
+@click.option("--theme-day", help="Id of the theme day it serves (fieldsync theme-days list), or auto:"
+              " the one its date falls on.")
 @click.option("--town", help="12-digit town code (default: this node's town).")
 @click.option("--village", help="12-digit village code.")
 @pass_instance
 @friendly
 def sessions_add(instance: Instance, **options):
     """Create a session; every field is checked as the web form checks it."""
-    from fieldsync.records import sessions
+    from fieldsync.records import sessions, theme_days
     from fieldsync.records.schemas import SessionSchema, load
 
     data = {SESSION_OPTIONS.get(name, name): value for name, value in options.items() if value is not None}
     data.setdefault("town", instance.settings["TOWN"])
+    if data.get("theme_day") == "auto":   # the theme day the date falls on, if any
+        found = theme_days.suggest(instance.store.db, str(data.get("starts_at", "")))
+        data["theme_day"] = found["id"] if found else None
     session = sessions.create(instance.store, load(SessionSchema(), data), actor=cli_actor())
-    click.echo(f"Created session {session['id']}: {session['title']}. Kiosk page: /kiosk/{session['id']}")
+    click.echo(f"Created session {session['id']}: {session['title']}. Kiosk page: /kiosk/{session['id']}"
+               + (f" Theme day: {theme_days.get(instance.store.db, session['theme_day'])['name']}."
+                  if session["theme_day"] else ""))
 
 
 # -- sync (fieldsync/sync) -------------------------------------------------------------------------
@@ -580,8 +596,9 @@ def nodes_restored(instance: Instance):
     click.echo("New hub epoch: every laptop's pull cursor is void; each takes a fresh snapshot at its next sync.")
 
 
-from fieldsync import cli_exports, cli_places
+from fieldsync import cli_exports, cli_places, cli_theme_days
 
 main.add_command(cli_places.places_group)
 main.add_command(cli_places.targets_group)
 main.add_command(cli_exports.export_group)
+main.add_command(cli_theme_days.theme_days_group)

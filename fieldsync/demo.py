@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from ulid import ULID
 
 from fieldsync.forms import demo as form_demo
-from fieldsync.records import checkins, people, places, sessions, users
+from fieldsync.records import checkins, people, places, sessions, theme_days, users
+from fieldsync.records.schemas import GROUPS_SERVED, VENUE_TYPES
 from fieldsync.records.validators import ID_CHECK, ID_WEIGHTS, mask_id_number
 from fieldsync.store import Store, new_id
 
@@ -74,6 +75,8 @@ class DemoIds:
 def load(store: Store, *, town: str = DEMO_TOWN, people_per_village: int = PEOPLE_PER_VILLAGE,
          seed: int = SEED) -> dict:
     places_and_accounts(store)
+    # A laptop on its own keeps the default list; once enrolled, its hub's list comes with the pull.
+    theme_days.seed(store, datetime.now().year, actor="demo", publish=False)
     return _town_laptop(store, town, people_per_village, seed)
 
 
@@ -92,16 +95,19 @@ def _town_laptop(store: Store, town: str, people_per_village: int, seed: int, *,
     # One transaction each for the roster and the scans (a write inside a write joins it).
     registered = store.write(lambda db: [people.register(store, person, actor="demo", person_id=ids())
                                          for person in roster])
+    outreach = {"venue_type": "community", "groups_served": "elderly,farmers", "safety_plan": True}
     plan = [
-        ("training", f"{town_name}社会体育指导员培训（专家走基层）", day.replace(hour=9), 3.0),
-        ("volunteer", "全民健身志愿服务进社区", (day - timedelta(days=6)).replace(hour=8, minute=30), 2.0),
-        ("theme", "8月8日全民健身日主题活动", datetime(day.year, 8, 8, 8, 30), 2.5),
-        ("monitoring", "国民体质监测进乡镇", (day - timedelta(days=20)).replace(hour=9), 4.0),
-        ("theme", "12月5日国际志愿者日健步走", datetime(day.year, 12, 5, 9, 0), 2.0),
+        ("training", f"{town_name}社会体育指导员培训（专家走基层）", day.replace(hour=9), 3.0, {}),
+        ("volunteer", "全民健身志愿服务进社区", (day - timedelta(days=6)).replace(hour=8, minute=30), 2.0, outreach),
+        ("theme", "8月8日全民健身日主题活动", datetime(day.year, 8, 8, 8, 30), 2.5,
+         {**outreach, "venue_type": "square", "theme_day": f"{day.year}-fitness-day"}),
+        ("monitoring", "国民体质监测进乡镇", (day - timedelta(days=20)).replace(hour=9), 4.0, {}),
+        ("theme", "12月5日国际志愿者日健步走", datetime(day.year, 12, 5, 9, 0), 2.0,
+         {"venue_type": "square", "safety_plan": True, "theme_day": f"{day.year}-volunteer-day"}),
     ]
     made = []
-    for kind, title, starts, hours in plan:
-        made.append(sessions.create(store, {
+    for kind, title, starts, hours, tags in plan:
+        made.append(sessions.create(store, {**tags,
             "kind": kind, "title": title, "organizer": f"{town_name}文体站", "mode": "offline",
             "summary": f"{title}，面向{town_name}各村社会体育指导员和群众。",
             "starts_at": starts, "ends_at": starts + timedelta(hours=hours), "town": town,
@@ -147,6 +153,8 @@ def load_hub(store: Store, *, seed: int = SEED, year: int | None = None) -> dict
     rng = random.Random(f"hub-{seed}")   # not the laptop's sequence: other towns, other people
     year = year or date.today().year
     places_and_accounts(store)
+    for listed in {year, date.today().year}:   # the laptop's demo sessions are of this year
+        theme_days.seed(store, listed, actor="demo")
     towns = places.by_kind(store, "town")
     laptop = _town_laptop(store, DEMO_TOWN, PEOPLE_PER_VILLAGE, SEED, sealed=False)
     others = [t for t in towns if t["code"] != DEMO_TOWN]
@@ -174,28 +182,36 @@ def _hub_roster(store: Store, rng: random.Random, town: str) -> list[dict]:
                                         for _ in range(rng.randint(2, 8))], actor="demo")
 
 
-def _hub_sessions(store: Store, rng: random.Random, towns: list[dict], year: int) -> list[dict]:
-    from fieldsync.reports.dashboard import THEME_DAYS
+def _outreach(month: int) -> dict:
+    """What a volunteer activity of the month reached (not drawn from rng: the demo's people and
+    dates stay what they were)."""
+    venues, groups = list(VENUE_TYPES), list(GROUPS_SERVED)
+    return {"venue_type": venues[month % len(venues)], "safety_plan": month % 5 != 0,
+            "groups_served": f"{groups[month % len(groups)]},{groups[(month + 3) % len(groups)]}"}
 
+
+def _hub_sessions(store: Store, rng: random.Random, towns: list[dict], year: int) -> list[dict]:
     plans = []
     for town in towns:
         name = town["name"]
         villages = places.children(store, town["code"], "village")
         plans += [("training", f"{name}社会体育指导员培训（专家走基层）", town,
-                   datetime(year, month, rng.randint(5, 25), 9), 3.0) for month in (3, 9)]
+                   datetime(year, month, rng.randint(5, 25), 9), 3.0, {}) for month in (3, 9)]
         plans += [("volunteer", f"全民健身志愿服务进{rng.choice(villages)['name']}", town,
-                   datetime(year, m, rng.randint(1, 28), 8, 30), 2.0) for m in rng.sample(range(1, 13), 6)]
-        plans.append(("monitoring", "国民体质监测进乡镇", town, datetime(year, rng.randint(4, 10), 12, 9), 4.0))
-    for index, (start, end, label) in enumerate(THEME_DAYS):
-        first, last = (date.fromisoformat(f"{year}-{day}") for day in (start, end))
+                   datetime(year, m, rng.randint(1, 28), 8, 30), 2.0,
+                   _outreach(m)) for m in rng.sample(range(1, 13), 6)]
+        plans.append(("monitoring", "国民体质监测进乡镇", town, datetime(year, rng.randint(4, 10), 12, 9), 4.0, {}))
+    for index, theme_day in enumerate(theme_days.for_year(store.db, year)):
+        first, last = (date.fromisoformat(theme_day[key]) for key in ("starts_on", "ends_on"))
         held = first + (last - first) / 2  # the middle of 全民健身月, the day itself otherwise
-        plans.append(("theme", f"{label}主题活动", towns[index % len(towns)],
-                      datetime(held.year, held.month, held.day, 8), 2.5))
+        plans.append(("theme", f"{theme_day['name']}主题活动", towns[index % len(towns)],
+                      datetime(held.year, held.month, held.day, 8), 2.5,
+                      {"theme_day": theme_day["id"], "venue_type": "square", "safety_plan": True}))
     return [{"kind": kind, "title": title, "organizer": f"{town['name']}文体站", "mode": "offline",
              "summary": f"{title}，面向{town['name']}各村社会体育指导员和群众。", "starts_at": starts,
              "ends_at": starts + timedelta(hours=hours), "town": town["code"], "venue": f"{town['name']}文化广场",
-             "contact_name": "刘老师", "contact_phone": "0631-5212345", "hours": hours}
-            for kind, title, town, starts, hours in plans]
+             "contact_name": "刘老师", "contact_phone": "0631-5212345", "hours": hours, **tags}
+            for kind, title, town, starts, hours, tags in plans]
 
 
 def _hub_scans(store: Store, rng: random.Random, session: dict, roster: dict[str, list[dict]]) -> list[dict]:

@@ -67,7 +67,21 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
               "starts_at": pgettext("field", "Starts"), "ends_at": pgettext("field", "Ends"),
               "venue": pgettext("field", "Venue"), "contact_name": pgettext("field", "Contact person"),
               "contact_phone": pgettext("field", "Contact phone"), "notes": pgettext("field", "Notes"),
-              "hours": pgettext("field", "Hours credited"), "form_id": pgettext("field", "Form")},
+              "hours": pgettext("field", "Hours credited"), "form_id": pgettext("field", "Form"),
+              "undertaker": pgettext("field", "Undertaken by"), "venue_type": pgettext("field", "Venue category"),
+              "groups_served": pgettext("field", "Groups served"), "safety_plan": pgettext("field", "Safety plan"),
+              "theme_day": pgettext("field", "Theme day"), "js365_filed_at": pgettext("field", "Filed on js365"),
+              "js365_filed_by": pgettext("field", "Filed on js365 by")},
+    # Where an activity took sport (the 临汾 notice's 体育"六进") and whom it served.
+    "venue_type": {"office": pgettext("venue_type", "Government offices and workplaces"),
+                   "campus": pgettext("venue_type", "Schools"),
+                   "enterprise": pgettext("venue_type", "Factories, mines and companies"),
+                   "community": pgettext("venue_type", "Communities and villages"),
+                   "square": pgettext("venue_type", "Squares and parks"), "family": pgettext("venue_type", "Families")},
+    "group": {"elderly": pgettext("group", "Older people"), "disabled": pgettext("group", "People with disabilities"),
+              "youth": pgettext("group", "Children and young people"), "workers": pgettext("group", "Workers"),
+              "farmers": pgettext("group", "Farmers"), "women": pgettext("group", "Women"),
+              "intellectuals": pgettext("group", "Professionals")},
     # The database tables the reports page exports as CSV.
     "table": {"places": pgettext("table", "Places"), "place_populations": pgettext("table", "Populations"),
               "people": pgettext("table", "People"), "sessions": pgettext("table", "Sessions"),
@@ -99,7 +113,8 @@ def terms(vocabulary: str) -> dict[str, str]:
 
 
 # Fields whose stored value is itself a code of a vocabulary.
-CODED_FIELDS = {"level": "level", "gender": "gender", "status": "status", "kind": "kind", "mode": "mode"}
+CODED_FIELDS = {"level": "level", "gender": "gender", "status": "status", "kind": "kind", "mode": "mode",
+                "venue_type": "venue_type"}
 
 
 def field_value(field: str, value, place_names: dict[str, str]) -> str:

@@ -82,3 +82,31 @@ def test_sessions_add_and_list(node_instance):
                   "--contact-phone", "12", check=False)
     line = _one_line_error(bad)
     assert "starts_at" in line and "contact_phone" in line
+
+
+def test_sessions_add_records_what_the_linfen_notice_asks(node_instance):
+    from datetime import date
+
+    from fieldsync.store import Store
+
+    year = date.today().year
+    added = run_cli(node_instance, "sessions", "add", "--kind", "volunteer", "--title", "健身进校园",
+                    "--starts", f"{year}-05-01T09:00", "--venue-type", "校园", "--groups-served", "青少年/幼儿,老年人",
+                    "--safety-plan", "--theme-day", "auto")
+    assert "Theme day: 劳动节." in added.stdout
+    session_id = re.search(r"Created session (\w+)", added.stdout).group(1)
+    with Store(node_instance / "fieldsync.db") as store:
+        row = store.query_one("SELECT venue_type, groups_served, safety_plan, theme_day FROM sessions WHERE id = ?",
+                              [session_id])
+    assert row == {"venue_type": "campus", "groups_served": "elderly,youth", "safety_plan": 1,
+                   "theme_day": f"{year}-labour-day"}
+    bad = run_cli(node_instance, "sessions", "add", "--kind", "volunteer", "--title", "x", "--starts",
+                  f"{year}-06-01T09:00", "--venue-type", "月球", "--groups-served", "外星人", check=False)
+    line = _one_line_error(bad)
+    assert "venue_type" in line and "groups_served" in line
+    wrong_year = run_cli(node_instance, "sessions", "add", "--kind", "theme", "--title", "x", "--starts",
+                         f"{year + 1}-05-01T09:00", "--theme-day", f"{year}-labour-day", check=False)
+    assert "theme day of" in _one_line_error(wrong_year)
+    assert "劳动节" in run_cli(node_instance, "theme-days", "list").stdout
+    refused = run_cli(node_instance, "theme-days", "add", "重阳节登高", f"{year}-10-11", check=False)
+    assert "edited on the hub" in _one_line_error(refused)

@@ -6,6 +6,8 @@ these, so a phone number or a level means the same thing everywhere.
 
 from __future__ import annotations
 
+import re
+
 from marshmallow import (
     EXCLUDE,
     RAISE,
@@ -24,6 +26,11 @@ LEVELS = labels.chinese("level")
 SESSION_KINDS = labels.chinese("kind")
 MODES = labels.chinese("mode")
 GENDERS = labels.chinese("gender")
+# What the 临汾 notice (shared/seeds/001) asks of each activity: where it took sport (体育"六进")
+# and whom it served. Codes are stored and synced; the labels are what offices read.
+VENUE_TYPES = labels.chinese("venue_type")
+GROUPS_SERVED = labels.chinese("group")
+GROUP_SEPARATORS = re.compile(r"[,，、;；\s]+")
 
 
 def _checked(func):
@@ -84,6 +91,36 @@ class Choice(fields.String):
                 return code
         allowed = ", ".join(f"{c} ({l})" for c, l in self.choices.items())
         raise ValidationError(f"{text!r} is not one of: {allowed}.")
+
+
+class MultiChoice(fields.Field):
+    """Several codes of one catalogue ('youth,elderly', ['青少年/幼儿', '老年人'] or '老年人、残疾人'),
+    stored as the codes in the catalogue's order, comma-separated; none chosen is None."""
+
+    def __init__(self, choices: dict, **kwargs):
+        self.choices = choices
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = GROUP_SEPARATORS.split(value)
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ValidationError("Expected codes separated by commas, or a list of codes.")
+        by_label = {label: code for code, label in self.choices.items()}
+        chosen = {by_label.get(v.strip(), v.strip()) for v in value if v.strip()}
+        unknown = sorted(chosen - set(self.choices))
+        if unknown:
+            allowed = ", ".join(f"{c} ({l})" for c, l in self.choices.items())
+            raise ValidationError(f"{', '.join(map(repr, unknown))} is not one of: {allowed}.")
+        return ",".join(code for code in self.choices if code in chosen) or None
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.split(",") if value else []
+
+
+def labels_of(choices: dict, codes: str | None, separator: str = "、") -> str:
+    """Stored codes ('youth,elderly') as the office reads them ('青少年/幼儿、老年人')."""
+    return separator.join(choices.get(code, code) for code in (codes or "").split(",") if code)
 
 
 def bounded_text(max_len: int, *, min_len: int = 0, **kwargs):
@@ -152,6 +189,10 @@ class SessionDetails(Schema):
     notes = bounded_text(500, allow_none=True)
     form_id = bounded_text(64, allow_none=True)
     hours = Float(allow_none=True, validate=validate.Range(min=0, max=24))
+    venue_type = Choice(VENUE_TYPES, allow_none=True)
+    groups_served = MultiChoice(GROUPS_SERVED, allow_none=True)
+    safety_plan = fields.Boolean(allow_none=True)    # 安全工作方案/应急预案 on file
+    theme_day = bounded_text(64, allow_none=True)    # a theme day of the session's year (records/theme_days.py)
 
 
 class SessionSchema(SessionDetails):

@@ -1,7 +1,9 @@
 """Sessions: trainings, volunteer activities, theme-day events, fitness monitoring.
 
 A session carries the 统计表 columns (举办单位, 活动名称, 活动简介, 举办方式,
-举办时间, 联系人, 联系方式, 备注) and the hours it credits to volunteers. Every read
+举办时间, 联系人, 联系方式, 备注), what the 临汾 notice asks of an activity (体育"六进"
+venue, groups served, a safety plan on file), the theme day it serves (one of its
+year's, records/theme_days.py) and the hours it credits to volunteers. Every read
 and write asks records/scope.py whether the account at work may touch its town.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
-from fieldsync.records import mutable, places, scope
+from fieldsync.records import mutable, places, scope, theme_days
 from fieldsync.store import Store, new_id
 from fieldsync.store.outbox import utc_now
 
@@ -36,6 +38,7 @@ def create(store: Store, data: dict, *, actor: str | None = None, session_id: st
     places.check_village_in_town(store, data["town"], data.get("village"))
     _check_form(store, data.get("form_id"))
     fields = {**_stored(data), "status": "active"}
+    theme_days.check_tag(store.db, fields.get("theme_day"), fields.get("starts_at"))
     fields.setdefault("mode", "offline")
     return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, session_id or new_id(),
                                                      fields, actor=actor, action="create"))
@@ -49,6 +52,9 @@ def modify(store: Store, session_id: str, changes: dict, *, actor: str | None = 
                                      changes.get("village", current["village"]))
     _check_form(store, changes.get("form_id"))
     fields = _stored(changes)
+    if fields.get("theme_day") or "starts_at" in fields:
+        theme_days.check_tag(store.db, fields.get("theme_day", current["theme_day"]),
+                             fields.get("starts_at", current["starts_at"]))
     return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, session_id, fields,
                                                      actor=actor, action="modify"))
 

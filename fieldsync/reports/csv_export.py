@@ -22,6 +22,7 @@ from fieldsync.reports.table import Table
 BATCH_ROWS = 2000
 SESSION_COLUMNS = ("id", "kind", "title", "organizer", "undertaker", "summary", "mode", "starts_at", "ends_at", "town",
                    "village", "venue", "contact_name", "contact_phone", "notes", "form_id", "hours",
+                   "venue_type", "groups_served", "safety_plan", "theme_day",
                    "status", "js365_filed_at", "js365_filed_by", "origin", "hlc", "updated_at")
 ATTENDANCE_COLUMNS = ("session_id", "person_id", "first_in", "last_out", "ins", "outs", "year", "kind",
                       "counted", "minutes")
@@ -37,6 +38,7 @@ DATABASE_TABLES = {
     "pairings": (("id", "organisation", "village", "since", "notes", "created_at", "actor"), "pairings"),
     "session_pairings": (("session_id", "pairing_id"), "session_pairings"),
     "person_merges": (("merged_id", "kept_id", "merged_at", "actor"), "person_merges"),
+    "theme_days": (("id", "year", "name", "starts_on", "ends_on", "updated_at", "updated_by"), "theme_days"),
 }
 
 

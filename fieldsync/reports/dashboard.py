@@ -12,23 +12,8 @@ from datetime import date
 from sqlite_utils import Database
 
 from fieldsync.records import validators
-from fieldsync.reports import coverage, hours, kpi, pairings
+from fieldsync.reports import coverage, hours, kpi, pairings, theme_days
 from fieldsync.reports.units import Unit, dated_in, descendants, resolve, sessions_in
-
-# The 威海 plan's theme days (shared/seeds/000): one day each, May the whole month.
-THEME_DAYS = (
-    ("05-01", "05-31", "全民健身月"),
-    ("05-01", "05-01", "劳动节"),
-    ("06-10", "06-10", "毛泽东发展体育运动题词纪念日"),
-    ("08-08", "08-08", "全民健身日"),
-    ("10-01", "10-01", "国庆节"),
-    ("12-05", "12-05", "国际志愿者日"),
-)
-
-
-def theme_days(year: int) -> list[dict]:
-    return [{"start": f"{year}-{start}", "end": f"{year}-{end}", "label": label}
-            for start, end, label in THEME_DAYS]
 
 
 def checkins_per_day(db: Database, unit: Unit, year: int, kind: str | None = None) -> list[dict]:
@@ -59,10 +44,15 @@ def years(db: Database) -> list[int]:
 
 
 def counties_and_towns(db: Database) -> list[dict]:
-    """The filter menus: every county of the city with its towns."""
-    city = resolve(db)
+    """The filter menus: every county of the hub's area with its towns."""
+    home = resolve(db)
     return [{**county, "towns": descendants(db, county["code"], "town")}
-            for county in descendants(db, city.code, "county")]
+            for county in descendants(db, home.code, "county")]
+
+
+def cities(db: Database) -> list[dict]:
+    """A province hub's cities (the menus' level above the counties); none below a province."""
+    return descendants(db, resolve(db).code, "city")
 
 
 def build(db: Database, unit: Unit, year: int, kind: str | None = None) -> dict:
@@ -71,7 +61,7 @@ def build(db: Database, unit: Unit, year: int, kind: str | None = None) -> dict:
         "unit": unit, "year": year, "kind": kind, "years": years(db),
         "counties": counties_and_towns(db),
         "checkins_per_day": checkins_per_day(db, unit, year, kind),
-        "theme_days": theme_days(year),
+        "theme_days": theme_days.per_day(db, unit, year),
         "sessions_by_kind": sessions_by_kind(db, unit, year, kind),
         "coverage": covered,
         "density": kpi.density(db, unit, year),

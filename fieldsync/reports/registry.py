@@ -23,6 +23,7 @@ from fieldsync.reports import (
     js365,
     kpi,
     statistics_xlsx,
+    theme_days,
     units,
     xlsx,
 )
@@ -53,6 +54,8 @@ REPORTS = {report.name: report for report in (
     Report("kpi", "主要指标完成情况", "Yearly targets and instructor density", ("year", "unit"), kpi.table),
     Report("volunteer-hours", "志愿服务时长排行", "Volunteer hours leaderboard", ("year", "unit"),
            hours.table),
+    Report("theme-days", "全民健身主题日活动情况表", "Activities and people reached per theme day",
+           ("year", "unit"), theme_days.table),
     Report("certificates", "证书发放登记表", "Certificates issued, by level", ("year",), certificates.table),
     Report("js365", "全民健身赛事活动（全民健身信息服务平台填报）", "Activities to file on js365 (全民健身信息服务平台)",
            ("year", "unit"), js365.table),

@@ -40,12 +40,14 @@ class ReportParams(Schema):
 
 
 class UnitYearQuery(Schema):
-    """A year, and the unit as the filter menus name it: a county, a town, or neither (the city)."""
+    """A year, and the unit as the filter menus name it: a city (at a province hub), a county, a
+    town, or none (the hub's own unit)."""
 
     class Meta:
         unknown = EXCLUDE
 
     year = _year()
+    city = PlaceCode()
     county = PlaceCode()
     town = PlaceCode()
 

@@ -16,6 +16,7 @@ class Table:
     date_line: str = ""                         # right of the unit line: "填报日期：…"
     text_columns: frozenset[int] = field(default_factory=frozenset)   # phones, codes: kept as text
     wrap_columns: frozenset[int] = field(default_factory=frozenset)   # long text: wrapped, width capped
+    bold_rows: frozenset[int] = field(default_factory=frozenset)      # subtotals (indexes into rows)
     sheet_name: str = "Sheet1"
 
 

@@ -67,8 +67,8 @@ def set_targets(store: Store, unit: str, year: int, values: dict[str, float | No
     """Set (or, with None, clear) a unit's targets for a year."""
     place = places.get(store, unit)
     if place is None or place["kind"] not in units.REPORTING_KINDS:
-        raise ValidationFailed(f"{unit} is not a city, county or town in the gazetteer.",
-                               fields={"unit": ["Not a city, county or town."]})
+        raise ValidationFailed(f"{unit} is not a province, city, county or town in the gazetteer.",
+                               fields={"unit": ["Not a province, city, county or town."]})
     if not 1949 <= int(year) <= 2100:
         raise ValidationFailed(f"{year} is not a year.", fields={"year": ["Not a year."]})
     for figure, value in values.items():

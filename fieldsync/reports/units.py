@@ -1,8 +1,11 @@
-"""Reporting units: a town, a county (merging its towns) or the city (merging its counties).
+"""Reporting units: a town, a county (merging its towns), a city (merging its counties) or a
+province (merging its cities).
 
 Every report is asked for one unit and reads the towns under it from the
 places hierarchy, so a county report is its towns' rows together and the city
-report its counties' together, whatever depth the gazetteer has.
+report its counties' together, whatever depth the gazetteer has. A hub reports
+on its own area: the unit it serves (`init --hub --unit`) and the units inside
+it, never one beside or above it (DESIGN §8a).
 
 Towns change: one merged into another (撤并) ends on a day and names its
 successor. Its records count under it up to that day and under its successor
@@ -15,15 +18,18 @@ date, people by where they live at the end of the report's year
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from fieldsync.errors import NotFound, ValidationFailed
+from fieldsync.errors import Forbidden, NotFound, ValidationFailed
 from fieldsync.records import places, populations
 
-REPORTING_KINDS = ("city", "county", "town")
+REPORTING_KINDS = ("province", "city", "county", "town")
+# A hub made without --unit (before hubs served one) reports on its city, as it always did.
+FALLBACK_KINDS = ("city", "county", "town", "province")
 # "town IN (...)" for any column, with the unit's towns bound as one JSON parameter.
 IN_UNIT = "{column} IN (SELECT value FROM json_each(?))"
 
@@ -54,16 +60,23 @@ class Unit:
 
 def resolve(db: Database, code: str | None = None, year: int | None = None) -> Unit:
     """The unit with this code, or the hub's own unit when no code is given. People count
-    where they live at the end of `year` (today for this year or none)."""
+    where they live at the end of `year` (today for this year or none). A unit outside the
+    hub's area is refused: the hub holds only its own area's records."""
+    home = top(db)
     if code:
         place = _place(db, code)
         if place is None:
             raise NotFound(f"No place with code {code} in the gazetteer.", code="unit_not_found")
+        if code != home["code"] and home["code"] not in places.ancestors(db, code):
+            raise Forbidden(f"{place['name']} ({code}) is outside this hub's area, {home['name']}: "
+                            f"it reports on {home['name']} and the units in it.", code="unit_outside_area",
+                            fields={"unit": [f"Not in {home['name']}."]})
     else:
-        place = top(db)
+        place = home
     if place["kind"] not in REPORTING_KINDS:
         raise ValidationFailed(f"{place['name']} is a {place['kind']}; reports are made for a town, "
-                               "a county or the city.", fields={"unit": ["Not a town, county or city."]})
+                               "a county, a city or a province.",
+                               fields={"unit": ["Not a town, county, city or province."]})
     today = date.today().isoformat()
     as_of = min(f"{year}-12-31", today) if year else today
     spans = tuple(spans_of(db, place["code"]))
@@ -72,14 +85,15 @@ def resolve(db: Database, code: str | None = None, year: int | None = None) -> U
 
 
 def top(db: Database) -> dict:
-    """The hub's unit (`init --hub --unit`), else the first city, county or town."""
+    """The hub's unit (`init --hub --unit`), else the first city, county, town or province."""
     home = places.home_unit(db)
     place = _place(db, home) if home else None
-    for kind in REPORTING_KINDS:
+    for kind in FALLBACK_KINDS:
         place = place or next(db.query(f"SELECT * FROM places WHERE kind = ? AND {places.LIVE} ORDER BY code"
                                        " LIMIT 1", [kind, date.today().isoformat()]), None)
     if place is None:
-        raise NotFound("The gazetteer has no city, county or town; import places first (fieldsync places import).",
+        raise NotFound("The gazetteer has no province, city, county or town; import places first"
+                       " (fieldsync places import).",
                        code="unit_not_found")
     return place
 
@@ -144,6 +158,24 @@ def successors(db: Database, day: str) -> dict[str, str]:
             successor = ended[successor]
         found[code] = successor
     return found
+
+
+def where_counted(db: Database) -> Callable[[str, str], str]:
+    """(town, day) → the town a record of `town` dated `day` counts in: the town itself, or from
+    the day it ended, its successor (following chains), as the spans above count it."""
+    towns = {code: (ended, successor) for code, ended, successor in db.execute(
+        "SELECT code, ended_on, replaced_by FROM places WHERE kind = 'town'")}
+
+    def counted(town: str, day: str) -> str:
+        seen = {town}
+        ended, successor = towns.get(town, (None, None))
+        while ended and day >= ended and successor in towns and successor not in seen:
+            town = successor
+            seen.add(town)
+            ended, successor = towns[town]
+        return town
+
+    return counted
 
 
 def names(db: Database) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 Row 1: the title, merged across the table, 宋体 bold and larger. Row 2: the
 单位名称（盖章） line and, on the right, the 填报日期. Row 3: the headers.
-Then the data in 宋体 with borders, dates as 2024年5月28日, phones and codes as
+Then the data in 宋体 with borders (subtotal rows bold), dates as 2024年5月28日, phones and codes as
 text, widths from the widest text. Every text cell is an inline string, so no
 text ever becomes a formula.
 
@@ -31,7 +31,7 @@ EPOCH = date(1899, 12, 30)
 # Characters XML 1.0 cannot carry (openpyxl refuses them too).
 ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Cell styles, by their index in styles.xml cellXfs.
-TITLE, UNIT, DATE_LINE, HEADER, BODY, WRAP, DATE, TEXT = range(1, 9)
+TITLE, UNIT, DATE_LINE, HEADER, BODY, WRAP, DATE, TEXT, BOLD = range(1, 10)
 
 STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
@@ -43,7 +43,7 @@ STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>
 <border><left style="thin"/><right style="thin"/><top style="thin"/><bottom style="thin"/><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="9"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
+<cellXfs count="10"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
 <xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1"><alignment horizontal="center" vertical="center"/></xf>
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment vertical="center"/></xf>
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment horizontal="right" vertical="center"/></xf>
@@ -52,6 +52,7 @@ STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <xf numFmtId="0" fontId="0" fillId="0" borderId="1" xfId="0" applyBorder="1" applyAlignment="1"><alignment vertical="center" wrapText="1"/></xf>
 <xf numFmtId="164" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1" applyAlignment="1"><alignment vertical="center"/></xf>
 <xf numFmtId="49" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1" applyAlignment="1"><alignment vertical="center"/></xf>
+<xf numFmtId="0" fontId="1" fillId="0" borderId="1" xfId="0" applyFont="1" applyBorder="1" applyAlignment="1"><alignment vertical="center"/></xf>
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>"""
@@ -121,7 +122,9 @@ def _sheet(table: Table) -> str:
         line += _cell(f"{letters[split]}2", table.date_line, DATE_LINE)
     parts.append(f'<row r="2" ht="22" customHeight="1">{line}</row>')
     parts.append(_row(HEADER_ROW, letters, table.headers, [HEADER] * width))
-    parts += [_row(number, letters, row, styles) for number, row in enumerate(rows, start=HEADER_ROW + 1)]
+    bold = [BOLD] * width
+    parts += [_row(number, letters, row, bold if index in table.bold_rows else styles)
+              for index, (number, row) in enumerate(enumerate(rows, start=HEADER_ROW + 1))]
     merged = [f"A1:{letters[-1]}1", f"A2:{letters[split - 1]}2"]
     if split < width:
         merged.append(f"{letters[split]}2:{letters[-1]}2")

@@ -44,6 +44,7 @@ from fieldsync.records import (
     places,
     roster_io,
     sessions,
+    theme_days,
     users,
 )
 from fieldsync.records.schemas import (
@@ -55,6 +56,7 @@ from fieldsync.records.schemas import (
     SessionsQuery,
     load,
 )
+from fieldsync.reports import statistics_xlsx
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.headers import csp_nonce
@@ -65,7 +67,8 @@ PAGE_SIZE = 50
 PERSON_FORM = ("name", "gender", "birth_year", "phone", "id_number", "town", "village", "level",
                "specialty", "certificate_no", "registered_at")
 SESSION_FORM = ("kind", "title", "organizer", "undertaker", "summary", "mode", "starts_at", "ends_at", "town", "village",
-                "venue", "contact_name", "contact_phone", "notes", "hours", "form_id")
+                "venue", "contact_name", "contact_phone", "notes", "hours", "form_id", "venue_type", "groups_served",
+                "safety_plan", "theme_day")
 
 
 @bp.app_context_processor
@@ -322,6 +325,7 @@ def session_page(session_id):
     names = places.names(store)
     return render_template("session.html", session=session, attendees=checkins.attendees(store, session_id),
                            doubles=doubles.of_session(store.db, session_id),
+                           filed_notes=statistics_xlsx.notes_of(store.db, session),
                            town=names.get(session["town"], session["town"]),
                            village=names.get(session["village"], ""), cancel=SESSION_CANCEL)
 
@@ -332,7 +336,7 @@ def session_new():
     store = get_store()
     if request.method == "GET":
         return _session_form(store, {"town": _home_town(), "mode": "offline", "kind": "training"})
-    values = _posted(SESSION_FORM)
+    values = _session_posted()
     try:
         session = sessions.create(store, load(SessionSchema(), _present(values)), actor=_actor())
     except FieldsyncError as error:
@@ -348,7 +352,7 @@ def session_edit(session_id):
     session = sessions.get(store, session_id)
     if request.method == "GET":
         return _session_form(store, session, session=session)
-    values = _posted(SESSION_FORM)
+    values = _session_posted()
     try:
         sessions.modify(store, session_id, load(SessionSchema(), values), actor=_actor())
     except FieldsyncError as error:
@@ -357,11 +361,17 @@ def session_edit(session_id):
     return redirect(url_for(".session_page", session_id=session_id))
 
 
+def _session_posted() -> dict:
+    """The session form's values; the groups served are ticked boxes, one value each."""
+    return {**_posted(SESSION_FORM), "groups_served": ",".join(request.form.getlist("groups_served")) or None}
+
+
 def _session_form(store, values: dict, error: FieldsyncError | None = None, session: dict | None = None):
     lang = "en" if str(get_locale()) == "en" else "zh"
     forms = {form["id"]: form["title"].get(lang) or form["id"] for form in catalogue.listing(store)}
     return render_template("session_form.html", values=values, session=session, choices=_place_choices(store),
-                           forms=forms,
+                           forms=forms, venue_types=labels.terms("venue_type"), groups_served=labels.terms("group"),
+                           theme_days=theme_days.around(store.db, values.get("starts_at")),
                            errors=_form_errors(error) if error else {},
                            message=_conflict(error)), error.status if error else 200
 

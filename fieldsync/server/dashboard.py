@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 
 from fieldsync import labels
 from fieldsync.errors import Forbidden, ValidationFailed
-from fieldsync.records import people, roster_match, sessions, users
+from fieldsync.records import people, places, roster_match, sessions, users
 from fieldsync.records.schemas import (
     PeopleQuery,
     PersonSchema,
@@ -85,16 +85,20 @@ def _form() -> dict:
 
 
 def _unit(db, query: dict) -> units.Unit:
-    """The unit the filters name: the town, else the county, else the city."""
-    town, county = query.get("town"), query.get("county")
+    """The unit the filters name: the town, else the county, else the city, else the hub's own."""
+    town, county, city = query.get("town"), query.get("county"), query.get("city")
     if town and county and town not in units.resolve(db, county).towns:
         raise ValidationFailed(_("That town is not in that county."), fields={"town": ["Not in the county."]})
-    return units.resolve(db, town or county, query.get("year"))
+    if county and city and city not in places.ancestors(db, county):
+        raise ValidationFailed(_("That county is not in that city."), fields={"county": ["Not in the city."]})
+    return units.resolve(db, town or county or city, query.get("year"))
 
 
 def _places(db, *, villages: bool = False) -> dict:
-    """Counties with their towns (and, for the people forms, each town's villages) for the menus."""
-    menus = {"counties": dashboard.counties_and_towns(db), "names": units.names(db), "villages": {}}
+    """The hub's unit, its cities (a province's), counties with their towns (and, for the people
+    forms, each town's villages) for the menus."""
+    menus = {"home": units.resolve(db), "cities": dashboard.cities(db),
+             "counties": dashboard.counties_and_towns(db), "names": units.names(db), "villages": {}}
     if villages:
         for village in units.descendants(db, units.resolve(db).code, "village"):
             menus["villages"].setdefault(village["parent"], []).append(village)
@@ -117,7 +121,8 @@ def home():
 def _charts(data: dict) -> dict:
     """What dashboard.js draws, with its labels in the page's language."""
     return {
-        "days": data["checkins_per_day"], "themeDays": data["theme_days"],
+        "year": data["year"], "days": data["checkins_per_day"],
+        "themeDays": [{"start": t["starts_on"], "end": t["ends_on"], "label": t["name"]} for t in data["theme_days"]],
         "kinds": [{"label": labels.term(k, "kind"), "count": n} for k, n in data["sessions_by_kind"].items()],
         "towns": [{"label": t["name"], "trained": t["trained"]} for t in data["coverage"].towns],
         "density": [{"label": row["name"], "value": row["per_1000"]} for row in data["density"]

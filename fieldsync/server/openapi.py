@@ -32,10 +32,13 @@ def doc(summary: str, *, body: type[Schema] | None = None, query: type[Schema] |
 
 
 def field_schema(field: fields.Field) -> dict:
-    from fieldsync.records.schemas import Choice
+    from fieldsync.records.schemas import Choice, MultiChoice
 
     if isinstance(field, Choice):
         out = {"type": "string", "enum": sorted(set(field.choices) | set(field.choices.values()))}
+    elif isinstance(field, MultiChoice):   # codes or labels, as a list or one comma-separated text
+        out = {"anyOf": [{"type": "array", "items": {"type": "string", "enum": sorted(
+            set(field.choices) | set(field.choices.values()))}}, {"type": "string"}]}
     elif isinstance(field, fields.Integer):
         out = {"type": "integer"}
     elif isinstance(field, (fields.Float, fields.Number)):

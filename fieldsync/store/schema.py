@@ -302,6 +302,33 @@ def m007_exports(db: Database) -> None:
     )
 
 
+@core()
+def m008_activity_tags_and_theme_days(db: Database) -> None:
+    """What the 临汾 notice asks of each activity (体育"六进" venue, groups served, a safety plan on
+    file) and the theme day it serves, chosen from the association's list for the year, which
+    the hub publishes to every laptop (records/theme_days.py, decision 0141)."""
+    db.executescript(
+        """
+        ALTER TABLE sessions ADD COLUMN venue_type TEXT;      -- records/schemas.VENUE_TYPES code
+        ALTER TABLE sessions ADD COLUMN groups_served TEXT;   -- GROUPS_SERVED codes, comma-separated
+        ALTER TABLE sessions ADD COLUMN safety_plan INTEGER;  -- 1 on file, 0 not, NULL not said
+        ALTER TABLE sessions ADD COLUMN theme_day TEXT;       -- theme_days.id
+        CREATE INDEX sessions_theme_day ON sessions(theme_day) WHERE theme_day IS NOT NULL;
+        CREATE TABLE theme_days (
+            id TEXT PRIMARY KEY,
+            year INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            starts_on TEXT NOT NULL,        -- YYYY-MM-DD
+            ends_on TEXT NOT NULL,
+            hlc TEXT,
+            updated_at TEXT,
+            updated_by TEXT
+        );
+        CREATE INDEX theme_days_year ON theme_days(year, starts_on);
+        """
+    )
+
+
 def migrate(db: Database) -> None:
     for spec in MIGRATION_SETS:
         module_name, attr = spec.split(":")

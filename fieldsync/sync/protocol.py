@@ -159,6 +159,22 @@ class PlaceWire(Schema):
     updated_at = bounded_text(40, allow_none=True)
 
 
+class ThemeDayWire(Schema):
+    """A theme day of the association's list as the hub publishes it (records/theme_days.py)."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = _id(required=True)
+    year = Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    starts_on = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
+    ends_on = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
+    hlc = hlc_field(allow_none=True)
+    updated_at = bounded_text(40, allow_none=True)
+    updated_by = bounded_text(100, allow_none=True)
+
+
 BUILT_IN_ENTITIES = [
     entities.immutable("checkins", CheckinWire, columns={
         "id": "ulid", "session_id": "dict", "person_id": "dict", "badge_key": "dict",
@@ -169,6 +185,7 @@ BUILT_IN_ENTITIES = [
     entities.published("badge_revocations", RevocationWire, pushed=True, key="person_id"),
     entities.published("badge_keys", BadgeKeyWire, key="key_id"),
     entities.published("places", PlaceWire, key="code", scope="place"),
+    entities.published("theme_days", ThemeDayWire),
 ]
 
 

@@ -45,7 +45,7 @@
   };
 
   function checkinsPerDay() {
-    var days = yearDays(Number(data.themeDays[0].start.slice(0, 4)));
+    var days = yearDays(data.year);
     var byDay = {};
     data.days.forEach((row) => { byDay[row.day] = row.people; });
     new Chart(document.getElementById('chart-days'), {

@@ -104,9 +104,10 @@ def test_dashboard_figures(city):
     # 8 August: p6 came in twice and counts once; 1 October: s6 was cancelled, but the scans happened.
     assert days == {"2024-03-10": 4, "2024-04-02": 2, "2024-05-01": 3, "2024-06-10": 3, "2024-08-08": 3,
                     "2024-10-01": 1}
-    assert [t["label"] for t in data["theme_days"]] == ["全民健身月", "劳动节", "毛泽东发展体育运动题词纪念日",
-                                                      "全民健身日", "国庆节", "国际志愿者日"]
-    assert data["theme_days"][0] == {"start": "2024-05-01", "end": "2024-05-31", "label": "全民健身月"}
+    assert [t["name"] for t in data["theme_days"]] == ["全民健身月", "劳动节", "毛泽东发展体育运动题词纪念日",
+                                                     "全民健身日", "国庆节", "国际志愿者日"]
+    assert {k: data["theme_days"][0][k] for k in ("starts_on", "ends_on", "activities", "reached")} == {
+        "starts_on": "2024-05-01", "ends_on": "2024-05-31", "activities": 0, "reached": 0}
     filtered = dashboard.build(city.db, units.resolve(city.db, fixture.T1), 2024, "training")
     assert filtered["checkins_per_day"] == [{"day": "2024-03-10", "people": 4}]
     assert filtered["sessions_by_kind"] == {"training": 1}

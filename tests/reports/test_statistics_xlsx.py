@@ -25,6 +25,11 @@ def _titles(sheet) -> list[str]:
     return [sheet.cell(row, 3).value for row in range(4, sheet.max_row + 1)]
 
 
+def _activities(sheet) -> list[str]:
+    """The activity names of the numbered rows (subtotals left out)."""
+    return [sheet.cell(row, 3).value for row in range(4, sheet.max_row + 1) if sheet.cell(row, 1).value]
+
+
 def test_layout_title_unit_line_and_headers(city):
     sheet = _sheet(city.db, fixture.C1)
     assert sheet.title == "统计表"
@@ -38,25 +43,65 @@ def test_layout_title_unit_line_and_headers(city):
 
 
 def test_county_rows_cell_by_cell(city):
-    """环翠区 merges its towns 张村镇 and 羊亭镇: every active 2024 session of both, by date."""
+    """环翠区 merges its towns 张村镇 and 羊亭镇: every active 2024 session of each, by date, a bold
+    unnumbered 小计 after each town and a 合计 at the end."""
     sheet = _sheet(city.db, fixture.C1)
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=4)]
+    subtotal = [None] * 6
     assert rows == [
         [1, "张村镇文体站", "张村镇社会体育指导员培训", "张村镇社会体育指导员培训，面向各村群众。", "线下",
          datetime(2024, 3, 10), "刘老师", "13900000000", None],
         [2, "张村镇文体站", "劳动节全民健身志愿服务", "劳动节全民健身志愿服务，面向各村群众。", "线下",
          datetime(2024, 5, 1), "刘老师", "0631-5212345", "与梨林村结对"],
-        [3, "羊亭镇文体站", "国民体质监测进乡镇", "国民体质监测进乡镇，面向各村群众。", "线下",
-         datetime(2024, 6, 10), "刘老师", "13900000000", None],
-        [4, "羊亭镇文体站", "8月8日全民健身日主题活动", "8月8日全民健身日主题活动，面向各村群众。", "线下",
-         datetime(2024, 8, 8), "王老师", "13700000000", None],
-        [5, "张村镇文体站", "国际志愿者日线上讲座", fixture.HOSTILE_SUMMARY, "线上",
+        [3, "张村镇文体站", "国际志愿者日线上讲座", fixture.HOSTILE_SUMMARY, "线上",
          datetime(2024, 12, 5), "-王", "13900000000", "@备注"],
+        [None, "张村镇小计", "活动3次", *subtotal],
+        [4, "羊亭镇文体站", "国民体质监测进乡镇", "国民体质监测进乡镇，面向各村群众。", "线下",
+         datetime(2024, 6, 10), "刘老师", "13900000000", None],
+        [5, "羊亭镇文体站", "8月8日全民健身日主题活动", "8月8日全民健身日主题活动，面向各村群众。", "线下",
+         datetime(2024, 8, 8), "王老师", "13700000000", None],
+        [None, "羊亭镇小计", "活动2次", *subtotal],
+        [None, "合计", "活动5次", *subtotal],
     ]
     for row in sheet.iter_rows(min_row=4):
-        assert row[5].number_format == 'yyyy"年"m"月"d"日"'
-        assert row[7].data_type == "s" and row[7].number_format == "@"
-        assert all(cell.font.name == "宋体" for cell in row)
+        bold = row[0].value is None
+        assert all(cell.font.name == "宋体" and bool(cell.font.b) == bold for cell in row)
+        if not bold:
+            assert row[5].number_format == 'yyyy"年"m"月"d"日"'
+            assert row[7].data_type == "s" and row[7].number_format == "@"
+
+
+def test_the_city_groups_by_county_then_town_with_subtotals(city):
+    sheet = _sheet(city.db, None)
+    assert [(row[0].value, row[1].value, row[2].value, bool(row[0].font.b)) for row in sheet.iter_rows(min_row=4)] == [
+        (1, "张村镇文体站", "张村镇社会体育指导员培训", False),
+        (2, "张村镇文体站", "劳动节全民健身志愿服务", False),
+        (3, "张村镇文体站", "国际志愿者日线上讲座", False),
+        (None, "张村镇小计", "活动3次", True),
+        (4, "羊亭镇文体站", "国民体质监测进乡镇", False),
+        (5, "羊亭镇文体站", "8月8日全民健身日主题活动", False),
+        (None, "羊亭镇小计", "活动2次", True),
+        (None, "环翠区小计", "活动5次", True),
+        (6, "石岛镇文体站", "石岛镇社会体育指导员培训", False),
+        (None, "石岛镇小计", "活动1次", True),
+        (None, "荣成市小计", "活动1次", True),
+        (None, "合计", "活动6次", True),
+    ]
+    assert sheet["A2"].value == "单位名称（盖章）：威海市"
+    assert [cell.value for cell in sheet[3]] == HEADERS
+
+
+def test_the_notes_column_carries_what_the_notice_asks_of_an_activity(city, ids):
+    from fieldsync.records import sessions, theme_days
+
+    theme_days.seed(city, 2024)
+    sessions.modify(city, ids["s3"], {"venue_type": "campus", "groups_served": "elderly,youth",
+                                      "safety_plan": True, "theme_day": "2024-labour-day"}, actor="test")
+    sessions.modify(city, ids["s1"], {"groups_served": "disabled", "safety_plan": False}, actor="test")
+    notes = {row[2].value: row[8].value for row in _sheet(city.db, fixture.T1).iter_rows(min_row=4)}
+    assert notes["劳动节全民健身志愿服务"] == "六进：校园；服务对象：老年人、青少年/幼儿；有应急预案；主题日：劳动节；与梨林村结对"
+    assert notes["张村镇社会体育指导员培训"] == "服务对象：残疾人；无应急预案"
+    assert notes["国际志愿者日线上讲座"] == "@备注"
 
 
 def test_text_that_looks_like_a_formula_stays_text(city):
@@ -79,16 +124,16 @@ def test_column_widths_follow_the_widest_text(city):
 def test_town_county_and_city_each_merge_what_is_below(city):
     assert _titles(_sheet(city.db, fixture.T1)) == ["张村镇社会体育指导员培训", "劳动节全民健身志愿服务",
                                                     "国际志愿者日线上讲座"]
-    assert _titles(_sheet(city.db, fixture.C2)) == ["石岛镇社会体育指导员培训"]    # s6 was cancelled
-    assert _titles(_sheet(city.db, None)) == [
-        "张村镇社会体育指导员培训", "石岛镇社会体育指导员培训", "劳动节全民健身志愿服务", "国民体质监测进乡镇",
-        "8月8日全民健身日主题活动", "国际志愿者日线上讲座"]
+    assert _activities(_sheet(city.db, fixture.C2)) == ["石岛镇社会体育指导员培训"]    # s6 was cancelled
+    assert _activities(_sheet(city.db, None)) == [
+        "张村镇社会体育指导员培训", "劳动节全民健身志愿服务", "国际志愿者日线上讲座", "国民体质监测进乡镇",
+        "8月8日全民健身日主题活动", "石岛镇社会体育指导员培训"]
     assert _sheet(city.db, None)["A2"].value == "单位名称（盖章）：威海市"
 
 
 def test_kind_narrows_and_other_years_stay_out(city):
-    assert _titles(_sheet(city.db, None, kind="training")) == ["张村镇社会体育指导员培训", "石岛镇社会体育指导员培训"]
-    assert _titles(_sheet(city.db, None, year=2023)) == ["2023年冬季培训"]
+    assert _activities(_sheet(city.db, None, kind="training")) == ["张村镇社会体育指导员培训", "石岛镇社会体育指导员培训"]
+    assert _activities(_sheet(city.db, None, year=2023)) == ["2023年冬季培训"]
 
 
 def test_csv_of_the_same_table_neutralises_formulas(city):
