@@ -92,8 +92,8 @@ def main(ctx: click.Context, instance: Path | None):
 
 
 @main.command()
-@click.option("--hub", is_flag=True, help="Make this a city hub instead of a town node.")
-@click.option("--unit", help="Hub: code of the city or county it serves; then `fieldsync places import FILE`.")
+@click.option("--hub", is_flag=True, help="Make this a hub (county, city or province) instead of a town node.")
+@click.option("--unit", help="Hub: code of the province, city or county it serves; then `fieldsync places import FILE`.")
 @click.option("--town", help="12-digit code of the town this node serves (its places come from the hub).")
 @click.option("--admin", "admin_name", default="admin", show_default=True, help="First admin's username.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
@@ -107,7 +107,7 @@ def init(instance: Instance, hub: bool, unit: str | None, town: str | None, admi
     if unit and not hub:
         raise click.UsageError("--unit is for a hub; a laptop's town comes with --town or at enrollment.")
     if unit and place_import.code_level(unit) not in ("province", "city", "county"):
-        raise click.UsageError(f"{unit} is not the code of a city or county (6 or 12 digits).")
+        raise click.UsageError(f"{unit} is not the code of a province, city or county (6 or 12 digits).")
     if town and place_import.code_level(town) != "town":
         raise click.UsageError(f"{town} is not the 12-digit code of a town (乡镇、街道).")
     store = instance.store
@@ -526,22 +526,26 @@ def bundle_import(instance: Instance, file: Path, override: bool):
 
 @main.group("nodes")
 def nodes_group():
-    """On the hub: the town laptops that sync with it."""
+    """On the hub: the town laptops and child hubs that sync with it."""
 
 
 @nodes_group.command("add")
-@click.option("--town", required=True, help="12-digit code of the laptop's town.")
+@click.option("--town", help="12-digit code of the laptop's town.")
+@click.option("--unit", help="Instead of --town: a child hub's unit, a county of this city or a city of "
+              "this province.")
 @click.option("--name", required=True, help="A name you will recognise, e.g. 张村镇办公室.")
 @click.option("--hub-url", help="This hub's address as laptops reach it (printed in the enroll command).")
 @pass_instance
 @friendly
-def nodes_add(instance: Instance, town: str, name: str, hub_url: str | None):
-    """Add a laptop; prints its one-time enrollment code (valid 24 hours)."""
+def nodes_add(instance: Instance, town: str | None, unit: str | None, name: str, hub_url: str | None):
+    """Add a laptop (--town) or a child hub (--unit); prints its one-time enrollment code (valid 24 hours)."""
     from fieldsync.sync import enrollment
 
-    node, code = enrollment.add_node(instance.store, town, name, actor=cli_actor())
+    if bool(town) == bool(unit):
+        raise click.UsageError("Give either --town (a town laptop) or --unit (a county or city hub).")
+    node, code = enrollment.add_node(instance.store, town or unit, name, actor=cli_actor(), hub=bool(unit))
     click.echo(f"Node {node['id']} ({name}). Enrollment code: {code}")
-    click.echo(f"On the laptop: fieldsync enroll {hub_url or 'HUB_URL'} {code}")
+    click.echo(f"On the {'child hub' if unit else 'laptop'}: fieldsync enroll {hub_url or 'HUB_URL'} {code}")
 
 
 @nodes_group.command("list")

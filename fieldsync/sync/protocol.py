@@ -237,6 +237,10 @@ class EnrollSchema(Schema):
     bundle_public_key = fields.String(required=True, validate=validate.Length(equal=44))
     # Ed25519 by the bundle key over enrollment.proof_message: lets this laptop redeem again.
     proof = fields.String(load_default=None, validate=validate.Length(equal=88))
+    # What asks: a town laptop ("node") or a child hub ("hub") and the unit it serves; a code is
+    # made for one kind (decision 0130). Laptops from before this send neither.
+    mode = fields.String(load_default="node", validate=validate.OneOf(["node", "hub"]))
+    unit = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{6}([0-9]{6})?$"))
 
 
 class NodeAddSchema(Schema):
