@@ -140,9 +140,12 @@ def forward_inserted(db: Database, entity: entities.Entity, after_rowid: int) ->
                " WHERE rowid > ? ORDER BY rowid", [entity.name, utc_now(), after_rowid])
 
 
-def forward_merged(db: Database, entity: entities.Entity, record_id: str, outcomes: list, action: str) -> None:
+def forward_merged(db: Database, entity: entities.Entity, record_id: str, outcomes: list, action: str,
+                   queued: set[str]) -> None:
     """Queue the fields a merge took from a laptop, each with the laptop's HLC and, as its base,
-    the HLC this hub held before: the parent finds a conflict exactly when it holds another."""
+    the HLC this hub held before: the parent finds a conflict exactly when it holds another.
+    `queued`: fields whose conflict waits for review here or below; the parent does not queue
+    it again (it would for a certificate number two of this hub's towns gave out)."""
     taken = [o for o in outcomes if o.applied]
     if not taken:
         return
@@ -150,7 +153,7 @@ def forward_merged(db: Database, entity: entities.Entity, record_id: str, outcom
     record_change(db, entity.name, record_id, "upsert", max(o.remote_hlc for o in taken), {
         "fields": {o.field: o.remote_value for o in taken}, "hlcs": {o.field: o.remote_hlc for o in taken},
         "base": {o.field: o.local_hlc for o in taken}, "origin": origin[0] if origin else None,
-        "action": action})
+        "action": action, "queued": sorted(queued & {o.field for o in taken})})
 
 
 def forward(db: Database, entity: str, record_id: str, op: str, hlc: str, payload: dict) -> None:
@@ -162,9 +165,9 @@ def queue_everything(db: Database) -> int:
     """At enrollment with a parent: queue every record this hub holds that its outbox does not,
     mutable ones as their current state (no base: the parent has seen none of it)."""
     queued = 0
-    for entity in entities.all_entities():
-        if not entity.pushed:
-            continue
+    # Sessions, then people, then what happened at them: the parent's policy reads the session.
+    ordered = sorted(entities.pushed(), key=lambda e: (e.kind != MUTABLE, e.name != "sessions"))
+    for entity in ordered:
         if entity.kind == IMMUTABLE:
             queued += db.execute(
                 f"INSERT INTO changes (change_id, entity, record_id, op, hlc, payload, created_at)"

@@ -188,7 +188,10 @@ def _merge_mutable(db, store, sender, entity, change, result, batch) -> None:
                        "that laptop's own change arrives")
     outcomes = mutable.apply_remote(db, entity.name, record_id, values, hlcs, payload["base"],
                                     origin=origin, action=payload["action"], actor=f"node:{sender.name}")
+    queued = set(payload["queued"]) if sender.hub else set()   # already queued below: chain.py
     for outcome in outcomes:
+        if outcome.field in queued:
+            continue
         if outcome.concurrent or _takes_a_held_certificate(db, entity, record_id, outcome):
             kept, lost = ((outcome.remote_value, outcome.remote_hlc), (outcome.local_value, outcome.local_hlc)) \
                 if outcome.applied else ((outcome.local_value, outcome.local_hlc),
@@ -196,10 +199,11 @@ def _merge_mutable(db, store, sender, entity, change, result, batch) -> None:
             record_conflict(db, entity.name, record_id, outcome.field, kept, lost, sender.node_id,
                             change["change_id"])
             result.conflicts += 1
+            queued.add(outcome.field)
     if any(o.applied for o in outcomes):
         hublog.publish(db, entity, record_id)
         if chain.forwards(db):
-            chain.forward_merged(db, entity, record_id, outcomes, payload["action"])
+            chain.forward_merged(db, entity, record_id, outcomes, payload["action"], queued)
         if entity.name == "people":
             _known_at_last(db, record_id)
 

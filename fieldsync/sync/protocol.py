@@ -197,6 +197,9 @@ class MutablePayload(Schema):
     base = fields.Dict(load_default=dict, keys=fields.String(), values=hlc_field(allow_none=True))
     origin = _id(allow_none=True, load_default=None)
     action = bounded_text(40, load_default="sync")
+    # From a child hub: fields whose conflict it (or a hub below it) queued for review already; the
+    # conflict is shown where both sides first met, not again at every level above (decision 0130).
+    queued = fields.List(bounded_text(64), load_default=list, validate=validate.Length(max=200))
 
 
 class PushSchema(Schema):
