@@ -18,7 +18,7 @@ import json
 
 from sqlite_utils import Database
 
-from fieldsync.errors import Conflict, Forbidden, ValidationFailed
+from fieldsync.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from fieldsync.records import place_import, places
 from fieldsync.store.outbox import record_change, utc_now
 from fieldsync.sync import entities, hublog
@@ -53,7 +53,7 @@ def own_unit(db: Database) -> str | None:
         return home
     try:
         return units.top(db)["code"]
-    except Exception:   # no gazetteer at all: a hub without a unit has no child hubs
+    except NotFound:   # no gazetteer at all: a hub without a unit has no child hubs
         return None
 
 

@@ -120,13 +120,20 @@ def retrying(step, tries: int = 5):
             time.sleep(0.2)
 
 
-def hub_sync(hub: Path) -> None:
-    def step():
-        result = run_cli(hub, "sync", check=False)
-        if result.returncode:
-            raise FieldsyncError(result.stderr)
-        return result
-    retrying(step)
+def hub_sync(hub: Path) -> node_sync.SyncSummary:
+    """What `fieldsync sync` does on a hub, here in the test's process beside the hub's server."""
+    with Store(hub / "fieldsync.db") as store:
+        return retrying(lambda: node_sync.sync(store, hub))
+
+
+def code_for(hub: Path, place: str, *, child_hub: bool = False) -> str:
+    with Store(hub / "fieldsync.db") as store:
+        return enrollment.add_node(store, place, f"for {place}", hub=child_hub)[1]
+
+
+def enroll(instance: Path, url: str, code: str) -> None:
+    with Store(instance / "fieldsync.db") as store:
+        enrollment.enroll(store, instance, url, code)
 
 
 def query(hub: Path, sql: str, params=()) -> list[dict]:
@@ -148,17 +155,19 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
 
         # The chain: the city under the province, the counties under the city. A laptop cannot take
         # a hub's code, a hub cannot take a laptop's.
-        run_cli(hubs[CITY], "enroll", proxies[PROVINCE].url, add_code(hubs[PROVINCE], "--unit", CITY))
-        run_cli(hubs[COUNTY_1], "enroll", proxies[CITY].url, add_code(hubs[CITY], "--unit", COUNTY_1))
-        county_2_code = add_code(hubs[CITY], "--unit", COUNTY_2)
+        enroll(hubs[CITY], proxies[PROVINCE].url, code_for(hubs[PROVINCE], CITY, child_hub=True))
+        enroll(hubs[COUNTY_1], proxies[CITY].url, code_for(hubs[CITY], COUNTY_1, child_hub=True))
+        county_2_code = code_for(hubs[CITY], COUNTY_2, child_hub=True)
         laptop_c = tmp_path / TOWN_C
         shutil.copytree(county_2_templates[TOWN_C], laptop_c)
-        assert refused(run_cli(laptop_c, "enroll", proxies[CITY].url, county_2_code, check=False),
-                       "nodes add --town")
-        run_cli(hubs[COUNTY_2], "enroll", proxies[CITY].url, county_2_code)
-        laptop_code = add_code(hubs[COUNTY_1], "--town", TOWN_A)
-        assert refused(run_cli(hubs[CITY], "enroll", proxies[COUNTY_1].url, laptop_code, check=False),
-                       "nodes add --unit")   # the city under its own county: refused, credentials kept
+        with pytest.raises(FieldsyncError) as taken:
+            enroll(laptop_c, proxies[CITY].url, county_2_code)
+        assert taken.value.status == 409 and taken.value.code == "code_for_a_hub"
+        enroll(hubs[COUNTY_2], proxies[CITY].url, county_2_code)
+        laptop_code = code_for(hubs[COUNTY_1], TOWN_A)
+        with pytest.raises(FieldsyncError) as taken:   # the city under its own county: refused
+            enroll(hubs[CITY], proxies[COUNTY_1].url, laptop_code)
+        assert taken.value.status == 409 and taken.value.code == "code_for_a_laptop"
         assert enrollment.credentials(hubs[CITY]).hub_url == proxies[PROVINCE].url
 
         laptops = {}
@@ -167,9 +176,9 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
             path = tmp_path / town
             if template is not None:
                 shutil.copytree(template, path)
-            code = laptop_code if town == TOWN_A else add_code(hubs[unit], "--town", town)
-            run_cli(path, "enroll", proxies[unit].url, code)
             laptops[town] = Laptop(path)
+            enrollment.enroll(laptops[town].store, path, proxies[unit].url,
+                              laptop_code if town == TOWN_A else code_for(hubs[unit], town))
             stack.callback(laptops[town].store.close)
 
         # One certificate number given out in two towns of county 1, another in a town of each county.
@@ -224,4 +233,4 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
         assert {r["town"] for r in laptops[TOWN_A].store.query("SELECT town FROM people")} == {TOWN_A}
         # Nothing is sent twice: another round pushes nothing anywhere.
         for hub in (hubs[COUNTY_1], hubs[COUNTY_2], hubs[CITY]):
-            assert "pushed 0 records" in run_cli(hub, "sync").stdout.lower()
+            assert hub_sync(hub).push.pushed == 0
