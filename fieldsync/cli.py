@@ -558,6 +558,7 @@ def nodes_list(instance: Instance):
         skew = "" if n["clock_skew_ms"] is None else f"{n['clock_skew_ms'] / 1000:+.1f}s"
         click.echo(f"{n['id']}  {n['name']:<16} {n['town_name'] or n['town']:<8} {n['state']:<9} "
                    f"{n['last_seen'] or 'never':<25} {n['records_received']:>9,} {skew}"
+                   + ("  [child hub]" if n["kind"] == "hub" else "")
                    + ("  CLOCK OFF" if n["clock_off"] else ""))
 
 

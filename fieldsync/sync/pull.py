@@ -107,7 +107,7 @@ def _apply_page(db: Database, page: dict, seen: dict | None, result: PullResult,
         if seen is not None and change["op"] == "upsert":
             seen.setdefault(entity.name, set()).add(str(change["id"]))
     db.execute("UPDATE sync_state SET pull_cursor = ? WHERE peer = 'hub'", [cursor])
-    if page.get("hub_badge_key"):
+    if page.get("hub_badge_key") and not hub:   # a child hub's anchor is its own key
         # Laptops enrolled before certificates learn the hub's key here; enrollment set it for the rest.
         db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
                    [badges.HUB_KEY_META, page["hub_badge_key"]])
