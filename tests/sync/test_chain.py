@@ -234,3 +234,34 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
         # Nothing is sent twice: another round pushes nothing anywhere.
         for hub in (hubs[COUNTY_1], hubs[COUNTY_2], hubs[CITY]):
             assert hub_sync(hub).push.pushed == 0
+
+
+def test_a_city_authorizes_a_county_hub_by_the_countys_towns(hub_template, tmp_path):
+    from fieldsync.store import new_id
+    from fieldsync.sync import policy
+    from tests.sync.forger import Forger
+
+    city = make_hub(hub_template, tmp_path / "city", CITY)
+    county = make_hub(hub_template, tmp_path / "county", COUNTY_1)
+    with LiveServer(city, hub=True) as server:
+        enroll(county, server.url, code_for(city, COUNTY_1, child_hub=True))
+        token = enrollment.credentials(county).token
+        with Store(county / "fieldsync.db") as store:
+            forger = Forger(store.node_id)
+        laptop = new_id()   # a laptop of the county: the city never saw its database id
+        ours, theirs = new_id(), new_id()
+        session = {"title": "培训", "kind": "training", "mode": "offline", "status": "active"}
+        forger.upsert("sessions", ours, {**session, "town": TOWN_B}, action="create")
+        forger.upsert("sessions", theirs, {**session, "town": TOWN_C}, action="create")
+        ack = forger.push(server.url, token)
+        assert [r["seq"] for r in ack["rejected"]] == [2]
+        scanned = forger.checkin(ours, new_id())
+        forger.rows["checkins"][-1]["node"] = laptop
+        forger.upsert("sessions", ours, {"town": TOWN_A})     # a move inside the county: its own
+        assert forger.push(server.url, token)["rejected"] == []
+        forger.upsert("sessions", ours, {"town": TOWN_C})     # out of the county: the city decides
+        assert len(forger.push(server.url, token)["rejected"]) == 1
+    assert query(city, "SELECT id, town FROM sessions") == [{"id": ours, "town": TOWN_A}]
+    assert query(city, "SELECT node FROM checkins WHERE id = ?", [scanned]) == [{"node": laptop}]
+    assert [(r["record_id"], r["code"]) for r in query(city, "SELECT record_id, code FROM quarantine ORDER BY id")] \
+        == [(theirs, policy.NOT_YOUR_TOWN), (ours, policy.MOVE_REQUEST)]
