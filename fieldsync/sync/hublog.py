@@ -188,9 +188,16 @@ def read_page(db: Database, town: str, after: int, limit: int, *, hub: bool = Fa
     rows.sort()
     more = len(rows) > limit
     rows = rows[:limit]
-    changes = [_change(db, seq, name, record_id, op) for seq, name, record_id, op in rows]
     last = rows[-1][0] if rows else max(after, 0)
+    if hub:   # a move between two towns of the hub's unit is no eviction from it
+        rows = [row for row in rows if row[3] != "evict" or not _still_in(db, row[1], row[2], area)]
+    changes = [_change(db, seq, name, record_id, op) for seq, name, record_id, op in rows]
     return [c for c in changes if c], last, more
+
+
+def _still_in(db: Database, name: str, record_id: str, area: list[str]) -> bool:
+    return db.execute("SELECT 1 FROM hub_log WHERE entity = ? AND record_id = ? AND op = 'upsert' AND scope IN"
+                      " (SELECT value FROM json_each(?))", [name, record_id, json.dumps(area)]).fetchone() is not None
 
 
 def _change(db: Database, seq: int, name: str, record_id: str, op: str) -> dict | None:

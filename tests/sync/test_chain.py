@@ -265,3 +265,35 @@ def test_a_city_authorizes_a_county_hub_by_the_countys_towns(hub_template, tmp_p
     assert query(city, "SELECT node FROM checkins WHERE id = ?", [scanned]) == [{"node": laptop}]
     assert [(r["record_id"], r["code"]) for r in query(city, "SELECT record_id, code FROM quarantine ORDER BY id")] \
         == [(theirs, policy.NOT_YOUR_TOWN), (ours, policy.MOVE_REQUEST)]
+
+
+def test_a_county_hub_keeps_a_person_moved_between_its_towns_and_lets_go_of_one_moved_out(hub_template, tmp_path):
+    import random
+
+    city = make_hub(hub_template, tmp_path / "city", CITY)
+    county = make_hub(hub_template, tmp_path / "county", COUNTY_1)
+
+    def village_of(town: str) -> str:
+        return query(city, "SELECT code FROM places WHERE parent = ? AND kind = 'village' LIMIT 1", [town])[0]["code"]
+
+    def move(person: str, town: str) -> None:
+        with Store(city / "fieldsync.db") as store:
+            people.modify(store, person, {"town": town, "village": village_of(town)}, actor="city")
+
+    with LiveServer(city, hub=True) as server:
+        enroll(county, server.url, code_for(city, COUNTY_1, child_hub=True))
+        with Store(city / "fieldsync.db") as store:
+            person = people.register(store, demo.demo_person(random.Random(5), TOWN_A, village_of(TOWN_A)),
+                                     actor="city")["id"]
+        hub_sync(county)
+        move(person, TOWN_B)
+        hub_sync(county)
+        assert query(county, "SELECT town FROM people WHERE id = ?", [person]) == [{"town": TOWN_B}]
+        # Still the same record at the county, with its history: not evicted and pulled anew.
+        assert len(query(county, "SELECT 1 FROM history WHERE record_id = ?", [person])) == 2
+        assert query(county, "SELECT op FROM hub_log WHERE record_id = ? ORDER BY seq", [person]) \
+            == [{"op": "evict"}, {"op": "upsert"}]
+        move(person, TOWN_C)
+        hub_sync(county)
+        assert query(county, "SELECT 1 FROM people WHERE id = ?", [person]) == []
+        assert {r["op"] for r in query(county, "SELECT op FROM hub_log WHERE record_id = ?", [person])} == {"evict"}
