@@ -21,7 +21,7 @@ from fieldsync.store import Store
 from fieldsync.sync import enrollment
 from fieldsync.sync import node as node_sync
 from fieldsync.sync.client import gzip_json
-from tests.support import LiveServer, run_cli
+from tests.support import LiveServer, WebClient, run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B, _new_identity
 from tests.sync.proxy import Fault, FaultProxy
 
@@ -75,6 +75,10 @@ def test_a_city_issues_hub_codes_only_for_its_counties_and_one_hub_per_county(hu
         other = make_hub(hub_template, tmp_path / "other", COUNTY_2)
         assert refused(run_cli(other, "enroll", server.url, code, check=False), "This code is for the hub of")
         run_cli(county, "enroll", server.url, code)
+        staff = WebClient(server.url)
+        assert staff.login("staff").ok
+        assert staff.get("/hub/nodes").text.count('data-kind="hub"') == 1
+        assert "[child hub]" in run_cli(city, "nodes", "list").stdout
         # A second code for the same unit, once the first looked expired: the enroll still finds the twin.
         with Store(city / "fieldsync.db") as store:
             store.write(lambda db: db.execute("UPDATE nodes SET enrolled_at = NULL, code_expires_at = '2000-01-01' WHERE kind = 'hub'"))
