@@ -99,6 +99,11 @@ def test_a_city_issues_hub_codes_only_for_its_counties_and_one_hub_per_county(hu
         assert store.get_meta("parent_hub")
         assert enrollment.credentials(county).town == COUNTY_1
     assert config.load(county)["MODE"] == "hub" and config.load(county)["TOWN"] is None
+    # A province hub is made as any hub is.
+    province = tmp_path / "province"
+    run_cli(province, "init", "--hub", "--unit", PROVINCE, "--password", "a-long-passphrase")
+    with Store(province / "fieldsync.db") as store:
+        assert places.home_unit(store.db) == PROVINCE
 
 
 class Laptop:
