@@ -25,7 +25,6 @@ from fieldsync.sync import entities, hublog
 from fieldsync.sync.entities import IMMUTABLE, MUTABLE
 
 PARENT_KEY = "parent_hub"      # meta: this hub is enrolled with a parent hub (its URL)
-HUB_UNIT_KINDS = ("province", "city", "county")
 
 
 # -- units --------------------------------------------------------------------------------------
@@ -187,5 +186,5 @@ def queue_everything(db: Database) -> int:
 
 def become_child(db: Database, parent_url: str) -> int:
     """This hub is now a node of the hub at parent_url: queue what it holds for it."""
-    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [PARENT_KEY, json.dumps(parent_url)])
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [PARENT_KEY, parent_url])
     return queue_everything(db)
