@@ -542,22 +542,26 @@ def bundle_import(instance: Instance, file: Path, override: bool):
 
 @main.group("nodes")
 def nodes_group():
-    """On the hub: the town laptops that sync with it."""
+    """On the hub: the town laptops and child hubs that sync with it."""
 
 
 @nodes_group.command("add")
-@click.option("--town", required=True, help="12-digit code of the laptop's town.")
+@click.option("--town", help="12-digit code of the laptop's town.")
+@click.option("--unit", help="Instead of --town: a child hub's unit, a county of this city or a city of "
+              "this province.")
 @click.option("--name", required=True, help="A name you will recognise, e.g. 张村镇办公室.")
 @click.option("--hub-url", help="This hub's address as laptops reach it (printed in the enroll command).")
 @pass_instance
 @friendly
-def nodes_add(instance: Instance, town: str, name: str, hub_url: str | None):
-    """Add a laptop; prints its one-time enrollment code (valid 24 hours)."""
+def nodes_add(instance: Instance, town: str | None, unit: str | None, name: str, hub_url: str | None):
+    """Add a laptop (--town) or a child hub (--unit); prints its one-time enrollment code (valid 24 hours)."""
     from fieldsync.sync import enrollment
 
-    node, code = enrollment.add_node(instance.store, town, name, actor=cli_actor())
+    if bool(town) == bool(unit):
+        raise click.UsageError("Give either --town (a town laptop) or --unit (a county or city hub).")
+    node, code = enrollment.add_node(instance.store, town or unit, name, actor=cli_actor(), hub=bool(unit))
     click.echo(f"Node {node['id']} ({name}). Enrollment code: {code}")
-    click.echo(f"On the laptop: fieldsync enroll {hub_url or 'HUB_URL'} {code}")
+    click.echo(f"On the {'child hub' if unit else 'laptop'}: fieldsync enroll {hub_url or 'HUB_URL'} {code}")
 
 
 @nodes_group.command("list")
@@ -570,6 +574,7 @@ def nodes_list(instance: Instance):
         skew = "" if n["clock_skew_ms"] is None else f"{n['clock_skew_ms'] / 1000:+.1f}s"
         click.echo(f"{n['id']}  {n['name']:<16} {n['town_name'] or n['town']:<8} {n['state']:<9} "
                    f"{n['last_seen'] or 'never':<25} {n['records_received']:>9,} {skew}"
+                   + ("  [child hub]" if n["kind"] == "hub" else "")
                    + ("  CLOCK OFF" if n["clock_off"] else ""))
 
 

@@ -131,7 +131,7 @@ def push():
 
 @hub_bp.get("/pull")
 @node_required
-@doc("Changes after a cursor, scoped to the node's town: people, sessions, forms, badge keys "
+@doc("Changes after a cursor, scoped to the node's town (a child hub's: every town of its unit): people, sessions, forms, badge keys "
      "(with the hub's certificates), revocations; deletions and evictions as tombstones; and the hub's "
      "own key (hub_badge_key). 410 when the cursor is stale.",
      query=PullQuery, responses={"410": {"description": "cursor stale or expired: take a snapshot"}})
@@ -157,7 +157,8 @@ def pull():
                                              f"{hublog.last_seq(db)}"))
         raise Gone("This cursor is past the end of the hub's log; take a fresh snapshot.", code="cursor_ahead",
                    extra={"min_cursor": hublog.make_cursor(db, hublog.min_cursor(db))})
-    changes, last, more = hublog.read_page(db, principal["town"], after, query["limit"])
+    changes, last, more = hublog.read_page(db, principal["town"], after, query["limit"],
+                                           hub=principal.get("node_kind") == "hub")
     return {"changes": changes, "cursor": hublog.make_cursor(db, last), "more": more,
             "hub_epoch": hublog.epoch(db), "min_cursor": hublog.make_cursor(db, hublog.min_cursor(db)),
             "hub_badge_key": badges.public_b64(hub_key), "server_time": utc_now()}

@@ -17,6 +17,7 @@ same node; the token it never received stops working. Another key gets "already 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -46,7 +47,7 @@ from fieldsync.records.pii import write_secret
 from fieldsync.store import Store, new_id
 from fieldsync.store.hlc import MAX_AHEAD_MS
 from fieldsync.store.outbox import forget_acks_after, utc_now
-from fieldsync.sync import certificates, entities, hublog, origins, pull
+from fieldsync.sync import certificates, chain, entities, hublog, origins, pull
 from fieldsync.sync.receive import audit
 
 CODE_HOURS = 24
@@ -65,16 +66,22 @@ def normalise_code(code: str) -> str:
 
 
 # -- hub side ---------------------------------------------------------------------------
-def add_node(store: Store, town: str, name: str, *, actor: str | None = None) -> tuple[dict, str]:
-    """Create a node for a town; returns it and its one-time enrollment code (shown once)."""
-    place = places.get(store, town)
-    if place is None or place["kind"] != "town":
-        raise ValidationFailed(f"Town {town} is not in the gazetteer.", fields={"town": ["Unknown town."]})
+def add_node(store: Store, town: str, name: str, *, actor: str | None = None,
+             hub: bool = False) -> tuple[dict, str]:
+    """Create a node for a town, or (`hub`) a child hub for a unit directly under this hub's;
+    returns it and its one-time enrollment code (shown once)."""
+    if hub:
+        town = chain.check_new_child(store.db, town)["code"]
+    else:
+        place = places.get(store, town)
+        if place is None or place["kind"] != "town":
+            raise ValidationFailed(f"Town {town} is not in the gazetteer.", fields={"town": ["Unknown town."]})
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
     code = "-".join(raw[i:i + 4] for i in range(0, 16, 4))
     expires = (datetime.now(UTC) + timedelta(hours=CODE_HOURS)).isoformat(timespec="seconds")
     node = {"id": new_id(), "name": name.strip(), "town": town, "code_hash": _hash(raw),
-            "code_expires_at": expires.replace("+00:00", "Z"), "created_at": utc_now(), "created_by": actor}
+            "code_expires_at": expires.replace("+00:00", "Z"), "created_at": utc_now(), "created_by": actor,
+            "kind": "hub" if hub else "laptop"}
 
     def work(db: Database) -> None:
         db["nodes"].insert(node)
@@ -147,15 +154,16 @@ def redeem(store: Store, request: dict) -> dict:
     hub_private = certificates.hub_key(store)
 
     def work(db: Database) -> dict:
-        row = db.execute("SELECT id, name, town, code_expires_at, enrolled_at, signing_key FROM nodes"
+        row = db.execute("SELECT id, name, town, code_expires_at, enrolled_at, signing_key, kind FROM nodes"
                          " WHERE code_hash = ? AND revoked_at IS NULL", [code_hash]).fetchone()
         if row is None:
             raise Forbidden("This enrollment code is not valid (mistyped, already used or revoked).",
                             code="bad_enrollment_code")
-        node_id, name, town, expires, enrolled_at, signing_key = row
+        node_id, name, town, expires, enrolled_at, signing_key, kind = row
         if expires < utc_now():
             raise Forbidden("This enrollment code has expired; ask the hub for a new one.",
                             code="enrollment_code_expired")
+        _same_kind(db, {"id": node_id, "town": town, "kind": kind}, request)
         again = enrolled_at is not None
         if again and not (proved and signing_key == request["bundle_public_key"]):
             raise Forbidden("This enrollment code is not valid (mistyped, already used or revoked).",
@@ -171,11 +179,24 @@ def redeem(store: Store, request: dict) -> dict:
         audit(db, None, "node_enrolled_again" if again else "node_enrolled", node_id, name)
         return {"node_id": node_id, "name": name, "town": town, "token": token, "badge_key_id": key_id,
                 "hub_epoch": hublog.epoch(db), "id_hash_key": id_hash_key,
-                "hub_badge_key": public_b64(hub_private), "places": places.for_laptop(db, town)}
+                "hub_badge_key": public_b64(hub_private), "places": places.for_laptop(db, town),
+                "parent_unit": chain.own_unit(db) if kind == "hub" else None}
 
     enrolled = store.write(work)
     enrolled["town_name"] = places.name_of(store, enrolled["town"])
     return enrolled
+
+
+def _same_kind(db: Database, node: dict, request: dict) -> None:
+    """A code is made for a town laptop or for a child hub, and only that kind may take it."""
+    if node["kind"] == "hub" and request.get("mode") != "hub":
+        raise Conflict("This code is for a county or city hub (made with `nodes add --unit`); a town laptop "
+                       "needs a code made with `nodes add --town`.", code="code_for_a_hub")
+    if node["kind"] != "hub" and request.get("mode") == "hub":
+        raise Conflict("This code is for a town laptop (made with `nodes add --town`); a hub enrolls with a "
+                       "code made for its unit with `nodes add --unit`.", code="code_for_a_laptop")
+    if node["kind"] == "hub":
+        chain.check_enrolling_child(db, node, request.get("unit"))
 
 
 def _register_badge_key(db: Database, node_id: str, public_key: str, local_key_id: int | None) -> int:
@@ -204,7 +225,7 @@ def _register_badge_key(db: Database, node_id: str, public_key: str, local_key_i
 
 def resolve_token(store: Store, token: str) -> dict | None:
     """The caller behind a node token, or None if it is not one; 401 if that node was revoked."""
-    row = store.query_one("SELECT id, name, town, origin, revoked_at FROM nodes WHERE token_hash = ?",
+    row = store.query_one("SELECT id, name, town, origin, revoked_at, kind FROM nodes WHERE token_hash = ?",
                           [_hash(token)])
     if row is None:
         return None
@@ -212,7 +233,7 @@ def resolve_token(store: Store, token: str) -> dict | None:
         raise Unauthorized(f"This laptop ({row['name']}) was revoked by the city association on "
                            f"{row['revoked_at'][:10]}. Ask them to enroll it again.", code="node_revoked")
     return {"kind": "node", "role": None, "id": row["id"], "node_id": row["id"], "name": row["name"],
-            "town": row["town"], "origin": row["origin"]}
+            "town": row["town"], "origin": row["origin"], "node_kind": row["kind"]}
 
 
 def touch(db: Database, node_id: str, node_time_ms: int | None, hub_time_ms: int, *, pulled: bool = False) -> None:
@@ -269,39 +290,72 @@ def enrollment_request(store: Store, instance: Path, code: str) -> dict:
 def enroll(store: Store, instance: Path, hub_url: str, code: str) -> dict:
     """On the laptop: exchange the code, store the token (0600), adopt the hub's badge key id.
     Both keys exist (in the instance folder) before the hub is asked, so that when the answer is
-    lost, asking again with the same code is recognised as this laptop by the signature."""
+    lost, asking again with the same code is recognised as this laptop by the signature.
+    A hub enrolls the same way with its parent and becomes a node to it (decision 0130)."""
     from fieldsync.sync.client import HubClient, HubUnreachable
 
+    unit = _own_unit_if_hub(store, instance)
     request = enrollment_request(store, instance, code)
+    if unit:
+        request.update(mode="hub", unit=unit)
     try:
         answer = HubClient(hub_url).enroll(request)
     except HubUnreachable as exc:
         raise HubUnreachable(f"{exc.message} Run the same enroll command again, with the same code: "
                              "the hub recognises this laptop and enrolls it.", extra=exc.extra) from None
+    if unit and not chain.is_child_unit(answer.get("parent_unit") or "", unit):
+        raise Conflict(f"The hub at {hub_url} serves {answer.get('parent_unit') or 'no unit'}, which is not the "
+                       f"unit directly above this hub's ({unit}); not enrolled.", code="not_below_this_hub")
     _save_credentials(instance, Credentials(hub_url.rstrip("/"), answer["node_id"], answer["token"],
                                             answer["town"]))
-    config.save(Path(instance), hub_url=hub_url.rstrip("/"), town=answer["town"])
-
-    def work(db: Database) -> None:
-        db["badge_keys"].upsert({"key_id": answer["badge_key_id"], "public_key": request["badge_public_key"],
-                                 "owner": store.node_id, "created_at": utc_now()}, pk="key_id")
-        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('badge_key_id', ?)",
-                   [str(answer["badge_key_id"])])
-        # The anchor of every certificate this laptop will check (records/badges.vouches).
-        if answer.get("hub_badge_key"):
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                       [badges.HUB_KEY_META, answer["hub_badge_key"]])
-        # A new enrollment is a new stream at the hub: everything the laptop still holds goes again
-        # (the hub drops what it has by id).
-        db.execute("INSERT INTO sync_state (peer, hub_epoch) VALUES ('hub', ?) ON CONFLICT(peer) DO UPDATE"
-                   " SET hub_epoch = excluded.hub_epoch, pull_cursor = NULL, last_acked_seq = 0,"
-                   " last_error = NULL", [answer["hub_epoch"]])
-        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sync_stream_acked', '0')")
-        forget_acks_after(db, 0)
-        for place in answer.get("places", []):   # the town's places at once; later changes come with pulls
-            pull.apply_pulled(db, entities.get("places"), {"op": "upsert", "fields": place})
-
-    store.write(work)
-    if answer.get("id_hash_key") and pii.adopt_hash_key(instance, base64.b64decode(answer["id_hash_key"])):
+    config.save(Path(instance), hub_url=hub_url.rstrip("/"), town=None if unit else answer["town"])
+    store.write(functools.partial(_adopt_hub if unit else _adopt_laptop, request=request, answer=answer,
+                                  hub_url=hub_url))
+    # One ID number hashes alike along the chain; a hub whose laptops hash with its own key keeps it.
+    adopt = answer.get("id_hash_key") and not (unit and store.query_one(
+        "SELECT 1 FROM nodes WHERE enrolled_at IS NOT NULL AND revoked_at IS NULL LIMIT 1"))
+    if adopt and pii.adopt_hash_key(instance, base64.b64decode(answer["id_hash_key"])):
         people.rehash(store, actor="enrollment")
     return {**answer, "token": None, "id_hash_key": None, "places": len(answer.get("places", [])), "app_version": __version__}
+
+
+def _own_unit_if_hub(store: Store, instance: Path) -> str | None:
+    """The unit a hub serves (it enrolls as a child hub); None on a laptop."""
+    if config.load(Path(instance))["MODE"] != "hub":
+        return None
+    unit = places.home_unit(store.db)
+    if not unit:
+        raise ValidationFailed("This hub has no unit: make it with `fieldsync init --hub --unit CODE` "
+                               "(its county or city) before enrolling it with a parent hub.", code="no_unit")
+    return unit
+
+
+def _new_stream(db: Database, answer: dict) -> None:
+    """A new enrollment is a new stream at the hub: everything still held goes again (the hub
+    drops what it has by id), and the pull starts from the beginning."""
+    db.execute("INSERT INTO sync_state (peer, hub_epoch) VALUES ('hub', ?) ON CONFLICT(peer) DO UPDATE"
+               " SET hub_epoch = excluded.hub_epoch, pull_cursor = NULL, last_acked_seq = 0,"
+               " last_error = NULL", [answer["hub_epoch"]])
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sync_stream_acked', '0')")
+    forget_acks_after(db, 0)
+    for place in answer.get("places", []):   # the unit's places at once; later changes come with pulls
+        pull.apply_pulled(db, entities.get("places"), {"op": "upsert", "fields": place})
+
+
+def _adopt_laptop(db: Database, request: dict, answer: dict, hub_url: str) -> None:
+    db["badge_keys"].upsert({"key_id": answer["badge_key_id"], "public_key": request["badge_public_key"],
+                             "owner": request["origin"], "created_at": utc_now()}, pk="key_id")
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('badge_key_id', ?)",
+               [str(answer["badge_key_id"])])
+    # The anchor of every certificate this laptop will check (records/badges.vouches).
+    if answer.get("hub_badge_key"):
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                   [badges.HUB_KEY_META, answer["hub_badge_key"]])
+    _new_stream(db, answer)
+
+
+def _adopt_hub(db: Database, request: dict, answer: dict, hub_url: str) -> None:
+    """A child hub keeps its own badge keys and key ids (its laptops' anchor is its own key) and
+    queues everything it holds for its parent."""
+    _new_stream(db, answer)
+    chain.become_child(db, hub_url.rstrip("/"))

@@ -92,10 +92,10 @@ def publish(db: Database, entity: entities.Entity, record_id, op: str = "upsert"
     now = utc_now()
     earlier = db.execute("SELECT scope FROM hub_log WHERE entity = ? AND record_id = ? AND op = 'upsert'",
                          [entity.name, record_id]).fetchall()
-    if op == "delete":
-        scopes = [s for (s,) in earlier] or [""]
+    if op in ("delete", "evict"):   # evict: a child hub passing on its parent's (chain.py)
+        scopes = [s for (s,) in earlier] or ([""] if op == "delete" else [])
         for old in scopes:
-            _log(db, entity.name, record_id, old, "delete", now)
+            _log(db, entity.name, record_id, old, op, now)
         return
     for (old,) in earlier:
         if old != scope:
@@ -112,14 +112,15 @@ def index_local_changes(db: Database) -> int:
     """Publish the hub's own edits (made through its pages and API, written to `changes`)."""
     row = db.execute("SELECT value FROM meta WHERE key = 'hub_log_indexed_seq'").fetchone()
     done = int(row[0]) if row else 0
-    rows = db.execute("SELECT seq, entity, record_id, op FROM changes WHERE seq > ? ORDER BY seq",
-                      [done]).fetchall()
-    for seq, name, record_id, op in rows:
-        entity = entities.get(name)
-        if entity is not None and entity.scope is not None:
-            publish(db, entity, record_id, op)
-        done = seq
-    if rows:
+    top = db.execute("SELECT MAX(seq) FROM changes").fetchone()[0] or done
+    # Only kinds that pulls carry: a child hub's outbox also holds every check-in it passes upward.
+    pulled = json.dumps([e.name for e in entities.pulled()])
+    rows = db.execute("SELECT seq, entity, record_id, op FROM changes WHERE seq > ? AND entity IN"
+                      " (SELECT value FROM json_each(?)) ORDER BY seq", [done, pulled]).fetchall()
+    for _, name, record_id, op in rows:
+        publish(db, entities.get(name), record_id, op)
+    done = top
+    if top > int(row[0] if row else 0):
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hub_log_indexed_seq', ?)", [str(done)])
     return len(rows)
 
@@ -173,19 +174,30 @@ def prune(db: Database, *, days: int = TOMBSTONE_DAYS) -> int:
 
 
 # -- reading (pull) -------------------------------------------------------------------
-def read_page(db: Database, town: str, after: int, limit: int) -> tuple[list[dict], int, bool]:
+def read_page(db: Database, town: str, after: int, limit: int, *, hub: bool = False) -> tuple[list[dict], int, bool]:
     """Changes visible to a node of `town` after seq `after`: (changes, last seq, more). Besides
-    its town's records, it sees the places above its town (its county and city)."""
+    its town's records, it sees the places above its town (its county and city). A child hub
+    (`hub`; `town` is its unit) sees every town of its unit and the counties between."""
+    from fieldsync.sync import chain
+
+    area = chain.area_scopes(db, town) if hub else [town]
     rows = []
-    for scope in ("", town, *places.ancestors(db, town)):
+    for scope in ("", *area, *places.ancestors(db, town)):
         rows += db.execute("SELECT seq, entity, record_id, op FROM hub_log WHERE scope = ? AND seq > ?"
                            " ORDER BY seq LIMIT ?", [scope, after, limit + 1]).fetchall()
     rows.sort()
     more = len(rows) > limit
     rows = rows[:limit]
-    changes = [_change(db, seq, name, record_id, op) for seq, name, record_id, op in rows]
     last = rows[-1][0] if rows else max(after, 0)
+    if hub:   # a move between two towns of the hub's unit is no eviction from it
+        rows = [row for row in rows if row[3] != "evict" or not _still_in(db, row[1], row[2], area)]
+    changes = [_change(db, seq, name, record_id, op) for seq, name, record_id, op in rows]
     return [c for c in changes if c], last, more
+
+
+def _still_in(db: Database, name: str, record_id: str, area: list[str]) -> bool:
+    return db.execute("SELECT 1 FROM hub_log WHERE entity = ? AND record_id = ? AND op = 'upsert' AND scope IN"
+                      " (SELECT value FROM json_each(?))", [name, record_id, json.dumps(area)]).fetchone() is not None
 
 
 def _change(db: Database, seq: int, name: str, record_id: str, op: str) -> dict | None:
@@ -195,11 +207,20 @@ def _change(db: Database, seq: int, name: str, record_id: str, op: str) -> dict 
     change = {"seq": seq, "entity": name, "id": record_id, "op": op}
     if op != "upsert":
         return change
+    state = current_change(db, name, record_id)
+    return {**change, "op": "delete"} if state is None else {**change, **state}
+
+
+def current_change(db: Database, name: str, record_id: str) -> dict | None:
+    """A record's current state as a pull sends it: fields (and for mutable records their HLCs
+    and origin); None when it is gone."""
+    entity = entities.get(name)
     cursor = db.execute(f"SELECT * FROM {name} WHERE {entity.key} = ?", [record_id])
     row = cursor.fetchone()
     if row is None:
-        return {**change, "op": "delete"}
+        return None
     record = dict(zip([c[0] for c in cursor.description], row))
+    change: dict = {}
     if entity.kind == MUTABLE:
         hlcs = json.loads(record["field_hlcs"] or "{}")
         change["fields"] = {k: record[k] for k in hlcs if k in record and k not in INTERNAL}

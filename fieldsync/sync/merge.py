@@ -25,9 +25,10 @@ from fieldsync.records import badges, mutable, people
 from fieldsync.store import Store
 from fieldsync.store.hlc import MAX_AHEAD_MS
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import entities, hublog, origins, policy
+from fieldsync.sync import chain, entities, hublog, policy
 from fieldsync.sync.entities import MUTABLE, PUBLISHED
 from fieldsync.sync.protocol import ChangeSchema, MutablePayload
+from fieldsync.sync.senders import Sender, sender_of
 
 RETRY_PER_MERGE = 20
 
@@ -79,18 +80,6 @@ class Block:
         self.ahead["rows"] = _insert_order(names, self.columns)
         if self.entity.name == "checkins":
             self.ahead["flags"] = _flag_inputs(dict(zip(names, self.columns)))
-
-
-@dataclass
-class Sender:
-    node_id: str
-    name: str
-    origin: str | None
-    origins: frozenset[str] = frozenset()   # the database ids it may write under (sync/origins.py)
-    town: str | None = None                 # the town it was enrolled for: what it may change (sync/policy.py)
-
-    def speaks_for(self, origin: str | None) -> bool:
-        return origin in self.origins
 
 
 # -- the batch ------------------------------------------------------------------------
@@ -147,6 +136,8 @@ def _apply_change(db: Database, store: Store, sender: Sender, raw: dict, result:
     if change["op"] == "delete":
         policy.delete(db, sender, entity, change["record_id"])
         delete(db, entity, change["record_id"], hlc=change["hlc"], actor=f"node:{sender.name}")
+        if chain.forwards(db):
+            chain.forward(db, entity.name, change["record_id"], "delete", change["hlc"], change["payload"])
     elif entity.kind == MUTABLE:
         _merge_mutable(db, store, sender, entity, change, result, batch)
     elif entity.kind == PUBLISHED:
@@ -197,7 +188,10 @@ def _merge_mutable(db, store, sender, entity, change, result, batch) -> None:
                        "that laptop's own change arrives")
     outcomes = mutable.apply_remote(db, entity.name, record_id, values, hlcs, payload["base"],
                                     origin=origin, action=payload["action"], actor=f"node:{sender.name}")
+    queued = set(payload["queued"]) if sender.hub else set()   # already queued below: chain.py
     for outcome in outcomes:
+        if outcome.field in queued:
+            continue
         if outcome.concurrent or _takes_a_held_certificate(db, entity, record_id, outcome):
             kept, lost = ((outcome.remote_value, outcome.remote_hlc), (outcome.local_value, outcome.local_hlc)) \
                 if outcome.applied else ((outcome.local_value, outcome.local_hlc),
@@ -205,8 +199,11 @@ def _merge_mutable(db, store, sender, entity, change, result, batch) -> None:
             record_conflict(db, entity.name, record_id, outcome.field, kept, lost, sender.node_id,
                             change["change_id"])
             result.conflicts += 1
+            queued.add(outcome.field)
     if any(o.applied for o in outcomes):
         hublog.publish(db, entity, record_id)
+        if chain.forwards(db):
+            chain.forward_merged(db, entity, record_id, outcomes, payload["action"], queued)
         if entity.name == "people":
             _known_at_last(db, record_id)
 
@@ -263,6 +260,8 @@ def _merge_published(db, store, sender, entity, change, result) -> None:
     else:
         upsert_newer(db, entity, row)
     hublog.publish(db, entity, row[entity.key])
+    if chain.forwards(db):
+        chain.forward(db, entity.name, str(row[entity.key]), "upsert", change["hlc"], row)
 
 
 def upsert_newer(db: Database, entity: entities.Entity, row: dict) -> None:
@@ -327,8 +326,11 @@ def insert_immutable(db: Database, store: Store, sender: Sender, block: Block, r
 
     # Check-ins reach the report rollups later, with other blocks, in one statement instead of
     # a trigger per scan, once the writer has nothing else to do (decision 0016).
+    after = chain.last_rowid(db, entity.name) if chain.forwards(db) else None
     with rollup.deferred(db) if entity.name == "checkins" else nullcontext():
         _insert_rows(db, sender, entity, names, seqs, columns, result, ahead.get("rows") if not changed else None)
+    if after is not None:   # a child hub passes what it took on to its parent (chain.py)
+        chain.forward_inserted(db, entity, after)
 
 
 def _restamp_block(store: Store, stamps: list[str], result: MergeResult) -> int:
@@ -496,6 +498,8 @@ def _insert_one(db, store, sender, entity, change, result) -> None:
         values = [one[name][0] for name in columns]
     db.execute(f"INSERT INTO {entity.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
                values)
+    if chain.forwards(db):
+        chain.forward(db, entity.name, values[0], "upsert", values[columns.index("hlc")], {})
 
 
 # -- check-in flags (scans that happened are facts: stored, flagged, never refused) --------------
@@ -627,11 +631,3 @@ def retry_quarantine(db: Database, store: Store, result: MergeResult, *, limit: 
 def utc_now_minus(seconds: int) -> str:
     moment = time.time() - seconds
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment * 1000) % 1000:03d}Z"
-
-
-def sender_of(db: Database, node_id: str | None) -> Sender:
-    """An enrolled laptop as the merge and its policy see it, from the hub's own tables."""
-    row = db.execute("SELECT id, name, origin, town FROM nodes WHERE id = ?", [node_id]).fetchone()
-    if row is None:
-        return Sender(node_id or "", node_id or "unknown", None)
-    return Sender(*row[:3], origins.of(db, row[0]), town=row[3])

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from fieldsync.errors import FieldsyncError
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import batches, enrollment
+from fieldsync.sync import batches, chain, enrollment
 from fieldsync.sync.client import HubClient
 from fieldsync.sync.pull import PullResult, pull
 from fieldsync.sync.push import PushResult, push
@@ -74,7 +74,7 @@ def sync(store: Store, instance: Path, *, progress: Callable[[str, int], None] |
         except FieldsyncError as exc:
             _remember_clock(store, client)
             store.write(functools.partial(_failed, error=exc))
-            if exc.code == "node_revoked":
+            if exc.code == "node_revoked" and not chain.forwards(store.db):   # a hub keeps its area's people
                 wipe_pulled_people(store)
             raise
         _remember_clock(store, client)

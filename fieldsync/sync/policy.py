@@ -3,7 +3,8 @@
 Like CouchDB's validate_doc_update, every change a laptop sends, by push or USB bundle,
 is put to the policy of its entity before the merge applies it, and the retry of a
 quarantined change is put to it again with the laptop that sent it. The rule is
-ownership by town, whatever ids a change names (record ids are no secret):
+ownership by town, whatever ids a change names (record ids are no secret). A sender's
+towns are a set: a laptop's one town, or every town of a child hub's unit (senders.py):
 
 - people, sessions: a change applies only to a record of the sender's town. A new
   session must be in the sender's town; a new person too, unless the laptop checked
@@ -59,10 +60,10 @@ class Batch:
                                         if i not in refused and i not in block.bad}
         if person_id in self._walked_in:
             return True
-        # Retried later: a check-in of theirs this laptop recorded is at the hub by now.
-        return db.execute("SELECT 1 FROM checkins WHERE person_id = ? AND node IN"
-                          " (SELECT origin FROM node_origins WHERE node_id = ?) LIMIT 1",
-                          [person_id, sender.node_id]).fetchone() is not None
+        # Retried later: a check-in of theirs that this sender recorded at its sessions is here by now.
+        return any(sender.speaks_for(node) and town in sender.towns for node, town in db.execute(
+            "SELECT c.node, s.town FROM checkins c JOIN sessions s ON s.id = c.session_id WHERE c.person_id = ?",
+            [person_id]))
 
 
 # -- mutable records -------------------------------------------------------------------------------
@@ -82,16 +83,20 @@ def _owned(db: Database, sender, table: str, record_id: str, values: dict,
     stored = db.execute(f"SELECT town FROM {table} WHERE id = ?", [record_id]).fetchone()
     if stored is None:
         town = values.get("town")
-        if town == sender.town or (town and elsewhere()):
+        if town in sender.towns or (town and elsewhere()):
             return
         raise Refused(f"{sender.name} may create {table} in its own town only ({sender.town}), not in "
                       f"{town or 'no town'}.", code=NOT_YOUR_TOWN)
     if "town" in values and values["town"] != stored[0]:
-        if sender.town in (stored[0], values["town"]):
+        # A move within the sender's own towns is its own (a child hub's admin applied it there);
+        # a laptop owns one town, so every move it sends waits for an admin here.
+        if stored[0] in sender.towns and values["town"] in sender.towns:
+            return
+        if stored[0] in sender.towns or values["town"] in sender.towns:
             raise Refused(f"moves {table} {record_id} from {stored[0]} to {values['town']}: a move waits "
                           "for an admin of the hub.", code=MOVE_REQUEST)
         raise Refused(f"{sender.name} may not move a record of {stored[0]}.", code=NOT_YOUR_RECORD)
-    if stored[0] != sender.town:
+    if stored[0] not in sender.towns:
         raise Refused(f"{sender.name} may not change {table} {record_id}: it belongs to {stored[0]}.",
                       code=NOT_YOUR_RECORD)
 
@@ -101,12 +106,12 @@ def delete(db: Database, sender, entity, record_id: str) -> None:
     if entity.kind == "immutable":
         row = db.execute(f"SELECT * FROM {entity.name} WHERE id = ?", [record_id])
         names, found = [c[0] for c in row.description], row.fetchone()
-        made_here = found is not None and found[names.index("node")] in sender.origins
+        made_here = found is not None and sender.speaks_for(found[names.index("node")])
         if made_here and not immutable(db, sender, entity, {n: [v] for n, v in zip(names, found)}):
             return
     elif entity.kind == "mutable":
         found = db.execute(f"SELECT town, origin FROM {entity.name} WHERE id = ?", [record_id]).fetchone()
-        if found is not None and found[0] == sender.town and found[1] in sender.origins:
+        if found is not None and found[0] in sender.towns and sender.speaks_for(found[1]):
             return
     raise Refused(f"{sender.name} may delete only records its town holds and it made; not "
                   f"{entity.name} {record_id}.", code=NOT_YOUR_RECORD)
@@ -114,7 +119,7 @@ def delete(db: Database, sender, entity, record_id: str) -> None:
 
 def badge_revocations(db: Database, sender, row: dict) -> None:
     town = db.execute("SELECT town FROM people WHERE id = ?", [row["person_id"]]).fetchone()
-    if town is None or town[0] != sender.town:
+    if town is None or town[0] not in sender.towns:
         raise Refused(f"{sender.name} may revoke the badges of its own town's people only, not of "
                       f"{row['person_id']}.", code=NOT_YOUR_RECORD)
 
@@ -147,8 +152,9 @@ def submissions(db: Database, sender, columns: dict[str, list]) -> dict[int, Ref
     refused = _at_foreign_sessions(db, sender, columns["session_id"])
     loose = {p for s, p in zip(columns["session_id"], columns["person_id"]) if not s and p}
     if loose:
-        ours = {r[0] for r in db.execute("SELECT id FROM people WHERE town = ? AND id IN"
-                                         " (SELECT value FROM json_each(?))", [sender.town, json.dumps(sorted(loose))])}
+        ours = {r[0] for r in db.execute("SELECT id FROM people WHERE town IN (SELECT value FROM json_each(?))"
+                                         " AND id IN (SELECT value FROM json_each(?))",
+                                         [json.dumps(sorted(sender.towns)), json.dumps(sorted(loose))])}
         for i, (session, person) in enumerate(zip(columns["session_id"], columns["person_id"])):
             if not session and person and person not in ours:
                 refused[i] = Refused(f"{sender.name} may record answers without a session for its own "
@@ -161,8 +167,9 @@ def _at_foreign_sessions(db: Database, sender, session_ids: list) -> dict[int, R
     if not distinct:
         return {}
     foreign = {r[0] for r in db.execute(
-        "SELECT j.value FROM json_each(?) j LEFT JOIN sessions s ON s.id = j.value WHERE s.town IS NOT ?",
-        [json.dumps(sorted(distinct)), sender.town])}
+        "SELECT j.value FROM json_each(?) j LEFT JOIN sessions s ON s.id = j.value"
+        " WHERE s.town IS NULL OR s.town NOT IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(distinct)), json.dumps(sorted(sender.towns))])}
     if not foreign:
         return {}
     return {i: Refused(f"{sender.name} may record only at its own town's sessions; the hub holds no session "

@@ -216,6 +216,9 @@ class MutablePayload(Schema):
     base = fields.Dict(load_default=dict, keys=fields.String(), values=hlc_field(allow_none=True))
     origin = _id(allow_none=True, load_default=None)
     action = bounded_text(40, load_default="sync")
+    # From a child hub: fields whose conflict it (or a hub below it) queued for review already; the
+    # conflict is shown where both sides first met, not again at every level above (decision 0130).
+    queued = fields.List(bounded_text(64), load_default=list, validate=validate.Length(max=200))
 
 
 class PushSchema(Schema):
@@ -256,6 +259,10 @@ class EnrollSchema(Schema):
     bundle_public_key = fields.String(required=True, validate=validate.Length(equal=44))
     # Ed25519 by the bundle key over enrollment.proof_message: lets this laptop redeem again.
     proof = fields.String(load_default=None, validate=validate.Length(equal=88))
+    # What asks: a town laptop ("node") or a child hub ("hub") and the unit it serves; a code is
+    # made for one kind (decision 0130). Laptops from before this send neither.
+    mode = fields.String(load_default="node", validate=validate.OneOf(["node", "hub"]))
+    unit = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{6}([0-9]{6})?$"))
 
 
 class NodeAddSchema(Schema):

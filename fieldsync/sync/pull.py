@@ -23,7 +23,7 @@ from sqlite_utils import Database
 from fieldsync.errors import FieldsyncError
 from fieldsync.records import badges, mutable
 from fieldsync.store import Store
-from fieldsync.sync import entities, merge
+from fieldsync.sync import chain, entities, hublog, merge
 from fieldsync.sync.client import HubClient, HubError
 from fieldsync.sync.entities import MUTABLE
 from fieldsync.sync.push import forget_pull_cursor
@@ -44,7 +44,10 @@ class PullResult:
 def pull(store: Store, client: HubClient, *, progress: Callable[[int], None] | None = None) -> PullResult:
     result = PullResult()
     cursor, resync = _position(store.db)
-    seen: dict[str, set] | None = {} if resync else None
+    # A child hub passes on what it applies to its own laptops, and drops nothing after a snapshot:
+    # it holds its laptops' records, which its parent may have refused (decision 0130).
+    hub = chain.forwards(store.db)
+    seen: dict[str, set] | None = {} if resync and not hub else None
     restarted = False
     while True:
         try:
@@ -54,9 +57,9 @@ def pull(store: Store, client: HubClient, *, progress: Callable[[int], None] | N
                 raise
             restarted = True
             store.write(forget_pull_cursor)
-            cursor, seen = "", {}
+            cursor, seen = "", (None if hub else {})
             continue
-        cursor, stopped = store.write(functools.partial(_apply_page, page=page, seen=seen, result=result))
+        cursor, stopped = store.write(functools.partial(_apply_page, page=page, seen=seen, result=result, hub=hub))
         _observe(store, page["changes"])
         if progress:
             progress(len(page["changes"]))
@@ -68,6 +71,8 @@ def pull(store: Store, client: HubClient, *, progress: Callable[[int], None] | N
     if seen is not None:
         result.snapshot = True
         result.dropped = store.write(lambda db: _drop_unseen(db, seen))
+    elif hub and resync:
+        store.write(lambda db: db.execute("DELETE FROM meta WHERE key = 'pull_resync'"))
     return result
 
 
@@ -77,16 +82,21 @@ def _position(db: Database) -> tuple[str, bool]:
     return (row[0] if row and row[0] else ""), bool(resync and resync[0] == "1")
 
 
-def _apply_page(db: Database, page: dict, seen: dict | None, result: PullResult) -> tuple[str, str | None]:
+def _apply_page(db: Database, page: dict, seen: dict | None, result: PullResult,
+                hub: bool = False) -> tuple[str, str | None]:
     cursor, stopped = page["cursor"], None
     for change in page["changes"]:
         entity = entities.get(change["entity"])
         if entity is None:
             stopped, cursor = change["entity"], f"{page['hub_epoch']}:{change['seq'] - 1}"
             break
+        if hub and entity.name == "badge_keys":
+            # Key ids are numbered by each hub for its own laptops: the parent's would overwrite them.
+            continue
         db.execute("SAVEPOINT pulled")
         try:
-            apply_pulled(db, entity, change)
+            if apply_pulled(db, entity, change) and hub:
+                hublog.publish(db, entity, change["id"], change["op"])
         except (ValidationError, KeyError, TypeError, ValueError, sqlite3.Error):
             db.execute("ROLLBACK TO pulled")
             result.skipped += 1
@@ -97,27 +107,31 @@ def _apply_page(db: Database, page: dict, seen: dict | None, result: PullResult)
         if seen is not None and change["op"] == "upsert":
             seen.setdefault(entity.name, set()).add(str(change["id"]))
     db.execute("UPDATE sync_state SET pull_cursor = ? WHERE peer = 'hub'", [cursor])
-    if page.get("hub_badge_key"):
+    if page.get("hub_badge_key") and not hub:   # a child hub's anchor is its own key
         # Laptops enrolled before certificates learn the hub's key here; enrollment set it for the rest.
         db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
                    [badges.HUB_KEY_META, page["hub_badge_key"]])
     return cursor, stopped
 
 
-def apply_pulled(db: Database, entity: entities.Entity, change: dict) -> None:
+def apply_pulled(db: Database, entity: entities.Entity, change: dict) -> bool:
+    """Apply one pulled change; False when it changed nothing here (a mutable record as new here)."""
     if change["op"] != "upsert":
         db.execute(f"DELETE FROM {entity.name} WHERE {entity.key} = ?", [change["id"]])
         if entity.kind == MUTABLE:   # its history holds the same personal data
             db.execute("DELETE FROM history WHERE entity = ? AND record_id = ?", [entity.name, change["id"]])
-        return
+        return True
     if entity.kind == MUTABLE:
         values = entity.schema().load(change["fields"], partial=True)
-        mutable.apply_remote(db, entity.name, change["id"], values, {k: change["hlcs"][k] for k in values},
-                             None, origin=change.get("origin"), action="pull", actor="hub")
-    elif entity.name == "badge_revocations":
+        outcomes = mutable.apply_remote(db, entity.name, change["id"], values,
+                                        {k: change["hlcs"][k] for k in values}, None,
+                                        origin=change.get("origin"), action="pull", actor="hub")
+        return any(o.applied for o in outcomes)
+    if entity.name == "badge_revocations":
         badges.apply_revocation(db, entity.schema().load(change["fields"]))
     else:
         merge.upsert_newer(db, entity, entity.schema().load(change["fields"]))
+    return True
 
 
 def _observe(store: Store, changes: list[dict]) -> None:

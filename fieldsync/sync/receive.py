@@ -30,7 +30,7 @@ from fieldsync.errors import BadRequest, Conflict, PayloadTooLarge, UpgradeRequi
 from fieldsync.records.schemas import load
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import columnar, entities, hublog, merge, origins
+from fieldsync.sync import columnar, entities, hublog, merge, origins, senders
 from fieldsync.sync.entities import IMMUTABLE
 from fieldsync.sync.protocol import (
     MAX_BATCH_CHANGES,
@@ -231,7 +231,7 @@ def _commit(db: Database, store: Store, node: dict, prepared: Prepared, source: 
 
 def _apply(db: Database, store: Store, node: dict, prepared: Prepared, high_water: int, hub_epoch: str) -> dict:
     batch = prepared.batch
-    sender = merge.sender_of(db, node["id"])
+    sender = senders.sender_of(db, node["id"])
     result = merge.apply_batch(db, store, sender, prepared.changes, prepared.blocks)
     for code, records in result.refused.items():
         audit(db, f"node:{sender.name}", f"refused_{code}", node["id"],

@@ -1,4 +1,4 @@
-"""Auto-sync inside the node server: every few minutes while the hub answers, backing off when
+"""Auto-sync inside the node server (and a child hub's, towards its parent): every few minutes while the hub answers, backing off when
 it does not (doubling up to an hour, with jitter so a town's laptops do not all call at once).
 
 Started by `fieldsync serve` on a node; AUTO_SYNC_SECONDS = 0 turns it off (tests do).
@@ -54,9 +54,10 @@ class AutoSync:
 
 
 def start_for(app) -> AutoSync | None:
-    """Start auto-sync for a node app being served (not for hubs, not when turned off)."""
+    """Start auto-sync for an app being served (not when turned off). A hub syncs only once it
+    has enrolled with a parent hub (decision 0130); until then each round finds no credentials."""
     interval = int(app.config.get("AUTO_SYNC_SECONDS") or 0)
-    if app.config["MODE"] != "node" or interval <= 0:
+    if interval <= 0:
         return None
     auto = AutoSync(app.extensions["fieldsync.store"], Path(app.instance_path), interval).start()
     app.extensions["fieldsync.autosync"] = auto

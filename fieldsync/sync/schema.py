@@ -165,3 +165,10 @@ def m004_clock_syncs(db: Database) -> None:
     """Counts the syncs that measured the hub's clock, so a server running beside `fieldsync sync`
     sees that its clock offset is new and takes it (store/hlc.py, HLC.follow)."""
     db.execute("ALTER TABLE sync_state ADD COLUMN clock_syncs INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m005_child_hubs(db: Database) -> None:
+    """A node is a town laptop or a child hub (a county under a city, a city under a province,
+    decision 0130). For a child hub, `town` holds the unit it serves."""
+    db.execute("ALTER TABLE nodes ADD COLUMN kind TEXT NOT NULL DEFAULT 'laptop'")
