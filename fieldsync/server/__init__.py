@@ -69,9 +69,11 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
         headers,
         i18n,
         kiosk,
+        tables,
     )
 
     i18n.init_app(app)
+    tables.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     auth.init_app(app)

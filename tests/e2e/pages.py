@@ -1,10 +1,14 @@
-"""What a person does in the browser (sign in, open a kiosk) and what an auditor reads from SQLite."""
+"""What a person does in the browser (sign in, open a kiosk), the pages each role can open,
+and what an auditor reads from SQLite."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+from fieldsync.records.users import RANK
+from fieldsync.server import create_app
+from tests.security.routes import routes
 from tests.support import DEMO_PASSWORD
 
 try:
@@ -14,6 +18,11 @@ except ImportError:  # no Playwright: the browser fixture skips these tests, or 
 
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
+ROLES = ("trainer", "staff", "admin")
+# A page opened as its links open it: the badge sheet of one person (the person page's link),
+# not of the whole roster, which on the hub is a 10 MB print job.
+QUERIES = {"admin.badge_page": "?person={person_id}"}
+SCREENS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 900}}  # crawl, screenshots
 
 
 def sign_in(page, base_url: str, username: str) -> None:
@@ -56,3 +65,27 @@ def person_name(instance: Path, person_id: str) -> str:
 def checkins_of(instance: Path, session_id: str, person_id: str) -> list[tuple]:
     return db_rows(instance, "SELECT id, direction, method, station FROM checkins"
                              " WHERE session_id = ? AND person_id = ? ORDER BY hlc", [session_id, person_id])
+
+
+def demo_ids(instance: Path) -> dict[str, str]:
+    """Real ids from a demo node or hub, by the names route arguments use."""
+    first = {name: db_rows(instance, sql) for name, sql in (
+        ("person_id", "SELECT id FROM people WHERE status = 'active' ORDER BY name LIMIT 1"),
+        ("form_id", "SELECT id FROM forms ORDER BY id LIMIT 1"))}
+    return {"session_id": todays_session(instance), "fmt": "csv", "name": "attendance",
+            **{name: rows[0][0] for name, rows in first.items() if rows}}
+
+
+def role_pages(instance: Path, role: str, *, hub: bool = False) -> list[str]:
+    """The paths of every page `role` may open on this node or hub, derived from the app's routes:
+    GET, neither API nor static, asking for no more than the role, arguments filled with the
+    instance's real ids. Downloads are among them: a browser crawl tells them by content type."""
+    app = create_app({"MODE": "hub" if hub else "node", "AUTO_SYNC_SECONDS": 0}, instance=instance)
+    ids = demo_ids(instance)
+    try:
+        found = routes(app, ids)
+    finally:
+        app.extensions["fieldsync.store"].close()
+    return sorted({r.path + QUERIES.get(r.endpoint, "").format(**ids) for r in found
+                   if r.method == "GET" and not r.api and r.endpoint != "static" and "node" not in r.kinds
+                   and RANK.get(r.role or "trainer", 0) <= RANK[role]})

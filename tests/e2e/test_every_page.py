@@ -1,0 +1,89 @@
+"""Every page each role can open, on a town laptop and on the hub, in Chinese on a 390 px phone
+and a 1280 px laptop: it fits the screen, and no English word or raw identifier is left on it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.e2e.demo_sites import build_hub
+from tests.e2e.page_checks import english_words, html_pages, layout_faults
+from tests.e2e.pages import ROLES, SCREENS, role_pages, sign_in
+from tests.support import LiveServer
+
+pytestmark = pytest.mark.browser
+
+# English and identifiers the pages still show today, while others translate and relabel them
+# (issue 14, "Chinese everywhere"). Strict otherwise: a word not listed here fails the test.
+# Empty this set as those changes land; never add to it for a new page.
+KNOWN_UNTRANSLATED = {
+    # /users: roles shown as their codes, in the table and the new account's role choice
+    "admin", "staff", "trainer",
+    # /forms, /forms/<id>: form ids and the version as "v1"; the edit page's English hint
+    "activity_feedback", "fitness_monitoring", "training_assessment", "walk_in_registration", "v1",
+    "Forms", "are", "at", "edited", "hub", "it", "node", "receives", "syncs", "the", "them", "this", "when",
+    # person history (/people/<id>, /hub/people/<id>): the source `demo`, raw field names and values
+    "demo", "active", "badge_generation", "birth_year", "certificate_no", "female", "gender", "id_number_hash",
+    "id_number_masked", "level", "level3", "name", "register", "registered_at", "specialty", "status", "town",
+    "village", "<hex digest>",
+    # /hub/conflicts: the field `phone` and the table `(people)`
+    "phone", "people",
+    # /hub/quarantine: the policy's English reason ("moves people … to …: a move waits for an admin of the hub")
+    "moves", "from", "move", "waits", "for", "an", "of", "to",
+    # /hub/reports: English subtitles and raw table names
+    "Attendance", "Certificates", "One", "Training", "Volunteer", "Yearly", "activity", "and", "as", "attendance",
+    "by", "checkins", "coverage", "database", "density", "hours", "instructor", "issued", "leaderboard", "list",
+    "pairings", "per", "person_merges", "place_populations", "report", "session_pairings", "sessions", "sheet",
+    "statistics", "table", "targets", "one",
+    # /hub/reports/attendance.csv without a session, /sessions/<id>/certificates.pdf with nobody passed:
+    # English error pages
+    "takes", "No", "certificate", "no", "passed", "print", "trainees", "training", "yet", "has",
+    # /kiosk/<session>/form/<person>: "This session has no form attached"
+    "This", "form", "session", "attached",
+    # /kiosk/stations: "fieldsync serve --tls" and "https" in the Chinese warning, outside <code>
+    "serve", "tls", "https",
+    # /hub/places/: the English import hint; /hub/bundle: "bundle export"
+    "import", "places", "population", "bundle", "export",
+    # /exports: a file path and commands in the hint, outside <code> ("docs/exports.md", "fieldsync export s12");
+    # /hub/reports: "Activities to file on js365"
+    "docs", "exports", "md", "s12", "Activities", "file", "on",
+}
+
+
+@pytest.fixture(scope="module")
+def hub_template(tmp_path_factory):
+    return build_hub(tmp_path_factory.mktemp("demo-hub"))
+
+
+@pytest.fixture(params=["node", "hub"])
+def site(request, tmp_path):
+    hub = request.param == "hub"
+    instance = tmp_path / request.param
+    shutil.copytree(request.getfixturevalue("hub_template" if hub else "demo_template"), instance)
+    with LiveServer(instance, hub=hub) as server:
+        yield server
+
+
+def test_every_page_fits_phone_and_laptop_and_speaks_chinese(site, open_context):
+    """Each role sees each page on a phone; a page's laptop layout is checked once, for the first
+    role that opens it, and a page is measured first at the size the last one ended with."""
+    misfits, english, is_page, on_laptop = [], {}, {}, set()
+    for role in ROLES:
+        page = open_context(viewport=SCREENS["phone"], locale="zh-CN").new_page()
+        sign_in(page, site.url, role)
+        for path, _status in html_pages(page, site.url, role_pages(site.instance, role, hub=site.hub), is_page):
+            now = next(screen for screen, size in SCREENS.items() if size == page.viewport_size)
+            screens = {"phone"} if path in on_laptop else {"phone", "laptop"}
+            for screen in sorted(screens, key=lambda s: s != now):
+                if screen != now:
+                    page.set_viewport_size(SCREENS[screen])
+                faults = layout_faults(page, resized=screen != now)
+                misfits += [f"{role} {path} ({screen}): {fault}" for fault in faults]
+            on_laptop.add(path)
+            for word in english_words(page) - KNOWN_UNTRANSLATED:
+                english.setdefault(word, f"{role} {path}")
+    assert len(on_laptop) > 10, "the crawl found too few pages"
+    words = [f"{word}: {where}" for word, where in sorted(english.items())]
+    assert not misfits and not words, "\n".join(
+        ["Pages that do not fit:", *misfits, "English or identifiers on Chinese pages (word: first page):", *words])
