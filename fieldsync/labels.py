@@ -87,7 +87,7 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
               "people": pgettext("table", "People"), "sessions": pgettext("table", "Sessions"),
               "checkins": pgettext("table", "Check-ins"), "attendance": pgettext("table", "Attendance"),
               "pairings": pgettext("table", "Pairings"), "session_pairings": pgettext("table", "Sessions of pairings"),
-              "person_merges": pgettext("table", "Merged duplicates")},
+              "person_merges": pgettext("table", "Merged duplicates"), "theme_days": pgettext("table", "Theme days")},
 }
 
 

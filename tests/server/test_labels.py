@@ -78,7 +78,7 @@ def test_start_page_is_the_towns_office_and_says_注册_once(admin):
 
 def test_accounts_show_roles_in_words(admin):
     page = admin.get("/users").text
-    roles = {row[0]: row[2] for row in re.findall(r"<tr[ >]\s*<td>(\w+)</td><td>([^<]*)</td><td>([^<]*)</td>",
+    roles = {row[0]: row[2] for row in re.findall(r"<tr[ >]\s*<td[^>]*>(\w+)</td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>",
                                                   page)}
     assert roles == {"admin": "管理员", "staff": "工作人员", "trainer": "培训老师"}
     choices = re.search(r'<select name="role".*?</select>', page, re.DOTALL).group(0)
@@ -203,3 +203,10 @@ def test_a_decided_conflict_reads_as_its_record_and_field(hub, hub_staff):
     decision = visible(trail.group(1))
     assert f"保留 · {person['name']} (人员) · 性别: 女 / 男" in decision
     assert not re.search(r"\b(people|gender|female|male|kept|other)\b", decision)
+
+
+def test_every_table_the_reports_page_exports_has_a_name():
+    from fieldsync.labels import VOCABULARIES
+    from fieldsync.reports.csv_export import DATABASE_TABLES
+
+    assert set(DATABASE_TABLES) <= set(VOCABULARIES["table"])
