@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from sqlite_utils import Database
 
 from fieldsync.errors import NotFound, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records import places, populations
 
 REPORTING_KINDS = ("city", "county", "town")
@@ -58,12 +59,12 @@ def resolve(db: Database, code: str | None = None, year: int | None = None) -> U
     if code:
         place = _place(db, code)
         if place is None:
-            raise NotFound(f"No place with code {code} in the gazetteer.", code="unit_not_found")
+            raise NotFound(_("No place with code %(code)s in the gazetteer.", code=code), code="unit_not_found")
     else:
         place = top(db)
     if place["kind"] not in REPORTING_KINDS:
-        raise ValidationFailed(f"{place['name']} is a {place['kind']}; reports are made for a town, "
-                               "a county or the city.", fields={"unit": ["Not a town, county or city."]})
+        raise ValidationFailed(_("%(name)s is not a town, county or city; reports are made for those.",
+                                 name=place["name"]), fields={"unit": [_("Not a town, county or city.")]})
     today = date.today().isoformat()
     as_of = min(f"{year}-12-31", today) if year else today
     spans = tuple(spans_of(db, place["code"]))
@@ -79,7 +80,7 @@ def top(db: Database) -> dict:
         place = place or next(db.query(f"SELECT * FROM places WHERE kind = ? AND {places.LIVE} ORDER BY code"
                                        " LIMIT 1", [kind, date.today().isoformat()]), None)
     if place is None:
-        raise NotFound("The gazetteer has no city, county or town; import places first (fieldsync places import).",
+        raise NotFound(_("The gazetteer has no city, county or town; import places first (fieldsync places import)."),
                        code="unit_not_found")
     return place
 

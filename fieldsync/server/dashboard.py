@@ -88,7 +88,7 @@ def _unit(db, query: dict) -> units.Unit:
     """The unit the filters name: the town, else the county, else the city."""
     town, county = query.get("town"), query.get("county")
     if town and county and town not in units.resolve(db, county).towns:
-        raise ValidationFailed(_("That town is not in that county."), fields={"town": ["Not in the county."]})
+        raise ValidationFailed(_("That town is not in that county."), fields={"town": [_("Not in the county.")]})
     return units.resolve(db, town or county, query.get("year"))
 
 

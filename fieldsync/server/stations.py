@@ -74,7 +74,7 @@ def within_its_session(session_id: str | None) -> None:
     tied = tied_session()
     if tied and tied != session_id:
         raise Forbidden(_("This station is set up for another session only."),
-                        code="station_session_forbidden", fields={"session": ["Not this station's session."]})
+                        code="station_session_forbidden", fields={"session": [_("Not this station's session.")]})
 
 
 def _expired() -> Unauthorized:
