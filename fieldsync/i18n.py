@@ -86,7 +86,20 @@ def N_(msgid: str) -> str:
     return msgid
 
 
-# marshmallow's own messages, marked here for the catalogue; English stays marshmallow's words.
+_TEMPLATES: list[tuple[re.Pattern, str]] = []
+
+
+def template(msgid: str) -> str:
+    """Register a message that marshmallow fills in with str.format ({min}, {max}, ...) before we
+    see it, so `validation_message` can find the msgid again; mark it with N_ for the catalogue."""
+    parts = re.split(r"\{(\w+)\}", msgid)
+    pattern = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
+    _TEMPLATES.append((re.compile(pattern, re.DOTALL), msgid))
+    _TEMPLATES.sort(key=lambda entry: -len(entry[1]))   # the longest first: it is the most specific
+    return msgid
+
+
+# marshmallow's own messages, marked for the catalogue; the English stays marshmallow's words.
 MARSHMALLOW_MESSAGES = (
     N_("Missing data for required field."), N_("Field may not be null."), N_("Unknown field."),
     N_("Invalid input type."), N_("Invalid value."), N_("Invalid input."), N_("Invalid type."),
@@ -95,28 +108,24 @@ MARSHMALLOW_MESSAGES = (
     N_("Not a valid utf-8 string."), N_("Not a valid boolean."), N_("Not a valid datetime."),
     N_("Not a valid date."), N_("Not a valid list."), N_("Not a valid mapping type."),
     N_("String does not match expected pattern."),
+    template(N_("Must be greater than or equal to {min} and less than or equal to {max}.")),
+    template(N_("Must be greater than or equal to {min}.")),
+    template(N_("Must be less than or equal to {max}.")),
+    template(N_("Shorter than minimum length {min}.")),
+    template(N_("Longer than maximum length {max}.")),
+    template(N_("Length must be between {min} and {max}.")),
+    template(N_("Must be one of: {choices}.")),
 )
-# Those with a value in them, as marshmallow formats them.
-_FORMATTED = [(re.compile(pattern), message) for pattern, message in (
-    (r"Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\.",
-     N_("Must be greater than or equal to %(min)s and less than or equal to %(max)s.")),
-    (r"Must be greater than or equal to (?P<min>\S+)\.", N_("Must be greater than or equal to %(min)s.")),
-    (r"Must be less than or equal to (?P<max>\S+)\.", N_("Must be less than or equal to %(max)s.")),
-    (r"Shorter than minimum length (?P<min>\d+)\.", N_("Shorter than minimum length %(min)s.")),
-    (r"Longer than maximum length (?P<max>\d+)\.", N_("Longer than maximum length %(max)s.")),
-    (r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.", N_("Length must be between %(min)s and %(max)s.")),
-    (r"Must be one of: (?P<choices>.*)\.", N_("Must be one of: %(choices)s.")),
-)]
 
 
 def validation_message(message) -> str:
-    """One marshmallow message in the reader's language: its built-ins by pattern, ours (marked
-    with N_ where the schema is defined, or already translated when raised) by msgid."""
+    """One marshmallow message in the reader's language: a filled-in template by its pattern, any
+    other (marked with N_ where the schema is defined, or translated when raised) by msgid."""
     text = str(message)
-    for pattern, translated in _FORMATTED:
+    for pattern, msgid in _TEMPLATES:
         found = pattern.fullmatch(text)
         if found:
-            return gettext(translated, **found.groupdict())
+            return gettext(msgid).format(**found.groupdict())
     return gettext(text)
 
 

@@ -25,7 +25,7 @@ from marshmallow import (
 
 from fieldsync.errors import ValidationFailed
 from fieldsync.forms.definition import invalid
-from fieldsync.i18n import N_, _
+from fieldsync.i18n import N_, _, template
 from fieldsync.records.schemas import Float, Mobile, Name, PlaceCode
 
 REQUIRED = "Missing data for required field."
@@ -82,7 +82,7 @@ def _choices(spec: dict) -> list[str]:
 
 def _multi(spec: dict) -> fields.Field:
     count = {k: spec[f"{k}_selected"] for k in ("min", "max") if spec.get(f"{k}_selected") is not None}
-    checks = [_distinct] + ([validate.Length(**count, error=N_("Choose between {min} and {max}."))]
+    checks = [_distinct] + ([validate.Length(**count, error=template(N_("Choose between {min} and {max}.")))]
                             if count else [])
     return fields.List(fields.String(validate=validate.OneOf(_choices(spec))), validate=checks)
 
@@ -91,7 +91,7 @@ def _repeat(spec: dict) -> fields.Field:
     group = schema_class(spec["fields"], f"{spec['name']}_item")
     return fields.List(fields.Nested(group), validate=validate.Length(
         min=spec["min_items"], max=spec["max_items"],
-        error=N_("Give between {min} and {max} entries.")))
+        error=template(N_("Give between {min} and {max} entries."))))
 
 
 class Text(fields.String):

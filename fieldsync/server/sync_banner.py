@@ -7,8 +7,9 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from fieldsync.errors import FieldsyncError
+from fieldsync.errors import CATALOGUE, FieldsyncError
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.i18n import when
@@ -18,7 +19,8 @@ bp = Blueprint("sync_banner", __name__)
 
 
 def plain_words(error: dict) -> str:
-    """What went wrong, for the person at the laptop (the hub's own message when we know no better)."""
+    """What went wrong, for the person at the laptop, in the page's language: our words for the code
+    (the hub's message, stored when the sync ran, may be in another language), else the hub's."""
     known = {
         "hub_unreachable": _("the hub could not be reached (no network, or the hub is down)"),
         "node_revoked": _("the city association revoked this laptop; ask them to enroll it again"),
@@ -28,19 +30,30 @@ def plain_words(error: dict) -> str:
         "protocol_unsupported": _("the hub needs another fieldsync version on this laptop"),
         "upgrade_needed": _("the hub needs another fieldsync version on this laptop"),
     }
-    return known.get(error.get("code"), error.get("message") or _("unknown error"))
+    code = error.get("code")
+    if code in known:
+        return known[code]
+    if code in CATALOGUE and code != "hub_error":
+        return _(CATALOGUE[code].message)
+    return error.get("message") or _("unknown error")
 
 
 def banner(status: dict) -> dict:
     waiting = status["waiting"]
     if not status["enrolled"]:
-        return {"state": "stale", "text": _("Not connected to a hub: %(n)s records wait on this laptop.", n=waiting)}
+        return {"state": "stale", "text": ngettext("Not connected to a hub: %(num)s record waits on this laptop.",
+                                                   "Not connected to a hub: %(num)s records wait on this laptop.",
+                                                   waiting)}
     last = when(status["last_success"]) if status["last_success"] else _("never")
     if status["last_error"]:
-        return {"state": "error", "text": _("Last sync failed: %(reason)s. Last success: %(when)s. "
-                                            "%(n)s records waiting.", reason=plain_words(status["last_error"]),
-                                            when=last, n=waiting)}
-    return {"state": "ok", "text": _("Last sync: %(when)s. %(n)s records waiting.", when=last, n=waiting)}
+        return {"state": "error", "text": _("Last sync failed: %(reason)s. Last success: %(when)s.",
+                                            reason=plain_words(status["last_error"]), when=last)
+                + " " + _waiting(waiting)}
+    return {"state": "ok", "text": _("Last sync: %(when)s.", when=last) + " " + _waiting(waiting)}
+
+
+def _waiting(count: int) -> str:
+    return ngettext("%(num)s record waiting.", "%(num)s records waiting.", count)
 
 
 def init_app(app: Flask) -> None:
@@ -70,10 +83,7 @@ def sync_now():
         flash(_("Sync failed: %(reason)s.", reason=plain_words({"code": exc.code, "message": exc.message})),
               "error")
         return _back()
-    done = _("Synced: pushed %(pushed)s records, pulled %(pulled)s changes, %(rejected)s rejected.",
-             pushed=summary.push.pushed, pulled=summary.pull.pulled, rejected=len(summary.push.rejected))
-    if summary.push.conflicts:
-        done += " " + _("%(n)s conflicts wait for review at the hub.", n=summary.push.conflicts)
+    done = _("Synced: %(summary)s.", summary=summary.text())
     flash(done, "error" if summary.push.rejected else "ok")
     return _back()
 
