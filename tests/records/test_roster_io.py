@@ -81,8 +81,7 @@ def test_xlsx_refuses_id_numbers_stored_as_numbers_but_takes_numeric_phones(stor
                      ["赵乙", "女", 1971, 13900003333, "11010519491231002X", TOWN, "", "", "", ""]])
     report = roster_io.import_roster(store, content, "r.xlsx", dry_run=True)
     assert [str(e) for e in report.errors] == [
-        ("第2行 身份证号码: Excel stored this ID number as a number and has dropped its last digits. "
-         "Format the column as text (文本) and type the numbers again.")]
+        "第2行 身份证号码: Excel 把这个身份证号码存成了数字，末几位已丢失。请把该列设为文本格式后重新输入号码。"]
     fixed = _xlsx([["赵甲", "男", 1970, 13900002222, "", "张村镇", "", "", "", 2024001]])
     report = roster_io.import_roster(store, fixed, "r.xlsx")
     assert report.ok
