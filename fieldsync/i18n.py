@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
@@ -21,15 +22,35 @@ from flask import has_request_context
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES = ("zh", "en")
-_outside: NullTranslations = NullTranslations()
+_catalogues: dict[str, NullTranslations] = {"en": NullTranslations()}
 _outside_language = "en"
+_thread = threading.local()   # .language: lent by the thread that queued the work (see speaking)
+
+
+def _catalogue(language: str) -> NullTranslations:
+    if language not in _catalogues:
+        _catalogues[language] = Translations.load(str(TRANSLATIONS), ["zh_CN"])
+    return _catalogues[language]
 
 
 def choose(language: str) -> None:
     """The language outside a request, for this process: 'zh' or 'en'."""
-    global _outside, _outside_language
-    _outside = Translations.load(str(TRANSLATIONS), ["zh_CN"]) if language == "zh" else NullTranslations()
+    global _outside_language
+    _catalogue(language)
     _outside_language = language
+
+
+def speaking(language: str, work):
+    """work, wrapped to run on another thread (the store's writer) in the caller's language, so a
+    message raised inside a transaction reads as one raised in the request."""
+    def run(*args):
+        lent = getattr(_thread, "language", None)
+        _thread.language = language
+        try:
+            return work(*args)
+        finally:
+            _thread.language = lent
+    return run
 
 
 def language() -> str:
@@ -38,7 +59,7 @@ def language() -> str:
         from flask_babel import get_locale
 
         return "en" if str(get_locale()).startswith("en") else "zh"
-    return _outside_language
+    return getattr(_thread, "language", None) or _outside_language
 
 
 def system_language(environ=None) -> str:
@@ -64,7 +85,7 @@ def _translations() -> NullTranslations:
         from flask_babel import get_translations
 
         return get_translations()
-    return _outside
+    return _catalogue(language())
 
 
 def gettext(msgid: str, **variables) -> str:
