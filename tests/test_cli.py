@@ -27,7 +27,7 @@ def test_people_import_names_each_bad_row_and_imports_nothing_then_exports(node_
         before = people.count(store)
     rejected = run_cli(node_instance, "people", "import", str(roster), check=False)
     assert "Nothing imported: 2 of 4 rows" in _one_line_error(rejected)
-    assert re.findall(r"^(第\d+行 \S+):", rejected.stderr, re.MULTILINE) == ["第3行 手机号码", "第5行 村"]
+    assert re.findall(r"^(Row \d+ \S+):", rejected.stderr, re.MULTILINE) == ["Row 3 手机号码", "Row 5 村"]
 
     roster.write_bytes(ROSTER.replace("1396666,", "13966660002,").replace("无名村", "泉埠村").encode("gb18030"))
     checked = run_cli(node_instance, "people", "import", str(roster), "--dry-run")

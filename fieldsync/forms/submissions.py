@@ -124,8 +124,9 @@ def listing(store: Store, *, form_id: str | None = None, session_id: str | None 
 
 def check_remote(db: Database, row: dict) -> None:
     """The hub's test of a pushed submission: its answers against the exact form version it names,
-    with the schema the node used. Raises ValidationFailed (the merge quarantines the row, so it is
-    never lost and is retried once the hub knows more)."""
+    with the schema the node used. Raises ValidationFailed, or NotFound for a form version the hub
+    does not have (the merge quarantines the row, so it is never lost and is retried once the hub
+    knows more)."""
     form = catalogue.find(db, row["form_id"], row["form_version"])
     if form is None:
         raise NotFound(_("Form %(form)s version %(version)s is not published at the hub.", form=row["form_id"],
