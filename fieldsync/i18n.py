@@ -5,8 +5,9 @@ the browser, else Chinese). Outside one, the language set by `choose()` (the CLI
 --lang, else the system's locale) reads the same catalogues; until something
 chooses, the English msgids, so logs and library callers read plain English.
 Domain code raises with `_()` from here, so a message is in the right language
-wherever it was raised. marshmallow's own English messages are translated when
-they become our error (`validation_messages`).
+wherever it was raised; the store's writer thread borrows the language of the
+request that queued the write (`speaking`). marshmallow's own English messages
+are translated when they become our error (`validation_messages`). Decision 0116.
 """
 
 from __future__ import annotations
