@@ -1,7 +1,8 @@
 """The `fieldsync` command: thin click wrappers over records/, sync/ and reports/.
 
 Each command opens the instance, calls one domain function, and turns our
-errors into one readable line (exit status 1), never a traceback.
+errors into one readable line (exit status 1), never a traceback. Messages
+follow --lang, else the system's language (Chinese on a Chinese system).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 
 import click
 
-from fieldsync import __version__
+from fieldsync import __version__, i18n
 from fieldsync import config as settings
 from fieldsync.errors import FieldsyncError
+from fieldsync.i18n import _, ngettext
 from fieldsync.records.validators import whole_number
 
 
@@ -74,7 +76,8 @@ class WholeNumber(click.ParamType):
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
         if not self.low <= number <= self.high:
-            self.fail(f"{number} is not between {self.low} and {self.high}.", param, ctx)
+            self.fail(_("%(number)s is not between %(low)s and %(high)s.", number=number, low=self.low,
+                        high=self.high), param, ctx)
         return number
 
 
@@ -85,9 +88,12 @@ The instance folder (database, keys, config.toml) comes from --instance, else
 $FIELDSYNC_INSTANCE, else {settings.default_instance()}.""")
 @click.option("--instance", type=click.Path(file_okay=False, path_type=Path),
               envvar="FIELDSYNC_INSTANCE", help="Instance folder to use.")
+@click.option("--lang", type=click.Choice(i18n.LANGUAGES),
+              help="Language of the messages: zh or en (default: the system's; Chinese on a Chinese system).")
 @click.version_option(__version__, prog_name="fieldsync")
 @click.pass_context
-def main(ctx: click.Context, instance: Path | None):
+def main(ctx: click.Context, instance: Path | None, lang: str | None):
+    i18n.choose(lang or i18n.system_language())
     ctx.obj = Instance(settings.resolve_instance(instance))
     ctx.call_on_close(ctx.obj.close)
 
@@ -106,11 +112,12 @@ def init(instance: Instance, hub: bool, unit: str | None, town: str | None, admi
     from fieldsync.records import place_import, places, theme_days, users
 
     if unit and not hub:
-        raise click.UsageError("--unit is for a hub; a laptop's town comes with --town or at enrollment.")
+        raise click.UsageError(_("--unit is for a hub; a laptop's town comes with --town or at enrollment."))
     if unit and place_import.code_level(unit) not in ("province", "city", "county"):
-        raise click.UsageError(f"{unit} is not the code of a province, city or county (6 or 12 digits).")
+        raise click.UsageError(_("%(code)s is not the code of a province, city or county (6 or 12 digits).",
+                                 code=unit))
     if town and place_import.code_level(town) != "town":
-        raise click.UsageError(f"{town} is not the 12-digit code of a town (乡镇、街道).")
+        raise click.UsageError(_("%(code)s is not the 12-digit code of a town (乡镇、街道).", code=town))
     store = instance.store
     users.create(store, admin_name, password, "admin")   # first: a refused password leaves no half-made hub
     if unit:
@@ -118,12 +125,13 @@ def init(instance: Instance, hub: bool, unit: str | None, town: str | None, admi
     if hub:   # a laptop takes its hub's list
         theme_days.seed(store, date.today().year, actor=cli_actor())
     settings.save(instance.path, mode="hub" if hub else "node", town=town)
-    click.echo(f"Created {'hub' if hub else 'node'} instance in {instance.path}")
+    click.echo(_("Created a hub instance in %(path)s", path=instance.path) if hub
+               else _("Created a node instance in %(path)s", path=instance.path))
     if hub:
-        click.echo(f"Next: fieldsync --instance {instance.path} places import FILE (your 统计用区划代码 list), "
-                   "then places population FILE and targets set.")
-    click.echo(f"Admin account: {admin_name}. Start it with: fieldsync --instance {instance.path} serve"
-               + (" --hub" if hub else ""))
+        click.echo(_("Next: fieldsync --instance %(path)s places import FILE (your 统计用区划代码 list), "
+                     "then places population FILE and targets set.", path=instance.path))
+    click.echo(_("Admin account: %(name)s. Start it with: %(command)s", name=admin_name,
+                 command=f"fieldsync --instance {instance.path} serve" + (" --hub" if hub else "")))
 
 
 @main.command()
@@ -140,23 +148,24 @@ def demo(instance: Instance, reset: bool, hub: bool):
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_file) + suffix).unlink(missing_ok=True)
     elif db_file.exists():
-        raise click.ClickException(f"{instance.path} already has data; use --reset to start over.")
+        raise click.ClickException(_("%(path)s already has data; use --reset to start over.", path=instance.path))
     if hub:
         settings.save(instance.path, mode="hub")
         loaded = demo_data.load_hub(instance.store)
-        click.echo(f"Demo city loaded into {instance.path}: {loaded['towns']} towns, {loaded['people']} people, "
-                   f"{loaded['sessions']} sessions, {loaded['checkins']} check-ins in {loaded['year']}.")
-        click.echo(f"Accounts (password {demo_data.DEMO_PASSWORD}): "
-                   + ", ".join(name for name, _, _ in demo_data.ACCOUNTS))
-        click.echo(f"Then: fieldsync --instance {instance.path} serve --hub, and open /hub/")
+        click.echo(_("Demo city loaded into %(path)s: %(towns)s towns, %(people)s people, %(sessions)s sessions, "
+                     "%(checkins)s check-ins in %(year)s.", path=instance.path, **loaded))
+        click.echo(_("Accounts (password %(password)s): %(names)s", password=demo_data.DEMO_PASSWORD,
+                     names=", ".join(account[0] for account in demo_data.ACCOUNTS)))
+        click.echo(_("Then: %(command)s, and open /hub/", command=f"fieldsync --instance {instance.path} serve --hub"))
         return
     settings.save(instance.path, mode="node", town=demo_data.DEMO_TOWN)
     loaded = demo_data.load(instance.store)
-    click.echo(f"Demo loaded into {instance.path}: {loaded['town_name']}, {loaded['people']} people, "
-               f"{len(loaded['sessions'])} sessions.")
-    click.echo(f"Accounts (password {demo_data.DEMO_PASSWORD}): "
-               + ", ".join(name for name, _, _ in demo_data.ACCOUNTS))
-    click.echo("Then open the kiosk of today's training at /kiosk/" + loaded["sessions"][0]["id"])
+    click.echo(_("Demo loaded into %(path)s: %(town)s, %(people)s people, %(sessions)s sessions.",
+                 path=instance.path, town=loaded["town_name"], people=loaded["people"],
+                 sessions=len(loaded["sessions"])))
+    click.echo(_("Accounts (password %(password)s): %(names)s", password=demo_data.DEMO_PASSWORD,
+                 names=", ".join(account[0] for account in demo_data.ACCOUNTS)))
+    click.echo(_("Then open the kiosk of today's training at %(path)s", path="/kiosk/" + loaded["sessions"][0]["id"]))
 
 
 @main.command()
@@ -184,17 +193,18 @@ def serve(instance: Instance, hub: bool, host: str | None, port: int | None, thr
         from fieldsync.server import tls as https
 
         plan = https.prepare(instance.path, host or "0.0.0.0", port or cfg["PORT"])
-        click.echo(f"fieldsync {cfg['MODE']} serving {instance.path} over HTTPS ({plan.cert})")
-        click.echo("Phones join at: " + "  ".join(plan.urls))
-        click.echo(f"Make a join QR for each phone at {plan.urls[0]}/kiosk/stations   (Ctrl+C to stop)")
+        click.echo(_("fieldsync %(mode)s serving %(path)s over HTTPS (%(cert)s)", mode=cfg["MODE"],
+                     path=instance.path, cert=plan.cert))
+        click.echo(_("Phones join at: %(urls)s", urls="  ".join(plan.urls)))
+        click.echo(_("Make a join QR for each phone at %(url)s   (Ctrl+C to stop)", url=f"{plan.urls[0]}/kiosk/stations"))
         sys.stdout.flush()
         https.serve(app, plan, per_client=cfg["CLIENT_CONNECTIONS"],
                     **connections.waitress_options(threads or cfg["THREADS"]))
         return
     host, port = host or cfg["HOST"], port or cfg["PORT"]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(f"fieldsync {cfg['MODE']} serving {instance.path}")
-    click.echo(f"Open http://{shown}:{port}/   (Ctrl+C to stop)")
+    click.echo(_("fieldsync %(mode)s serving %(path)s", mode=cfg["MODE"], path=instance.path))
+    click.echo(_("Open %(url)s   (Ctrl+C to stop)", url=f"http://{shown}:{port}/"))
     sys.stdout.flush()
     connections.serve(app, host, port, threads=threads or cfg["THREADS"], per_client=cfg["CLIENT_CONNECTIONS"])
 
@@ -219,7 +229,8 @@ def user_add(instance: Instance, username: str, role: str, units: tuple[str, ...
     from fieldsync.records import users
 
     users.create(instance.store, username, password, role, units=list(units))
-    click.echo(f"Created {role} {username}" + (f" for {', '.join(units)}." if units else "."))
+    click.echo(_("Created %(role)s %(name)s for %(units)s.", role=role, name=username, units=", ".join(units)) if units
+               else _("Created %(role)s %(name)s.", role=role, name=username))
 
 
 @user.command("units")
@@ -232,7 +243,8 @@ def user_units(instance: Instance, username: str, units: tuple[str, ...]):
     from fieldsync.records import users
 
     kept = users.set_units(instance.store, username, list(units))
-    click.echo(f"{username} now works in {', '.join(kept)}." if kept else f"{username} now works in every unit.")
+    click.echo(_("%(name)s now works in %(units)s.", name=username, units=", ".join(kept)) if kept
+               else _("%(name)s now works in every unit.", name=username))
 
 
 @user.command("list")
@@ -242,9 +254,9 @@ def user_list(instance: Instance):
     from fieldsync.records import users
 
     for row in users.listing(instance.store):
-        state = "  [disabled]" if row["disabled_at"] else ""
+        state = "  " + _("[disabled]") if row["disabled_at"] else ""
         click.echo(f"{row['username']:<20} {row['role']:<8} {row['display_name'] or ''}"
-                   f"  {' '.join(row['units']) or '(every unit)'}{state}")
+                   f"  {' '.join(row['units']) or _('(every unit)')}{state}")
 
 
 @user.command("password")
@@ -257,7 +269,7 @@ def user_password(instance: Instance, username: str, password: str):
     from fieldsync.records import users
 
     users.set_password(instance.store, username, password)
-    click.echo(f"Password of {username} changed; every session of {username} has ended.")
+    click.echo(_("Password of %(name)s changed; every session of %(name)s has ended.", name=username))
 
 
 @main.command()
@@ -277,19 +289,19 @@ def report(instance: Instance, name: str, output: Path | None, **params):
 
     if name == "list":
         for item in registry.REPORTS.values():
-            click.echo(f"{item.name:<16} {'/'.join(item.formats):<9} {item.title_zh} ({item.title_en});"
-                       f" takes {', '.join(item.params)}")
+            click.echo(f"{item.name:<16} {'/'.join(item.formats):<9} {item.title_zh} ({item.title_en}); "
+                       + _("takes %(params)s", params=", ".join(item.params)))
         return
     if output is None:
-        raise click.UsageError("Say where to write it: --output FILE.xlsx or FILE.csv")
+        raise click.UsageError(_("Say where to write it: --output FILE.xlsx or FILE.csv"))
     from fieldsync.reports import rollup
 
     rollup.keep_live(instance.store, True)  # a town laptop's rollups are rebuilt on demand
     rollup.current(instance.store)
-    _, chunks = registry.prepare(instance.store.db, name, output.suffix.lstrip(".").lower(), params)
+    _name, chunks = registry.prepare(instance.store.db, name, output.suffix.lstrip(".").lower(), params)
     with output.open("wb") as out:
         out.writelines(chunks)
-    click.echo(f"Wrote {output}")
+    click.echo(_("Wrote %(path)s", path=output))
 
 
 def cli_actor() -> str:
@@ -323,10 +335,13 @@ def people_import(instance: Instance, file: Path, dry_run: bool, town: str | Non
     for error in report.errors:
         click.echo(str(error), err=True)
     if not report.ok:
-        raise click.ClickException(f"Nothing imported: {len(report.bad_rows)} of {report.rows} rows "
-                                   "have problems (listed above).")
-    click.echo(f"All {report.rows} rows are good; nothing written (--dry-run)." if dry_run
-               else f"Imported {len(report.imported)} people from {file.name}.")
+        raise click.ClickException(ngettext("Nothing imported: %(bad)s of %(num)s row has problems (listed above).",
+                                            "Nothing imported: %(bad)s of %(num)s rows have problems (listed above).",
+                                            report.rows, bad=len(report.bad_rows)))
+    click.echo(ngettext("All %(num)s row is good; nothing written (--dry-run).",
+                        "All %(num)s rows are good; nothing written (--dry-run).", report.rows) if dry_run
+               else ngettext("Imported %(num)s person from %(file)s.", "Imported %(num)s people from %(file)s.",
+                             len(report.imported), file=file.name))
 
 
 def _match_import(instance: Instance, file: Path, dry_run: bool, town: str | None) -> None:
@@ -336,20 +351,23 @@ def _match_import(instance: Instance, file: Path, dry_run: bool, town: str | Non
     plan = roster_match.plan(instance.store, content, file.name, default_town=town)
     for kind, count, rows in plan.summary():
         shown = ", ".join(map(str, rows[:30])) + (" …" if len(rows) > 30 else "")
-        click.echo(f"{kind:<10}{count:>6}  {('rows ' + shown) if rows else ''}".rstrip())
+        click.echo(f"{kind:<10}{count:>6}  {_('rows %(rows)s', rows=shown) if rows else ''}".rstrip())
     for row, person, differ in plan.conflicts:
-        click.echo(f"  第{row}行 {person['name']}: {roster_match.describe(differ)}")
+        click.echo("  " + _("Row %(row)s %(column)s: %(message)s", row=row, column=person["name"],
+                            message=roster_match.describe(differ)))
     for error in plan.errors:
         click.echo(str(error), err=True)
     if not plan.ok:
-        raise click.ClickException(f"Nothing imported: {len(plan.errors)} problems (listed above).")
+        raise click.ClickException(ngettext("Nothing imported: %(num)s problem (listed above).",
+                                            "Nothing imported: %(num)s problems (listed above).", len(plan.errors)))
     if dry_run:
-        click.echo("Nothing written (--dry-run).")
+        click.echo(_("Nothing written (--dry-run)."))
         return
     done = roster_match.commit(instance.store, content, file.name, plan.digest, actor=cli_actor(),
                                default_town=town)
-    click.echo(f"Imported from {file.name}: {len(done.new)} new, {len(done.changed)} filled in, "
-               f"{len(done.conflicts)} conflicts left for review.")
+    click.echo(_("Imported from %(file)s: %(new)s new, %(changed)s filled in, %(conflicts)s conflicts left for "
+                 "review.", file=file.name, new=len(done.new), changed=len(done.changed),
+                 conflicts=len(done.conflicts)))
 
 
 @people_group.command("export")
@@ -366,8 +384,11 @@ def people_export(instance: Instance, file: Path, full: bool, status: str, villa
 
     filters = load(roster_io.RosterFilter(), {"status": status, **({"village": village} if village else {})})
     export = roster_io.export_file(instance.store, file, filters, full=full, actor=cli_actor())
-    click.echo(f"Wrote {export.rows} people to {file}"
-               + (" with full phone and ID numbers (logged)." if full else " (phones and ID numbers masked)."))
+    click.echo(ngettext("Wrote %(num)s person to %(file)s with full phone and ID numbers (logged).",
+                        "Wrote %(num)s people to %(file)s with full phone and ID numbers (logged).",
+                        export.rows, file=file) if full
+               else ngettext("Wrote %(num)s person to %(file)s (phones and ID numbers masked).",
+                             "Wrote %(num)s people to %(file)s (phones and ID numbers masked).", export.rows, file=file))
 
 
 @main.command("badges")
@@ -383,7 +404,8 @@ def badges_command(instance: Instance, person_ids: tuple[str, ...], town: str | 
 
     roster = badge_sheet.select_people(instance.store, list(person_ids), town)
     written = badge_sheet.write(instance.store, output, roster)
-    click.echo(f"{len(roster)} badges written to {', '.join(map(str, written))}")
+    click.echo(ngettext("%(num)s badge written to %(files)s", "%(num)s badges written to %(files)s", len(roster),
+                        files=", ".join(map(str, written))))
 
 
 @main.group("certificates")
@@ -402,14 +424,15 @@ def certificates_print(instance: Instance, session_id: str | None, person_ids: t
     from fieldsync.records import certificates, roster_io, sessions
 
     if bool(session_id) == bool(person_ids):
-        raise click.UsageError("Give either --session or --person.")
+        raise click.UsageError(_("Give either --session or --person."))
     roster_io.check_folder(output)
     if session_id:
         sessions.get(instance.store, session_id)
         person_ids = tuple(certificates.passed_trainees(instance.store, session_id))
     rule = certificates.Rule.from_config(instance.settings)
     output.write_bytes(certificates.print_pdf(instance.store, list(person_ids), rule, actor=cli_actor()))
-    click.echo(f"{len(person_ids)} certificates written to {output}")
+    click.echo(ngettext("%(num)s certificate written to %(file)s", "%(num)s certificates written to %(file)s",
+                        len(person_ids), file=output))
 
 
 @main.group("sessions")
@@ -428,9 +451,9 @@ def sessions_list(instance: Instance, kind: str | None, include_cancelled: bool)
     from fieldsync.records.schemas import SESSION_KINDS
 
     for row in sessions.listing(instance.store, kind=kind, include_cancelled=include_cancelled):
-        cancelled = "  [cancelled]" if row["status"] != "active" else ""
-        click.echo(f"{row['id']}  {row['starts_at']}  {SESSION_KINDS[row['kind']]}  {row['title']}"
-                   f"  ({row['attendees']} checked in){cancelled}")
+        cancelled = "  " + _("[cancelled]") if row["status"] != "active" else ""
+        click.echo(f"{row['id']}  {row['starts_at']}  {SESSION_KINDS[row['kind']]}  {row['title']}  "
+                   + _("(%(num)s checked in)", num=row["attendees"]) + cancelled)
 
 
 SESSION_OPTIONS = {"starts": "starts_at", "ends": "ends_at", "contact": "contact_name",
@@ -473,9 +496,10 @@ def sessions_add(instance: Instance, **options):
         found = theme_days.suggest(instance.store.db, str(data.get("starts_at", "")))
         data["theme_day"] = found["id"] if found else None
     session = sessions.create(instance.store, load(SessionSchema(), data), actor=cli_actor())
-    click.echo(f"Created session {session['id']}: {session['title']}. Kiosk page: /kiosk/{session['id']}"
-               + (f" Theme day: {theme_days.get(instance.store.db, session['theme_day'])['name']}."
-                  if session["theme_day"] else ""))
+    theme_day = theme_days.get(instance.store.db, session["theme_day"])["name"] if session["theme_day"] else None
+    click.echo(_("Created session %(id)s: %(title)s. Kiosk page: %(path)s", id=session["id"], title=session["title"],
+                 path=f"/kiosk/{session['id']}")
+               + (" " + _("Theme day: %(name)s.", name=theme_day) if theme_day else ""))
 
 
 # -- sync (fieldsync/sync) -------------------------------------------------------------------------
@@ -489,8 +513,9 @@ def enroll(instance: Instance, hub_url: str, code: str):
     from fieldsync.sync import enrollment
 
     answer = enrollment.enroll(instance.store, instance.path, hub_url, code)
-    click.echo(f"Enrolled as {answer['name']} for {answer['town_name']} (node {answer['node_id']}). "
-               f"The token is in {instance.path / enrollment.CREDENTIALS_FILE}. Now run: fieldsync sync")
+    click.echo(_("Enrolled as %(name)s for %(town)s (node %(node)s). The token is in %(file)s. Now run: "
+                 "fieldsync sync", name=answer["name"], town=answer["town_name"], node=answer["node_id"],
+                 file=instance.path / enrollment.CREDENTIALS_FILE))
 
 
 @main.command("sync")
@@ -502,9 +527,10 @@ def sync_command(instance: Instance):
 
     store = instance.store
     waiting = node.status(store, instance.path)["waiting"]
-    with click.progressbar(length=waiting, label="Pushing", file=sys.stderr) as bar:
+    with click.progressbar(length=waiting, label=_("Pushing"), file=sys.stderr) as bar:
         summary = node.sync(store, instance.path, progress=lambda stage, n: bar.update(n) if stage == "push" else None)
-    click.echo(summary.text().capitalize() + ".")
+    text = summary.text()
+    click.echo(text[:1].upper() + text[1:] + _("."))
 
 
 @main.group("bundle")
@@ -521,7 +547,10 @@ def bundle_export(instance: Instance, file: Path):
     from fieldsync.sync import bundles
 
     written = bundles.export(instance.store, instance.path, file)
-    click.echo(f"Wrote {written['changes']:,} changes in {written['batches']} batches to {file}.")
+    click.echo(ngettext("Wrote %(count)s change", "Wrote %(count)s changes", written["changes"],
+                        count=f"{written['changes']:,}")
+               + ngettext(" in %(num)s batch to %(file)s.", " in %(num)s batches to %(file)s.", written["batches"],
+                          file=file))
 
 
 @bundle_group.command("import")
@@ -535,9 +564,10 @@ def bundle_import(instance: Instance, file: Path, override: bool):
 
     with file.open("rb") as source:
         done = bundles.import_bundle(instance.store, source, actor=cli_actor(), override=override)
-    click.echo(f"From {done['node']}: {done['batches']} batches ({done['replays']} imported before), "
-               f"{done['accepted']:,} records added, {done['duplicates']:,} already here, "
-               f"{done['rejected']} quarantined.")
+    click.echo(_("From %(node)s: %(batches)s batches (%(replays)s imported before), %(accepted)s records added, "
+                 "%(duplicates)s already here, %(rejected)s quarantined.", node=done["node"],
+                 batches=done["batches"], replays=done["replays"], accepted=f"{done['accepted']:,}",
+                 duplicates=f"{done['duplicates']:,}", rejected=done["rejected"]))
 
 
 @main.group("nodes")
@@ -558,10 +588,12 @@ def nodes_add(instance: Instance, town: str | None, unit: str | None, name: str,
     from fieldsync.sync import enrollment
 
     if bool(town) == bool(unit):
-        raise click.UsageError("Give either --town (a town laptop) or --unit (a county or city hub).")
+        raise click.UsageError(_("Give either --town (a town laptop) or --unit (a county or city hub)."))
     node, code = enrollment.add_node(instance.store, town or unit, name, actor=cli_actor(), hub=bool(unit))
-    click.echo(f"Node {node['id']} ({name}). Enrollment code: {code}")
-    click.echo(f"On the {'child hub' if unit else 'laptop'}: fieldsync enroll {hub_url or 'HUB_URL'} {code}")
+    click.echo(_("Node %(id)s (%(name)s). Enrollment code: %(code)s", id=node["id"], name=name, code=code))
+    command = f"fieldsync enroll {hub_url or 'HUB_URL'} {code}"
+    click.echo(_("On the child hub: %(command)s", command=command) if unit
+               else _("On the laptop: %(command)s", command=command))
 
 
 @nodes_group.command("list")
@@ -573,9 +605,9 @@ def nodes_list(instance: Instance):
     for n in enrollment.list_nodes(instance.store):
         skew = "" if n["clock_skew_ms"] is None else f"{n['clock_skew_ms'] / 1000:+.1f}s"
         click.echo(f"{n['id']}  {n['name']:<16} {n['town_name'] or n['town']:<8} {n['state']:<9} "
-                   f"{n['last_seen'] or 'never':<25} {n['records_received']:>9,} {skew}"
-                   + ("  [child hub]" if n["kind"] == "hub" else "")
-                   + ("  CLOCK OFF" if n["clock_off"] else ""))
+                   f"{n['last_seen'] or _('never'):<25} {n['records_received']:>9,} {skew}"
+                   + ("  [" + _("child hub") + "]" if n["kind"] == "hub" else "")
+                   + ("  " + _("CLOCK OFF") if n["clock_off"] else ""))
 
 
 @nodes_group.command("revoke")
@@ -587,7 +619,7 @@ def nodes_revoke(instance: Instance, node_id: str):
     from fieldsync.sync import enrollment
 
     node = enrollment.revoke(instance.store, node_id, actor=cli_actor())
-    click.echo(f"Revoked {node['name']}.")
+    click.echo(_("Revoked %(name)s.", name=node["name"]))
 
 
 @nodes_group.command("restored")
@@ -598,7 +630,7 @@ def nodes_restored(instance: Instance):
     from fieldsync.sync import receive
 
     receive.hub_restored(instance.store, actor=cli_actor())
-    click.echo("New hub epoch: every laptop's pull cursor is void; each takes a fresh snapshot at its next sync.")
+    click.echo(_("New hub epoch: every laptop's pull cursor is void; each takes a fresh snapshot at its next sync."))
 
 
 from fieldsync import cli_exports, cli_places, cli_theme_days

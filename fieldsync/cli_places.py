@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from fieldsync.cli import Instance, cli_actor, friendly, pass_instance
+from fieldsync.i18n import _, ngettext
 
 
 @click.group("places")
@@ -17,13 +18,14 @@ def places_group():
     """The gazetteer: import the 统计用区划代码 list and populations per year."""
 
 
-def _print_errors(report, what: str) -> None:
+def _print_errors(report) -> None:
     for error in report.errors:
         click.echo(str(error), err=True)
     if not report.ok:
         bad = len({e.row for e in report.errors})
-        raise click.ClickException(f"Nothing imported: {bad} of {report.rows} {what} rows have problems "
-                                   "(listed above).")
+        raise click.ClickException(ngettext("Nothing imported: %(bad)s of %(num)s row has problems (listed above).",
+                                            "Nothing imported: %(bad)s of %(num)s rows have problems (listed above).",
+                                            report.rows, bad=bad))
 
 
 @places_group.command("import")
@@ -40,16 +42,19 @@ def places_import(instance: Instance, file: Path, as_of, dry_run: bool):
 
     report = place_import.import_file(instance.store, file.read_bytes(), file.name, dry_run=dry_run,
                                       as_of=as_of.date() if as_of else None, actor=cli_actor())
-    _print_errors(report, "place")
+    _print_errors(report)
     if dry_run:
-        click.echo(f"All {report.rows} rows are good; nothing written (--dry-run).")
+        click.echo(ngettext("All %(num)s row is good; nothing written (--dry-run).",
+                            "All %(num)s rows are good; nothing written (--dry-run).", report.rows))
         return
-    click.echo(f"Imported {report.rows} places from {file.name}: {len(report.added)} new, "
-               f"{len(report.renamed)} renamed, {len(report.ended)} ended or merged.")
+    click.echo(_("Imported %(num)s places from %(file)s: %(added)s new, %(renamed)s renamed, %(ended)s ended or "
+                 "merged.", num=report.rows, file=file.name, added=len(report.added), renamed=len(report.renamed),
+                 ended=len(report.ended)))
     for code, old, new in report.renamed:
-        click.echo(f"  renamed {code}: {old} → {new}")
+        click.echo("  " + _("renamed %(code)s: %(old)s → %(new)s", code=code, old=old, new=new))
     for code, successor in report.ended:
-        click.echo(f"  ended {code}" + (f", merged into {successor}" if successor else ""))
+        click.echo("  " + (_("ended %(code)s, merged into %(successor)s", code=code, successor=successor) if successor
+                           else _("ended %(code)s", code=code)))
 
 
 @places_group.command("population")
@@ -63,9 +68,10 @@ def places_population(instance: Instance, file: Path, dry_run: bool):
 
     report = populations.import_file(instance.store, file.read_bytes(), file.name, dry_run=dry_run,
                                      actor=cli_actor())
-    _print_errors(report, "population")
-    click.echo(f"All {report.rows} rows are good; nothing written (--dry-run)." if dry_run
-               else f"Imported {report.rows} population figures from {file.name}.")
+    _print_errors(report)
+    click.echo(ngettext("All %(num)s row is good; nothing written (--dry-run).",
+                        "All %(num)s rows are good; nothing written (--dry-run).", report.rows) if dry_run
+               else _("Imported %(num)s population figures from %(file)s.", num=report.rows, file=file.name))
 
 
 @click.group("targets")
@@ -88,7 +94,7 @@ def targets_set(instance: Instance, unit: str, year: int, **values):
 
     given = {figure: value for figure, value in values.items() if value is not None}
     if not given:
-        raise click.UsageError("Give at least one target, e.g. --trained 200.")
+        raise click.UsageError(_("Give at least one target, e.g. --trained 200."))
     targets.set_targets(instance.store, unit, year, given, actor=cli_actor())
     _show(instance, unit, year)
 

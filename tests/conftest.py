@@ -38,6 +38,17 @@ def store(node_instance):
 
 
 @pytest.fixture
+def chinese():
+    """Messages made outside a request (domain calls in the test process) in Chinese, as a Chinese
+    CLI user reads them; English again afterwards."""
+    from fieldsync import i18n
+
+    i18n.choose("zh")
+    yield
+    i18n.choose("en")
+
+
+@pytest.fixture
 def node_app(node_instance):
     from fieldsync.server import create_app
 

@@ -54,13 +54,17 @@ def eventually(condition, seconds: float = 5.0) -> bool:
     return condition()
 
 
+# The CLI follows the system's language; tests read its English unless they set another.
+ENGLISH_SYSTEM = {"LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+
+
 def run_cli(instance: Path, *args: str, input: str | None = None, check: bool = True,
             env: dict | None = None) -> subprocess.CompletedProcess:
     """Run `python -m fieldsync --instance DIR ...` as a user would."""
     result = subprocess.run(
         [sys.executable, "-m", "fieldsync", "--instance", str(instance), *args],
         input=input, capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, **(env or {})})
+        env={**os.environ, **ENGLISH_SYSTEM, **(env or {})})
     if check and result.returncode != 0:
         raise AssertionError(f"fieldsync {' '.join(args)} failed ({result.returncode}):\n"
                              f"{result.stdout}\n{result.stderr}")

@@ -27,7 +27,7 @@ def test_people_import_names_each_bad_row_and_imports_nothing_then_exports(node_
         before = people.count(store)
     rejected = run_cli(node_instance, "people", "import", str(roster), check=False)
     assert "Nothing imported: 2 of 4 rows" in _one_line_error(rejected)
-    assert re.findall(r"^(第\d+行 \S+):", rejected.stderr, re.MULTILINE) == ["第3行 手机号码", "第5行 村"]
+    assert re.findall(r"^(Row \d+ \S+):", rejected.stderr, re.MULTILINE) == ["Row 3 手机号码", "Row 5 村"]
 
     roster.write_bytes(ROSTER.replace("1396666,", "13966660002,").replace("无名村", "泉埠村").encode("gb18030"))
     checked = run_cli(node_instance, "people", "import", str(roster), "--dry-run")
@@ -110,3 +110,42 @@ def test_sessions_add_records_what_the_linfen_notice_asks(node_instance):
     assert "劳动节" in run_cli(node_instance, "theme-days", "list").stdout
     refused = run_cli(node_instance, "theme-days", "add", "重阳节登高", f"{year}-10-11", check=False)
     assert "edited on the hub" in _one_line_error(refused)
+CHINESE_SYSTEM = {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+
+
+def test_the_cli_speaks_the_systems_language_unless_told_otherwise(node_instance, tmp_path):
+    roster = tmp_path / "名单.csv"
+    roster.write_bytes(ROSTER.encode("gb18030"))
+    rejected = run_cli(node_instance, "people", "import", str(roster), check=False, env=CHINESE_SYSTEM)
+    assert "未导入：4 行中有 2 行有问题（见上）。" in _one_line_error(rejected)
+    assert "第3行 手机号码: '1396666' 不是手机号码" in rejected.stderr
+    assert "请导出为 .csv 或 .xlsx，而不是 x.pdf。" in _one_line_error(
+        run_cli(node_instance, "people", "export", "x.pdf", check=False, env=CHINESE_SYSTEM))
+    written = run_cli(node_instance, "people", "export", str(tmp_path / "r.csv"), env=CHINESE_SYSTEM)
+    assert written.stdout.startswith("已将 ") and "（手机号和身份证号已打码）。" in written.stdout
+
+    english = run_cli(node_instance, "--lang", "en", "people", "import", str(roster), check=False,
+                      env=CHINESE_SYSTEM)
+    assert "Nothing imported: 2 of 4 rows have problems" in _one_line_error(english)
+    assert "Row 3 手机号码: '1396666' is not a mobile number" in english.stderr
+    assert "Export to .csv or .xlsx" in _one_line_error(
+        run_cli(node_instance, "--lang", "en", "people", "export", "x.pdf", check=False, env=CHINESE_SYSTEM))
+
+
+def test_cli_summaries_count_in_the_singular_and_in_chinese(node_instance, tmp_path):
+    with Store(node_instance / "fieldsync.db") as store:
+        one = people.search(store, limit=1)[0]["id"]
+    english = run_cli(node_instance, "--lang", "en", "badges", "--person", one, "-o", str(tmp_path / "one.html"))
+    assert english.stdout.startswith("1 badge written to ")
+    chinese = run_cli(node_instance, "badges", "--person", one, "-o", str(tmp_path / "one.html"),
+                      env=CHINESE_SYSTEM)
+    assert chinese.stdout.startswith("已生成 1 张胸卡：")
+
+
+def test_the_system_language_is_read_as_gettext_reads_it():
+    from fieldsync.i18n import system_language
+
+    assert system_language({"LANG": "zh_CN.UTF-8"}) == "zh"
+    assert system_language({"LC_ALL": "C.UTF-8", "LANG": "zh_CN.UTF-8"}) == "en"
+    assert system_language({"LC_ALL": "", "LC_MESSAGES": "zh_TW.UTF-8", "LANG": "en_US.UTF-8"}) == "zh"
+    assert system_language({"LANG": "en_GB.UTF-8"}) == "en"

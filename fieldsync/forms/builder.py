@@ -23,8 +23,9 @@ from marshmallow import (
     validates_schema,
 )
 
-from fieldsync.errors import BadRequest
+from fieldsync.errors import ValidationFailed
 from fieldsync.forms.definition import invalid
+from fieldsync.i18n import N_, _, template
 from fieldsync.records.schemas import Float, Mobile, Name, PlaceCode
 
 REQUIRED = "Missing data for required field."
@@ -37,7 +38,7 @@ class WholeNumber(Float):
     def _deserialize(self, value, attr, data, **kwargs):
         number = super()._deserialize(value, attr, data, **kwargs)
         if not float(number).is_integer():
-            raise ValidationError("Must be a whole number.")
+            raise ValidationError(_("Must be a whole number."))
         return int(number)
 
 
@@ -52,9 +53,9 @@ class Day(fields.Date):
         day = super()._deserialize(value, attr, data, **kwargs)
         low, high = (_bound(b) for b in (self.low, self.high))
         if low and day < low:
-            raise ValidationError(f"Must be on or after {low.isoformat()}.")
+            raise ValidationError(_("Must be on or after %(day)s.", day=low.isoformat()))
         if high and day > high:
-            raise ValidationError(f"Must be on or before {high.isoformat()}.")
+            raise ValidationError(_("Must be on or before %(day)s.", day=high.isoformat()))
         return day.isoformat()
 
 
@@ -66,7 +67,7 @@ def _bound(text: str | None) -> date | None:
 
 def _distinct(values: list) -> None:
     if len(set(values)) != len(values):
-        raise ValidationError("Each option may be chosen once.")
+        raise ValidationError(_("Each option may be chosen once."))
 
 
 def _number(spec: dict) -> fields.Field:
@@ -81,7 +82,7 @@ def _choices(spec: dict) -> list[str]:
 
 def _multi(spec: dict) -> fields.Field:
     count = {k: spec[f"{k}_selected"] for k in ("min", "max") if spec.get(f"{k}_selected") is not None}
-    checks = [_distinct] + ([validate.Length(**count, error="Choose between {min} and {max}.")]
+    checks = [_distinct] + ([validate.Length(**count, error=template(N_("Choose between {min} and {max}.")))]
                             if count else [])
     return fields.List(fields.String(validate=validate.OneOf(_choices(spec))), validate=checks)
 
@@ -90,7 +91,7 @@ def _repeat(spec: dict) -> fields.Field:
     group = schema_class(spec["fields"], f"{spec['name']}_item")
     return fields.List(fields.Nested(group), validate=validate.Length(
         min=spec["min_items"], max=spec["max_items"],
-        error="Give between {min} and {max} entries."))
+        error=template(N_("Give between {min} and {max} entries."))))
 
 
 class Text(fields.String):
@@ -160,8 +161,9 @@ def condition_holds(condition: dict, answers: dict) -> bool:
 
 def _hidden_message(condition: dict) -> str:
     wanted = condition["in"] if "in" in condition else [condition["equals"]]
-    wanted = " or ".join(("yes" if w else "no") if isinstance(w, bool) else str(w) for w in wanted)
-    return f"Leave this empty: it applies only when {condition['field']} is {wanted}."
+    wanted = _(" or ").join((_("yes") if w else _("no")) if isinstance(w, bool) else str(w) for w in wanted)
+    return _("Leave this empty: it applies only when %(field)s is %(wanted)s.", field=condition["field"],
+             wanted=wanted)
 
 
 def clean(answers: dict) -> dict:
@@ -208,7 +210,7 @@ def answers_schema(definition: dict) -> FormAnswers:
 def validate_answers(definition: dict, answers) -> dict:
     """The answers, checked and cleaned; or ValidationFailed naming every bad field."""
     if not isinstance(answers, dict):
-        raise BadRequest("Answers are a JSON object keyed by field name.", code="bad_answers")
+        raise ValidationFailed(code="bad_answers")
     try:
         loaded = answers_schema(definition).load(answers)
     except ValidationError as err:

@@ -14,6 +14,7 @@ from sqlite_utils import Database
 from fieldsync.errors import Conflict, NotFound
 from fieldsync.forms import builtin
 from fieldsync.forms import definition as definitions
+from fieldsync.i18n import _
 from fieldsync.store import Store
 from fieldsync.store.outbox import record_change, utc_now
 
@@ -62,7 +63,7 @@ def get(store: Store, form_id: str, version: int | None = None, *, published: bo
     form = find(store.db, form_id, version, published=published)
     if form is None:
         which = f"version {version} of form" if version else "published form"
-        raise NotFound(f"No {which} {form_id!r}.", code="form_not_found")
+        raise NotFound(_("No %(which)s %(form)r.", which=which, form=form_id), code="form_not_found")
     return form
 
 
@@ -115,10 +116,10 @@ def publish(store: Store, form_id: str, *, actor: str | None = None) -> dict:
     def work(db: Database) -> dict:
         draft = find(db, form_id, published=False)
         if draft is None:
-            raise NotFound(f"No form {form_id!r}.", code="form_not_found")
+            raise NotFound(_("No form %(form)r.", form=form_id), code="form_not_found")
         if draft["published_at"] is not None:
-            raise Conflict(f"Version {draft['version']} of {form_id} is already published; "
-                           "save a changed definition first.", code="nothing_to_publish")
+            raise Conflict(_("Version %(version)s of %(form)s is already published; save a changed definition first.",
+                             version=draft["version"], form=form_id), code="nothing_to_publish")
         hlc = store.hlc.now()
         db.execute("UPDATE forms SET published_at = ?, hlc = ?, origin = ?, saved_by = COALESCE(saved_by, ?)"
                    " WHERE id = ? AND version = ?",

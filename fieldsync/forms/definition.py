@@ -22,6 +22,7 @@ from marshmallow import (
 )
 
 from fieldsync.errors import BadRequest, ValidationFailed, from_marshmallow
+from fieldsync.i18n import N_, _
 from fieldsync.records import validators
 from fieldsync.records.schemas import LEVELS, Float, Integer
 
@@ -50,7 +51,7 @@ class Scalar(fields.Field):
             return value.strip()
         if isinstance(value, (bool, int)) or (isinstance(value, float) and math.isfinite(value)):
             return value
-        raise ValidationError("Must be text, a number or true/false.")
+        raise ValidationError(_("Must be text, a number or true/false."))
 
 
 class Condition(Schema):
@@ -59,14 +60,14 @@ class Condition(Schema):
     class Meta:
         unknown = RAISE
 
-    field = fields.String(required=True, validate=validate.Regexp(NAME, error="Not a field name."))
+    field = fields.String(required=True, validate=validate.Regexp(NAME, error=N_("Not a field name.")))
     equals = Scalar()
     in_ = fields.List(Scalar(), data_key="in", validate=validate.Length(min=1, max=100))
 
     @validates_schema
     def _one_test(self, data, **kwargs):
         if ("equals" in data) == ("in_" in data):
-            raise ValidationError("Give exactly one of equals or in.", "field")
+            raise ValidationError(_("Give exactly one of equals or in."), "field")
 
 
 class Option(Schema):
@@ -74,7 +75,7 @@ class Option(Schema):
         unknown = RAISE
 
     value = fields.String(required=True, validate=validate.Regexp(
-        OPTION_VALUE, error="Option values are 1-64 letters, digits, - or _."))
+        OPTION_VALUE, error=N_("Option values are 1-64 letters, digits, - or _.")))
     label = fields.Nested(Label, required=True)
 
 
@@ -83,7 +84,7 @@ class BaseField(Schema):
         unknown = RAISE
 
     name = fields.String(required=True, validate=validate.Regexp(
-        NAME, error="Field names start with a-z, then a-z, 0-9 or _, at most 40 characters."))
+        NAME, error=N_("Field names start with a-z, then a-z, 0-9 or _, at most 40 characters.")))
     type = fields.String(required=True)
     label = fields.Nested(Label, required=True)
     help = fields.Nested(Label)
@@ -93,7 +94,8 @@ class BaseField(Schema):
 
 def _min_not_above_max(data: dict, low: str, high: str) -> None:
     if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
-        raise ValidationError(f"{low} ({data[low]}) is greater than {high} ({data[high]}).", low)
+        raise ValidationError(_("%(low)s (%(low_value)s) is greater than %(high)s (%(high_value)s).", low=low,
+                                low_value=data[low], high=high, high_value=data[high]), low)
 
 
 class TextField(BaseField):
@@ -123,14 +125,14 @@ def _unique_options(options: list[dict]) -> None:
     seen = set()
     for index, option in enumerate(options):
         if option["value"] in seen:
-            raise ValidationError({index: {"value": [f"Option {option['value']!r} appears twice."]}},
+            raise ValidationError({index: {"value": [_("Option %(value)r appears twice.", value=option["value"])]}},
                                   "options")
         seen.add(option["value"])
 
 
 class SingleChoiceField(BaseField):
     options = fields.List(fields.Nested(Option), required=True, validate=validate.Length(
-        min=1, max=100, error="A choice needs 1 to 100 options."))
+        min=1, max=100, error=N_("A choice needs 1 to 100 options.")))
 
     @validates_schema
     def _options(self, data, **kwargs):
@@ -155,7 +157,7 @@ class DateBound(fields.Field):
         try:
             return date.fromisoformat(value).isoformat()
         except (TypeError, ValueError):
-            raise ValidationError('Use an ISO date such as 2025-01-31, or "today".') from None
+            raise ValidationError(_('Use an ISO date such as 2025-01-31, or "today".')) from None
 
 
 class DateField(BaseField):
@@ -181,13 +183,14 @@ class FieldSpec(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, dict):
-            raise ValidationError("Each field is an object with name, type and label.")
+            raise ValidationError(_("Each field is an object with name, type and label."))
         kind = value.get("type")
         if kind == "repeat" and self.in_group:
             # A repeat inside a repeat has no sensible spreadsheet shape.
-            raise ValidationError({"type": ["A repeat group cannot hold another repeat group."]})
+            raise ValidationError({"type": [_("A repeat group cannot hold another repeat group.")]})
         if not isinstance(kind, str) or kind not in TYPES:
-            raise ValidationError({"type": [f"Unknown type {kind!r}; use one of: {', '.join(TYPES)}."]})
+            raise ValidationError({"type": [_("Unknown type %(kind)r; use one of: %(types)s.", kind=kind,
+                                              types=", ".join(TYPES))]})
         return TYPES[kind]().load(value)
 
 
@@ -259,7 +262,7 @@ class Promotion(Schema):
 
     when = fields.Nested(Condition, required=True)
     level = fields.String(required=True, validate=validate.OneOf([k for k in LEVELS if k != "none"]))
-    certificate_field = fields.String(validate=validate.Regexp(NAME, error="Not a field name."))
+    certificate_field = fields.String(validate=validate.Regexp(NAME, error=N_("Not a field name.")))
 
 
 class Definition(Schema):
@@ -267,7 +270,7 @@ class Definition(Schema):
         unknown = RAISE
 
     id = fields.String(required=True, validate=validate.Regexp(
-        FORM_ID, error="Form ids are 2-64 characters: a-z first, then a-z, 0-9 or _."))
+        FORM_ID, error=N_("Form ids are 2-64 characters: a-z first, then a-z, 0-9 or _.")))
     version = Integer(load_default=1, validate=validate.Range(min=1, max=MAX_VERSION))
     title = fields.Nested(Label, required=True)
     description = fields.Nested(Label)
@@ -300,11 +303,11 @@ def _promotion_problems(promotion: dict, by_name: dict) -> dict:
 def load(document) -> dict:
     """Check a definition (parsed JSON) and return it normalised, with plain key names."""
     if not isinstance(document, dict):
-        raise BadRequest("A form definition is a JSON object.", code="bad_definition")
+        raise BadRequest(code="bad_definition")
     try:
         loaded = Definition().load(document)
     except ValidationError as err:
-        raise invalid(err, "The form definition is not valid.") from None
+        raise invalid(err, _("The form definition is not valid.")) from None
     return _plain(loaded)
 
 

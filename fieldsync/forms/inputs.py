@@ -5,9 +5,10 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from fieldsync.forms.definition import MAX_VERSION
+from fieldsync.i18n import N_
 from fieldsync.records.schemas import Integer
 
-ULID = validate.Regexp(r"^[0-9A-HJKMNP-TV-Z]{26}$", error="Must be a ULID (26 characters).")
+ULID = validate.Regexp(r"^[0-9A-HJKMNP-TV-Z]{26}$", error=N_("Must be a ULID (26 characters)."))
 FORM_ID = validate.Length(min=1, max=64)
 VERSION = validate.Range(min=1, max=MAX_VERSION)
 

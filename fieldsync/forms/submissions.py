@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from fieldsync.errors import NotFound, ValidationFailed
 from fieldsync.forms import builder, catalogue
+from fieldsync.i18n import _
 from fieldsync.records import people, sessions
 from fieldsync.store import Store, new_id
 from fieldsync.store.outbox import record_change, utc_now
@@ -76,8 +77,8 @@ def _promotion(store: Store, definition: dict, data: dict, person_id: str | None
     if not rule or not builder.condition_holds(rule["when"], data):
         return None
     if not person_id:
-        raise ValidationFailed("This form grants a level, so it must name the person assessed.",
-                               fields={"person": ["Missing data for required field."]})
+        raise ValidationFailed(_("This form grants a level, so it must name the person assessed."),
+                               fields={"person": [_("Missing data for required field.")]})
     person = people.get(store, person_id)
     if people.LEVEL_RANK[person["level"]] >= people.LEVEL_RANK[rule["level"]] and person["status"] == "active":
         return None  # a pass never lowers an instructor who already ranks higher
@@ -101,7 +102,7 @@ def find(db: Database, submission_id: str) -> dict | None:
 def get(store: Store, submission_id: str) -> dict:
     found = find(store.db, submission_id)
     if found is None:
-        raise NotFound(f"No submission with id {submission_id}.", code="submission_not_found")
+        raise NotFound(_("No submission with id %(id)s.", id=submission_id), code="submission_not_found")
     return found
 
 
@@ -123,14 +124,15 @@ def listing(store: Store, *, form_id: str | None = None, session_id: str | None 
 
 def check_remote(db: Database, row: dict) -> None:
     """The hub's test of a pushed submission: its answers against the exact form version it names,
-    with the schema the node used. Raises ValidationFailed (the merge quarantines the row, so it is
-    never lost and is retried once the hub knows more)."""
+    with the schema the node used. Raises ValidationFailed, or NotFound for a form version the hub
+    does not have (the merge quarantines the row, so it is never lost and is retried once the hub
+    knows more)."""
     form = catalogue.find(db, row["form_id"], row["form_version"])
     if form is None:
-        raise ValidationFailed(f"Form {row['form_id']} version {row['form_version']} is not published "
-                               "at the hub.", code="form_not_found")
+        raise NotFound(_("Form %(form)s version %(version)s is not published at the hub.", form=row["form_id"],
+                         version=row["form_version"]), code="form_not_found")
     try:
         answers = json.loads(row["data"])
     except (TypeError, ValueError):
-        raise ValidationFailed("The answers are not JSON.", code="bad_answers") from None
+        raise ValidationFailed(_("The answers are not JSON."), code="bad_answers") from None
     builder.validate_answers(form["definition"], answers)

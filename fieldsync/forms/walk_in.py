@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from fieldsync.errors import Conflict, ValidationFailed
 from fieldsync.forms import builder, catalogue, submissions
+from fieldsync.i18n import _
 from fieldsync.records import checkins, people, sessions
 from fieldsync.records.schemas import PersonSchema, load
 from fieldsync.store import Store
@@ -33,17 +34,16 @@ def register_and_check_in(store: Store, session_id: str | None, answers, client_
     if client_id:
         earlier = submissions.find(store.db, client_id)
         if earlier and earlier["form_id"] != FORM_ID:
-            raise Conflict("This submission id is already taken by another form's answers.",
-                           code="submission_id_taken", fields={"id": ["Already used."]})
+            raise Conflict(code="submission_id_taken", fields={"id": [_("Already used.")]})
         if earlier:
             return WalkIn(people.get(store, earlier["person_id"]), submissions.Submitted(earlier, replay=True))
     if not session_id:
-        raise ValidationFailed("A walk-in registration checks the person in: name the session.",
-                               fields={"session": ["Missing data for required field."]})
+        raise ValidationFailed(_("A walk-in registration checks the person in: name the session."),
+                               fields={"session": [_("Missing data for required field.")]})
     session = sessions.get(store, session_id)
     if session["status"] == "cancelled":
         # Refused before anyone is registered: the check-in would be refused after.
-        raise Conflict("This session was cancelled; scans are not taken.", code="session_cancelled")
+        raise Conflict(code="session_cancelled")
     form = catalogue.get(store, FORM_ID, version)
     data = builder.validate_answers(form["definition"], answers)
     person = people.register(store, load(PersonSchema(), {

@@ -22,6 +22,7 @@ from marshmallow import (
 
 from fieldsync.errors import FieldsyncError
 from fieldsync.forms import definition, submissions
+from fieldsync.i18n import N_, _
 from fieldsync.records.schemas import Integer, bounded_text
 from fieldsync.sync import entities
 from fieldsync.sync.protocol import ULID_RE, hlc_field
@@ -35,13 +36,13 @@ class JsonText(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if len(text.encode()) > MAX_ANSWERS_BYTES:
-            raise ValidationError(f"Longer than {MAX_ANSWERS_BYTES} bytes.")
+            raise ValidationError(_("Longer than %(max)s bytes.", max=MAX_ANSWERS_BYTES))
         try:
             parsed = json.loads(text)
         except ValueError:
-            raise ValidationError("Not JSON.") from None
+            raise ValidationError(_("Not JSON.")) from None
         if not isinstance(parsed, dict):
-            raise ValidationError("Not a JSON object.")
+            raise ValidationError(_("Not a JSON object."))
         return text
 
 
@@ -49,7 +50,7 @@ class SubmissionWire(Schema):
     class Meta:
         unknown = RAISE
 
-    id = fields.String(required=True, validate=validate.Regexp(ULID_RE, error="Not a ULID."))
+    id = fields.String(required=True, validate=validate.Regexp(ULID_RE, error=N_("Not a ULID.")))
     form_id = fields.String(required=True, validate=validate.Regexp(definition.FORM_ID))
     form_version = Integer(required=True, strict=True,
                                  validate=validate.Range(min=1, max=definition.MAX_VERSION))
@@ -89,7 +90,7 @@ class FormWire(Schema):
             raise ValidationError({"definition": exc.fields or [exc.message]}) from None
         if (form["id"], form["version"]) != (data["id"], data["version"]) \
                 or data["ref"] != f"{form['id']}:{form['version']}":
-            raise ValidationError("The definition names another form or version.", "definition")
+            raise ValidationError(_("The definition names another form or version."), "definition")
 
 
 SUBMISSION_COLUMNS = {"id": "ulid", "form_id": "dict", "form_version": "dict", "session_id": "dict",

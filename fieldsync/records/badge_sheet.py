@@ -19,6 +19,7 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from fieldsync.errors import BadRequest, Conflict, FieldsyncError, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records import badges, people, places
 from fieldsync.records.roster_io import check_folder
 from fieldsync.records.schemas import LEVELS
@@ -61,8 +62,8 @@ def select_people(store: Store, person_ids: list[str] = (), town: str | None = N
         chosen = [people.get(store, person_id) for person_id in person_ids]
         cancelled = [p["name"] for p in chosen if p["status"] != "active"]
         if cancelled:
-            raise Conflict(f"Registration cancelled (注销), no badge printed: {', '.join(cancelled)}. "
-                           "Restore them first.", code="person_cancelled")
+            raise Conflict(_("Registration cancelled (注销), no badge printed: %(names)s. Restore them first.",
+                             names=", ".join(cancelled)), code="person_cancelled")
         return chosen
     where, params = "status = 'active'", []
     if town:
@@ -71,14 +72,14 @@ def select_people(store: Store, person_ids: list[str] = (), town: str | None = N
     roster = store.query(f"SELECT {', '.join(people.PUBLIC_COLUMNS)} FROM people WHERE {where}"
                          " ORDER BY village, name LIMIT ?", params + [MAX_CARDS + 1])
     if len(roster) > MAX_CARDS:
-        raise ValidationFailed(f"More than {MAX_CARDS} people; print one village or town at a time.",
+        raise ValidationFailed(_("More than %(max)s people; print one village or town at a time.", max=MAX_CARDS),
                                code="too_many_badges")
     return roster
 
 
 def cards(store: Store, roster: list[dict]) -> list[Card]:
     if not roster:
-        raise ValidationFailed("Nobody to print a badge for.", code="no_people")
+        raise ValidationFailed(code="no_people")
     names = places.names(store)
     return [Card(person, badges.issue(store, person), names.get(person["town"], person["town"] or ""),
                  names.get(person["village"], person["village"] or ""),
@@ -181,16 +182,17 @@ def find_font() -> FontFile:
     chosen = os.environ.get("FIELDSYNC_CJK_FONT")
     if chosen:
         if not Path(chosen).is_file():
-            raise FieldsyncError(f"FIELDSYNC_CJK_FONT is {chosen}, which is not a font file.",
-                                 code="no_cjk_font", status=503)
+            raise FieldsyncError(_("FIELDSYNC_CJK_FONT is %(path)s, which is not a font file.", path=chosen),
+                                 code="no_cjk_font")
         return FontFile(Path(chosen), _simplified_face(Path(chosen)))
     for path in _font_candidates():
         if path.is_file():
             return FontFile(path, _simplified_face(path))
     install = {"win32": "copy simhei.ttf into C:\\Windows\\Fonts", "darwin": "install PingFang"}.get(
         sys.platform, "apt install fonts-noto-cjk")
-    raise FieldsyncError(f"No Chinese font found for badge sheets: {install}, or set FIELDSYNC_CJK_FONT "
-                         "to a .ttf/.ttc/.otf file. The .html sheet needs none.", code="no_cjk_font", status=503)
+    raise FieldsyncError(_("No Chinese font found for badge sheets: %(install)s, or set FIELDSYNC_CJK_FONT "
+                           "to a .ttf/.ttc/.otf file. The .html sheet needs none.", install=install),
+                         code="no_cjk_font")
 
 
 @functools.lru_cache(maxsize=8)
@@ -319,7 +321,7 @@ def write(store: Store, output: Path, roster: list[dict]) -> list[Path]:
     output = Path(output)
     suffix = output.suffix.lower()
     if suffix not in (".pdf", ".png", ".html"):
-        raise BadRequest(f"Write badges to a .pdf, .png or .html file, not {output.name}.",
+        raise BadRequest(_("Write badges to a .pdf, .png or .html file, not %(name)s.", name=output.name),
                          code="unsupported_file")
     check_folder(output)
     made = cards(store, roster)

@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from fieldsync import config
 from fieldsync.errors import Conflict, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records import badge_sheet, mutable, people
 from fieldsync.records.schemas import GENDERS, LEVELS
 from fieldsync.store import Store
@@ -42,18 +43,20 @@ class Rule:
         try:
             return self.number.format(year=year, level=LEVELS.get(level, level), seq=seq)
         except (KeyError, IndexError, ValueError) as exc:
-            raise ValidationFailed(f"The certificate_number rule {self.number!r} in config.toml cannot be used "
-                                   f"({exc}); write it with {{year}}, {{level}} and {{seq}}, e.g. "
-                                   f"{DEFAULT_RULE!r}.", code="bad_certificate_rule") from None
+            raise ValidationFailed(_("The certificate_number rule %(rule)r in config.toml cannot be used "
+                                     "(%(problem)s); write it with {year}, {level} and {seq}, e.g. "
+                                     "%(example)r.", rule=self.number, problem=exc, example=DEFAULT_RULE),
+                                   code="bad_certificate_rule") from None
 
 
 def assign(store: Store, person_id: str, rule: Rule, *, actor: str | None = None) -> dict:
     """The person with a certificate number: theirs if they have one, else the next by the rule."""
     person = people.get(store, person_id)
     if person["status"] != "active":
-        raise Conflict(f"{person['name']} is cancelled; no certificate is printed.", code="person_cancelled")
+        raise Conflict(_("%(name)s is cancelled; no certificate is printed.", name=person["name"]),
+                       code="person_cancelled")
     if person["level"] == "none":
-        raise Conflict(f"{person['name']} holds no level yet; a certificate follows a promotion.",
+        raise Conflict(_("%(name)s holds no level yet; a certificate follows a promotion.", name=person["name"]),
                        code="no_level")
     if person["certificate_no"]:
         return person
@@ -97,10 +100,10 @@ def passed_trainees(store: Store, session_id: str) -> list[str]:
 def print_pdf(store: Store, person_ids: list[str], rule: Rule, *, actor: str | None = None) -> bytes:
     """One A4 landscape certificate per person, numbers assigned first (once)."""
     if not person_ids:
-        raise ValidationFailed("No one to print a certificate for: the training has no passed trainees yet.",
+        raise ValidationFailed(_("No one to print a certificate for: the training has no passed trainees yet."),
                                code="no_certificates")
     if len(person_ids) > MAX_PEOPLE:
-        raise ValidationFailed(f"Print at most {MAX_PEOPLE} certificates at a time.", code="too_many")
+        raise ValidationFailed(_("Print at most %(max)s certificates at a time.", max=MAX_PEOPLE), code="too_many")
     holders = [assign(store, person_id, rule, actor=actor) for person_id in person_ids]
     return _render(holders, rule, badge_sheet.find_font())
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlite_utils import Database
 
 from fieldsync.errors import Conflict, NotFound
+from fieldsync.i18n import _
 from fieldsync.records import badges
 from fieldsync.store import Store, new_id
 from fieldsync.store.db import insert_rows
@@ -213,9 +214,9 @@ def _marks(count: int) -> str:
 def _decide(facts: _Facts, scan: _Scan) -> ScanResult:
     session = facts.sessions.get(scan.session_id)
     if session is None:
-        raise NotFound(f"No session with id {scan.session_id}.", code="session_not_found")
+        raise NotFound(_("No session with id %(id)s.", id=scan.session_id), code="session_not_found")
     if session[0] != "active":
-        raise Conflict("This session was cancelled; scans are not taken.", code="session_cancelled")
+        raise Conflict(code="session_cancelled")
     key_id, generation, flags, method, person_id = None, None, [], scan.method, scan.person_id
     if not person_id:
         check = scan.badge
@@ -232,7 +233,7 @@ def _decide(facts: _Facts, scan: _Scan) -> ScanResult:
     person = _public(facts.people.get(person_id))
     if person is None:
         if method != "qr":
-            raise NotFound(f"No person with id {person_id}.", code="person_not_found")
+            raise NotFound(_("No person with id %(id)s.", id=person_id), code="person_not_found")
         # A valid badge from another town: the scan is a fact, the hub names the person.
         flags.append("foreign")
     elif person["status"] == "cancelled":

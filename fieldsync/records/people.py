@@ -11,6 +11,7 @@ from datetime import date
 from sqlite_utils import Database
 
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records import mutable, places, scope
 from fieldsync.records.pii import Sealer
 from fieldsync.records.schemas import LEVELS
@@ -89,8 +90,8 @@ def _refuse_duplicate(db: Database, fields: dict) -> None:
         row = db.execute("SELECT id, name FROM people WHERE id_number_hash = ?",
                          [fields["id_number_hash"]]).fetchone()
         if row:
-            raise Conflict(f"This ID number is already registered to {row[1]}.",
-                           code="duplicate_person", fields={"id_number": ["Already registered."]},
+            raise Conflict(_("This ID number is already registered to %(name)s.", name=row[1]),
+                           code="duplicate_person", fields={"id_number": [_("Already registered.")]},
                            extra={"person": row[0]})
 
 
@@ -108,8 +109,10 @@ def refuse_taken_certificate(db: Database, certificate_no: str | None, person_id
     """A certificate number belongs to one person: a second holder is refused, naming the first."""
     holder = certificate_holder(db, certificate_no, person_id)
     if holder:
-        message = f"证书编号 {certificate_no} 已属于 {holder['name']}（{holder['town']}）"
-        raise Conflict(f"{message}: a certificate number belongs to one person.", code="certificate_taken",
+        message = _("Certificate number %(number)s already belongs to %(name)s (%(town)s)",
+                    number=certificate_no, name=holder["name"], town=holder["town"])
+        raise Conflict(_("%(taken)s: a certificate number belongs to one person.", taken=message),
+                       code="certificate_taken",
                        fields={"certificate_no": [message]}, extra={"person": holder["id"]})
 
 
@@ -153,12 +156,13 @@ def promotion(person: dict, level: str, certificate_no: str | None = None) -> di
     """The change that promotes the person to level: the one rule for every promotion (the node's
     and the hub's person pages, the assessment form). Only an active person, only upwards."""
     if person["status"] != "active":
-        raise Conflict(f"{person['name']} is cancelled; restore the registration first.",
+        raise Conflict(_("%(name)s is cancelled; restore the registration first.", name=person["name"]),
                        code="person_cancelled")
     if LEVEL_RANK[level] <= LEVEL_RANK.get(person["level"], 0):
-        raise Conflict(f"{person['name']} is already {LEVELS.get(person['level'], person['level'])};"
-                       f" {LEVELS[level]} is no promotion. Use modify to correct a level.",
-                       code="not_a_promotion", fields={"level": ["Not higher than the present level."]})
+        raise Conflict(_("%(name)s is already %(present)s; %(asked)s is no promotion. Use modify to correct "
+                         "a level.", name=person["name"], present=LEVELS.get(person["level"], person["level"]),
+                         asked=LEVELS[level]),
+                       code="not_a_promotion", fields={"level": [_("Not higher than the present level.")]})
     issued = {"certificate_no": certificate_no, "certificate_issued_at": utc_now()} if certificate_no else {}
     return {"level": level, **issued}
 
@@ -174,7 +178,7 @@ def cancel(store: Store, person_id: str, *, actor: str | None = None, reason: st
     """注销: the person stays in the history, but badges no longer check in."""
     current = get(store, person_id)
     if current["status"] == "cancelled":
-        raise Conflict(f"{current['name']} is already cancelled.", code="already_cancelled")
+        raise Conflict(_("%(name)s is already cancelled.", name=current["name"]), code="already_cancelled")
     return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, person_id,
                                                      {"status": "cancelled"}, actor=actor,
                                                      action="cancel"))
@@ -185,7 +189,7 @@ def verify(store: Store, person_id: str, *, actor: str) -> dict:
     The mark is a field like any other: it syncs, and the latest mark wins."""
     person = get(store, person_id)
     if person["status"] != "active":
-        raise Conflict(f"{person['name']} is cancelled; only active registrations are verified.",
+        raise Conflict(_("%(name)s is cancelled; only active registrations are verified.", name=person["name"]),
                        code="person_cancelled")
     return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, person_id,
                                                      {"verified_at": utc_now(), "verified_by": actor},
@@ -209,7 +213,7 @@ def restore(store: Store, person_id: str, *, actor: str | None = None) -> dict:
 def get(store: Store, person_id: str) -> dict:
     row = find(store, person_id)
     if row is None:
-        raise NotFound(f"No person with id {person_id}.", code="person_not_found")
+        raise NotFound(_("No person with id %(id)s.", id=person_id), code="person_not_found")
     return row
 
 
@@ -231,8 +235,8 @@ def where(filters: dict, *, whole_numbers: bool = False) -> tuple[str, list]:
     digits = whole_number_or_none(text) is not None
     if digits and whole_numbers:
         if not MOBILE.match(text):
-            raise ValidationFailed("Search a phone by its whole 11-digit number.",
-                                   code="whole_number_only", fields={"q": ["Type the whole mobile number."]})
+            raise ValidationFailed(_("Search a phone by its whole 11-digit number."),
+                                   code="whole_number_only", fields={"q": [_("Type the whole mobile number.")]})
         clauses.append("phone = ?")
         params.append(text)
     elif digits:

@@ -58,7 +58,8 @@ def find_columns(rows: list[tuple[int, list]], headers: dict[str, tuple[str, ...
         if set(required) <= set(mapping.values()):
             return index, mapping
     wanted = "、".join(headers[key][2 if key == "code" else 1] for key in required)
-    raise ValidationFailed(f"前{HEADER_SEARCH_ROWS}行中没有表头行，表头应包含：{wanted}。", code="no_header")
+    raise ValidationFailed(_("No header row in the first %(rows)s rows; the header names: %(wanted)s.",
+                             rows=HEADER_SEARCH_ROWS, wanted=wanted), code="no_header")
 
 
 def cells_by_key(mapping: dict[int, str], cells: list) -> dict[str, str]:

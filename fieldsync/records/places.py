@@ -16,6 +16,7 @@ from importlib import resources
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from fieldsync.i18n import _
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
 
@@ -155,16 +156,17 @@ def check_village_in_town(store: Store, town: str, village: str | None) -> None:
 
     place = get(store, town)
     if place is None and not store.query_one("SELECT 1 FROM places LIMIT 1"):
-        raise ValidationFailed("This laptop has no place list yet: enroll it with the hub and sync "
-                               "(fieldsync enroll, fieldsync sync); the hub sends its town's places.",
-                               code="no_places", fields={"town": ["No place list yet."]})
+        raise ValidationFailed(_("This laptop has no place list yet: enroll it with the hub and sync "
+                                 "(fieldsync enroll, fieldsync sync); the hub sends its town's places."),
+                               code="no_places", fields={"town": [_("No place list yet.")]})
     if place is None or place["kind"] != "town":
-        raise ValidationFailed(f"Town {town} is not in the gazetteer.", fields={"town": ["Unknown town."]})
+        raise ValidationFailed(_("Town %(code)s is not in the gazetteer.", code=town),
+                               fields={"town": [_("Unknown town.")]})
     if village:
         row = get(store, village)
         if row is None or row["parent"] != town:
-            raise ValidationFailed(f"Village {village} is not a village of {place['name']}.",
-                                   fields={"village": ["Not a village of this town."]})
+            raise ValidationFailed(_("Village %(code)s is not a village of %(town)s.", code=village, town=place["name"]),
+                                   fields={"village": [_("Not a village of this town.")]})
 
 
 def towns_under(store: Store, codes: list[str]) -> list[str]:

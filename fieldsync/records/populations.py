@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from fieldsync.errors import NotFound, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records.place_import import cells_by_key, find_columns
 from fieldsync.records.roster_io import RowError, read_table
 from fieldsync.store import Store
@@ -47,7 +48,7 @@ def listing(store: Store, code: str) -> list[dict]:
     rows = store.query("SELECT code, name, kind, ended_on FROM places WHERE code = ? OR parent = ?"
                        " ORDER BY code != ?, code", [code, code, code])
     if not rows:
-        raise NotFound(f"No place with code {code}.", code="place_not_found")
+        raise NotFound(_("No place with code %(code)s.", code=code), code="place_not_found")
     figures: dict[str, dict[int, int]] = {}
     for row in store.query("SELECT code, year, population FROM place_populations WHERE code IN"
                            " (SELECT value FROM json_each(?))", [json.dumps([r["code"] for r in rows])]):
@@ -75,12 +76,14 @@ def check_figure(db: Database, code: str, year, population) -> tuple[str, int, i
     """A figure as typed, checked: raises ValueError with the reason in Chinese."""
     code = str(code or "").strip()
     if not db.execute("SELECT 1 FROM places WHERE code = ?", [code]).fetchone():
-        raise ValueError(f"代码 {code or '（空）'} 不在区划表中")
+        raise ValueError(_("Code %(code)s is not in the gazetteer", code=code or _("(empty)")))
     year_text, people_text = str(year or "").strip().removesuffix("年"), re.sub(r"[,，\s]", "", str(population or ""))
     if not year_text.isdigit() or not YEARS[0] <= int(year_text) <= YEARS[1]:
-        raise ValueError(f"年份 {year or '（空）'} 不是{YEARS[0]}–{YEARS[1]}之间的年份")
+        raise ValueError(_("Year %(year)s is not a year from %(first)s to %(last)s", year=year or _("(empty)"),
+                            first=YEARS[0], last=YEARS[1]))
     if not people_text.isdigit() or int(people_text) > MAX_POPULATION:
-        raise ValueError(f"人口 {population or '（空）'} 不是0到{MAX_POPULATION}之间的整数")
+        raise ValueError(_("Population %(population)s is not a whole number from 0 to %(max)s",
+                            population=population or _("(empty)"), max=MAX_POPULATION))
     return code, int(year_text), int(people_text)
 
 

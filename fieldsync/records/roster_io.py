@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 
 from fieldsync import labels
 from fieldsync.errors import BadRequest, ValidationFailed
+from fieldsync.i18n import N_, _, validation_messages
 from fieldsync.records import people, places, validators
 from fieldsync.records.pii import Sealer
 from fieldsync.records.schemas import GENDERS, LEVELS, Choice, PersonSchema, PlaceCode
@@ -103,7 +104,9 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"第{self.row}行 {self.column}: {self.message}" if self.column else f"第{self.row}行: {self.message}"
+        if self.column:
+            return _("Row %(row)s %(column)s: %(message)s", row=self.row, column=self.column, message=self.message)
+        return _("Row %(row)s: %(message)s", row=self.row, message=self.message)
 
 
 @dataclass
@@ -126,16 +129,16 @@ class ImportReport:
 def read_table(content: bytes, filename: str = "") -> list[tuple[int, list]]:
     """The rows of the file as (row number, cells): XLSX by content, else CSV."""
     if content[:4] == b"\xd0\xcf\x11\xe0":
-        raise BadRequest("This is an old Excel .xls file; save it as .xlsx (Excel 工作簿) or CSV and upload that.",
+        raise BadRequest(_("This is an old Excel .xls file; save it as .xlsx (Excel 工作簿) or CSV and upload that."),
                          code="unsupported_file")
     if content[:2] == b"PK":
         rows = _xlsx_rows(content)
     elif filename.lower().endswith((".xlsx", ".xlsm")):
-        raise BadRequest(f"{filename} is not a readable Excel file.", code="unsupported_file")
+        raise BadRequest(_("%(file)s is not a readable Excel file.", file=filename), code="unsupported_file")
     else:
         rows = _csv_rows(decode_csv(content))
     if len(rows) > ROW_LIMIT:
-        raise ValidationFailed(f"The file has more than {MAX_ROWS} rows; import at most {MAX_ROWS} at a time.",
+        raise ValidationFailed(_("The file has more than %(max)s rows; import at most %(max)s at a time.", max=MAX_ROWS),
                                code="too_many_rows")
     return rows
 
@@ -150,8 +153,8 @@ def _xlsx_rows(content: bytes) -> list[tuple[int, list]]:
         finally:
             book.close()
     except Exception as exc:  # noqa: BLE001 -- whatever breaks inside a damaged upload, the answer is the same
-        raise BadRequest(f"The Excel file cannot be read ({type(exc).__name__}); "
-                         "save it again from Excel and retry.", code="unsupported_file") from None
+        raise BadRequest(_("The Excel file cannot be read (%(problem)s); save it again from Excel and retry.",
+                           problem=type(exc).__name__), code="unsupported_file") from None
 
 
 def decode_csv(content: bytes) -> str:
@@ -167,7 +170,7 @@ def decode_csv(content: bytes) -> str:
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise BadRequest("The file is neither UTF-8 nor GBK/GB18030 text; save it as CSV (UTF-8) or .xlsx.",
+    raise BadRequest(_("The file is neither UTF-8 nor GBK/GB18030 text; save it as CSV (UTF-8) or .xlsx."),
                      code="bad_encoding")
 
 
@@ -178,13 +181,14 @@ def _csv_rows(text: str) -> list[tuple[int, list]]:
     try:
         return [(reader.line_num, cells) for cells in itertools.islice(reader, ROW_LIMIT + 1)]
     except csv.Error as exc:
-        raise BadRequest(f"The CSV file is malformed near line {reader.line_num}: {exc}.",
+        raise BadRequest(_("The CSV file is malformed near line %(line)s: %(problem)s.", line=reader.line_num,
+                           problem=exc),
                          code="bad_csv") from None
 
 
 def _find_header(rows: list[tuple[int, list]]) -> tuple[int, dict[int, Column], list[str]]:
     """The header row: the first of the top rows that has a 姓名 (name) column."""
-    for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+    for index, (_number, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         keys = [_header_key(c) for c in cells]
         if "姓名" not in keys and "name" not in keys:
             continue
@@ -196,13 +200,15 @@ def _find_header(rows: list[tuple[int, list]]) -> tuple[int, dict[int, Column], 
                     ignored.append(str(cell).strip())
                 continue
             if column.key in seen:
-                raise ValidationFailed(f"Two columns mean {column.label}: {seen[column.key]} and {cell}. "
-                                       "Keep one.", code="duplicate_column")
+                raise ValidationFailed(_("Two columns mean %(label)s: %(first)s and %(second)s. Keep one.",
+                                         label=column.label, first=seen[column.key], second=cell),
+                                       code="duplicate_column")
             seen[column.key] = str(cell).strip()
             mapping[position] = column
         return index, mapping, ignored
-    raise ValidationFailed("No header row with a 姓名 column in the first rows. The first row should name the "
-                           "columns: 姓名, 性别, 出生年份, 手机号码, 身份证号码, 乡镇, 村, 等级, 项目, 证书编号, 注册日期.",
+    raise ValidationFailed(_("No header row with a 姓名 column in the first rows. The first row should name the "
+                             "columns: %(columns)s.", columns="姓名, 性别, 出生年份, 手机号码, 身份证号码, 乡镇, 村, 等级, 项目, "
+                                                            "证书编号, 注册日期"),
                            code="no_header")
 
 
@@ -235,15 +241,15 @@ def _cell_text(column: Column, value) -> str | None:
         return value.isoformat()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if column.key == "id_number":
-            raise _CellProblem(column.key, "Excel stored this ID number as a number and has dropped its last "
-                                           "digits. Format the column as text (文本) and type the numbers again.")
+            raise _CellProblem(column.key, _("Excel stored this ID number as a number and has dropped its last "
+                                             "digits. Format the column as text (文本) and type the numbers again."))
         return str(int(value)) if float(value).is_integer() else str(value)
     text = str(value).strip() if value is not None else ""
     if not text:
         return None
     if column.key in ("phone", "id_number") and "*" in text:
-        raise _CellProblem(column.key, "This value is masked (an export without full values); "
-                                       "it cannot be imported. Type the full number.")
+        raise _CellProblem(column.key, _("This value is masked (an export without full values); "
+                                         "it cannot be imported. Type the full number."))
     if column.key == "registered_at" and (found := DATE_TEXT.match(text)):
         return "{:04d}-{:02d}-{:02d}".format(*map(int, found.groups()))
     if column.key == "gender":
@@ -251,7 +257,7 @@ def _cell_text(column: Column, value) -> str | None:
     return text
 
 
-PLACE_KINDS = {"town": "town (乡镇)", "village": "village (村)"}
+PLACE_KINDS = {"town": N_("town (乡镇)"), "village": N_("village (村)")}
 
 
 class Gazetteer:
@@ -266,19 +272,22 @@ class Gazetteer:
             self.children.setdefault((place["kind"], parent), []).append(place)
 
     def resolve(self, text: str, kind: str, town: str | None = None) -> str:
-        where = f" of {self.places[town]['name']}" if town else ""
+        kind_name = _(PLACE_KINDS[kind])
+        if town:
+            kind_name = _("%(kind)s of %(town)s", kind=kind_name, town=self.places[town]["name"])
         candidates = self.children.get((kind, town), [])
         if whole_number_or_none(text, max_digits=12) is not None:
             if any(p["code"] == text for p in candidates):
                 return text
-            raise ValueError(f"{text} is not the code of a {PLACE_KINDS[kind]}{where} in the gazetteer.")
+            raise ValueError(_("%(text)s is not the code of a %(kind)s in the gazetteer.", text=text, kind=kind_name))
         found = ([p for p in candidates if p["name"] == text]
                  or [p for p in candidates if p["name"].startswith(text)])
         if len(found) == 1:
             return found[0]["code"]
         if not found:
-            raise ValueError(f"{text} is not a {PLACE_KINDS[kind]}{where} in the gazetteer.")
-        raise ValueError(f"{text} could be {', '.join(p['name'] for p in found)}; write the 12-digit code.")
+            raise ValueError(_("%(text)s is not a %(kind)s in the gazetteer.", text=text, kind=kind_name))
+        raise ValueError(_("%(text)s could be %(names)s; write the 12-digit code.", text=text,
+                           names=", ".join(p["name"] for p in found)))
 
 
 class _Duplicates:
@@ -297,8 +306,8 @@ class _Duplicates:
                 self.certificates[row["certificate_no"]] = (row["id"], f"{row['name']}（{row['town']}）")
             if not against_roster:
                 continue
-            known = f"already on the roster as {row['name']}" + (
-                " (注销 cancelled: restore them instead)" if row["status"] == "cancelled" else "")
+            known = (_("already on the roster as %(name)s (注销 cancelled: restore them instead)", name=row["name"])
+                     if row["status"] == "cancelled" else _("already on the roster as %(name)s", name=row["name"]))
             if row["id_number_hash"]:
                 self.by_id[row["id_number_hash"]] = known
             if row["phone"]:
@@ -311,13 +320,13 @@ class _Duplicates:
         id_hash = self.id_hash(person)
         name_phone = (person["name"], person["phone"]) if person.get("phone") else None
         if id_hash in self.by_id:
-            return RowError(row, LABELS["id_number"], f"This ID number is {self.by_id[id_hash]}.")
+            return RowError(row, LABELS["id_number"], _("This ID number is %(known)s.", known=self.by_id[id_hash]))
         if name_phone in self.by_name_phone:
-            return RowError(row, LABELS["phone"], f"Same name and phone: {self.by_name_phone[name_phone]}.")
+            return RowError(row, LABELS["phone"], _("Same name and phone: %(known)s.", known=self.by_name_phone[name_phone]))
         if id_hash:
-            self.by_id[id_hash] = f"the same as on row {row}"
+            self.by_id[id_hash] = _("the same as on row %(row)s", row=row)
         if name_phone:
-            self.by_name_phone[name_phone] = f"the same as on row {row}"
+            self.by_name_phone[name_phone] = _("the same as on row %(row)s", row=row)
         return None
 
     def certificate(self, row: int, number: str | None, person_id: str | None = None) -> RowError | None:
@@ -328,8 +337,9 @@ class _Duplicates:
         holder = self.certificates.get(number)
         claimant = person_id or f"row {row}"
         if holder and holder[0] != claimant:
-            return RowError(row, LABELS["certificate_no"], f"证书编号 {number} 已属于 {holder[1]}")
-        self.certificates[number] = (claimant, f"第{row}行")
+            return RowError(row, LABELS["certificate_no"], _("Certificate number %(number)s already belongs to %(name)s",
+                                                             number=number, name=holder[1]))
+        self.certificates[number] = (claimant, _("row %(row)s", row=row))
         return None
 
 
@@ -356,7 +366,7 @@ class _RowChecker:
             person = self.schema.load({k: v for k, v in raw.items() if k in PERSON_FIELDS and v is not None})
         except ValidationError as err:
             errors += [RowError(row, LABELS.get(key, key), " ".join(map(str, messages)))
-                       for key, messages in err.messages.items() if key not in unplaced]
+                       for key, messages in validation_messages(err.messages).items() if key not in unplaced]
             return None, errors
         if errors:
             return None, errors
@@ -379,7 +389,7 @@ class _RowChecker:
     def _places(self, raw: dict) -> tuple[str | None, str | None]:
         town = self._one_place(raw, "town", None) or self.default_town
         if town is None:
-            raise _CellProblem("town", "Missing: write the town (乡镇) or its 12-digit code.")
+            raise _CellProblem("town", _("Missing: write the town (乡镇) or its 12-digit code."))
         return town, self._one_place(raw, "village", town)
 
     def _one_place(self, raw: dict, kind: str, town: str | None) -> str | None:
@@ -392,7 +402,8 @@ class _RowChecker:
                 except ValueError as exc:
                     raise _CellProblem(key, str(exc)) from None
         if len(codes) > 1:
-            raise _CellProblem(kind, f"{LABELS[kind]} and {LABELS[kind + '_code']} name different places.")
+            raise _CellProblem(kind, _("%(name)s and %(code)s name different places.", name=LABELS[kind],
+                                      code=LABELS[kind + "_code"]))
         return codes.pop() if codes else None
 
 
@@ -403,13 +414,14 @@ def check_file(store: Store, content: bytes, filename: str = "", *, default_town
     rows = read_table(content, filename)
     header, mapping, ignored = _find_header(rows)
     if not default_town and not {"town", "town_code"} & {c.key for c in mapping.values()}:
-        raise ValidationFailed("The file has no 乡镇 (town) column and no default town was given.",
+        raise ValidationFailed(_("The file has no 乡镇 (town) column and no default town was given."),
                                code="no_town")
     body = [(number, cells) for number, cells in rows[header + 1:] if any(map(_filled, cells))]
     if not body:
-        raise ValidationFailed("The file has no people below its header row.", code="empty_roster")
+        raise ValidationFailed(code="empty_roster")
     if len(body) > MAX_ROWS:
-        raise ValidationFailed(f"The file has {len(body)} people; import at most {MAX_ROWS} at a time.",
+        raise ValidationFailed(_("The file has %(num)s people; import at most %(max)s at a time.", num=len(body),
+                                 max=MAX_ROWS),
                                code="too_many_rows")
     checker = _RowChecker(store, mapping, default_town, against_roster)
     report = ImportReport(rows=len(body), ignored_columns=ignored)
@@ -457,7 +469,7 @@ class Export:
 def export_format(filename: str | Path) -> str:
     suffix = Path(filename).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
-        raise BadRequest(f"Export to .csv or .xlsx, not {Path(filename).name}.", code="unsupported_file")
+        raise BadRequest(_("Export to .csv or .xlsx, not %(name)s.", name=Path(filename).name), code="unsupported_file")
     return suffix
 
 
@@ -489,7 +501,7 @@ def check_folder(path: Path) -> None:
     """Refuse before any work is done when the file could not be written where asked."""
     folder = Path(path).resolve().parent
     if not folder.is_dir():
-        raise BadRequest(f"The folder {folder} does not exist.", code="no_folder")
+        raise BadRequest(_("The folder %(folder)s does not exist.", folder=folder), code="no_folder")
 
 
 def template(fmt: str) -> Export:
@@ -531,7 +543,7 @@ def _id_number(person: dict, sealer: Sealer | None) -> str | None:
 
 def _render(fmt: str, rows: list[dict]) -> bytes:
     if fmt not in FORMATS:
-        raise BadRequest(f"Export to csv or xlsx, not {fmt}.", code="unsupported_file")
+        raise BadRequest(_("Export to csv or xlsx, not %(name)s.", name=fmt), code="unsupported_file")
     return _csv(rows) if fmt == "csv" else _xlsx(rows)
 
 

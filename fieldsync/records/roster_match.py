@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from fieldsync.errors import Conflict, NotFound
+from fieldsync.i18n import _, ngettext
 from fieldsync.records import people, roster_io
 from fieldsync.records.roster_io import LABELS, RowError
 from fieldsync.records.schemas import LEVELS
@@ -129,15 +130,15 @@ def commit(store: Store, content: bytes, filename: str, digest: str, *, actor: s
     transaction. Conflicts are left as they are. Refused if anything has changed since."""
     result = plan(store, content, filename, default_town=default_town)
     if result.digest != digest:
-        raise Conflict("The file or the roster has changed since the preview; preview it again.",
-                       code="preview_outdated")
+        raise Conflict(code="preview_outdated")
     if not result.ok:
-        raise Conflict(f"{len(result.errors)} rows have problems; fix them and preview again.",
+        raise Conflict(ngettext("%(num)s row has problems; fix it and preview again.",
+                                 "%(num)s rows have problems; fix them and preview again.", len(result.errors)),
                        code="import_has_errors")
 
     def work(db: Database) -> int:
-        written = len(people.register_many(store, [person for _, person in result.new], actor=actor))
-        for _, found, fills in result.changed:
+        written = len(people.register_many(store, [person for _row, person in result.new], actor=actor))
+        for _row, found, fills in result.changed:
             people.modify(store, found["id"], fills, actor=actor)
             written += 1
         return written
@@ -170,7 +171,7 @@ def keep(instance: Path, content: bytes, filename: str, digest: str) -> None:
 def kept(instance: Path, digest: str) -> tuple[bytes, str]:
     folder = Path(instance) / PENDING
     if not re.fullmatch(r"[0-9a-f]{32}", digest or "") or not (folder / f"{digest}.bin").exists():
-        raise NotFound("That preview is gone (older than a day, or already imported); upload the file again.",
+        raise NotFound(_("That preview is gone (older than a day, or already imported); upload the file again."),
                        code="preview_not_found")
     meta = json.loads((folder / f"{digest}.json").read_text("utf-8"))
     return (folder / f"{digest}.bin").read_bytes(), meta["filename"]

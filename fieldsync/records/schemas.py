@@ -19,6 +19,7 @@ from marshmallow import (
 )
 
 from fieldsync import labels
+from fieldsync.i18n import N_, _
 from fieldsync.records import validators
 
 # The codes and the office's Chinese words for them (fieldsync/labels.py): imports accept either.
@@ -90,7 +91,7 @@ class Choice(fields.String):
             if text == label:
                 return code
         allowed = ", ".join(f"{c} ({l})" for c, l in self.choices.items())
-        raise ValidationError(f"{text!r} is not one of: {allowed}.")
+        raise ValidationError(_("%(text)r is not one of: %(allowed)s.", text=text, allowed=allowed))
 
 
 class MultiChoice(fields.Field):
@@ -151,15 +152,15 @@ class PromotionSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    level = Choice(LEVELS, required=True, validate=validate.NoneOf(["none"], error="A promotion is to 三级 or above."))
+    level = Choice(LEVELS, required=True, validate=validate.NoneOf(["none"], error=N_("A promotion is to 三级 or above.")))
     certificate_no = fields.String(required=True, validate=validate.Length(
-        min=1, max=50, error="A level comes with its certificate number (at most 50 characters)."))
+        min=1, max=50, error=N_("A level comes with its certificate number (at most 50 characters).")))
 
 
 def _not_blank(value) -> None:
     # An optional field loads "" as None; a change must not blank a field the record requires.
     if value is None:
-        raise ValidationError("This field cannot be blank.")
+        raise ValidationError(_("This field cannot be blank."))
 
 
 class PersonUpdateSchema(PersonSchema):
@@ -209,7 +210,7 @@ class SessionSchema(SessionDetails):
     @validates_schema
     def _ends_after_start(self, data, **kwargs):
         if data.get("ends_at") and data.get("starts_at") and data["ends_at"] < data["starts_at"]:
-            raise ValidationError("The session ends before it starts.", "ends_at")
+            raise ValidationError(_("The session ends before it starts."), "ends_at")
 
 
 class SessionUpdateSchema(SessionSchema):
@@ -229,7 +230,7 @@ class CheckinSchema(Schema):
         unknown = EXCLUDE
 
     id = fields.String(validate=validate.Regexp(r"^[0-9A-HJKMNP-TV-Z]{26}$",
-                                                error="Check-in id must be a ULID (26 characters)."))
+                                                error=N_("Check-in id must be a ULID (26 characters).")))
     session = fields.String(required=True, validate=validate.Length(min=1, max=64))
     code = fields.String(validate=validate.Length(min=1, max=512))
     person = fields.String(validate=validate.Length(min=1, max=64))
@@ -241,7 +242,7 @@ class CheckinSchema(Schema):
     @validates_schema
     def _code_or_person(self, data, **kwargs):
         if not data.get("code") and not data.get("person"):
-            raise ValidationError("Send the scanned code, or a person id for a manual check-in.", "code")
+            raise ValidationError(_("Send the scanned code, or a person id for a manual check-in."), "code")
 
 
 class PeopleQuery(Schema):
@@ -272,7 +273,7 @@ def load(schema: Schema, data) -> dict:
     if not isinstance(data, dict):
         from fieldsync.errors import BadRequest
 
-        raise BadRequest("Expected a JSON object.")
+        raise BadRequest(_("Expected a JSON object."))
     try:
         return schema.load(data)
     except ValidationError as err:

@@ -15,6 +15,7 @@ import json
 from contextvars import ContextVar
 
 from fieldsync.errors import Forbidden
+from fieldsync.i18n import _
 from fieldsync.records import places
 from fieldsync.store import Store
 
@@ -30,8 +31,7 @@ def check(town: str | None) -> None:
     """Refuse a record of a town outside the account's units."""
     towns = _towns.get()
     if towns is not None and town not in towns:
-        raise Forbidden("That town is outside the units of your account.", code="outside_units",
-                        fields={"town": ["Outside the units of your account."]})
+        raise Forbidden(code="outside_units", fields={"town": [_("Outside the units of your account.")]})
 
 
 def clause(column: str = "town") -> tuple[str | None, list]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records import mutable, places, scope, theme_days
 from fieldsync.store import Store, new_id
 from fieldsync.store.outbox import utc_now
@@ -30,7 +31,7 @@ def _stored(data: dict) -> dict:
 def _check_form(store: Store, form_id: str | None) -> None:
     if form_id and not store.query_one("SELECT 1 FROM forms WHERE id = ? AND published_at IS NOT NULL",
                                        [form_id]):
-        raise ValidationFailed(f"No published form {form_id}.", fields={"form_id": ["Unknown form."]})
+        raise ValidationFailed(_("No published form %(form)s.", form=form_id), fields={"form_id": [_("Unknown form.")]})
 
 
 def create(store: Store, data: dict, *, actor: str | None = None, session_id: str | None = None) -> dict:
@@ -62,7 +63,7 @@ def modify(store: Store, session_id: str, changes: dict, *, actor: str | None = 
 def cancel(store: Store, session_id: str, *, actor: str | None = None) -> dict:
     current = get(store, session_id)
     if current["status"] == "cancelled":
-        raise Conflict(f"Session {current['title']} is already cancelled.", code="already_cancelled")
+        raise Conflict(_("Session %(title)s is already cancelled.", title=current["title"]), code="already_cancelled")
     return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, session_id,
                                                      {"status": "cancelled"}, actor=actor,
                                                      action="cancel"))
@@ -88,7 +89,7 @@ def mark_js365(store: Store, session_ids: list[str], *, actor: str) -> int:
 def get(store: Store, session_id: str) -> dict:
     row = store.query_one("SELECT * FROM sessions WHERE id = ?", [session_id])
     if row is None:
-        raise NotFound(f"No session with id {session_id}.", code="session_not_found")
+        raise NotFound(_("No session with id %(id)s.", id=session_id), code="session_not_found")
     scope.check(row["town"])
     return row
 

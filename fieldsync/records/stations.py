@@ -20,6 +20,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from fieldsync.errors import Conflict, NotFound
+from fieldsync.i18n import _
 from fieldsync.store import Store, new_id
 from fieldsync.store.outbox import utc_now
 
@@ -82,8 +83,8 @@ def create(store: Store, name: str, *, session_id: str | None = None, lifetime_h
            actor: str | None = None) -> tuple[dict, str]:
     """A new station and its token (shown once: only the hash is kept)."""
     if store.query_one("SELECT 1 FROM stations WHERE name = ? AND revoked_at IS NULL", [name]):
-        raise Conflict(f"A station named {name} already exists; pick another name or revoke it first.",
-                       code="station_exists", fields={"name": ["Already in use."]})
+        raise Conflict(_("A station named %(name)s already exists; pick another name or revoke it first.", name=name),
+                       code="station_exists", fields={"name": [_("Already in use.")]})
     token = secrets.token_urlsafe(32)
     now = utc_now()
     row = {"id": new_id(), "name": name, "token_hash": _hash(token), "session_id": session_id,
@@ -146,7 +147,7 @@ def expired(station: dict) -> bool:
 def live(store: Store, station_id: str) -> dict:
     row = find(store, station_id)
     if row is None:
-        raise NotFound("No such station, or it was revoked.", code="station_not_found")
+        raise NotFound(code="station_not_found")
     return row
 
 

@@ -25,6 +25,7 @@ from marshmallow import (
 from sqlite_utils import Database
 
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records.schemas import load
 from fieldsync.store import Store, new_id
 from fieldsync.store.outbox import record_change, utc_now
@@ -56,9 +57,10 @@ class ThemeDaySchema(Schema):
     def _one_year_in_order(self, data, **kwargs):
         start, end = data.get("starts_on"), data.get("ends_on") or data.get("starts_on")
         if start and not YEARS[0] <= start.year <= YEARS[1]:
-            raise ValidationError(f"Not a year between {YEARS[0]} and {YEARS[1]}.", "starts_on")
+            raise ValidationError(_("Not a year between %(first)s and %(last)s.", first=YEARS[0], last=YEARS[1]),
+                                  "starts_on")
         if start and end and (end < start or end.year != start.year):
-            raise ValidationError("The last day comes on or after the first, in the same year.", "ends_on")
+            raise ValidationError(_("The last day comes on or after the first, in the same year."), "ends_on")
 
 
 def for_year(db: Database, year: int) -> list[dict]:
@@ -79,7 +81,7 @@ def around(db: Database, starts_at: str | None) -> list[dict]:
 def get(db: Database, theme_day_id: str) -> dict:
     row = next(db.query("SELECT * FROM theme_days WHERE id = ?", [theme_day_id]), None)
     if row is None:
-        raise NotFound(f"No theme day {theme_day_id}.", code="theme_day_not_found")
+        raise NotFound(_("No theme day %(id)s.", id=theme_day_id), code="theme_day_not_found")
     return row
 
 
@@ -102,11 +104,12 @@ def check_tag(db: Database, theme_day_id: str | None, starts_at: str | None) -> 
         return
     row = next(db.query("SELECT year, name FROM theme_days WHERE id = ?", [theme_day_id]), None)
     if row is None:
-        raise ValidationFailed(f"No theme day {theme_day_id}; choose one of the year's list.",
-                               fields={"theme_day": ["Unknown theme day."]})
+        raise ValidationFailed(_("No theme day %(id)s; choose one of the year's list.", id=theme_day_id),
+                               fields={"theme_day": [_("Unknown theme day.")]})
     if starts_at and str(starts_at)[:4] != str(row["year"]):
-        raise ValidationFailed(f"{row['name']} is a theme day of {row['year']}; the activity is held in "
-                               f"{str(starts_at)[:4]}.", fields={"theme_day": ["Not a theme day of that year."]})
+        raise ValidationFailed(_("%(name)s is a theme day of %(year)s; the activity is held in %(held)s.",
+                                 name=row["name"], year=row["year"], held=str(starts_at)[:4]),
+                               fields={"theme_day": [_("Not a theme day of that year.")]})
 
 
 def _write(db: Database, store: Store, row: dict, actor: str | None, *, publish: bool = True) -> dict:
@@ -130,8 +133,8 @@ def save(store: Store, data: dict, *, theme_day_id: str | None = None, actor: st
             current = get(db, theme_day_id)
             used = _tagged(db, theme_day_id)
             if used and current["year"] != row["year"]:
-                raise Conflict(f"{used} activities of {current['year']} are tagged with {current['name']}; "
-                               "it stays in that year.", code="theme_day_in_use")
+                raise Conflict(_("%(n)s activities of %(year)s are tagged with %(name)s; it stays in that year.",
+                                 n=used, year=current["year"], name=current["name"]), code="theme_day_in_use")
         return _write(db, store, row, actor)
 
     return store.write(work)
@@ -143,8 +146,8 @@ def delete(store: Store, theme_day_id: str, *, actor: str | None = None) -> None
         day = get(db, theme_day_id)
         used = _tagged(db, theme_day_id)
         if used:
-            raise Conflict(f"{used} activities are tagged with {day['name']}; tag them otherwise first.",
-                           code="theme_day_in_use")
+            raise Conflict(_("%(n)s activities are tagged with %(name)s; tag them otherwise first.", n=used,
+                             name=day["name"]), code="theme_day_in_use")
         db.execute("DELETE FROM theme_days WHERE id = ?", [theme_day_id])
         record_change(db, ENTITY, theme_day_id, "delete", store.hlc.now(), {"by": actor})
 

@@ -18,6 +18,7 @@ from sqlite_utils.migrations import Migrations
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from fieldsync.errors import Conflict, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.store import Store, new_id
 from fieldsync.store.outbox import utc_now
 
@@ -70,15 +71,15 @@ def create(store: Store, username: str, password: str, role: str, display_name: 
            units: list[str] | None = None) -> dict:
     username = (username or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9_.\-]{2,40}", username):
-        raise ValidationFailed("Usernames are 2-40 letters, digits, dots, dashes or underscores.",
-                               fields={"username": ["Not a valid username."]})
+        raise ValidationFailed(_("Usernames are 2-40 letters, digits, dots, dashes or underscores."),
+                               fields={"username": [_("Not a valid username.")]})
     if role not in ROLES:
-        raise ValidationFailed(f"Role must be one of {', '.join(ROLES)}.", fields={"role": ["Unknown role."]})
+        raise ValidationFailed(_("Role must be one of %(roles)s.", roles=", ".join(ROLES)),
+                               fields={"role": [_("Unknown role.")]})
     if len(password or "") < 8:
-        raise ValidationFailed("Passwords need at least 8 characters.",
-                               fields={"password": ["Too short."]})
+        raise ValidationFailed(_("Passwords need at least 8 characters."), fields={"password": [_("Too short.")]})
     if store.query_one("SELECT 1 FROM users WHERE username = ?", [username]):
-        raise Conflict(f"User {username} already exists.", code="user_exists")
+        raise Conflict(_("User %(username)s already exists.", username=username), code="user_exists")
     row = {"id": new_id(), "username": username, "display_name": display_name or username,
            "password_hash": generate_password_hash(password), "role": role, "created_at": utc_now(),
            "units": _units_json(store, units)}
@@ -121,8 +122,8 @@ def _units_json(store: Store, units: list[str] | None) -> str | None:
     for code in codes:
         place = store.query_one("SELECT kind FROM places WHERE code = ?", [code])
         if place is None or place["kind"] not in UNIT_KINDS:
-            raise ValidationFailed(f"{code} is not a town, county or city of the gazetteer.",
-                                   fields={"units": [f"{code}: not a town, county or city."]})
+            raise ValidationFailed(_("%(code)s is not a town, county or city of the gazetteer.", code=code),
+                                   fields={"units": [_("%(code)s: not a town, county or city.", code=code)]})
     return json.dumps(codes) if codes else None
 
 
@@ -143,14 +144,14 @@ def end_sessions(store: Store, user_id: str) -> None:
 def _existing(store: Store, username: str) -> dict:
     row = store.query_one("SELECT role, disabled_at FROM users WHERE username = ?", [username])
     if row is None:
-        raise ValidationFailed(f"No user {username}.", fields={"username": ["Unknown user."]})
+        raise ValidationFailed(_("No user %(username)s.", username=username), fields={"username": [_("Unknown user.")]})
     return row
 
 
 def set_password(store: Store, username: str, password: str) -> None:
     """A new password; every session signed in with the old one ends."""
     if len(password or "") < 8:
-        raise ValidationFailed("Passwords need at least 8 characters.", fields={"password": ["Too short."]})
+        raise ValidationFailed(_("Passwords need at least 8 characters."), fields={"password": [_("Too short.")]})
     _existing(store, username)
     store.write(lambda db: db.execute("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1"
                                       " WHERE username = ?", [generate_password_hash(password), username]))
@@ -164,10 +165,10 @@ def set_disabled(store: Store, username: str, disabled: bool, *, by: str | None 
     """
     row = _existing(store, username)
     if disabled and username == by:
-        raise Conflict("You cannot disable your own account.", code="own_account")
+        raise Conflict(code="own_account")
     admins = store.query_one("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL")
     if disabled and row["role"] == "admin" and row["disabled_at"] is None and admins["n"] <= 1:
-        raise Conflict("This is the last active admin; make another admin first.", code="last_admin")
+        raise Conflict(code="last_admin")
     store.write(lambda db: db.execute("UPDATE users SET disabled_at = ?, session_epoch = session_epoch + 1"
                                       " WHERE username = ?", [utc_now() if disabled else None, username]))
 

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from datetime import date
 
+from fieldsync.i18n import _
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 PROVINCE_PREFIXES = {
@@ -39,9 +41,9 @@ def whole_number(text: str, *, max_digits: int = MAX_DIGITS, signed: bool = Fals
     field, an imported cell): ASCII digits 0-9 only, at most max_digits of them, a leading '-'
     only when signed. int() and str.isdigit() also take '²', '①', '٣' and 5,000-digit numbers."""
     if not isinstance(text, str) or not WHOLE.fullmatch(text) or (text[0] == "-" and not signed):
-        raise ValueError(f"{str(text)[:20]!r} is not a whole number written with the digits 0-9.")
+        raise ValueError(_("%(text)r is not a whole number written with the digits 0-9.", text=str(text)[:20]))
     if len(text.lstrip("-")) > max_digits:
-        raise ValueError(f"{text[:20]}... has more than {max_digits} digits.")
+        raise ValueError(_("%(text)s... has more than %(max)s digits.", text=text[:20], max=max_digits))
     return int(text)
 
 
@@ -57,9 +59,9 @@ def decimal_number(text: str, *, max_digits: int = MAX_DIGITS) -> float:
     """A decimal written as text (such as 2.5 hours): ASCII digits, an optional '-' and '.',
     at most max_digits digits; no exponent, no inf or nan."""
     if not isinstance(text, str) or not DECIMAL.fullmatch(text):
-        raise ValueError(f"{str(text)[:20]!r} is not a number written with the digits 0-9.")
+        raise ValueError(_("%(text)r is not a number written with the digits 0-9.", text=str(text)[:20]))
     if len(text) - text.count("-") - text.count(".") > max_digits:
-        raise ValueError(f"{text[:20]}... has more than {max_digits} digits.")
+        raise ValueError(_("%(text)s... has more than %(max)s digits.", text=text[:20], max=max_digits))
     return float(text)
 
 
@@ -69,11 +71,11 @@ def person_name(value: str) -> str:
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
     name = _wide_spaces_dropped(re.sub(r"\s+", " ", name))
     if not name:
-        raise ValueError("Name is empty.")
+        raise ValueError(_("Name is empty."))
     if len(name) > 50:
-        raise ValueError("Name is longer than 50 characters.")
+        raise ValueError(_("Name is longer than 50 characters."))
     if not NAME_CHARS.match(name) or any(ch.isdigit() or ch == "_" for ch in name):
-        raise ValueError(f"Name {name!r} has characters a name cannot have.")
+        raise ValueError(_("Name %(name)r has characters a name cannot have.", name=name))
     return name
 
 
@@ -108,7 +110,7 @@ def mobile(value: str) -> str:
     digits = re.sub(r"[\s\-()]", "", _clean(value))
     digits = re.sub(r"^(\+?86|0086)(?=1[0-9]{10}$)", "", digits)
     if not MOBILE.match(digits):
-        raise ValueError(f"{value!r} is not a mobile number (11 digits starting 13-19).")
+        raise ValueError(_("%(value)r is not a mobile number (11 digits starting 13-19).", value=value))
     return digits
 
 
@@ -118,14 +120,14 @@ def contact_phone(value: str) -> str:
     if not text:
         return ""
     text = EXTENSION.sub(lambda m: f" 转{m.group(1)}", text)
-    main, _, ext = text.partition(" 转")
+    main, _sep, ext = text.partition(" 转")
     try:
         number = mobile(main)
     except ValueError:
         landline = re.sub(r"[\s()]", "-", main).strip("-").replace("--", "-")
         landline = re.sub(r"^(0[0-9]{2,3})-?", r"\1-", landline)
         if not LANDLINE.match(landline):
-            raise ValueError(f"{value!r} is neither a mobile nor a landline with area code.") from None
+            raise ValueError(_("%(value)r is neither a mobile nor a landline with area code.", value=value)) from None
         number = landline
     return f"{number} 转{ext}" if ext else number
 
@@ -134,20 +136,20 @@ def id_number(value: str, *, today: date | None = None) -> str:
     """18-character resident ID number (GB 11643-1999), check character verified."""
     text = re.sub(r"\s", "", _clean(value)).upper()
     if re.fullmatch(r"[0-9]{15}", text):
-        raise ValueError("15-digit ID numbers are no longer valid; ask for the 18-digit number.")
+        raise ValueError(_("15-digit ID numbers are no longer valid; ask for the 18-digit number."))
     if not re.fullmatch(r"[0-9]{17}[0-9X]", text):
-        raise ValueError("An ID number has 17 digits and a final digit or X.")
+        raise ValueError(_("An ID number has 17 digits and a final digit or X."))
     if int(text[:2]) not in PROVINCE_PREFIXES:
-        raise ValueError(f"ID number starts with {text[:2]}, which is no province code.")
+        raise ValueError(_("ID number starts with %(prefix)s, which is no province code.", prefix=text[:2]))
     try:
         born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
-        raise ValueError("The birth date inside the ID number is not a real date.") from None
+        raise ValueError(_("The birth date inside the ID number is not a real date.")) from None
     if born.year < 1900 or born > (today or date.today()):
-        raise ValueError("The birth date inside the ID number is out of range.")
+        raise ValueError(_("The birth date inside the ID number is out of range."))
     total = sum(int(d) * w for d, w in zip(text[:17], ID_WEIGHTS))
     if ID_CHECK[total % 11] != text[17]:
-        raise ValueError("The ID number's check character does not match; a digit is probably mistyped.")
+        raise ValueError(_("The ID number's check character does not match; a digit is probably mistyped."))
     return text
 
 
@@ -167,7 +169,7 @@ def place_code(value: str) -> str:
     """6-digit county code or 12-digit town/village code, kept as text."""
     text = _clean(value)
     if not re.fullmatch(r"[0-9]{6}|[0-9]{12}", text):
-        raise ValueError(f"{value!r} is not a 6- or 12-digit place code.")
+        raise ValueError(_("%(value)r is not a 6- or 12-digit place code.", value=value))
     return text
 
 

@@ -14,6 +14,7 @@ from itertools import groupby
 from sqlite_utils import Database
 
 from fieldsync.errors import Conflict, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records import mutable, people
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
@@ -92,8 +93,8 @@ def _by_birth_year(members: list[dict]) -> list[list[dict]]:
 def merge(store: Store, kept_id: str, merged_id: str, *, actor: str | None = None) -> dict:
     """Merge the duplicate into the kept person; returns the kept person as stored."""
     if kept_id == merged_id:
-        raise ValidationFailed("Choose two different people to merge.",
-                               fields={"merged": ["Same as the person kept."]})
+        raise ValidationFailed(_("Choose two different people to merge."),
+                               fields={"merged": [_("Same as the person kept.")]})
     kept, merged = people.get(store, kept_id), people.get(store, merged_id)
 
     def work(db: Database) -> dict:
@@ -112,13 +113,16 @@ def merge(store: Store, kept_id: str, merged_id: str, *, actor: str | None = Non
 
 def _refuse(db: Database, kept: dict, merged: dict) -> None:
     if kept_of(db, merged["id"]):
-        raise Conflict(f"{merged['name']} ({merged['id']}) was already merged.", code="already_merged")
+        raise Conflict(_("%(name)s (%(id)s) was already merged.", name=merged["name"], id=merged["id"]),
+                       code="already_merged")
     into = kept_of(db, kept["id"])
     if into:
-        raise Conflict(f"{kept['name']} ({kept['id']}) was itself merged into {into}; keep that one.",
+        raise Conflict(_("%(name)s (%(id)s) was itself merged into %(into)s; keep that one.", name=kept["name"],
+                         id=kept["id"], into=into),
                        code="already_merged")
     if kept["status"] != "active":
-        raise Conflict(f"{kept['name']} is cancelled; keep an active registration.", code="kept_cancelled")
+        raise Conflict(_("%(name)s is cancelled; keep an active registration.", name=kept["name"]),
+                       code="kept_cancelled")
 
 
 def _filled(kept: dict, merged: dict) -> dict:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from sqlite_utils import Database
 
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records import places, sessions
 from fieldsync.reports.kpi import MASS_ACTIVITY_KINDS
 from fieldsync.reports.units import IN_UNIT, Unit, sessions_in
@@ -23,11 +24,12 @@ def create(store: Store, data: dict, *, actor: str | None = None) -> dict:
     """data: organisation, village, since (date, optional), notes (optional)."""
     village = places.get(store, data["village"])
     if village is None or village["kind"] != "village":
-        raise ValidationFailed(f"{data['village']} is not a village or community in the gazetteer.",
-                               fields={"village": ["Unknown village."]})
+        raise ValidationFailed(_("%(code)s is not a village or community in the gazetteer.", code=data["village"]),
+                               fields={"village": [_("Unknown village.")]})
     if store.query_one("SELECT 1 FROM pairings WHERE organisation = ? AND village = ?",
                        [data["organisation"], data["village"]]):
-        raise Conflict(f"{data['organisation']} is already paired with {village['name']}.",
+        raise Conflict(_("%(organisation)s is already paired with %(village)s.", organisation=data["organisation"],
+                         village=village["name"]),
                        code="pairing_exists")
     since = data.get("since")
     row = {"id": new_id(), "organisation": data["organisation"], "village": data["village"],
@@ -40,7 +42,7 @@ def create(store: Store, data: dict, *, actor: str | None = None) -> dict:
 def link(store: Store, pairing_id: str, session_id: str) -> None:
     """Record that the pair ran this session (a session belongs to one pair at most)."""
     if store.query_one("SELECT 1 FROM pairings WHERE id = ?", [pairing_id]) is None:
-        raise NotFound(f"No pairing with id {pairing_id}.", code="pairing_not_found")
+        raise NotFound(_("No pairing with id %(id)s.", id=pairing_id), code="pairing_not_found")
     sessions.get(store, session_id)
     store.write(lambda db: db["session_pairings"].upsert(
         {"session_id": session_id, "pairing_id": pairing_id}, pk="session_id"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from fieldsync.errors import NotFound, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records.schemas import load
 from fieldsync.reports import (
     attendance,
@@ -66,7 +67,8 @@ REPORTS = {report.name: report for report in (
 
 def get(name: str) -> Report:
     if name not in REPORTS:
-        raise NotFound(f"No report named {name!r}; there are: {', '.join(REPORTS)}.", code="report_not_found")
+        raise NotFound(_("No report named %(name)r; there are: %(reports)s.", name=name, reports=", ".join(REPORTS)),
+                       code="report_not_found")
     return REPORTS[name]
 
 

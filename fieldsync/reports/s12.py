@@ -25,6 +25,7 @@ from datetime import date
 from sqlite_utils import Database
 
 from fieldsync.errors import ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records import roster_io, scope
 from fieldsync.records.pii import Sealer
 from fieldsync.records.schemas import GENDERS, LEVELS
@@ -197,13 +198,13 @@ def _numbers_from_files(store: Store, files: Iterable[tuple[str, bytes]]) -> tup
 def _id_cells(name: str, content: bytes) -> list[str]:
     """The well-formed numbers of the file's 身份证号 column (masked ones are skipped)."""
     rows = roster_io.read_table(content, name)
-    for index, (_, cells) in enumerate(rows[:10]):
+    for index, (_number, cells) in enumerate(rows[:10]):
         labels = [str(cell or "").strip() for cell in cells]
         if COLUMNS[ID_COLUMN] in labels:
             column = labels.index(COLUMNS[ID_COLUMN])
-            return [number for _, cells in rows[index + 1:] if (number := _valid(cells, column))]
-    raise ValidationFailed(f"{name} has no 身份证号 column in its first rows; give an S12 file a laptop exported.",
-                           code="not_an_s12_file", fields={"ids_from": ["No 身份证号 column."]})
+            return [number for _number, cells in rows[index + 1:] if (number := _valid(cells, column))]
+    raise ValidationFailed(_("%(file)s has no 身份证号 column in its first rows; give an S12 file a laptop exported.",
+                             file=name), code="not_an_s12_file", fields={"ids_from": [_("No 身份证号 column.")]})
 
 
 def _valid(cells: list, column: int) -> str | None:

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from sqlite_utils import Database
 
 from fieldsync.errors import Forbidden, NotFound, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records import places, populations
 
 REPORTING_KINDS = ("province", "city", "county", "town")
@@ -66,17 +67,16 @@ def resolve(db: Database, code: str | None = None, year: int | None = None) -> U
     if code:
         place = _place(db, code)
         if place is None:
-            raise NotFound(f"No place with code {code} in the gazetteer.", code="unit_not_found")
+            raise NotFound(_("No place with code %(code)s in the gazetteer.", code=code), code="unit_not_found")
         if code != home["code"] and home["code"] not in places.ancestors(db, code):
-            raise Forbidden(f"{place['name']} ({code}) is outside this hub's area, {home['name']}: "
-                            f"it reports on {home['name']} and the units in it.", code="unit_outside_area",
-                            fields={"unit": [f"Not in {home['name']}."]})
+            raise Forbidden(_("%(name)s (%(code)s) is outside this hub's area, %(home)s: it reports on %(home)s and"
+                              " the units in it.", name=place["name"], code=code, home=home["name"]),
+                            code="unit_outside_area", fields={"unit": [_("Not in %(home)s.", home=home["name"])]})
     else:
         place = home
     if place["kind"] not in REPORTING_KINDS:
-        raise ValidationFailed(f"{place['name']} is a {place['kind']}; reports are made for a town, "
-                               "a county, a city or a province.",
-                               fields={"unit": ["Not a town, county, city or province."]})
+        raise ValidationFailed(_("%(name)s is not a town, county, city or province; reports are made for those.",
+                                 name=place["name"]), fields={"unit": [_("Not a town, county, city or province.")]})
     today = date.today().isoformat()
     as_of = min(f"{year}-12-31", today) if year else today
     spans = tuple(spans_of(db, place["code"]))
@@ -92,8 +92,8 @@ def top(db: Database) -> dict:
         place = place or next(db.query(f"SELECT * FROM places WHERE kind = ? AND {places.LIVE} ORDER BY code"
                                        " LIMIT 1", [kind, date.today().isoformat()]), None)
     if place is None:
-        raise NotFound("The gazetteer has no province, city, county or town; import places first"
-                       " (fieldsync places import).",
+        raise NotFound(_("The gazetteer has no province, city, county or town; import places first"
+                         " (fieldsync places import)."),
                        code="unit_not_found")
     return place
 

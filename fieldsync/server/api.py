@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, g, request, url_for
 
 from fieldsync import PROTOCOL_VERSION, __version__
 from fieldsync.errors import Forbidden
+from fieldsync.i18n import _
 from fieldsync.records import badges, checkins, people, sessions, users
 from fieldsync.records.schemas import (
     CheckinSchema,
@@ -169,7 +170,7 @@ def modify_person(person_id):
 def cancel_person(person_id):
     # On the hub a cancellation reaches every town's laptop: admin only, as on the pages.
     if not users.may(g.principal["role"], users.roster_role("cancel", hub=current_app.config["MODE"] == "hub")):
-        raise Forbidden("On the city hub only an admin may cancel a registration.", code="role_forbidden")
+        raise Forbidden(_("On the city hub only an admin may cancel a registration."), code="role_forbidden")
     return people.cancel(get_store(), person_id, actor=_actor())
 
 

@@ -70,8 +70,7 @@ def init_app(app: Flask) -> None:
                 if principal:
                     g.principal = principal
                     return
-            raise Unauthorized("The access token is not valid (unknown, expired or revoked).",
-                               code="bad_token")
+            raise Unauthorized(code="bad_token")
         user_id = session.get("user_id")
         if user_id:
             user = users.get(get_store(), user_id)
@@ -90,8 +89,7 @@ def init_app(app: Flask) -> None:
             expected = session.get("csrf", "")
             # Bytes: compare_digest raises on non-ASCII text, and anyone can send that.
             if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-                raise Forbidden("The form expired or came from another site; reload the page and try again.",
-                                code="csrf_failed")
+                raise Forbidden(code="csrf_failed")
 
 
 def require(role: str = "trainer", *, kinds: tuple[str, ...] = ("user",)):
@@ -102,7 +100,7 @@ def require(role: str = "trainer", *, kinds: tuple[str, ...] = ("user",)):
             principal = g.get("principal")
             if principal is None or principal["kind"] not in kinds:
                 if request.path.startswith("/api/"):
-                    raise Unauthorized("Sign in first.", code="login_required")
+                    raise Unauthorized(code="login_required")
                 return redirect(url_for("auth.login", next=request.full_path))
             if users.RANK.get(principal.get("role"), 0) < users.RANK[role]:
                 raise Forbidden(_("Your account may not open this page."), code="role_forbidden")
@@ -158,8 +156,7 @@ def _too_many(wait: int):
     message = _("Too many wrong passwords. Wait %(minutes)s minute(s), then try again.",
                 minutes=-(-wait // 60))
     if wants_json():
-        response = current_app.make_response(render(FieldsyncError(message, code="too_many_attempts",
-                                                                   status=429)))
+        response = current_app.make_response(render(FieldsyncError(message, code="too_many_attempts")))
     else:
         response = current_app.make_response((render_template("login.html", error=message), 429))
     response.headers["Retry-After"] = str(wait)

@@ -88,9 +88,9 @@ def _unit(db, query: dict) -> units.Unit:
     """The unit the filters name: the town, else the county, else the city, else the hub's own."""
     town, county, city = query.get("town"), query.get("county"), query.get("city")
     if town and county and town not in units.resolve(db, county).towns:
-        raise ValidationFailed(_("That town is not in that county."), fields={"town": ["Not in the county."]})
+        raise ValidationFailed(_("That town is not in that county."), fields={"town": [_("Not in the county.")]})
     if county and city and city not in places.ancestors(db, county):
-        raise ValidationFailed(_("That county is not in that city."), fields={"county": ["Not in the city."]})
+        raise ValidationFailed(_("That county is not in that city."), fields={"county": [_("Not in the city.")]})
     return units.resolve(db, town or county or city, query.get("year"))
 
 

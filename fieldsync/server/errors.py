@@ -10,11 +10,15 @@ from flask import Flask, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from fieldsync.errors import FieldsyncError, from_marshmallow
+from fieldsync.errors import CATALOGUE, FieldsyncError, from_marshmallow
+from fieldsync.i18n import _
 
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
-              429: "too_many_requests"}
+# Werkzeug's own refusals, by status, as codes of our catalogue; any other status is a bad request
+# (4xx) or our fault (5xx), so a code never answers with two statuses.
+HTTP_CODES = {code.status: name for name, code in CATALOGUE.items()
+              if name in ("bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed",
+                          "not_acceptable", "payload_too_large", "unsupported_media_type",
+                          "too_many_requests", "internal_error")}
 
 
 def wants_json() -> bool:
@@ -38,14 +42,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
-        code = HTTP_CODES.get(error.code, "http_error")
-        message = {413: "The request body is too large.",
-                   405: f"{request.method} is not allowed on {request.path}.",
-                   404: f"Nothing at {request.path}."}.get(error.code, error.description)
-        return render(FieldsyncError(message, code=code, status=error.code))
+        code = HTTP_CODES.get(error.code) or ("internal_error" if (error.code or 500) >= 500 else "bad_request")
+        message = {405: _("%(method)s is not allowed on %(path)s.", method=request.method, path=request.path),
+                   404: _("Nothing at %(path)s.", path=request.path)}.get(error.code)
+        return render(FieldsyncError(message, code=code))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
-        return render(FieldsyncError("Something went wrong on our side; it has been logged.",
-                                     code="internal_error", status=500))
+        return render(FieldsyncError(code="internal_error"))

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, g, request
 from fieldsync.errors import Forbidden, ValidationFailed
 from fieldsync.forms import catalogue, submissions, summary, walk_in
 from fieldsync.forms.inputs import SubmissionSchema, SubmissionsQuery, VersionQuery
+from fieldsync.i18n import _
 from fieldsync.records.schemas import load
 from fieldsync.server import get_store
 from fieldsync.server.api import KIOSK_CALLERS, STATION_ERRORS
@@ -25,7 +26,7 @@ def actor() -> str | None:
 def hub_only() -> None:
     """Definitions are edited in one place, the hub, and reach the towns by pull."""
     if current_app.config["MODE"] != "hub":
-        raise Forbidden("Forms are edited at the hub; this node receives them when it syncs.",
+        raise Forbidden(_("Forms are edited at the hub; this node receives them when it syncs."),
                         code="hub_only")
 
 
@@ -101,8 +102,8 @@ def _walk_in(data: dict):
     """The walk-in registration form registers a new person and checks them in (forms/walk_in.py)."""
     principal = g.principal
     if data.get("person"):
-        raise ValidationFailed("A walk-in registration registers a new person: leave person out.",
-                               fields={"person": ["Not for a walk-in."]})
+        raise ValidationFailed(_("A walk-in registration registers a new person: leave person out."),
+                               fields={"person": [_("Not for a walk-in.")]})
     done = walk_in.register_and_check_in(get_store(), data.get("session"), data["answers"], data.get("id"),
                                          version=data.get("version"), actor=actor(),
                                          station=principal.get("station") or "kiosk")

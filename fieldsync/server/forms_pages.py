@@ -29,6 +29,7 @@ from fieldsync.forms import (
     walk_in,
 )
 from fieldsync.forms.inputs import FilledPage
+from fieldsync.i18n import _
 from fieldsync.records import people, places, sessions
 from fieldsync.records.schemas import load
 from fieldsync.server import get_store
@@ -62,7 +63,7 @@ def kiosk_form(session_id, person_id):
     posted = load(FilledPage(), request.form.to_dict()) if request.method == "POST" else {}
     form_id = posted.get("form") or request.args.get("form") or session["form_id"]
     if not form_id:
-        raise NotFound("This session has no form attached.", code="no_form")
+        raise NotFound(code="no_form")
     form = catalogue.get(store, form_id, posted.get("version"))
     page = _fill_page(store, session, form, posted, person=people.find(store, person_id), person_id=person_id)
     if request.method == "GET":
@@ -149,7 +150,7 @@ def form_export(form_id, fmt):
         body = export.xlsx_bytes(store, form_id)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        raise NotFound(f"No export as {fmt}; use csv or xlsx.", code="no_such_format")
+        raise NotFound(_("No export as %(format)s; use csv or xlsx.", format=fmt), code="no_such_format")
     return Response(body, mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -200,11 +201,11 @@ def _uploaded_text() -> str:
     if upload and upload.filename:
         raw = upload.read(MAX_UPLOAD + 1)
         if len(raw) > MAX_UPLOAD:
-            raise BadRequest("A form definition file is at most 1 MB.", code="definition_too_large")
+            raise BadRequest(_("A form definition file is at most 1 MB."), code="definition_too_large")
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise BadRequest("The file is not UTF-8 text.", code="bad_encoding") from None
+            raise BadRequest(_("The file is not UTF-8 text."), code="bad_encoding") from None
     return request.form.get("definition", "")
 
 
@@ -212,7 +213,8 @@ def _parse(text: str):
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadRequest(f"This is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+        raise BadRequest(_("This is not JSON: %(problem)s at line %(line)s, column %(column)s.", problem=exc.msg,
+                           line=exc.lineno, column=exc.colno),
                          code="bad_json") from None
 
 

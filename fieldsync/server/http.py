@@ -10,6 +10,7 @@ from flask import request
 from werkzeug.routing import BaseConverter
 
 from fieldsync.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from fieldsync.i18n import _
 from fieldsync.records.validators import MAX_DIGITS
 
 MAX_JSON_BYTES = 64 * 1024 * 1024  # decompressed; a gzip bomb stops here (failure case 8)
@@ -37,36 +38,37 @@ def raw_body(limit: int = MAX_JSON_BYTES) -> bytes:
         try:
             data = inflater.decompress(data, limit + 1)
         except zlib.error:
-            raise BadRequest("The body says it is gzip but does not decompress.", code="bad_gzip") from None
+            raise BadRequest(_("The body says it is gzip but does not decompress."), code="bad_gzip") from None
         if len(data) > limit or inflater.unconsumed_tail:
-            raise PayloadTooLarge(f"The body decompresses to more than {limit} bytes.",
+            raise PayloadTooLarge(_("The body decompresses to more than %(limit)s bytes.", limit=limit),
                                   code="body_too_large")
         if not inflater.eof:
-            raise BadRequest("The gzip body is truncated.", code="bad_gzip")
+            raise BadRequest(_("The gzip body is truncated."), code="bad_gzip")
     elif encoding != "identity":
-        raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported; use gzip or none.",
-                                   code="bad_encoding")
+        raise UnsupportedMediaType(_("Content-Encoding %(encoding)r is not supported; use gzip or none.",
+                                     encoding=encoding), code="unsupported_encoding")
     return data
 
 
 def json_body(limit: int = MAX_JSON_BYTES):
     mimetype = request.mimetype or ""
     if mimetype != "application/json":
-        raise UnsupportedMediaType("Send JSON with Content-Type: application/json.", code="not_json")
+        raise UnsupportedMediaType(code="not_json")
     data = raw_body(limit)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise BadRequest("The body is not valid UTF-8.", code="bad_encoding") from None
+        raise BadRequest(_("The body is not valid UTF-8."), code="bad_encoding") from None
     try:
         return json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
-        raise BadRequest(f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, "
-                         f"column {exc.colno}.", code="bad_json") from None
+        raise BadRequest(_("The body is not valid JSON: %(problem)s at line %(line)s, column %(column)s.",
+                           problem=exc.msg, line=exc.lineno, column=exc.colno), code="bad_json") from None
     except (ValueError, RecursionError) as exc:
         # Python's parser also fails on nesting deeper than its stack, on numbers of
         # more than 4,300 digits and (through _not_json) on NaN/Infinity.
-        raise BadRequest(f"The body is not JSON we accept: {str(exc)[:120]}", code="bad_json") from None
+        raise BadRequest(_("The body is not JSON we accept: %(problem)s", problem=str(exc)[:120]),
+                         code="bad_json") from None
 
 
 def _not_json(constant: str):

@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from fieldsync.errors import BadRequest, FieldsyncError
+from fieldsync.errors import FieldsyncError, ValidationFailed
 from fieldsync.records import badges, places
 from fieldsync.records.schemas import PlaceCode, load
 from fieldsync.server import get_store
@@ -179,7 +179,7 @@ def upload_bundle():
     upload = request.files.get("bundle")
     try:
         if upload is None or not upload.filename:
-            raise BadRequest(_("Choose the bundle file from the USB stick."), code="no_file")
+            raise ValidationFailed(_("Choose the bundle file from the USB stick."), code="no_file")
         summary = bundles.import_bundle(get_store(), upload.stream, actor=_actor(),
                                         override=request.form.get("override") == "yes")
     except FieldsyncError as exc:

@@ -12,13 +12,17 @@ from flask import Flask
 from marshmallow import Schema, fields
 
 from fieldsync import PROTOCOL_VERSION, __version__
+from fieldsync.errors import CATALOGUE
 
 _DOCS: dict[str, dict] = {}
 
+# Every code of the catalogue, with its status and English message (the API answers in Chinese
+# unless the client sends Accept-Language: en).
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message", "fields"],
-    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+    "properties": {"code": {"type": "string", "enum": sorted(CATALOGUE)}, "message": {"type": "string"},
                    "fields": {"type": "object"}}}}}
+ERROR_CODES = {code: {"status": entry.status, "message": entry.message} for code, entry in sorted(CATALOGUE.items())}
 
 
 def doc(summary: str, *, body: type[Schema] | None = None, query: type[Schema] | None = None,
@@ -111,9 +115,12 @@ def document(app: Flask) -> dict:
                  "description": f"Town node and city hub API. Sync protocol v{PROTOCOL_VERSION}. "
                                 "Phone stations send their token as a bearer: a station tied to one "
                                 "session gets 403 station_session_forbidden for anything of another, "
-                                "and an expired station token 401 station_expired."},
+                                "and an expired station token 401 station_expired. Errors answer "
+                                "{\"error\": {code, message, fields}}; each code has one status, listed in "
+                                "components.x-error-codes. Messages are in Chinese unless the request sends "
+                                "Accept-Language: en."},
         "paths": dict(sorted(paths.items())),
-        "components": {"securitySchemes": {
+        "components": {"schemas": {"Error": ERROR}, "x-error-codes": ERROR_CODES, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"},
             "session": {"type": "apiKey", "in": "cookie", "name": "fieldsync_session"}}},
     }

@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from fieldsync.errors import Forbidden, Unauthorized
+from fieldsync.i18n import N_
 from fieldsync.records import badges, sessions, stations
 from fieldsync.records.schemas import load
 from fieldsync.server import auth, get_store
@@ -48,7 +49,7 @@ class StationSchema(Schema):
         unknown = EXCLUDE
 
     name = fields.String(required=True, validate=validate.Regexp(
-        r"^[^\x00-\x1f<>]{1,40}$", error="A station name is 1-40 characters, e.g. 手机1 or 门口."))
+        r"^[^\x00-\x1f<>]{1,40}$", error=N_("A station name is 1-40 characters, e.g. 手机1 or 门口.")))
     session = fields.String(load_default=None, validate=validate.Length(max=64))
     lifetime = fields.Integer(load_default=None, validate=validate.OneOf(stations.LIFETIMES_HOURS))
 
@@ -74,7 +75,7 @@ def within_its_session(session_id: str | None) -> None:
     tied = tied_session()
     if tied and tied != session_id:
         raise Forbidden(_("This station is set up for another session only."),
-                        code="station_session_forbidden", fields={"session": ["Not this station's session."]})
+                        code="station_session_forbidden", fields={"session": [_("Not this station's session.")]})
 
 
 def _expired() -> Unauthorized:

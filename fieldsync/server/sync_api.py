@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, current_app, g, request
 
 from fieldsync import PROTOCOL_VERSION
 from fieldsync.errors import BadRequest, Gone, Unauthorized, UpgradeRequired
+from fieldsync.i18n import _
 from fieldsync.records import badges
 from fieldsync.records.schemas import load
 from fieldsync.records.validators import whole_number, whole_number_or_none
@@ -59,8 +60,9 @@ def _speaks_our_protocol():
     sent = request.headers.get(PROTOCOL_HEADER, "")
     if not protocol_ok(whole_number_or_none(sent, max_digits=4)):
         raise UpgradeRequired(
-            f"This hub speaks sync protocol {MIN_PROTOCOL} to {PROTOCOL_VERSION}; the request said "
-            f"{sent[:20] or 'nothing'} ({PROTOCOL_HEADER} header). Install the fieldsync version the hub runs.",
+            _("This hub speaks sync protocol %(low)s to %(high)s; the request said %(sent)s (%(header)s header). "
+              "Install the fieldsync version the hub runs.", low=MIN_PROTOCOL, high=PROTOCOL_VERSION,
+              sent=sent[:20] or _("nothing"), header=PROTOCOL_HEADER),
             code="protocol_unsupported", extra={"min_protocol": MIN_PROTOCOL, "max_protocol": PROTOCOL_VERSION})
 
 
@@ -81,7 +83,7 @@ def node_required(view):
     def wrapper(*args, **kwargs):
         principal = g.get("principal")
         if principal is None or principal.get("kind") != "node":
-            raise Unauthorized("Sync calls need the node token from enrollment (Authorization: Bearer).",
+            raise Unauthorized(_("Sync calls need the node token from enrollment (Authorization: Bearer)."),
                                code="node_token_required")
         g.node_time_ms = _node_time_ms()
         return view(*args, **kwargs)
@@ -96,7 +98,8 @@ def _node_time_ms() -> int | None:
     try:
         return whole_number(sent, max_digits=15)
     except ValueError as exc:
-        raise BadRequest(f"{NODE_TIME_HEADER} must be epoch milliseconds: {exc}", code="bad_header",
+        raise BadRequest(_("%(header)s must be epoch milliseconds: %(problem)s", header=NODE_TIME_HEADER, problem=exc),
+                         code="bad_header",
                          fields={NODE_TIME_HEADER: [str(exc)]}) from None
 
 
@@ -106,7 +109,7 @@ def _node_time_ms() -> int | None:
 def enroll():
     data = load(EnrollSchema(), json_body(limit=64 * 1024))
     if not protocol_ok(data["protocol"]):
-        raise UpgradeRequired("This hub does not speak the laptop's protocol version.", code="protocol_unsupported",
+        raise UpgradeRequired(_("This hub does not speak the laptop's protocol version."), code="protocol_unsupported",
                               extra={"min_protocol": MIN_PROTOCOL, "max_protocol": PROTOCOL_VERSION})
     return {**enrollment.redeem(get_store(), data), "server_time": utc_now()}
 
@@ -155,7 +158,7 @@ def pull():
         store.write(lambda db: receive.audit(db, f"node:{principal['name']}", "ahead_of_hub", principal["node_id"],
                                              f"pull cursor {query['cursor'][:40]}, the log ends at "
                                              f"{hublog.last_seq(db)}"))
-        raise Gone("This cursor is past the end of the hub's log; take a fresh snapshot.", code="cursor_ahead",
+        raise Gone(code="cursor_ahead",
                    extra={"min_cursor": hublog.make_cursor(db, hublog.min_cursor(db))})
     changes, last, more = hublog.read_page(db, principal["town"], after, query["limit"],
                                            hub=principal.get("node_kind") == "hub")

@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, current_app, flash, g, redirect, request, ur
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from fieldsync.errors import FieldsyncError
+from fieldsync.errors import CATALOGUE, FieldsyncError
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.i18n import when
@@ -19,7 +19,8 @@ bp = Blueprint("sync_banner", __name__)
 
 
 def plain_words(error: dict) -> str:
-    """What went wrong, for the person at the laptop (the hub's own message when we know no better)."""
+    """What went wrong, for the person at the laptop, in the page's language: our words for the code
+    (the hub's message, stored when the sync ran, may be in another language), else the hub's."""
     known = {
         "hub_unreachable": _("the hub could not be reached (no network, or the hub is down)"),
         "node_revoked": _("the city association revoked this laptop; ask them to enroll it again"),
@@ -29,7 +30,12 @@ def plain_words(error: dict) -> str:
         "protocol_unsupported": _("the hub needs another fieldsync version on this laptop"),
         "upgrade_needed": _("the hub needs another fieldsync version on this laptop"),
     }
-    return known.get(error.get("code"), error.get("message") or _("unknown error"))
+    code = error.get("code")
+    if code in known:
+        return known[code]
+    if code in CATALOGUE and code != "hub_error":
+        return _(CATALOGUE[code].message)
+    return error.get("message") or _("unknown error")
 
 
 def banner(status: dict) -> dict:
@@ -72,13 +78,7 @@ def sync_now():
         flash(_("Sync failed: %(reason)s.", reason=plain_words({"code": exc.code, "message": exc.message})),
               "error")
         return _back()
-    done = _("Synced: %(pushed)s, %(pulled)s, %(rejected)s rejected.",
-             pushed=ngettext("pushed %(num)s record", "pushed %(num)s records", summary.push.pushed),
-             pulled=ngettext("pulled %(num)s change", "pulled %(num)s changes", summary.pull.pulled),
-             rejected=len(summary.push.rejected))
-    if summary.push.conflicts:
-        done += " " + ngettext("%(num)s conflict waits for review at the hub.",
-                               "%(num)s conflicts wait for review at the hub.", summary.push.conflicts)
+    done = _("Synced: %(summary)s.", summary=summary.text())
     flash(done, "error" if summary.push.rejected else "ok")
     return _back()
 

@@ -37,6 +37,7 @@ from typing import Any
 from sqlite_utils import Database
 from ulid import ULID
 
+from fieldsync import i18n
 from fieldsync.store.hlc import HLC
 
 MAX_GROUP = 256
@@ -175,7 +176,7 @@ class Store:
             # A write inside a write: join the transaction already open.
             return _in_savepoint(self._writer_db, work)
         future: Future = Future()
-        self._queue.put((None, work, future))
+        self._queue.put((None, i18n.speaking(i18n.language(), work), future))   # messages in our language
         return future.result()
 
     def write_many(self, handler: BatchHandler, item: Any) -> Any:

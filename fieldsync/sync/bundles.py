@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from fieldsync.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
+from fieldsync.i18n import _
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
 from fieldsync.sync import batches, enrollment, receive
@@ -52,7 +53,7 @@ def export(store: Store, instance: Path, target: Path, *, progress: Callable[[in
     and that body (another) then make the bundle, which gzip reads as one stream."""
     creds = enrollment.credentials(instance)
     if creds is None:
-        raise Conflict("Only an enrolled laptop can export a bundle (the hub must know its key).",
+        raise Conflict(_("Only an enrolled laptop can export a bundle (the hub must know its key)."),
                        code="not_enrolled")
     stream = load_stream(store.db)
     body_file, partial = (target.with_name(target.name + suffix) for suffix in (".body", ".part"))
@@ -98,8 +99,8 @@ def import_bundle(store: Store, source: BinaryIO, *, actor: str | None, override
     reader.skip_head()
     reader.check_body(header["body"])
     if node["revoked_at"] and not override:
-        raise Forbidden(f"{node['name']} was revoked on {node['revoked_at'][:10]}; an admin must confirm "
-                        "the import (override).", code="node_revoked")
+        raise Forbidden(_("%(name)s was revoked on %(day)s; an admin must confirm the import (override).",
+                          name=node["name"], day=node["revoked_at"][:10]), code="revoked_node_bundle")
     summary = {"node": node["name"], "batches": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "replays": 0}
     sender = {"id": node["id"], "name": node["name"], "origin": node["origin"]}
     reader = _Reader(source)
@@ -124,22 +125,22 @@ def _verified_header(store: Store, reader: _Reader) -> tuple[dict, dict]:
     head = reader.head_line()
     header = _json(head)
     if header.get("format") != FORMAT:
-        raise BadRequest("This is not a fieldsync bundle.", code="bad_bundle")
+        raise BadRequest(code="bad_bundle")
     if header.get("version") == 1:
-        raise BadRequest("This bundle was written by an older fieldsync. Update fieldsync on the laptop and "
-                         "export the bundle again: the laptop keeps every record until the hub has it.",
+        raise BadRequest(_("This bundle was written by an older fieldsync. Update fieldsync on the laptop and "
+                           "export the bundle again: the laptop keeps every record until the hub has it."),
                          code="bundle_version")
     if header.get("version") != VERSION:
-        raise BadRequest("This is not a fieldsync bundle of a version this hub reads.", code="bundle_version")
+        raise BadRequest(_("This is not a fieldsync bundle of a version this hub reads."), code="bundle_version")
     try:
         signature = base64.b64decode(_json(reader.head_line()).get("signature") or "", validate=True)
     except (ValueError, TypeError):
         signature = b""
     node = store.query_one("SELECT * FROM nodes WHERE id = ?", [str(header.get("node_id"))])
     if node is None:
-        raise NotFound("This bundle comes from a laptop this hub never enrolled.", code="unknown_node")
+        raise NotFound(code="unknown_node")
     if not node["signing_key"]:
-        raise Forbidden("That laptop never registered a signing key with this hub.", code="no_signing_key")
+        raise Forbidden(code="no_signing_key")
     try:
         Ed25519PublicKey.from_public_bytes(base64.b64decode(node["signing_key"])).verify(signature, head)
     except InvalidSignature:
@@ -152,17 +153,17 @@ def _body_terms(body) -> dict:
     """The signed description of the body, within what this hub takes at once."""
     if not (isinstance(body, dict) and isinstance(body.get("sha256"), str)
             and all(type(body.get(k)) is int and body[k] >= 0 for k in ("bytes", "lines"))):
-        raise BadRequest("The bundle's header does not describe its contents.", code="bad_bundle")
+        raise BadRequest(_("The bundle's header does not describe its contents."), code="bad_bundle")
     if body["bytes"] > MAX_BUNDLE_BYTES or body["lines"] > MAX_BUNDLE_LINES:
-        raise PayloadTooLarge("The bundle holds more than this hub accepts at once "
-                              f"({MAX_BUNDLE_BYTES // 1024 ** 2:,} MiB, {MAX_BUNDLE_LINES:,} batches); "
-                              "sync part of it over the line first.", code="bundle_too_large")
+        raise PayloadTooLarge(_("The bundle holds more than this hub accepts at once (%(mib)s MiB, %(lines)s "
+                                "batches); sync part of it over the line first.", mib=MAX_BUNDLE_BYTES // 1024 ** 2,
+                                lines=MAX_BUNDLE_LINES), code="bundle_too_large")
     return body
 
 
 def _altered() -> Forbidden:
-    return Forbidden("The bundle's signature does not match its laptop's key: it was altered or "
-                     "comes from elsewhere.", code="bad_signature")
+    return Forbidden(_("The bundle's signature does not match its laptop's key: it was altered or "
+                       "comes from elsewhere."), code="bad_signature")
 
 
 class _Reader:
@@ -176,13 +177,13 @@ class _Reader:
         try:
             return self.gzip.readline(limit)
         except (OSError, EOFError, zlib.error) as exc:
-            raise BadRequest(f"This is not a fieldsync bundle (not gzip, or cut short): {exc}.",
+            raise BadRequest(_("This is not a fieldsync bundle (not gzip, or cut short): %(problem)s.", problem=exc),
                              code="bad_bundle") from None
 
     def head_line(self) -> bytes:
         line = self._readline(MAX_HEAD_BYTES + 1)
         if not line.endswith(b"\n") or len(line) > MAX_HEAD_BYTES:
-            raise BadRequest("This is not a fieldsync bundle (its first lines are not a bundle header).",
+            raise BadRequest(_("This is not a fieldsync bundle (its first lines are not a bundle header)."),
                              code="bad_bundle")
         return line
 
@@ -193,7 +194,7 @@ class _Reader:
     def body_lines(self, body: dict):
         """The body's lines, never more than its signed size and count."""
         left = body["bytes"]
-        for _ in range(body["lines"]):
+        for _line in range(body["lines"]):
             line = self._readline(min(left, MAX_LINE_BYTES) + 1)
             if not line.endswith(b"\n") or len(line) > left:
                 raise _altered()
@@ -214,7 +215,7 @@ def _json(line: bytes) -> dict:
     try:
         value = json.loads(line)
     except ValueError:
-        raise BadRequest("The bundle holds a line that is not JSON.", code="bad_bundle") from None
+        raise BadRequest(_("The bundle holds a line that is not JSON."), code="bad_bundle") from None
     if not isinstance(value, dict):
-        raise BadRequest("The bundle holds a line that is not a JSON object.", code="bad_bundle")
+        raise BadRequest(_("The bundle holds a line that is not a JSON object."), code="bad_bundle")
     return value

@@ -19,6 +19,7 @@ import json
 from sqlite_utils import Database
 
 from fieldsync.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from fieldsync.i18n import _
 from fieldsync.records import place_import, places
 from fieldsync.store.outbox import record_change, utc_now
 from fieldsync.sync import entities, hublog
@@ -78,16 +79,18 @@ def check_new_child(db: Database, code: str) -> dict:
     parent = own_unit(db)
     if parent is None or not is_child_unit(parent, code):
         raise ValidationFailed(
-            f"{code} is not a unit directly under this hub's unit ({parent or 'none set'}): a city hub adds "
-            "its counties, a province hub its cities.", code="not_a_child_unit", fields={"unit": ["Not a child unit."]})
+            _("%(code)s is not a unit directly under this hub's unit (%(parent)s): a city hub adds its counties, a"
+              " province hub its cities.", code=code, parent=parent or "—"),
+            code="not_a_child_unit", fields={"unit": [_("Not a child unit.")]})
     place = find_unit(db, code)
     if place is None:
-        raise ValidationFailed(f"Unit {code} is not in this hub's gazetteer; import its places first.",
-                               code="unknown_unit", fields={"unit": ["Unknown unit."]})
+        raise ValidationFailed(_("Unit %(code)s is not in this hub's gazetteer; import its places first.", code=code),
+                               code="unknown_unit", fields={"unit": [_("Unknown unit.")]})
     taken = child_hub_for(db, place["code"])
     if taken:
-        raise Conflict(f"{taken['name']} ({taken['id']}) already serves {place['name']}; revoke it first "
-                       "(fieldsync nodes revoke) to enroll another hub for it.", code="unit_taken")
+        raise Conflict(_("%(hub)s (%(id)s) already serves %(unit)s; revoke it first (fieldsync nodes revoke) to"
+                         " enroll another hub for it.", hub=taken["name"], id=taken["id"], unit=place["name"]),
+                       code="unit_taken")
     return place
 
 
@@ -95,14 +98,14 @@ def check_enrolling_child(db: Database, node: dict, unit: str | None) -> None:
     """At redeem: the hub that asks must serve the unit its code was made for, under ours, and be
     the only one doing so (a cycle, a county under itself or a twin is refused)."""
     if not unit or not same_unit(unit, node["town"]):
-        raise Conflict(f"This code is for the hub of {node['town']}; the hub asking serves {unit or 'no unit'}.",
-                       code="wrong_unit")
+        raise Conflict(_("This code is for the hub of %(code)s; the hub asking serves %(unit)s.",
+                         code=node["town"], unit=unit or "—"), code="wrong_unit")
     parent = own_unit(db)
     if parent is None or not is_child_unit(parent, unit):
-        raise Forbidden(f"A hub for {unit} cannot enroll under this hub ({parent or 'no unit'}): a parent's "
-                        "unit must be the one directly above.", code="not_below_this_hub")
+        raise Forbidden(_("A hub for %(unit)s cannot enroll under this hub (%(parent)s): a parent's unit must be"
+                          " the one directly above.", unit=unit, parent=parent or "—"), code="not_below_this_hub")
     if child_hub_for(db, unit, but=node["id"], enrolled_only=True):
-        raise Conflict(f"Another hub already serves {unit} here.", code="unit_taken")
+        raise Conflict(_("Another hub already serves %(unit)s here.", unit=unit), code="unit_taken")
 
 
 def towns_of(db: Database, unit: str) -> frozenset[str]:

@@ -15,7 +15,8 @@ from http import HTTPStatus
 import requests
 
 from fieldsync import PROTOCOL_VERSION, __version__
-from fieldsync.errors import FieldsyncError
+from fieldsync.errors import HubError, HubUnreachable
+from fieldsync.i18n import _, language
 from fieldsync.records.validators import whole_number_or_none
 from fieldsync.store.hlc import wall_ms
 from fieldsync.sync.protocol import (
@@ -33,14 +34,6 @@ SERVER_TIME_HEADER = "Fieldsync-Server-Time"
 TIMEOUT = (5, 60)
 
 
-class HubUnreachable(FieldsyncError):
-    status, code = 503, "hub_unreachable"
-
-
-class HubError(FieldsyncError):
-    """The hub answered with an error; code and extra are the hub's."""
-
-
 class HubClient:
     def __init__(self, hub_url: str, token: str | None = None, *, timeout=TIMEOUT):
         self.hub_url = hub_url.rstrip("/")
@@ -48,7 +41,8 @@ class HubClient:
         self.timeout = timeout
         self.http = requests.Session()
         self.http.headers.update({PROTOCOL_HEADER: str(PROTOCOL_VERSION), SCHEMA_HEADER: str(WIRE_SCHEMA),
-                                  "User-Agent": f"fieldsync/{__version__}"})
+                                  "User-Agent": f"fieldsync/{__version__}",
+                                  "Accept-Language": language()})   # the hub's messages in ours
         if token:
             self.http.headers["Authorization"] = f"Bearer {token}"
         self.clock_offset_ms: int | None = None   # hub time minus ours, from the last answer
@@ -65,14 +59,15 @@ class HubClient:
             response = self.http.request(method, self.hub_url + path, data=body, params=params,
                                          headers=headers, timeout=self.timeout, stream=True)
         except requests.RequestException as exc:
-            raise HubUnreachable(f"The hub at {self.hub_url} could not be reached ({type(exc).__name__}).",
+            raise HubUnreachable(_("The hub at %(url)s could not be reached (%(problem)s).", url=self.hub_url,
+                                   problem=type(exc).__name__),
                                  extra={"detail": str(exc)[:300]}) from None
         try:
             content = response.content
         except requests.RequestException as exc:
             # The status line came, the body did not: say what is known rather than a parse error.
-            raise HubUnreachable(f"The hub answered {response.status_code} ({_phrase(response.status_code)}), "
-                                 "but the rest of its answer was cut off on the way.",
+            raise HubUnreachable(_("The hub answered %(status)s (%(phrase)s), but the rest of its answer was cut off "
+                                   "on the way.", status=response.status_code, phrase=_phrase(response.status_code)),
                                  extra={"detail": str(exc)[:300], "hub_status": response.status_code}) from None
         with self._lock:   # a push has more than one batch at the hub at once
             self._learn_clock(response, sent, wall_ms())
@@ -86,10 +81,10 @@ class HubClient:
         if response.status_code >= 400 or not isinstance(data, dict):
             error = (data or {}).get("error") if isinstance(data, dict) else None
             if not isinstance(error, dict):
-                raise HubError(f"The hub answered {response.status_code} without an explanation.",
+                raise HubError(_("The hub answered %(status)s without an explanation.", status=response.status_code),
                                status=response.status_code, code="hub_error")
             extra = {k: v for k, v in error.items() if k not in ("code", "message", "fields")}
-            raise HubError(error.get("message") or "The hub refused the request.", code=error.get("code"),
+            raise HubError(error.get("message") or _("The hub refused the request."), code=error.get("code"),
                            status=response.status_code, fields=error.get("fields"), extra=extra)
         return data
 

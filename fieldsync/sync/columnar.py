@@ -29,6 +29,7 @@ from marshmallow import Schema, ValidationError
 from marshmallow import fields as mfields
 
 from fieldsync.errors import BadRequest
+from fieldsync.i18n import _
 from fieldsync.records.schemas import Integer
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -54,7 +55,7 @@ def all_ints(values: list) -> bool:
 
 def undeltas(steps: list) -> list[int]:
     if not all_ints(steps):
-        raise BadRequest("A delta-encoded column holds a non-integer.", code="bad_block")
+        raise BadRequest(_("A delta-encoded column holds a non-integer."), code="bad_block")
     return list(itertools.accumulate(steps))
 
 
@@ -221,7 +222,7 @@ def encode(seqs: list[int], values: dict[str, list], columns: dict[str, str]) ->
 # -- decoding (hub) -------------------------------------------------------------
 def _shape(condition: bool, message: str) -> None:
     if not condition:
-        raise BadRequest(f"Malformed columnar block: {message}", code="bad_block")
+        raise BadRequest(_("Malformed columnar block: %(problem)s", problem=message), code="bad_block")
 
 
 def _list(value, n: int, what: str) -> list:

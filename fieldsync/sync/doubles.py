@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from fieldsync.errors import Conflict, NotFound
+from fieldsync.i18n import _
 from fieldsync.records import scope
 from fieldsync.records.validators import mask_phone
 from fieldsync.store import Store
@@ -127,7 +128,7 @@ def mark_reviewed(store: Store, session_id: str, person_id: str, *, actor: str, 
     why, in double_reviews and the audit trail; check-ins stay as they are."""
     session = store.query_one("SELECT town, title FROM sessions WHERE id = ?", [session_id])
     if session is None:
-        raise NotFound(f"No session with id {session_id}.", code="session_not_found")
+        raise NotFound(_("No session with id %(id)s.", id=session_id), code="session_not_found")
     scope.check(session["town"])
     note = note.strip()[:300]
 
@@ -135,11 +136,11 @@ def mark_reviewed(store: Store, session_id: str, person_id: str, *, actor: str, 
         scans = db.execute(f"SELECT COUNT(*) FROM checkins c WHERE {FLAGGED} AND c.direction = 'in'"
                            " AND c.session_id = ? AND c.person_id = ?", [session_id, person_id]).fetchone()[0]
         if not scans:
-            raise NotFound("This person was not scanned in twice at this session.", code="double_not_found")
+            raise NotFound(code="double_not_found")
         seen = db.execute("SELECT scans FROM double_reviews WHERE session_id = ? AND person_id = ?",
                           [session_id, person_id]).fetchone()
         if seen and seen[0] >= scans:
-            raise Conflict("This double scan was already reviewed.", code="already_resolved")
+            raise Conflict(_("This double scan was already reviewed."), code="already_resolved")
         db.execute("INSERT OR REPLACE INTO double_reviews (session_id, person_id, scans, reviewed_at, reviewed_by,"
                    " note) VALUES (?, ?, ?, ?, ?, ?)", [session_id, person_id, scans, utc_now(), actor, note])
         name = db.execute("SELECT name FROM people WHERE id = ?", [person_id]).fetchone()

@@ -41,6 +41,7 @@ from fieldsync.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from fieldsync.i18n import _
 from fieldsync.records import badges, people, pii, places
 from fieldsync.records.badges import public_b64
 from fieldsync.records.pii import write_secret
@@ -75,8 +76,9 @@ def add_node(store: Store, town: str, name: str, *, actor: str | None = None,
     else:
         place = places.get(store, town)
         if place is None or place["kind"] != "town":
-            raise ValidationFailed(f"Town {town} is not in the gazetteer.", fields={"town": ["Unknown town."]})
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
+            raise ValidationFailed(_("Town %(code)s is not in the gazetteer.", code=town),
+                                   fields={"town": [_("Unknown town.")]})
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _letter in range(16))
     code = "-".join(raw[i:i + 4] for i in range(0, 16, 4))
     expires = (datetime.now(UTC) + timedelta(hours=CODE_HOURS)).isoformat(timespec="seconds")
     node = {"id": new_id(), "name": name.strip(), "town": town, "code_hash": _hash(raw),
@@ -105,14 +107,15 @@ def list_nodes(store: Store) -> list[dict]:
 def get_node(store: Store, node_id: str) -> dict:
     row = store.query_one("SELECT * FROM nodes WHERE id = ?", [node_id])
     if row is None:
-        raise NotFound(f"No node with id {node_id}.", code="node_not_found")
+        raise NotFound(_("No node with id %(id)s.", id=node_id), code="node_not_found")
     return row
 
 
 def revoke(store: Store, node_id: str, *, actor: str | None = None) -> dict:
     node = get_node(store, node_id)
     if node["revoked_at"]:
-        raise Conflict(f"{node['name']} was already revoked on {node['revoked_at'][:10]}.", code="already_revoked")
+        raise Conflict(_("%(name)s was already revoked on %(day)s.", name=node["name"], day=node["revoked_at"][:10]),
+                       code="already_revoked")
 
     def work(db: Database) -> None:
         db.execute("UPDATE nodes SET revoked_at = ?, revoked_by = ?, code_hash = NULL WHERE id = ?",
@@ -138,8 +141,7 @@ def _proved(request: dict) -> bool:
         Ed25519PublicKey.from_public_bytes(base64.b64decode(request["bundle_public_key"], validate=True)).verify(
             base64.b64decode(request["proof"], validate=True), proof_message(request))
     except (ValueError, InvalidSignature):
-        raise Forbidden("The enrollment request's signature does not match its key.",
-                        code="bad_enrollment_proof") from None
+        raise Forbidden(code="bad_enrollment_proof") from None
     return True
 
 
@@ -157,17 +159,14 @@ def redeem(store: Store, request: dict) -> dict:
         row = db.execute("SELECT id, name, town, code_expires_at, enrolled_at, signing_key, kind FROM nodes"
                          " WHERE code_hash = ? AND revoked_at IS NULL", [code_hash]).fetchone()
         if row is None:
-            raise Forbidden("This enrollment code is not valid (mistyped, already used or revoked).",
-                            code="bad_enrollment_code")
+            raise Forbidden(code="bad_enrollment_code")
         node_id, name, town, expires, enrolled_at, signing_key, kind = row
         if expires < utc_now():
-            raise Forbidden("This enrollment code has expired; ask the hub for a new one.",
-                            code="enrollment_code_expired")
+            raise Forbidden(code="enrollment_code_expired")
         _same_kind(db, {"id": node_id, "town": town, "kind": kind}, request)
         again = enrolled_at is not None
         if again and not (proved and signing_key == request["bundle_public_key"]):
-            raise Forbidden("This enrollment code is not valid (mistyped, already used or revoked).",
-                            code="bad_enrollment_code")
+            raise Forbidden(code="bad_enrollment_code")
         origins.claim(db, node_id, request["origin"])
         key_id = _register_badge_key(db, node_id, request["badge_public_key"], request.get("badge_local_key_id"))
         db.execute("UPDATE nodes SET token_hash = ?, enrolled_at = COALESCE(enrolled_at, ?), origin = ?,"
@@ -190,11 +189,9 @@ def redeem(store: Store, request: dict) -> dict:
 def _same_kind(db: Database, node: dict, request: dict) -> None:
     """A code is made for a town laptop or for a child hub, and only that kind may take it."""
     if node["kind"] == "hub" and request.get("mode") != "hub":
-        raise Conflict("This code is for a county or city hub (made with `nodes add --unit`); a town laptop "
-                       "needs a code made with `nodes add --town`.", code="code_for_a_hub")
+        raise Conflict(code="code_for_a_hub")
     if node["kind"] != "hub" and request.get("mode") == "hub":
-        raise Conflict("This code is for a town laptop (made with `nodes add --town`); a hub enrolls with a "
-                       "code made for its unit with `nodes add --unit`.", code="code_for_a_laptop")
+        raise Conflict(code="code_for_a_laptop")
     if node["kind"] == "hub":
         chain.check_enrolling_child(db, node, request.get("unit"))
 
@@ -210,7 +207,7 @@ def _register_badge_key(db: Database, node_id: str, public_key: str, local_key_i
         top = db.execute("SELECT MAX(key_id) FROM badge_keys WHERE key_id BETWEEN ? AND ?", HUB_KEY_IDS).fetchone()[0]
         key_id = (top or 0) + 1
         if key_id > HUB_KEY_IDS[1]:
-            raise Conflict("The hub has no badge key ids left.", code="no_key_ids")
+            raise Conflict(code="no_key_ids")
     wanted = [key_id] + ([local_key_id] if local_key_id and local_key_id > HUB_KEY_IDS[1] else [])
     for kid in wanted:
         holder = db.execute("SELECT public_key FROM badge_keys WHERE key_id = ?", [kid]).fetchone()
@@ -230,8 +227,8 @@ def resolve_token(store: Store, token: str) -> dict | None:
     if row is None:
         return None
     if row["revoked_at"]:
-        raise Unauthorized(f"This laptop ({row['name']}) was revoked by the city association on "
-                           f"{row['revoked_at'][:10]}. Ask them to enroll it again.", code="node_revoked")
+        raise Unauthorized(_("This laptop (%(name)s) was revoked by the city association on %(day)s. Ask them to "
+                             "enroll it again.", name=row["name"], day=row["revoked_at"][:10]), code="node_revoked")
     return {"kind": "node", "role": None, "id": row["id"], "node_id": row["id"], "name": row["name"],
             "town": row["town"], "origin": row["origin"], "node_kind": row["kind"]}
 
@@ -292,7 +289,8 @@ def enroll(store: Store, instance: Path, hub_url: str, code: str) -> dict:
     Both keys exist (in the instance folder) before the hub is asked, so that when the answer is
     lost, asking again with the same code is recognised as this laptop by the signature.
     A hub enrolls the same way with its parent and becomes a node to it (decision 0130)."""
-    from fieldsync.sync.client import HubClient, HubUnreachable
+    from fieldsync.errors import HubUnreachable
+    from fieldsync.sync.client import HubClient
 
     unit = _own_unit_if_hub(store, instance)
     request = enrollment_request(store, instance, code)
@@ -301,11 +299,13 @@ def enroll(store: Store, instance: Path, hub_url: str, code: str) -> dict:
     try:
         answer = HubClient(hub_url).enroll(request)
     except HubUnreachable as exc:
-        raise HubUnreachable(f"{exc.message} Run the same enroll command again, with the same code: "
-                             "the hub recognises this laptop and enrolls it.", extra=exc.extra) from None
+        raise HubUnreachable(_("%(problem)s Run the same enroll command again, with the same code: the hub "
+                               "recognises this laptop and enrolls it.", problem=exc.message),
+                             extra=exc.extra) from None
     if unit and not chain.is_child_unit(answer.get("parent_unit") or "", unit):
-        raise Conflict(f"The hub at {hub_url} serves {answer.get('parent_unit') or 'no unit'}, which is not the "
-                       f"unit directly above this hub's ({unit}); not enrolled.", code="not_below_this_hub")
+        raise Conflict(_("The hub at %(url)s serves %(parent)s, which is not the unit directly above this hub's"
+                         " (%(unit)s); not enrolled.", url=hub_url, parent=answer.get("parent_unit") or "—",
+                         unit=unit), code="parent_not_above")
     _save_credentials(instance, Credentials(hub_url.rstrip("/"), answer["node_id"], answer["token"],
                                             answer["town"]))
     config.save(Path(instance), hub_url=hub_url.rstrip("/"), town=None if unit else answer["town"])
@@ -325,8 +325,7 @@ def _own_unit_if_hub(store: Store, instance: Path) -> str | None:
         return None
     unit = places.home_unit(store.db)
     if not unit:
-        raise ValidationFailed("This hub has no unit: make it with `fieldsync init --hub --unit CODE` "
-                               "(its county or city) before enrolling it with a parent hub.", code="no_unit")
+        raise ValidationFailed(code="no_unit")
     return unit
 
 

@@ -64,14 +64,11 @@ def parse_cursor(db: Database, cursor: str) -> int:
     hub_epoch, _, text = cursor.partition(":")
     seq = whole_number_or_none(text)
     if seq is None:
-        raise Gone("The pull cursor is not one this hub gave; take a fresh snapshot.",
-                   code="cursor_invalid", extra={"min_cursor": make_cursor(db, min_cursor(db))})
+        raise Gone(code="cursor_invalid", extra={"min_cursor": make_cursor(db, min_cursor(db))})
     if hub_epoch != epoch(db):
-        raise Gone("The hub was restored from a backup since this cursor; take a fresh snapshot.",
-                   code="cursor_stale", extra={"min_cursor": make_cursor(db, min_cursor(db))})
+        raise Gone(code="cursor_stale", extra={"min_cursor": make_cursor(db, min_cursor(db))})
     if seq < min_cursor(db):
-        raise Gone("The changes after this cursor have expired on the hub; take a fresh snapshot.",
-                   code="cursor_expired", extra={"min_cursor": make_cursor(db, min_cursor(db))})
+        raise Gone(code="cursor_expired", extra={"min_cursor": make_cursor(db, min_cursor(db))})
     return seq
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from marshmallow import ValidationError
 from sqlite_utils import Database
 
-from fieldsync.errors import FieldsyncError
+from fieldsync.errors import FieldsyncError, Refused
 from fieldsync.records import badges, mutable, people
 from fieldsync.store import Store
 from fieldsync.store.hlc import MAX_AHEAD_MS
@@ -109,7 +109,7 @@ def apply_change(db: Database, store: Store, sender: Sender, change: dict, resul
         db.execute("RELEASE change")
         reason = _reason(exc)
         if quarantine_on_failure:
-            code = exc.code if isinstance(exc, policy.Refused) else None
+            code = exc.code if isinstance(exc, Refused) else None
             quarantine(db, sender.node_id, change, reason, code=code)
             result.reject(change.get("seq") if isinstance(change, dict) else None, reason)
             if code:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from fieldsync.errors import FieldsyncError
+from fieldsync.errors import FieldsyncError, NotEnrolled
+from fieldsync.i18n import _, ngettext
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
 from fieldsync.sync import batches, chain, enrollment
@@ -29,24 +30,29 @@ _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
-class NotEnrolled(FieldsyncError):
-    status, code = 409, "not_enrolled"
-
-
 @dataclass
 class SyncSummary:
     push: PushResult = field(default_factory=PushResult)
     pull: PullResult = field(default_factory=PullResult)
 
     def text(self) -> str:
+        """One line in the reader's language: "pushed 12,408 records in 3 batches, pulled ..."."""
         p = self.push
-        line = (f"pushed {p.pushed:,} records in {p.batches} batch{'es' if p.batches != 1 else ''}, "
-                f"pulled {self.pull.pulled:,} changes, {len(p.rejected)} rejected")
-        extras = [f"{p.conflicts} conflicts for review at the hub" if p.conflicts else "",
-                  f"{self.pull.skipped} pulled records could not be read" if self.pull.skipped else "",
-                  f"{self.pull.dropped} records no longer at the hub were removed" if self.pull.dropped else "",
-                  *p.notes]
-        return "; ".join([line, *[e for e in extras if e]])
+        parts = [ngettext("pushed %(count)s record", "pushed %(count)s records", p.pushed, count=f"{p.pushed:,}")
+                 + ngettext(" in %(num)s batch", " in %(num)s batches", p.batches),
+                 ngettext("pulled %(count)s change", "pulled %(count)s changes", self.pull.pulled,
+                          count=f"{self.pull.pulled:,}"),
+                 _("%(num)s rejected", num=len(p.rejected))]
+        if p.conflicts:
+            parts.append(ngettext("%(num)s conflict for review at the hub", "%(num)s conflicts for review at the hub",
+                                  p.conflicts))
+        if self.pull.skipped:
+            parts.append(ngettext("%(num)s pulled record could not be read", "%(num)s pulled records could not be read",
+                                  self.pull.skipped))
+        if self.pull.dropped:
+            parts.append(ngettext("%(num)s record no longer at the hub was removed",
+                                  "%(num)s records no longer at the hub were removed", self.pull.dropped))
+        return _("; ").join([_(", ").join(parts[:3]), *parts[3:], *p.notes])
 
 
 def lock_for(store: Store) -> threading.Lock:
@@ -57,7 +63,7 @@ def lock_for(store: Store) -> threading.Lock:
 def client_for(instance: Path) -> HubClient:
     creds = enrollment.credentials(instance)
     if creds is None:
-        raise NotEnrolled("This laptop is not enrolled with a hub yet: run `fieldsync enroll HUB_URL CODE`.")
+        raise NotEnrolled(_("This laptop is not enrolled with a hub yet: run `fieldsync enroll HUB_URL CODE`."))
     return HubClient(creds.hub_url, creds.token)
 
 

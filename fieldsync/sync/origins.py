@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from fieldsync.errors import Conflict
+from fieldsync.i18n import _
 from fieldsync.store.outbox import utc_now
 
 
@@ -21,8 +22,9 @@ def claim(db: Database, node_id: str, origin: str) -> None:
     if holder and holder[0] == node_id:
         return
     if holder and not holder[2]:
-        raise Conflict(f"This laptop's database id (origin) belongs to the enrolled laptop {holder[1]}. Revoke that "
-                       "enrollment first (a copied laptop needs its own database).", code="origin_taken")
+        raise Conflict(_("This laptop's database id (origin) belongs to the enrolled laptop %(name)s. Revoke that "
+                         "enrollment first (a copied laptop needs its own database).", name=holder[1]),
+                       code="origin_taken")
     db.execute("INSERT OR REPLACE INTO node_origins (origin, node_id, since) VALUES (?, ?, ?)",
                [origin, node_id, utc_now()])
 

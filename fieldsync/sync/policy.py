@@ -28,17 +28,13 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from fieldsync.errors import Forbidden
+from fieldsync.errors import Refused
 
 NOT_YOUR_TOWN = "not_your_town"         # creates a record in another town
 NOT_YOUR_RECORD = "not_your_record"     # changes, deletes or revokes what another town owns
 NOT_YOUR_SESSION = "not_your_session"   # records at a session that is not the sender's town's
 MOVE_REQUEST = "move_request"           # a change of town: an admin applies it
 CODES = (NOT_YOUR_TOWN, NOT_YOUR_RECORD, NOT_YOUR_SESSION, MOVE_REQUEST)
-
-
-class Refused(Forbidden):
-    """A change this laptop may not make; `code` is one of CODES."""
 
 
 @dataclass

@@ -11,6 +11,7 @@ import re
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from fieldsync import PROTOCOL_VERSION
+from fieldsync.i18n import N_
 from fieldsync.records.schemas import (
     GENDERS,
     LEVELS,
@@ -42,11 +43,11 @@ REPLICA_RE = re.compile(r"^[0-9a-f]{16}$")
 
 
 def _ulid(**kwargs):
-    return fields.String(validate=validate.Regexp(ULID_RE, error="Not a ULID (26 characters)."), **kwargs)
+    return fields.String(validate=validate.Regexp(ULID_RE, error=N_("Not a ULID (26 characters).")), **kwargs)
 
 
 def hlc_field(**kwargs):
-    return fields.String(validate=validate.Regexp(HLC_RE, error="Not an HLC stamp."), **kwargs)
+    return fields.String(validate=validate.Regexp(HLC_RE, error=N_("Not an HLC stamp.")), **kwargs)
 
 
 def _id(**kwargs):

@@ -20,17 +20,14 @@ from dataclasses import dataclass
 from marshmallow import ValidationError
 from sqlite_utils import Database
 
-from fieldsync.errors import FieldsyncError
+from fieldsync.errors import HubError, NeedsUpgrade
+from fieldsync.i18n import _
 from fieldsync.records import badges, mutable
 from fieldsync.store import Store
 from fieldsync.sync import chain, entities, hublog, merge
-from fieldsync.sync.client import HubClient, HubError
+from fieldsync.sync.client import HubClient
 from fieldsync.sync.entities import MUTABLE
 from fieldsync.sync.push import forget_pull_cursor
-
-
-class NeedsUpgrade(FieldsyncError):
-    status, code = 426, "upgrade_needed"
 
 
 @dataclass
@@ -64,8 +61,8 @@ def pull(store: Store, client: HubClient, *, progress: Callable[[int], None] | N
         if progress:
             progress(len(page["changes"]))
         if stopped:
-            raise NeedsUpgrade(f"The hub sends records of kind {stopped!r}, which this fieldsync version "
-                               "cannot read. Install the version the hub runs.")
+            raise NeedsUpgrade(_("The hub sends records of kind %(kind)r, which this fieldsync version cannot read. "
+                                 "Install the version the hub runs.", kind=stopped))
         if not page["more"]:
             break
     if seen is not None:

@@ -25,9 +25,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
+from fieldsync.errors import HubError
+from fieldsync.i18n import _
 from fieldsync.store import Store, connect, new_id, outbox
 from fieldsync.sync import batches
-from fieldsync.sync.client import HubClient, HubError
+from fieldsync.sync.client import HubClient
 from fieldsync.sync.protocol import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_CHANGES
 
 RETENTION_DAYS = 30        # outbox rows are kept this long after the hub acknowledged them (failure case 3)
@@ -156,7 +158,7 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
 def _settle(sent: deque, ahead: Future | None) -> None:
     """Wait for every batch still at the hub and for the reader, dropping what they bring: the
     push goes on from what is acknowledged (a batch the hub did take is then a replay)."""
-    for _, answer in sent:
+    for _batch, answer in sent:
         answer.exception()
     sent.clear()
     if ahead is not None:
@@ -207,7 +209,7 @@ def _setback(store: Store, stream: Stream, exc: HubError, max_changes: int, resu
     elif exc.code == "divergent":
         stream.replica, stream.stream_acked = secrets.token_hex(8), 0
         stream.origin = _new_identity(store)
-        result.notes.append("this laptop's database was copied or restored: it now sends as a new replica")
+        result.notes.append(_("this laptop's database was copied or restored: it now sends as a new replica"))
     elif exc.status == 413 and max_changes > 1:
         return max_changes // 2
     else:
@@ -233,8 +235,8 @@ def _rewind(store: Store, stream: Stream, expected_from: int, hub_epoch: str | N
         stream.hub_epoch = hub_epoch or stream.hub_epoch
     if oldest is not None and expected_from < oldest:
         # The hub lost changes this laptop no longer keeps: send what is left as a new stream.
-        result.notes.append(f"the hub lost changes {expected_from}-{oldest - 1}, which this laptop "
-                            "no longer keeps")
+        result.notes.append(_("the hub lost changes %(first)s-%(last)s, which this laptop no longer keeps",
+                              first=expected_from, last=oldest - 1))
         stream.replica, stream.stream_acked = secrets.token_hex(8), 0
         stream.acked = oldest - 1
         return

@@ -27,6 +27,7 @@ from sqlite_utils import Database
 
 from fieldsync import PROTOCOL_VERSION
 from fieldsync.errors import BadRequest, Conflict, PayloadTooLarge, UpgradeRequired
+from fieldsync.i18n import _
 from fieldsync.records.schemas import load
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
@@ -55,14 +56,15 @@ def prepare(body) -> Prepared:
     batch = load(PushSchema(), body)
     if not protocol_ok(batch["protocol"]):
         raise UpgradeRequired(
-            f"This hub speaks sync protocol {MIN_PROTOCOL}-{PROTOCOL_VERSION}; the laptop sent "
-            f"{batch['protocol']}. Install the matching fieldsync version.", code="protocol_unsupported",
+            _("This hub speaks sync protocol %(low)s-%(high)s; the laptop sent %(sent)s. Install the matching "
+              "fieldsync version.", low=MIN_PROTOCOL, high=PROTOCOL_VERSION, sent=batch["protocol"]),
+            code="protocol_unsupported",
             extra={"min_protocol": MIN_PROTOCOL, "max_protocol": PROTOCOL_VERSION})
     size = batch["to_seq"] - batch["from_seq"] + 1
     if size < 1:
-        raise BadRequest("to_seq is before from_seq.", code="bad_range")
+        raise BadRequest(_("to_seq is before from_seq."), code="bad_range")
     if size > MAX_BATCH_CHANGES:
-        raise PayloadTooLarge(f"A batch holds at most {MAX_BATCH_CHANGES} changes; send smaller ones.",
+        raise PayloadTooLarge(_("A batch holds at most %(max)s changes; send smaller ones.", max=MAX_BATCH_CHANGES),
                               code="batch_too_large", extra={"max_changes": MAX_BATCH_CHANGES})
     blocks, unknown, keyed = [], {}, []   # keyed: (seqs, dedup keys) of each part of the batch
     for name, block in batch["blocks"].items():
@@ -81,7 +83,7 @@ def prepare(body) -> Prepared:
     if batch["changes"]:
         for change in batch["changes"]:
             if type(change.get("seq")) is not int:
-                raise BadRequest("Every change needs an integer seq.", code="bad_change")
+                raise BadRequest(_("Every change needs an integer seq."), code="bad_change")
         keyed.append(([c["seq"] for c in batch["changes"]], [str(c.get("change_id")) for c in batch["changes"]]))
     expected = list(range(batch["from_seq"], batch["to_seq"] + 1))
     if len(keyed) == 1 and keyed[0][0] == expected:   # one block in seq order: the usual batch
@@ -94,7 +96,8 @@ def prepare(body) -> Prepared:
         else:
             keys = [key for _, key in ordered]
     if keys is None:
-        raise BadRequest(f"The batch must hold each seq from {batch['from_seq']} to {batch['to_seq']} once.",
+        raise BadRequest(_("The batch must hold each seq from %(first)s to %(last)s once.", first=batch["from_seq"],
+                           last=batch["to_seq"]),
                          code="batch_not_contiguous")
     digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
     return Prepared(batch, blocks, sorted(batch["changes"], key=lambda c: c["seq"]), unknown, digest, keys[0])
@@ -119,11 +122,11 @@ def receive(store: Store, node: dict, body, *, source: str = "push",
             if outcome != "gap" or not _wait_for_earlier(stream, finished, detail["expected_from"]):
                 break
     if outcome in ("gap", "restored"):
-        raise Conflict(f"Changes are missing before this batch; send again from {detail['expected_from']}.",
+        raise Conflict(_("Changes are missing before this batch; send again from %(seq)s.", seq=detail["expected_from"]),
                        code="gap", extra=detail)
     if outcome == "divergent":
-        raise Conflict("This batch differs from the one the hub already has with the same numbers: "
-                       "the laptop's database was copied or restored. Take a new replica id and resend.",
+        raise Conflict(_("This batch differs from the one the hub already has with the same numbers: "
+                         "the laptop's database was copied or restored. Take a new replica id and resend."),
                        code="divergent", extra=detail)
     return detail
 

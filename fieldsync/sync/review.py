@@ -11,6 +11,7 @@ import re
 from sqlite_utils import Database
 
 from fieldsync.errors import Conflict, NotFound
+from fieldsync.i18n import _
 from fieldsync.records import mutable
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
@@ -41,9 +42,9 @@ def resolve_conflict(store: Store, conflict_id: int, choice: str, *, actor: str)
     """keep: the automatic merge stands. use_other: the losing value becomes a new hub edit."""
     row = store.query_one("SELECT * FROM conflicts WHERE id = ?", [conflict_id])
     if row is None:
-        raise NotFound(f"No conflict {conflict_id}.", code="conflict_not_found")
+        raise NotFound(_("No conflict %(id)s.", id=conflict_id), code="conflict_not_found")
     if row["resolved_at"]:
-        raise Conflict("This conflict was already resolved.", code="already_resolved")
+        raise Conflict(_("This conflict was already resolved."), code="already_resolved")
 
     def work(db: Database) -> None:
         if choice == USE_OTHER:
@@ -89,7 +90,7 @@ def apply_move(store: Store, quarantine_id: int, *, actor: str) -> dict:
     own edit, which takes the record out of its old town's laptops and to its new town's."""
     row = _open_quarantine(store, quarantine_id)
     if row["code"] != policy.MOVE_REQUEST:
-        raise Conflict("Only a move request is applied this way; retry or dismiss the others.",
+        raise Conflict(_("Only a move request is applied this way; retry or dismiss the others."),
                        code="not_a_move_request")
     change = json.loads(row["change"])
     entity = entities.get(change.get("entity"))
@@ -97,7 +98,7 @@ def apply_move(store: Store, quarantine_id: int, *, actor: str) -> dict:
 
     def work(db: Database) -> dict:
         if mutable.load(db, entity.name, change["record_id"]) is None:
-            raise Conflict("The record is no longer at the hub.", code="record_gone")
+            raise Conflict(code="record_gone")
         saved = mutable.save_local(db, store.hlc, entity.name, change["record_id"], fields, actor=actor,
                                    action="move")
         db.execute("UPDATE quarantine SET resolved_at = ?, resolved_by = ?, resolution = 'applied' WHERE id = ?",
@@ -125,9 +126,9 @@ def dismiss(store: Store, quarantine_id: int, *, actor: str, note: str = "") -> 
 def _open_quarantine(store: Store, quarantine_id: int) -> dict:
     row = store.query_one("SELECT * FROM quarantine WHERE id = ?", [quarantine_id])
     if row is None:
-        raise NotFound(f"No quarantined change {quarantine_id}.", code="quarantine_not_found")
+        raise NotFound(_("No quarantined change %(id)s.", id=quarantine_id), code="quarantine_not_found")
     if row["resolved_at"]:
-        raise Conflict("This change was already dealt with.", code="already_resolved")
+        raise Conflict(_("This change was already dealt with."), code="already_resolved")
     return row
 
 

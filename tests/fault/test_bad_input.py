@@ -19,7 +19,7 @@ BAD_BODIES = {
     "truncated gzip": (gzip.compress(b'{"name": "x"}')[:-6], {**JSON, "Content-Encoding": "gzip"}, 400, "bad_gzip"),
     "not gzip": (b'{"name": "x"}', {**JSON, "Content-Encoding": "gzip"}, 400, "bad_gzip"),
     "gzip bomb": (BOMB, {**JSON, "Content-Encoding": "gzip"}, 413, "body_too_large"),
-    "brotli": (b"{}", {**JSON, "Content-Encoding": "br"}, 415, "bad_encoding"),
+    "brotli": (b"{}", {**JSON, "Content-Encoding": "br"}, 415, "unsupported_encoding"),
     "text/plain": (b"{}", {"Content-Type": "text/plain"}, 415, "not_json"),
     "form": (b"name=x", {"Content-Type": "application/x-www-form-urlencoded"}, 415, "not_json"),
     "multipart": (b"--b\r\n\r\n--b--", {"Content-Type": "multipart/form-data; boundary=b"}, 415, "not_json"),

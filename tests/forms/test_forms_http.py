@@ -43,8 +43,7 @@ def test_a_check_in_opens_the_session_form_and_a_pass_promotes(node_instance, li
     filled = {"submission_id": submission_id, "version": "1", "result": "pass", "theory_score": "101"}
     refused = trainer.form(form_url, filled)
     assert refused.status_code == 422
-    assert sorted(_errors(refused.text)) == ["Missing data for required field.",
-                                            "Must be greater than or equal to 0 and less than or equal to 100."]
+    assert sorted(_errors(refused.text)) == ["此项必填。", "须在0到100之间。"]
     saved = trainer.form(form_url, {**filled, "theory_score": "95", "certificate_no": "SD25-0101"})
     assert saved.status_code == 201
     promoted = staff.get(f"/api/v1/people/{trainee['id']}").json()
@@ -56,7 +55,7 @@ def test_a_check_in_opens_the_session_form_and_a_pass_promotes(node_instance, li
     answer = trainer.post("/api/v1/checkins", json={"session": volunteer["id"], "person": person["id"]})
     assert answer.status_code == 201 and answer.json()["form_url"] is None
     page = trainer.get(f"/kiosk/{volunteer['id']}/form/{person['id']}")
-    assert page.status_code == 404 and "no form" in page.text
+    assert page.status_code == 404 and "此活动没有关联表单" in page.text
 
 
 def test_the_submissions_api_answers_each_mistake_with_its_own_4xx(node_instance, live_node, trainer, staff):
@@ -113,9 +112,9 @@ def test_the_hub_editor_names_each_bad_spot_then_publishes(live_hub, hub_admin):
     refused = hub_admin.form("/forms/save", {"definition": json.dumps(document, ensure_ascii=False)})
     assert refused.status_code == 422
     shown = html.unescape(refused.text)
-    assert "fields › #4 weight_kg › type" in shown and "Unknown type 'weight'" in shown
+    assert "fields › #4 weight_kg › type" in shown and "未知类型 'weight'" in shown
     not_json = hub_admin.form("/forms/save", {"definition": '{"id": '})
-    assert not_json.status_code == 400 and "not JSON" in not_json.text
+    assert not_json.status_code == 400 and "这不是 JSON" in not_json.text
     api = hub_admin.post("/api/v1/forms", json=document)
     assert api.status_code == 422 and "type" in api.json()["error"]["fields"]["fields"]["3"]
     document["fields"][3]["type"] = "number"

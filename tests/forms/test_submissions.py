@@ -115,7 +115,7 @@ def test_the_hub_refuses_answers_their_version_refuses(hub_store):
     with pytest.raises(ValidationFailed) as caught:
         submissions.check_remote(hub_store.db, row)
     assert "height_cm" in caught.value.fields
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(NotFound) as caught:
         submissions.check_remote(hub_store.db, {**row, "form_version": 7})
     assert caught.value.code == "form_not_found"
     assert wire.SubmissionWire().load(row)["data"] == row["data"]

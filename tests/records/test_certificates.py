@@ -67,14 +67,14 @@ def test_the_cli_prints_a_trainings_certificates(node_instance, store, tmp_path)
     store.close()
     output = tmp_path / "certs.pdf"
     done = run_cli(node_instance, "certificates", "print", "--session", training["id"], "--output", str(output))
-    assert "1 certificates written" in done.stdout
+    assert "1 certificate written" in done.stdout
     assert trainees[0]["name"] in _pdf_text(output, tmp_path)
     nobody = run_cli(node_instance, "certificates", "print", "--person", "nobody", "--output", str(output),
                      check=False)
     assert nobody.returncode == 1 and "Traceback" not in nobody.stderr
 
 
-def test_a_certificate_number_has_one_holder_on_register_modify_and_import(store):
+def test_a_certificate_number_has_one_holder_on_register_modify_and_import(store, chinese):
     first = people.register(store, {"name": "张三", "town": TOWN, "certificate_no": "SD-9-001", "level": "level3"})
     with pytest.raises(Conflict) as caught:
         people.register(store, {"name": "李四", "town": TOWN, "certificate_no": "SD-9-001"})

@@ -13,6 +13,8 @@ from fieldsync.records import place_import, places, populations
 from fieldsync.store import Store
 from tests.fixtures import own_city
 
+pytestmark = pytest.mark.usefixtures("chinese")   # the row messages, as a Chinese reader sees them
+
 
 @pytest.fixture
 def store(tmp_path):

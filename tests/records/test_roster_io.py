@@ -32,7 +32,7 @@ def _xlsx(rows, header=HEADER) -> bytes:
     return out.getvalue()
 
 
-def test_a_csv_with_bad_rows_imports_nothing_and_names_each_bad_row(store):
+def test_a_csv_with_bad_rows_imports_nothing_and_names_each_bad_row(store, chinese):
     before = people.count(store)
     content = _csv([
         ["林一", "女", "1980", "13900000001", "11010519491231002X", "张村镇", "梨林村", "三级", "太极拳", "SD1"],
@@ -48,7 +48,7 @@ def test_a_csv_with_bad_rows_imports_nothing_and_names_each_bad_row(store):
     shown = [str(e) for e in report.errors]
     assert any(s.startswith("第3行 手机号码:") for s in shown)
     assert any(s.startswith("第5行 村:") and "不存在村" in s for s in shown)
-    assert any(s.startswith("第6行 身份证号码:") and "check character" in s for s in shown)
+    assert any(s.startswith("第6行 身份证号码:") and "校验位" in s for s in shown)
     assert any(s.startswith("第6行 等级:") for s in shown)
 
 
@@ -76,13 +76,12 @@ def test_utf8_bom_without_a_town_column_takes_the_default_town(store):
     assert report.imported[0]["village"] == "371002100203"
 
 
-def test_xlsx_refuses_id_numbers_stored_as_numbers_but_takes_numeric_phones(store):
+def test_xlsx_refuses_id_numbers_stored_as_numbers_but_takes_numeric_phones(store, chinese):
     content = _xlsx([["赵甲", "男", 1970, 13900002222, 371002197001011234, "张村镇", "", "", "", 2024001],
                      ["赵乙", "女", 1971, 13900003333, "11010519491231002X", TOWN, "", "", "", ""]])
     report = roster_io.import_roster(store, content, "r.xlsx", dry_run=True)
     assert [str(e) for e in report.errors] == [
-        ("第2行 身份证号码: Excel stored this ID number as a number and has dropped its last digits. "
-         "Format the column as text (文本) and type the numbers again.")]
+        "第2行 身份证号码: Excel 把这个身份证号码存成了数字，末几位已丢失。请把该列设为文本格式后重新输入号码。"]
     fixed = _xlsx([["赵甲", "男", 1970, 13900002222, "", "张村镇", "", "", "", 2024001]])
     report = roster_io.import_roster(store, fixed, "r.xlsx")
     assert report.ok
@@ -170,7 +169,7 @@ def test_a_full_xlsx_export_imports_into_another_office(store, tmp_path):
     assert again == first
 
 
-def test_numbers_in_other_scripts_digits_are_refused_so_one_id_number_is_never_two_people(store):
+def test_numbers_in_other_scripts_digits_are_refused_so_one_id_number_is_never_two_people(store, chinese):
     """٠١٢ is not 012: an ID number or birth year in Arabic-Indic digits would be a second spelling
     (a second stored value and keyed hash) of a number that may already be registered."""
     arabic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")

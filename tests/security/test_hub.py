@@ -40,7 +40,7 @@ def test_a_revoked_node_token_is_refused_on_every_sync_call(cluster):
                               headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
         assert answer.status_code == 401, (path, answer.text)
         error = answer.json()["error"]
-        assert error["code"] == "node_revoked" and "revoked" in error["message"]
+        assert error["code"] == "node_revoked" and "撤销" in error["message"]
 
 
 def test_a_node_cannot_push_records_claiming_another_nodes_origin(cluster):

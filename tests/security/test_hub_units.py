@@ -72,7 +72,7 @@ def test_hub_staff_of_town_a_cannot_touch_town_b_on_any_page(hub):
                        ("/people/new", {"name": "页面越界", "town": TOWN_B}),
                        (f"/hub/people/{b_person}", {"name": "改名"})):
         answer = staff.form(path, form, allow_redirects=False)
-        assert answer.status_code == 403 and "outside the units" in answer.text, (path, answer.status_code)
+        assert answer.status_code == 403 and "超出您账号负责的单位" in answer.text, (path, answer.status_code)
     assert names_on_hub(hub, "页面越界") == 0 and names_on_hub(hub, "改名") == 0
     assert "乙镇人" not in staff.get("/hub/people").text and "甲镇人" in staff.get("/hub/people").text
     assert staff.get(f"/people/{b_person}").status_code == 403

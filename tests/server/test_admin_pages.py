@@ -126,7 +126,7 @@ def test_form_errors_sit_next_to_their_fields_and_values_stay(node):
     answer = office.form("/people/new", {**PERSON, "name": "李四光", "phone": "12345",
                                          "id_number": "110105194912310021", "birth_year": "1850"})
     assert answer.status_code == 422
-    assert "mobile" in _error_after(answer, "phone") and "check character" in _error_after(answer, "id_number")
+    assert "不是手机号码" in _error_after(answer, "phone") and "校验位" in _error_after(answer, "id_number")
     assert _error_after(answer, "birth_year") and not _error_after(answer, "name")
     assert 'value="李四光"' in answer.text and 'value="12345"' in answer.text
     assert _people_named(office, "李四光") == []

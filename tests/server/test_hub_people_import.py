@@ -79,7 +79,7 @@ def test_the_association_database_is_previewed_then_exactly_that_is_imported(hub
     file.write_bytes(content)
     dry = run_cli(hub.instance, "people", "import", str(file), "--dry-run")
     assert re.search(r"^new\s+0$", dry.stdout, re.MULTILINE) and re.search(r"^matched\s+3\s+rows 3, 5, 6$", dry.stdout, re.MULTILINE)
-    assert re.search(r"^conflicts\s+1\s+rows 4$", dry.stdout, re.MULTILINE) and "第4行 张伟: 等级 二级 ≠ 三级" in dry.stdout
+    assert re.search(r"^conflicts\s+1\s+rows 4$", dry.stdout, re.MULTILINE) and "Row 4 张伟: 等级 二级 ≠ 三级" in dry.stdout
     assert "Nothing written" in dry.stdout
 
 

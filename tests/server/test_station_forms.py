@@ -76,7 +76,7 @@ def test_the_post_needs_the_page_csrf_token(node_instance, live_node, staff):
     for forged in ({}, {"csrf_token": "x" * 43}, {"csrf_token": staff.csrf}):
         refused = phone.http.post(live_node.url + form_url, data={**filled, **forged}, timeout=10,
                                   allow_redirects=False)
-        assert refused.status_code == 403 and "another site" in refused.text, forged
+        assert refused.status_code == 403 and "来自其他网站" in refused.text, forged
     assert _stored(node_instance, person["id"]) == []
     assert phone.form(form_url, filled).status_code == 201
 

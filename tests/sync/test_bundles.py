@@ -41,7 +41,7 @@ def test_importing_a_bundle_equals_pushing_the_same_changes(cluster, tmp_path):
     bundle = tmp_path / "stick" / "zhangcun.fsb"
     bundle.parent.mkdir()
     exported = run_cli(node.instance, "bundle", "export", str(bundle))
-    assert "changes in 1 batches" in exported.stdout
+    assert "changes in 1 batch to" in exported.stdout
     imported = run_cli(twin, "bundle", "import", str(bundle))
     assert "25 records added" in imported.stdout
     node.sync()                                   # the same changes, pushed
@@ -115,7 +115,7 @@ def test_a_revoked_laptops_bundle_needs_an_admins_override_on_the_upload_page(cl
             return admin.form("/hub/bundle", form, files={"bundle": ("last-words.fsb", fh)})
 
     refused = upload()
-    assert refused.status_code == 403 and "admin must confirm" in refused.text
+    assert refused.status_code == 403 and "须由管理员确认导入" in refused.text
     done = upload(override="yes")
     assert done.status_code == 200 and 'id="bundle-summary"' in done.text
     assert cluster.hub_query("SELECT COUNT(*) AS n FROM checkins")[0]["n"] == \

@@ -35,7 +35,7 @@ def test_the_button_pushes_the_laptops_records_to_the_hub(cluster):
     assert answer.status_code == 303 and answer.headers["Location"].endswith("/sessions")
     [(state, message)] = flashes(staff, "/sessions")
     assert state == "ok", message
-    assert re.fullmatch(rf"Synced: pushed {waiting:,} records, pulled [\d,]+ changes, 0 rejected\.", message)
+    assert re.fullmatch(rf"Synced: pushed {waiting:,} records in \d+ batch(?:es)?, pulled [\d,]+ changes, 0 rejected\.", message)
     assert cluster.hub_query("SELECT COUNT(*) AS n FROM checkins")[0]["n"] == scans
     assert staff.get("/api/v1/sync/status").json()["waiting"] == 0
 
