@@ -82,6 +82,10 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
               "youth": pgettext("group", "Children and young people"), "workers": pgettext("group", "Workers"),
               "farmers": pgettext("group", "Farmers"), "women": pgettext("group", "Women"),
               "intellectuals": pgettext("group", "Professionals")},
+    # What a report asks for (fieldsync/reports/registry.py).
+    "param": {"year": pgettext("param", "year"), "unit": pgettext("param", "unit"),
+              "kind": pgettext("param", "kind of session"), "session": pgettext("param", "session"),
+              "table": pgettext("param", "table")},
     # The database tables the reports page exports as CSV.
     "table": {"places": pgettext("table", "Places"), "place_populations": pgettext("table", "Populations"),
               "people": pgettext("table", "People"), "sessions": pgettext("table", "Sessions"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from fieldsync import labels
 from fieldsync.errors import NotFound, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.records.schemas import load
@@ -76,16 +77,18 @@ def prepare(db: Database, name: str, fmt: str, raw: dict) -> tuple[str, Iterator
     """Validate, build and render a report: (file name, bytes of the file)."""
     report = get(name)
     if fmt not in report.formats:
-        raise ValidationFailed(f"{name} comes as {' or '.join(report.formats)}, not {fmt}.",
-                               fields={"format": [f"One of: {', '.join(report.formats)}."]})
+        raise ValidationFailed(_("%(name)s comes as %(formats)s, not %(fmt)s.", name=name,
+                                 formats=", ".join(report.formats), fmt=fmt),
+                               fields={"format": [_("One of: %(formats)s.", formats=", ".join(report.formats))]})
     given = {key: value for key, value in raw.items() if value not in (None, "")}
     params = load(ReportParams(), given)
     extra = sorted(set(given) & set(ReportParams().fields) - set(report.params))
     missing = [key for key in REQUIRED if key in report.params and key not in params]
     if extra or missing:
-        raise ValidationFailed(f"{name} takes {', '.join(report.params)}.",
-                               fields={**{key: ["Not used by this report."] for key in extra},
-                                       **{key: ["Required."] for key in missing}})
+        asks = ", ".join(labels.term(param, "param") for param in report.params)
+        raise ValidationFailed(_("This report asks for: %(params)s.", params=asks),
+                               fields={**{key: [_("Not used by this report.")] for key in extra},
+                                       **{key: [_("Required.")] for key in missing}})
     args = {key: params[key] for key in report.params if key in params}
     if "unit" in report.params:
         args["unit"] = units.resolve(db, params.get("unit"), args.get("year"))

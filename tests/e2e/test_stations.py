@@ -19,6 +19,7 @@ def make_station(page, base_url: str, name: str, session_id: str) -> str:
     page.goto(base_url + "/kiosk/stations")
     page.fill("input[name=name]", name)
     page.select_option("select[name=session]", session_id)
+    page.select_option("select[name=lifetime]", "4")   # not "until the session's end": today's ends at noon
     page.click("form[action$='/kiosk/stations'] button[type=submit]")
     return page.inner_text("#join-url")
 

@@ -122,7 +122,7 @@ def test_the_hub_editor_names_each_bad_spot_then_publishes(live_hub, hub_admin):
     upload = {"file": ("fitness.json", json.dumps(document, ensure_ascii=False).encode(), "application/json")}
     saved = hub_admin.http.post(live_hub.url + "/forms/save", files=upload,
                                 data={"csrf_token": hub_admin.csrf}, timeout=10)
-    assert saved.status_code == 200 and "v2" in saved.text
+    assert saved.status_code == 200 and "第2版" in saved.text  # the new draft, as the page numbers versions
     published = hub_admin.form("/forms/fitness_monitoring/publish", {})
     assert published.status_code == 200
     assert hub_admin.get("/api/v1/forms/fitness_monitoring").json()["version"] == 2

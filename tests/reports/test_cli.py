@@ -39,7 +39,7 @@ def test_people_table_export_masks_phones_and_keeps_sealed_ids_home(city_instanc
 def test_mistakes_are_one_readable_line(city_instance, tmp_path):
     cases = [
         (["report", "nonsense", "--output", str(tmp_path / "x.xlsx")], "No report named 'nonsense'"),
-        (["report", "kpi", "--output", str(tmp_path / "x.pdf")], "kpi comes as xlsx or csv"),
+        (["report", "kpi", "--output", str(tmp_path / "x.pdf")], "kpi comes as xlsx, csv, not pdf"),
         (["report", "attendance", "--output", str(tmp_path / "x.xlsx")], "session: Required."),
         (["report", "coverage", "--unit", "12", "--output", str(tmp_path / "x.xlsx")], "unit"),
         (["report", "coverage", "--session", "abc", "--output", str(tmp_path / "x.xlsx")], "session"),

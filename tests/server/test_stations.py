@@ -10,8 +10,11 @@ from tests.support import WebClient
 
 
 def create_station(staff: WebClient, name: str, session_id: str = "", **more: str) -> tuple[str, str]:
+    """A station for four hours unless the test says otherwise: by default a token lives until its
+    session's end plus two hours, and the demo's sessions of today end at noon, so a test run in the
+    afternoon would find the token expired."""
     staff.get("/kiosk/stations")
-    page = staff.form("/kiosk/stations", {"name": name, "session": session_id, **more})
+    page = staff.form("/kiosk/stations", {"name": name, "session": session_id, "lifetime": "4", **more})
     assert page.status_code == 201, page.text
     url = re.search(r'id="join-url">([^<]+)<', page.text).group(1).replace("&amp;", "&")
     station_id = re.findall(r"/kiosk/stations/([0-9A-Z]{26})/revoke", page.text)[0]
