@@ -64,11 +64,8 @@ def select_people(store: Store, person_ids: list[str] = (), town: str | None = N
             raise Conflict(f"Registration cancelled (注销), no badge printed: {', '.join(cancelled)}. "
                            "Restore them first.", code="person_cancelled")
         return chosen
-    where, params = "status = 'active'", []
-    if town:
-        where += " AND town = ?"
-        params.append(town)
-    roster = store.query(f"SELECT {', '.join(people.PUBLIC_COLUMNS)} FROM people WHERE {where}"
+    where, params = people.where({"town": town, "status": "active"})   # the account's towns only
+    roster = store.query(f"SELECT {', '.join(people.PUBLIC_COLUMNS)} FROM people{where}"
                          " ORDER BY village, name LIMIT ?", params + [MAX_CARDS + 1])
     if len(roster) > MAX_CARDS:
         raise ValidationFailed(f"More than {MAX_CARDS} people; print one village or town at a time.",
