@@ -217,3 +217,14 @@ def test_no_page_or_download_shows_a_county_account_another_countys_records(coun
                                                 "table": "sessions"}.items() if key in report.params}
         answer = staff.get(f"/hub/reports/{report.name}.csv", params=params)
         assert answer.status_code in (200, 403) and not leaks(answer, ids), report.name
+
+
+def test_a_county_account_pairs_organisations_with_its_own_villages_only(county_hub):
+    staff = county_hub.client
+    staff.get("/hub/")
+    answer = staff.form("/hub/pairings", {"organisation": "荣成市门球协会", "village": city.V31}, allow_redirects=False)
+    assert answer.status_code == 403 and "outside the units" in answer.text
+    assert staff.form("/hub/pairings", {"organisation": "威海市门球协会", "village": city.V11},
+                      allow_redirects=False).status_code == 302
+    with Store(county_hub.instance / "fieldsync.db") as store:
+        assert [r["village"] for r in store.query("SELECT village FROM pairings")] == [city.V11]
