@@ -67,16 +67,13 @@ def resolve(db: Database, code: str | None = None, year: int | None = None) -> U
     records; so is one outside the account's units."""
     home = top(db)
     code = code or _default(db, home["code"])
-    if code:
-        place = _place(db, code)
-        if place is None:
-            raise NotFound(f"No place with code {code} in the gazetteer.", code="unit_not_found")
-        if code != home["code"] and home["code"] not in places.ancestors(db, code):
-            raise Forbidden(f"{place['name']} ({code}) is outside this hub's area, {home['name']}: "
-                            f"it reports on {home['name']} and the units in it.", code="unit_outside_area",
-                            fields={"unit": [f"Not in {home['name']}."]})
-    else:
-        place = home
+    place = home if code == home["code"] else _place(db, code)
+    if place is None:
+        raise NotFound(f"No place with code {code} in the gazetteer.", code="unit_not_found")
+    if code != home["code"] and home["code"] not in places.ancestors(db, code):
+        raise Forbidden(f"{place['name']} ({code}) is outside this hub's area, {home['name']}: "
+                        f"it reports on {home['name']} and the units in it.", code="unit_outside_area",
+                        fields={"unit": [f"Not in {home['name']}."]})
     if place["kind"] not in REPORTING_KINDS:
         raise ValidationFailed(f"{place['name']} is a {place['kind']}; reports are made for a town, "
                                "a county, a city or a province.",
