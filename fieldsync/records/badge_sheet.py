@@ -65,11 +65,8 @@ def select_people(store: Store, person_ids: list[str] = (), town: str | None = N
             raise Conflict(_("Registration cancelled (注销), no badge printed: %(names)s. Restore them first.",
                              names=", ".join(cancelled)), code="person_cancelled")
         return chosen
-    where, params = "status = 'active'", []
-    if town:
-        where += " AND town = ?"
-        params.append(town)
-    roster = store.query(f"SELECT {', '.join(people.PUBLIC_COLUMNS)} FROM people WHERE {where}"
+    where, params = people.where({"town": town, "status": "active"})   # the account's towns only
+    roster = store.query(f"SELECT {', '.join(people.PUBLIC_COLUMNS)} FROM people{where}"
                          " ORDER BY village, name LIMIT ?", params + [MAX_CARDS + 1])
     if len(roster) > MAX_CARDS:
         raise ValidationFailed(_("More than %(max)s people; print one village or town at a time.", max=MAX_CARDS),

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from fieldsync import config
 from fieldsync.errors import Conflict, ValidationFailed
 from fieldsync.i18n import _
-from fieldsync.records import badge_sheet, mutable, people
+from fieldsync.records import badge_sheet, mutable, people, scope
 from fieldsync.records.schemas import GENDERS, LEVELS
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
@@ -146,7 +146,9 @@ def register(db: Database, *, year: int | None = None, level: str | None = None)
            " COALESCE(substr(p.certificate_issued_at, 1, 10), p.registered_at) AS issued_on, p.status"
            " FROM people p LEFT JOIN places t ON t.code = p.town"
            " WHERE p.certificate_no IS NOT NULL AND p.certificate_no != '' AND p.level != 'none'")
-    params: list = []
+    in_scope, params = scope.clause("p.town")   # an account with units: its towns' certificates
+    if in_scope:
+        sql += f" AND {in_scope}"
     if year:
         sql += " AND substr(COALESCE(p.certificate_issued_at, p.registered_at), 1, 4) = ?"
         params.append(str(year))

@@ -8,6 +8,7 @@ from datetime import date
 from sqlite_utils import Database
 
 from fieldsync.errors import NotFound
+from fieldsync.records import scope
 from fieldsync.records.schemas import LEVELS
 from fieldsync.records.validators import mask_phone
 from fieldsync.reports.hours import hours
@@ -26,6 +27,7 @@ def table(db: Database, session: str) -> Table:
     held = next(db.query("SELECT * FROM sessions WHERE id = ?", [session]), None)
     if held is None:
         raise NotFound(f"No session with id {session}.", code="session_not_found")
+    scope.check(held["town"])
     place = names(db)
     doubled = doubles.of_session(db, session)
     # Two registrations of one person (merged later) are one line.

@@ -15,6 +15,9 @@ from datetime import date
 
 from sqlite_utils import Database
 
+from fieldsync.errors import Forbidden
+from fieldsync.i18n import _
+from fieldsync.records import scope
 from fieldsync.records.people import PUBLIC_COLUMNS
 from fieldsync.records.validators import mask_phone, safe_cell
 from fieldsync.reports.table import Table
@@ -40,6 +43,21 @@ DATABASE_TABLES = {
     "person_merges": (("merged_id", "kept_id", "merged_at", "actor"), "person_merges"),
     "theme_days": (("id", "year", "name", "starts_on", "ends_on", "updated_at", "updated_by"), "theme_days"),
 }
+# The town each table's row belongs to, for an account limited to some towns (records/scope.py):
+# it gets only its towns' rows. None: shared reference data, the same for every town (gazetteer,
+# populations, the association's theme days). A table missing here is refused to such an account.
+_SESSION_TOWN = "(SELECT town FROM sessions WHERE sessions.id = {}.session_id)"
+TOWN_OF = {
+    "places": None, "place_populations": None, "theme_days": None,
+    "people": ("town",), "sessions": ("town",),
+    "checkins": (_SESSION_TOWN.format("checkins"),),
+    "attendance": (_SESSION_TOWN.format("rollup_attendance"),),
+    "session_pairings": (_SESSION_TOWN.format("session_pairings"),),
+    "pairings": ("(SELECT parent FROM places WHERE places.code = pairings.village)",),
+    # A merge joins two registrations: both must be the account's.
+    "person_merges": ("(SELECT town FROM people WHERE people.id = person_merges.merged_id)",
+                      "(SELECT town FROM people WHERE people.id = person_merges.kept_id)"),
+}
 
 
 def chunks(table: Table) -> Iterator[bytes]:
@@ -59,11 +77,23 @@ def chunks(table: Table) -> Iterator[bytes]:
 
 def database_table(db: Database, table: str) -> Table:
     columns, source = DATABASE_TABLES[table]
-    rows = db.execute(f"SELECT {', '.join(columns)} FROM {source}")
+    where, params = _in_scope(table)
+    rows = db.execute(f"SELECT {', '.join(columns)} FROM {source}{where}", params)
     if table == "people":
         phone = columns.index("phone")
         rows = (row[:phone] + (mask_phone(row[phone]),) + row[phone + 1:] for row in rows)
     return Table(title=table, headers=columns, rows=rows, sheet_name=table)
+
+
+def _in_scope(table: str) -> tuple[str, list]:
+    """' WHERE …' keeping the rows of the account's towns, or '' when it is not limited."""
+    if scope.clause()[0] is None or TOWN_OF.get(table, ()) is None:
+        return "", []
+    if table not in TOWN_OF:
+        raise Forbidden(_("The %(table)s table cannot be limited to the units of your account.", table=table),
+                        code="outside_units", fields={"table": [_("Outside the units of your account.")]})
+    clauses = [scope.clause(town) for town in TOWN_OF[table]]
+    return " WHERE " + " AND ".join(sql for sql, _ in clauses), [p for _, params in clauses for p in params]
 
 
 def _cell(value):

@@ -13,7 +13,7 @@ from sqlite_utils import Database
 
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
 from fieldsync.i18n import _
-from fieldsync.records import places, sessions
+from fieldsync.records import places, scope, sessions
 from fieldsync.reports.kpi import MASS_ACTIVITY_KINDS
 from fieldsync.reports.units import IN_UNIT, Unit, sessions_in
 from fieldsync.store import Store, new_id
@@ -26,6 +26,7 @@ def create(store: Store, data: dict, *, actor: str | None = None) -> dict:
     if village is None or village["kind"] != "village":
         raise ValidationFailed(_("%(code)s is not a village or community in the gazetteer.", code=data["village"]),
                                fields={"village": [_("Unknown village.")]})
+    scope.check(village["parent"])   # an account with units pairs its own towns' villages
     if store.query_one("SELECT 1 FROM pairings WHERE organisation = ? AND village = ?",
                        [data["organisation"], data["village"]]):
         raise Conflict(_("%(organisation)s is already paired with %(village)s.", organisation=data["organisation"],

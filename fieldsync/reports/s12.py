@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from fieldsync.errors import ValidationFailed
 from fieldsync.i18n import _
-from fieldsync.records import roster_io, scope
+from fieldsync.records import roster_io
 from fieldsync.records.pii import Sealer
 from fieldsync.records.schemas import GENDERS, LEVELS
 from fieldsync.records.validators import id_number, mask_phone
@@ -58,8 +58,6 @@ def export(store: Store, unit: Unit, *, changes: bool = False, full: bool = Fals
     `id_files`: (name, content) of S12 files exported by laptops, a hub's only source of whole
     numbers. `changes`: only what differs from the unit's last changes-only export, which this
     export then becomes. Every export is logged in `exports`."""
-    for town in unit.towns:
-        scope.check(town)
     numbers, unmatched = _numbers_from_files(store, id_files) if full else ({}, 0)
     sealer = Sealer(store.path.parent) if full else None
 

@@ -5,7 +5,9 @@ Every report is asked for one unit and reads the towns under it from the
 places hierarchy, so a county report is its towns' rows together and the city
 report its counties' together, whatever depth the gazetteer has. A hub reports
 on its own area: the unit it serves (`init --hub --unit`) and the units inside
-it, never one beside or above it (DESIGN §8a).
+it, never one beside or above it (DESIGN §8a). An account given units (records/scope.py)
+reports on those only, its first one by default: every report, page and export that
+names a unit resolves it here.
 
 Towns change: one merged into another (撤并) ends on a day and names its
 successor. Its records count under it up to that day and under its successor
@@ -26,7 +28,7 @@ from sqlite_utils import Database
 
 from fieldsync.errors import Forbidden, NotFound, ValidationFailed
 from fieldsync.i18n import _
-from fieldsync.records import places, populations
+from fieldsync.records import places, populations, scope
 
 REPORTING_KINDS = ("province", "city", "county", "town")
 # A hub made without --unit (before hubs served one) reports on its city, as it always did.
@@ -60,28 +62,35 @@ class Unit:
 
 
 def resolve(db: Database, code: str | None = None, year: int | None = None) -> Unit:
-    """The unit with this code, or the hub's own unit when no code is given. People count
-    where they live at the end of `year` (today for this year or none). A unit outside the
-    hub's area is refused: the hub holds only its own area's records."""
+    """The unit with this code, or when no code is given the account's first unit (else the
+    hub's own). People count where they live at the end of `year` (today for this year or
+    none). A unit outside the hub's area is refused: the hub holds only its own area's
+    records; so is one outside the account's units."""
     home = top(db)
-    if code:
-        place = _place(db, code)
-        if place is None:
-            raise NotFound(_("No place with code %(code)s in the gazetteer.", code=code), code="unit_not_found")
-        if code != home["code"] and home["code"] not in places.ancestors(db, code):
-            raise Forbidden(_("%(name)s (%(code)s) is outside this hub's area, %(home)s: it reports on %(home)s and"
-                              " the units in it.", name=place["name"], code=code, home=home["name"]),
-                            code="unit_outside_area", fields={"unit": [_("Not in %(home)s.", home=home["name"])]})
-    else:
-        place = home
+    code = code or _default(db, home["code"])
+    place = home if code == home["code"] else _place(db, code)
+    if place is None:
+        raise NotFound(_("No place with code %(code)s in the gazetteer.", code=code), code="unit_not_found")
+    if code != home["code"] and home["code"] not in places.ancestors(db, code):
+        raise Forbidden(_("%(name)s (%(code)s) is outside this hub's area, %(home)s: it reports on %(home)s and"
+                          " the units in it.", name=place["name"], code=code, home=home["name"]),
+                        code="unit_outside_area", fields={"unit": [_("Not in %(home)s.", home=home["name"])]})
     if place["kind"] not in REPORTING_KINDS:
         raise ValidationFailed(_("%(name)s is not a town, county, city or province; reports are made for those.",
                                  name=place["name"]), fields={"unit": [_("Not a town, county, city or province.")]})
     today = date.today().isoformat()
     as_of = min(f"{year}-12-31", today) if year else today
     spans = tuple(spans_of(db, place["code"]))
+    scope.check_unit(place["code"], {s.town for s in spans})
     towns = tuple(dict.fromkeys(s.town for s in spans if s.holds(as_of)))
     return Unit(place["code"], place["name"], place["kind"], towns, spans, as_of)
+
+
+def _default(db: Database, home: str) -> str:
+    """The account's first unit inside the hub's area; the hub's own unit when the account has
+    none (or one that holds the whole area)."""
+    inside = [code for code in scope.units() if code == home or home in places.ancestors(db, code)]
+    return inside[0] if inside else home
 
 
 def top(db: Database) -> dict:

@@ -58,9 +58,8 @@ class Js365Marks(Js365Query):
 
 
 def _unit(code: str | None, year: int | None = None) -> units.Unit:
-    """The unit asked for, else this laptop's town, else the account's first unit, else the hub's own."""
-    default = current_app.config.get("TOWN") or (g.user.get("units") or [None])[0]
-    return units.resolve(get_store().db, code or default, year)
+    """The unit asked for, else this laptop's town, else (units.resolve) the account's first unit or the hub's own."""
+    return units.resolve(get_store().db, code or current_app.config.get("TOWN"), year)
 
 
 def _menus() -> list[dict]:

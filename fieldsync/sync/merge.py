@@ -130,6 +130,8 @@ def _apply_change(db: Database, store: Store, sender: Sender, raw: dict, result:
     if entity is None:
         raise Rejected(f"this hub does not know records of kind {change['entity']!r}")
     if not entity.pushed:
+        if sender.hub:   # a child hub's own list for its laptops (theme days it seeded, its forms):
+            return "duplicate"   # in its outbox beside what goes up; this hub keeps its own
         raise Rejected(f"nodes may not send {entity.name} (only the hub writes them)")
     if db.execute("SELECT 1 FROM received_changes WHERE change_id = ?", [change["change_id"]]).fetchone():
         return "duplicate"

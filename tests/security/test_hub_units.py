@@ -3,10 +3,19 @@ only town A's people and sessions, whichever page or endpoint they use; a county
 
 from __future__ import annotations
 
+import csv
+import io
+import shutil
+
 import pytest
 
 from fieldsync.records import people, sessions, users
+from fieldsync.reports import csv_export, merges, pairings, registry
+from fieldsync.server import create_app
 from fieldsync.store import Store
+from tests.reports import fixture as city
+from tests.reports.conftest import city_template  # noqa: F401  (the hand-computed city, built once)
+from tests.security.routes import routes
 from tests.support import DEMO_PASSWORD, LiveServer, WebClient, run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B
 
@@ -118,3 +127,112 @@ def test_exports_keep_an_account_to_its_units(hub):
         assert store.query_one("SELECT js365_filed_at FROM sessions WHERE id = ?", [b_session]) == {
             "js365_filed_at": None}
         assert store.query("SELECT unit FROM exports") == [{"unit": TOWN_A}]
+
+
+# -- reports, pages and downloads of a county account ---------------------------------------------
+# The hand-computed city of tests/reports: counties C1 (towns T1, T2) and C2 (town T3). Nothing of
+# C2's own may reach an account of C1: 赵敏 lives in T3 and came only to T3's sessions, s2 and s6
+# were held in T3, SD-2-008 is the certificate of 王芳 of T3.
+ELSEWHERE = ("赵敏", "石岛镇社会体育指导员培训", "国庆健步走", "SD-2-008")
+
+
+@pytest.fixture
+def county_hub(city_template, tmp_path):  # noqa: F811  (the imported fixture)
+    """The city's hub with `staff-c1`, a staff account limited to county C1."""
+    instance = tmp_path / "hub"
+    shutil.copytree(city_template[0], instance)
+    with Store(instance / "fieldsync.db") as store:
+        users.create(store, "staff-c1", city.PASSWORD, "staff", units=[city.C1])
+    with LiveServer(instance, hub=True) as server:
+        server.ids = city_template[1]
+        server.client = city.signed_in(server, "staff-c1")
+        yield server
+
+
+def outside(answer) -> None:
+    assert answer.status_code == 403, answer.text[:300]
+    error = answer.json()["error"]
+    assert error["code"] == "outside_units" and "unit" in error["fields"], error
+
+
+def leaks(answer, ids: dict) -> list[str]:
+    """What of county C2's own records the answer shows: names, titles, numbers, ids."""
+    text = answer.content.decode("utf-8", "replace")
+    return [mark for mark in (*ELSEWHERE, ids["p7"], ids["s2"], ids["s6"]) if mark in text]
+
+
+JSON = {"Accept": "application/json"}   # the error as the API gives it, to read its code
+UNIT_REPORTS = [report.name for report in registry.REPORTS.values() if "unit" in report.params]
+
+
+@pytest.mark.parametrize("name", UNIT_REPORTS)
+def test_a_county_account_reports_on_its_county_and_nothing_outside_it(county_hub, name):
+    staff, year = county_hub.client, {"year": 2024}
+    own = staff.get(f"/hub/reports/{name}.csv", params=year)
+    assert own.status_code == 200 and f"{name}-{city.C1}-" in own.headers["Content-Disposition"]
+    assert not leaks(own, county_hub.ids)
+    assert staff.get(f"/hub/reports/{name}.csv", params={**year, "unit": city.T1}).status_code == 200
+    for unit in (city.CITY, city.C2, city.T3):
+        outside(staff.get(f"/hub/reports/{name}.csv", params={**year, "unit": unit}, headers=JSON))
+
+
+def test_a_county_account_gets_the_attendance_sheets_of_its_county_only(county_hub):
+    staff, ids = county_hub.client, county_hub.ids
+    assert staff.get("/hub/reports/attendance.csv", params={"session": ids["s1"]}).status_code == 200
+    for session in ("s2", "s6"):
+        answer = staff.get("/hub/reports/attendance.csv", params={"session": ids[session]}, headers=JSON)
+        assert answer.status_code == 403 and answer.json()["error"]["code"] == "outside_units"
+
+
+def test_the_table_export_gives_a_county_account_its_towns_rows_only(county_hub):
+    ids = county_hub.ids
+    with Store(county_hub.instance / "fieldsync.db") as store:   # C2's pairing, its activity, its merge
+        pair = pairings.create(store, {"organisation": "荣成市门球协会", "village": city.V31}, actor="city")
+        pairings.link(store, pair["id"], ids["s2"])
+        merges.merge(store, ids["p8"], ids["p7"], actor="city")
+    exported = {}
+    for table in csv_export.DATABASE_TABLES:
+        answer = county_hub.client.get("/hub/reports/table.csv", params={"table": table})
+        assert answer.status_code == 200 and not leaks(answer, ids), (table, leaks(answer, ids))
+        exported[table] = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert {row["town"] for row in exported["people"]} == {row["town"] for row in exported["sessions"]} \
+        == {city.T1, city.T2}
+    for table in ("checkins", "attendance"):
+        assert ids["s1"] in {row["session_id"] for row in exported[table]}, table
+    assert exported["pairings"] == exported["session_pairings"] == exported["person_merges"] == []
+    assert city.T3 in {row["code"] for row in exported["places"]}, "the gazetteer is shared"
+
+
+def test_no_page_or_download_shows_a_county_account_another_countys_records(county_hub):
+    """Every page a staff account may open (tests/security/routes.py), aimed at county C2 by every
+    filter a page reads, and every report with C2's session or unit."""
+    ids, staff = county_hub.ids, county_hub.client
+    app = create_app({"MODE": "hub", "AUTO_SYNC_SECONDS": 0}, instance=county_hub.instance)
+    try:
+        found = routes(app, {"person_id": ids["p7"], "session_id": ids["s2"]})
+    finally:
+        app.extensions["fieldsync.store"].close()
+    pages = [r for r in found if r.method == "GET" and r.role in ("trainer", "staff")
+             and r.endpoint != "dashboard.download"]
+    assert len(pages) > 20
+    aimed = {"year": 2024, "unit": city.C2, "county": city.C2, "town": city.T3}
+    for route in pages:
+        for params in ({"year": 2024}, aimed):
+            answer = staff.get(route.path, params=params)
+            assert answer.status_code < 500 and not leaks(answer, ids), (route.path, params, leaks(answer, ids))
+    for report in registry.REPORTS.values():
+        params = {key: value for key, value in {"year": 2024, "unit": city.C2, "session": ids["s2"],
+                                                "table": "sessions"}.items() if key in report.params}
+        answer = staff.get(f"/hub/reports/{report.name}.csv", params=params)
+        assert answer.status_code in (200, 403) and not leaks(answer, ids), report.name
+
+
+def test_a_county_account_pairs_organisations_with_its_own_villages_only(county_hub):
+    staff = county_hub.client
+    staff.get("/hub/")
+    answer = staff.form("/hub/pairings", {"organisation": "荣成市门球协会", "village": city.V31}, allow_redirects=False)
+    assert answer.status_code == 403 and "超出您账号负责的单位" in answer.text  # the page speaks Chinese
+    assert staff.form("/hub/pairings", {"organisation": "威海市门球协会", "village": city.V11},
+                      allow_redirects=False).status_code == 302
+    with Store(county_hub.instance / "fieldsync.db") as store:
+        assert [r["village"] for r in store.query("SELECT village FROM pairings")] == [city.V11]

@@ -9,14 +9,17 @@ import re
 import shutil
 import time
 from contextlib import ExitStack
+from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
 import requests
 
 from fieldsync import config, demo
 from fieldsync.errors import FieldsyncError
-from fieldsync.records import people, places
+from fieldsync.records import people, places, theme_days
+from fieldsync.reports.table import filed_line
 from fieldsync.store import Store
 from fieldsync.sync import enrollment
 from fieldsync.sync import node as node_sync
@@ -150,6 +153,16 @@ def query(hub: Path, sql: str, params=()) -> list[dict]:
         return store.query(sql, params)
 
 
+def statistics_cells(hub: Path, unit: str, year: int) -> list[list]:
+    """Every cell of the unit's 统计表 as `fieldsync report statistics` writes it at this hub, the
+    填报日期 left out when it is today (the day it is built, not a figure)."""
+    out = hub / f"statistics-{unit}-{year}.xlsx"
+    run_cli(hub, "report", "statistics", "--year", str(year), "--unit", unit, "-o", str(out))
+    today = filed_line(date.today())
+    sheet = openpyxl.load_workbook(out).active
+    return [[None if cell == today else cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+
+
 def ids(hub: Path, table: str) -> list:
     return [r["id"] for r in query(hub, f"SELECT id FROM {table}")]
 
@@ -197,6 +210,16 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
         people.modify(laptops[TOWN_A].store, a[1]["id"], {"certificate_no": "威体指2026-0002"}, actor="a")
         people.modify(laptops[TOWN_C].store, c[0]["id"], {"certificate_no": "威体指2026-0002"}, actor="c")
 
+        # Each hub seeds its year's theme days, as `init --hub` does; the city renames one, and its
+        # activities' 备注 in the 统计表 name it so at every level below the city.
+        year = date.today().year
+        for hub in hubs.values():
+            with Store(hub / "fieldsync.db") as store:
+                theme_days.seed(store, year, actor="init")
+        with Store(hubs[CITY] / "fieldsync.db") as store:
+            theme_days.save(store, {"name": "威海市全民健身日", "starts_on": f"{year}-08-08"},
+                            theme_day_id=f"{year}-fitness-day", actor="city")
+
         for proxy in proxies.values():   # every level loses an answer and has one cut short
             proxy.plan(Fault.reset_response(after=0), None, Fault.truncate_response(after=40))
         for laptop in laptops.values():
@@ -218,6 +241,10 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
                     for r in laptop.store.query("SELECT id, town FROM sessions")}
         for unit in (CITY, PROVINCE):
             assert {(r["id"], r["town"]) for r in query(hubs[unit], "SELECT id, town FROM sessions")} == sessions
+        # Reports are the same at every level for the same area (DESIGN §8a): the county's 统计表.
+        at_county = statistics_cells(hubs[COUNTY_1], COUNTY_1, year)
+        assert at_county == statistics_cells(hubs[CITY], COUNTY_1, year)
+        assert any("主题日：威海市全民健身日" in str(cell) for row in at_county for cell in row)
 
         def conflicts(unit):
             return sorted(r["kept_value"] for r in query(hubs[unit], "SELECT kept_value FROM conflicts"))
