@@ -10,8 +10,16 @@ own people, sessions and check-in ids). Building the nodes is set-up and not tim
   when it answers the rollups are current. The total runs from the first push to that answer.
 The run fails unless the hub holds exactly TOTAL check-ins and its rollups count every one.
 
+Hubs of hubs (`--chain`, issue 19, decision 0130): the same check-ins twice, each time into a city
+hub of its own: first from laptops enrolled straight with the city (as above), then from county
+hubs enrolled with the city, each holding its laptops' check-ins in its outbox as its merge leaves
+them (county_hubs.py), pushed by the same number of pusher processes. Both are timed the same way, and the ratio
+of their check-ins/s until the city's rollups are current is printed.
+
     python bench/hub_merge_bench.py                              # 1M from 100 nodes: ~2¼ min, 100 s of it set-up
     python bench/hub_merge_bench.py --nodes 10 --total 20000     # a quick run
+    python bench/hub_merge_bench.py --chain                      # 10 counties × 100,000 against 100 laptops
+    python bench/hub_merge_bench.py --chain --counties 10 --per-county 10000     # a tenth of it
 """
 
 from __future__ import annotations
@@ -211,16 +219,17 @@ def laptops_to(hub: Path, folder: Path, laptops: list[tuple[int, str, int]], con
 
 
 def counties_to(city: Path, folder: Path, units: list[tuple[str, list[str]]], added: list[dict],
-                laptops: list[tuple[int, str, int]]) -> dict:
-    """County hubs enrolled with the city push what their laptops gave them, one pusher process
-    each: every county hub is its own server, pushing upward by itself."""
+                laptops: list[tuple[int, str, int]], concurrency: int) -> dict:
+    """County hubs enrolled with the city push what their laptops gave them. The same pusher
+    processes as the laptops': more would measure this machine's two cores shared among them
+    (each county hub is its own machine), not the city."""
     with serving(city, folder) as (server, url):
         started = time.perf_counter()
         made = [county_hubs.make_county(folder, city, url, unit, added, laptops[k::len(units)])
                 for k, (unit, _) in enumerate(units)]
         setup = time.perf_counter() - started
         counties = [county for county, _ in made]
-        result = merge(city, server, url, counties, made[0][1], len(counties))
+        result = merge(city, server, url, counties, made[0][1], concurrency)
     return checked(city, counties, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
 
 
@@ -248,9 +257,9 @@ def run_chain(folder: Path, counties: int, per_county: int, nodes: int, concurre
                            f"{total:,} check-ins from {nodes} laptops in the towns of {counties} counties straight "
                            f"to the city hub, {concurrency} pushers"})
         else:
-            halves.append({**counties_to(city, folder / name, units, added, laptops), "heading":
+            halves.append({**counties_to(city, folder / name, units, added, laptops, concurrency), "heading":
                            f"the same {total:,} check-ins through {counties} county hubs of {per_county:,} each "
-                           f"into the city hub, one pusher per county"})
+                           f"into the city hub, {min(concurrency, counties)} pushers"})
     return halves[0], halves[1]
 
 
@@ -300,7 +309,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, help="laptops (default 100; with --chain, 10 a county)")
     parser.add_argument("--total", type=int, default=1_000_000, help="check-ins over all nodes (default 1M)")
-    parser.add_argument("--concurrency", type=int, default=4, help="pusher processes for the laptops (default 4)")
+    parser.add_argument("--concurrency", type=int, default=4, help="pusher processes (default 4; with --chain, for the laptops and the counties alike)")
     parser.add_argument("--chain", action="store_true",
                         help="hubs of hubs: county hubs into a city hub, against laptops straight to a city")
     parser.add_argument("--counties", type=int, default=10, help="with --chain: county hubs (default 10)")
