@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -147,6 +148,18 @@ def pending_checkins(hub: Path) -> int:
         return conn.execute("SELECT COALESCE(SUM(upto - after), 0) FROM rollup_pending").fetchone()[0]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used: what the hub spends, whatever else loads the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """CPU of this process's children that have ended (the pushers, once waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def hub_peak_rss_mb(pid: int) -> float | None:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -193,12 +206,15 @@ def merge(hub: Path, server, hub_url: str, senders: list[Path], year: str, pushe
     """The timed part: every sender's push, then the dashboard that folds what still waits."""
     admin = signed_in(hub_url)
     load_before = os.getloadavg()[0]
+    hub_cpu, pusher_cpu = cpu_seconds(server.pid), children_cpu_seconds()
     pushed = push_all(senders, pushers)
+    pusher_cpu = children_cpu_seconds() - pusher_cpu
     pending = pending_checkins(hub)
     asked = time.monotonic()
     answered = open_dashboard(admin, year)
     return {"load": (load_before, os.getloadavg()[0]), "push": pushed, "pending": pending,
             "dashboard": answered - asked, "current": answered - pushed["started"],
+            "cpu": (cpu_seconds(server.pid) - hub_cpu, pusher_cpu),
             "hub_rss_mb": hub_peak_rss_mb(server.pid)}
 
 
@@ -280,6 +296,9 @@ def report(result: dict) -> list[str]:
     print(f"dashboard GET /hub/     {result['dashboard']:>9.2f} s  (admin; the hub folds what waits, then answers)")
     print(f"merged, rollups current {seconds:>9.1f} s  ({total / seconds:,.0f} check-ins/s; first push → "
           "dashboard answered)")
+    hub_cpu, pusher_cpu = (seconds * 1e6 / total for seconds in result["cpu"])
+    print(f"CPU per check-in        {hub_cpu:>9.1f} us at the hub, {pusher_cpu:.1f} us in the pushers "
+          "(user + system, first push → dashboard; the pushers' start-up included)")
     rss = result["hub_rss_mb"]
     print(f"hub peak RSS            {rss:>9.1f} MB (VmHWM)" if rss else "hub peak RSS            unknown")
     print(f"pusher peak RSS         {push['pusher_rss_mb']:>9.1f} MB (the largest pusher's VmHWM)")
@@ -300,7 +319,10 @@ def report(result: dict) -> list[str]:
 
 def compare(direct: dict, chain: dict) -> None:
     rates = [half["total"] / half["current"] for half in (direct, chain)]
-    print(f"\nratio: through county hubs {rates[1]:,.0f} check-ins/s until the city's rollups are current, "
+    cpu = [half["cpu"][0] / half["total"] * 1e6 for half in (direct, chain)]
+    print(f"\nthe city's CPU per check-in: {cpu[1]:.1f} us from county hubs, {cpu[0]:.1f} us from laptops: "
+          f"{cpu[1] / cpu[0]:.2f}× (steadier than the rates when the machine is shared)")
+    print(f"ratio: through county hubs {rates[1]:,.0f} check-ins/s until the city's rollups are current, "
           f"laptops straight to the city {rates[0]:,.0f} /s: {rates[1] / rates[0]:.2f}× "
           f"({chain['current']:.1f} s against {direct['current']:.1f} s)")
 
