@@ -10,8 +10,16 @@ own people, sessions and check-in ids). Building the nodes is set-up and not tim
   when it answers the rollups are current. The total runs from the first push to that answer.
 The run fails unless the hub holds exactly TOTAL check-ins and its rollups count every one.
 
+Hubs of hubs (`--chain`, issue 19, decision 0130): the same check-ins twice, each time into a city
+hub of its own: first from laptops enrolled straight with the city (as above), then from county
+hubs enrolled with the city, each holding its laptops' check-ins in its outbox as its merge leaves
+them (county_hubs.py), pushed by the same number of pusher processes. Both are timed the same way, and the ratio
+of their check-ins/s until the city's rollups are current is printed.
+
     python bench/hub_merge_bench.py                              # 1M from 100 nodes: ~2¼ min, 100 s of it set-up
     python bench/hub_merge_bench.py --nodes 10 --total 20000     # a quick run
+    python bench/hub_merge_bench.py --chain                      # 10 counties × 100,000 against 100 laptops
+    python bench/hub_merge_bench.py --chain --counties 10 --per-county 10000     # a tenth of it
 """
 
 from __future__ import annotations
@@ -19,15 +27,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
+import county_hubs
 from sync_bench import (
     ROOT,
     free_port,
@@ -61,15 +71,12 @@ def demo_towns(hub: Path) -> list[str]:
         return [town["code"] for town in places.by_kind(store, "town")]
 
 
-def make_nodes(folder: Path, hub: Path, hub_url: str, nodes: int, total: int) -> tuple[list[Path], str]:
-    """Enrolled nodes, the towns taken in turn, the check-ins shared out as evenly as they go;
-    returns them and the year their check-ins fall in."""
-    towns = demo_towns(hub)
+def make_nodes(folder: Path, hub: Path, hub_url: str, laptops: list[tuple[int, str, int]]) -> tuple[list[Path], str]:
+    """Enrolled nodes, one per (seed, town, check-ins) of county_hubs.plan; returns them and the
+    year their check-ins fall in."""
     instances, year = [], ""
-    for index in range(nodes):
-        count = total // nodes + (index < total % nodes)
-        node, rows = make_node(folder, hub, hub_url, count, name=f"node{index:03d}", town=towns[index % len(towns)],
-                               seed=index)
+    for seed, town, count in laptops:
+        node, rows = make_node(folder, hub, hub_url, count, name=f"node{seed:03d}", town=town, seed=seed)
         instances.append(node)
         year = year or rows[0][6][:4]
     return instances, year
@@ -141,6 +148,18 @@ def pending_checkins(hub: Path) -> int:
         return conn.execute("SELECT COALESCE(SUM(upto - after), 0) FROM rollup_pending").fetchone()[0]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used: what the hub spends, whatever else loads the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """CPU of this process's children that have ended (the pushers, once waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def hub_peak_rss_mb(pid: int) -> float | None:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -161,58 +180,125 @@ def unacknowledged(instances: list[Path]) -> list[str]:
     return behind
 
 
-def hub_counts(hub: Path) -> tuple[int, int]:
-    """Check-ins at the hub, and the scans its attendance rollup has counted."""
+def hub_counts(hub: Path) -> tuple[int, int, int]:
+    """Check-ins at the hub, the scans its attendance rollup has counted, and what it quarantined."""
     with closing(sqlite3.connect(hub / "fieldsync.db")) as conn:
         checkins = conn.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
         folded = conn.execute("SELECT COALESCE(SUM(ins + outs), 0) FROM rollup_attendance").fetchone()[0]
-    return checkins, folded
+        quarantined = conn.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
+    return checkins, folded, quarantined
 
 
 # -- one run --------------------------------------------------------------------------------------------
-def run(folder: Path, nodes: int, total: int, concurrency: int) -> dict:
-    hub = make_hub(folder)
+@contextmanager
+def serving(hub: Path, folder: Path):
+    """`fieldsync serve --hub --threads 8` on the hub, for the set-up and the timed part."""
     port = free_port()
-    hub_url = f"http://127.0.0.1:{port}"
     server = start_server([sys.executable, "-m", "fieldsync", "--instance", str(hub), "serve", "--hub",
-                           "--port", str(port), "--threads", "8"], port, folder / "hub.log")
+                           "--port", str(port), "--threads", "8"], port, folder / f"{hub.name}.log")
     try:
-        started = time.perf_counter()
-        instances, year = make_nodes(folder, hub, hub_url, nodes, total)
-        setup = time.perf_counter() - started
-        admin = signed_in(hub_url)
-        load_before = os.getloadavg()[0]
-        pushed = push_all(instances, concurrency)
-        pending = pending_checkins(hub)
-        asked = time.monotonic()
-        answered = open_dashboard(admin, year)
-        load_after = os.getloadavg()[0]
-        hub_rss = hub_peak_rss_mb(server.pid)
+        yield server, f"http://127.0.0.1:{port}"
     finally:
         stop(server)
-    checkins, folded = hub_counts(hub)
-    return {"nodes": nodes, "total": total, "concurrency": concurrency, "towns": len(demo_towns(hub)),
-            "setup": setup, "load": (load_before, load_after), "push": pushed, "pending": pending,
+
+
+def merge(hub: Path, server, hub_url: str, senders: list[Path], year: str, pushers: int) -> dict:
+    """The timed part: every sender's push, then the dashboard that folds what still waits."""
+    admin = signed_in(hub_url)
+    load_before = os.getloadavg()[0]
+    hub_cpu, pusher_cpu = cpu_seconds(server.pid), children_cpu_seconds()
+    pushed = push_all(senders, pushers)
+    pusher_cpu = children_cpu_seconds() - pusher_cpu
+    pending = pending_checkins(hub)
+    asked = time.monotonic()
+    answered = open_dashboard(admin, year)
+    return {"load": (load_before, os.getloadavg()[0]), "push": pushed, "pending": pending,
             "dashboard": answered - asked, "current": answered - pushed["started"],
-            "hub_rss_mb": hub_rss, "checkins": checkins, "folded": folded, "behind": unacknowledged(instances)}
+            "cpu": (cpu_seconds(server.pid) - hub_cpu, pusher_cpu),
+            "hub_rss_mb": hub_peak_rss_mb(server.pid)}
+
+
+def checked(hub: Path, senders: list[Path], result: dict) -> dict:
+    checkins, folded, quarantined = hub_counts(hub)
+    return {**result, "checkins": checkins, "folded": folded, "quarantined": quarantined,
+            "behind": unacknowledged(senders)}
+
+
+def laptops_to(hub: Path, folder: Path, laptops: list[tuple[int, str, int]], concurrency: int) -> dict:
+    """Laptops enrolled with the hub push straight to it."""
+    with serving(hub, folder) as (server, url):
+        started = time.perf_counter()
+        instances, year = make_nodes(folder, hub, url, laptops)
+        setup = time.perf_counter() - started
+        result = merge(hub, server, url, instances, year, concurrency)
+    return checked(hub, instances, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
+
+
+def counties_to(city: Path, folder: Path, units: list[tuple[str, list[str]]], added: list[dict],
+                laptops: list[tuple[int, str, int]], concurrency: int) -> dict:
+    """County hubs enrolled with the city push what their laptops gave them. The same pusher
+    processes as the laptops': more would measure this machine's two cores shared among them
+    (each county hub is its own machine), not the city."""
+    with serving(city, folder) as (server, url):
+        started = time.perf_counter()
+        made = [county_hubs.make_county(folder, city, url, unit, added, laptops[k::len(units)])
+                for k, (unit, _) in enumerate(units)]
+        setup = time.perf_counter() - started
+        counties = [county for county, _ in made]
+        result = merge(city, server, url, counties, made[0][1], concurrency)
+    return checked(city, counties, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
+
+
+def run(folder: Path, nodes: int, total: int, concurrency: int) -> dict:
+    """The default bench: laptops of the demo gazetteer's towns in turn, straight to one hub."""
+    hub = make_hub(folder)
+    towns = demo_towns(hub)
+    result = laptops_to(hub, folder, county_hubs.plan([towns], nodes, total), concurrency)
+    return {**result, "heading": f"{total:,} check-ins from {nodes} nodes in {min(len(towns), nodes)} towns, "
+                                 f"{concurrency} pushers → one hub over loopback"}
+
+
+def run_chain(folder: Path, counties: int, per_county: int, nodes: int, concurrency: int) -> tuple[dict, dict]:
+    """Hubs of hubs: the same check-ins twice, each into a city hub of its own: from laptops
+    straight to the city, then through county hubs."""
+    total = counties * per_county
+    halves = []
+    for name in ("direct", "chain"):
+        (folder / name).mkdir()
+        city = make_hub(folder / name)
+        added, units = county_hubs.city_gazetteer(city, counties)
+        laptops = county_hubs.plan([towns for _, towns in units], nodes, total)
+        if name == "direct":
+            halves.append({**laptops_to(city, folder / name, laptops, concurrency), "heading":
+                           f"{total:,} check-ins from {nodes} laptops in the towns of {counties} counties straight "
+                           f"to the city hub, {concurrency} pushers"})
+        else:
+            halves.append({**counties_to(city, folder / name, units, added, laptops, concurrency), "heading":
+                           f"the same {total:,} check-ins through {counties} county hubs of {per_county:,} each "
+                           f"into the city hub, {min(concurrency, counties)} pushers"})
+    return halves[0], halves[1]
 
 
 def report(result: dict) -> list[str]:
     """Print the figures; return what does not add up."""
     push, total = result["push"], result["total"]
     seconds = result["current"]
-    per_node = sorted(node["seconds"] for node in push["nodes"])
-    towns = min(result["towns"], result["nodes"])
-    print(f"\n== {total:,} check-ins from {result['nodes']} nodes in {towns} towns, "
-          f"{result['concurrency']} pushers → one hub over loopback ==")
+    per_sender = sorted(node["seconds"] for node in push["nodes"])
+    wire = sum(node["bytes"] for node in push["nodes"]) / total
+    print(f"\n== {result['heading']} ==")
     print(f"set-up (not timed)      {result['setup']:>9.1f} s")
     print(f"load average            {result['load'][0]:>9.2f} → {result['load'][1]:.2f} (before the pushes → after)")
     print(f"pushes, all acknowledged{push['seconds']:>9.1f} s  ({total / push['seconds']:,.0f} check-ins/s; "
-          f"per node {per_node[0]:.2f} / {per_node[len(per_node) // 2]:.2f} / {per_node[-1]:.2f} s min/median/max)")
+          f"per sender {per_sender[0]:.2f} / {per_sender[len(per_sender) // 2]:.2f} / {per_sender[-1]:.2f} s "
+          "min/median/max)")
+    print(f"bytes on the wire       {wire:>9.1f} per check-in (bodies + headers, both ways)")
     print(f"not yet in the rollups  {result['pending']:>9,} check-ins when the pushers were done")
     print(f"dashboard GET /hub/     {result['dashboard']:>9.2f} s  (admin; the hub folds what waits, then answers)")
     print(f"merged, rollups current {seconds:>9.1f} s  ({total / seconds:,.0f} check-ins/s; first push → "
           "dashboard answered)")
+    hub_cpu, pusher_cpu = (seconds * 1e6 / total for seconds in result["cpu"])
+    print(f"CPU per check-in        {hub_cpu:>9.1f} us at the hub, {pusher_cpu:.1f} us in the pushers "
+          "(user + system, first push → dashboard; the pushers' start-up included)")
     rss = result["hub_rss_mb"]
     print(f"hub peak RSS            {rss:>9.1f} MB (VmHWM)" if rss else "hub peak RSS            unknown")
     print(f"pusher peak RSS         {push['pusher_rss_mb']:>9.1f} MB (the largest pusher's VmHWM)")
@@ -220,32 +306,55 @@ def report(result: dict) -> list[str]:
     print(f"ratio: {seconds:.1f} s against the ≤ {TARGET_S:.0f} s target = {seconds / TARGET_S:.2f}× "
           f"({'met' if seconds <= TARGET_S else 'NOT met'}; scaled to 1M: {seconds * 1e6 / total:.1f} s)")
     problems = [f"outbox not acknowledged: {node}" for node in result["behind"]]
-    problems += [f"node pushed {n['pushed']}, accepted {n['accepted']}, rejected {n['rejected']}"
+    problems += [f"sender pushed {n['pushed']}, accepted {n['accepted']}, rejected {n['rejected']}"
                  for n in push["nodes"] if n["rejected"] or n["pushed"] != n["accepted"]]
     if result["checkins"] != total:
         problems.append(f"the hub holds {result['checkins']:,} check-ins, not {total:,}")
     if result["folded"] != total:
         problems.append(f"the rollups count {result['folded']:,} scans, not {total:,}")
+    if result["quarantined"]:
+        problems.append(f"the hub quarantined {result['quarantined']:,} changes")
     return problems
+
+
+def compare(direct: dict, chain: dict) -> None:
+    rates = [half["total"] / half["current"] for half in (direct, chain)]
+    cpu = [half["cpu"][0] / half["total"] * 1e6 for half in (direct, chain)]
+    print(f"\nthe city's CPU per check-in: {cpu[1]:.1f} us from county hubs, {cpu[0]:.1f} us from laptops: "
+          f"{cpu[1] / cpu[0]:.2f}× (steadier than the rates when the machine is shared)")
+    print(f"ratio: through county hubs {rates[1]:,.0f} check-ins/s until the city's rollups are current, "
+          f"laptops straight to the city {rates[0]:,.0f} /s: {rates[1] / rates[0]:.2f}× "
+          f"({chain['current']:.1f} s against {direct['current']:.1f} s)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--nodes", type=int, default=100, help="enrolled node instances (default 100)")
+    parser.add_argument("--nodes", type=int, help="laptops (default 100; with --chain, 10 a county)")
     parser.add_argument("--total", type=int, default=1_000_000, help="check-ins over all nodes (default 1M)")
-    parser.add_argument("--concurrency", type=int, default=4, help="pusher processes (default 4)")
+    parser.add_argument("--concurrency", type=int, default=4, help="pusher processes (default 4; with --chain, for the laptops and the counties alike)")
+    parser.add_argument("--chain", action="store_true",
+                        help="hubs of hubs: county hubs into a city hub, against laptops straight to a city")
+    parser.add_argument("--counties", type=int, default=10, help="with --chain: county hubs (default 10)")
+    parser.add_argument("--per-county", type=int, default=100_000,
+                        help="with --chain: check-ins each county hub pushes (default 100,000)")
     parser.add_argument("--dir", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--pusher", type=Path, nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pusher:
         pusher(args.pusher)
         return
+    nodes = args.nodes or (10 * args.counties if args.chain else 100)
     print(f"fieldsync hub merge bench · {revision()} · {machine()}")
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="fieldsync-hub-merge-bench-"))
-    folder = workdir / f"n{args.nodes}-{args.total}"
+    folder = workdir / (f"chain{args.counties}x{args.per_county}" if args.chain else f"n{nodes}-{args.total}")
     folder.mkdir(parents=True)
     try:
-        problems = report(run(folder, args.nodes, args.total, args.concurrency))
+        if args.chain:
+            halves = run_chain(folder, args.counties, args.per_county, max(nodes, args.counties), args.concurrency)
+            problems = [p for half in halves for p in report(half)]
+            compare(*halves)
+        else:
+            problems = report(run(folder, nodes, args.total, args.concurrency))
     finally:
         shutil.rmtree(workdir if not args.dir else folder, ignore_errors=True)
     for problem in problems:
