@@ -38,7 +38,11 @@ def test_a_laptops_review_reaches_the_hub_and_counts_there(cluster):
     session_id, _ = _activity(a)
     a.sync()
     assert _hub_totals(cluster) == {"volunteers": 0, "hours": 0}   # there, but not reviewed
-    hour_reviews.review(a.store, session_id, "approve", actor="staff")
+    a.serve()   # town staff review on the laptop's own pages
+    assert "九月健步走" in a.staff.get("/hours/review/").text
+    for bad in ({"action": "correct", "hours": "很多", "reason": "x"}, {"action": "reject"}, {"action": "delete"}):
+        assert a.staff.form(f"/hours/review/{session_id}", bad).status_code in (400, 422), bad
+    assert a.staff.form(f"/hours/review/{session_id}", {"action": "approve"}).status_code == 200
     a.sync()
     assert _hub_totals(cluster) == {"volunteers": 1, "hours": 1.5}
     # The association corrects it on the hub; the laptop takes the step with its next pull.
