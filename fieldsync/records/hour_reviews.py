@@ -180,13 +180,13 @@ def session(db: Database, session_id: str) -> dict:
 
 def waiting(db: Database, kinds: list[str], towns_json: str | None = None, limit: int = 200) -> list[dict]:
     """Ended sessions of these kinds with check-ins and no verdict yet (待审核), oldest first;
-    within the towns given (a JSON list) or, with None, the account's."""
+    of the account's towns and, if given, of these towns (a JSON list)."""
     where, params = scope.clause("s.town")
-    if towns_json is not None:
-        where, params = "s.town IN (SELECT value FROM json_each(?))", [towns_json]
+    wheres = [where or "1", "s.town IN (SELECT value FROM json_each(?))" if towns_json is not None else "1"]
+    params += [towns_json] if towns_json is not None else []
     return list(db.query(
         f"SELECT s.id, s.title, s.kind, s.town, s.starts_at, {ENDS.format(s='s')} AS ends FROM sessions s"
-        f" WHERE s.status = 'active' AND s.kind IN (SELECT value FROM json_each(?)) AND {where or '1'}"
+        f" WHERE s.status = 'active' AND s.kind IN (SELECT value FROM json_each(?)) AND {' AND '.join(wheres)}"
         f" AND {ENDS.format(s='s')} <= ? AND s.id NOT IN (SELECT session_id FROM hour_verdicts)"
         " AND EXISTS (SELECT 1 FROM checkins c WHERE c.session_id = s.id)"
         " ORDER BY s.starts_at LIMIT ?", [json.dumps(list(kinds)), *params, china_now(), limit]))

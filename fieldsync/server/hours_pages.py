@@ -41,7 +41,7 @@ class ReviewForm(Schema):
 
 
 def _towns_json() -> str | None:
-    """The hub's own unit; a laptop lists its sessions as the account's towns allow."""
+    """The hub's own unit (a laptop holds its town's sessions only); the account's units apply too."""
     return units.resolve(get_store().db).towns_json if current_app.config["MODE"] == "hub" else None
 
 
