@@ -12,7 +12,7 @@ import pytest
 
 from fieldsync.errors import Conflict, ValidationFailed
 from fieldsync.records import checkins, hour_reviews, sessions
-from fieldsync.reports import hours, registry, units
+from fieldsync.reports import dashboard, hours, registry, units
 from tests.reports import fixture
 
 
@@ -43,6 +43,7 @@ def test_an_unreviewed_activity_does_not_count(city, ids):
     assert _board(city)[ids["p3"]] == 0.5                    # s3's half hour only
     assert hours.totals(city.db, units.resolve(city.db), 2024) == before
     assert [s["id"] for s in hours.waiting(city.db, units.resolve(city.db), 2024)] == [session_id]
+    assert dashboard.build(city.db, units.resolve(city.db), 2024)["hours_waiting"] == 1
     assert next(r for r in _sheet_rows(city) if r[1] == "张伟")[6] == 0.5
     hour_reviews.review(city, session_id, "approve", actor="staff")
     assert _board(city)[ids["p3"]] == 1.5
