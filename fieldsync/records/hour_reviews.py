@@ -27,6 +27,7 @@ from fieldsync.records.schemas import Integer, PlaceCode, bounded_text
 from fieldsync.store import Store, new_id
 from fieldsync.store.outbox import record_change, utc_now
 from fieldsync.sync import entities
+from fieldsync.sync.protocol import hlc_field
 
 migrations = Migrations("fieldsync.hour_reviews")
 ENTITY = "hour_reviews"
@@ -90,7 +91,7 @@ class ReviewWire(Schema):
     reason = bounded_text(200, allow_none=True)
     actor = bounded_text(100, allow_none=True)
     created_at = bounded_text(40, required=True)
-    hlc = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    hlc = hlc_field(required=True)
     origin = bounded_text(64, allow_none=True)
 
 
