@@ -143,6 +143,16 @@ CHINA = timezone(timedelta(hours=8))
 PAIRED_ORGANISATIONS = ("威海市太极拳协会", "威海市健身气功协会", "威海市门球协会")
 
 
+def _approve_ended(store: Store, made: list[dict]) -> None:
+    """The association has reviewed the other towns' ended activities (decision 0170)."""
+    from fieldsync.records import hour_reviews
+
+    now = hour_reviews.china_now()
+    for session in made:
+        if (hour_reviews.session(store.db, session["id"])["ends"] or now) < now:
+            hour_reviews.review(store, session["id"], "approve", actor="demo")
+
+
 def load_hub(store: Store, *, seed: int = SEED, year: int | None = None) -> dict:
     """The whole demo city as the hub sees it after every town has synced: each town's
     roster (one person registered twice, in two towns), a year of sessions including the
@@ -165,7 +175,8 @@ def load_hub(store: Store, *, seed: int = SEED, year: int | None = None) -> dict
     made = [sessions.create(store, plan, actor="demo") for plan in _hub_sessions(store, rng, others, year)]
     scans = [scan for s in made for scan in _hub_scans(store, rng, s, roster)]
     store.write(lambda db: db["checkins"].insert_all(scans))
-    made += laptop["sessions"]
+    _approve_ended(store, [s for s in made if s["kind"] in ("volunteer", "theme")])
+    made += laptop["sessions"]   # the demo town's wait for its staff's review (待审核)
     for organisation, town in zip(PAIRED_ORGANISATIONS, towns[::4]):
         village = places.children(store, town["code"], "village")[0]
         pair = pairings.create(store, {"organisation": organisation, "village": village["code"],

@@ -128,6 +128,7 @@ CATALOGUE: dict[str, Code] = {
                                       "with a code made for its unit with nodes add --unit.")),
     "parent_not_above": Code(409, N_("The hub at that address does not serve the unit directly above this hub's; "
                                      "not enrolled.")),
+    "session_not_ended": Code(409, N_("The activity has not ended: its hours are reviewed after it ends.")),
     # 410: the cursor no longer leads anywhere
     "gone": Code(410, N_("This is no longer here.")),
     "cursor_ahead": Code(410, N_("This cursor is past the end of the hub's log; take a fresh snapshot.")),

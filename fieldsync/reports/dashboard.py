@@ -67,6 +67,7 @@ def build(db: Database, unit: Unit, year: int, kind: str | None = None) -> dict:
         "density": kpi.density(db, unit, year),
         "targets": kpi.yearly(db, unit, year, covered),
         "volunteering": hours.totals(db, unit, year),
+        "hours_waiting": len(hours.waiting(db, unit, year)),
         "leaders": hours.leaderboard(db, unit, year, limit=10),
         "pairings": pairings.listing(db, unit, year),
     }

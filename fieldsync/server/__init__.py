@@ -96,6 +96,9 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     from fieldsync.server import exports
 
     app.register_blueprint(exports.bp)
+    from fieldsync.server import hours_pages
+
+    app.register_blueprint(hours_pages.bp)
     if app.config["MODE"] == "hub":
         from fieldsync.server import dashboard, places_pages, theme_days_pages
 

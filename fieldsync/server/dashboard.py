@@ -321,6 +321,7 @@ def volunteers_page():
     unit = _unit(db, query)
     return render_template("hub_volunteers.html", query=query, unit=unit, places=_places(db),
                            years=dashboard.years(db), totals=hours.totals(db, unit, query["year"]),
+                           waiting=hours.waiting(db, unit, query["year"]),
                            leaders=hours.leaderboard(db, unit, query["year"], limit=query["limit"],
                                                      instructors_only=not query["everyone"]))
 

@@ -61,7 +61,7 @@ IMMUTABLE, MUTABLE, PUBLISHED = "immutable", "mutable", "published"
 CODECS = ("ulid", "dict", "time", "hlc", "raw")
 
 # Modules that register entities when imported (besides the built-in ones below).
-ENTITY_MODULES: list[str] = ["fieldsync.forms.wire"]
+ENTITY_MODULES: list[str] = ["fieldsync.forms.wire", "fieldsync.records.hour_reviews"]
 
 
 @dataclass(frozen=True)

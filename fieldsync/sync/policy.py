@@ -13,8 +13,9 @@ towns are a set: a laptop's one town, or every town of a child hub's unit (sende
   is a move, which an admin applies from the quarantine page (`move_request`).
 - deletes: only of a record the sender's town owns and the sender made.
 - badge revocations: only of the sender's own town's people.
-- check-ins, submissions: only at a session of the sender's town (people of any town
-  may come to it); a submission without a session, only for the sender's town's people.
+- check-ins, submissions, reviews of hours: only at (of) a session of the sender's town
+  (people of any town may come to it); a submission without a session, only for the
+  sender's town's people; a review never replaces one another sender made.
 
 A refused change raises (or, for a block, is listed as) `Refused` with its code; the
 merge quarantines it with that code and writes an audit row (docs/decisions/0050).
@@ -120,8 +121,21 @@ def badge_revocations(db: Database, sender, row: dict) -> None:
                       f"{row['person_id']}.", code=NOT_YOUR_RECORD)
 
 
+def hour_reviews(db: Database, sender, row: dict) -> None:
+    """A review of a session's hours (records/hour_reviews.py), held to the rule of check-ins."""
+    refused = _at_foreign_sessions(db, sender, [row["session_id"]])
+    if refused:
+        raise refused[0]
+    if row.get("town") not in sender.towns:
+        raise Refused(f"{sender.name} may review only its own town's sessions, not for {row.get('town')}.",
+                      code=NOT_YOUR_SESSION)
+    made = db.execute("SELECT origin FROM hour_reviews WHERE id = ?", [row["id"]]).fetchone()
+    if made is not None and not sender.speaks_for(made[0]):
+        raise Refused(f"{sender.name} may not replace review {row['id']}: another made it.", code=NOT_YOUR_RECORD)
+
+
 MUTABLE = {"people": people, "sessions": sessions}
-PUBLISHED = {"badge_revocations": badge_revocations}
+PUBLISHED = {"badge_revocations": badge_revocations, "hour_reviews": hour_reviews}
 
 
 def mutable(db: Database, sender, entity, record_id: str, values: dict, batch: Batch) -> None:

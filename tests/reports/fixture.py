@@ -9,7 +9,8 @@ person registered in two towns. p4 was an instructor until cancelled.
 
 Sessions of 2024 (credited hours): s1 training T1 (3), s2 training T3 (2), s3 volunteer T1 (2),
 s4 theme T2 (2.5), s5 monitoring T2 (4), s6 volunteer T3 (3, cancelled after its check-ins),
-s8 volunteer T1 online (1.5, no check-ins, hostile text); s7 training T1 in 2023.
+s8 volunteer T1 online (1.5, no check-ins, hostile text); s7 training T1 in 2023. Every
+session's hours are approved (decision 0170).
 Scan times below are China time (UTC+8), as a trainer reads them off the wall clock.
 """
 
@@ -19,7 +20,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from fieldsync import config
-from fieldsync.records import checkins, people, places, sessions, theme_days, users
+from fieldsync.records import (
+    checkins,
+    hour_reviews,
+    people,
+    places,
+    sessions,
+    theme_days,
+    users,
+)
 from fieldsync.store import Store
 from tests.support import WebClient
 
@@ -131,6 +140,9 @@ def build(store: Store, towns: tuple[str, ...] | None = None) -> dict[str, str]:
     for cancel, key in ((sessions.cancel, "s6"), (people.cancel, "p4")):
         if key in ids:
             cancel(store, ids[key], actor="fixture")
+    for key in SESSIONS:   # the association reviewed the year's activities (decision 0170)
+        if key in ids:
+            hour_reviews.review(store, ids[key], "approve", actor="fixture")
     return ids
 
 

@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from fieldsync.records import sessions
+from fieldsync.records import hour_reviews, sessions
 from fieldsync.reports import dashboard, hours, registry, rollup, units
 from fieldsync.store import new_id
 from fieldsync.store.schema import migrate
@@ -78,6 +78,8 @@ def test_checkins_before_their_session_and_an_out_before_the_in(city, ids):
     sessions.create(city, {**fixture.SESSIONS["s3"], "title": "迟到的活动", "hours": 2.0}, session_id=session_id)
     late = [r for r in hours.history(city.db, ids["p3"]) if r["session_id"] == session_id]
     assert late[0]["minutes"] == 120   # the out is before the in: no valid out, the credited hours
+    assert hours.totals(city.db, units.resolve(city.db), 2024)["hours"] == 10.0   # not reviewed yet
+    hour_reviews.review(city, session_id, "approve", actor="staff")
     assert hours.totals(city.db, units.resolve(city.db), 2024)["hours"] == 12.0
     fixture.assert_rollups_equal_a_rebuild(city)
 
