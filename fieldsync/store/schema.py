@@ -26,6 +26,7 @@ MIGRATION_SETS = [
     "fieldsync.sync.doubles:migrations",
     "fieldsync.reports.schema:migrations",
     "fieldsync.reports.targets:migrations",
+    "fieldsync.reports.filings:migrations",
 ]
 
 

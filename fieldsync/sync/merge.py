@@ -259,8 +259,9 @@ def _merge_published(db, store, sender, entity, change, result) -> None:
         badges.apply_revocation(db, row)   # only ever tightens
     else:
         upsert_newer(db, entity, row)
-    hublog.publish(db, entity, row[entity.key])
-    if chain.forwards(db):
+    if entity.scope is not None:
+        hublog.publish(db, entity, row[entity.key])
+    if entity.upward and chain.forwards(db):
         chain.forward(db, entity.name, str(row[entity.key]), "upsert", change["hlc"], row)
 
 

@@ -124,8 +124,15 @@ def badge_revocations(db: Database, sender, row: dict) -> None:
                       f"{row['person_id']}.", code=NOT_YOUR_RECORD)
 
 
+def filings(db: Database, sender, row: dict) -> None:
+    """A 统计表 filing: only a child hub files, and only for its own unit (decision 0150)."""
+    if not sender.hub or row["unit"] != sender.town:
+        raise Refused(f"{sender.name} may file the 统计表 of its own unit only ({sender.town}), not of "
+                      f"{row['unit']}.", code=NOT_YOUR_RECORD)
+
+
 MUTABLE = {"people": people, "sessions": sessions}
-PUBLISHED = {"badge_revocations": badge_revocations}
+PUBLISHED = {"badge_revocations": badge_revocations, "filings": filings}
 
 
 def mutable(db: Database, sender, entity, record_id: str, values: dict, batch: Batch) -> None:
