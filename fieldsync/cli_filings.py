@@ -80,7 +80,50 @@ def filings_status(instance: Instance, year: int | None):
     click.echo(f"Deadline: {due or 'not set (fieldsync filings deadline)'}")
     for row in found:
         latest = row["latest"]
+        review = row["review"]
         click.echo(f"{row['unit']:<8} {row['name']:<12} {STATES[row['state']]:<14} "
-                   + (f"v{latest['version']} {latest['filed_at']}" if latest else ""))
+                   + (f"v{latest['version']} {latest['filed_at']}" if latest else "")
+                   + (f"  {review['state']} v{review['version']}" if review else ""))
     if not found:
         click.echo("No child hub is enrolled here.")
+
+
+def _decide(instance: Instance, unit: str, year: int | None, state: str, reason: str | None = None) -> None:
+    from fieldsync.reports import filing_reviews
+
+    _hub(instance)
+    row = filing_reviews.decide(instance.store, unit, year or date.today().year, state, reason=reason,
+                                actor=cli_actor())
+    click.echo(f"{unit}'s filing for {row['period']} (version {row['version']}): {state}. "
+               "The child hub sees it at its next sync.")
+
+
+@filings_group.command("accept")
+@click.argument("unit")
+@YEAR
+@pass_instance
+@friendly
+def filings_accept(instance: Instance, unit: str, year: int | None):
+    """Accept the child UNIT's latest filing of the year; its activities of the year are then locked."""
+    _decide(instance, unit, year, "accepted")
+
+
+@filings_group.command("return")
+@click.argument("unit")
+@click.option("--reason", required=True, help="Why the filing goes back (the child sees it).")
+@YEAR
+@pass_instance
+@friendly
+def filings_return(instance: Instance, unit: str, reason: str, year: int | None):
+    """Return the child UNIT's latest filing of the year with a reason, to be corrected and filed again."""
+    _decide(instance, unit, year, "returned", reason)
+
+
+@filings_group.command("reopen")
+@click.argument("unit")
+@YEAR
+@pass_instance
+@friendly
+def filings_reopen(instance: Instance, unit: str, year: int | None):
+    """Reopen an accepted year of the child UNIT: its activities may be edited again."""
+    _decide(instance, unit, year, "reopened")

@@ -57,6 +57,26 @@ def m001_filings(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_filing_reviews(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE filing_reviews (
+            id TEXT PRIMARY KEY,            -- 'unit:period': one decision stands per unit and period
+            town TEXT NOT NULL,             -- the child unit (named town: hub_log scopes by it)
+            period TEXT NOT NULL,
+            version INTEGER NOT NULL,       -- the version decided on
+            state TEXT NOT NULL CHECK (state IN ('accepted', 'returned', 'reopened')),
+            reason TEXT,
+            decided_by TEXT,
+            decided_at TEXT NOT NULL,
+            hlc TEXT
+        );
+        CREATE INDEX filing_reviews_period ON filing_reviews(period, state);
+        """
+    )
+
+
 def period_of(year) -> str:
     try:
         year = int(year)
@@ -112,6 +132,11 @@ def own_unit(db: Database) -> dict:
     return units.top(db)
 
 
+def review_of(db: Database, unit: str, period: str) -> dict | None:
+    """The decision of the hub above on a unit's filing of a period (filing_reviews.py), if any."""
+    return next(db.query("SELECT * FROM filing_reviews WHERE id = ?", [f"{unit}:{period}"]), None)
+
+
 # -- at the parent ------------------------------------------------------------------------------
 def set_deadline(store: Store, year, due_on: str, *, actor: str | None) -> str:
     period = period_of(year)
@@ -153,7 +178,8 @@ def status(db: Database, year) -> tuple[str | None, list[dict]]:
             state = "late" if due and local_day(first) > due else "on_time"
         else:
             state = "missing" if due and date.today().isoformat() > due else "waiting"
-        found.append({**child, "state": state, "latest": filed[0] if filed else None, "versions": filed})
+        found.append({**child, "state": state, "latest": filed[0] if filed else None, "versions": filed,
+                      "review": review_of(db, child["unit"], period)})
     return due, found
 
 

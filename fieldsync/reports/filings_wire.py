@@ -54,3 +54,24 @@ def wire(row: dict) -> dict:
 
 entities.register(entities.Entity("filings", entities.PUBLISHED, FilingWire, pushed=True, scope=None,
                                   upward=False))
+
+
+class FilingReviewWire(Schema):
+    """The parent's decision on a filing, as the child hub and its laptops pull it."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    town = fields.String(required=True, validate=validate.Regexp(r"^\d{6}(\d{6})?$"))
+    period = fields.String(required=True, validate=validate.Regexp(r"^\d{4}$"))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000))
+    state = fields.String(required=True, validate=validate.OneOf(("accepted", "returned", "reopened")))
+    reason = fields.String(allow_none=True, validate=validate.Length(max=500))
+    decided_by = fields.String(allow_none=True, validate=validate.Length(max=64))
+    decided_at = fields.String(required=True, validate=validate.Length(min=10, max=40))
+    hlc = hlc_field(required=True)
+
+
+# Published by the parent to the child's unit (and on to its laptops); never pushed.
+entities.register(entities.published("filing_reviews", FilingReviewWire, scope="town"))

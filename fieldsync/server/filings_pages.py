@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, validate
 
 from fieldsync.records.schemas import Integer, load
-from fieldsync.reports import filings, registry
+from fieldsync.reports import filing_reviews, filings, registry
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 
@@ -48,7 +48,7 @@ def page():
     period = filings.period_of(year)
     due, children = filings.status(db, year)
     return render_template("hub_filings.html", year=year, home=home, own=filings.versions(db, home["code"], period),
-                           due=due, children=children)
+                           review=filings.review_of(db, home["code"], period), due=due, children=children)
 
 
 @bp.post("/file")
@@ -65,6 +65,19 @@ def deadline():
     year = _year()
     due = filings.set_deadline(get_store(), year, request.form.get("due_on", "").strip(), actor=g.user["username"])
     flash(_("Filings for %(year)s are due by %(due)s.", year=year, due=due), "ok")
+    return redirect(url_for(".page", year=year))
+
+
+@bp.post("/units/<unit>/decide")
+@require("admin")
+def decide(unit):
+    year = _year()
+    state = request.form.get("state", "")
+    row = filing_reviews.decide(get_store(), unit, year, state, reason=request.form.get("reason"),
+                                actor=g.user["username"])
+    flash({"accepted": _("Accepted version %(version)s.", version=row["version"]),
+           "returned": _("Returned version %(version)s.", version=row["version"]),
+           "reopened": _("Reopened %(year)s.", year=year)}[row["state"]], "ok")
     return redirect(url_for(".page", year=year))
 
 

@@ -29,12 +29,16 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from fieldsync.errors import Forbidden
+from fieldsync.records import period_locks
 
 NOT_YOUR_TOWN = "not_your_town"         # creates a record in another town
 NOT_YOUR_RECORD = "not_your_record"     # changes, deletes or revokes what another town owns
 NOT_YOUR_SESSION = "not_your_session"   # records at a session that is not the sender's town's
 MOVE_REQUEST = "move_request"           # a change of town: an admin applies it
-CODES = (NOT_YOUR_TOWN, NOT_YOUR_RECORD, NOT_YOUR_SESSION, MOVE_REQUEST)
+PERIOD_LOCKED = period_locks.PERIOD_LOCKED   # an activity of a year whose filing was accepted
+CODES = (NOT_YOUR_TOWN, NOT_YOUR_RECORD, NOT_YOUR_SESSION, MOVE_REQUEST, PERIOD_LOCKED)
+# Waiting for an admin, not retried at every merge.
+FOR_AN_ADMIN = (MOVE_REQUEST, PERIOD_LOCKED)
 
 
 class Refused(Forbidden):
@@ -76,6 +80,15 @@ def people(db: Database, sender, record_id: str, values: dict, batch: Batch) -> 
 
 def sessions(db: Database, sender, record_id: str, values: dict, batch: Batch) -> None:
     _owned(db, sender, "sessions", record_id, values, elsewhere=lambda: False)
+    # A laptop's edit made before the lock reached it: a review item, not a silent change.
+    stored = db.execute("SELECT town, starts_at FROM sessions WHERE id = ?", [record_id]).fetchone()
+    touched = [tuple(stored)] if stored else []
+    touched.append((values.get("town", stored and stored[0]), values.get("starts_at", stored and stored[1])))
+    for town, starts_at in touched:
+        lock = period_locks.locking(db, town, starts_at)
+        if lock:
+            raise Refused(f"{sender.name} changed session {record_id}: {period_locks.message(lock)}",
+                          code=PERIOD_LOCKED)
 
 
 def _owned(db: Database, sender, table: str, record_id: str, values: dict,

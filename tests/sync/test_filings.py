@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from fieldsync.errors import FieldsyncError
 from fieldsync.records import sessions
 from fieldsync.reports import filings, filings_wire
 from fieldsync.store import Store
@@ -112,3 +113,58 @@ def test_the_city_takes_a_filing_only_for_the_county_s_own_unit(chain):
     hub_sync(county)
     assert [r["unit"] for r in query(city, "SELECT unit FROM filings")] == [COUNTY_1]
     assert [r["code"] for r in query(city, "SELECT code FROM quarantine")] == ["not_your_record"]
+
+
+def test_the_city_returns_a_filing_with_a_reason_and_the_county_sees_it(chain):
+    city, county, year = chain["city"], chain["county"], chain["year"]
+    run_cli(county, "filings", "file", "--year", year)
+    hub_sync(county)
+    admin = WebClient(chain["servers"]["city"].url)
+    assert admin.login("admin").ok
+    url = f"/hub/filings/units/{COUNTY_1}/decide"
+    assert admin.post(url, data={"year": year, "state": "returned"}).status_code == 422   # no reason
+    assert admin.post(url, data={"year": year, "state": "returned", "reason": "缺少5月全民健身月的活动"}).ok
+    assert 'data-review="returned"' in admin.get(f"/hub/filings/?year={year}").text
+    with Store(county / "fieldsync.db") as store:
+        assert filings.review_of(store.db, COUNTY_1, year) is None
+    hub_sync(county)
+    staff = WebClient(chain["servers"]["county"].url)
+    assert staff.login("staff").ok
+    page = staff.get(f"/hub/filings/?year={year}")
+    assert 'id="our-review" data-state="returned"' in page.text and "缺少5月全民健身月的活动" in page.text
+    assert refused_cli(run_cli(city, "filings", "accept", COUNTY_2, "--year", year, check=False), "No filing")
+
+
+def refused_cli(result, words: str) -> bool:
+    return result.returncode in (1, 2) and words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_accepted_year_is_locked_at_the_county_and_offline_on_its_laptop_and_a_late_edit_waits(chain):
+    city, county, laptop, year = chain["city"], chain["county"], chain["laptop"], chain["year"]
+    held = laptop.store.query("SELECT id, title FROM sessions WHERE substr(starts_at, 1, 4) = ? ORDER BY id",
+                              [year])
+    late, other = held[0], held[1]
+    sessions.modify(laptop.store, late["id"], {"title": "改于锁定之前"}, actor="a")   # not synced yet
+    run_cli(county, "filings", "file", "--year", year)
+    hub_sync(county)
+    assert "accepted" in run_cli(city, "filings", "accept", COUNTY_1, "--year", year).stdout
+    hub_sync(county)
+
+    with Store(county / "fieldsync.db") as store, pytest.raises(FieldsyncError) as locked:
+        sessions.modify(store, other["id"], {"title": "县里改"}, actor="admin")
+    assert locked.value.code == "period_locked" and "重新开放" in locked.value.message
+
+    laptop.sync()   # the edit made before the lock goes up and waits; the lock comes down
+    waiting = query(county, "SELECT code, record_id FROM quarantine")
+    assert [(w["code"], w["record_id"]) for w in waiting] == [("period_locked", late["id"])]
+    assert query(county, "SELECT title FROM sessions WHERE id = ?", [late["id"]])[0]["title"] == late["title"]
+    with pytest.raises(FieldsyncError) as offline:
+        sessions.modify(laptop.store, other["id"], {"title": "镇里改"}, actor="a")
+    assert offline.value.code == "period_locked"
+    hub_sync(county)
+    assert query(city, "SELECT title FROM sessions WHERE id = ?", [late["id"]])[0]["title"] == late["title"]
+
+    run_cli(city, "filings", "reopen", COUNTY_1, "--year", year)
+    hub_sync(county)
+    laptop.sync()
+    sessions.modify(laptop.store, other["id"], {"title": "重新开放后改"}, actor="a")

@@ -1,0 +1,45 @@
+"""Periods locked by an accepted filing (decision 0150): once the hub above accepts a unit's
+统计表 for a year, that unit's activities of the year are not edited until it reopens the year.
+
+The lock is the `filing_reviews` row the parent publishes to the child hub, which passes it to
+its laptops with their pull (scope: the child's unit, an ancestor of each of its towns), so a
+laptop refuses the edit offline too. A laptop's edit made before the lock reached it is refused
+at the hub by the policy (sync/policy.py) and waits in quarantine as `period_locked`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from fieldsync.errors import Conflict
+from fieldsync.records import places
+
+PERIOD_LOCKED = "period_locked"
+
+
+def locking(db: Database, town: str | None, starts_at: str | None) -> dict | None:
+    """The accepted filing that locks an activity of `town` held at `starts_at`, if any."""
+    year = str(starts_at or "")[:4]
+    if not town or not year.isdigit():
+        return None
+    units = [town, *places.ancestors(db, town)]
+    return next(db.query(
+        "SELECT town, period, version, decided_at FROM filing_reviews WHERE state = 'accepted' AND period = ?"
+        " AND town IN (SELECT value FROM json_each(?))", [year, json.dumps(units)]), None)
+
+
+def message(lock: dict) -> str:
+    return (f"{lock['period']}年的统计表已报送并经上级接受（第{lock['version']}版），该年度的活动已锁定，"
+            f"不能修改；如需修改，请上级重新开放。 The {lock['period']} statistics table of {lock['town']} was "
+            "accepted by the hub above: its activities are locked until that hub reopens the year.")
+
+
+def check_open(db: Database, *activities: tuple[str | None, str | None]) -> None:
+    """Refuse an edit touching an activity (town, starts_at) of a locked period."""
+    for town, starts_at in activities:
+        lock = locking(db, town, starts_at)
+        if lock:
+            raise Conflict(message(lock), code=PERIOD_LOCKED)
+
