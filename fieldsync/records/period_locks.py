@@ -24,6 +24,9 @@ def locking(db: Database, town: str | None, starts_at: str | None) -> dict | Non
     year = str(starts_at or "")[:4]
     if not town or not year.isdigit():
         return None
+    if db.execute("SELECT 1 FROM filing_reviews WHERE period = ? AND state = 'accepted' LIMIT 1",
+                  [year]).fetchone() is None:
+        return None   # the common case, one indexed look-up: nothing of that year is locked
     units = [town, *places.ancestors(db, town)]
     return next(db.query(
         "SELECT town, period, version, decided_at FROM filing_reviews WHERE state = 'accepted' AND period = ?"

@@ -21,12 +21,23 @@ from flask import (
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, validate
 
+from fieldsync.errors import Forbidden
+from fieldsync.records import scope
 from fieldsync.records.schemas import Integer, load
 from fieldsync.reports import filing_reviews, filings, registry
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 
 bp = Blueprint("filings", __name__, url_prefix="/hub/filings")
+
+
+@bp.before_request
+def _whole_unit() -> None:
+    """A filing speaks for the hub's whole unit: an account limited to some towns or counties
+    (users.set_units) neither files nor sees nor decides on the filings of the units below."""
+    if scope.clause()[0] is not None:
+        raise Forbidden(_("Filings are for accounts of the whole unit, not limited to some places."),
+                        code="outside_units")
 
 
 class YearQuery(Schema):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fieldsync.errors import FieldsyncError
-from fieldsync.records import sessions
+from fieldsync.records import sessions, users
 from fieldsync.reports import filings, filings_wire
 from fieldsync.store import Store
 from fieldsync.store.outbox import record_change
@@ -78,6 +78,11 @@ def test_a_county_files_its_table_and_the_city_sees_it_against_its_deadline(chai
     assert page.ok and f'data-unit="{COUNTY_1}" data-state="on_time"' in page.text
     download = staff.get(f"/hub/filings/{theirs[0]['id']}.xlsx")
     assert download.ok and download.content == mine[0]["xlsx"]
+    with Store(city / "fieldsync.db") as store:   # an account of one county at the city: not its business
+        users.create(store, "huancui-staff", "a-long-passphrase", "staff", units=[COUNTY_2])
+    limited = WebClient(chain["servers"]["city"].url)
+    assert limited.login("huancui-staff", "a-long-passphrase").ok
+    assert limited.get(f"/hub/filings/{theirs[0]['id']}.xlsx").status_code == 403
 
 
 def test_filing_again_makes_a_new_version_and_the_city_sees_what_changed(chain):
