@@ -51,6 +51,10 @@ def filings_list(instance: Instance, year: int | None):
         click.echo(f"v{row['version']:<4} {row['filed_at']:<26} {row['filed_by'] or '':<12} {row['id']}")
     if not found:
         click.echo("Nothing filed for that year yet: fieldsync filings file")
+    review = filings.review_of(instance.store.db, unit, filings.period_of(year or date.today().year))
+    if review:
+        click.echo(f"The hub above: {review['state']} version {review['version']} on {review['decided_at']}"
+                   + (f": {review['reason']}" if review["reason"] else ""))
 
 
 @filings_group.command("deadline")

@@ -137,6 +137,7 @@ def test_the_city_returns_a_filing_with_a_reason_and_the_county_sees_it(chain):
     assert staff.login("staff").ok
     page = staff.get(f"/hub/filings/?year={year}")
     assert 'id="our-review" data-state="returned"' in page.text and "缺少5月全民健身月的活动" in page.text
+    assert "returned version 1" in run_cli(county, "filings", "list", "--year", year).stdout
     assert refused_cli(run_cli(city, "filings", "accept", COUNTY_2, "--year", year, check=False), "No filing")
 
 
