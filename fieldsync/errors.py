@@ -68,6 +68,8 @@ CATALOGUE: dict[str, Code] = {
     "move_request": Code(403, N_("A move to another town waits for an admin of the hub.")),
     "unit_outside_area": Code(403, N_("That unit is outside this hub's area.")),
     "not_below_this_hub": Code(403, N_("A hub enrolls only under the hub of the unit directly above its own.")),
+    "period_locked": Code(403, N_("The association accepted this year's filing: its activities are locked until it "
+                                  "reopens the year.")),
     # 404: no such thing
     "not_found": Code(404, N_("Nothing here.")),
     "session_not_found": Code(404, N_("No such session.")),
@@ -75,6 +77,7 @@ CATALOGUE: dict[str, Code] = {
     "place_not_found": Code(404, N_("No such place.")),
     "unit_not_found": Code(404, N_("No such unit in the gazetteer.")),
     "theme_day_not_found": Code(404, N_("No such theme day.")),
+    "filing_not_found": Code(404, N_("No such filing has reached this hub.")),
     "double_not_found": Code(404, N_("This person was not scanned in twice at this session.")),
     "form_not_found": Code(404, N_("No such form.")),
     "no_form": Code(404, N_("This session has no form attached.")),
@@ -129,6 +132,7 @@ CATALOGUE: dict[str, Code] = {
     "parent_not_above": Code(409, N_("The hub at that address does not serve the unit directly above this hub's; "
                                      "not enrolled.")),
     "session_not_ended": Code(409, N_("The activity has not ended: its hours are reviewed after it ends.")),
+    "not_accepted": Code(409, N_("This filing is not accepted; there is nothing to reopen.")),
     # 410: the cursor no longer leads anywhere
     "gone": Code(410, N_("This is no longer here.")),
     "cursor_ahead": Code(410, N_("This cursor is past the end of the hub's log; take a fresh snapshot.")),

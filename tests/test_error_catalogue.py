@@ -5,6 +5,7 @@ message, and is documented in the OpenAPI document."""
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 from fieldsync import errors
@@ -37,10 +38,17 @@ def raise_sites() -> list[tuple[str, int, str, str | None]]:
                 code = code.value
             elif isinstance(code, ast.Name) and code.id in constants:
                 code = constants[code.id]
+            elif isinstance(code, ast.Name) and isinstance(_imported(path, code.id), str):
+                code = _imported(path, code.id)   # a constant taken from another module
             elif code is not None:
                 code = f"<{ast.unparse(code)}>"
             found.append((str(path.relative_to(SOURCE)), node.lineno, name, code))
     return found
+
+
+def _imported(path: Path, name: str):
+    module = ".".join(("fieldsync", *path.relative_to(SOURCE).with_suffix("").parts))
+    return getattr(importlib.import_module(module), name, None)
 
 
 def test_the_scan_finds_the_raise_sites():

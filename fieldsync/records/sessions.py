@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
 from fieldsync.i18n import _
-from fieldsync.records import mutable, places, scope, theme_days
+from fieldsync.records import mutable, period_locks, places, scope, theme_days
 from fieldsync.store import Store, new_id
 from fieldsync.store.outbox import utc_now
 
@@ -39,6 +39,7 @@ def create(store: Store, data: dict, *, actor: str | None = None, session_id: st
     places.check_village_in_town(store, data["town"], data.get("village"))
     _check_form(store, data.get("form_id"))
     fields = {**_stored(data), "status": "active"}
+    period_locks.check_open(store.db, (fields["town"], fields.get("starts_at")))
     theme_days.check_tag(store.db, fields.get("theme_day"), fields.get("starts_at"))
     fields.setdefault("mode", "offline")
     return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, session_id or new_id(),
@@ -53,6 +54,8 @@ def modify(store: Store, session_id: str, changes: dict, *, actor: str | None = 
                                      changes.get("village", current["village"]))
     _check_form(store, changes.get("form_id"))
     fields = _stored(changes)
+    period_locks.check_open(store.db, (current["town"], current["starts_at"]),
+                            (fields.get("town", current["town"]), fields.get("starts_at", current["starts_at"])))
     if fields.get("theme_day") or "starts_at" in fields:
         theme_days.check_tag(store.db, fields.get("theme_day", current["theme_day"]),
                              fields.get("starts_at", current["starts_at"]))
@@ -64,6 +67,7 @@ def cancel(store: Store, session_id: str, *, actor: str | None = None) -> dict:
     current = get(store, session_id)
     if current["status"] == "cancelled":
         raise Conflict(_("Session %(title)s is already cancelled.", title=current["title"]), code="already_cancelled")
+    period_locks.check_open(store.db, (current["town"], current["starts_at"]))
     return store.write(lambda db: mutable.save_local(db, store.hlc, TABLE, session_id,
                                                      {"status": "cancelled"}, actor=actor,
                                                      action="cancel"))
@@ -75,6 +79,7 @@ def mark_js365(store: Store, session_ids: list[str], *, actor: str) -> int:
     Every session must exist and be in the account's scope, or none is marked. Returns how many."""
     found = [get(store, session_id) for session_id in dict.fromkeys(session_ids)]
     fresh = [session["id"] for session in found if not session["js365_filed_at"]]
+    period_locks.check_open(store.db, *((s["town"], s["starts_at"]) for s in found if s["id"] in fresh))
 
     def work(db) -> int:
         stamp = utc_now()

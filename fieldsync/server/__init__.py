@@ -100,9 +100,15 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
 
     app.register_blueprint(hours_pages.bp)
     if app.config["MODE"] == "hub":
-        from fieldsync.server import dashboard, places_pages, theme_days_pages
+        from fieldsync.server import (
+            dashboard,
+            filings_pages,
+            places_pages,
+            theme_days_pages,
+        )
 
         app.register_blueprint(dashboard.bp)
+        app.register_blueprint(filings_pages.bp)
         app.register_blueprint(places_pages.bp)
         app.register_blueprint(theme_days_pages.bp)
     from fieldsync.server import hub, sync_api, sync_banner

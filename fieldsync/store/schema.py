@@ -27,6 +27,7 @@ MIGRATION_SETS = [
     "fieldsync.reports.schema:migrations",
     "fieldsync.reports.targets:migrations",
     "fieldsync.records.hour_reviews:migrations",
+    "fieldsync.reports.filings:migrations",
 ]
 
 

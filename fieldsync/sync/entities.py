@@ -61,7 +61,7 @@ IMMUTABLE, MUTABLE, PUBLISHED = "immutable", "mutable", "published"
 CODECS = ("ulid", "dict", "time", "hlc", "raw")
 
 # Modules that register entities when imported (besides the built-in ones below).
-ENTITY_MODULES: list[str] = ["fieldsync.forms.wire", "fieldsync.records.hour_reviews"]
+ENTITY_MODULES: list[str] = ["fieldsync.forms.wire", "fieldsync.records.hour_reviews", "fieldsync.reports.filings_wire"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,8 @@ class Entity:
     # A test that needs the database (submissions: answers against the form version they name).
     # check(db, row) raises FieldsyncError/ValueError; the merge then quarantines the row.
     check: Callable[[Any, dict], None] | None = None
+    # A child hub passes it on to its own parent (a filing is for the level just above: False).
+    upward: bool = True
 
     def __post_init__(self):
         if self.kind not in (IMMUTABLE, MUTABLE, PUBLISHED):

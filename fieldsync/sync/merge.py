@@ -261,8 +261,9 @@ def _merge_published(db, store, sender, entity, change, result) -> None:
         badges.apply_revocation(db, row)   # only ever tightens
     else:
         upsert_newer(db, entity, row)
-    hublog.publish(db, entity, row[entity.key])
-    if chain.forwards(db):
+    if entity.scope is not None:
+        hublog.publish(db, entity, row[entity.key])
+    if entity.upward and chain.forwards(db):
         chain.forward(db, entity.name, str(row[entity.key]), "upsert", change["hlc"], row)
 
 
@@ -607,11 +608,12 @@ def retry_quarantine(db: Database, store: Store, result: MergeResult, *, limit: 
                      only_id: int | None = None) -> int:
     """Try quarantined changes again (the hub may know more now). Returns how many went in.
     Each goes through the policy again as its own laptop's (sender_of): a refused change goes in
-    only once that laptop may make it. Moves wait for an admin (review.apply_move)."""
+    only once that laptop may make it. Moves (review.apply_move) and edits of a period locked by an
+    accepted filing (decision 0150) wait for an admin."""
     recently = utc_now_minus(60)
     rows = db.execute(
         "SELECT id, node_id, change FROM quarantine WHERE resolved_at IS NULL"
-        + (" AND id = ?" if only_id else f" AND code IS NOT '{policy.MOVE_REQUEST}' AND last_tried_at < ?"
+        + (" AND id = ?" if only_id else f" AND COALESCE(code, '') NOT IN {policy.FOR_AN_ADMIN} AND last_tried_at < ?"
                                          " ORDER BY id LIMIT ?"),
         [only_id] if only_id else [recently, limit]).fetchall()
     applied = 0

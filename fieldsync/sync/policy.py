@@ -30,12 +30,16 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from fieldsync.errors import Refused
+from fieldsync.records import period_locks
 
 NOT_YOUR_TOWN = "not_your_town"         # creates a record in another town
 NOT_YOUR_RECORD = "not_your_record"     # changes, deletes or revokes what another town owns
 NOT_YOUR_SESSION = "not_your_session"   # records at a session that is not the sender's town's
 MOVE_REQUEST = "move_request"           # a change of town: an admin applies it
-CODES = (NOT_YOUR_TOWN, NOT_YOUR_RECORD, NOT_YOUR_SESSION, MOVE_REQUEST)
+PERIOD_LOCKED = period_locks.PERIOD_LOCKED   # an activity of a year whose filing was accepted
+CODES = (NOT_YOUR_TOWN, NOT_YOUR_RECORD, NOT_YOUR_SESSION, MOVE_REQUEST, PERIOD_LOCKED)
+# Waiting for an admin, not retried at every merge.
+FOR_AN_ADMIN = (MOVE_REQUEST, PERIOD_LOCKED)
 
 
 @dataclass
@@ -73,6 +77,15 @@ def people(db: Database, sender, record_id: str, values: dict, batch: Batch) -> 
 
 def sessions(db: Database, sender, record_id: str, values: dict, batch: Batch) -> None:
     _owned(db, sender, "sessions", record_id, values, elsewhere=lambda: False)
+    # A laptop's edit made before the lock reached it: a review item, not a silent change.
+    stored = db.execute("SELECT town, starts_at FROM sessions WHERE id = ?", [record_id]).fetchone()
+    touched = [tuple(stored)] if stored else []
+    touched.append((values.get("town", stored and stored[0]), values.get("starts_at", stored and stored[1])))
+    for town, starts_at in touched:
+        lock = period_locks.locking(db, town, starts_at)
+        if lock:
+            raise Refused(f"{sender.name} changed session {record_id}: {period_locks.message(lock)}",
+                          code=PERIOD_LOCKED)
 
 
 def _owned(db: Database, sender, table: str, record_id: str, values: dict,
@@ -134,8 +147,15 @@ def hour_reviews(db: Database, sender, row: dict) -> None:
         raise Refused(f"{sender.name} may not replace review {row['id']}: another made it.", code=NOT_YOUR_RECORD)
 
 
+def filings(db: Database, sender, row: dict) -> None:
+    """A 统计表 filing: only a child hub files, and only for its own unit (decision 0150)."""
+    if not sender.hub or row["unit"] != sender.town:
+        raise Refused(f"{sender.name} may file the 统计表 of its own unit only ({sender.town}), not of "
+                      f"{row['unit']}.", code=NOT_YOUR_RECORD)
+
+
 MUTABLE = {"people": people, "sessions": sessions}
-PUBLISHED = {"badge_revocations": badge_revocations, "hour_reviews": hour_reviews}
+PUBLISHED = {"badge_revocations": badge_revocations, "hour_reviews": hour_reviews, "filings": filings}
 
 
 def mutable(db: Database, sender, entity, record_id: str, values: dict, batch: Batch) -> None:

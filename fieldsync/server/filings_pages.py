@@ -1,0 +1,114 @@
+"""The hub's filings page (报送统计表, decision 0150): file this hub's 统计表 for a year, see its
+versions; at a parent, set the year's deadline and see each child unit's filing, on time, late
+or missing, and what changed between its versions. Staff file and look; admins set deadlines.
+Views validate and call reports/filings.py — no SQL here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from marshmallow import EXCLUDE, Schema, validate
+
+from fieldsync.errors import Forbidden
+from fieldsync.records import scope
+from fieldsync.records.schemas import Integer, load
+from fieldsync.reports import filing_reviews, filings, registry
+from fieldsync.server import get_store
+from fieldsync.server.auth import require
+
+bp = Blueprint("filings", __name__, url_prefix="/hub/filings")
+
+
+@bp.before_request
+def _whole_unit() -> None:
+    """A filing speaks for the hub's whole unit: an account limited to some towns or counties
+    (users.set_units) neither files nor sees nor decides on the filings of the units below."""
+    if scope.clause()[0] is not None:
+        raise Forbidden(_("Filings are for accounts of the whole unit, not limited to some places."),
+                        code="outside_units")
+
+
+class YearQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    year = Integer(load_default=lambda: date.today().year, validate=validate.Range(*filings.YEARS))
+
+
+def _year() -> int:
+    return load(YearQuery(), {**request.args.to_dict(), **request.form.to_dict()})["year"]
+
+
+@bp.get("/")
+@require("staff")
+def page():
+    db, year = get_store().db, _year()
+    home = filings.own_unit(db)
+    period = filings.period_of(year)
+    due, children = filings.status(db, year)
+    return render_template("hub_filings.html", year=year, home=home, own=filings.versions(db, home["code"], period),
+                           review=filings.review_of(db, home["code"], period), due=due, children=children)
+
+
+@bp.post("/file")
+@require("staff")
+def file():
+    row = filings.file(get_store(), _year(), actor=g.user["username"])
+    flash(_("Filed %(title)s, version %(version)s.", title=row["title"], version=row["version"]), "ok")
+    return redirect(url_for(".page", year=row["period"]))
+
+
+@bp.post("/deadline")
+@require("admin")
+def deadline():
+    year = _year()
+    due = filings.set_deadline(get_store(), year, request.form.get("due_on", "").strip(), actor=g.user["username"])
+    flash(_("Filings for %(year)s are due by %(due)s.", year=year, due=due), "ok")
+    return redirect(url_for(".page", year=year))
+
+
+@bp.post("/units/<unit>/decide")
+@require("admin")
+def decide(unit):
+    year = _year()
+    state = request.form.get("state", "")
+    row = filing_reviews.decide(get_store(), unit, year, state, reason=request.form.get("reason"),
+                                actor=g.user["username"])
+    flash({"accepted": _("Accepted version %(version)s.", version=row["version"]),
+           "returned": _("Returned version %(version)s.", version=row["version"]),
+           "reopened": _("Reopened %(year)s.", year=year)}[row["state"]], "ok")
+    return redirect(url_for(".page", year=year))
+
+
+@bp.get("/<filing_id>.xlsx")
+@require("staff")
+def download(filing_id):
+    row = filings.get(get_store().db, filing_id)
+    name = f"statistics-{row['unit']}-{row['period']}-v{row['version']}.xlsx"
+    return Response(row["xlsx"], content_type=registry.CONTENT_TYPES["xlsx"],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/<filing_id>/changes")
+@require("staff")
+def changes(filing_id):
+    """What this version changed against the one before it (or the version `against`)."""
+    db = get_store().db
+    newer = filings.get(db, filing_id)
+    earlier = [v for v in filings.versions(db, newer["unit"], newer["period"]) if v["version"] < newer["version"]]
+    against = request.args.get("against") or (earlier[0]["id"] if earlier else None)
+    diff = filings.changes(db, against, filing_id) if against else None
+    return render_template("hub_filing_changes.html", filing=newer, older=filings.get(db, against) if against else None,
+                           diff=diff, columns=filings.statistics_xlsx.COLUMNS)
