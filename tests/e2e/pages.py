@@ -25,6 +25,18 @@ QUERIES = {"admin.badge_page": "?person={person_id}"}
 SCREENS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 900}}  # crawl, screenshots
 
 
+def phone_page(open_context, base_url: str, role: str):
+    """A 390 px phone signed in as `role`: how the association's pages are judged."""
+    page = open_context(viewport=SCREENS["phone"], is_mobile=True, has_touch=True).new_page()
+    sign_in(page, base_url, role)
+    return page
+
+
+def fits(page) -> bool:
+    """The page does not scroll sideways."""
+    return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
 def sign_in(page, base_url: str, username: str) -> None:
     page.goto(base_url + "/login")
     page.fill("input[name=username]", username)

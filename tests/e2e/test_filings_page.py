@@ -8,12 +8,11 @@ import pytest
 from fieldsync.reports import filings
 from fieldsync.store import Store
 from fieldsync.sync import enrollment
-from tests.e2e.pages import expect, sign_in
+from tests.e2e.pages import expect, fits, phone_page
 from tests.reports import fixture
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
-PHONE_390 = {"width": 390, "height": 844}
 YEAR = 2024   # the fixture's activities
 
 
@@ -30,16 +29,12 @@ def city_hub(tmp_path):
         yield server
 
 
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= PHONE_390["width"]
-
 
 def test_an_admin_files_sets_the_deadline_and_returns_a_county_filing_on_a_phone(open_context, city_hub):
-    page = open_context(viewport=PHONE_390, is_mobile=True, has_touch=True).new_page()
-    sign_in(page, city_hub.url, "admin")
+    page = phone_page(open_context, city_hub.url, "admin")
     page.goto(f"{city_hub.url}/hub/filings/?year={YEAR}")
     expect(page.locator("h1")).to_have_text(f"报送 · {YEAR}")
-    assert _fits(page)
+    assert fits(page)
     page.click("#file-statistics")
     expect(page.locator(".flash.ok")).to_contain_text("第1版")
     expect(page.locator("#own-filings tr[data-version='1']")).to_be_visible()
@@ -52,4 +47,4 @@ def test_an_admin_files_sets_the_deadline_and_returns_a_county_filing_on_a_phone
     row.locator("button", has_text="退回").click()
     expect(page.locator(".flash.ok")).to_contain_text("已退回第1版")
     expect(page.locator(f"tr[data-unit='{fixture.C1}']")).to_contain_text("缺少5月的活动")
-    assert _fits(page)
+    assert fits(page)

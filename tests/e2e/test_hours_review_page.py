@@ -11,12 +11,11 @@ import pytest
 from fieldsync.records import checkins, sessions
 from fieldsync.reports import hours, units
 from fieldsync.store import Store
-from tests.e2e.pages import expect, sign_in
+from tests.e2e.pages import expect, fits, phone_page
 from tests.reports import fixture
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
-PHONE_390 = {"width": 390, "height": 844}
 STARTS = datetime(2024, 9, 1, 8)
 
 
@@ -35,13 +34,9 @@ def city_hub(tmp_path):
         yield server
 
 
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= PHONE_390["width"]
-
 
 def test_staff_review_an_activitys_hours_on_a_phone(open_context, city_hub):
-    page = open_context(viewport=PHONE_390, is_mobile=True, has_touch=True).new_page()
-    sign_in(page, city_hub.url, "staff")
+    page = phone_page(open_context, city_hub.url, "staff")
     page.goto(f"{city_hub.url}/hub/volunteers?year=2024")
     expect(page.locator("#hours-waiting-count")).to_contain_text("待审核：1 个活动")
     page.click("text=九月健步走")
@@ -50,7 +45,7 @@ def test_staff_review_an_activitys_hours_on_a_phone(open_context, city_hub):
     expect(rows).to_have_count(2)
     expect(page.locator("#hours-attendees tr", has_text="王芳")).to_contain_text("估算")   # no out: 4 h, not 8
     expect(page.locator("#hours-attendees tr", has_text="王芳")).to_contain_text("4")
-    assert _fits(page)
+    assert fits(page)
     form = page.locator("#correct-hours")
     form.locator("select[name=person_id]").select_option(label="王芳")
     form.locator("input[name=hours]").fill("1.5")
@@ -63,7 +58,7 @@ def test_staff_review_an_activitys_hours_on_a_phone(open_context, city_hub):
     expect(history).to_have_count(2)
     expect(history.first).to_contain_text("staff")
     expect(history.first).to_contain_text("九点半离开")
-    assert _fits(page)
+    assert fits(page)
     with Store(city_hub.instance / "fieldsync.db") as store:
         board = {p["id"]: p["hours"] for p in hours.leaderboard(store.db, units.resolve(store.db), 2024)}
     assert board[city_hub.ids["p3"]] == 0.5 + 2 and board[city_hub.ids["p1"]] == 1.5 + 1.5

@@ -9,12 +9,11 @@ import pytest
 
 from fieldsync.records import theme_days
 from fieldsync.store import Store
-from tests.e2e.pages import expect, sign_in
+from tests.e2e.pages import SCREENS, expect, fits, phone_page, sign_in
 from tests.reports import fixture
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
-PHONE_390 = {"width": 390, "height": 844}
 YEAR = date.today().year
 
 
@@ -27,16 +26,12 @@ def city_hub(tmp_path):
         yield server
 
 
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= PHONE_390["width"]
-
 
 def test_an_admin_edits_the_years_theme_days_on_a_phone(open_context, city_hub):
-    page = open_context(viewport=PHONE_390, is_mobile=True, has_touch=True).new_page()
-    sign_in(page, city_hub.url, "admin")
+    page = phone_page(open_context, city_hub.url, "admin")
     page.goto(f"{city_hub.url}/hub/theme-days/?year={YEAR}")
     expect(page.locator("h1")).to_have_text(f"主题活动日 · {YEAR}")
-    assert _fits(page)
+    assert fits(page)
     card = page.locator(f"#theme-day-{YEAR}-fitness-day")
     card.locator("input[name=starts_on]").fill(f"{YEAR}-08-09")
     card.locator("button.primary").click()
@@ -46,7 +41,7 @@ def test_an_admin_edits_the_years_theme_days_on_a_phone(open_context, city_hub):
     add.locator("input[name=starts_on]").fill(f"{YEAR}-10-11")
     add.locator("button.primary").click()
     expect(page.locator(".flash.ok")).to_contain_text("已添加重阳节登高")
-    assert _fits(page)
+    assert fits(page)
     with Store(city_hub.instance / "fieldsync.db") as store:
         names = {d["name"]: d["starts_on"] for d in theme_days.for_year(store.db, YEAR)}
     assert names["全民健身日"] == f"{YEAR}-08-09" and names["重阳节登高"] == f"{YEAR}-10-11"
@@ -56,7 +51,7 @@ def test_an_admin_edits_the_years_theme_days_on_a_phone(open_context, city_hub):
 
 
 def test_staff_see_the_list_but_no_editing(open_context, city_hub):
-    page = open_context(viewport=PHONE_390).new_page()
+    page = open_context(viewport=SCREENS["phone"]).new_page()
     sign_in(page, city_hub.url, "staff")
     page.goto(f"{city_hub.url}/hub/theme-days/?year={YEAR}")
     expect(page.locator("h2", has_text="劳动节")).to_be_visible()
@@ -64,11 +59,10 @@ def test_staff_see_the_list_but_no_editing(open_context, city_hub):
 
 
 def test_the_session_form_suggests_the_theme_day_of_the_date(open_context, city_hub):
-    page = open_context(viewport=PHONE_390, is_mobile=True, has_touch=True).new_page()
-    sign_in(page, city_hub.url, "staff")
+    page = phone_page(open_context, city_hub.url, "staff")
     page.goto(city_hub.url + "/sessions/new")
     page.fill("input[name=starts_at]", f"{YEAR}-05-01T09:00")
     expect(page.locator("#theme-day")).to_have_value(f"{YEAR}-labour-day")
     page.fill("input[name=starts_at]", f"{YEAR}-05-20T09:00")
     expect(page.locator("#theme-day")).to_have_value(f"{YEAR}-fitness-month")
-    assert _fits(page)
+    assert fits(page)
