@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from fieldsync.cli import Instance, cli_actor, friendly, pass_instance
+from fieldsync.i18n import _
 
 
 @click.group("export")
@@ -43,6 +44,8 @@ def export_s12(instance: Instance, unit: str | None, changes: bool, full: bool, 
                       actor=cli_actor())
     with output.open("wb") as out:
         out.writelines(xlsx.chunks(done.table))
-    click.echo(f"Wrote {done.rows} rows to {output}"
-               + (f"; {done.full_numbers} with whole ID numbers (logged)." if full else " (ID numbers masked).")
-               + (f" {done.unmatched} numbers in the given files fit nobody of this hub." if done.unmatched else ""))
+    click.echo(_("Wrote %(rows)s rows to %(file)s", rows=done.rows, file=output)
+               + (_("; %(n)s with whole ID numbers (logged).", n=done.full_numbers) if full
+                  else _(" (ID numbers masked)."))
+               + (" " + _("%(n)s numbers in the given files fit nobody of this hub.", n=done.unmatched)
+                  if done.unmatched else ""))

@@ -8,9 +8,12 @@ from datetime import date
 import click
 
 from fieldsync.cli import Instance, WholeNumber, cli_actor, friendly, pass_instance
+from fieldsync.i18n import N_, _
 
 YEAR = click.option("--year", type=WholeNumber(2000, 2100), help="Year filed (default: this year).")
-STATES = {"on_time": "filed on time", "late": "filed late", "missing": "missing", "waiting": "not filed yet"}
+STATES = {"on_time": N_("filed on time"), "late": N_("filed late"), "missing": N_("missing"),
+          "waiting": N_("not filed yet")}
+DECISIONS = {"accepted": N_("accepted"), "returned": N_("returned"), "reopened": N_("reopened")}
 
 
 def _hub(instance: Instance) -> None:
@@ -33,7 +36,8 @@ def filings_file(instance: Instance, year: int | None):
 
     _hub(instance)
     row = filings.file(instance.store, year or date.today().year, actor=cli_actor())
-    click.echo(f"Filed {row['title']}, version {row['version']} ({row['id']}).")
+    click.echo(_("Filed %(title)s, version %(version)s (%(id)s).", title=row["title"], version=row["version"],
+                 id=row["id"]))
 
 
 @filings_group.command("list")
@@ -50,10 +54,11 @@ def filings_list(instance: Instance, year: int | None):
     for row in found:
         click.echo(f"v{row['version']:<4} {row['filed_at']:<26} {row['filed_by'] or '':<12} {row['id']}")
     if not found:
-        click.echo("Nothing filed for that year yet: fieldsync filings file")
+        click.echo(_("Nothing filed for that year yet: %(command)s", command="fieldsync filings file"))
     review = filings.review_of(instance.store.db, unit, filings.period_of(year or date.today().year))
     if review:
-        click.echo(f"The hub above: {review['state']} version {review['version']} on {review['decided_at']}"
+        click.echo(_("The hub above: %(state)s version %(version)s on %(when)s", state=_(DECISIONS[review["state"]]),
+                     version=review["version"], when=review["decided_at"])
                    + (f": {review['reason']}" if review["reason"] else ""))
 
 
@@ -68,7 +73,7 @@ def filings_deadline(instance: Instance, due_on: str, year: int | None):
 
     _hub(instance)
     due = filings.set_deadline(instance.store, year or date.today().year, due_on, actor=cli_actor())
-    click.echo(f"Filings for {year or date.today().year} are due by {due}.")
+    click.echo(_("Filings for %(year)s are due by %(due)s.", year=year or date.today().year, due=due))
 
 
 @filings_group.command("status")
@@ -81,15 +86,16 @@ def filings_status(instance: Instance, year: int | None):
 
     _hub(instance)
     due, found = filings.status(instance.store.db, year or date.today().year)
-    click.echo(f"Deadline: {due or 'not set (fieldsync filings deadline)'}")
+    click.echo(_("Deadline: %(due)s", due=due) if due
+               else _("Deadline: not set (%(command)s)", command="fieldsync filings deadline"))
     for row in found:
         latest = row["latest"]
         review = row["review"]
-        click.echo(f"{row['unit']:<8} {row['name']:<12} {STATES[row['state']]:<14} "
+        click.echo(f"{row['unit']:<8} {row['name']:<12} {_(STATES[row['state']]):<14} "
                    + (f"v{latest['version']} {latest['filed_at']}" if latest else "")
                    + (f"  {review['state']} v{review['version']}" if review else ""))
     if not found:
-        click.echo("No child hub is enrolled here.")
+        click.echo(_("No child hub is enrolled here."))
 
 
 def _decide(instance: Instance, unit: str, year: int | None, state: str, reason: str | None = None) -> None:
@@ -98,8 +104,8 @@ def _decide(instance: Instance, unit: str, year: int | None, state: str, reason:
     _hub(instance)
     row = filing_reviews.decide(instance.store, unit, year or date.today().year, state, reason=reason,
                                 actor=cli_actor())
-    click.echo(f"{unit}'s filing for {row['period']} (version {row['version']}): {state}. "
-               "The child hub sees it at its next sync.")
+    click.echo(_("%(unit)s's filing for %(period)s (version %(version)s): %(state)s. The child hub sees it at its"
+                 " next sync.", unit=unit, period=row["period"], version=row["version"], state=_(DECISIONS[state])))
 
 
 @filings_group.command("accept")

@@ -8,6 +8,7 @@ from datetime import date
 import click
 
 from fieldsync.cli import Instance, WholeNumber, cli_actor, friendly, pass_instance
+from fieldsync.i18n import _
 
 
 @click.group("theme-days")
@@ -37,7 +38,8 @@ def theme_days_list(instance: Instance, year: int | None):
         span = day["starts_on"] if day["ends_on"] == day["starts_on"] else f"{day['starts_on']}–{day['ends_on']}"
         click.echo(f"{day['id']:<28} {span:<22} {day['name']}")
     if not found:
-        click.echo(f"No theme days for {_year(year)}; add the default list with: fieldsync theme-days seed")
+        click.echo(_("No theme days for %(year)s; add the default list with: %(command)s", year=_year(year),
+                     command="fieldsync theme-days seed"))
 
 
 @theme_days_group.command("seed")
@@ -50,8 +52,8 @@ def theme_days_seed(instance: Instance, year: int | None):
 
     added = theme_days.seed(instance.store, _year(year), actor=cli_actor(),
                             publish=instance.settings["MODE"] == "hub")
-    click.echo(f"Added {added} theme days for {_year(year)}." if added
-               else f"{_year(year)} already has its theme days; nothing added.")
+    click.echo(_("Added %(n)s theme days for %(year)s.", n=added, year=_year(year)) if added
+               else _("%(year)s already has its theme days; nothing added.", year=_year(year)))
 
 
 @theme_days_group.command("add")
@@ -67,7 +69,7 @@ def theme_days_add(instance: Instance, name: str, first_day: str, last_day: str 
     _on_the_hub(instance)
     day = theme_days.save(instance.store, {"name": name, "starts_on": first_day, "ends_on": last_day},
                           actor=cli_actor())
-    click.echo(f"Added {day['name']} ({day['id']}).")
+    click.echo(_("Added %(name)s (%(id)s).", name=day["name"], id=day["id"]))
 
 
 @theme_days_group.command("remove")
@@ -80,4 +82,4 @@ def theme_days_remove(instance: Instance, theme_day_id: str):
 
     _on_the_hub(instance)
     theme_days.delete(instance.store, theme_day_id, actor=cli_actor())
-    click.echo(f"Removed {theme_day_id}.")
+    click.echo(_("Removed %(id)s.", id=theme_day_id))
