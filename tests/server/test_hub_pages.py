@@ -12,16 +12,7 @@ import requests
 
 from fieldsync.store import Store
 from tests.reports import fixture
-from tests.support import LiveServer, WebClient
-
-
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hub")
-    ids = fixture.build_instance(path)
-    with LiveServer(path, hub=True) as server:
-        server.ids = ids
-        yield server
+from tests.support import WebClient
 
 
 @pytest.fixture(scope="module")

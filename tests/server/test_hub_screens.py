@@ -9,16 +9,6 @@ import re
 import pytest
 
 from tests.reports import fixture
-from tests.support import LiveServer
-
-
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hub-screens")
-    ids = fixture.build_instance(path)
-    with LiveServer(path, hub=True) as server:
-        server.ids = ids
-        yield server
 
 
 @pytest.fixture(scope="module")
