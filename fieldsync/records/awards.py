@@ -137,16 +137,18 @@ def refresh(store: Store, nomination_id: str, *, hub: bool) -> dict:
     made = get(store.db, nomination_id)   # here: the account's units are not known on the writer's thread
     if not hub and made["origin"] != store.hlc.node:
         raise Forbidden(_("This nomination was made elsewhere; its maker refreshes it."), code="not_your_record")
+    return store.write(lambda db: _retake(store, db, nomination_id))
 
-    def work(db: Database) -> dict:
-        hlc = store.hlc.now()
-        row = {**get(db, nomination_id), **record_of(db, made["person_id"], made["year"]), "hlc": hlc}
-        db[NOMINATIONS].update(nomination_id, {k: row[k] for k in ("hours", "activities", "estimated", "trainings",
-                                                                     "record_at", "hlc")})
-        record_change(db, NOMINATIONS, nomination_id, "upsert", hlc, row)
-        return row
 
-    return store.write(work)
+def _retake(store: Store, db: Database, nomination_id: str) -> dict:
+    """Write the nomination's record as the facts here give it now."""
+    hlc = store.hlc.now()
+    row = get(db, nomination_id)
+    row = {**row, **record_of(db, row["person_id"], row["year"]), "hlc": hlc}
+    db[NOMINATIONS].update(nomination_id, {k: row[k] for k in ("hours", "activities", "estimated", "trainings",
+                                                                 "record_at", "hlc")})
+    record_change(db, NOMINATIONS, nomination_id, "upsert", hlc, row)
+    return row
 
 
 def get(db: Database, nomination_id: str) -> dict:
@@ -164,7 +166,8 @@ def may_decide(db: Database) -> bool:
 
 
 def decide(store: Store, nomination_id: str, decision: str, note: str | None, *, actor: str | None) -> dict:
-    """Write one result step (on the hub, by the association)."""
+    """Write one result step (on the hub, by the association). The record behind the nomination is
+    taken again from the hub's own facts first: a result never rests on the figures a laptop sent."""
     if decision not in DECISIONS:
         raise ValidationFailed(fields={"decision": [_("Unknown result.")]})
 
@@ -174,6 +177,7 @@ def decide(store: Store, nomination_id: str, decision: str, note: str | None, *,
     nomination = get(store.db, nomination_id)
 
     def work(db: Database) -> dict:
+        _retake(store, db, nomination_id)
         hlc = store.hlc.now()
         row = {"id": new_id(), "nomination_id": nomination_id, "town": nomination["town"], "decision": decision,
                "note": (note or "").strip() or None, "actor": actor, "created_at": utc_now(), "hlc": hlc,

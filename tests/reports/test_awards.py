@@ -109,3 +109,12 @@ def test_only_the_chosen_who_consent_are_named_in_public(city, ids):
     assert [c["action"] for c in consents.steps(city.db, ids["p1"])] == ["give", "withdraw"]
     with pytest.raises(ValidationFailed):
         consents.record(city, ids["p1"], "give", given_on="2999-01-01", recorded_by="staff")
+
+
+def test_a_result_rests_on_the_hubs_own_facts_not_the_figures_a_laptop_sent(city, ids):
+    made = awards.nominate(city, ids["p3"], YEAR, "常年带领村民健步走", actor="staff", unit=fixture.T1)
+    city.write(lambda db: db.execute("UPDATE nominations SET hours = 99, activities = 40 WHERE id = ?",
+                                     [made["id"]]))   # as a stolen laptop might send it: its own town's person
+    awards.decide(city, made["id"], "selected", None, actor="admin")
+    kept = awards.get(city.db, made["id"])
+    assert (kept["hours"], kept["activities"]) == (0.5, 1)
