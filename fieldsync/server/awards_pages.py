@@ -40,6 +40,7 @@ class YearArgs(Schema):
 
     year = Integer(load_default=None, validate=validate.Range(min=awards.FIRST_YEAR, max=awards.LAST_YEAR))
     q = fields.String(load_default="", validate=validate.Length(max=50))
+    person = fields.String(load_default=None, validate=validate.Length(min=1, max=64))   # from a person's page
 
 
 class NominationForm(Schema):
@@ -101,7 +102,8 @@ def page():
 def nominate_page():
     args = load(YearArgs(), request.args.to_dict())
     store = get_store()
-    found = people.search(store, args["q"], limit=20) if args["q"] else []
+    found = [people.get(store, args["person"])] if args["person"] else (
+        people.search(store, args["q"], limit=20) if args["q"] else [])
     return render_template("awards_nominate.html", year=args["year"] or date.today().year, q=args["q"],
                            found=found, names=units.names(store.db))
 

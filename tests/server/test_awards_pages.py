@@ -52,6 +52,8 @@ def test_staff_nominate_and_the_association_decides_side_by_side(hub_app):
     ids, store = hub_app.ids, hub_app.extensions["fieldsync.store"]
     staff = _signed_in(hub_app, "staff")
     assert "王芳" in staff.get("/awards/nominate?q=王芳").text
+    assert f"/awards/nominate?person={ids['p3']}" in staff.get(f"/hub/volunteers/{ids['p3']}").text
+    assert "张伟" in staff.get(f"/awards/nominate?person={ids['p3']}").text
     for bad in ({"person_id": ids["p1"], "year": str(YEAR)}, {"person_id": ids["p1"], "year": "明年", "reason": "x"}):
         assert _post(staff, "/awards/nominate", bad).status_code == 422
     assert _post(staff, "/awards/nominate", {"person_id": ids["p1"], "year": str(YEAR),
