@@ -150,7 +150,7 @@ def hour_reviews(db: Database, sender, row: dict) -> None:
 def nominations(db: Database, sender, row: dict) -> None:
     """A 最美 nomination (records/awards.py): of the sender's own town's people, in its own unit's name."""
     _of_own_person(db, sender, "nominations", row)
-    if row.get("nominator_unit") not in sender.towns:
+    if row.get("nominator_unit") not in {*sender.towns, sender.town}:   # a child hub nominates as its unit
         raise Refused(f"{sender.name} may nominate in its own unit's name only, not {row.get('nominator_unit')}.",
                       code=NOT_YOUR_RECORD)
 
