@@ -68,6 +68,7 @@ CATALOGUE: dict[str, Code] = {
     "move_request": Code(403, N_("A move to another town waits for an admin of the hub.")),
     "unit_outside_area": Code(403, N_("That unit is outside this hub's area.")),
     "not_below_this_hub": Code(403, N_("A hub enrolls only under the hub of the unit directly above its own.")),
+    "association_only": Code(403, N_("Results come from the association: an account of the city's unit.")),
     "period_locked": Code(403, N_("The association accepted this year's filing: its activities are locked until it "
                                   "reopens the year.")),
     # 404: no such thing
@@ -89,6 +90,7 @@ CATALOGUE: dict[str, Code] = {
     "unknown_node": Code(404, N_("This bundle comes from a laptop this hub never enrolled.")),
     "conflict_not_found": Code(404, N_("No such conflict.")),
     "quarantine_not_found": Code(404, N_("No such quarantined change.")),
+    "nomination_not_found": Code(404, N_("No such nomination.")),
     "pairing_not_found": Code(404, N_("No such pairing.")),
     "preview_not_found": Code(404, N_("That preview is gone; upload the file again.")),
     "method_not_allowed": Code(405, N_("This method is not allowed here.")),
@@ -132,6 +134,7 @@ CATALOGUE: dict[str, Code] = {
     "parent_not_above": Code(409, N_("The hub at that address does not serve the unit directly above this hub's; "
                                      "not enrolled.")),
     "session_not_ended": Code(409, N_("The activity has not ended: its hours are reviewed after it ends.")),
+    "already_nominated": Code(409, N_("This person is already nominated for that year.")),
     "not_accepted": Code(409, N_("This filing is not accepted; there is nothing to reopen.")),
     # 410: the cursor no longer leads anywhere
     "gone": Code(410, N_("This is no longer here.")),

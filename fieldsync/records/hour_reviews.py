@@ -121,6 +121,8 @@ def review(store: Store, session_id: str, action: str, *, actor: str | None, per
     if action != "approve" and not reason:
         raise ValidationFailed(_("Say why."), fields={"reason": [_("A correction or rejection needs a reason.")]})
 
+    _session(store.db, session_id)   # here: the account's units are not known on the writer's thread
+
     def work(db: Database) -> dict:
         session = _session(db, session_id)
         if not session["ends"] or session["ends"] > china_now():

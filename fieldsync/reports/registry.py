@@ -18,6 +18,7 @@ from fieldsync.i18n import _
 from fieldsync.records.schemas import load
 from fieldsync.reports import (
     attendance,
+    awards,
     certificates,
     coverage,
     csv_export,
@@ -56,6 +57,10 @@ REPORTS = {report.name: report for report in (
     Report("kpi", "主要指标完成情况", "Yearly targets and instructor density", ("year", "unit"), kpi.table),
     Report("volunteer-hours", "志愿服务时长排行", "Volunteer hours leaderboard", ("year", "unit"),
            hours.table),
+    Report("awards-chosen", "最美社会体育指导员评选结果", "最美 instructors: the chosen list", ("year", "unit"),
+           awards.chosen),
+    Report("awards-province", "推荐参加全省交流展示大会人员名单", "最美 instructors put forward to the province",
+           ("year", "unit"), awards.province),
     Report("theme-days", "全民健身主题日活动情况表", "Activities and people reached per theme day",
            ("year", "unit"), theme_days.table),
     Report("certificates", "证书发放登记表", "Certificates issued, by level", ("year",), certificates.table),

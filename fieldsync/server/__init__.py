@@ -99,6 +99,9 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     from fieldsync.server import hours_pages
 
     app.register_blueprint(hours_pages.bp)
+    from fieldsync.server import awards_pages, public_pages
+
+    app.register_blueprint(awards_pages.bp)
     if app.config["MODE"] == "hub":
         from fieldsync.server import (
             dashboard,
@@ -111,6 +114,7 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
         app.register_blueprint(filings_pages.bp)
         app.register_blueprint(places_pages.bp)
         app.register_blueprint(theme_days_pages.bp)
+        app.register_blueprint(public_pages.bp)   # the association's public page: hub only
     from fieldsync.server import hub, sync_api, sync_banner
 
     sync_api.init_app(app)      # hub: enroll/push/pull; node: run/status

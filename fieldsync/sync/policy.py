@@ -16,6 +16,8 @@ towns are a set: a laptop's one town, or every town of a child hub's unit (sende
 - check-ins, submissions, reviews of hours: only at (of) a session of the sender's town
   (people of any town may come to it); a submission without a session, only for the
   sender's town's people; a review never replaces one another sender made.
+- nominations and consents (最美): only of the sender's town's people, never replacing one
+  another sender made; a nomination in the sender's own unit's name.
 
 A refused change raises (or, for a block, is listed as) `Refused` with its code; the
 merge quarantines it with that code and writes an audit row (docs/decisions/0050).
@@ -142,9 +144,35 @@ def hour_reviews(db: Database, sender, row: dict) -> None:
     if row.get("town") not in sender.towns:
         raise Refused(f"{sender.name} may review only its own town's sessions, not for {row.get('town')}.",
                       code=NOT_YOUR_SESSION)
-    made = db.execute("SELECT origin FROM hour_reviews WHERE id = ?", [row["id"]]).fetchone()
+    _made_by_sender(db, sender, "hour_reviews", row)
+
+
+def nominations(db: Database, sender, row: dict) -> None:
+    """A 最美 nomination (records/awards.py): of the sender's own town's people, in its own unit's name."""
+    _of_own_person(db, sender, "nominations", row)
+    if row.get("nominator_unit") not in {*sender.towns, sender.town}:   # a child hub nominates as its unit
+        raise Refused(f"{sender.name} may nominate in its own unit's name only, not {row.get('nominator_unit')}.",
+                      code=NOT_YOUR_RECORD)
+
+
+def consents(db: Database, sender, row: dict) -> None:
+    """Consent to be shown in public (records/consents.py): of the sender's own town's people."""
+    _of_own_person(db, sender, "consents", row)
+
+
+def _of_own_person(db: Database, sender, table: str, row: dict) -> None:
+    town = db.execute("SELECT town FROM people WHERE id = ?", [row["person_id"]]).fetchone()
+    if town is None or town[0] not in sender.towns or row.get("town") != town[0]:
+        raise Refused(f"{sender.name} may send {table} of its own town's people only, not of "
+                      f"{row['person_id']}.", code=NOT_YOUR_RECORD)
+    _made_by_sender(db, sender, table, row)
+
+
+def _made_by_sender(db: Database, sender, table: str, row: dict) -> None:
+    """Rows a sender writes are its own: it never replaces one another sender made (same id)."""
+    made = db.execute(f"SELECT origin FROM {table} WHERE id = ?", [row["id"]]).fetchone()
     if made is not None and not sender.speaks_for(made[0]):
-        raise Refused(f"{sender.name} may not replace review {row['id']}: another made it.", code=NOT_YOUR_RECORD)
+        raise Refused(f"{sender.name} may not replace {table} {row['id']}: another made it.", code=NOT_YOUR_RECORD)
 
 
 def filings(db: Database, sender, row: dict) -> None:
@@ -155,7 +183,8 @@ def filings(db: Database, sender, row: dict) -> None:
 
 
 MUTABLE = {"people": people, "sessions": sessions}
-PUBLISHED = {"badge_revocations": badge_revocations, "hour_reviews": hour_reviews, "filings": filings}
+PUBLISHED = {"badge_revocations": badge_revocations, "hour_reviews": hour_reviews, "filings": filings,
+             "nominations": nominations, "consents": consents}
 
 
 def mutable(db: Database, sender, entity, record_id: str, values: dict, batch: Batch) -> None:

@@ -1,12 +1,17 @@
 """The demo city's hub as the page crawl and the screenshots show it: the city's year of records,
-one enrolled town laptop, and one item in each review queue, so that no table is empty."""
+one enrolled town laptop, one item in each review queue, and this year's 最美 nominees (one put
+forward to the province, one selected, one waiting; two consent to be shown), so that no table
+and no card list is empty."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from fieldsync import config, demo
+from fieldsync.records import awards, consents
+from fieldsync.reports import hours, rollup, units
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
 from fieldsync.sync import enrollment
@@ -22,7 +27,20 @@ def build_hub(folder: Path) -> Path:
         person = store.query_one("SELECT id, phone FROM people WHERE town = ? ORDER BY name LIMIT 1",
                                  [demo.DEMO_TOWN])
         store.write(lambda db: _waiting_for_review(db, node["id"], person))
+        _nominees(store)
     return folder
+
+
+def _nominees(store: Store) -> None:
+    year = date.today().year
+    rollup.current(store)
+    chosen = hours.leaderboard(store.db, units.resolve(store.db), year, limit=3)   # the year's most hours
+    for person, result, reason in zip(chosen, ("province", "selected", None), (
+            "常年带领村民开展健步走和广场舞，全年服务不间断。", "组织老年人太极拳晨练。", "热心为社区居民服务。")):
+        made = awards.nominate(store, person["id"], year, reason, actor="staff", unit=person["town"])
+        if result:
+            awards.decide(store, made["id"], result, "事迹突出" if result == "province" else None, actor="admin")
+            consents.record(store, person["id"], "give", recorded_by="staff")
 
 
 def _waiting_for_review(db, node_id: str, person: dict) -> None:

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 import openpyxl
 import pytest
 
-from fieldsync.errors import Conflict, ValidationFailed
-from fieldsync.records import checkins, hour_reviews, sessions
+from fieldsync.errors import Conflict, Forbidden, ValidationFailed
+from fieldsync.records import checkins, hour_reviews, scope, sessions
 from fieldsync.reports import dashboard, hours, registry, units
 from tests.reports import fixture
 
@@ -89,3 +89,16 @@ def test_a_correction_changes_the_totals_and_the_history_says_who_and_why(city, 
     with pytest.raises(ValidationFailed):   # only someone who came
         hour_reviews.review(city, session_id, "correct", actor="admin", person_id=ids["p5"], minutes=30,
                             reason="x")
+
+
+def test_a_town_account_cannot_review_another_towns_activity(city, ids):
+    """The account's units are known on the request's thread, not on the store's writer: the check
+    must come before the write (it was inside it, so a 羊亭镇 account could approve 张村镇's hours)."""
+    session_id = _activity(city, ids, credited=2.0)
+    scope.set_units(city, [fixture.T2])
+    try:
+        with pytest.raises(Forbidden):
+            hour_reviews.review(city, session_id, "approve", actor="staff-t2")
+    finally:
+        scope.set_units(city, None)
+    assert hour_reviews.steps(city.db, session_id) == []

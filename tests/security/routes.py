@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from flask import Flask
 
 # Routes anyone may call: signing in, liveness, the API description, static files,
-# the start page (it redirects by role), a station joining with its one-time link.
+# the start page (it redirects by role), a station joining with its one-time link, the association's
+# public page and display.
 # A new route without @require fails the access test until it is listed here on purpose.
 PUBLIC = {"auth.login", "auth.logout", "api.health", "api.openapi", "static", "admin.home", "stations.join",
-          "sync_hub.enroll"}  # a laptop enrolling has only its one-time code
+          "sync_hub.enroll",  # a laptop enrolling has only its one-time code
+          "public.page", "public.display"}  # the association's public page and 电子显示屏: read-only, consented
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 DUMMY_ID = "01JAAAAAAAAAAAAAAAAAAAAAAA"
 
