@@ -106,7 +106,7 @@ def qr_matrix(code: str) -> list[list[bool]]:
     return qr.get_matrix()
 
 
-def _draw_qr(canvas, code: str, x: float, y: float, side: float) -> None:
+def draw_qr(canvas, code: str, x: float, y: float, side: float) -> None:
     matrix = qr_matrix(code)
     module = side / (len(matrix) + 2 * QR_QUIET)
     left, top = x + QR_QUIET * module, y + QR_QUIET * module
@@ -134,7 +134,7 @@ def _fitted(canvas, text: str, width: float, size: float, smallest: float) -> tu
 def _draw_card(canvas, card: Card, x: float, y: float) -> None:
     canvas.outline(x, y, CARD_W, CARD_H)
     qx, qy, side = qr_box(x, y)
-    _draw_qr(canvas, card.code, qx, qy, side)
+    draw_qr(canvas, card.code, qx, qy, side)
     width = qx - x - PAD
     lines = [(card.person["name"], 14.5, 7.0, 4.0, 0), (card.town, 25.0, 4.0, 3.0, 0),
              (card.village, 31.0, 4.0, 3.0, 0), (card.level, 41.0, 4.5, 3.5, 0),
