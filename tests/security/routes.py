@@ -11,7 +11,10 @@ from flask import Flask
 # the start page (it redirects by role), a station joining with its one-time link.
 # A new route without @require fails the access test until it is listed here on purpose.
 PUBLIC = {"auth.login", "auth.logout", "api.health", "api.openapi", "static", "admin.home", "stations.join",
-          "sync_hub.enroll"}  # a laptop enrolling has only its one-time code
+          "sync_hub.enroll",  # a laptop enrolling has only its one-time code
+          # the instructor's own page opens with its signed link; anyone checks a certificate (decision 0250)
+          "self_service.instructor_page", "self_service.ask_correction", "self_service.own_certificate",
+          "self_service.verify_page", "self_service.verify_code"}
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 DUMMY_ID = "01JAAAAAAAAAAAAAAAAAAAAAAA"
 
