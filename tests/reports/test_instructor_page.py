@@ -11,10 +11,19 @@ import subprocess
 
 import pytest
 
-from fieldsync.records import badges, people, personal_links, profile_requests
+from fieldsync.errors import NotFound
+from fieldsync.records import (
+    badge_sheet,
+    badges,
+    people,
+    personal_links,
+    profile_requests,
+)
 from fieldsync.reports import service_certificates
 from fieldsync.server import create_app
+from fieldsync.store import Store
 from tests.reports import fixture
+from tests.support import run_cli
 
 
 @pytest.fixture
@@ -167,3 +176,31 @@ def test_a_correction_request_waits_for_staff_and_lands_in_the_history(hub, stor
     assert decided == {"13912345678": ("approved", "staff", None), "门球": ("rejected", "staff", "项目不在目录")}
     person_page = staff.get(f"/hub/people/{ids['p3']}").get_data(as_text=True)
     assert "项目不在目录" in person_page
+
+
+def test_the_hub_badge_sheet_prints_the_current_link_on_the_back(hub, store, ids, tmp_path, chinese):
+    roster = [people.get(store, ids["p3"]), people.get(store, ids["p1"])]
+    made = badge_sheet.cards(store, roster, link_base="https://hub.example/")
+    token = made[0].link.rsplit("/", 1)[1]
+    assert made[0].link == f"https://hub.example/me/{token}" and personal_links.person_of(store, token)["name"] == "张伟"
+    text = _pdf_text(badge_sheet.render_pdf(made, badge_sheet.find_font()), tmp_path)
+    cards, backs = text.split("\f")[:2]
+    assert "张伟" in cards and "我的页面" in backs and "张伟" in backs
+    html = badge_sheet.render_html(made)
+    assert f'data-link="https://hub.example/me/{token}"' in html
+    assert badge_sheet.mirrored(0) == 1 and badge_sheet.mirrored(3) == 2     # long-edge duplex
+    personal_links.revoke(store, ids["p1"], actor="staff")                    # revoked on purpose: no back
+    assert [c.link != "" for c in badge_sheet.cards(store, roster, link_base="https://hub.example/")] == [True, False]
+    assert all(c.link == "" for c in badge_sheet.cards(store, roster))       # a laptop's sheet has no backs
+
+
+def test_links_are_issued_and_revoked_from_the_command_line(city_instance, ids):
+    first = run_cli(city_instance, "links", "issue", ids["p3"], "--address", "https://hub.example").stdout.strip()
+    assert first.startswith("https://hub.example/me/")
+    shown = run_cli(city_instance, "links", "show", ids["p3"], "--address", "https://hub.example").stdout.strip()
+    assert shown == first
+    run_cli(city_instance, "links", "revoke", ids["p3"])
+    with Store(city_instance / "fieldsync.db") as store, pytest.raises(NotFound):
+        personal_links.person_of(store, first.rsplit("/", 1)[1])
+    refused = run_cli(city_instance, "links", "issue", "01JAAAAAAAAAAAAAAAAAAAAAAA", check=False)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
