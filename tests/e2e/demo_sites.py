@@ -1,5 +1,6 @@
 """The demo city's hub as the page crawl and the screenshots show it: the city's year of records,
-one enrolled town laptop, and one item in each review queue, so that no table is empty."""
+one enrolled town laptop, and one item in each review queue (an instructor's correction request
+too), so that no table is empty."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from pathlib import Path
 
 from fieldsync import config, demo
+from fieldsync.records import people, profile_requests
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
 from fieldsync.sync import enrollment
@@ -22,6 +24,7 @@ def build_hub(folder: Path) -> Path:
         person = store.query_one("SELECT id, phone FROM people WHERE town = ? ORDER BY name LIMIT 1",
                                  [demo.DEMO_TOWN])
         store.write(lambda db: _waiting_for_review(db, node["id"], person))
+        profile_requests.ask(store, people.get(store, person["id"]), "specialty", "太极拳", "去年考了太极拳二级")
     return folder
 
 
