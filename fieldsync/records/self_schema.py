@@ -1,6 +1,7 @@
 """Tables of the instructor's own page (issue 15): personal links, 志愿服务记录证明 issued, and
-the corrections an instructor asks for. All three live on the hub only, which serves the page
-and signs both links and certificates (docs/decisions/0250-the-instructors-own-page.md)."""
+the corrections an instructor asks for. Links and certificates live on the hub only, which serves
+the page and signs both; requests also travel to the person's town laptop, whose staff decide
+them (docs/decisions/0250-the-instructors-own-page.md)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def m001_links_certificates_requests(db: Database) -> None:
         );
         CREATE INDEX service_certificates_person ON service_certificates(person_id, year);
         -- A phone or specialty the instructor asks to correct; staff decide, nothing else edits.
+        -- Published to the person's town; the laptop's decision comes back (records/profile_requests).
         CREATE TABLE profile_requests (
             id TEXT PRIMARY KEY,
             person_id TEXT NOT NULL,
@@ -49,7 +51,9 @@ def m001_links_certificates_requests(db: Database) -> None:
             status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
             decided_by TEXT,
             decided_at TEXT,
-            reason TEXT
+            reason TEXT,
+            hlc TEXT NOT NULL,
+            origin TEXT                 -- the database that wrote the latest step (hub or laptop)
         );
         CREATE INDEX profile_requests_waiting ON profile_requests(status, town);
         CREATE INDEX profile_requests_person ON profile_requests(person_id, created_at);

@@ -99,6 +99,9 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     from fieldsync.server import hours_pages
 
     app.register_blueprint(hours_pages.bp)
+    from fieldsync.server import self_service_staff
+
+    self_service_staff.init_app(app)    # correction requests; hub: /me/, /verify/ (decision 0250)
     if app.config["MODE"] == "hub":
         from fieldsync.server import (
             dashboard,
@@ -111,9 +114,6 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
         app.register_blueprint(filings_pages.bp)
         app.register_blueprint(places_pages.bp)
         app.register_blueprint(theme_days_pages.bp)
-        from fieldsync.server import self_service_staff
-
-        self_service_staff.init_app(app)   # /me/, /verify/ and their staff pages (decision 0250)
     from fieldsync.server import hub, sync_api, sync_banner
 
     sync_api.init_app(app)      # hub: enroll/push/pull; node: run/status

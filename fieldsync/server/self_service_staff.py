@@ -1,10 +1,12 @@
-"""The staff side of the instructor's own page, on the hub: give or revoke a person's personal
-link, download their 志愿服务记录证明, and decide the corrections instructors ask for.
+"""The staff side of the instructor's own page: decide the corrections instructors ask for (on a
+town laptop and on the hub), and, on the hub, give or revoke a person's personal link and download
+their 志愿服务记录证明.
 
-Town staff see the requests of their towns only (accounts with units, decision 0056); approving
-one makes the ordinary people modify, which reaches the town's laptop with its next pull.
-`init_app` registers these pages, the public ones (server/self_service.py), and the person page's
-card (self_service_card.html, filled by the `self_service` template global).
+Requests reach a town laptop with its pull; staff see their towns' only (a laptop holds its own,
+a hub account its units, decision 0056). Approving makes the ordinary people modify, which syncs
+like any edit (decision 0250). `init_app` registers these pages, on the hub also the public ones
+(server/self_service.py) and the person page's card (self_service_card.html, filled by the
+`self_service` template global); the start page counts the requests waiting.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from fieldsync.server import get_store, self_service
 from fieldsync.server.auth import require
 
 bp = Blueprint("self_service_staff", __name__, url_prefix="/hub")
+requests_bp = Blueprint("correction_requests", __name__, url_prefix="/requests")
 
 
 class DecisionForm(Schema):
@@ -40,9 +43,12 @@ class DecisionForm(Schema):
 
 
 def init_app(app: Flask) -> None:
-    app.register_blueprint(self_service.bp)
-    app.register_blueprint(bp)
-    app.jinja_env.globals["self_service"] = card
+    app.register_blueprint(requests_bp)
+    app.jinja_env.globals["correction_requests_waiting"] = lambda: profile_requests.count_waiting(get_store())
+    if app.config["MODE"] == "hub":
+        app.register_blueprint(self_service.bp)
+        app.register_blueprint(bp)
+        app.jinja_env.globals["self_service"] = card
 
 
 def card(person: dict) -> dict:
@@ -76,13 +82,13 @@ def service_certificate(person_id, year):
     return self_service.certificate_pdf(store, people.get(store, person_id), year, actor=g.user["username"])
 
 
-@bp.get("/requests")
+@requests_bp.get("/")
 @require("staff")
 def requests_page():
-    return render_template("hub_requests.html", waiting=profile_requests.waiting(get_store()))
+    return render_template("requests.html", waiting=profile_requests.waiting(get_store()))
 
 
-@bp.post("/requests/<request_id>")
+@requests_bp.post("/<request_id>")
 @require("staff")
 def decide(request_id):
     form = load(DecisionForm(), request.form.to_dict())

@@ -158,19 +158,19 @@ def test_a_correction_request_waits_for_staff_and_lands_in_the_history(hub, stor
                       headers={"Accept": "text/html"})
     assert bad.status_code == 422
     staff, token = _signed_in(hub)
-    waiting = staff.get("/hub/requests").get_data(as_text=True)
+    waiting = staff.get("/requests/").get_data(as_text=True)
     assert "13912345678" in waiting
     request_id = profile_requests.waiting(store)[0]["id"]
-    assert staff.post(f"/hub/requests/{request_id}", data={"csrf_token": token, "decision": "approve"}).status_code == 302
+    assert staff.post(f"/requests/{request_id}", data={"csrf_token": token, "decision": "approve"}).status_code == 302
     assert people.get(store, ids["p3"])["phone"] == "13912345678"
     changes = people.history(store, ids["p3"])
     assert any(change.get("actor") == "staff" for change in changes)
     client.post(f"/me/{link}/requests", data={"csrf_token": csrf, "field": "specialty", "value": "门球"})
     second = profile_requests.waiting(store)[0]["id"]
-    refused = staff.post(f"/hub/requests/{second}", data={"csrf_token": token, "decision": "reject"},
+    refused = staff.post(f"/requests/{second}", data={"csrf_token": token, "decision": "reject"},
                          headers={"Accept": "text/html"})
     assert refused.status_code == 422                                  # a rejection needs a reason
-    staff.post(f"/hub/requests/{second}", data={"csrf_token": token, "decision": "reject", "reason": "项目不在目录"})
+    staff.post(f"/requests/{second}", data={"csrf_token": token, "decision": "reject", "reason": "项目不在目录"})
     assert people.get(store, ids["p3"])["specialty"] != "门球"
     decided = {r["value"]: (r["status"], r["decided_by"], r["reason"]) for r in profile_requests.of_person(store, ids["p3"])}
     assert decided == {"13912345678": ("approved", "staff", None), "门球": ("rejected", "staff", "项目不在目录")}
