@@ -18,6 +18,7 @@ from fieldsync.records import (
     people,
     personal_links,
     profile_requests,
+    users,
 )
 from fieldsync.reports import service_certificates
 from fieldsync.server import create_app
@@ -42,11 +43,11 @@ def _link(store, person_id: str) -> str:
     return personal_links.current(store, people.get(store, person_id))
 
 
-def _signed_in(hub, role: str = "staff"):
+def _signed_in(hub, role: str = "staff", username: str | None = None):
     client = hub.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    assert client.post("/login", data={"username": role, "password": fixture.PASSWORD,
+    assert client.post("/login", data={"username": username or role, "password": fixture.PASSWORD,
                                        "csrf_token": token}).status_code == 302
     with client.session_transaction() as cookie:
         return client, cookie["csrf"]
@@ -85,7 +86,9 @@ def test_forged_swapped_revoked_and_reissued_links_are_refused(hub, store, ids):
     personal_links.revoke(store, ids["p3"], actor="staff")
     _refused(client, f"/me/{good}")
     _refused(client, f"/me/{good}/certificate/2024.pdf")
-    renewed = personal_links.issue(store, ids["p3"], actor="staff")
+    older = personal_links.issue(store, ids["p3"], actor="staff")
+    renewed = personal_links.issue(store, ids["p3"], actor="staff")       # a new link retires the older one
+    _refused(client, f"/me/{older}")
     assert client.get(f"/me/{renewed}").status_code == 200
     badges.reissue(store, ids["p3"], actor="staff")                    # a reprinted badge retires the old link
     _refused(client, f"/me/{renewed}")
@@ -204,3 +207,22 @@ def test_links_are_issued_and_revoked_from_the_command_line(city_instance, ids):
         personal_links.person_of(store, first.rsplit("/", 1)[1])
     refused = run_cli(city_instance, "links", "issue", "01JAAAAAAAAAAAAAAAAAAAAAAA", check=False)
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
+
+
+def test_town_staff_on_the_hub_reach_only_their_towns_people(hub, store, ids):
+    users.create(store, "staff-t2", fixture.PASSWORD, "staff", units=[fixture.T2])
+    town_staff, token = _signed_in(hub, "staff", "staff-t2")
+    link = _link(store, ids["p3"])                                      # p3 lives in T1
+    for path in (f"/hub/people/{ids['p3']}/service-certificate/2024.pdf",):
+        assert town_staff.get(path, headers={"Accept": "text/html"}).status_code == 403
+    for verb in ("issue", "revoke"):
+        answer = town_staff.post(f"/hub/people/{ids['p3']}/personal-link/{verb}", data={"csrf_token": token})
+        assert answer.status_code == 403
+    assert hub.test_client().get(f"/me/{link}").status_code == 200      # untouched
+    asked = profile_requests.ask(store, people.get(store, ids["p3"]), "specialty", "门球")
+    assert "门球" not in town_staff.get("/requests/").get_data(as_text=True)
+    refused = town_staff.post(f"/requests/{asked['id']}", data={"csrf_token": token, "decision": "approve"})
+    # read as the auditor does: an in-process request leaves its account's towns on this thread
+    assert refused.status_code == 403 and store.query_one("SELECT specialty FROM people WHERE id = ?",
+                                                          [ids["p3"]])["specialty"] != "门球"
+    assert town_staff.get(f"/hub/people/{ids['p5']}/service-certificate/2024.pdf").status_code == 200   # T2's own
