@@ -45,6 +45,8 @@ class DecisionForm(Schema):
 def init_app(app: Flask) -> None:
     app.register_blueprint(requests_bp)
     app.jinja_env.globals["correction_requests_waiting"] = lambda: profile_requests.count_waiting(get_store())
+    app.jinja_env.globals["correction_requests_of"] = lambda person_id: profile_requests.of_person(get_store(),
+                                                                                                   person_id)
     if app.config["MODE"] == "hub":
         app.register_blueprint(self_service.bp)
         app.register_blueprint(bp)
@@ -52,14 +54,13 @@ def init_app(app: Flask) -> None:
 
 
 def card(person: dict) -> dict:
-    """What the person page's card shows: the current link (None: revoked), certificate years, requests."""
+    """What the person page's card shows: the current link (None: revoked or never given), certificate years."""
     store = get_store()
     token = personal_links.current(store, person, create=False) if person["status"] == "active" else None
     link = url_for("self_service.instructor_page", token=token, _external=True) if token else None
     return {"link": link, "qr": badges.qr_svg(link) if link else "",
             "state": personal_links.state(store, person["id"]),
-            "years": sorted({int(row["year"]) for row in hours.per_year(store.db, person["id"])}, reverse=True),
-            "requests": profile_requests.of_person(store, person["id"])}
+            "years": sorted({int(row["year"]) for row in hours.per_year(store.db, person["id"])}, reverse=True)}
 
 
 @bp.post("/people/<person_id>/personal-link/<any(issue, revoke):verb>")

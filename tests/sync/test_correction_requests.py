@@ -26,6 +26,7 @@ def test_town_staff_decide_on_their_laptop_and_the_hub_learns_it(cluster):
     assert "指导员信息更正申请待处理：1 条" in a.staff.get("/").text
     assert a.query("SELECT phone FROM people WHERE id = ?", [person["id"]])[0]["phone"] == person["phone"]
     assert a.staff.form(f"/requests/{request_id}", {"decision": "approve"}).status_code == 200
+    assert 'id="person-requests"' in a.staff.get(f"/people/{person['id']}").text   # the decision in its history
     a.sync()
     hub_row = cluster.hub_query("SELECT status, decided_by FROM profile_requests WHERE id = ?", [request_id])[0]
     assert (hub_row["status"], hub_row["decided_by"]) == ("approved", "staff")
