@@ -75,7 +75,7 @@ def instructor_page(token):
         this_year=this_year, served=hours.served(store.db, person["id"], this_year),
         upcoming=sessions.upcoming(store, person["town"], now),
         badge_svg=badges.qr_svg(badges.issue(store, person)),
-        requests=profile_requests.of_person(store, person["id"]), fields=profile_requests.FIELDS))
+        requests=profile_requests.of_person(store, person["id"])))
 
 
 @bp.post("/me/<token>/requests")
