@@ -93,6 +93,11 @@ CATALOGUE: dict[str, Code] = {
     "nomination_not_found": Code(404, N_("No such nomination.")),
     "pairing_not_found": Code(404, N_("No such pairing.")),
     "preview_not_found": Code(404, N_("That preview is gone; upload the file again.")),
+    "personal_link_invalid": Code(404, N_("This personal link does not open any page: it was replaced by a newer "
+                                          "one, revoked, or mistyped. Ask your town's staff for your current link.")),
+    "service_certificate_not_found": Code(404, N_("No 志愿服务记录证明 has this code. Check it character by "
+                                                  "character against the certificate.")),
+    "request_not_found": Code(404, N_("No such correction request.")),
     "method_not_allowed": Code(405, N_("This method is not allowed here.")),
     "not_acceptable": Code(406, N_("No answer in a form the client accepts.")),
     # 409: it clashes with what is stored
@@ -136,6 +141,12 @@ CATALOGUE: dict[str, Code] = {
     "session_not_ended": Code(409, N_("The activity has not ended: its hours are reviewed after it ends.")),
     "already_nominated": Code(409, N_("This person is already nominated for that year.")),
     "not_accepted": Code(409, N_("This filing is not accepted; there is nothing to reopen.")),
+    "service_certificate_altered": Code(409, N_("This certificate's record was altered after it was issued; "
+                                                "it cannot be trusted. Ask the association.")),
+    "no_reviewed_hours": Code(409, N_("No reviewed volunteer hours in that year; there is nothing to certify.")),
+    "too_many_requests_waiting": Code(409, N_("Your earlier requests still wait for your town's staff; ask again "
+                                              "once they have decided.")),
+    "request_decided": Code(409, N_("This request was already decided.")),
     # 410: the cursor no longer leads anywhere
     "gone": Code(410, N_("This is no longer here.")),
     "cursor_ahead": Code(410, N_("This cursor is past the end of the hub's log; take a fresh snapshot.")),

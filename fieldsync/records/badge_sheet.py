@@ -4,6 +4,10 @@ Every format draws the same layout, in millimetres, from the constants below:
 cards of ID-1 size (85.6 × 54 mm, what card sleeves and lanyards fit) with
 name, town, village, level and the signed QR. PDF and PNG need a font with
 Chinese glyphs; `find_font` looks where Debian, Windows and macOS keep one.
+
+Printed on the hub, each page of cards is followed by a page of their backs, columns mirrored
+for long-edge duplex printing: the QR of the instructor's personal link to their own page
+(records/personal_links.py, decision 0250). A reprint carries the new link.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from fieldsync.errors import BadRequest, Conflict, FieldsyncError, ValidationFailed
 from fieldsync.i18n import _
-from fieldsync.records import badges, people, places
+from fieldsync.records import badges, people, personal_links, places
 from fieldsync.records.roster_io import check_folder
 from fieldsync.records.schemas import LEVELS
 from fieldsync.store import Store
@@ -48,10 +52,15 @@ class Card:
     town: str
     village: str
     level: str          # the Chinese label, empty for people without a level
+    link: str = ""      # the personal link printed on the back (hub only), else no back
 
     @property
     def svg(self) -> str:
         return badges.qr_svg(self.code)
+
+    @property
+    def link_svg(self) -> str:
+        return badges.qr_svg(self.link) if self.link else ""
 
 
 # -- who goes on the sheet ------------------------------------------------------
@@ -74,14 +83,21 @@ def select_people(store: Store, person_ids: list[str] = (), town: str | None = N
     return roster
 
 
-def cards(store: Store, roster: list[dict]) -> list[Card]:
+def cards(store: Store, roster: list[dict], *, link_base: str | None = None) -> list[Card]:
+    """The cards of the roster; with the hub's address as `link_base`, each with its personal link."""
     if not roster:
         raise ValidationFailed(code="no_people")
     names = places.names(store)
     return [Card(person, badges.issue(store, person), names.get(person["town"], person["town"] or ""),
                  names.get(person["village"], person["village"] or ""),
-                 LEVELS[person["level"]] if person["level"] in LEVELS and person["level"] != "none" else "")
+                 LEVELS[person["level"]] if person["level"] in LEVELS and person["level"] != "none" else "",
+                 _link(store, person, link_base))
             for person in roster]
+
+
+def _link(store: Store, person: dict, link_base: str | None) -> str:
+    token = personal_links.current(store, person) if link_base else None   # None: revoked on purpose
+    return f"{link_base.rstrip('/')}/me/{token}" if token else ""
 
 
 # -- geometry shared by every format ---------------------------------------------
@@ -106,7 +122,7 @@ def qr_matrix(code: str) -> list[list[bool]]:
     return qr.get_matrix()
 
 
-def _draw_qr(canvas, code: str, x: float, y: float, side: float) -> None:
+def draw_qr(canvas, code: str, x: float, y: float, side: float) -> None:
     matrix = qr_matrix(code)
     module = side / (len(matrix) + 2 * QR_QUIET)
     left, top = x + QR_QUIET * module, y + QR_QUIET * module
@@ -134,7 +150,7 @@ def _fitted(canvas, text: str, width: float, size: float, smallest: float) -> tu
 def _draw_card(canvas, card: Card, x: float, y: float) -> None:
     canvas.outline(x, y, CARD_W, CARD_H)
     qx, qy, side = qr_box(x, y)
-    _draw_qr(canvas, card.code, qx, qy, side)
+    draw_qr(canvas, card.code, qx, qy, side)
     width = qx - x - PAD
     lines = [(card.person["name"], 14.5, 7.0, 4.0, 0), (card.town, 25.0, 4.0, 3.0, 0),
              (card.village, 31.0, 4.0, 3.0, 0), (card.level, 41.0, 4.5, 3.5, 0),
@@ -145,12 +161,36 @@ def _draw_card(canvas, card: Card, x: float, y: float) -> None:
             canvas.text(x + PAD, y + baseline, fitted, fitted_size, grey)
 
 
+def _draw_back(canvas, card: Card, x: float, y: float) -> None:
+    canvas.outline(x, y, CARD_W, CARD_H)
+    qx, qy, side = qr_box(x, y)
+    draw_qr(canvas, card.link, qx, qy, side)
+    width = qx - x - PAD
+    for text, baseline, size in ((_("My page"), 14.5, 6.0), (_("Hours, activities,"), 25.0, 3.5),
+                                 (_("certificate: scan here"), 30.0, 3.5), (card.person["name"], 41.0, 4.0)):
+        fitted, fitted_size = _fitted(canvas, text, width, size, 2.5)
+        canvas.text(x + PAD, y + baseline, fitted, fitted_size, 0)
+
+
 def _draw(canvas, made: list[Card]) -> None:
-    for index, card in enumerate(made):
-        _, x, y = slot(index)
-        if index % PER_PAGE == 0:
+    for start in range(0, len(made), PER_PAGE):
+        sheet = made[start:start + PER_PAGE]
+        canvas.new_page()
+        for index, card in enumerate(sheet):
+            _, x, y = slot(index)
+            _draw_card(canvas, card, x, y)
+        if any(card.link for card in sheet):
             canvas.new_page()
-        _draw_card(canvas, card, x, y)
+            for index, card in enumerate(sheet):
+                if card.link:
+                    _, x, y = slot(mirrored(index))
+                    _draw_back(canvas, card, x, y)
+
+
+def mirrored(index: int) -> int:
+    """Where a card's back goes on the next page: same row, column mirrored (long-edge duplex)."""
+    row, column = divmod(index % PER_PAGE, COLUMNS)
+    return row * COLUMNS + (COLUMNS - 1 - column)
 
 
 # -- fonts ------------------------------------------------------------------------
@@ -245,7 +285,7 @@ class _PngCanvas:
     def __init__(self, font: FontFile, dpi: int):
         self.font = font
         self.scale = dpi / 25.4
-        self.page: Image.Image | None = None
+        self.pages: list[Image.Image] = []     # a page of cards, and of their backs on the hub
         self.draw: ImageDraw.ImageDraw | None = None
         self.fonts: dict[float, ImageFont.FreeTypeFont] = {}
 
@@ -258,8 +298,8 @@ class _PngCanvas:
         return self.fonts[size]
 
     def new_page(self) -> None:
-        self.page = Image.new("L", (self.px(PAGE_W), self.px(PAGE_H)), 255)
-        self.draw = ImageDraw.Draw(self.page)
+        self.pages.append(Image.new("L", (self.px(PAGE_W), self.px(PAGE_H)), 255))
+        self.draw = ImageDraw.Draw(self.pages[-1])
 
     def width(self, text: str, size: float) -> float:
         return self._font(size).getlength(text) / self.scale
@@ -283,12 +323,13 @@ def render_pdf(made: list[Card], font: FontFile) -> bytes:
 
 
 def render_png(made: list[Card], font: FontFile, dpi: int = DPI) -> Iterator[Image.Image]:
-    """One greyscale image per A4 page (300 dpi: 2480 × 3508 pixels), drawn a page at a time:
-    a page is 8 MB in memory, so a town's whole roster never sits there at once."""
+    """One greyscale image per A4 page (300 dpi: 2480 × 3508 pixels), drawn a sheet at a time
+    (its cards, and their backs on the hub): a page is 8 MB in memory, so a town's whole roster
+    never sits there at once."""
     for start in range(0, len(made), PER_PAGE):
         canvas = _PngCanvas(font, dpi)
         _draw(canvas, made[start:start + PER_PAGE])
-        yield canvas.page
+        yield from canvas.pages
 
 
 def render_html(made: list[Card], locale: str = "zh_CN", nonce: str = "") -> str:

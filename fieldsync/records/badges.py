@@ -138,6 +138,17 @@ def _signed_by(public_key: str, payload: bytes, signature: bytes) -> bool:
     return True
 
 
+def verifies(public_key: str | None, signature: bytes, message: bytes) -> bool:
+    """Whether the key signed this message: for the hub's other signed texts (certificates of service)."""
+    if not public_key:
+        return False
+    try:
+        _public_key(public_key).verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
+
+
 KEY_SQL = "SELECT public_key, revoked_at FROM badge_keys WHERE key_id = ?"
 
 

@@ -30,6 +30,13 @@ def set_units(store: Store, units: list[str] | None) -> None:
     _units.set(tuple(units or ()))
 
 
+def clear() -> None:
+    """Back to "every town" when a request ends, so nothing run after it in the same thread (a
+    test's in-process client, a scheduler tick) inherits the last account's limits."""
+    _towns.set(None)
+    _units.set(())
+
+
 def units() -> tuple[str, ...]:
     """The account's units as given, first one first (empty: not limited)."""
     return _units.get() if _towns.get() is not None else ()

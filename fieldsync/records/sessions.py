@@ -113,6 +113,13 @@ def listing(store: Store, *, town: str | None = None, kind: str | None = None,
     return _select(store, where, params, "starts_at DESC", limit)
 
 
+def upcoming(store: Store, town: str, since: str, *, limit: int = 10) -> list[dict]:
+    """Active sessions of a town starting from `since` (China time, as sessions hold it), soonest first."""
+    return store.query("SELECT id, kind, title, organizer, starts_at, ends_at, mode FROM sessions"
+                       " WHERE town = ? AND status = 'active' AND starts_at >= ? ORDER BY starts_at LIMIT ?",
+                       [town, since, limit])
+
+
 def _select(store: Store, where: list[str], params: list, order: str, limit: int) -> list[dict]:
     in_scope, scope_params = scope.clause()
     if in_scope:

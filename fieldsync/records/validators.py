@@ -165,6 +165,15 @@ def mask_phone(phone: str | None) -> str:
     return phone[:-4] + "****" if len(phone) > 6 else phone
 
 
+def mask_name(name: str | None) -> str:
+    """A name as a public page shows it: the family name and, from three characters on, the last
+    character (张*, 张*丰, 欧**娜); enough for its holder to recognise, too little to find them by."""
+    text = name or ""
+    if len(text) <= 2:
+        return text[:1] + "*" * (len(text) - 1)
+    return text[0] + "*" * (len(text) - 2) + text[-1]
+
+
 def place_code(value: str) -> str:
     """6-digit county code or 12-digit town/village code, kept as text."""
     text = _clean(value)

@@ -115,6 +115,17 @@ def per_year(db: Database, person_id: str) -> list[dict]:
     return [{**row, "hours": hours(row["minutes"])} for row in rows]
 
 
+def served(db: Database, person_id: str, year: int) -> list[dict]:
+    """The person's reviewed volunteer activities of a year, by date: what a 志愿服务记录证明 lists
+    (date, activity, 举办单位, credited minutes, whether estimated)."""
+    where = "a.person_id IN (SELECT value FROM json_each(?)) AND a.year = ? AND a.kind IN (SELECT value FROM json_each(?))"
+    rows = db.query(
+        f"SELECT s.starts_at, s.title, s.organizer, r.minutes, r.estimated FROM ({_reviewed(where)}) r"
+        " JOIN sessions s ON s.id = r.session_id ORDER BY s.starts_at, s.title",
+        [hour_reviews.china_now(), json.dumps(ids_of(db, person_id)), str(year), json.dumps(VOLUNTEER_KINDS)])
+    return [{**row, "hours": hours(row["minutes"])} for row in rows]
+
+
 def table(db: Database, unit: Unit, year: int) -> Table:
     place = names(db)
     rows = [(rank, r["name"], place.get(r["town"], r["town"]), place.get(r["village"], r["village"] or ""),

@@ -99,9 +99,10 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     from fieldsync.server import hours_pages
 
     app.register_blueprint(hours_pages.bp)
-    from fieldsync.server import awards_pages, public_pages
+    from fieldsync.server import awards_pages, public_pages, self_service_staff
 
     app.register_blueprint(awards_pages.bp)
+    self_service_staff.init_app(app)    # correction requests; hub: /me/, /verify/ (decision 0250)
     if app.config["MODE"] == "hub":
         from fieldsync.server import (
             dashboard,

@@ -402,8 +402,9 @@ def badge_page():
     store = get_store()
     query = load(BadgeQuery(), {**request.args.to_dict(), "person": request.args.getlist("person")})
     roster = badge_sheet.select_people(store, query["person"], query["town"])
-    return Response(badge_sheet.render_html(badge_sheet.cards(store, roster), str(get_locale()), csp_nonce()),
-                    mimetype="text/html")
+    links = request.host_url if current_app.config["MODE"] == "hub" else None   # backs: personal links (0250)
+    return Response(badge_sheet.render_html(badge_sheet.cards(store, roster, link_base=links), str(get_locale()),
+                                            csp_nonce()), mimetype="text/html")
 
 
 # -- roster import and export ------------------------------------------------------

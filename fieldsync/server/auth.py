@@ -58,6 +58,10 @@ def _bearer() -> str | None:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
+    @app.teardown_request
+    def _forget_units(_exc):
+        scope.clear()
+
     @app.before_request
     def _load_principal():
         g.user = None

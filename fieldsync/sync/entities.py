@@ -62,7 +62,8 @@ CODECS = ("ulid", "dict", "time", "hlc", "raw")
 
 # Modules that register entities when imported (besides the built-in ones below).
 ENTITY_MODULES: list[str] = ["fieldsync.forms.wire", "fieldsync.records.hour_reviews", "fieldsync.reports.filings_wire",
-                              "fieldsync.records.awards", "fieldsync.records.consents"]
+                              "fieldsync.records.awards", "fieldsync.records.consents",
+                              "fieldsync.records.profile_requests"]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ towns are a set: a laptop's one town, or every town of a child hub's unit (sende
   sender's town's people; a review never replaces one another sender made.
 - nominations and consents (最美): only of the sender's town's people, never replacing one
   another sender made; a nomination in the sender's own unit's name.
+- an instructor's correction request: only a decision, once, on a request the hub sent the
+  sender's town.
 
 A refused change raises (or, for a block, is listed as) `Refused` with its code; the
 merge quarantines it with that code and writes an audit row (docs/decisions/0050).
@@ -175,6 +177,23 @@ def _made_by_sender(db: Database, sender, table: str, row: dict) -> None:
         raise Refused(f"{sender.name} may not replace {table} {row['id']}: another made it.", code=NOT_YOUR_RECORD)
 
 
+def profile_requests(db: Database, sender, row: dict) -> None:
+    """A laptop's decision on an instructor's correction request (records/profile_requests.py): of a
+    request the hub holds, still pending, of the sender's town, with what was asked unchanged."""
+    from fieldsync.records.profile_requests import ASKED
+
+    stored = db.execute(f"SELECT status, hlc, {', '.join(ASKED)} FROM profile_requests WHERE id = ?",
+                        [row["id"]]).fetchone()
+    if stored is None or stored[2 + ASKED.index("town")] not in sender.towns:
+        raise Refused(f"{sender.name} may decide only the requests the hub sent its town, not {row['id']}.",
+                      code=NOT_YOUR_RECORD)
+    if stored[1] == row["hlc"]:
+        return   # the same step sent again
+    if stored[0] != "pending" or any(stored[2 + i] != row.get(name) for i, name in enumerate(ASKED)):
+        raise Refused(f"{sender.name} may not decide request {row['id']} again or change what was asked: "
+                      f"it is {stored[0]} at the hub.", code=NOT_YOUR_RECORD)
+
+
 def filings(db: Database, sender, row: dict) -> None:
     """A 统计表 filing: only a child hub files, and only for its own unit (decision 0150)."""
     if not sender.hub or row["unit"] != sender.town:
@@ -184,7 +203,8 @@ def filings(db: Database, sender, row: dict) -> None:
 
 MUTABLE = {"people": people, "sessions": sessions}
 PUBLISHED = {"badge_revocations": badge_revocations, "hour_reviews": hour_reviews, "filings": filings,
-             "nominations": nominations, "consents": consents}
+             "nominations": nominations, "consents": consents,
+             "profile_requests": profile_requests}
 
 
 def mutable(db: Database, sender, entity, record_id: str, values: dict, batch: Batch) -> None:

@@ -1,7 +1,7 @@
 """The demo city's hub as the page crawl and the screenshots show it: the city's year of records,
-one enrolled town laptop, one item in each review queue, and this year's 最美 nominees (one put
-forward to the province, one selected, one waiting; two consent to be shown), so that no table
-and no card list is empty."""
+one enrolled town laptop, one item in each review queue (an instructor's correction request too),
+and this year's 最美 nominees (one put forward to the province, one selected, one waiting; two
+consent to be shown), so that no table and no card list is empty."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from fieldsync import config, demo
-from fieldsync.records import awards, consents
+from fieldsync.records import awards, consents, people, profile_requests
 from fieldsync.reports import hours, rollup, units
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
@@ -28,6 +28,7 @@ def build_hub(folder: Path) -> Path:
                                  [demo.DEMO_TOWN])
         store.write(lambda db: _waiting_for_review(db, node["id"], person))
         _nominees(store)
+        profile_requests.ask(store, people.get(store, person["id"]), "specialty", "太极拳", "去年考了太极拳二级")
     return folder
 
 

@@ -5,7 +5,8 @@ the demo city's hub in a temporary folder, starts real servers, and photographs,
 390×844 and 1280×900, each page the crawl opens (tests/e2e/pages.py `role_pages`), as the least
 privileged role that can open it: `node-staff-people-phone.png`. The kiosk is shown in its four
 states (checked in, already in, invalid badge, unknown person → walk-in) from a typed wedge code as
-a USB scanner sends it, and, for the guides, in Chinese and English at laptop and phone width.
+a USB scanner sends it, and, for the guides, in Chinese and English at laptop and phone width. The
+instructor's own page and the certificate check, which open without an account, are shot too.
 Pages are cut at two screens' height so the folder stays small; README.md there lists them all.
 """
 
@@ -18,7 +19,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from fieldsync import config, demo
-from fieldsync.records import badges, checkins, people
+from fieldsync.records import badges, checkins, people, personal_links
+from fieldsync.reports import hours, service_certificates
 from fieldsync.store import Store
 from tests.e2e.conftest import CHROMIUM
 from tests.e2e.demo_sites import build_hub
@@ -154,6 +156,28 @@ def guide_shots(browser, server: LiveServer, codes: dict[str, list[str]]) -> Non
     context.close()
 
 
+def instructor_shots(browser, server: LiveServer) -> list[tuple[str, str, str]]:
+    """The instructor's own page and the public check of their certificate (decision 0250, 0251),
+    for the first instructor with reviewed hours: pages no role's crawl reaches."""
+    with Store(server.instance / "fieldsync.db") as store:
+        person = next(p for p in people.search(store, "", limit=500)
+                      if hours.per_year(store.db, p["id"]))
+        link = personal_links.issue(store, person["id"], actor="staff")
+        certificate, _ = service_certificates.issue(store, person["id"],
+                                                    int(hours.per_year(store.db, person["id"])[0]["year"]))
+    pages = [("/me/<link>", f"/me/{link}", "hub-public-me"),
+             ("/verify/<code>", f"/verify/{certificate['code']}", "hub-public-verify")]
+    for _shown, path, stem in pages:
+        for screen, size in SCREENS.items():
+            context = browser.new_context(viewport=size, locale="zh-CN", is_mobile=screen == "phone",
+                                          has_touch=screen == "phone")
+            page = context.new_page()
+            page.goto(server.url + path)
+            shoot(page, OUT / f"{stem}-{screen}.png")
+            context.close()
+    return [("public", shown, stem) for shown, _path, stem in pages]
+
+
 def write_index(sites: dict[str, list[tuple[str, str, str]]]) -> None:
     lines = ["# Screenshots", "",
              "Written by `python -m tests.e2e.make_screenshots` (do not edit by hand): every page a role can",
@@ -186,7 +210,7 @@ def main() -> None:
             guide_shots(browser, server, codes)
             sites = {"node": every_page(browser, server, "node")}
         with LiveServer(hub, hub=True) as server:
-            sites["hub"] = every_page(browser, server, "hub")
+            sites["hub"] = every_page(browser, server, "hub") + instructor_shots(browser, server)
         browser.close()
     write_index(sites)
     print(f"screenshots written to {OUT}", file=sys.stderr)

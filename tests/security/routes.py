@@ -13,7 +13,10 @@ from flask import Flask
 # A new route without @require fails the access test until it is listed here on purpose.
 PUBLIC = {"auth.login", "auth.logout", "api.health", "api.openapi", "static", "admin.home", "stations.join",
           "sync_hub.enroll",  # a laptop enrolling has only its one-time code
-          "public.page", "public.display"}  # the association's public page and 电子显示屏: read-only, consented
+          "public.page", "public.display",  # the association's public page and 电子显示屏: read-only, consented
+          # the instructor's own page opens with its signed link; anyone checks a certificate (decision 0250)
+          "self_service.instructor_page", "self_service.ask_correction", "self_service.own_certificate",
+          "self_service.verify_page", "self_service.verify_code"}
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 DUMMY_ID = "01JAAAAAAAAAAAAAAAAAAAAAAA"
 
