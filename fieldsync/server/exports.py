@@ -28,7 +28,7 @@ from fieldsync.records import sessions
 from fieldsync.records.schemas import Integer, PlaceCode, load
 from fieldsync.reports import js365, registry, s12, units, xlsx
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
 
 bp = Blueprint("exports", __name__)
 MAX_ID_FILES, MAX_MARKS = 50, 500
@@ -91,7 +91,7 @@ def s12_download():
     unit = _unit(asked["unit"])
     done = s12.export(get_store(), unit, changes=asked["changes"], full=asked["full"] or bool(uploads),
                       issuer=current_app.config.get("CERTIFICATE_ISSUER") or "",
-                      id_files=[(upload.filename, upload.read()) for upload in uploads], actor=g.user["username"])
+                      id_files=[(upload.filename, upload.read()) for upload in uploads], actor=actor())
     name = f"S12-{unit.code}-{'changes-' if asked['changes'] else ''}{date.today():%Y%m%d}.xlsx"
     return Response(b"".join(xlsx.chunks(done.table)), content_type=registry.CONTENT_TYPES["xlsx"],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -112,7 +112,7 @@ def js365_download():
 def js365_filed():
     """The bulk action: mark the ticked activities as filed on js365."""
     data = load(Js365Marks(), {**request.form.to_dict(), "session": request.form.getlist("session")})
-    marked = sessions.mark_js365(get_store(), data["session"], actor=g.user["username"])
+    marked = sessions.mark_js365(get_store(), data["session"], actor=actor())
     flash(_("Marked %(n)s activities as filed on js365.", n=marked), "ok")
     return redirect(url_for(".exports_page", unit=data["unit"] or None, year=data["year"]) + "#js365")
 
@@ -120,6 +120,6 @@ def js365_filed():
 @bp.post("/sessions/<session_id>/js365")
 @require("staff")
 def session_js365(session_id):
-    sessions.mark_js365(get_store(), [session_id], actor=g.user["username"])
+    sessions.mark_js365(get_store(), [session_id], actor=actor())
     flash(_("Marked as filed on js365."), "ok")
-    return redirect(url_for("admin.session_page", session_id=session_id))
+    return redirect(url_for("sessions_pages.session_page", session_id=session_id))

@@ -12,7 +12,6 @@ from flask import (
     Blueprint,
     Response,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -26,7 +25,7 @@ from fieldsync.records import scope
 from fieldsync.records.schemas import Integer, load
 from fieldsync.reports import filing_reviews, filings, registry
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
 
 bp = Blueprint("filings", __name__, url_prefix="/hub/filings")
 
@@ -65,7 +64,7 @@ def page():
 @bp.post("/file")
 @require("staff")
 def file():
-    row = filings.file(get_store(), _year(), actor=g.user["username"])
+    row = filings.file(get_store(), _year(), actor=actor())
     flash(_("Filed %(title)s, version %(version)s.", title=row["title"], version=row["version"]), "ok")
     return redirect(url_for(".page", year=row["period"]))
 
@@ -74,7 +73,7 @@ def file():
 @require("admin")
 def deadline():
     year = _year()
-    due = filings.set_deadline(get_store(), year, request.form.get("due_on", "").strip(), actor=g.user["username"])
+    due = filings.set_deadline(get_store(), year, request.form.get("due_on", "").strip(), actor=actor())
     flash(_("Filings for %(year)s are due by %(due)s.", year=year, due=due), "ok")
     return redirect(url_for(".page", year=year))
 
@@ -85,7 +84,7 @@ def decide(unit):
     year = _year()
     state = request.form.get("state", "")
     row = filing_reviews.decide(get_store(), unit, year, state, reason=request.form.get("reason"),
-                                actor=g.user["username"])
+                                actor=actor())
     flash({"accepted": _("Accepted version %(version)s.", version=row["version"]),
            "returned": _("Returned version %(version)s.", version=row["version"]),
            "reopened": _("Reopened %(year)s.", year=year)}[row["state"]], "ok")

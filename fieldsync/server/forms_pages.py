@@ -33,9 +33,8 @@ from fieldsync.i18n import _
 from fieldsync.records import people, places, sessions
 from fieldsync.records.schemas import load
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
-from fieldsync.server.forms_api import actor, hub_only
-from fieldsync.server.kiosk import KIOSK_CALLERS
+from fieldsync.server.auth import KIOSK_CALLERS, actor, require
+from fieldsync.server.forms_api import hub_only
 from fieldsync.store import new_id
 
 bp = Blueprint("forms_pages", __name__)

@@ -12,7 +12,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -25,7 +24,7 @@ from fieldsync.records import hour_reviews
 from fieldsync.records.schemas import load
 from fieldsync.reports import hours, units
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
 
 bp = Blueprint("hours_review", __name__, url_prefix="/hours/review")
 
@@ -70,7 +69,7 @@ def session_page(session_id):
 def review(session_id):
     form = load(ReviewForm(), {k: v.strip() for k, v in request.form.items() if v.strip()})
     minutes = round(form["hours"] * 60) if form["hours"] is not None else None
-    hour_reviews.review(get_store(), session_id, form["action"], actor=g.user["username"],
+    hour_reviews.review(get_store(), session_id, form["action"], actor=actor(),
                         person_id=form["person_id"], minutes=minutes, reason=form["reason"])
     flash({"approve": _("Hours approved."), "correct": _("Hours corrected."),
            "reject": _("Hours rejected.")}[form["action"]], "ok")

@@ -5,7 +5,7 @@ Views validate with marshmallow and call records/ and reports/ — no SQL here.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -14,7 +14,7 @@ from fieldsync.records.schemas import PlaceCode, load
 from fieldsync.reports import dashboard, targets, units
 from fieldsync.reports.schemas import UnitYearQuery
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
 
 bp = Blueprint("places_pages", __name__, url_prefix="/hub/places")
 
@@ -69,7 +69,7 @@ def places_page():
 @require("admin")
 def population_set():
     data = load(PopulationForm(), request.form.to_dict())
-    populations.set_one(get_store(), data["code"], data["year"], data["population"], actor=g.user["username"])
+    populations.set_one(get_store(), data["code"], data["year"], data["population"], actor=actor())
     flash(_("Population saved."), "ok")
     return redirect(url_for(".places_page", **request.args))
 
@@ -79,6 +79,6 @@ def population_set():
 def targets_set():
     data = load(TargetsForm(), _posted())
     unit, year = data.pop("unit"), data.pop("year")
-    targets.set_targets(get_store(), unit, year, data, actor=g.user["username"])
+    targets.set_targets(get_store(), unit, year, data, actor=actor())
     flash(_("Targets saved; empty fields follow the default."), "ok")
     return redirect(url_for(".places_page", unit=unit, year=year))

@@ -35,7 +35,7 @@ from fieldsync.i18n import N_
 from fieldsync.records import badges, sessions, stations
 from fieldsync.records.schemas import load
 from fieldsync.server import auth, get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
 
 bp = Blueprint("stations", __name__, url_prefix="/kiosk")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -150,7 +150,7 @@ def create_station():
     if data["session"]:
         sessions.get(get_store(), data["session"])
     station, token = stations.create(get_store(), data["name"].strip(), session_id=data["session"] or None,
-                                     lifetime_hours=data["lifetime"], actor=g.principal["name"])
+                                     lifetime_hours=data["lifetime"], actor=actor())
     return _page(_join_offer(station, token), status=201)
 
 

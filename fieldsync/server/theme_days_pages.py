@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, validate
 
@@ -15,7 +15,7 @@ from fieldsync.records import theme_days
 from fieldsync.records.schemas import Integer, load
 from fieldsync.reports import dashboard
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
 
 bp = Blueprint("theme_days", __name__, url_prefix="/hub/theme-days")
 
@@ -47,7 +47,7 @@ def page():
 @bp.post("/")
 @require("admin")
 def add():
-    day = theme_days.save(get_store(), _posted(), actor=g.user["username"])
+    day = theme_days.save(get_store(), _posted(), actor=actor())
     flash(_("Added %(name)s.", name=day["name"]), "ok")
     return redirect(url_for(".page", year=day["year"]))
 
@@ -55,7 +55,7 @@ def add():
 @bp.post("/<theme_day_id>")
 @require("admin")
 def change(theme_day_id):
-    day = theme_days.save(get_store(), _posted(), theme_day_id=theme_day_id, actor=g.user["username"])
+    day = theme_days.save(get_store(), _posted(), theme_day_id=theme_day_id, actor=actor())
     flash(_("Saved %(name)s.", name=day["name"]), "ok")
     return redirect(url_for(".page", year=day["year"]))
 
@@ -65,7 +65,7 @@ def change(theme_day_id):
 def remove(theme_day_id):
     store = get_store()
     day = theme_days.get(store.db, theme_day_id)
-    theme_days.delete(store, theme_day_id, actor=g.user["username"])
+    theme_days.delete(store, theme_day_id, actor=actor())
     flash(_("Removed %(name)s.", name=day["name"]), "ok")
     return redirect(url_for(".page", year=day["year"]))
 
@@ -74,7 +74,7 @@ def remove(theme_day_id):
 @require("admin")
 def seed():
     year = _year()
-    added = theme_days.seed(get_store(), year, actor=g.user["username"])
+    added = theme_days.seed(get_store(), year, actor=actor())
     flash(_("Added the default theme days of %(year)s.", year=year) if added
           else _("%(year)s already has its theme days.", year=year), "ok")
     return redirect(url_for(".page", year=year))
