@@ -141,6 +141,31 @@ def test_bad_register_form_names_the_fields(staff):
     assert answer.status_code == 422 and "Traceback" not in answer.text
 
 
+def test_a_bad_hub_form_comes_back_as_typed_with_each_message_by_its_field(hub, staff):
+    staff.get("/hub/people")
+    register = staff.form("/hub/people", {"name": "赵敏", "town": fixture.T2, "phone": "123",
+                                          "specialty": "太极拳", "certificate_no": "SD-9-1"})
+    assert register.status_code == 422
+    form = register.text.split('id="register"')[1]
+    assert " open>" in form.split("\n")[0]                      # the 注册 form is open again
+    assert 'value="赵敏"' in form and 'value="太极拳"' in form and 'value="SD-9-1"' in form
+    assert f'<option value="{fixture.T2}" selected>' in form
+    phone = form.split('name="phone"')[1].split("</label>")[0]
+    assert 'value="123"' in phone and 'class="field-error"' in phone
+    person_path = f"/hub/people/{hub.ids['p2']}"
+    staff.get(person_path)
+    modify = staff.form(person_path, {"name": "李强", "birth_year": "1850", "specialty": "门球"})
+    assert modify.status_code == 422
+    modify_form = modify.text.split("/promote")[0]
+    assert 'value="1850"' in modify_form and 'value="门球"' in modify_form
+    assert 'class="field-error"' in modify_form.split('name="birth_year"')[1].split("</label>")[0]
+    promote = staff.form(person_path + "/promote", {"level": "level1", "certificate_no": "SD-1-" + "9" * 60})
+    assert promote.status_code == 422
+    promote_form = promote.text.split("/promote")[1].split("</form>")[0]
+    assert '<option value="level1" selected>' in promote_form and "SD-1-999" in promote_form
+    assert 'class="field-error"' in promote_form
+
+
 def test_pairing_and_its_activities_through_the_dashboard(hub, staff):
     town_page = f"/hub/?year=2024&town={fixture.T2}"
     assert 'name="organisation"' in staff.get(town_page).text
