@@ -13,6 +13,7 @@ from fieldsync.records import badges, places
 from fieldsync.records.schemas import PlaceCode, load
 from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.pages import form_page, posted, present
 from fieldsync.sync import bundles, doubles, enrollment, review
 from fieldsync.sync.protocol import NodeAddSchema
 
@@ -55,10 +56,10 @@ def init_app(app: Flask) -> None:
 
 
 # -- nodes ------------------------------------------------------------------------------------------
-def _nodes_page(offer: dict | None = None, error: str | None = None, status: int = 200):
+def _nodes_page(offer: dict | None = None, values: dict | None = None, error: FieldsyncError | None = None):
     store = get_store()
-    return render_template("hub_nodes.html", nodes=enrollment.list_nodes(store), offer=offer, error=error,
-                           towns=places.by_kind(store, "town")), status
+    return form_page("hub_nodes.html", values or {}, error, nodes=enrollment.list_nodes(store), offer=offer,
+                     towns=places.by_kind(store, "town"))
 
 
 @bp.get("/nodes")
@@ -70,16 +71,18 @@ def nodes_page():
 @bp.post("/nodes")
 @require("admin")
 def add_node():
+    values = posted(("name", "town"))
     try:
-        data = load(NodeAddSchema(), request.form.to_dict())
+        data = load(NodeAddSchema(), present(values))
         node, code = enrollment.add_node(get_store(), data["town"], data["name"], actor=actor())
-    except FieldsyncError as exc:
-        return _nodes_page(error=exc.message, status=exc.status)
+    except FieldsyncError as error:
+        return _nodes_page(values=values, error=error)
     hub_url = request.host_url.rstrip("/")
     command = f"fieldsync enroll {hub_url} {code}"
     offer = {"node": node, "code": code, "hub_url": hub_url, "command": command,
              "town_name": places.name_of(get_store(), node["town"]), "svg": badges.qr_svg(command)}
-    return _nodes_page(offer, status=201)
+    page, _status = _nodes_page(offer)
+    return page, 201
 
 
 @bp.post("/nodes/<node_id>/revoke")

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from fieldsync import labels
 from fieldsync.errors import FieldsyncError, Forbidden, ValidationFailed
+from fieldsync.i18n import N_
 from fieldsync.records import people, roster_match, users
 from fieldsync.records.schemas import (
     PeopleQuery,
@@ -24,7 +25,7 @@ from fieldsync.reports import hours, merges, units
 from fieldsync.reports.schemas import MergeSchema
 from fieldsync.server import dashboard, get_store
 from fieldsync.server.auth import actor, require
-from fieldsync.server.pages import N_, form_page, posted, present
+from fieldsync.server.pages import form_page, posted, present
 
 bp = Blueprint("hub_people", __name__, url_prefix="/hub")
 bp.before_request(dashboard.rollups_current)

@@ -20,11 +20,6 @@ from fieldsync.server import get_store
 from fieldsync.server.auth import actor
 
 
-def N_(message: str) -> str:
-    """Mark a message for the catalogues; it is translated where it is shown."""
-    return message
-
-
 def may_roster(act: str) -> bool:
     """Whether the signed-in person may do `act` to the roster here: the hub asks more (users.roster_role)."""
     user = g.get("user")

@@ -9,12 +9,12 @@ from marshmallow import validate
 
 from fieldsync import labels
 from fieldsync.errors import FieldsyncError, Forbidden
+from fieldsync.i18n import N_
 from fieldsync.records import badges, people, places, roster_io
 from fieldsync.records.schemas import Integer, PersonSchema, PromotionSchema, load
 from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
 from fieldsync.server.pages import (
-    N_,
     Action,
     active,
     confirm,

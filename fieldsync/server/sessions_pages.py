@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from fieldsync import labels
 from fieldsync.errors import FieldsyncError
 from fieldsync.forms import catalogue
+from fieldsync.i18n import N_
 from fieldsync.records import checkins, places, sessions, theme_days
 from fieldsync.records.schemas import SessionSchema, SessionsQuery, load
 from fieldsync.reports import statistics_xlsx
 from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
 from fieldsync.server.pages import (
-    N_,
     Action,
     active,
     confirm,
