@@ -6,7 +6,7 @@ import re
 
 import openpyxl
 
-from fieldsync.records import people, roster_io
+from fieldsync.records import people, roster_export
 from fieldsync.store import Store
 from tests.support import run_cli
 
@@ -44,7 +44,7 @@ def test_people_import_names_each_bad_row_and_imports_nothing_then_exports(node_
     assert "13966660004" in full_text
     with Store(node_instance / "fieldsync.db") as store:
         assert people.count(store) == before + 4
-        assert roster_io.export_log(store)[0]["full"] and roster_io.export_log(store)[0]["actor"].startswith("cli:")
+        assert roster_export.export_log(store)[0]["full"] and roster_export.export_log(store)[0]["actor"].startswith("cli:")
     assert "csv or .xlsx" in _one_line_error(run_cli(node_instance, "people", "export", "x.pdf", check=False))
     missing = tmp_path / "no such folder" / "x.xlsx"
     assert "does not exist" in _one_line_error(run_cli(node_instance, "people", "export", str(missing),

@@ -21,8 +21,8 @@ from fieldsync.records.validators import (
     mask_phone,
     whole_number_or_none,
 )
-from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import utc_now
+from fieldsync.store import Store, clock, new_id
+from fieldsync.store.clock import utc_now
 
 TABLE = "people"
 PUBLIC_COLUMNS = ("id", "name", "gender", "birth_year", "phone", "id_number_masked", "town",
@@ -50,7 +50,7 @@ def register(store: Store, data: dict, *, actor: str | None = None, person_id: s
     scope.check(data["town"])
     places.check_village_in_town(store, data["town"], data.get("village"))
     fields = _with_id_number(store, data)
-    fields.setdefault("registered_at", date.today().isoformat())
+    fields.setdefault("registered_at", clock.today().isoformat())
     fields.update(status="active", badge_generation=1)
     fields.setdefault("level", "none")
     record_id = person_id or new_id()
@@ -73,7 +73,7 @@ def register_many(store: Store, rows: list[dict], *, actor: str | None = None) -
     def work(db: Database) -> list[dict]:
         saved = []
         for fields in prepared:
-            fields.setdefault("registered_at", date.today().isoformat())
+            fields.setdefault("registered_at", clock.today().isoformat())
             fields.update(status="active", badge_generation=1)
             _refuse_duplicate(db, fields)
             person_id = new_id()

@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from fieldsync import labels
+from fieldsync import labels, sheets
 from fieldsync.errors import ValidationFailed
 from fieldsync.records import people, places, sessions
 from fieldsync.records.schemas import (
@@ -43,9 +43,9 @@ from fieldsync.reports.schemas import (
     PairingLinkSchema,
     PairingSchema,
 )
-from fieldsync.reports.table import local_time
 from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.store import clock
 
 bp = Blueprint("dashboard", __name__, url_prefix="/hub")
 
@@ -58,7 +58,7 @@ def rollups_current() -> None:
 
 @bp.app_template_filter("china_time")
 def _china_time(stamp: str | None) -> str:
-    return local_time(stamp)
+    return clock.local_time(stamp)
 
 
 @bp.app_template_filter("masked_phone")
@@ -153,7 +153,7 @@ def reports_page():
 @require("staff")
 def download(name, fmt):
     file_name, chunks = registry.prepare(get_store().db, name, fmt, request.args.to_dict())
-    return Response(stream_with_context(chunks), content_type=registry.CONTENT_TYPES[fmt],
+    return Response(stream_with_context(chunks), content_type=sheets.CONTENT_TYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
 
 

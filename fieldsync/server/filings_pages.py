@@ -6,8 +6,6 @@ Views validate and call reports/filings.py — no SQL here.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     Response,
@@ -20,12 +18,14 @@ from flask import (
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, validate
 
+from fieldsync import sheets
 from fieldsync.errors import Forbidden
 from fieldsync.records import scope
 from fieldsync.records.schemas import Integer, load
-from fieldsync.reports import filing_reviews, filings, registry
+from fieldsync.reports import filing_reviews, filings
 from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.store import clock
 
 bp = Blueprint("filings", __name__, url_prefix="/hub/filings")
 
@@ -43,7 +43,7 @@ class YearQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    year = Integer(load_default=lambda: date.today().year, validate=validate.Range(*filings.YEARS))
+    year = Integer(load_default=lambda: clock.today().year, validate=validate.Range(*filings.YEARS))
 
 
 def _year() -> int:
@@ -96,7 +96,7 @@ def decide(unit):
 def download(filing_id):
     row = filings.get(get_store().db, filing_id)
     name = f"statistics-{row['unit']}-{row['period']}-v{row['version']}.xlsx"
-    return Response(row["xlsx"], content_type=registry.CONTENT_TYPES["xlsx"],
+    return Response(row["xlsx"], content_type=sheets.CONTENT_TYPES["xlsx"],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -25,6 +25,7 @@ from fieldsync.records.schemas import load
 from fieldsync.reports import hours, units
 from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.store import clock
 
 bp = Blueprint("hours_review", __name__, url_prefix="/hours/review")
 
@@ -60,7 +61,7 @@ def session_page(session_id):
     return render_template("hours_review_session.html", session=session, names=units.names(db),
                            attendees=hour_reviews.attendees(db, session_id),
                            steps=hour_reviews.steps(db, session_id), verdict=hour_reviews.verdict(db, session_id),
-                           ended=bool(session["ends"]) and session["ends"] <= hour_reviews.china_now(),
+                           ended=bool(session["ends"]) and session["ends"] <= clock.minute(),
                            cap=hour_reviews.ESTIMATE_CAP_MINUTES // 60)
 
 

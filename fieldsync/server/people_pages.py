@@ -10,7 +10,7 @@ from marshmallow import validate
 from fieldsync import labels
 from fieldsync.errors import FieldsyncError, Forbidden
 from fieldsync.i18n import N_
-from fieldsync.records import badges, people, places, roster_io
+from fieldsync.records import badges, people, places, roster_export
 from fieldsync.records.schemas import Integer, PersonSchema, PromotionSchema, load
 from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
@@ -33,7 +33,7 @@ PERSON_FORM = ("name", "gender", "birth_year", "phone", "id_number", "town", "vi
                "specialty", "certificate_no", "registered_at")
 
 
-class PeoplePage(roster_io.RosterFilter):
+class PeoplePage(roster_export.RosterFilter):
     page = Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
 
 

@@ -21,6 +21,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from fieldsync.errors import FieldsyncError, Forbidden, ValidationFailed
 from fieldsync.records import badge_sheet, roster_io
+from fieldsync.records import roster_export as exporting
 from fieldsync.records.schemas import PlaceCode, load
 from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
@@ -50,7 +51,7 @@ def badge_page():
                     mimetype="text/html")
 
 
-class ExportQuery(roster_io.RosterFilter):
+class ExportQuery(exporting.RosterFilter):
     full = fields.Boolean(load_default=False)
     template = fields.Boolean(load_default=False)
 
@@ -74,7 +75,7 @@ def roster_import():
             flash(_("Imported %(n)s people.", n=len(report.imported)), "ok")
             return redirect(url_for("people_pages.people_page"))
     status = error.status if error else 422 if report and not report.ok else 200
-    return render_template("import.html", report=report, error=error, exports=roster_io.export_log(store, 10),
+    return render_template("import.html", report=report, error=error, exports=exporting.export_log(store, 10),
                            town=home_town()), status
 
 
@@ -85,7 +86,7 @@ def roster_export(fmt):
     full, empty = query.pop("full"), query.pop("template")
     if full and g.user["role"] != "admin":
         raise Forbidden(_("Only admins may export full phone and ID numbers."), code="role_forbidden")
-    export = roster_io.template(fmt) if empty else roster_io.export_roster(get_store(), fmt, query, full=full,
+    export = exporting.template(fmt) if empty else exporting.export_roster(get_store(), fmt, query, full=full,
                                                                           actor=actor())
     response = send_file(io.BytesIO(export.content), mimetype=export.mimetype, as_attachment=True,
                          download_name=export.filename)

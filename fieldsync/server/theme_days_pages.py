@@ -5,8 +5,6 @@ default list. Views validate and call records/theme_days.py — no SQL here.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, validate
@@ -16,6 +14,7 @@ from fieldsync.records.schemas import Integer, load
 from fieldsync.reports import dashboard
 from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.store import clock
 
 bp = Blueprint("theme_days", __name__, url_prefix="/hub/theme-days")
 
@@ -24,7 +23,7 @@ class YearQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    year = Integer(load_default=lambda: date.today().year, validate=validate.Range(*theme_days.YEARS))
+    year = Integer(load_default=lambda: clock.today().year, validate=validate.Range(*theme_days.YEARS))
 
 
 def _year() -> int:
@@ -39,7 +38,7 @@ def _posted() -> dict:
 @require("staff")
 def page():
     db, year = get_store().db, _year()
-    years = sorted(set(dashboard.years(db)) | {year, date.today().year + 1}, reverse=True)
+    years = sorted(set(dashboard.years(db)) | {year, clock.today().year + 1}, reverse=True)
     return render_template("hub_theme_days.html", year=year, years=years, days=theme_days.for_year(db, year),
                            defaults=theme_days.DEFAULTS)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fieldsync import config, demo
 from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 from fieldsync.sync import enrollment
 
 LAPTOP_NAME = "张村镇文体站笔记本"

@@ -11,7 +11,8 @@ import openpyxl
 
 from fieldsync.forms import catalogue, submissions
 from fieldsync.store import new_id
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 from tests.forms.conftest import fitness_v2
 from tests.support import WebClient, run_cli
 from tests.sync.conftest import TOWN_A

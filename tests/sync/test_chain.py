@@ -19,7 +19,7 @@ import requests
 from fieldsync import config, demo
 from fieldsync.errors import FieldsyncError
 from fieldsync.records import people, places, theme_days
-from fieldsync.reports.table import filed_line
+from fieldsync.sheets.table import filed_line
 from fieldsync.store import Store
 from fieldsync.sync import enrollment
 from fieldsync.sync import node as node_sync

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from fieldsync.records import checkins, hour_reviews, sessions
 from fieldsync.reports import hours, rollup, units
 from fieldsync.store import new_id
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 from tests.sync.conftest import TOWN_A, TOWN_B
 
 YEAR = 2025
