@@ -62,7 +62,7 @@ def session_new():
     store = get_store()
     if request.method == "GET":
         return _session_form(store, {"town": home_town(), "mode": "offline", "kind": "training"})
-    values = _sessionposted()
+    values = _session_posted()
     try:
         session = sessions.create(store, load(SessionSchema(), present(values)), actor=actor())
     except FieldsyncError as error:
@@ -78,7 +78,7 @@ def session_edit(session_id):
     session = sessions.get(store, session_id)
     if request.method == "GET":
         return _session_form(store, session, session=session)
-    values = _sessionposted()
+    values = _session_posted()
     try:
         sessions.modify(store, session_id, load(SessionSchema(), values), actor=actor())
     except FieldsyncError as error:
@@ -87,7 +87,7 @@ def session_edit(session_id):
     return redirect(url_for(".session_page", session_id=session_id))
 
 
-def _sessionposted() -> dict:
+def _session_posted() -> dict:
     """The session form's values; the groups served are ticked boxes, one value each."""
     return {**posted(SESSION_FORM), "groups_served": ",".join(request.form.getlist("groups_served")) or None}
 
