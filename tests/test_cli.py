@@ -37,7 +37,7 @@ def test_people_import_names_each_bad_row_and_imports_nothing_then_exports(node_
     masked, full = tmp_path / "masked.xlsx", tmp_path / "full.xlsx"
     run_cli(node_instance, "people", "export", str(masked), "--village", "371002100202")
     assert "logged" in run_cli(node_instance, "people", "export", str(full), "--full").stdout
-    header, *masked_rows = openpyxl.load_workbook(masked).active.iter_rows(values_only=True)
+    _title, _line, header, *masked_rows = openpyxl.load_workbook(masked).active.iter_rows(values_only=True)
     phones = {row[0]: row[header.index("手机号码")] for row in masked_rows}
     assert phones["冯四"] == "139****0004" and "冯一" not in phones      # 冯一 lives in 梨林村
     full_text = str(list(openpyxl.load_workbook(full).active.iter_rows(values_only=True)))

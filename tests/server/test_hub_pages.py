@@ -166,6 +166,22 @@ def test_a_bad_hub_form_comes_back_as_typed_with_each_message_by_its_field(hub, 
     assert 'class="field-error"' in promote_form
 
 
+def test_a_bad_theme_day_form_comes_back_as_typed(admin):
+    admin.get("/hub/theme-days/?year=2024")
+    bad = admin.form("/hub/theme-days/", {"name": "重阳节登高", "starts_on": "2024-10-11", "ends_on": "2024-10-01"})
+    assert bad.status_code == 422
+    form = bad.text.split('id="add-theme-day"')[1]
+    assert 'value="重阳节登高"' in form and 'value="2024-10-01"' in form
+    assert 'class="field-error"' in form.split('name="ends_on"')[1].split("</label>")[0]
+    added = admin.form("/hub/theme-days/", {"name": "重阳节登高", "starts_on": "2024-10-11"}, allow_redirects=False)
+    assert added.status_code == 302
+    day_id = admin.get("/hub/theme-days/?year=2024").text.split('id="theme-day-')[1].split('"')[0]
+    changed = admin.form(f"/hub/theme-days/{day_id}", {"name": "", "starts_on": "2024-10-12"})
+    assert changed.status_code == 422
+    card = changed.text.split(f'id="theme-day-{day_id}"')[1].split("</section>")[0]
+    assert 'value="2024-10-12"' in card and 'class="field-error"' in card.split('name="name"')[1].split("</label>")[0]
+
+
 def test_pairing_and_its_activities_through_the_dashboard(hub, staff):
     town_page = f"/hub/?year=2024&town={fixture.T2}"
     assert 'name="organisation"' in staff.get(town_page).text
