@@ -7,7 +7,7 @@ import re
 import openpyxl
 
 from fieldsync.records import people, roster_export
-from fieldsync.store import Store
+from fieldsync.store import Store, clock
 from tests.support import run_cli
 
 ROSTER = "姓名,手机号码,村\n冯一,13966660001,梨林村\n冯二,1396666,梨林村\n冯三,13966660003,梨林村\n冯四,13966660004,无名村\n"
@@ -85,11 +85,10 @@ def test_sessions_add_and_list(node_instance):
 
 
 def test_sessions_add_records_what_the_linfen_notice_asks(node_instance):
-    from datetime import date
 
     from fieldsync.store import Store
 
-    year = date.today().year
+    year = clock.today().year
     added = run_cli(node_instance, "sessions", "add", "--kind", "volunteer", "--title", "健身进校园",
                     "--starts", f"{year}-05-01T09:00", "--venue-type", "校园", "--groups-served", "青少年/幼儿,老年人",
                     "--safety-plan", "--theme-day", "auto")

@@ -38,6 +38,11 @@ def in_china(text: str | datetime) -> datetime:
     return parse(text).astimezone(CHINA).replace(tzinfo=None)
 
 
+def wall() -> datetime:
+    """China's clock now, without a zone: as a session's time is written."""
+    return in_china(now())
+
+
 def today(ms: int | None = None) -> date:
     """China's calendar day now, or at `ms` since the epoch (a laptop's hub-corrected clock)."""
     moment = now() if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
@@ -46,7 +51,7 @@ def today(ms: int | None = None) -> date:
 
 def minute(moment: datetime | None = None) -> str:
     """Now (or `moment`) as a session's wall-clock time is written: '2026-05-28T09:00', China's."""
-    return in_china(moment or now()).strftime("%Y-%m-%dT%H:%M")
+    return (in_china(moment) if moment else wall()).strftime("%Y-%m-%dT%H:%M")
 
 
 def local_time(stamp: str | None) -> str:
