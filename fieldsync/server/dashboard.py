@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from fieldsync import labels, sheets
-from fieldsync.errors import ValidationFailed
+from fieldsync.errors import FieldsyncError, ValidationFailed
 from fieldsync.records import people, places, sessions
 from fieldsync.records.schemas import (
     load,
@@ -45,6 +45,7 @@ from fieldsync.reports.schemas import (
 )
 from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.pages import form_page, posted, present
 from fieldsync.store import clock
 
 bp = Blueprint("dashboard", __name__, url_prefix="/hub")
@@ -96,14 +97,19 @@ def menus(db, *, villages: bool = False) -> dict:
 @bp.get("/")
 @require("staff")
 def home():
+    return _home()
+
+
+def _home(values: dict | None = None, error: FieldsyncError | None = None):
+    """The dashboard; after a bad pairing form, that form open again as typed."""
     db = get_store().db
     query = load(DashboardQuery(), request.args.to_dict())
     unit = _unit(db, query)
     data = dashboard.build(db, unit, query["year"], query.get("kind"))
-    return render_template("hub_dashboard.html", d=data, query=query, places=menus(db),
-                           linkable=pairings.unlinked_sessions(db, unit, query["year"]),
-                           charts=_charts(data), attention=attention.needs_attention(db),
-                           js365_unfiled=js365.unfiled_count(db, unit, query["year"]))
+    return form_page("hub_dashboard.html", values or {}, error, d=data, query=query, places=menus(db),
+                     linkable=pairings.unlinked_sessions(db, unit, query["year"]),
+                     charts=_charts(data), attention=attention.needs_attention(db),
+                     js365_unfiled=js365.unfiled_count(db, unit, query["year"]))
 
 
 def _charts(data: dict) -> dict:
@@ -124,7 +130,11 @@ def _charts(data: dict) -> dict:
 @bp.post("/pairings")
 @require("staff")
 def pairing_new():
-    pairings.create(get_store(), load(PairingSchema(), _form()), actor=actor())
+    values = posted(("organisation", "village", "since", "notes"))
+    try:
+        pairings.create(get_store(), load(PairingSchema(), present(values)), actor=actor())
+    except FieldsyncError as error:
+        return _home(values, error)
     flash(_("Pairing added."), "ok")
     return redirect(url_for(".home", **request.args) + "#pairings")
 

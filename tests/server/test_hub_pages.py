@@ -198,6 +198,11 @@ def test_pairing_and_its_activities_through_the_dashboard(hub, staff):
     assert linked.status_code == 200 and "8月8日全民健身日主题活动" in linked.text
     assert staff.form("/hub/pairings/sessions", {"pairing": "nope", "session": hub.ids["s4"]}).status_code == 404
     assert staff.form("/hub/pairings", {"organisation": "x", "village": fixture.T2}).status_code == 422
+    typed = staff.form(f"/hub/pairings?year=2024&town={fixture.T2}",
+                       {"organisation": "威海市柔力球协会", "village": fixture.V21, "since": "去年春天"})
+    form = typed.text.split('id="add-pairing"')[1].split("</form>")[0]   # open again, as typed
+    assert typed.status_code == 422 and form.startswith(" open>") and 'value="威海市柔力球协会"' in form
+    assert f'<option value="{fixture.V21}" selected>' in form and 'class="field-error"' in form.split('name="since"')[1]
 
 
 def test_volunteer_history_page(hub, staff):
