@@ -379,11 +379,11 @@ def _match_import(instance: Instance, file: Path, dry_run: bool, town: str | Non
 @friendly
 def people_export(instance: Instance, file: Path, full: bool, status: str, village: str | None):
     """Write the roster to FILE: .xlsx (for Excel) or .csv."""
-    from fieldsync.records import roster_io
+    from fieldsync.records import roster_export
     from fieldsync.records.schemas import load
 
-    filters = load(roster_io.RosterFilter(), {"status": status, **({"village": village} if village else {})})
-    export = roster_io.export_file(instance.store, file, filters, full=full, actor=cli_actor())
+    filters = load(roster_export.RosterFilter(), {"status": status, **({"village": village} if village else {})})
+    export = roster_export.export_file(instance.store, file, filters, full=full, actor=cli_actor())
     click.echo(ngettext("Wrote %(num)s person to %(file)s with full phone and ID numbers (logged).",
                         "Wrote %(num)s people to %(file)s with full phone and ID numbers (logged).",
                         export.rows, file=file) if full
@@ -421,11 +421,11 @@ def certificates_group():
 @friendly
 def certificates_print(instance: Instance, session_id: str | None, person_ids: tuple[str, ...], output: Path):
     """Print certificates as one PDF, a page each."""
-    from fieldsync.records import certificates, roster_io, sessions
+    from fieldsync.records import certificates, roster_export, sessions
 
     if bool(session_id) == bool(person_ids):
         raise click.UsageError(_("Give either --session or --person."))
-    roster_io.check_folder(output)
+    roster_export.check_folder(output)
     if session_id:
         sessions.get(instance.store, session_id)
         person_ids = tuple(certificates.passed_trainees(instance.store, session_id))

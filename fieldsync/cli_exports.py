@@ -30,14 +30,15 @@ def export_group():
 def export_s12(instance: Instance, unit: str | None, changes: bool, full: bool, ids_from: tuple[Path, ...],
                output: Path):
     """Write the instructor register for the provincial system (docs/exports.md)."""
-    from fieldsync.records import roster_io
-    from fieldsync.reports import s12, units, xlsx
+    from fieldsync.records import roster_export
+    from fieldsync.reports import s12, units
+    from fieldsync.sheets import xlsx
 
     if output.suffix.lower() != ".xlsx":
         raise click.UsageError("S12 is an Excel file: --output FILE.xlsx")
     if ids_from and not full:
         raise click.UsageError("--ids-from brings whole ID numbers: give --full too.")
-    roster_io.check_folder(output)
+    roster_export.check_folder(output)
     store, config = instance.store, instance.settings
     done = s12.export(store, units.resolve(store.db, unit or config["TOWN"]), changes=changes, full=full,
                       issuer=config["CERTIFICATE_ISSUER"], id_files=[(p.name, p.read_bytes()) for p in ids_from],

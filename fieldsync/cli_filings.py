@@ -3,12 +3,11 @@ children (reports/filings.py, decision 0150); registered on the main group by cl
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
 
 from fieldsync.cli import Instance, WholeNumber, cli_actor, friendly, pass_instance
 from fieldsync.i18n import N_, _
+from fieldsync.store import clock
 
 YEAR = click.option("--year", type=WholeNumber(2000, 2100), help="Year filed (default: this year).")
 STATES = {"on_time": N_("filed on time"), "late": N_("filed late"), "missing": N_("missing"),
@@ -35,7 +34,7 @@ def filings_file(instance: Instance, year: int | None):
     from fieldsync.reports import filings
 
     _hub(instance)
-    row = filings.file(instance.store, year or date.today().year, actor=cli_actor())
+    row = filings.file(instance.store, year or clock.today().year, actor=cli_actor())
     click.echo(_("Filed %(title)s, version %(version)s (%(id)s).", title=row["title"], version=row["version"],
                  id=row["id"]))
 
@@ -50,12 +49,12 @@ def filings_list(instance: Instance, year: int | None):
 
     _hub(instance)
     unit = filings.own_unit(instance.store.db)["code"]
-    found = filings.versions(instance.store.db, unit, filings.period_of(year or date.today().year))
+    found = filings.versions(instance.store.db, unit, filings.period_of(year or clock.today().year))
     for row in found:
         click.echo(f"v{row['version']:<4} {row['filed_at']:<26} {row['filed_by'] or '':<12} {row['id']}")
     if not found:
         click.echo(_("Nothing filed for that year yet: %(command)s", command="fieldsync filings file"))
-    review = filings.review_of(instance.store.db, unit, filings.period_of(year or date.today().year))
+    review = filings.review_of(instance.store.db, unit, filings.period_of(year or clock.today().year))
     if review:
         click.echo(_("The hub above: %(state)s version %(version)s on %(when)s", state=_(DECISIONS[review["state"]]),
                      version=review["version"], when=review["decided_at"])
@@ -72,8 +71,8 @@ def filings_deadline(instance: Instance, due_on: str, year: int | None):
     from fieldsync.reports import filings
 
     _hub(instance)
-    due = filings.set_deadline(instance.store, year or date.today().year, due_on, actor=cli_actor())
-    click.echo(_("Filings for %(year)s are due by %(due)s.", year=year or date.today().year, due=due))
+    due = filings.set_deadline(instance.store, year or clock.today().year, due_on, actor=cli_actor())
+    click.echo(_("Filings for %(year)s are due by %(due)s.", year=year or clock.today().year, due=due))
 
 
 @filings_group.command("status")
@@ -85,7 +84,7 @@ def filings_status(instance: Instance, year: int | None):
     from fieldsync.reports import filings
 
     _hub(instance)
-    due, found = filings.status(instance.store.db, year or date.today().year)
+    due, found = filings.status(instance.store.db, year or clock.today().year)
     click.echo(_("Deadline: %(due)s", due=due) if due
                else _("Deadline: not set (%(command)s)", command="fieldsync filings deadline"))
     for row in found:
@@ -102,7 +101,7 @@ def _decide(instance: Instance, unit: str, year: int | None, state: str, reason:
     from fieldsync.reports import filing_reviews
 
     _hub(instance)
-    row = filing_reviews.decide(instance.store, unit, year or date.today().year, state, reason=reason,
+    row = filing_reviews.decide(instance.store, unit, year or clock.today().year, state, reason=reason,
                                 actor=cli_actor())
     click.echo(_("%(unit)s's filing for %(period)s (version %(version)s): %(state)s. The child hub sees it at its"
                  " next sync.", unit=unit, period=row["period"], version=row["version"], state=_(DECISIONS[state])))

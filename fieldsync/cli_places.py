@@ -4,13 +4,13 @@ reports/targets.py, registered on the main command group by cli.py)."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
 
 from fieldsync.cli import Instance, cli_actor, friendly, pass_instance
 from fieldsync.i18n import _, ngettext
+from fieldsync.store import clock
 
 
 @click.group("places")
@@ -81,7 +81,7 @@ def targets_group():
 
 @targets_group.command("set")
 @click.option("--unit", required=True, help="Code of the city, county or town.")
-@click.option("--year", type=int, default=lambda: date.today().year, help="Year (default: this year).")
+@click.option("--year", type=int, default=lambda: clock.today().year, help="Year (default: this year).")
 @click.option("--instructors-per-1000", "per_1000", type=float, help="Instructors per 1,000 residents.")
 @click.option("--trained", type=int, help="People trained in the year.")
 @click.option("--monitored", type=int, help="Residents fitness-monitored in the year.")
@@ -101,7 +101,7 @@ def targets_set(instance: Instance, unit: str, year: int, **values):
 
 @targets_group.command("show")
 @click.option("--unit", help="Code of the city, county or town (default: the hub's unit).")
-@click.option("--year", type=int, default=lambda: date.today().year, help="Year (default: this year).")
+@click.option("--year", type=int, default=lambda: clock.today().year, help="Year (default: this year).")
 @pass_instance
 @friendly
 def targets_show(instance: Instance, unit: str | None, year: int):

@@ -3,12 +3,11 @@ registered on the main command group by cli.py. The hub publishes them to its la
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
 
 from fieldsync.cli import Instance, WholeNumber, cli_actor, friendly, pass_instance
 from fieldsync.i18n import _
+from fieldsync.store import clock
 
 
 @click.group("theme-days")
@@ -17,7 +16,7 @@ def theme_days_group():
 
 
 def _year(year: int | None) -> int:
-    return year or date.today().year
+    return year or clock.today().year
 
 
 def _on_the_hub(instance: Instance) -> None:

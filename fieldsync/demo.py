@@ -6,7 +6,7 @@ Deterministic (seeded), so screenshots and docs stay true from run to run.
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from ulid import ULID
 
@@ -14,7 +14,7 @@ from fieldsync.forms import demo as form_demo
 from fieldsync.records import checkins, people, places, sessions, theme_days, users
 from fieldsync.records.schemas import GROUPS_SERVED, VENUE_TYPES
 from fieldsync.records.validators import ID_CHECK, ID_WEIGHTS, mask_id_number
-from fieldsync.store import Store, new_id
+from fieldsync.store import Store, clock, new_id
 
 DEMO_TOWN = "371002100000"  # 环翠区张村镇
 ACCOUNTS = (("admin", "admin", "管理员"), ("staff", "staff", "镇文体站"), ("trainer", "trainer", "培训老师"))
@@ -76,7 +76,7 @@ def load(store: Store, *, town: str = DEMO_TOWN, people_per_village: int = PEOPL
          seed: int = SEED) -> dict:
     places_and_accounts(store)
     # A laptop on its own keeps the default list; once enrolled, its hub's list comes with the pull.
-    theme_days.seed(store, datetime.now().year, actor="demo", publish=False)
+    theme_days.seed(store, clock.today().year, actor="demo", publish=False)
     return _town_laptop(store, town, people_per_village, seed)
 
 
@@ -85,7 +85,7 @@ def _town_laptop(store: Store, town: str, people_per_village: int, seed: int, *,
     The hub's copy (sealed False) has the ID numbers only masked: a laptop's keyed hash is
     its own, and the hub's would differ from it (decision 0003)."""
     rng = random.Random(seed)
-    day = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    day = datetime.combine(clock.today(), datetime.min.time())
     ids = DemoIds(seed, day.date())
     villages = places.children(store, town, "village")
     town_name = places.name_of(store, town)
@@ -139,7 +139,6 @@ def _masked(person: dict) -> dict:
 
 
 # -- the hub: the whole city -------------------------------------------------
-CHINA = timezone(timedelta(hours=8))
 PAIRED_ORGANISATIONS = ("威海市太极拳协会", "威海市健身气功协会", "威海市门球协会")
 
 
@@ -147,7 +146,7 @@ def _approve_ended(store: Store, made: list[dict]) -> None:
     """The association has reviewed the other towns' ended activities (decision 0170)."""
     from fieldsync.records import hour_reviews
 
-    now = hour_reviews.china_now()
+    now = clock.minute()
     for session in made:
         if (hour_reviews.session(store.db, session["id"])["ends"] or now) < now:
             hour_reviews.review(store, session["id"], "approve", actor="demo")
@@ -161,9 +160,9 @@ def load_hub(store: Store, *, seed: int = SEED, year: int | None = None) -> dict
     from fieldsync.reports import pairings
 
     rng = random.Random(f"hub-{seed}")   # not the laptop's sequence: other towns, other people
-    year = year or date.today().year
+    year = year or clock.today().year
     places_and_accounts(store)
-    for listed in {year, date.today().year}:   # the laptop's demo sessions are of this year
+    for listed in {year, clock.today().year}:   # the laptop's demo sessions are of this year
         theme_days.seed(store, listed, actor="demo")
     towns = places.by_kind(store, "town")
     laptop = _town_laptop(store, DEMO_TOWN, PEOPLE_PER_VILLAGE, SEED, sealed=False)
@@ -227,8 +226,8 @@ def _hub_sessions(store: Store, rng: random.Random, towns: list[dict], year: int
 
 def _hub_scans(store: Store, rng: random.Random, session: dict, roster: dict[str, list[dict]]) -> list[dict]:
     """Check-ins of a past session as its town's laptop recorded them: in, and mostly out."""
-    start = datetime.fromisoformat(session["starts_at"]).replace(tzinfo=CHINA)
-    if start > datetime.now(CHINA):
+    start = clock.parse(session["starts_at"])
+    if start > clock.now():
         return []
     local = roster[session["town"]]
     scans = []
@@ -237,7 +236,6 @@ def _hub_scans(store: Store, rng: random.Random, session: dict, roster: dict[str
         if rng.random() < 0.8:
             times.append(("out", start + timedelta(hours=session["hours"], minutes=rng.randint(-45, 30))))
         scans += [{"id": new_id(), "session_id": session["id"], "person_id": person["id"], "direction": direction,
-                   "scanned_at": at.astimezone(UTC).isoformat(timespec="milliseconds").replace(
-                       "+00:00", "Z"), "hlc": store.hlc.now(), "node": f"demo-{session['town']}",
+                   "scanned_at": clock.utc_text(at), "hlc": store.hlc.now(), "node": f"demo-{session['town']}",
                    "station": "demo", "method": "qr", "flags": ""} for direction, at in times]
     return scans

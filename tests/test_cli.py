@@ -6,8 +6,8 @@ import re
 
 import openpyxl
 
-from fieldsync.records import people, roster_io
-from fieldsync.store import Store
+from fieldsync.records import people, roster_export
+from fieldsync.store import Store, clock
 from tests.support import run_cli
 
 ROSTER = "姓名,手机号码,村\n冯一,13966660001,梨林村\n冯二,1396666,梨林村\n冯三,13966660003,梨林村\n冯四,13966660004,无名村\n"
@@ -37,14 +37,14 @@ def test_people_import_names_each_bad_row_and_imports_nothing_then_exports(node_
     masked, full = tmp_path / "masked.xlsx", tmp_path / "full.xlsx"
     run_cli(node_instance, "people", "export", str(masked), "--village", "371002100202")
     assert "logged" in run_cli(node_instance, "people", "export", str(full), "--full").stdout
-    header, *masked_rows = openpyxl.load_workbook(masked).active.iter_rows(values_only=True)
+    _title, _line, header, *masked_rows = openpyxl.load_workbook(masked).active.iter_rows(values_only=True)
     phones = {row[0]: row[header.index("手机号码")] for row in masked_rows}
     assert phones["冯四"] == "139****0004" and "冯一" not in phones      # 冯一 lives in 梨林村
     full_text = str(list(openpyxl.load_workbook(full).active.iter_rows(values_only=True)))
     assert "13966660004" in full_text
     with Store(node_instance / "fieldsync.db") as store:
         assert people.count(store) == before + 4
-        assert roster_io.export_log(store)[0]["full"] and roster_io.export_log(store)[0]["actor"].startswith("cli:")
+        assert roster_export.export_log(store)[0]["full"] and roster_export.export_log(store)[0]["actor"].startswith("cli:")
     assert "csv or .xlsx" in _one_line_error(run_cli(node_instance, "people", "export", "x.pdf", check=False))
     missing = tmp_path / "no such folder" / "x.xlsx"
     assert "does not exist" in _one_line_error(run_cli(node_instance, "people", "export", str(missing),
@@ -85,11 +85,10 @@ def test_sessions_add_and_list(node_instance):
 
 
 def test_sessions_add_records_what_the_linfen_notice_asks(node_instance):
-    from datetime import date
 
     from fieldsync.store import Store
 
-    year = date.today().year
+    year = clock.today().year
     added = run_cli(node_instance, "sessions", "add", "--kind", "volunteer", "--title", "健身进校园",
                     "--starts", f"{year}-05-01T09:00", "--venue-type", "校园", "--groups-served", "青少年/幼儿,老年人",
                     "--safety-plan", "--theme-day", "auto")

@@ -27,6 +27,7 @@ from fieldsync.errors import ValidationFailed
 from fieldsync.forms.definition import invalid
 from fieldsync.i18n import N_, _, template
 from fieldsync.records.schemas import Float, Mobile, Name, PlaceCode
+from fieldsync.store import clock
 
 REQUIRED = "Missing data for required field."
 EMPTY = (None, "", [])
@@ -62,7 +63,7 @@ class Day(fields.Date):
 def _bound(text: str | None) -> date | None:
     if text is None:
         return None
-    return date.today() if text == "today" else date.fromisoformat(text)
+    return clock.today() if text == "today" else date.fromisoformat(text)
 
 
 def _distinct(values: list) -> None:

@@ -16,7 +16,8 @@ from fieldsync.forms import builtin
 from fieldsync.forms import definition as definitions
 from fieldsync.i18n import _
 from fieldsync.store import Store
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 
 ENTITY = "forms"
 COLUMNS = ("id", "version", "title", "definition", "published_at", "hlc", "origin", "saved_at", "saved_by", "ref")

@@ -4,29 +4,22 @@ Columns come from every published version, newest labels first, so answers
 to an older version keep their place. A repeat group becomes numbered column
 blocks (握力测试1·手, 握力测试1·kg, 握力测试2·...) as wide as the longest
 answer. Choices show their Chinese labels, phone numbers are masked, and
-text is never a formula (CSV cells get a leading ', XLSX cells are typed as text).
+text is never a formula (CSV cells get a leading ', XLSX cells are typed as text): the one writer
+of each format (fieldsync/sheets/) writes the Table built here.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from fieldsync.forms import catalogue
-from fieldsync.records.validators import mask_phone, safe_cell
+from fieldsync.records.validators import mask_phone
+from fieldsync.sheets.table import Table
 from fieldsync.store import Store
 
-BODY_FONT = Font(name="宋体", size=11)
-HEADER_FONT = Font(name="宋体", size=11, bold=True)
 FIXED = (("提交编号", "id"), ("提交时间", "submitted_at"), ("表单版本", "form_version"),
          ("活动", "session_title"), ("姓名", "person_name"), ("人员编号", "person_id"), ("节点", "node"))
 
@@ -133,47 +126,8 @@ def table(store: Store, form_id: str, **which) -> tuple[list[str], Iterator[list
     return [c.header for c in cols], ([c.value(row) for c in cols] for row in rows(store, form_id, **which))
 
 
-def csv_chunks(store: Store, form_id: str) -> Iterator[str]:
-    """CSV with a byte-order mark, so Excel opens the Chinese correctly."""
+def sheet(store: Store, form_id: str) -> Table:
+    """Every submission of the form as a Table (sheets.write makes the CSV or XLSX of it)."""
     header, body = table(store, form_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for index, values in enumerate(body, 1):
-        writer.writerow([safe_cell(value) for value in values])
-        if index % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def xlsx_bytes(store: Store, form_id: str) -> bytes:
-    header, body = table(store, form_id)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(form_id[:31])
-    for index, title in enumerate(header):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = max(10, _width(title))
-    sheet.append([_cell(sheet, title, HEADER_FONT) for title in header])
-    for values in body:
-        sheet.append([_cell(sheet, value, BODY_FONT) for value in values])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _cell(sheet, value, font: Font) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.font = font
-    if isinstance(value, str):
-        cell.data_type = "s"  # text stays text: no formulas, phone digits intact
-        cell.number_format = "@"
-    return cell
-
-
-def _width(text: str) -> int:
-    """CONVENTIONS: two units per wide (CJK) character, one otherwise, plus two."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text) + 2
-
-
+    title = catalogue.get(store, form_id)["definition"].get("title", {})
+    return Table(title=f"{title.get('zh') or form_id} 提交记录", headers=header, rows=body, sheet_name=form_id)

@@ -20,7 +20,8 @@ from fieldsync.forms import builder, catalogue
 from fieldsync.i18n import _
 from fieldsync.records import people, sessions
 from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 
 ENTITY = "submissions"
 COLUMNS = ("id", "form_id", "form_version", "session_id", "person_id", "data", "submitted_at", "hlc",

@@ -25,8 +25,9 @@ from fieldsync.records.schemas import Integer, PlaceCode, bounded_text
 from fieldsync.reports.hours import VOLUNTEER_KINDS, hours
 from fieldsync.reports.merges import ids_of
 from fieldsync.reports.units import top
-from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store import Store, clock, new_id
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 from fieldsync.sync import entities
 from fieldsync.sync.protocol import hlc_field
 
@@ -103,7 +104,7 @@ def record_of(db: Database, person_id: str, year: int) -> dict:
     """The person's record for the year, as a nomination keeps it."""
     activities, minutes, estimated, trainings = db.execute(RECORD, {
         "ids": json.dumps(ids_of(db, person_id)), "year": str(year), "kinds": json.dumps(VOLUNTEER_KINDS),
-        "now": hour_reviews.china_now()}).fetchone()
+        "now": clock.minute()}).fetchone()
     return {"hours": hours(minutes), "activities": activities, "estimated": estimated, "trainings": trainings,
             "record_at": utc_now()}
 

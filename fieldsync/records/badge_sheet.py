@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 from fieldsync.errors import BadRequest, Conflict, FieldsyncError, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.records import badges, people, personal_links, places
-from fieldsync.records.roster_io import check_folder
+from fieldsync.records.roster_export import check_folder
 from fieldsync.records.schemas import LEVELS
 from fieldsync.store import Store
 

@@ -34,7 +34,8 @@ from ulid import ULID
 from fieldsync.records import mutable
 from fieldsync.records.pii import write_secret
 from fieldsync.store import Store
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 
 PREFIX = "FS1:"
 PAYLOAD_LEN = 20

@@ -14,7 +14,6 @@ prints on laptops gives each town a rule of its own ("威体指{year}ZC{seq:04d}
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from sqlite_utils import Database
 
@@ -23,8 +22,8 @@ from fieldsync.errors import Conflict, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.records import badge_sheet, mutable, people, scope
 from fieldsync.records.schemas import GENDERS, LEVELS
-from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store import Store, clock
+from fieldsync.store.clock import utc_now
 
 DEFAULT_RULE = config.DEFAULTS["CERTIFICATE_NUMBER"]
 MAX_PEOPLE = 500
@@ -60,7 +59,7 @@ def assign(store: Store, person_id: str, rule: Rule, *, actor: str | None = None
                        code="no_level")
     if person["certificate_no"]:
         return person
-    year = date.today().year
+    year = clock.today().year
 
     def work(db: Database) -> dict:
         number = _next_number(db, rule, year, person["level"], person_id)

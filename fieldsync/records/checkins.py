@@ -20,8 +20,9 @@ from fieldsync.errors import Conflict, NotFound
 from fieldsync.i18n import _
 from fieldsync.records import badges
 from fieldsync.store import Store, new_id
+from fieldsync.store.clock import utc_now
 from fieldsync.store.db import insert_rows
-from fieldsync.store.outbox import record_changes, utc_now
+from fieldsync.store.outbox import record_changes
 
 # What a scan can come to. The kiosk maps each to a colour, a sound and a sentence.
 OK = "ok"                  # recorded

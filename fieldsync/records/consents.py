@@ -20,7 +20,8 @@ from fieldsync.i18n import _
 from fieldsync.records import people
 from fieldsync.records.schemas import PlaceCode, bounded_text
 from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 from fieldsync.sync import entities
 from fieldsync.sync.protocol import hlc_field
 

@@ -15,7 +15,6 @@ rows on a hub (reports/hours.py), or a session's scans grouped on the page below
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 
 from marshmallow import RAISE, Schema, fields, validate
 from sqlite_utils import Database
@@ -25,8 +24,9 @@ from fieldsync.errors import Conflict, NotFound, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.records import scope
 from fieldsync.records.schemas import Integer, PlaceCode, bounded_text
-from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store import Store, clock, new_id
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 from fieldsync.sync import entities
 from fieldsync.sync.protocol import hlc_field
 
@@ -99,10 +99,6 @@ class ReviewWire(Schema):
 entities.register(entities.published(ENTITY, ReviewWire, pushed=True, scope="town"))
 
 
-def china_now() -> str:
-    return (datetime.now(UTC) + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")
-
-
 def _session(db: Database, session_id: str) -> dict:
     row = next(db.query(f"SELECT *, {ENDS.format(s='sessions')} AS ends FROM sessions WHERE id = ?",
                         [session_id]), None)
@@ -125,7 +121,7 @@ def review(store: Store, session_id: str, action: str, *, actor: str | None, per
 
     def work(db: Database) -> dict:
         session = _session(db, session_id)
-        if not session["ends"] or session["ends"] > china_now():
+        if not session["ends"] or session["ends"] > clock.minute():
             raise Conflict(code="session_not_ended")
         if action == "correct":
             _check_correction(db, session_id, person_id, minutes)
@@ -192,4 +188,4 @@ def waiting(db: Database, kinds: list[str], towns_json: str | None = None, limit
         f" WHERE s.status = 'active' AND s.kind IN (SELECT value FROM json_each(?)) AND {' AND '.join(wheres)}"
         f" AND {ENDS.format(s='s')} <= ? AND s.id NOT IN (SELECT session_id FROM hour_verdicts)"
         " AND EXISTS (SELECT 1 FROM checkins c WHERE c.session_id = s.id)"
-        " ORDER BY s.starts_at LIMIT ?", [json.dumps(list(kinds)), *params, china_now(), limit]))
+        " ORDER BY s.starts_at LIMIT ?", [json.dumps(list(kinds)), *params, clock.minute(), limit]))

@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from fieldsync.store.clock import utc_now
 from fieldsync.store.hlc import HLC
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store.outbox import record_change
 
 # Written locally, never sent: the sealed ID number only this laptop's key opens.
 LOCAL_ONLY = frozenset({"id_number_enc"})

@@ -21,8 +21,8 @@ from fieldsync.records.validators import (
     mask_phone,
     whole_number_or_none,
 )
-from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import utc_now
+from fieldsync.store import Store, clock, new_id
+from fieldsync.store.clock import utc_now
 
 TABLE = "people"
 PUBLIC_COLUMNS = ("id", "name", "gender", "birth_year", "phone", "id_number_masked", "town",
@@ -50,7 +50,7 @@ def register(store: Store, data: dict, *, actor: str | None = None, person_id: s
     scope.check(data["town"])
     places.check_village_in_town(store, data["town"], data.get("village"))
     fields = _with_id_number(store, data)
-    fields.setdefault("registered_at", date.today().isoformat())
+    fields.setdefault("registered_at", clock.today().isoformat())
     fields.update(status="active", badge_generation=1)
     fields.setdefault("level", "none")
     record_id = person_id or new_id()
@@ -73,7 +73,7 @@ def register_many(store: Store, rows: list[dict], *, actor: str | None = None) -
     def work(db: Database) -> list[dict]:
         saved = []
         for fields in prepared:
-            fields.setdefault("registered_at", date.today().isoformat())
+            fields.setdefault("registered_at", clock.today().isoformat())
             fields.update(status="active", badge_generation=1)
             _refuse_duplicate(db, fields)
             person_id = new_id()
@@ -135,15 +135,15 @@ def rehash(store: Store, *, actor: str | None = None) -> int:
     return store.write(work)
 
 
-def modify(store: Store, person_id: str, changes: dict, *, actor: str | None = None) -> dict:
-    """修改: change some fields. A level change is recorded as a promotion."""
+def modify(store: Store, person_id: str, changes: dict, *, actor: str | None = None,
+           action: str = "modify") -> dict:
+    """修改: change some fields (a level too, to correct it; only promote() records a promotion)."""
     current = get(store, person_id)
     town = changes.get("town", current["town"])
     scope.check(town)
     if "town" in changes or "village" in changes:
         places.check_village_in_town(store, town, changes.get("village", current["village"]))
     fields = _with_id_number(store, changes)
-    action = "promote" if "level" in fields and fields["level"] != current["level"] else "modify"
 
     def work(db: Database) -> dict:
         refuse_taken_certificate(db, fields.get("certificate_no"), person_id)
@@ -171,7 +171,8 @@ def promote(store: Store, person_id: str, level: str, certificate_no: str | None
             actor: str | None = None) -> dict:
     """晋级: raise the person's level (history action 'promote'), with its certificate number if
     one is given now; one may be assigned when the certificate is printed (records/certificates)."""
-    return modify(store, person_id, promotion(get(store, person_id), level, certificate_no), actor=actor)
+    return modify(store, person_id, promotion(get(store, person_id), level, certificate_no), actor=actor,
+                  action="promote")
 
 
 def cancel(store: Store, person_id: str, *, actor: str | None = None, reason: str | None = None) -> dict:

@@ -31,7 +31,7 @@ from fieldsync.i18n import _
 from fieldsync.records import people
 from fieldsync.records.pii import write_secret
 from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 
 CONTEXT = b"FSME1:"
 PAYLOAD_LEN = 20

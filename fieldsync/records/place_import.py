@@ -22,8 +22,8 @@ from fieldsync.errors import ValidationFailed
 from fieldsync.records import places
 from fieldsync.records.roster_io import HEADER_SEARCH_ROWS, RowError, read_table
 from fieldsync.records.roster_io import _header_key as header_key
-from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store import Store, clock
+from fieldsync.store.clock import utc_now
 
 LEVEL_NAMES = {"province": "省", "city": "市", "county": "县（区）", "town": "乡镇（街道）", "village": "村（社区）"}
 LEVEL_WORDS = {
@@ -228,7 +228,7 @@ def import_file(store: Store, content: bytes, filename: str = "", *, as_of: date
     """Check the file, then (all rows good, not a dry run) write it with its changes as of `as_of`."""
     report, rows = check(store, content, filename)
     if report.ok and not dry_run:
-        store.write(lambda db: _apply(db, report, rows, (as_of or date.today()).isoformat(), actor))
+        store.write(lambda db: _apply(db, report, rows, (as_of or clock.today()).isoformat(), actor))
     return report
 
 

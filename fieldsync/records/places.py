@@ -10,15 +10,14 @@ Populations are kept per place and year in place_populations.
 from __future__ import annotations
 
 import json
-from datetime import date
 from importlib import resources
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from fieldsync.i18n import _
-from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store import Store, clock
+from fieldsync.store.clock import utc_now
 
 DEMO_GAZETTEER = "gazetteer_demo.json"
 LEVELS = ("province", "city", "county", "town", "village")
@@ -110,7 +109,7 @@ LIVE = "(ended_on IS NULL OR ended_on > ?)"
 
 
 def today() -> str:
-    return date.today().isoformat()
+    return clock.today().isoformat()
 
 
 def ancestors(db: Database, code: str) -> list[str]:

@@ -18,7 +18,7 @@ from fieldsync.i18n import _
 from fieldsync.records.place_import import cells_by_key, find_columns
 from fieldsync.records.roster_io import RowError, read_table
 from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 
 HEADERS = {
     "code": ("code", "代码", "统计用区划代码", "区划代码", "行政区划代码"),

@@ -19,7 +19,8 @@ from fieldsync.i18n import _
 from fieldsync.records import people, scope
 from fieldsync.records.schemas import PersonSchema, PlaceCode, bounded_text, load
 from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 from fieldsync.sync import entities
 from fieldsync.sync.protocol import hlc_field
 

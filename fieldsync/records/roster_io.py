@@ -1,10 +1,9 @@
-"""Roster import and export: CSV and XLSX with the Chinese headers town offices use.
+"""Roster import: CSV and XLSX with the Chinese headers town offices use (the columns here are
+also what records/roster_export.py writes).
 
 An import checks every row first (schema, gazetteer, duplicates inside the file
 and against the roster) and writes nothing unless every row is good: a typo on
-row 40 never leaves 39 people half-imported. Exports mask phones and ID numbers
-unless a full export is asked for, and every export is written to the audit
-history (个人信息保护法, shared/CONVENTIONS.md).
+row 40 never leaves 39 people half-imported.
 """
 
 from __future__ import annotations
@@ -12,29 +11,22 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 import openpyxl
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from marshmallow import ValidationError
 
 from fieldsync import labels
 from fieldsync.errors import BadRequest, ValidationFailed
 from fieldsync.i18n import N_, _, validation_messages
-from fieldsync.records import people, places, validators
+from fieldsync.records import people, validators
 from fieldsync.records.pii import Sealer
-from fieldsync.records.schemas import GENDERS, LEVELS, Choice, PersonSchema, PlaceCode
-from fieldsync.records.validators import mask_phone, safe_cell, whole_number_or_none
-from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import utc_now
+from fieldsync.records.schemas import PersonSchema
+from fieldsync.records.validators import whole_number_or_none
+from fieldsync.store import Store
 
 MAX_ROWS = 20_000
 HEADER_SEARCH_ROWS = 10  # offices put a title line or two above the header row
@@ -78,21 +70,6 @@ def _header_key(text) -> str:
 
 HEADERS = {_header_key(name): column for column in COLUMNS
            for name in (column.key, column.label, *column.aliases)}
-
-
-# -- the roster filter shared by the people list page and exports -------------
-
-class RosterFilter(Schema):
-    """What a roster list or export is narrowed to (query string or CLI options)."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    q = fields.String(load_default="", validate=validate.Length(max=50))
-    town = PlaceCode(allow_none=True)
-    village = PlaceCode(allow_none=True)
-    level = Choice(LEVELS, allow_none=True)
-    status = fields.String(load_default="active", validate=validate.OneOf(["active", "cancelled", "all"]))
 
 
 # -- reading files --------------------------------------------------------------
@@ -442,151 +419,3 @@ def import_roster(store: Store, content: bytes, filename: str = "", *, actor: st
     if report.ok and not dry_run:
         report.imported = people.register_many(store, [person for _, person in valid], actor=actor)
     return report
-
-
-# -- exporting ------------------------------------------------------------------
-
-FORMATS = {"csv": "text/csv; charset=utf-8",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-DATE_FORMAT = 'yyyy"年"m"月"d"日"'
-
-
-@dataclass
-class Export:
-    content: bytes
-    rows: int
-    format: str
-
-    @property
-    def mimetype(self) -> str:
-        return FORMATS[self.format]
-
-    @property
-    def filename(self) -> str:
-        return f"花名册-{date.today():%Y%m%d}.{self.format}"
-
-
-def export_format(filename: str | Path) -> str:
-    suffix = Path(filename).suffix.lower().lstrip(".")
-    if suffix not in FORMATS:
-        raise BadRequest(_("Export to .csv or .xlsx, not %(name)s.", name=Path(filename).name), code="unsupported_file")
-    return suffix
-
-
-def export_roster(store: Store, fmt: str, filters: dict | None = None, *, full: bool = False,
-                  actor: str | None = None) -> Export:
-    """The roster as CSV or XLSX. Phones and ID numbers masked unless full; every export is logged."""
-    filters = filters or {}
-    rows = _export_rows(store, filters, full)
-    export = Export(_render(fmt, rows), len(rows), fmt)
-    chosen = {k: v for k, v in filters.items() if v and not (k == "status" and v == "active")}
-    entry = {"entity": "roster", "record_id": new_id(), "action": "export_full" if full else "export",
-             "changes": json.dumps({"rows": len(rows), "format": fmt, "filters": chosen}, ensure_ascii=False),
-             "actor": actor, "at": utc_now()}
-    store.write(lambda db: db["history"].insert(entry))
-    return export
-
-
-def export_file(store: Store, path: Path, filters: dict | None = None, *, full: bool = False,
-                actor: str | None = None) -> Export:
-    """Export to a file whose suffix (.csv or .xlsx) picks the format."""
-    fmt = export_format(path)
-    check_folder(path)
-    export = export_roster(store, fmt, filters, full=full, actor=actor)
-    Path(path).write_bytes(export.content)
-    return export
-
-
-def check_folder(path: Path) -> None:
-    """Refuse before any work is done when the file could not be written where asked."""
-    folder = Path(path).resolve().parent
-    if not folder.is_dir():
-        raise BadRequest(_("The folder %(folder)s does not exist.", folder=folder), code="no_folder")
-
-
-def template(fmt: str) -> Export:
-    """The header row alone: an empty roster for offices to fill in."""
-    return Export(_render(fmt, []), 0, fmt)
-
-
-def export_log(store: Store, limit: int = 20) -> list[dict]:
-    rows = store.query("SELECT action, changes, actor, at FROM history WHERE entity = 'roster'"
-                       " ORDER BY id DESC LIMIT ?", [limit])
-    return [{**row, "full": row["action"] == "export_full", **json.loads(row["changes"])} for row in rows]
-
-
-def _export_rows(store: Store, filters: dict, full: bool) -> list[dict]:
-    where, params = people.where(filters)
-    names = places.names(store)
-    sealer = Sealer(store.path.parent) if full else None
-    out = []
-    for person in store.query(f"SELECT * FROM people{where} ORDER BY town, village, name, id", params):
-        out.append({
-            **{key: person.get(key) for key in ("name", "birth_year", "specialty", "certificate_no")},
-            "gender": GENDERS.get(person["gender"]), "level": LEVELS.get(person["level"]),
-            "phone": person["phone"] if full else mask_phone(person["phone"]),
-            "id_number": _id_number(person, sealer),
-            "town": names.get(person["town"]), "town_code": person["town"],
-            "village": names.get(person["village"]), "village_code": person["village"],
-            "registered_at": date.fromisoformat(person["registered_at"]) if person["registered_at"] else None,
-            "status": STATUSES.get(person["status"], person["status"]),
-        })
-    return out
-
-
-def _id_number(person: dict, sealer: Sealer | None) -> str | None:
-    """Full only where this laptop sealed it; people synced from the hub carry the masked form alone."""
-    if sealer and person["id_number_enc"]:
-        return sealer.open(person["id_number_enc"])
-    return person["id_number_masked"]
-
-
-def _render(fmt: str, rows: list[dict]) -> bytes:
-    if fmt not in FORMATS:
-        raise BadRequest(_("Export to csv or xlsx, not %(name)s.", name=fmt), code="unsupported_file")
-    return _csv(rows) if fmt == "csv" else _xlsx(rows)
-
-
-def _csv(rows: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([c.label for c in EXPORT_COLUMNS])
-    for row in rows:
-        writer.writerow(["" if row[c.key] is None else safe_cell(str(row[c.key])) for c in EXPORT_COLUMNS])
-    # The BOM makes Excel open it as UTF-8 rather than the local code page.
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _width(value) -> int:
-    text = value.strftime("%Y年%m月%d日") if isinstance(value, date) else str(value or "")
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _xlsx(rows: list[dict]) -> bytes:
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("花名册")
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(EXPORT_COLUMNS, start=1):
-        widest = max([_width(column.label)] + [_width(row[column.key]) for row in rows])
-        sheet.column_dimensions[get_column_letter(index)].width = min(widest + 2, 60)
-    sheet.append([_xlsx_cell(sheet, c, c.label, Font(name="宋体", size=11, bold=True)) for c in EXPORT_COLUMNS])
-    body = Font(name="宋体", size=11)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, c, row[c.key], body) for c in EXPORT_COLUMNS])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _xlsx_cell(sheet, column: Column, value, font: Font):
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.font = font
-    if isinstance(value, date):
-        cell.number_format = DATE_FORMAT
-    elif column.text:
-        cell.number_format = "@"  # as numbers, IDs and phones lose digits in Excel
-    if isinstance(value, str):
-        cell.data_type = "s"  # a text starting with = stays text, never a formula
-    return cell

@@ -14,8 +14,8 @@ from datetime import date, datetime
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.records import mutable, period_locks, places, scope, theme_days
-from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import utc_now
+from fieldsync.store import Store, clock, new_id
+from fieldsync.store.clock import utc_now
 
 TABLE = "sessions"
 
@@ -132,9 +132,8 @@ def _select(store: Store, where: list[str], params: list, order: str, limit: int
 
 
 def local_today(store: Store) -> date:
-    """The laptop's own calendar day, by its hub-corrected clock: session times without a zone are
-    the laptop's wall clock (as the session pages show them), so "today" is too."""
-    return datetime.fromtimestamp(store.hlc.physical_ms() / 1000).date()
+    """China's calendar day by the laptop's hub-corrected clock: session times are China's wall clock."""
+    return clock.today(store.hlc.physical_ms())
 
 
 DAYS = ("today", "upcoming", "past")

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from fieldsync.errors import Conflict, NotFound
 from fieldsync.i18n import _
-from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import utc_now
+from fieldsync.store import Store, clock, new_id
+from fieldsync.store.clock import utc_now
 
 migrations = Migrations("stations")
 
@@ -121,7 +121,7 @@ def find(store: Store, station_id: str) -> dict | None:
 
 def expires_at(station: dict) -> datetime:
     """When the station's token stops working (UTC)."""
-    issued = datetime.fromisoformat(station["token_at"] or station["created_at"])
+    issued = clock.parse(station["token_at"] or station["created_at"])
     if station["lifetime_minutes"]:
         return issued + timedelta(minutes=station["lifetime_minutes"])
     ends = _session_end(station["session_ends_at"], station["session_starts_at"])
@@ -129,19 +129,16 @@ def expires_at(station: dict) -> datetime:
 
 
 def _session_end(ends_at: str | None, starts_at: str | None) -> datetime | None:
-    """The session's end as an instant: its end, else the end of the day it starts. Times without a
-    zone are the laptop's own wall clock, as the session pages show them."""
+    """The session's end as an instant: its end, else the end of the day it starts (China's wall clock)."""
     if ends_at:
-        moment = datetime.fromisoformat(ends_at)
-    elif starts_at:
-        moment = datetime.combine(datetime.fromisoformat(starts_at).date(), time.max)
-    else:
-        return None
-    return moment.astimezone(UTC)
+        return clock.parse(ends_at)
+    if starts_at:
+        return clock.parse(datetime.combine(clock.parse(starts_at).date(), time.max))
+    return None
 
 
 def expired(station: dict) -> bool:
-    return expires_at(station) <= datetime.now(UTC)
+    return expires_at(station) <= clock.now()
 
 
 def live(store: Store, station_id: str) -> dict:

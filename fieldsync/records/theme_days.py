@@ -27,8 +27,9 @@ from sqlite_utils import Database
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.records.schemas import load
-from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store import Store, clock, new_id
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 
 ENTITY = "theme_days"
 # (code, name, first day, last day): the seeds' theme days, May the whole month.
@@ -71,7 +72,7 @@ def for_year(db: Database, year: int) -> list[dict]:
 def around(db: Database, starts_at: str | None) -> list[dict]:
     """What a session form offers: the theme days of last year, this year and next, and of the
     session's own year."""
-    this_year = date.today().year
+    this_year = clock.today().year
     years = {this_year - 1, this_year, this_year + 1}
     if str(starts_at or "")[:4].isdigit():
         years.add(int(str(starts_at)[:4]))

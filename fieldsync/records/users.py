@@ -20,7 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from fieldsync.errors import Conflict, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 
 migrations = Migrations("users")
 COLUMNS = "id, username, display_name, role, created_at, disabled_at, session_epoch, units"

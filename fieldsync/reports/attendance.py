@@ -13,8 +13,9 @@ from fieldsync.records.schemas import LEVELS
 from fieldsync.records.validators import mask_phone
 from fieldsync.reports.hours import hours
 from fieldsync.reports.merges import join_people
-from fieldsync.reports.table import Table, chinese_date, local_time, unit_line
 from fieldsync.reports.units import names
+from fieldsync.sheets.table import Table, chinese_date, unit_line
+from fieldsync.store import clock
 from fieldsync.sync import doubles
 
 COLUMNS = ("序号", "姓名", "乡镇（街道）", "村（社区）", "等级", "签到时间", "签退时间", "计入时长（小时）", "手机",
@@ -39,7 +40,7 @@ def table(db: Database, session: str) -> Table:
         " WHERE a.session_id = ? GROUP BY 1 ORDER BY MIN(a.first_in), 1", [session])
     rows = [(number, a["name"] or f"（未登记 {a['id']}）", place.get(a["town"], a["town"] or ""),
              place.get(a["village"], a["village"] or ""), LEVELS.get(a["level"], a["level"] or ""),
-             local_time(a["first_in"]), local_time(a["last_out"]), hours(a["minutes"]), mask_phone(a["phone"]),
+             clock.local_time(a["first_in"]), clock.local_time(a["last_out"]), hours(a["minutes"]), mask_phone(a["phone"]),
              _doubles_note([scan for person in json.loads(a["scanned_as"]) for scan in doubled.get(person, ())]))
             for number, a in enumerate(attendees, start=1)]
     held_on = chinese_date(date.fromisoformat(held["starts_at"][:10]))
@@ -55,4 +56,4 @@ def _doubles_note(scans: list[dict]) -> str | None:
         return None
     return "两台电脑重复签到：" + "；".join(
         f"{scan['laptop'] or '市级平台'}{'（' + scan['station'] + '）' if scan['station'] else ''}"
-        f" {local_time(scan['at'])[11:]}" for scan in scans)
+        f" {clock.local_time(scan['at'])[11:]}" for scan in scans)

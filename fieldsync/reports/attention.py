@@ -6,25 +6,21 @@ The dashboard's "needs attention" strip; each count is what the page it links to
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from fieldsync.store import clock
 from fieldsync.sync import doubles
 
 QUIET_AFTER = timedelta(days=3)
-
-
-def _stamp(moment: datetime) -> str:
-    """The stored timestamp format (store.outbox.utc_now), so stamps compare as text."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def needs_attention(db: Database, now: datetime | None = None) -> dict:
     """Counts for the whole hub, but double scans: those of the account's towns, as their list shows
     them (sync/doubles.py). A laptop is quiet when it is enrolled, not revoked, and neither
     synced nor enrolled in the last three days (one that never synced since enrolling counts too)."""
-    cutoff = _stamp((now or datetime.now(UTC)) - QUIET_AFTER)
+    cutoff = clock.utc_text((now or clock.now()) - QUIET_AFTER)
     row = db.execute(
         "SELECT (SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL),"
         " (SELECT COUNT(*) FROM quarantine WHERE resolved_at IS NULL),"

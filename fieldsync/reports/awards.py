@@ -9,8 +9,8 @@ from sqlite_utils import Database
 
 from fieldsync.records import awards
 from fieldsync.records.schemas import GENDERS, LEVELS
-from fieldsync.reports.table import Table, unit_line
 from fieldsync.reports.units import Unit, names
+from fieldsync.sheets.table import Table, unit_line
 
 COLUMNS = ("序号", "姓名", "性别", "乡镇（街道）", "村（社区）", "等级", "志愿服务时长（小时）", "志愿服务活动（次）",
            "参加培训（次）", "推荐单位", "推荐人", "推荐理由", "评选结果", "备注")

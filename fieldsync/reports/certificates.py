@@ -6,7 +6,7 @@ from sqlite_utils import Database
 
 from fieldsync.records import certificates
 from fieldsync.records.schemas import GENDERS, LEVELS
-from fieldsync.reports.table import Table
+from fieldsync.sheets.table import Table
 
 COLUMNS = ("序号", "证书编号", "等级", "姓名", "性别", "出生年份", "乡镇（街道）", "发证日期")
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from fieldsync.records import populations
-from fieldsync.reports.table import Table, unit_line
 from fieldsync.reports.units import IN_UNIT, Unit, descendants, successors
+from fieldsync.sheets.table import Table, unit_line
 
 COLUMNS = ("序号", "乡镇（街道）", "村（社区）", "区划代码", "人口", "培训人数", "是否覆盖")
 CODE_COLUMN = 3

@@ -1,26 +1,20 @@
-"""CSV: any report Table, and every table of the database, streamed row by row.
+"""Every table of the database as a Table (written by sheets/csvfile.py or sheets/xlsx.py).
 
-UTF-8 with a byte-order mark so Excel opens the Chinese text; dates as ISO
-(2024-05-28) for machines; text that would start a formula gets a leading
-apostrophe (shared/CONVENTIONS.md). Phones of people are masked, as in every
-export; the sealed ID numbers and merge bookkeeping never leave.
+Phones of people are masked, as in every export; the sealed ID numbers and merge bookkeeping never
+leave.
 """
 
 from __future__ import annotations
-
-import csv
-import io
-from collections.abc import Iterator
-from datetime import date
 
 from sqlite_utils import Database
 
 from fieldsync.errors import Forbidden
 from fieldsync.i18n import _
 from fieldsync.records import scope
+from fieldsync.records.checkins import CHECKIN_COLUMNS
 from fieldsync.records.people import PUBLIC_COLUMNS
-from fieldsync.records.validators import mask_phone, safe_cell
-from fieldsync.reports.table import Table
+from fieldsync.records.validators import mask_phone
+from fieldsync.sheets.table import Table
 
 BATCH_ROWS = 2000
 SESSION_COLUMNS = ("id", "kind", "title", "organizer", "undertaker", "summary", "mode", "starts_at", "ends_at", "town",
@@ -35,8 +29,7 @@ DATABASE_TABLES = {
     "place_populations": (("code", "year", "population"), "place_populations"),
     "people": (PUBLIC_COLUMNS, "people"),
     "sessions": (SESSION_COLUMNS, "sessions"),
-    "checkins": (("id", "session_id", "person_id", "badge_key", "badge_generation", "direction",
-                  "scanned_at", "hlc", "node", "station", "method", "flags"), "checkins"),
+    "checkins": (CHECKIN_COLUMNS, "checkins"),
     "attendance": (ATTENDANCE_COLUMNS, "rollup_attendance"),
     "pairings": (("id", "organisation", "village", "since", "notes", "created_at", "actor"), "pairings"),
     "session_pairings": (("session_id", "pairing_id"), "session_pairings"),
@@ -60,21 +53,6 @@ TOWN_OF = {
 }
 
 
-def chunks(table: Table) -> Iterator[bytes]:
-    """The table as CSV bytes, a batch of rows at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(table.headers)
-    for count, row in enumerate(table.rows, start=1):
-        writer.writerow([_cell(value) for value in row])
-        if count % BATCH_ROWS == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
-
-
 def database_table(db: Database, table: str) -> Table:
     columns, source = DATABASE_TABLES[table]
     where, params = _in_scope(table)
@@ -95,10 +73,3 @@ def _in_scope(table: str) -> tuple[str, list]:
     clauses = [scope.clause(town) for town in TOWN_OF[table]]
     return " WHERE " + " AND ".join(sql for sql, _ in clauses), [p for _, params in clauses for p in params]
 
-
-def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return safe_cell(value)

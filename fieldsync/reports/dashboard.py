@@ -7,13 +7,12 @@ places), so the page answers in well under the 2 s target over 10M check-ins
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlite_utils import Database
 
 from fieldsync.records import validators
 from fieldsync.reports import coverage, hours, kpi, pairings, theme_days
 from fieldsync.reports.units import Unit, dated_in, descendants, resolve, sessions_in
+from fieldsync.store import clock
 
 
 def checkins_per_day(db: Database, unit: Unit, year: int, kind: str | None = None) -> list[dict]:
@@ -40,7 +39,7 @@ def years(db: Database) -> list[int]:
     """Years that have sessions, newest first, always including this one."""
     found = {validators.whole_number_or_none(row["y"]) for row in db.query(
         "SELECT DISTINCT substr(starts_at, 1, 4) AS y FROM sessions WHERE starts_at IS NOT NULL")} - {None}
-    return sorted(found | {date.today().year}, reverse=True)
+    return sorted(found | {clock.today().year}, reverse=True)
 
 
 def counties_and_towns(db: Database) -> list[dict]:

@@ -15,7 +15,7 @@ from fieldsync.errors import Conflict, NotFound, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.reports import filings
 from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 from fieldsync.sync import entities, hublog
 
 ENTITY = "filing_reviews"

@@ -12,17 +12,18 @@ it sets per period (`filing_deadlines`).
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from fieldsync.errors import NotFound, ValidationFailed
 from fieldsync.i18n import _
-from fieldsync.reports import statistics_xlsx, units, xlsx
-from fieldsync.reports.table import CHINA
-from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.reports import statistics_xlsx, units
+from fieldsync.sheets import xlsx
+from fieldsync.store import Store, clock, new_id
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 
 ENTITY = "filings"
 YEARS = (2000, 2100)
@@ -159,7 +160,7 @@ def deadline(db: Database, period: str) -> str | None:
 
 def local_day(stamp: str) -> str:
     """The day (China time) a UTC stamp falls on: a deadline is a day in 单位's calendar."""
-    return datetime.fromisoformat(stamp).astimezone(CHINA).date().isoformat()
+    return clock.local_day(stamp)
 
 
 def status(db: Database, year) -> tuple[str | None, list[dict]]:
@@ -179,7 +180,7 @@ def status(db: Database, year) -> tuple[str | None, list[dict]]:
         if first:
             state = "late" if due and local_day(first) > due else "on_time"
         else:
-            state = "missing" if due and date.today().isoformat() > due else "waiting"
+            state = "missing" if due and clock.today().isoformat() > due else "waiting"
         found.append({**child, "state": state, "latest": filed[0] if filed else None, "versions": filed,
                       "review": review_of(db, child["unit"], period)})
     return due, found

@@ -21,8 +21,9 @@ from fieldsync.records.schemas import LEVELS
 from fieldsync.reports.kpi import MASS_ACTIVITY_KINDS
 from fieldsync.reports.merges import ids_of
 from fieldsync.reports.schema import IS_INSTRUCTOR
-from fieldsync.reports.table import Table, unit_line
 from fieldsync.reports.units import IN_UNIT, Unit, names
+from fieldsync.sheets.table import Table, unit_line
+from fieldsync.store import clock
 
 # Volunteer hours are earned at the mass fitness activities, the sessions that serve residents.
 VOLUNTEER_KINDS = MASS_ACTIVITY_KINDS
@@ -61,7 +62,7 @@ def _volunteering(select: str, instructors_only: bool) -> str:
 
 
 def _params(unit: Unit, year: int) -> list:
-    return [hour_reviews.china_now(), str(year), json.dumps(VOLUNTEER_KINDS), unit.towns_json]
+    return [clock.minute(), str(year), json.dumps(VOLUNTEER_KINDS), unit.towns_json]
 
 
 def leaderboard(db: Database, unit: Unit, year: int, *, limit: int = 50,
@@ -111,7 +112,7 @@ def per_year(db: Database, person_id: str) -> list[dict]:
         "SELECT year, kind, COUNT(*) AS sessions, SUM(minutes) AS minutes, SUM(estimated) AS estimated FROM"
         f" ({_reviewed('a.person_id IN (SELECT value FROM json_each(?)) AND a.kind IN (SELECT value FROM json_each(?))')})"
         " GROUP BY year, kind ORDER BY year DESC, kind",
-        [hour_reviews.china_now(), json.dumps(ids_of(db, person_id)), json.dumps(VOLUNTEER_KINDS)])
+        [clock.minute(), json.dumps(ids_of(db, person_id)), json.dumps(VOLUNTEER_KINDS)])
     return [{**row, "hours": hours(row["minutes"])} for row in rows]
 
 
@@ -122,7 +123,7 @@ def served(db: Database, person_id: str, year: int) -> list[dict]:
     rows = db.query(
         f"SELECT s.starts_at, s.title, s.organizer, r.minutes, r.estimated FROM ({_reviewed(where)}) r"
         " JOIN sessions s ON s.id = r.session_id ORDER BY s.starts_at, s.title",
-        [hour_reviews.china_now(), json.dumps(ids_of(db, person_id)), str(year), json.dumps(VOLUNTEER_KINDS)])
+        [clock.minute(), json.dumps(ids_of(db, person_id)), str(year), json.dumps(VOLUNTEER_KINDS)])
     return [{**row, "hours": hours(row["minutes"])} for row in rows]
 
 

@@ -9,13 +9,13 @@ filing in the performance review; the mark itself is a session field
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from sqlite_utils import Database
 
 from fieldsync.records.schemas import SESSION_KINDS
-from fieldsync.reports.table import CHINA, Table, filed_line, local_time, unit_line
 from fieldsync.reports.units import Unit, sessions_in
+from fieldsync.sheets.table import Table, filed_line, unit_line
+from fieldsync.store import clock
 
 COLUMNS = ("活动名称", "开始时间", "结束时间", "省", "市", "县", "地点", "主办单位", "承办单位", "参与人数",
            "活动简介", "活动类型", "已在全民健身信息服务平台填报", "填报人")
@@ -34,7 +34,7 @@ ENDED = "COALESCE(NULLIF(s.ends_at, ''), s.starts_at) < ?"
 
 
 def _now() -> str:
-    return datetime.now(CHINA).strftime("%Y-%m-%dT%H:%M")
+    return clock.minute()
 
 
 def table(db: Database, unit: Unit, year: int) -> Table:
@@ -44,7 +44,7 @@ def table(db: Database, unit: Unit, year: int) -> Table:
     counts, places = _participants(db, [s["id"] for s in found]), _places(db)
     rows = [_row(s, places, counts.get(s["id"], 0)) for s in found]
     return Table(title=f"{year}年全民健身赛事活动（全民健身信息服务平台填报）", headers=COLUMNS, rows=rows,
-                 unit_line=unit_line(unit.name), date_line=filed_line(datetime.now(CHINA).date()),
+                 unit_line=unit_line(unit.name), date_line=filed_line(clock.today()),
                  wrap_columns=frozenset({SUMMARY_COLUMN, PLACE_COLUMN}), sheet_name="赛事活动")
 
 
@@ -93,7 +93,7 @@ def _row(session: dict, places: dict[str, dict], participants: int) -> tuple:
     return (session["title"], _time(session["starts_at"]), _time(session["ends_at"]), levels.get("province", ""),
             levels.get("city", ""), levels.get("county", ""), where, session["organizer"] or "",
             session["undertaker"] or "", participants, session["summary"] or "",
-            SESSION_KINDS.get(session["kind"], session["kind"]), local_time(session["js365_filed_at"]),
+            SESSION_KINDS.get(session["kind"], session["kind"]), clock.local_time(session["js365_filed_at"]),
             session["js365_filed_by"] or "")
 
 

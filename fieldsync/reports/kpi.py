@@ -11,13 +11,10 @@ reasons: docs/decisions/0031-report-definitions.md, 0081-targets-per-unit.md.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlite_utils import Database
 
 from fieldsync.reports import coverage, targets
 from fieldsync.reports.schema import IS_INSTRUCTOR
-from fieldsync.reports.table import CHINA, Table, unit_line
 from fieldsync.reports.units import (
     IN_UNIT,
     REPORTING_KINDS,
@@ -27,6 +24,8 @@ from fieldsync.reports.units import (
     resolve,
     sessions_in,
 )
+from fieldsync.sheets.table import Table, unit_line
+from fieldsync.store import clock
 
 MASS_ACTIVITY_KINDS = ("volunteer", "theme")
 COLUMNS = ("指标", "范围", "目标", "完成", "完成情况", "目标来源")
@@ -35,7 +34,7 @@ NO_POPULATION = "无人口数据"
 
 def now_local() -> str:
     """Now as session times are written (China time, to the minute)."""
-    return datetime.now(CHINA).strftime("%Y-%m-%dT%H:%M")
+    return clock.minute()
 
 
 def yearly(db: Database, unit: Unit, year: int, covered: coverage.Coverage | None = None) -> list[dict]:

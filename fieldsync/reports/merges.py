@@ -17,7 +17,7 @@ from fieldsync.errors import Conflict, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.records import mutable, people
 from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 
 # Filled on the kept person when empty there and known on the duplicate.
 FILLED_ON_MERGE = ("gender", "birth_year", "phone", "specialty")

@@ -17,7 +17,7 @@ from fieldsync.records import places, scope, sessions
 from fieldsync.reports.kpi import MASS_ACTIVITY_KINDS
 from fieldsync.reports.units import IN_UNIT, Unit, sessions_in
 from fieldsync.store import Store, new_id
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 
 
 def create(store: Store, data: dict, *, actor: str | None = None) -> dict:

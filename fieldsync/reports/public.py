@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlite_utils import Database
 
 from fieldsync.records import awards
 from fieldsync.reports import hours, kpi, units
-from fieldsync.reports.table import CHINA
+from fieldsync.store import clock
 
 KINDS = ("volunteer", "theme", "training")
 SHOWN = 8                 # activities per list
@@ -32,7 +32,7 @@ _figures_lock = threading.Lock()
 def activities(db: Database, unit: units.Unit) -> dict[str, list[dict]]:
     """The unit's next and latest activities: title, date, kind, town."""
     now = kpi.now_local()
-    since = (datetime.now(CHINA) - timedelta(days=RECENT_DAYS)).strftime("%Y-%m-%dT%H:%M")
+    since = clock.minute(clock.wall() - timedelta(days=RECENT_DAYS))
     where = ("status = 'active' AND kind IN (SELECT value FROM json_each(?))"
              " AND town IN (SELECT value FROM json_each(?))")
     params = [json.dumps(KINDS), unit.towns_json]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from fieldsync import labels
+from fieldsync import labels, sheets
 from fieldsync.errors import NotFound, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.records.schemas import load
@@ -28,14 +28,10 @@ from fieldsync.reports import (
     statistics_xlsx,
     theme_days,
     units,
-    xlsx,
 )
 from fieldsync.reports.schemas import ReportParams
-from fieldsync.reports.table import Table
+from fieldsync.sheets.table import Table
 
-CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 "csv": "text/csv; charset=utf-8"}
-WRITERS = {"xlsx": xlsx.chunks, "csv": csv_export.chunks}
 REQUIRED = ("session", "table")   # the parameters that have no default
 
 
@@ -98,7 +94,7 @@ def prepare(db: Database, name: str, fmt: str, raw: dict) -> tuple[str, Iterator
     if "unit" in report.params:
         args["unit"] = units.resolve(db, params.get("unit"), args.get("year"))
     table = report.build(db, **args)
-    return file_name(name, args, fmt), WRITERS[fmt](table)
+    return file_name(name, args, fmt), sheets.write(table, fmt)
 
 
 def file_name(name: str, args: dict, fmt: str) -> str:

@@ -2,7 +2,7 @@
 what changed since the unit's last changes-only export, as 注册/修改/注销 rows.
 
 The layout is fixed (docs/exports.md): the columns below in this order, the
-title row and the 单位名称 line of every report (reports/xlsx.py). ID numbers
+title row and the 单位名称 line of every report (sheets/xlsx.py). ID numbers
 and phones are masked unless the caller may and asks to see them whole; full ID
 numbers exist only where they were typed, so a town laptop opens its own sealed
 numbers and a hub takes them from S12 files its laptops exported, each number
@@ -30,10 +30,10 @@ from fieldsync.records import roster_io
 from fieldsync.records.pii import Sealer
 from fieldsync.records.schemas import GENDERS, LEVELS
 from fieldsync.records.validators import id_number, mask_phone
-from fieldsync.reports.table import Table, filed_line, unit_line
 from fieldsync.reports.units import Unit
-from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.sheets.table import Table, filed_line, unit_line
+from fieldsync.store import Store, clock
+from fieldsync.store.clock import utc_now
 
 KIND = "s12"
 COLUMNS = ("姓名", "性别", "出生日期", "身份证号", "等级", "证书编号", "发证日期", "发证单位", "区县", "乡镇",
@@ -91,7 +91,7 @@ def _table(unit: Unit, rows: list[list], changes: bool) -> Table:
     title = "社会体育指导员信息变更表（S12）" if changes else "社会体育指导员信息表（S12）"
     text = frozenset(column + shift for column in (ID_COLUMN, PHONE_COLUMN, CERTIFICATE_COLUMN))
     return Table(title=title, headers=headers, rows=rows, unit_line=unit_line(unit.name),
-                 date_line=filed_line(date.today()), text_columns=text, sheet_name="S12")
+                 date_line=filed_line(clock.today()), text_columns=text, sheet_name="S12")
 
 
 def _instructors(db: Database, unit: Unit) -> dict[str, dict]:
@@ -153,7 +153,7 @@ def _row(person: dict, names: dict, sealer: Sealer | None, numbers: dict[str, st
     return [
         person["name"], GENDERS.get(person["gender"] or "", ""), _born(person, whole),
         whole or person["id_number_masked"] or "", LEVELS.get(person["level"], person["level"]),
-        person["certificate_no"] or "", date.fromisoformat(issued[:10]) if issued else "",
+        person["certificate_no"] or "", date.fromisoformat(clock.local_day(issued)) if issued else "",
         issuer if person["certificate_no"] else "", names.get(county, ("", None))[0] if county else "", town,
         names.get(person["village"], ("", None))[0] if person["village"] else "",
         (person["phone"] if full else mask_phone(person["phone"])) or "", person["specialty"] or "",

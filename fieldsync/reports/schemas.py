@@ -4,8 +4,6 @@ promotions, merges and pairings. Query strings pass unknown keys (lang=…); for
 
 from __future__ import annotations
 
-from datetime import date
-
 from marshmallow import (
     EXCLUDE,
     RAISE,
@@ -16,12 +14,13 @@ from marshmallow import (
 
 from fieldsync.records.schemas import SESSION_KINDS, Choice, Integer, PlaceCode
 from fieldsync.reports.csv_export import DATABASE_TABLES
+from fieldsync.store import clock
 
 RECORD_ID = validate.Length(min=1, max=64)
 
 
 def _this_year() -> int:
-    return date.today().year
+    return clock.today().year
 
 
 def _year():

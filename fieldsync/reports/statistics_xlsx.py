@@ -23,8 +23,9 @@ from itertools import groupby
 from sqlite_utils import Database
 
 from fieldsync.records.schemas import GROUPS_SERVED, MODES, VENUE_TYPES, labels_of
-from fieldsync.reports.table import Table, filed_line, unit_line
 from fieldsync.reports.units import Unit, sessions_in, where_counted
+from fieldsync.sheets.table import Table, filed_line, unit_line
+from fieldsync.store import clock
 
 COLUMNS = ("序号", "举办单位", "活动名称", "活动简介", "举办方式(线上、线下)", "举办时间",
            "联系人", "联系方式", "备注")
@@ -77,7 +78,7 @@ def table(db: Database, unit: Unit, year: int, kind: str | None = None,
     else:
         rows = [_row(number, a) for number, a in enumerate(activities, start=1)]
     return Table(title=title(year), headers=COLUMNS, rows=rows, unit_line=unit_line(unit.name),
-                 date_line=filed_line(filed or date.today()), text_columns=frozenset({PHONE_COLUMN}),
+                 date_line=filed_line(filed or clock.today()), text_columns=frozenset({PHONE_COLUMN}),
                  wrap_columns=frozenset({SUMMARY_COLUMN, NOTES_COLUMN}), bold_rows=frozenset(subtotals),
                  sheet_name="统计表")
 

@@ -19,7 +19,7 @@ from fieldsync.errors import ValidationFailed
 from fieldsync.records import places
 from fieldsync.reports import units
 from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 
 PLAN = {"per_1000": 4.5, "trained": 200, "monitored": 300, "activities": 100}
 LABELS = {"per_1000": "每千人社会体育指导员数", "trained": "年度培训社会体育指导员（人）",

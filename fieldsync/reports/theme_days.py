@@ -12,8 +12,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from fieldsync.records import theme_days
-from fieldsync.reports.table import Table, unit_line
 from fieldsync.reports.units import Unit, sessions_in
+from fieldsync.sheets.table import Table, unit_line
 
 COLUMNS = ("序号", "主题日", "日期", "活动次数", "参与人次")
 

@@ -22,13 +22,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlite_utils import Database
 
 from fieldsync.errors import Forbidden, NotFound, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.records import places, populations, scope
+from fieldsync.store import clock
 
 REPORTING_KINDS = ("province", "city", "county", "town")
 # A hub made without --unit (before hubs served one) reports on its city, as it always did.
@@ -78,7 +79,7 @@ def resolve(db: Database, code: str | None = None, year: int | None = None) -> U
     if place["kind"] not in REPORTING_KINDS:
         raise ValidationFailed(_("%(name)s is not a town, county, city or province; reports are made for those.",
                                  name=place["name"]), fields={"unit": [_("Not a town, county, city or province.")]})
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     as_of = min(f"{year}-12-31", today) if year else today
     spans = tuple(spans_of(db, place["code"]))
     scope.check_unit(place["code"], {s.town for s in spans})
@@ -99,7 +100,7 @@ def top(db: Database) -> dict:
     place = _place(db, home) if home else None
     for kind in FALLBACK_KINDS:
         place = place or next(db.query(f"SELECT * FROM places WHERE kind = ? AND {places.LIVE} ORDER BY code"
-                                       " LIMIT 1", [kind, date.today().isoformat()]), None)
+                                       " LIMIT 1", [kind, clock.today().isoformat()]), None)
     if place is None:
         raise NotFound(_("The gazetteer has no province, city, county or town; import places first"
                          " (fieldsync places import)."),
@@ -136,7 +137,7 @@ def descendants(db: Database, code: str, kind: str, *, year: int | None = None, 
     params: list = [code, kind]
     if not every:
         first, after = ((f"{year}-01-01", f"{year + 1}-01-01") if year
-                        else (date.today().isoformat(), (date.today() + timedelta(days=1)).isoformat()))
+                        else (clock.today().isoformat(), (clock.today() + timedelta(days=1)).isoformat()))
         sql += " AND (valid_from IS NULL OR valid_from < ?) AND (ended_on IS NULL OR ended_on > ?)"
         params += [after, first]
     return list(db.query(sql + " ORDER BY places.code", params))

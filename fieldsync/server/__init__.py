@@ -69,6 +69,9 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
         headers,
         i18n,
         kiosk,
+        people_pages,
+        roster_pages,
+        sessions_pages,
         tables,
     )
 
@@ -85,6 +88,9 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     stations.init_app(app)
     app.register_blueprint(stations.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(people_pages.bp)
+    app.register_blueprint(sessions_pages.bp)
+    app.register_blueprint(roster_pages.bp)
     app.register_blueprint(accounts.bp)
     from fieldsync.server import forms_api, forms_pages
 
@@ -107,11 +113,13 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
         from fieldsync.server import (
             dashboard,
             filings_pages,
+            hub_people,
             places_pages,
             theme_days_pages,
         )
 
         app.register_blueprint(dashboard.bp)
+        app.register_blueprint(hub_people.bp)
         app.register_blueprint(filings_pages.bp)
         app.register_blueprint(places_pages.bp)
         app.register_blueprint(theme_days_pages.bp)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
@@ -15,8 +15,8 @@ from fieldsync.errors import FieldsyncError
 from fieldsync.records import users
 from fieldsync.records.schemas import load
 from fieldsync.server import get_store
-from fieldsync.server.admin import _actor, _form_errors, _posted, _present
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
+from fieldsync.server.pages import form_errors, form_page, posted, present
 
 bp = Blueprint("accounts", __name__)
 
@@ -50,13 +50,13 @@ def users_page():
     store = get_store()
     if request.method == "GET":
         return _users_view(store, {"role": "staff"})
-    values = _posted(("username", "display_name", "role", "password", "units"))
+    values = posted(("username", "display_name", "role", "password", "units"))
     try:
-        account = load(AccountForm(), _present(values))
+        account = load(AccountForm(), present(values))
         users.create(store, account["username"], account["password"], account["role"],
                      account.get("display_name"), units=account["units"])
     except FieldsyncError as error:
-        return _users_view(store, values, errors=_form_errors(error), status=error.status)
+        return _users_view(store, values, error)
     flash(_("Created the account %(name)s.", name=account["username"]), "ok")
     return redirect(url_for(".users_page"))
 
@@ -66,9 +66,9 @@ def users_page():
 def user_password(username):
     store = get_store()
     try:
-        users.set_password(store, username, load(PasswordForm(), _present(_posted(("password",))))["password"])
+        users.set_password(store, username, load(PasswordForm(), present(posted(("password",))))["password"])
     except FieldsyncError as error:
-        return _users_view(store, {"role": "staff"}, reset=(username, _form_errors(error)), status=error.status)
+        return _users_view(store, {"role": "staff"}, error, row=username)
     flash(_("New password set for %(name)s.", name=username), "ok")
     return redirect(url_for(".users_page"))
 
@@ -78,9 +78,9 @@ def user_password(username):
 def user_units(username):
     store = get_store()
     try:
-        users.set_units(store, username, load(UnitsForm(), _present(_posted(("units",))))["units"])
+        users.set_units(store, username, load(UnitsForm(), present(posted(("units",))))["units"])
     except FieldsyncError as error:
-        return _users_view(store, {"role": "staff"}, reset=(username, _form_errors(error)), status=error.status)
+        return _users_view(store, {"role": "staff"}, error, row=username)
     flash(_("Saved the units of %(name)s.", name=username), "ok")
     return redirect(url_for(".users_page"))
 
@@ -89,7 +89,7 @@ def user_units(username):
 @require("admin")
 def user_disable(username, change):
     try:
-        users.set_disabled(get_store(), username, change == "disable", by=_actor())
+        users.set_disabled(get_store(), username, change == "disable", by=actor())
     except FieldsyncError as error:
         flash(error.message, "error")
     else:
@@ -98,7 +98,10 @@ def user_disable(username, change):
     return redirect(url_for(".users_page"))
 
 
-def _users_view(store, values: dict, errors: dict | None = None, reset: tuple | None = None, status: int = 200):
+def _users_view(store, values: dict, error: FieldsyncError | None = None, row: str | None = None):
+    """The accounts page; a bad form for one account's row (password, units) speaks in that row."""
     values = {k: v for k, v in values.items() if k != "password"}  # a password is never sent back
-    return render_template("users.html", accounts=users.listing(store), values=values, errors=errors or {},
-                           reset=reset or (None, {}), roles=users.ROLES), status
+    reset = (row, form_errors(error)) if row and error else (None, {})
+    page, _status = form_page("users.html", values, None if row else error, accounts=users.listing(store),
+                              reset=reset, roles=users.ROLES)
+    return page, error.status if error else 200

@@ -19,23 +19,17 @@ from fieldsync.records.schemas import (
     load,
 )
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import KIOSK_CALLERS, actor, require
 from fieldsync.server.http import json_body
 from fieldsync.server.openapi import doc, document
 from fieldsync.server.stations import within_its_session
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-KIOSK_CALLERS = ("user", "station")
 STATION_ERRORS = {"401": {"description": "station_expired: the station's token has expired; join again"},
                   "403": {"description": "station_session_forbidden: the station is tied to another session"}}
 # Built once: a schema keeps no state between loads, and building one per scan
 # was an eighth of the check-in's CPU time.
 CHECKIN_SCHEMA = CheckinSchema()
-
-
-def _actor() -> str | None:
-    principal = g.get("principal") or {}
-    return principal.get("name")
 
 
 def _can_see_phones() -> bool:
@@ -94,7 +88,7 @@ def list_sessions():
 @doc("Create a session (training, volunteer activity, theme day, fitness monitoring).", body=SessionSchema)
 def create_session():
     data = load(SessionSchema(), json_body())
-    return sessions.create(get_store(), data, actor=_actor()), 201
+    return sessions.create(get_store(), data, actor=actor()), 201
 
 
 @bp.get("/sessions/<session_id>")
@@ -110,14 +104,14 @@ def get_session(session_id):
 @doc("Change some fields of a session.", body=SessionUpdateSchema)
 def modify_session(session_id):
     data = load(SessionUpdateSchema(), json_body())
-    return sessions.modify(get_store(), session_id, data, actor=_actor())
+    return sessions.modify(get_store(), session_id, data, actor=actor())
 
 
 @bp.post("/sessions/<session_id>/cancel")
 @require("staff")
 @doc("Cancel a session; its check-ins stay.")
 def cancel_session(session_id):
-    return sessions.cancel(get_store(), session_id, actor=_actor())
+    return sessions.cancel(get_store(), session_id, actor=actor())
 
 
 @bp.get("/sessions/<session_id>/attendees")
@@ -145,7 +139,7 @@ def list_people():
 def register_person():
     data = load(PersonSchema(), json_body())
     store = get_store()
-    person = people.register(store, data, actor=_actor())
+    person = people.register(store, data, actor=actor())
     return {**_person_out(person), "badge": badges.issue(store, person)}, 201
 
 
@@ -161,7 +155,7 @@ def get_person(person_id):
 @doc("Modify a person (修改); a level change is recorded as a promotion.", body=PersonUpdateSchema)
 def modify_person(person_id):
     data = load(PersonUpdateSchema(), json_body())
-    return people.modify(get_store(), person_id, data, actor=_actor())
+    return people.modify(get_store(), person_id, data, actor=actor())
 
 
 @bp.post("/people/<person_id>/cancel")
@@ -171,7 +165,7 @@ def cancel_person(person_id):
     # On the hub a cancellation reaches every town's laptop: admin only, as on the pages.
     if not users.may(g.principal["role"], users.roster_role("cancel", hub=current_app.config["MODE"] == "hub")):
         raise Forbidden(_("On the city hub only an admin may cancel a registration."), code="role_forbidden")
-    return people.cancel(get_store(), person_id, actor=_actor())
+    return people.cancel(get_store(), person_id, actor=actor())
 
 
 @bp.get("/people/<person_id>/history")
@@ -187,4 +181,4 @@ def person_history(person_id):
 @require("staff")
 @doc("Revoke the person's badges and issue a new one (lost card).")
 def reissue_badge(person_id):
-    return {"badge": badges.reissue(get_store(), person_id, actor=_actor())}, 201
+    return {"badge": badges.reissue(get_store(), person_id, actor=actor())}, 201

@@ -42,6 +42,7 @@ bp = Blueprint("auth", __name__)
 # token -> principal dict ({"kind": "station"|"node", "role": ..., ...}) or None
 bearer_resolvers: list[Callable[[str], dict | None]] = []
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+KIOSK_CALLERS = ("user", "station")   # who scans badges: signed-in people and joined phone stations
 
 
 def csrf_token() -> str:
@@ -111,6 +112,12 @@ def require(role: str = "trainer", *, kinds: tuple[str, ...] = ("user",)):
             return view(*args, **kwargs)
         return wrapper
     return decorate
+
+
+def actor() -> str | None:
+    """Who is acting, as the history names them: the account's user name, a station's or a
+    node's name; None for an anonymous caller."""
+    return (g.get("principal") or {}).get("name")
 
 
 def client_address() -> str:

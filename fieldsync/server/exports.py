@@ -7,8 +7,6 @@ and on a hub only those the laptops' own S12 files bring (decision 0145).
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     Response,
@@ -23,12 +21,15 @@ from flask import (
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from fieldsync import sheets
 from fieldsync.errors import Forbidden, ValidationFailed
 from fieldsync.records import sessions
 from fieldsync.records.schemas import Integer, PlaceCode, load
-from fieldsync.reports import js365, registry, s12, units, xlsx
+from fieldsync.reports import js365, registry, s12, units
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
+from fieldsync.sheets import xlsx
+from fieldsync.store import clock
 
 bp = Blueprint("exports", __name__)
 MAX_ID_FILES, MAX_MARKS = 50, 500
@@ -48,7 +49,7 @@ class Js365Query(Schema):
         unknown = EXCLUDE
 
     unit = PlaceCode(load_default=None)
-    year = Integer(load_default=lambda: date.today().year, validate=validate.Range(min=2000, max=2100))
+    year = Integer(load_default=lambda: clock.today().year, validate=validate.Range(min=2000, max=2100))
 
 
 class Js365Marks(Js365Query):
@@ -91,9 +92,9 @@ def s12_download():
     unit = _unit(asked["unit"])
     done = s12.export(get_store(), unit, changes=asked["changes"], full=asked["full"] or bool(uploads),
                       issuer=current_app.config.get("CERTIFICATE_ISSUER") or "",
-                      id_files=[(upload.filename, upload.read()) for upload in uploads], actor=g.user["username"])
-    name = f"S12-{unit.code}-{'changes-' if asked['changes'] else ''}{date.today():%Y%m%d}.xlsx"
-    return Response(b"".join(xlsx.chunks(done.table)), content_type=registry.CONTENT_TYPES["xlsx"],
+                      id_files=[(upload.filename, upload.read()) for upload in uploads], actor=actor())
+    name = f"S12-{unit.code}-{'changes-' if asked['changes'] else ''}{clock.today():%Y%m%d}.xlsx"
+    return Response(b"".join(xlsx.chunks(done.table)), content_type=sheets.CONTENT_TYPES["xlsx"],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -103,7 +104,7 @@ def js365_download():
     query = load(Js365Query(), request.args.to_dict())
     name, chunks = registry.prepare(get_store().db, "js365", "xlsx",
                                     {"year": query["year"], "unit": _unit(query["unit"]).code})
-    return Response(b"".join(chunks), content_type=registry.CONTENT_TYPES["xlsx"],
+    return Response(b"".join(chunks), content_type=sheets.CONTENT_TYPES["xlsx"],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -112,7 +113,7 @@ def js365_download():
 def js365_filed():
     """The bulk action: mark the ticked activities as filed on js365."""
     data = load(Js365Marks(), {**request.form.to_dict(), "session": request.form.getlist("session")})
-    marked = sessions.mark_js365(get_store(), data["session"], actor=g.user["username"])
+    marked = sessions.mark_js365(get_store(), data["session"], actor=actor())
     flash(_("Marked %(n)s activities as filed on js365.", n=marked), "ok")
     return redirect(url_for(".exports_page", unit=data["unit"] or None, year=data["year"]) + "#js365")
 
@@ -120,6 +121,6 @@ def js365_filed():
 @bp.post("/sessions/<session_id>/js365")
 @require("staff")
 def session_js365(session_id):
-    sessions.mark_js365(get_store(), [session_id], actor=g.user["username"])
+    sessions.mark_js365(get_store(), [session_id], actor=actor())
     flash(_("Marked as filed on js365."), "ok")
-    return redirect(url_for("admin.session_page", session_id=session_id))
+    return redirect(url_for("sessions_pages.session_page", session_id=session_id))

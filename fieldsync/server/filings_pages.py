@@ -6,13 +6,10 @@ Views validate and call reports/filings.py — no SQL here.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     Response,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -21,12 +18,15 @@ from flask import (
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, validate
 
-from fieldsync.errors import Forbidden
+from fieldsync import sheets
+from fieldsync.errors import Conflict, FieldsyncError, Forbidden, ValidationFailed
 from fieldsync.records import scope
 from fieldsync.records.schemas import Integer, load
-from fieldsync.reports import filing_reviews, filings, registry
+from fieldsync.reports import filing_reviews, filings
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
+from fieldsync.server.pages import form_page, posted
+from fieldsync.store import clock
 
 bp = Blueprint("filings", __name__, url_prefix="/hub/filings")
 
@@ -44,7 +44,7 @@ class YearQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    year = Integer(load_default=lambda: date.today().year, validate=validate.Range(*filings.YEARS))
+    year = Integer(load_default=lambda: clock.today().year, validate=validate.Range(*filings.YEARS))
 
 
 def _year() -> int:
@@ -54,18 +54,24 @@ def _year() -> int:
 @bp.get("/")
 @require("staff")
 def page():
-    db, year = get_store().db, _year()
+    return _page(_year())
+
+
+def _page(year: int, values: dict | None = None, error: FieldsyncError | None = None, form: str = ""):
+    """The year's filings; after a bad form (`form`: 'deadline' or a unit's decision) that form as typed."""
+    db = get_store().db
     home = filings.own_unit(db)
     period = filings.period_of(year)
     due, children = filings.status(db, year)
-    return render_template("hub_filings.html", year=year, home=home, own=filings.versions(db, home["code"], period),
-                           review=filings.review_of(db, home["code"], period), due=due, children=children)
+    return form_page("hub_filings.html", values or {}, error, form=form, year=year, home=home, due=due,
+                     own=filings.versions(db, home["code"], period), review=filings.review_of(db, home["code"], period),
+                     children=children)
 
 
 @bp.post("/file")
 @require("staff")
 def file():
-    row = filings.file(get_store(), _year(), actor=g.user["username"])
+    row = filings.file(get_store(), _year(), actor=actor())
     flash(_("Filed %(title)s, version %(version)s.", title=row["title"], version=row["version"]), "ok")
     return redirect(url_for(".page", year=row["period"]))
 
@@ -73,8 +79,11 @@ def file():
 @bp.post("/deadline")
 @require("admin")
 def deadline():
-    year = _year()
-    due = filings.set_deadline(get_store(), year, request.form.get("due_on", "").strip(), actor=g.user["username"])
+    year, values = _year(), posted(("due_on",))
+    try:
+        due = filings.set_deadline(get_store(), year, values["due_on"] or "", actor=actor())
+    except FieldsyncError as error:
+        return _page(year, values, error, form="deadline")
     flash(_("Filings for %(year)s are due by %(due)s.", year=year, due=due), "ok")
     return redirect(url_for(".page", year=year))
 
@@ -82,10 +91,12 @@ def deadline():
 @bp.post("/units/<unit>/decide")
 @require("admin")
 def decide(unit):
-    year = _year()
-    state = request.form.get("state", "")
-    row = filing_reviews.decide(get_store(), unit, year, state, reason=request.form.get("reason"),
-                                actor=g.user["username"])
+    year, values = _year(), posted(("state", "reason"))
+    try:
+        row = filing_reviews.decide(get_store(), unit, year, values["state"] or "", reason=values["reason"],
+                                    actor=actor())
+    except (ValidationFailed, Conflict) as error:   # an unknown unit's filing stays a 404 page
+        return _page(year, values, error, form=unit)
     flash({"accepted": _("Accepted version %(version)s.", version=row["version"]),
            "returned": _("Returned version %(version)s.", version=row["version"]),
            "reopened": _("Reopened %(year)s.", year=year)}[row["state"]], "ok")
@@ -97,7 +108,7 @@ def decide(unit):
 def download(filing_id):
     row = filings.get(get_store().db, filing_id)
     name = f"statistics-{row['unit']}-{row['period']}-v{row['version']}.xlsx"
-    return Response(row["xlsx"], content_type=registry.CONTENT_TYPES["xlsx"],
+    return Response(row["xlsx"], content_type=sheets.CONTENT_TYPES["xlsx"],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -10,17 +10,13 @@ from fieldsync.forms.inputs import SubmissionSchema, SubmissionsQuery, VersionQu
 from fieldsync.i18n import _
 from fieldsync.records.schemas import load
 from fieldsync.server import get_store
-from fieldsync.server.api import KIOSK_CALLERS, STATION_ERRORS
-from fieldsync.server.auth import require
+from fieldsync.server.api import STATION_ERRORS
+from fieldsync.server.auth import KIOSK_CALLERS, actor, require
 from fieldsync.server.http import json_body
 from fieldsync.server.openapi import doc
 from fieldsync.server.stations import within_its_session
 
 bp = Blueprint("forms_api", __name__, url_prefix="/api/v1")
-
-
-def actor() -> str | None:
-    return (g.get("principal") or {}).get("name")
 
 
 def hub_only() -> None:

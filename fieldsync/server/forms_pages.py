@@ -4,7 +4,6 @@ at the hub also upload, edit and publish."""
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -18,6 +17,7 @@ from flask import (
 )
 from flask_babel import get_locale
 
+from fieldsync import sheets
 from fieldsync.errors import BadRequest, FieldsyncError, NotFound, ValidationFailed
 from fieldsync.forms import (
     catalogue,
@@ -33,10 +33,9 @@ from fieldsync.i18n import _
 from fieldsync.records import people, places, sessions
 from fieldsync.records.schemas import load
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
-from fieldsync.server.forms_api import actor, hub_only
-from fieldsync.server.kiosk import KIOSK_CALLERS
-from fieldsync.store import new_id
+from fieldsync.server.auth import KIOSK_CALLERS, actor, require
+from fieldsync.server.forms_api import hub_only
+from fieldsync.store import clock, new_id
 
 bp = Blueprint("forms_pages", __name__)
 MAX_UPLOAD = 1024 * 1024
@@ -106,7 +105,7 @@ def _fill_page(store, session: dict, form: dict, posted: dict, **more) -> dict:
     return {"session": session, "form": form, "person": None, "person_id": None, "walk_in": False,
             "values": {}, "errors": {}, "done": None, "villages": places.children(store, session["town"], "village"),
             "submission_id": posted.get("submission_id") or new_id(), "row_count": html.row_count,
-            "today": date.today().isoformat(), **more}
+            "today": clock.today().isoformat(), **more}
 
 
 # -- staff ---------------------------------------------------------------------
@@ -143,16 +142,10 @@ def form_page(form_id):
 def form_export(form_id, fmt):
     store = get_store()
     catalogue.get(store, form_id)
-    filename = f"{form_id}.{fmt}"
-    if fmt == "csv":
-        body, mimetype = export.csv_chunks(store, form_id), "text/csv; charset=utf-8"
-    elif fmt == "xlsx":
-        body = export.xlsx_bytes(store, form_id)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
+    if fmt not in sheets.WRITERS:
         raise NotFound(_("No export as %(format)s; use csv or xlsx.", format=fmt), code="no_such_format")
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(sheets.write(export.sheet(store, form_id), fmt), mimetype=sheets.CONTENT_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{form_id}.{fmt}"'})
 
 
 @bp.get("/forms/new")

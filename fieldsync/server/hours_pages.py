@@ -12,20 +12,21 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from fieldsync.errors import FieldsyncError
 from fieldsync.records import hour_reviews
 from fieldsync.records.schemas import load
 from fieldsync.reports import hours, units
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
+from fieldsync.server.pages import form_page, posted, present
+from fieldsync.store import clock
 
 bp = Blueprint("hours_review", __name__, url_prefix="/hours/review")
 
@@ -56,22 +57,31 @@ def waiting_page():
 @bp.get("/<session_id>")
 @require("staff")
 def session_page(session_id):
+    return _session_view(session_id)
+
+
+def _session_view(session_id: str, values: dict | None = None, error: FieldsyncError | None = None):
+    """A session's hours; after a bad review form, that form (values["action"]) as typed."""
     db = get_store().db
     session = hour_reviews.session(db, session_id)
-    return render_template("hours_review_session.html", session=session, names=units.names(db),
-                           attendees=hour_reviews.attendees(db, session_id),
-                           steps=hour_reviews.steps(db, session_id), verdict=hour_reviews.verdict(db, session_id),
-                           ended=bool(session["ends"]) and session["ends"] <= hour_reviews.china_now(),
-                           cap=hour_reviews.ESTIMATE_CAP_MINUTES // 60)
+    return form_page("hours_review_session.html", values or {}, error, session=session, names=units.names(db),
+                     attendees=hour_reviews.attendees(db, session_id),
+                     steps=hour_reviews.steps(db, session_id), verdict=hour_reviews.verdict(db, session_id),
+                     ended=bool(session["ends"]) and session["ends"] <= clock.minute(),
+                     cap=hour_reviews.ESTIMATE_CAP_MINUTES // 60)
 
 
 @bp.post("/<session_id>")
 @require("staff")
 def review(session_id):
-    form = load(ReviewForm(), {k: v.strip() for k, v in request.form.items() if v.strip()})
-    minutes = round(form["hours"] * 60) if form["hours"] is not None else None
-    hour_reviews.review(get_store(), session_id, form["action"], actor=g.user["username"],
-                        person_id=form["person_id"], minutes=minutes, reason=form["reason"])
+    values = posted(("action", "person_id", "hours", "reason"))
+    try:
+        form = load(ReviewForm(), present(values))
+        minutes = round(form["hours"] * 60) if form["hours"] is not None else None
+        hour_reviews.review(get_store(), session_id, form["action"], actor=actor(),
+                            person_id=form["person_id"], minutes=minutes, reason=form["reason"])
+    except FieldsyncError as error:
+        return _session_view(session_id, values, error)
     flash({"approve": _("Hours approved."), "correct": _("Hours corrected."),
            "reject": _("Hours rejected.")}[form["action"]], "ok")
     return redirect(url_for(".session_page", session_id=session_id))

@@ -4,7 +4,7 @@ double-scan review queues, and the USB bundle upload. Registered only when servi
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -12,7 +12,8 @@ from fieldsync.errors import FieldsyncError, ValidationFailed
 from fieldsync.records import badges, places
 from fieldsync.records.schemas import PlaceCode, load
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
+from fieldsync.server.pages import form_page, posted, present
 from fieldsync.sync import bundles, doubles, enrollment, review
 from fieldsync.sync.protocol import NodeAddSchema
 
@@ -54,15 +55,11 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
 
 
-def _actor() -> str:
-    return g.principal["name"]
-
-
 # -- nodes ------------------------------------------------------------------------------------------
-def _nodes_page(offer: dict | None = None, error: str | None = None, status: int = 200):
+def _nodes_page(offer: dict | None = None, values: dict | None = None, error: FieldsyncError | None = None):
     store = get_store()
-    return render_template("hub_nodes.html", nodes=enrollment.list_nodes(store), offer=offer, error=error,
-                           towns=places.by_kind(store, "town")), status
+    return form_page("hub_nodes.html", values or {}, error, nodes=enrollment.list_nodes(store), offer=offer,
+                     towns=places.by_kind(store, "town"))
 
 
 @bp.get("/nodes")
@@ -74,22 +71,24 @@ def nodes_page():
 @bp.post("/nodes")
 @require("admin")
 def add_node():
+    values = posted(("name", "town"))
     try:
-        data = load(NodeAddSchema(), request.form.to_dict())
-        node, code = enrollment.add_node(get_store(), data["town"], data["name"], actor=_actor())
-    except FieldsyncError as exc:
-        return _nodes_page(error=exc.message, status=exc.status)
+        data = load(NodeAddSchema(), present(values))
+        node, code = enrollment.add_node(get_store(), data["town"], data["name"], actor=actor())
+    except FieldsyncError as error:
+        return _nodes_page(values=values, error=error)
     hub_url = request.host_url.rstrip("/")
     command = f"fieldsync enroll {hub_url} {code}"
     offer = {"node": node, "code": code, "hub_url": hub_url, "command": command,
              "town_name": places.name_of(get_store(), node["town"]), "svg": badges.qr_svg(command)}
-    return _nodes_page(offer, status=201)
+    page, _status = _nodes_page(offer)
+    return page, 201
 
 
 @bp.post("/nodes/<node_id>/revoke")
 @require("admin")
 def revoke_node(node_id):
-    enrollment.revoke(get_store(), node_id, actor=_actor())
+    enrollment.revoke(get_store(), node_id, actor=actor())
     return redirect(url_for("hub.nodes_page"))
 
 
@@ -107,7 +106,7 @@ def conflicts_page():
 @require("staff")
 def resolve_conflict(conflict_id):
     data = load(ResolveSchema(), request.form.to_dict())
-    review.resolve_conflict(get_store(), conflict_id, data["choice"], actor=_actor())
+    review.resolve_conflict(get_store(), conflict_id, data["choice"], actor=actor())
     return redirect(url_for("hub.conflicts_page"))
 
 
@@ -125,7 +124,7 @@ def quarantine_page():
 @bp.post("/quarantine/<int:quarantine_id>/retry")
 @require("staff")
 def retry_quarantined(quarantine_id):
-    applied = review.retry(get_store(), quarantine_id, actor=_actor())
+    applied = review.retry(get_store(), quarantine_id, actor=actor())
     return redirect(url_for("hub.quarantine_page", result="applied" if applied else "failed"))
 
 
@@ -133,7 +132,7 @@ def retry_quarantined(quarantine_id):
 @require("admin")
 def apply_move(quarantine_id):
     """A laptop asked to move a person or session to another town: an admin decides."""
-    review.apply_move(get_store(), quarantine_id, actor=_actor())
+    review.apply_move(get_store(), quarantine_id, actor=actor())
     return redirect(url_for("hub.quarantine_page", result="applied"))
 
 
@@ -141,7 +140,7 @@ def apply_move(quarantine_id):
 @require("staff")
 def dismiss_quarantined(quarantine_id):
     data = load(DismissSchema(), request.form.to_dict())
-    review.dismiss(get_store(), quarantine_id, actor=_actor(), note=data["note"])
+    review.dismiss(get_store(), quarantine_id, actor=actor(), note=data["note"])
     return redirect(url_for("hub.quarantine_page"))
 
 
@@ -162,7 +161,7 @@ def double_scans_page():
 @require("staff")
 def review_double_scan():
     data = load(DoubleReviewSchema(), request.form.to_dict())
-    doubles.mark_reviewed(get_store(), data["session"], data["person"], actor=_actor(), note=data["note"])
+    doubles.mark_reviewed(get_store(), data["session"], data["person"], actor=actor(), note=data["note"])
     return redirect(url_for("hub.double_scans_page"))
 
 
@@ -180,7 +179,7 @@ def upload_bundle():
     try:
         if upload is None or not upload.filename:
             raise ValidationFailed(_("Choose the bundle file from the USB stick."), code="no_file")
-        summary = bundles.import_bundle(get_store(), upload.stream, actor=_actor(),
+        summary = bundles.import_bundle(get_store(), upload.stream, actor=actor(),
                                         override=request.form.get("override") == "yes")
     except FieldsyncError as exc:
         return render_template("hub_bundle.html", summary=None, error=exc.message), exc.status

@@ -12,7 +12,7 @@ through Babel with the chosen locale: `{{ s.starts_at|when }}`, `{{ n|number }}`
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from babel.dates import format_skeleton, format_timedelta
@@ -24,7 +24,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from fieldsync import labels
-from fieldsync.reports.table import CHINA
+from fieldsync.store import clock
 
 LOCALES = ("zh_CN", "en")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -47,9 +47,7 @@ def when(value) -> str:
     """A stored wall-clock time ('2025-05-28T09:00') as the locale writes it: 2025年5月28日周三 09:00."""
     if not value:
         return ""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if moment.tzinfo is not None:  # a UTC instant ('...Z'): China Standard Time, as the sheets
-        moment = moment.astimezone(CHINA).replace(tzinfo=None)  # print it, whatever the server's zone
+    moment = clock.in_china(value)   # a UTC instant ('...Z') as China's clocks show it, like the sheets
     locale = str(get_locale())
     return f"{format_skeleton('yMMMEd', moment, locale=locale)} {format_skeleton('Hm', moment, locale=locale)}"
 

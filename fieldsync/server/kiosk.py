@@ -10,11 +10,10 @@ from flask_babel import get_locale
 
 from fieldsync.records import checkins, places, sessions
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import KIOSK_CALLERS, require
 from fieldsync.server.stations import tied_session
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
-KIOSK_CALLERS = ("user", "station")
 CONFIRMED = "kiosk_confirmed"   # sessions not of today this browser chose to scan for anyway
 KEEP_CONFIRMED = 5
 

@@ -8,7 +8,6 @@ from flask import (
     Response,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -20,7 +19,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from fieldsync.records import certificates, people, places, sessions
 from fieldsync.records.schemas import load
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
 
 bp = Blueprint("papers", __name__)
 
@@ -37,7 +36,7 @@ def _on_hub() -> bool:
 
 
 def person_url(person_id: str) -> str:
-    return url_for("dashboard.person_page" if _on_hub() else "admin.person_page", person_id=person_id)
+    return url_for("hub_people.person_page" if _on_hub() else "people_pages.person_page", person_id=person_id)
 
 
 def _rule() -> certificates.Rule:
@@ -52,7 +51,7 @@ def _pdf(content: bytes, name: str) -> Response:
 @bp.post("/people/<person_id>/verify")
 @require("staff")
 def person_verify(person_id):
-    person = people.verify(get_store(), person_id, actor=g.user["username"])
+    person = people.verify(get_store(), person_id, actor=actor())
     flash(_("%(name)s is verified (逐条核实).", name=person["name"]), "ok")
     return redirect(person_url(person_id) + "#verification")
 
@@ -60,7 +59,7 @@ def person_verify(person_id):
 @bp.get("/people/<person_id>/certificate.pdf")
 @require("staff")
 def person_certificate(person_id):
-    content = certificates.print_pdf(get_store(), [person_id], _rule(), actor=g.user["username"])
+    content = certificates.print_pdf(get_store(), [person_id], _rule(), actor=actor())
     return _pdf(content, f"certificate-{person_id}.pdf")
 
 
@@ -70,7 +69,7 @@ def session_certificates(session_id):
     store = get_store()
     sessions.get(store, session_id)
     content = certificates.print_pdf(store, certificates.passed_trainees(store, session_id), _rule(),
-                                     actor=g.user["username"])
+                                     actor=actor())
     return _pdf(content, f"certificates-{session_id}.pdf")
 
 

@@ -5,16 +5,18 @@ Views validate with marshmallow and call records/ and reports/ — no SQL here.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from fieldsync.errors import FieldsyncError
 from fieldsync.records import place_import, populations
 from fieldsync.records.schemas import PlaceCode, load
 from fieldsync.reports import dashboard, targets, units
 from fieldsync.reports.schemas import UnitYearQuery
 from fieldsync.server import get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
+from fieldsync.server.pages import form_page, posted, present
 
 bp = Blueprint("places_pages", __name__, url_prefix="/hub/places")
 
@@ -44,32 +46,38 @@ class TargetsForm(Schema):
     activities = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0, max=1_000_000))
 
 
-def _posted() -> dict:
-    """The posted form without its CSRF token; an empty number field means 'not set'."""
-    return {key: (value.strip() or None) for key, value in request.form.items() if key != "csrf_token"}
+TARGET_FORM = ("unit", "year", "per_1000", "trained", "monitored", "activities")
 
 
 @bp.get("/")
 @require("staff")
 def places_page():
+    return _page(load(PlacesQuery(), request.args.to_dict()))
+
+
+def _page(query: dict, values: dict | None = None, error: FieldsyncError | None = None, form: str = ""):
+    """The unit's places; after a bad form (`form`: 'targets' or a place's code) that form as typed."""
     db = get_store().db
-    query = load(PlacesQuery(), request.args.to_dict())
     unit = units.resolve(db, query.get("unit") or query.get("town") or query.get("county"), query["year"])
     rows = populations.listing(get_store(), unit.code)
     for row in rows:
         row["figure"] = populations.for_year(db, [row["code"]], query["year"]).get(row["code"])
         row["history"] = place_import.history(get_store(), row["code"])
-    return render_template("hub_places.html", unit=unit, year=query["year"], rows=rows,
-                           years=dashboard.years(db), counties=dashboard.counties_and_towns(db),
-                           applied=targets.applied(db, unit.code, query["year"]), labels=targets.LABELS,
-                           names=units.names(db))
+    return form_page("hub_places.html", values or {}, error, form=form, unit=unit, year=query["year"], rows=rows,
+                     years=dashboard.years(db), counties=dashboard.counties_and_towns(db),
+                     applied=targets.applied(db, unit.code, query["year"]), labels=targets.LABELS,
+                     names=units.names(db))
 
 
 @bp.post("/population")
 @require("admin")
 def population_set():
-    data = load(PopulationForm(), request.form.to_dict())
-    populations.set_one(get_store(), data["code"], data["year"], data["population"], actor=g.user["username"])
+    values = posted(("code", "year", "population"))
+    try:
+        data = load(PopulationForm(), present(values))
+        populations.set_one(get_store(), data["code"], data["year"], data["population"], actor=actor())
+    except FieldsyncError as error:
+        return _page(load(PlacesQuery(), request.args.to_dict()), values, error, form=values["code"] or "")
     flash(_("Population saved."), "ok")
     return redirect(url_for(".places_page", **request.args))
 
@@ -77,8 +85,13 @@ def population_set():
 @bp.post("/targets")
 @require("admin")
 def targets_set():
-    data = load(TargetsForm(), _posted())
-    unit, year = data.pop("unit"), data.pop("year")
-    targets.set_targets(get_store(), unit, year, data, actor=g.user["username"])
+    values = posted(TARGET_FORM)
+    try:
+        data = load(TargetsForm(), present(values))
+        unit, year = data.pop("unit"), data.pop("year")
+        targets.set_targets(get_store(), unit, year, data, actor=actor())
+    except FieldsyncError as error:
+        query = load(PlacesQuery(), present({"unit": values["unit"], "year": values["year"]}))
+        return _page(query, values, error, form="targets")
     flash(_("Targets saved; empty fields follow the default."), "ok")
     return redirect(url_for(".places_page", unit=unit, year=year))

@@ -24,7 +24,6 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from fieldsync.records import (
     badges,
-    hour_reviews,
     personal_links,
     places,
     profile_requests,
@@ -34,6 +33,7 @@ from fieldsync.records.schemas import LEVELS, load
 from fieldsync.records.validators import mask_name, mask_phone
 from fieldsync.reports import hours, service_certificates
 from fieldsync.server import get_store
+from fieldsync.store import clock
 
 bp = Blueprint("self_service", __name__)
 PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -67,7 +67,7 @@ def _years(store, person_id: str) -> dict:
 def instructor_page(token):
     store = get_store()
     person = personal_links.person_of(store, token)
-    now = hour_reviews.china_now()
+    now = clock.minute()
     this_year = int(now[:4])
     return _private(render_template(
         "me.html", token=token, person=person, phone=mask_phone(person.get("phone")),

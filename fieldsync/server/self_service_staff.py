@@ -73,7 +73,7 @@ def personal_link(person_id, verb):
     else:
         personal_links.revoke(store, person_id, actor=g.user["username"])
         flash(_("Personal link revoked: it no longer opens the page."), "ok")
-    return redirect(url_for("dashboard.person_page", person_id=person_id) + "#self-service")
+    return redirect(url_for("hub_people.person_page", person_id=person_id) + "#self-service")
 
 
 @bp.get("/people/<person_id>/service-certificate/<int:year>.pdf")

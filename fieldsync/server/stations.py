@@ -30,12 +30,13 @@ from flask import (
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
-from fieldsync.errors import Forbidden, Unauthorized
+from fieldsync.errors import FieldsyncError, Forbidden, Unauthorized
 from fieldsync.i18n import N_
 from fieldsync.records import badges, sessions, stations
 from fieldsync.records.schemas import load
 from fieldsync.server import auth, get_store
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
+from fieldsync.server.pages import form_page, posted, present
 
 bp = Blueprint("stations", __name__, url_prefix="/kiosk")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -130,11 +131,10 @@ def _join_offer(station: dict, token: str) -> dict:
     return {"station": station, "url": urls[0], "others": urls[1:], "svg": badges.qr_svg(urls[0])}
 
 
-def _page(offer: dict | None = None, error: str | None = None, status: int = 200):
+def _page(offer: dict | None = None, values: dict | None = None, error: FieldsyncError | None = None):
     store = get_store()
-    return render_template("stations.html", stations=stations.listing(store), offer=offer, error=error,
-                           sessions=sessions.listing(store, limit=50),
-                           lifetimes=stations.LIFETIMES_HOURS), status
+    return form_page("stations.html", values or {}, error, stations=stations.listing(store), offer=offer,
+                     sessions=sessions.listing(store, limit=50), lifetimes=stations.LIFETIMES_HOURS)
 
 
 @bp.get("/stations")
@@ -146,12 +146,17 @@ def stations_page():
 @bp.post("/stations")
 @require("staff")
 def create_station():
-    data = load(StationSchema(), request.form.to_dict())
-    if data["session"]:
-        sessions.get(get_store(), data["session"])
-    station, token = stations.create(get_store(), data["name"].strip(), session_id=data["session"] or None,
-                                     lifetime_hours=data["lifetime"], actor=g.principal["name"])
-    return _page(_join_offer(station, token), status=201)
+    values = posted(("name", "session", "lifetime"))
+    try:
+        data = load(StationSchema(), present(values))
+        if data["session"]:
+            sessions.get(get_store(), data["session"])
+        station, token = stations.create(get_store(), data["name"].strip(), session_id=data["session"] or None,
+                                         lifetime_hours=data["lifetime"], actor=actor())
+    except FieldsyncError as error:
+        return _page(values=values, error=error)
+    page, _status = _page(_join_offer(station, token))
+    return page, 201
 
 
 @bp.post("/stations/<station_id>/token")

@@ -24,8 +24,8 @@ from fieldsync.server import auth, get_store
 from fieldsync.server.auth import require
 from fieldsync.server.http import MAX_JSON_BYTES, json_body
 from fieldsync.server.openapi import doc
+from fieldsync.store.clock import utc_now
 from fieldsync.store.hlc import wall_ms
-from fieldsync.store.outbox import utc_now
 from fieldsync.sync import certificates, enrollment, hublog, node, receive
 from fieldsync.sync.client import SERVER_TIME_HEADER
 from fieldsync.sync.protocol import (

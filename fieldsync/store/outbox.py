@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
+from fieldsync.store.clock import utc_now
 from fieldsync.store.db import insert_rows, new_id
 
 CHANGE_COLUMNS = ("change_id", "entity", "record_id", "op", "hlc", "payload", "created_at")
@@ -58,12 +58,3 @@ def prune(db: Database, acked: int, cutoff: str, *, most: int | None = None) -> 
     deleted = db.execute("DELETE FROM changes WHERE seq <= ?", [upto]).rowcount
     db.execute("DELETE FROM outbox_acks WHERE acked_to < ?", [upto])
     return deleted
-
-
-def utc_now() -> str:
-    return utc_text(datetime.now(UTC))
-
-
-def utc_text(moment: datetime) -> str:
-    """UTC with milliseconds, ISO 8601: what every stored timestamp looks like."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fieldsync.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 from fieldsync.i18n import _
 from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 from fieldsync.sync import batches, enrollment, receive
 from fieldsync.sync.protocol import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_CHANGES
 from fieldsync.sync.push import load_stream, request_body

@@ -21,7 +21,8 @@ from sqlite_utils import Database
 from fieldsync.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.records import place_import, places
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 from fieldsync.sync import entities, hublog
 from fieldsync.sync.entities import IMMUTABLE, MUTABLE
 

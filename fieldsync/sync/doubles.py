@@ -21,7 +21,7 @@ from fieldsync.i18n import _
 from fieldsync.records import scope
 from fieldsync.records.validators import mask_phone
 from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 from fieldsync.sync.merge import DOUBLE
 from fieldsync.sync.receive import audit
 

@@ -23,7 +23,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -45,9 +45,10 @@ from fieldsync.i18n import _
 from fieldsync.records import badges, people, pii, places
 from fieldsync.records.badges import public_b64
 from fieldsync.records.pii import write_secret
-from fieldsync.store import Store, new_id
+from fieldsync.store import Store, clock, new_id
+from fieldsync.store.clock import utc_now
 from fieldsync.store.hlc import MAX_AHEAD_MS
-from fieldsync.store.outbox import forget_acks_after, utc_now
+from fieldsync.store.outbox import forget_acks_after
 from fieldsync.sync import certificates, chain, entities, hublog, origins, pull
 from fieldsync.sync.receive import audit
 
@@ -80,9 +81,8 @@ def add_node(store: Store, town: str, name: str, *, actor: str | None = None,
                                    fields={"town": [_("Unknown town.")]})
     raw = "".join(secrets.choice(CODE_ALPHABET) for _letter in range(16))
     code = "-".join(raw[i:i + 4] for i in range(0, 16, 4))
-    expires = (datetime.now(UTC) + timedelta(hours=CODE_HOURS)).isoformat(timespec="seconds")
     node = {"id": new_id(), "name": name.strip(), "town": town, "code_hash": _hash(raw),
-            "code_expires_at": expires.replace("+00:00", "Z"), "created_at": utc_now(), "created_by": actor,
+            "code_expires_at": clock.utc_text(clock.now() + timedelta(hours=CODE_HOURS)), "created_at": utc_now(), "created_by": actor,
             "kind": "hub" if hub else "laptop"}
 
     def work(db: Database) -> None:

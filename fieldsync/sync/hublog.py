@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlite_utils import Database
 
@@ -22,7 +22,8 @@ from fieldsync.errors import Gone
 from fieldsync.records import places
 from fieldsync.records.mutable import LOCAL_ONLY
 from fieldsync.records.validators import whole_number_or_none
-from fieldsync.store.outbox import utc_now
+from fieldsync.store import clock
+from fieldsync.store.clock import utc_now
 from fieldsync.sync import entities
 from fieldsync.sync.entities import MUTABLE
 
@@ -159,8 +160,7 @@ def before_pull(db: Database) -> None:
 
 def prune(db: Database, *, days: int = TOMBSTONE_DAYS) -> int:
     """Forget evict/delete rows older than `days`; cursors before them now get 410."""
-    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds")
-    cutoff = cutoff.replace("+00:00", "Z")
+    cutoff = clock.utc_text(clock.now() - timedelta(days=days))
     top = db.execute("SELECT MAX(seq) FROM hub_log WHERE op != 'upsert' AND at <= ?", [cutoff]).fetchone()[0]
     if top is None:
         return 0

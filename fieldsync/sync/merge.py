@@ -13,18 +13,18 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from marshmallow import ValidationError
 from sqlite_utils import Database
 
 from fieldsync.errors import FieldsyncError, Refused
 from fieldsync.records import badges, mutable, people
-from fieldsync.store import Store
+from fieldsync.store import Store, clock
+from fieldsync.store.clock import utc_now
 from fieldsync.store.hlc import MAX_AHEAD_MS
-from fieldsync.store.outbox import utc_now
 from fieldsync.sync import chain, entities, hublog, policy
 from fieldsync.sync.entities import MUTABLE, PUBLISHED
 from fieldsync.sync.protocol import ChangeSchema, MutablePayload
@@ -633,5 +633,4 @@ def retry_quarantine(db: Database, store: Store, result: MergeResult, *, limit: 
 
 
 def utc_now_minus(seconds: int) -> str:
-    moment = time.time() - seconds
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment * 1000) % 1000:03d}Z"
+    return clock.utc_text(clock.now() - timedelta(seconds=seconds))

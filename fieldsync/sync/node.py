@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from fieldsync.errors import FieldsyncError, NotEnrolled
 from fieldsync.i18n import _, ngettext
 from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 from fieldsync.sync import batches, chain, enrollment
 from fieldsync.sync.client import HubClient
 from fieldsync.sync.pull import PullResult, pull

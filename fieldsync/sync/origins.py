@@ -13,7 +13,7 @@ from sqlite_utils import Database
 
 from fieldsync.errors import Conflict
 from fieldsync.i18n import _
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 
 
 def claim(db: Database, node_id: str, origin: str) -> None:

@@ -28,6 +28,7 @@ from sqlite_utils import Database
 from fieldsync.errors import HubError
 from fieldsync.i18n import _
 from fieldsync.store import Store, connect, new_id, outbox
+from fieldsync.store.clock import utc_text
 from fieldsync.sync import batches
 from fieldsync.sync.client import HubClient
 from fieldsync.sync.protocol import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_CHANGES
@@ -247,7 +248,7 @@ def _hub_time(store: Store, *, days_ago: int = 0) -> str:
     """Acknowledgements are dated and retention measured by the hub-corrected clock (failure
     case 5): a laptop clock set back, then right, must not make rows look a year old."""
     now = datetime.fromtimestamp(store.hlc.physical_ms() / 1000, UTC)
-    return outbox.utc_text(now - timedelta(days=days_ago))
+    return utc_text(now - timedelta(days=days_ago))
 
 
 def _prune(store: Store, acked: int) -> None:

@@ -30,7 +30,7 @@ from fieldsync.errors import BadRequest, Conflict, PayloadTooLarge, UpgradeRequi
 from fieldsync.i18n import _
 from fieldsync.records.schemas import load
 from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 from fieldsync.sync import columnar, entities, hublog, merge, origins, senders
 from fieldsync.sync.entities import IMMUTABLE
 from fieldsync.sync.protocol import (

@@ -14,7 +14,7 @@ from fieldsync.errors import Conflict, NotFound
 from fieldsync.i18n import _
 from fieldsync.records import mutable
 from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 from fieldsync.sync import entities, merge, policy
 from fieldsync.sync.receive import audit
 

@@ -13,7 +13,7 @@ from fieldsync import config, demo
 from fieldsync.records import awards, consents, people, profile_requests
 from fieldsync.reports import hours, rollup, units
 from fieldsync.store import Store
-from fieldsync.store.outbox import utc_now
+from fieldsync.store.clock import utc_now
 from fieldsync.sync import enrollment
 
 LAPTOP_NAME = "张村镇文体站笔记本"

@@ -21,7 +21,7 @@ PHONE = {"width": 360, "height": 740}
 ROLES = ("trainer", "staff", "admin")
 # A page opened as its links open it: the badge sheet of one person (the person page's link),
 # not of the whole roster, which on the hub is a 10 MB print job.
-QUERIES = {"admin.badge_page": "?person={person_id}"}
+QUERIES = {"roster_pages.badge_page": "?person={person_id}"}
 SCREENS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 900}}  # crawl, screenshots
 
 

@@ -3,18 +3,16 @@ from the date (issue 19)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from fieldsync.records import theme_days
-from fieldsync.store import Store
+from fieldsync.store import Store, clock
 from tests.e2e.pages import SCREENS, expect, fits, phone_page, sign_in
 from tests.reports import fixture
 from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
-YEAR = date.today().year
+YEAR = clock.today().year
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from datetime import date, timedelta
 
 from hypothesis import strategies as st
 
+from fieldsync.store import clock
+
 FLAT_TYPES = ("text", "number", "single_choice", "multi_choice", "date", "phone", "yes_no", "name", "place")
 CONTROLLERS = ("text", "number", "single_choice", "multi_choice", "yes_no")
 NAMES = ("王芳", "欧阳·娜", "John Smith", "王𪚥", "李四")
@@ -51,8 +53,8 @@ def field_spec(draw, name: str, kind: str) -> dict:
         low, high = sorted(draw(st.lists(st.dates(*DAY_RANGE), min_size=2, max_size=2)))
         spec["min"] = low.isoformat()
         spec["max"] = draw(st.sampled_from([high.isoformat(), "today"]))
-        if spec["max"] == "today" and low > date.today():
-            spec["min"] = (date.today() - timedelta(days=30)).isoformat()
+        if spec["max"] == "today" and low > clock.today():
+            spec["min"] = (clock.today() - timedelta(days=30)).isoformat()
     return spec
 
 
@@ -138,7 +140,7 @@ def value_for(draw, spec: dict):
         low, high = max(spec.get("min_selected", 0), 1), spec.get("max_selected", len(values))
         return draw(st.lists(st.sampled_from(values), min_size=low, max_size=high, unique=True))
     if kind == "date":
-        high = date.today() if spec["max"] == "today" else date.fromisoformat(spec["max"])
+        high = clock.today() if spec["max"] == "today" else date.fromisoformat(spec["max"])
         return draw(st.dates(date.fromisoformat(spec["min"]), high)).isoformat()
     if kind == "phone":
         return draw(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))

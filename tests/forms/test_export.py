@@ -8,6 +8,7 @@ import io
 import openpyxl
 import pytest
 
+from fieldsync import sheets
 from fieldsync.errors import ValidationFailed
 from fieldsync.forms import catalogue, definition, export, submissions, summary
 
@@ -40,7 +41,7 @@ def grip(hub_store):
 
 
 def test_csv_flattens_repeat_groups_masks_phones_and_defuses_formulas(grip):
-    text = "".join(export.csv_chunks(grip, "grip_test"))
+    text = b"".join(sheets.write(export.sheet(grip, "grip_test"), "csv")).decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
     header, first, second = rows[0], rows[1], rows[2]
@@ -50,13 +51,19 @@ def test_csv_flattens_repeat_groups_masks_phones_and_defuses_formulas(grip):
     assert len(rows) == 4
 
 
-def test_xlsx_keeps_text_as_text_in_song_typeface(grip):
-    sheet = openpyxl.load_workbook(io.BytesIO(export.xlsx_bytes(grip, "grip_test"))).active
-    note = sheet.cell(row=2, column=8)
+def test_xlsx_is_the_offices_layout_and_keeps_text_as_text_in_song_typeface(grip):
+    content = b"".join(sheets.write(export.sheet(grip, "grip_test"), "xlsx"))
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert sheet["A1"].value == "握力复测 提交记录" and sheet["A1"].font.b and "A1:N1" in sheet.merged_cells
+    assert sheet["A3"].value == "提交编号" and sheet["A3"].font.b and sheet["A3"].border.left.style == "thin"
+    note = sheet.cell(row=4, column=8)
     assert note.value.startswith("=HYPERLINK") and note.data_type == "s"
-    assert note.font.name == "宋体" and sheet.cell(row=1, column=1).font.b
-    assert [c.value for c in sheet[3]][7:11] == ["+1 复测", None, "左", 28]
-    assert sheet.max_row == 4
+    assert note.font.name == "宋体"
+    assert [c.value for c in sheet[5]][7:11] == ["+1 复测", None, "左", 28]
+    assert sheet.max_row == 6
+    # widths from the widest text (CONVENTIONS): 2 per wide character, plus 2; the old writer sized
+    # by the header alone, so long answers were cut off
+    assert sheet.column_dimensions["H"].width == len('=HYPERLINK("http://evil.example","点我")') + 2 + 2
 
 
 def test_summary_counts_choices_and_describes_numbers(grip):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import date
 
 import pytest
 
@@ -12,7 +11,7 @@ from fieldsync.errors import Conflict
 from fieldsync.forms import submissions
 from fieldsync.records import certificates, people, roster_io, sessions
 from fieldsync.reports import registry
-from fieldsync.store import new_id
+from fieldsync.store import clock, new_id
 from tests.support import run_cli
 
 RULE = certificates.Rule("威体指{year}{seq:05d}", "威海市社会体育指导员协会")
@@ -50,7 +49,7 @@ def test_a_trainings_certificates_and_a_number_by_the_rule_given_once(store, tmp
     # Promoted without a number (at the hub, say): the first print gives one by the rule, a reprint the same.
     promoted = next(p for p in people.search(store, limit=500) if p["level"] == "none")
     people.promote(store, promoted["id"], "level3")
-    year = date.today().year
+    year = clock.today().year
     for _ in range(2):
         text = _pdf_text(certificates.print_pdf(store, [promoted["id"]], RULE), tmp_path)
         assert people.get(store, promoted["id"])["certificate_no"] == f"威体指{year}00001"

@@ -15,7 +15,7 @@ def test_register_modify_promote_cancel_restore_are_all_in_the_history(store):
     person = people.register(store, load(PersonSchema(), {
         "name": "赵敏", "town": TOWN, "village": VILLAGE, "phone": "13912345678", "level": "无"}), actor="staff")
     people.modify(store, person["id"], {"specialty": "太极拳"}, actor="staff")
-    people.modify(store, person["id"], {"level": "level3", "certificate_no": "SD26000001"}, actor="staff")
+    people.promote(store, person["id"], "level3", "SD26000001", actor="staff")
     people.cancel(store, person["id"], actor="admin")
     with pytest.raises(Conflict):
         people.cancel(store, person["id"])
@@ -25,6 +25,16 @@ def test_register_modify_promote_cancel_restore_are_all_in_the_history(store):
     promoted = people.history(store, person["id"])[2]
     assert promoted["changes"]["level"] == ["none", "level3"] and promoted["actor"] == "staff"
     assert people.get(store, person["id"])["status"] == "active"
+
+
+def test_only_a_promotion_is_recorded_as_one_a_corrected_level_is_a_modification(store):
+    person = people.register(store, {"name": "周强", "town": TOWN, "level": "level2"}, actor="staff")
+    people.modify(store, person["id"], {"level": "level3"}, actor="staff")     # a typo put right: downwards
+    people.modify(store, person["id"], {"level": "level1"}, actor="staff")     # and upwards, still no promotion
+    with pytest.raises(Conflict):
+        people.promote(store, person["id"], "level1", actor="staff")
+    changes = [(h["action"], h["changes"].get("level")) for h in people.history(store, person["id"])[1:]]
+    assert changes == [("modify", ["level2", "level3"]), ("modify", ["level3", "level1"])]
 
 
 def test_village_must_belong_to_the_town(store):

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from fieldsync.errors import BadRequest, ValidationFailed
-from fieldsync.records import people, places, roster_io
+from fieldsync.records import people, places, roster_export, roster_io
 from fieldsync.records.schemas import PersonSchema, load
 from fieldsync.store import Store
 
@@ -123,48 +123,50 @@ def test_dry_run_and_file_level_problems_write_nothing(store):
     assert people.count(store) == before
 
 
-def test_xlsx_export_masks_by_default_keeps_text_and_neutralises_formulas(store):
+def test_xlsx_export_is_the_offices_layout_masks_by_default_keeps_text_and_neutralises_formulas(store):
     person = people.register(store, load(PersonSchema(), {
         "name": "吴公式", "town": TOWN, "village": VILLAGE, "phone": "13512345678",
         "id_number": "11010519491231002X", "specialty": "=HYPERLINK(\"http://x\")"}))
-    export = roster_io.export_roster(store, "xlsx", {"q": "吴公式"}, actor="staff")
+    export = roster_export.export_roster(store, "xlsx", {"q": "吴公式"}, actor="staff")
     sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
-    header = [c.value for c in sheet[1]]
+    assert sheet["A1"].value == "花名册" and sheet["A1"].font.b     # the reports' layout: title, a line, headers
+    header = [c.value for c in sheet[3]]
     assert header[:5] == ["姓名", "性别", "出生年份", "手机号码", "身份证号码"]
-    row = {h: c for h, c in zip(header, sheet[2])}
+    assert sheet["A3"].border.left.style == "thin"
+    row = {h: c for h, c in zip(header, sheet[4])}
     assert row["手机号码"].value == "135****5678" and row["身份证号码"].value == "1101**********002X"
     assert row["项目"].value == person["specialty"] and row["项目"].data_type == "s"
     assert row["手机号码"].number_format == "@" and row["姓名"].font.name == "宋体"
     assert row["注册日期"].number_format == 'yyyy"年"m"月"d"日"'
     assert sheet.column_dimensions["A"].width == len("吴公式") * 2 + 2   # Σ(2 per wide character) + 2
-    assert sheet.freeze_panes == "A2"
+    assert sheet.freeze_panes == "A4"
 
-    full = roster_io.export_roster(store, "xlsx", {"q": "吴公式"}, full=True, actor="admin")
-    row = dict(zip(header, openpyxl.load_workbook(io.BytesIO(full.content)).active[2]))
+    full = roster_export.export_roster(store, "xlsx", {"q": "吴公式"}, full=True, actor="admin")
+    row = dict(zip(header, openpyxl.load_workbook(io.BytesIO(full.content)).active[4]))
     assert row["手机号码"].value == "13512345678" and row["身份证号码"].value == "11010519491231002X"
-    log = roster_io.export_log(store)
+    log = roster_export.export_log(store)
     assert (log[0]["full"], log[0]["actor"], log[0]["rows"]) == (True, "admin", 1)
     assert (log[1]["full"], log[1]["actor"]) == (False, "staff")
 
 
 def test_csv_export_has_a_bom_and_neutralised_cells(store):
     people.register(store, load(PersonSchema(), {"name": "郑减号", "town": TOWN, "specialty": "-1+2"}))
-    content = roster_io.export_roster(store, "csv", {"q": "郑减号"}).content
+    content = roster_export.export_roster(store, "csv", {"q": "郑减号"}).content
     assert content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert rows[1][rows[0].index("项目")] == "'-1+2"
 
 
 def test_a_full_xlsx_export_imports_into_another_office(store, tmp_path):
-    export = roster_io.export_roster(store, "xlsx", {"village": VILLAGE}, full=True)
+    export = roster_export.export_roster(store, "xlsx", {"village": VILLAGE}, full=True)
     with Store(tmp_path / "other" / "fieldsync.db") as other:
         places.import_places(other, places.load_fixture()["places"])
         report = roster_io.import_roster(other, export.content, export.filename)
         assert report.ok, [str(e) for e in report.errors[:3]]
         assert report.ignored_columns == ["状态"]
         assert len(report.imported) == export.rows > 0
-        again = roster_io.export_roster(other, "csv", {"village": VILLAGE}, full=True).content
-    first = roster_io.export_roster(store, "csv", {"village": VILLAGE}, full=True).content
+        again = roster_export.export_roster(other, "csv", {"village": VILLAGE}, full=True).content
+    first = roster_export.export_roster(store, "csv", {"village": VILLAGE}, full=True).content
     # Same people, same values, same 注册日期: what one office exports, another reads back whole.
     assert again == first
 

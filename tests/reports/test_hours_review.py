@@ -13,6 +13,7 @@ import pytest
 from fieldsync.errors import Conflict, Forbidden, ValidationFailed
 from fieldsync.records import checkins, hour_reviews, scope, sessions
 from fieldsync.reports import dashboard, hours, registry, units
+from fieldsync.store import clock
 from tests.reports import fixture
 
 
@@ -53,7 +54,7 @@ def test_an_unreviewed_activity_does_not_count(city, ids):
 
 
 def test_an_activity_not_ended_cannot_be_reviewed_and_does_not_count(city, ids):
-    tomorrow = datetime.now() + timedelta(days=1)
+    tomorrow = clock.wall() + timedelta(days=1)
     session_id = sessions.create(city, fixture._session("volunteer", "明天的活动", fixture.T1, tomorrow, 2.0),
                                  actor="staff")["id"]
     with pytest.raises(Conflict):

@@ -9,7 +9,8 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from fieldsync.reports import registry, statistics_xlsx, units, xlsx
+from fieldsync.reports import registry, statistics_xlsx, units
+from fieldsync.sheets import xlsx
 from tests.reports import fixture
 
 HEADERS = ["序号", "举办单位", "活动名称", "活动简介", "举办方式(线上、线下)", "举办时间", "联系人", "联系方式", "备注"]

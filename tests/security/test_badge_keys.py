@@ -7,12 +7,11 @@ server from a phone station, as at a venue.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fieldsync.records import badges, checkins, people, sessions, stations
+from fieldsync.store import clock
 from fieldsync.sync import entities, hublog
 from tests.security.test_badges import Station, signed, stored_checkins
 from tests.sync.conftest import TOWN_A, TOWN_B
@@ -30,7 +29,7 @@ def city(cluster):
 def open_venue(node) -> tuple[Station, str]:
     """Start the laptop's server with a session today and a phone station scanning for it."""
     session = sessions.create(node.store, {"kind": "training", "title": "徽章钥匙", "town": node.town,
-                                           "starts_at": datetime.now().replace(microsecond=0)})
+                                           "starts_at": clock.wall().replace(microsecond=0)})
     _, token = stations.create(node.store, "门口")
     node.serve()
     return Station(node.server.url, token), session["id"]
@@ -78,7 +77,7 @@ def test_a_walk_in_badge_printed_at_a_verifies_where_the_person_lives(city):
     printed_at_a = badges.issue(a.store, walk_in)
     # A walk-in: registered and checked in at A's own session (decision 0050 lets A create them).
     at_a = sessions.create(a.store, {"kind": "training", "title": "邻镇来客", "town": a.town,
-                                     "starts_at": datetime.now().replace(microsecond=0)})
+                                     "starts_at": clock.wall().replace(microsecond=0)})
     checkins.check_in(a.store, session_id=at_a["id"], person_id=walk_in["id"], method="walk-in")
     assert not a.sync()["rejected"]
     b.sync()

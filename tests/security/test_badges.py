@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import sqlite3
-from datetime import date
 
 import pytest
 import requests
@@ -12,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ulid import ULID
 
 from fieldsync.records import badges, people, sessions, stations
-from fieldsync.store import Store, new_id
+from fieldsync.store import Store, clock, new_id
 
 
 def encode(payload: bytes, signature: bytes) -> str:
@@ -34,7 +33,7 @@ def scene(node_instance):
     with Store(node_instance / "fieldsync.db") as store:
         alice, bob = people.search(store, limit=2)
         key_id, private = badges.signing_key(store)
-        today = date.today().isoformat()   # a station tied to a session expires after its day
+        today = clock.today().isoformat()   # a station tied to a session expires after its day
         session = sessions.create(store, {"kind": "training", "title": "徽章测试",
                                           "starts_at": f"{today}T09:00:00", "town": alice["town"]})
         other = sessions.create(store, {"kind": "theme", "title": "另一场",

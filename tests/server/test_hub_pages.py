@@ -141,6 +141,47 @@ def test_bad_register_form_names_the_fields(staff):
     assert answer.status_code == 422 and "Traceback" not in answer.text
 
 
+def test_a_bad_hub_form_comes_back_as_typed_with_each_message_by_its_field(hub, staff):
+    staff.get("/hub/people")
+    register = staff.form("/hub/people", {"name": "赵敏", "town": fixture.T2, "phone": "123",
+                                          "specialty": "太极拳", "certificate_no": "SD-9-1"})
+    assert register.status_code == 422
+    form = register.text.split('id="register"')[1]
+    assert " open>" in form.split("\n")[0]                      # the 注册 form is open again
+    assert 'value="赵敏"' in form and 'value="太极拳"' in form and 'value="SD-9-1"' in form
+    assert f'<option value="{fixture.T2}" selected>' in form
+    phone = form.split('name="phone"')[1].split("</label>")[0]
+    assert 'value="123"' in phone and 'class="field-error"' in phone
+    person_path = f"/hub/people/{hub.ids['p2']}"
+    staff.get(person_path)
+    modify = staff.form(person_path, {"name": "李强", "birth_year": "1850", "specialty": "门球"})
+    assert modify.status_code == 422
+    modify_form = modify.text.split("/promote")[0]
+    assert 'value="1850"' in modify_form and 'value="门球"' in modify_form
+    assert 'class="field-error"' in modify_form.split('name="birth_year"')[1].split("</label>")[0]
+    promote = staff.form(person_path + "/promote", {"level": "level1", "certificate_no": "SD-1-" + "9" * 60})
+    assert promote.status_code == 422
+    promote_form = promote.text.split("/promote")[1].split("</form>")[0]
+    assert '<option value="level1" selected>' in promote_form and "SD-1-999" in promote_form
+    assert 'class="field-error"' in promote_form
+
+
+def test_a_bad_theme_day_form_comes_back_as_typed(admin):
+    admin.get("/hub/theme-days/?year=2024")
+    bad = admin.form("/hub/theme-days/", {"name": "重阳节登高", "starts_on": "2024-10-11", "ends_on": "2024-10-01"})
+    assert bad.status_code == 422
+    form = bad.text.split('id="add-theme-day"')[1]
+    assert 'value="重阳节登高"' in form and 'value="2024-10-01"' in form
+    assert 'class="field-error"' in form.split('name="ends_on"')[1].split("</label>")[0]
+    added = admin.form("/hub/theme-days/", {"name": "重阳节登高", "starts_on": "2024-10-11"}, allow_redirects=False)
+    assert added.status_code == 302
+    day_id = admin.get("/hub/theme-days/?year=2024").text.split('id="theme-day-')[1].split('"')[0]
+    changed = admin.form(f"/hub/theme-days/{day_id}", {"name": "", "starts_on": "2024-10-12"})
+    assert changed.status_code == 422
+    card = changed.text.split(f'id="theme-day-{day_id}"')[1].split("</section>")[0]
+    assert 'value="2024-10-12"' in card and 'class="field-error"' in card.split('name="name"')[1].split("</label>")[0]
+
+
 def test_pairing_and_its_activities_through_the_dashboard(hub, staff):
     town_page = f"/hub/?year=2024&town={fixture.T2}"
     assert 'name="organisation"' in staff.get(town_page).text
@@ -157,6 +198,11 @@ def test_pairing_and_its_activities_through_the_dashboard(hub, staff):
     assert linked.status_code == 200 and "8月8日全民健身日主题活动" in linked.text
     assert staff.form("/hub/pairings/sessions", {"pairing": "nope", "session": hub.ids["s4"]}).status_code == 404
     assert staff.form("/hub/pairings", {"organisation": "x", "village": fixture.T2}).status_code == 422
+    typed = staff.form(f"/hub/pairings?year=2024&town={fixture.T2}",
+                       {"organisation": "威海市柔力球协会", "village": fixture.V21, "since": "去年春天"})
+    form = typed.text.split('id="add-pairing"')[1].split("</form>")[0]   # open again, as typed
+    assert typed.status_code == 422 and form.startswith(" open>") and 'value="威海市柔力球协会"' in form
+    assert f'<option value="{fixture.V21}" selected>' in form and 'class="field-error"' in form.split('name="since"')[1]
 
 
 def test_volunteer_history_page(hub, staff):

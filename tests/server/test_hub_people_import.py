@@ -7,13 +7,12 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import date
 
 import openpyxl
 import pytest
 
 from fieldsync import config
-from fieldsync.store import Store
+from fieldsync.store import Store, clock
 from tests.reports import fixture
 from tests.support import LiveServer, run_cli
 
@@ -104,14 +103,14 @@ def test_verification_progress_per_town_and_certificates(hub, staff, tmp_path):
     assert re.search(r"<td[^>]*>石岛镇</td><td[^>]*>1</td><td[^>]*>3</td>", staff.get("/hub/people").text)
     pdf = staff.get(f"/people/{p7}/certificate.pdf")
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
-    number = f"威体指{date.today().year}00001"
+    number = f"威体指{clock.today().year}00001"
     if shutil.which("pdftotext"):
         (tmp_path / "c.pdf").write_bytes(pdf.content)
         text = subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], check=True, capture_output=True, text=True).stdout
         assert "赵敏" in text and number in text
-    register = staff.get(f"/certificates?year={date.today().year}")
+    register = staff.get(f"/certificates?year={clock.today().year}")
     assert register.status_code == 200 and number in register.text and "赵敏" in register.text
-    sheet = staff.get(f"/hub/reports/certificates.xlsx?year={date.today().year}")
+    sheet = staff.get(f"/hub/reports/certificates.xlsx?year={clock.today().year}")
     cells = [c for row in openpyxl.load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True)
              for c in row]
     assert number in cells and "赵敏" in cells

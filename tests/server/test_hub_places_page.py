@@ -38,6 +38,14 @@ def test_staff_see_populations_and_targets_admins_change_them(hub):
                       data={"code": fixture.T1, "year": "2025", "population": "450"}).ok
     bad = admin.post("/hub/places/population", data={"code": fixture.T1, "year": "2025", "population": "很多"})
     assert bad.status_code == 422
+    typed = admin.post(f"/hub/places/population?unit={fixture.C1}&year=2025",
+                       data={"code": fixture.T1, "year": "2025", "population": "很多"})
+    row = typed.text.split(f'<tr id="place-{fixture.T1}">')[1].split("</tr>")[0]   # the row's form as typed
+    assert typed.status_code == 422 and 'value="很多"' in row and 'class="field-error"' in row
+    typed = admin.post("/hub/places/targets", data={"unit": fixture.C1, "year": "2025", "trained": "-5",
+                                                    "monitored": "7"})
+    assert typed.status_code == 422 and 'value="-5"' in typed.text and 'value="7"' in typed.text
+    assert 'class="field-error"' in typed.text.split('name="trained"')[1].split("</label>")[0]
 
     page = staff.get(f"/hub/places/?unit={fixture.C1}&year=2025").text
     assert _cell(page, "target-trained") == "年度培训社会体育指导员（人） 90 本单位设定"

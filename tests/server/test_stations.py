@@ -72,6 +72,15 @@ def test_revoking_a_station_shuts_it_out(live_node, staff):
     assert phone.get(join_url, timeout=10).status_code == 401
 
 
+def test_a_bad_station_form_comes_back_as_typed(live_node, staff):
+    staff.get("/kiosk/stations")
+    bad = staff.form("/kiosk/stations", {"name": "门口<1>", "lifetime": "4"})
+    assert bad.status_code == 422
+    name = bad.text.split('name="name"')[1].split("</label>")[0]
+    assert 'value="门口&lt;1&gt;"' in name and 'class="field-error"' in name
+    assert '<option value="4" selected>' in bad.text
+
+
 def test_bad_station_forms_get_a_4xx_never_a_5xx(live_node, staff, trainer):
     staff.get("/kiosk/stations")
     assert staff.form("/kiosk/stations", {"name": ""}).status_code == 422

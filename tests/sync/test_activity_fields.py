@@ -4,13 +4,12 @@ laptops, which tag their activities with them."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from fieldsync.records import sessions, theme_days
+from fieldsync.store import clock
 from tests.sync.conftest import TOWN_A
 from tests.sync.test_pull import hub_staff
 
-YEAR = date.today().year
+YEAR = clock.today().year
 
 
 def test_activity_fields_travel_both_ways_and_merge_field_by_field(cluster):

@@ -7,7 +7,8 @@ from __future__ import annotations
 from fieldsync.records import awards, consents
 from fieldsync.reports import public
 from fieldsync.store import new_id
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 from tests.sync.conftest import TOWN_A, TOWN_B
 
 YEAR = 2026

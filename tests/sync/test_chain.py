@@ -9,7 +9,6 @@ import re
 import shutil
 import time
 from contextlib import ExitStack
-from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -19,8 +18,8 @@ import requests
 from fieldsync import config, demo
 from fieldsync.errors import FieldsyncError
 from fieldsync.records import people, places, theme_days
-from fieldsync.reports.table import filed_line
-from fieldsync.store import Store
+from fieldsync.sheets.table import filed_line
+from fieldsync.store import Store, clock
 from fieldsync.sync import enrollment
 from fieldsync.sync import node as node_sync
 from fieldsync.sync.client import gzip_json
@@ -158,7 +157,7 @@ def statistics_cells(hub: Path, unit: str, year: int) -> list[list]:
     填报日期 left out when it is today (the day it is built, not a figure)."""
     out = hub / f"statistics-{unit}-{year}.xlsx"
     run_cli(hub, "report", "statistics", "--year", str(year), "--unit", unit, "-o", str(out))
-    today = filed_line(date.today())
+    today = filed_line(clock.today())
     sheet = openpyxl.load_workbook(out).active
     return [[None if cell == today else cell for cell in row] for row in sheet.iter_rows(values_only=True)]
 
@@ -212,7 +211,7 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
 
         # Each hub seeds its year's theme days, as `init --hub` does; the city renames one, and its
         # activities' 备注 in the 统计表 name it so at every level below the city.
-        year = date.today().year
+        year = clock.today().year
         for hub in hubs.values():
             with Store(hub / "fieldsync.db") as store:
                 theme_days.seed(store, year, actor="init")

@@ -127,7 +127,12 @@ def test_the_city_returns_a_filing_with_a_reason_and_the_county_sees_it(chain):
     admin = WebClient(chain["servers"]["city"].url)
     assert admin.login("admin").ok
     url = f"/hub/filings/units/{COUNTY_1}/decide"
-    assert admin.post(url, data={"year": year, "state": "returned"}).status_code == 422   # no reason
+    no_reason = admin.post(url, data={"year": year, "state": "returned"})
+    assert no_reason.status_code == 422   # and the county's row says so by its reason field
+    row = no_reason.text.split(f'data-unit="{COUNTY_1}"')[1].split("</tr>")[0]
+    assert 'class="field-error"' in row.split('name="reason"')[1]
+    late = admin.post("/hub/filings/deadline", data={"year": year, "due_on": "月底"})
+    assert late.status_code == 422 and 'value="月底"' in late.text and "不是日期" in late.text
     assert admin.post(url, data={"year": year, "state": "returned", "reason": "缺少5月全民健身月的活动"}).ok
     assert 'data-review="returned"' in admin.get(f"/hub/filings/?year={year}").text
     with Store(county / "fieldsync.db") as store:

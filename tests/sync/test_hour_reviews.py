@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from fieldsync.records import checkins, hour_reviews, sessions
 from fieldsync.reports import hours, rollup, units
 from fieldsync.store import new_id
-from fieldsync.store.outbox import record_change, utc_now
+from fieldsync.store.clock import utc_now
+from fieldsync.store.outbox import record_change
 from tests.sync.conftest import TOWN_A, TOWN_B
 
 YEAR = 2025
@@ -42,6 +43,9 @@ def test_a_laptops_review_reaches_the_hub_and_counts_there(cluster):
     assert "九月健步走" in a.staff.get("/hours/review/").text
     for bad in ({"action": "correct", "hours": "很多", "reason": "x"}, {"action": "reject"}, {"action": "delete"}):
         assert a.staff.form(f"/hours/review/{session_id}", bad).status_code in (400, 422), bad
+    typed = a.staff.form(f"/hours/review/{session_id}", {"action": "correct", "hours": "很多", "reason": "签到表有误"})
+    correct = typed.text.split('id="correct-hours"')[1].split("</form>")[0]   # the form as typed, the error by it
+    assert 'value="签到表有误"' in correct and 'class="field-error"' in correct.split('name="hours"')[1]
     assert a.staff.form(f"/hours/review/{session_id}", {"action": "approve"}).status_code == 200
     a.sync()
     assert _hub_totals(cluster) == {"volunteers": 1, "hours": 1.5}

@@ -12,14 +12,14 @@ import io
 import re
 import sqlite3
 from contextlib import closing
-from datetime import date, datetime
+from datetime import datetime
 
 import openpyxl
 import pytest
 
 from fieldsync.records import people, sessions
 from fieldsync.reports import merges
-from fieldsync.store import Store
+from fieldsync.store import Store, clock
 from fieldsync.store.outbox import record_change
 from tests.fixtures import own_city
 from tests.support import LiveServer, run_cli
@@ -54,7 +54,7 @@ def _kpi_rows(hub_instance, unit: str, year: int, tmp_path) -> list[list]:
 
 @pytest.fixture
 def own_hub(tmp_path):
-    year = date.today().year
+    year = clock.today().year
     place_list, population = own_city.write(tmp_path / "files", year - 1)
     instance = tmp_path / "hub"
     run_cli(instance, "init", "--hub", "--unit", own_city.CITY, "--password", PASSWORD)

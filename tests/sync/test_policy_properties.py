@@ -13,7 +13,6 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldsync.reports import registry, rollup, units
-from fieldsync.store import Store, new_id
+from fieldsync.store import Store, clock, new_id
 from fieldsync.sync import hublog, merge, policy, receive
 from tests.fault.support import soak_only
 from tests.sync.conftest import TOWN_A, TOWN_B
@@ -70,7 +69,7 @@ def world(cluster, tmp_path) -> World:
         ids["submissions"] = [new_id()]
         years = sorted({int(r["y"]) for r in hub.query(
             "SELECT DISTINCT substr(starts_at, 1, 4) AS y FROM sessions WHERE town = ?", [TOWN_B])}
-            | {date.today().year})
+            | {clock.today().year})
         form = hub.query("SELECT id, version FROM forms ORDER BY ref LIMIT 1")[0]
         elsewhere = hub.query("SELECT code FROM places WHERE kind = 'town' AND code NOT IN (?, ?) LIMIT 1",
                               [TOWN_A, TOWN_B])[0]["code"]

@@ -8,7 +8,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 
 from fieldsync.store import connect
-from fieldsync.store.outbox import utc_text
+from fieldsync.store.clock import utc_text
 from fieldsync.store.schema import core, migrate
 from fieldsync.sync import push as push_mod
 from tests.sync.conftest import TOWN_A

@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from fieldsync.reports.table import Table, chinese_date
+from fieldsync.sheets.table import Table, chinese_date
 
 FONT = "宋体"
 HEADER_ROW = 3

@@ -1,10 +1,10 @@
-"""The one shape every report produces: a titled table that renders as XLSX or CSV."""
+"""The one shape every export produces: a titled table that renders as XLSX or CSV."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 
 @dataclass
@@ -33,11 +33,8 @@ def filed_line(day: date) -> str:
     return f"填报日期：{chinese_date(day)}"
 
 
-# Scan times are stored in UTC; sheets show China Standard Time.
-CHINA = timezone(timedelta(hours=8))
-
-
-def local_time(stamp: str | None) -> str:
-    if not stamp:
-        return ""
-    return datetime.fromisoformat(stamp).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+def safe_cell(text):
+    """Neutralise spreadsheet formula injection in exported text (CSV; XLSX writes text as text)."""
+    if isinstance(text, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
