@@ -104,6 +104,7 @@ CATALOGUE: dict[str, Code] = {
     "already_cancelled": Code(409, N_("This is already cancelled.")),
     "not_a_promotion": Code(409, N_("A promotion raises the level.")),
     "no_level": Code(409, N_("This person holds no level yet.")),
+    "not_an_instructor": Code(409, N_("This person is not an active instructor.")),
     "session_cancelled": Code(409, N_("This session was cancelled; scans are not taken.")),
     "submission_id_taken": Code(409, N_("This submission id is already taken by another form's answers.")),
     "nothing_to_publish": Code(409, N_("This version is already published.")),

@@ -12,7 +12,7 @@ from datetime import date
 from sqlite_utils import Database
 
 from fieldsync.records import validators
-from fieldsync.reports import coverage, hours, kpi, pairings, theme_days
+from fieldsync.reports import coverage, hours, kpi, pairings, service, theme_days
 from fieldsync.reports.units import Unit, dated_in, descendants, resolve, sessions_in
 
 
@@ -65,6 +65,7 @@ def build(db: Database, unit: Unit, year: int, kind: str | None = None) -> dict:
         "sessions_by_kind": sessions_by_kind(db, unit, year, kind),
         "coverage": covered,
         "density": kpi.density(db, unit, year),
+        "on_duty": service.rates(db, unit, year),
         "targets": kpi.yearly(db, unit, year, covered),
         "volunteering": hours.totals(db, unit, year),
         "hours_waiting": len(hours.waiting(db, unit, year)),

@@ -99,6 +99,9 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     from fieldsync.server import hours_pages
 
     app.register_blueprint(hours_pages.bp)
+    from fieldsync.server import service_pages
+
+    app.register_blueprint(service_pages.bp)
     if app.config["MODE"] == "hub":
         from fieldsync.server import (
             dashboard,

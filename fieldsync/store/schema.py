@@ -28,6 +28,7 @@ MIGRATION_SETS = [
     "fieldsync.reports.targets:migrations",
     "fieldsync.records.hour_reviews:migrations",
     "fieldsync.reports.filings:migrations",
+    "fieldsync.records.trainers:migrations",
 ]
 
 
