@@ -144,6 +144,7 @@ class PersonSchema(Schema):
     specialty = bounded_text(50, allow_none=True)
     certificate_no = bounded_text(50, allow_none=True)
     registered_at = fields.Date(allow_none=True)
+    recruited_via = bounded_text(64, allow_none=True)   # the 结对子 pairing that found this leader
 
 
 class PromotionSchema(Schema):

@@ -12,7 +12,15 @@ from datetime import date
 from sqlite_utils import Database
 
 from fieldsync.records import validators
-from fieldsync.reports import coverage, hours, kpi, pairings, service, theme_days
+from fieldsync.reports import (
+    coverage,
+    hours,
+    kpi,
+    organisations,
+    pairings,
+    service,
+    theme_days,
+)
 from fieldsync.reports.units import Unit, dated_in, descendants, resolve, sessions_in
 
 
@@ -71,4 +79,5 @@ def build(db: Database, unit: Unit, year: int, kind: str | None = None) -> dict:
         "hours_waiting": len(hours.waiting(db, unit, year)),
         "leaders": hours.leaderboard(db, unit, year, limit=10),
         "pairings": pairings.listing(db, unit, year),
+        "organisations": organisations.listing(db),
     }

@@ -24,6 +24,7 @@ from fieldsync.reports import (
     hours,
     js365,
     kpi,
+    pairing_fruit,
     service,
     statistics_xlsx,
     theme_days,
@@ -61,6 +62,8 @@ REPORTS = {report.name: report for report in (
            ("year", "unit"), theme_days.table),
     Report("frontline", "一线社会体育指导员名单", "Front-line instructors: served at least N times in the year",
            ("year", "unit"), service.frontline_table),
+    Report("pairings", "体育社会组织与社区结对子成效表", "结对子: each pairing's activities, people reached, teams and"
+           " leaders", ("year", "unit"), pairing_fruit.table),
     Report("certificates", "证书发放登记表", "Certificates issued, by level", ("year",), certificates.table),
     Report("js365", "全民健身赛事活动（全民健身信息服务平台填报）", "Activities to file on js365 (全民健身信息服务平台)",
            ("year", "unit"), js365.table),

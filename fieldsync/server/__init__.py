@@ -114,6 +114,9 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
         app.register_blueprint(filings_pages.bp)
         app.register_blueprint(places_pages.bp)
         app.register_blueprint(theme_days_pages.bp)
+        from fieldsync.server import pairings_pages
+
+        app.register_blueprint(pairings_pages.bp)
     from fieldsync.server import hub, sync_api, sync_banner
 
     sync_api.init_app(app)      # hub: enroll/push/pull; node: run/status

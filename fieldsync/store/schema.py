@@ -29,6 +29,7 @@ MIGRATION_SETS = [
     "fieldsync.records.hour_reviews:migrations",
     "fieldsync.reports.filings:migrations",
     "fieldsync.records.trainers:migrations",
+    "fieldsync.reports.pairing_schema:migrations",
 ]
 
 

@@ -61,7 +61,8 @@ IMMUTABLE, MUTABLE, PUBLISHED = "immutable", "mutable", "published"
 CODECS = ("ulid", "dict", "time", "hlc", "raw")
 
 # Modules that register entities when imported (besides the built-in ones below).
-ENTITY_MODULES: list[str] = ["fieldsync.forms.wire", "fieldsync.records.hour_reviews", "fieldsync.reports.filings_wire"]
+ENTITY_MODULES: list[str] = ["fieldsync.forms.wire", "fieldsync.records.hour_reviews", "fieldsync.reports.filings_wire",
+                              "fieldsync.reports.organisations"]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.page_checks import NAV_MAX_PX
-from tests.e2e.pages import PHONE, SCREENS, expect, open_kiosk, sign_in, todays_session, wedge
+from tests.e2e.pages import (
+    PHONE,
+    SCREENS,
+    expect,
+    open_kiosk,
+    sign_in,
+    todays_session,
+    wedge,
+)
 
 pytestmark = pytest.mark.browser
 
