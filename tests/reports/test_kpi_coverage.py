@@ -133,9 +133,11 @@ def test_pairing_mistakes_are_refused(city, ids):
     from fieldsync.errors import Conflict, NotFound, ValidationFailed
 
     with pytest.raises(ValidationFailed):
-        pairings.create(city, {"organisation": "协会", "village": fixture.T1})
-    pairings.create(city, {"organisation": "协会", "village": fixture.V11})
+        pairings.create(city, {"organisation": ids["o1"], "village": fixture.T1})
+    pairings.create(city, {"organisation": ids["o1"], "village": fixture.V11})
     with pytest.raises(Conflict):
-        pairings.create(city, {"organisation": "协会", "village": fixture.V11})
+        pairings.create(city, {"organisation": ids["o1"], "village": fixture.V11})
+    with pytest.raises(NotFound):   # an organisation is a record, not free text (decision 0231)
+        pairings.create(city, {"organisation": "协会", "village": fixture.V12})
     with pytest.raises(NotFound):
         pairings.link(city, "no-such-pairing", ids["s3"])
