@@ -101,7 +101,7 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     app.register_blueprint(hours_pages.bp)
     from fieldsync.server import service_pages
 
-    app.register_blueprint(service_pages.bp)
+    service_pages.init_app(app)
     if app.config["MODE"] == "hub":
         from fieldsync.server import (
             dashboard,

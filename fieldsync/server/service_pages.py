@@ -1,4 +1,4 @@
-"""上岗率's pages: the 一线社会体育指导员 list with the association's N, and a session's trainer.
+"""上岗率's pages: the 一线社会体育指导员 list with the association's N (hub), and a session's trainer.
 
 The list page shows the unit's front-line instructors of a year (masked, as every list) and
 offers the XLSX: masked for staff, whole phones and ID numbers for an admin who asks
@@ -15,7 +15,6 @@ from datetime import date
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     g,
     redirect,
@@ -34,8 +33,15 @@ from fieldsync.reports import registry, service, units, xlsx
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 
-bp = Blueprint("service", __name__)
+bp = Blueprint("service", __name__)          # the hub's: a laptop keeps no rollups to count from
+trainer_bp = Blueprint("trainer", __name__)  # a laptop's and the hub's
 MAX_ID_FILES = 50
+
+
+def init_app(app) -> None:
+    app.register_blueprint(trainer_bp)
+    if app.config["MODE"] == "hub":
+        app.register_blueprint(bp)
 
 
 class ListQuery(Schema):
@@ -55,8 +61,8 @@ class TrainerForm(Schema):
 
 
 def _unit(code: str | None, year: int) -> units.Unit:
-    """The unit asked for, else this laptop's town, else the account's first unit or the hub's own."""
-    return units.resolve(get_store().db, code or current_app.config.get("TOWN"), year)
+    """The unit asked for, else the account's first unit or the hub's own."""
+    return units.resolve(get_store().db, code, year)
 
 
 @bp.get("/service/frontline")
@@ -104,14 +110,14 @@ def set_min_services():
                             unit=request.form.get("unit") or None))
 
 
-@bp.app_template_filter("trainer_name")
+@trainer_bp.app_template_filter("trainer_name")
 def trainer_name(person_id: str | None) -> str:
     """The name of a session's trainer on its page ('' for none, or one this instance does not hold)."""
     row = get_store().db.execute("SELECT name FROM people WHERE id = ?", [person_id]).fetchone() if person_id else None
     return row[0] if row else ""
 
 
-@bp.route("/sessions/<session_id>/trainer", methods=["GET", "POST"])
+@trainer_bp.route("/sessions/<session_id>/trainer", methods=["GET", "POST"])
 @require("staff")
 def trainer_page(session_id):
     store = get_store()
