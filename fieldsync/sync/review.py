@@ -24,15 +24,25 @@ from fieldsync.sync import entities, merge, policy
 from fieldsync.sync.receive import audit
 
 KEEP, USE_OTHER = "keep", "use_other"
-# The town an entry belongs to, for the account's units (records/scope.py).
-CONFLICT_TOWN = ("CASE {c}.entity WHEN 'people' THEN (SELECT town FROM people WHERE id = {c}.record_id)"
-                 " WHEN 'sessions' THEN (SELECT town FROM sessions WHERE id = {c}.record_id) END")
-QUARANTINE_TOWN = "(SELECT town FROM nodes WHERE id = {q}.node_id)"
+# The town an entry belongs to, for the account's units (records/scope.py): a conflict's record's,
+# a quarantined change's laptop's; in the audit trail, the town of the entry a decision was on
+# (its target: "entity/record id", a quarantine id, "session/person").
+RECORD_TOWN = ("CASE {entity} WHEN 'people' THEN (SELECT town FROM people WHERE id = {record})"
+               " WHEN 'sessions' THEN (SELECT town FROM sessions WHERE id = {record}) END")
+LAPTOP_TOWN = "(SELECT town FROM nodes WHERE id = {node})"
+CONFLICT_TOWN = RECORD_TOWN.format(entity="{c}.entity", record="{c}.record_id")
+QUARANTINE_TOWN = LAPTOP_TOWN.format(node="{q}.node_id")
+_BEFORE, _AFTER = "substr({a}.target, 1, instr({a}.target, '/') - 1)", "substr({a}.target, instr({a}.target, '/') + 1)"
+TRAIL_TOWN = {
+    "conflict_": RECORD_TOWN.format(entity=_BEFORE, record=_AFTER),
+    "quarantine_": LAPTOP_TOWN.format(node="(SELECT node_id FROM quarantine WHERE id = CAST({a}.target AS INTEGER))"),
+    "double_": f"(SELECT town FROM sessions WHERE id = {_BEFORE})",
+}
 
 
 def in_scope(town_of: str, alias: str) -> tuple[str, list]:
-    """WHERE condition keeping the entries (CONFLICT_TOWN or QUARANTINE_TOWN) of the account's towns."""
-    where, params = scope.clause(town_of.format(c=alias, q=alias))
+    """WHERE condition keeping the entries (CONFLICT_TOWN, QUARANTINE_TOWN, a TRAIL_TOWN) of the account's towns."""
+    where, params = scope.clause(town_of.format(c=alias, q=alias, a=alias))
     return where or "1", params
 
 
@@ -156,8 +166,10 @@ def _open_quarantine(store: Store, quarantine_id: int) -> dict:
 
 
 def audit_trail(store: Store, *, prefix: str, limit: int = 100) -> list[dict]:
-    return store.query("SELECT * FROM sync_audit WHERE action LIKE ? ORDER BY id DESC LIMIT ?",
-                       [prefix + "%", limit])
+    """The decisions of one queue, newest first: of the account's towns (TRAIL_TOWN)."""
+    where, params = in_scope(TRAIL_TOWN.get(prefix, "NULL"), "a")
+    return store.query(f"SELECT * FROM sync_audit a WHERE action LIKE ? AND {where} ORDER BY id DESC LIMIT ?",
+                       [prefix + "%", *params, limit])
 
 
 # resolve_conflict writes its decision as "<field>: kept <json>, other <json>" on "<entity>/<record id>".

@@ -69,3 +69,11 @@ def test_staff_of_one_town_sees_and_decides_only_its_towns_entries(queues, ids):
     with signed_in(instance, "staff", fixture.PASSWORD) as whole_city:
         assert f'data-conflict="{conflicts[ids["p7"]]}"' in whole_city.get("/hub/conflicts?lang=en").text
         assert "refused from " + fixture.T3 in whole_city.get("/hub/quarantine?lang=en").text
+        # The association decides T3's entries: their trail is T3's too.
+        whole_city.post(f"/hub/conflicts/{conflicts[ids['p7']]}", {"choice": "keep"})
+        whole_city.post(f"/hub/quarantine/{quarantined['quarantined-' + fixture.T3]}/dismiss", {"note": "石岛镇的"})
+        assert "赵敏" in whole_city.get("/hub/conflicts?lang=en").text.split('id="conflict-trail"')[1]
+    with signed_in(instance, "staff-t1", PASSWORD) as staff:
+        trail = staff.get("/hub/conflicts?lang=en").text.split('id="conflict-trail"')[1]
+        assert fixture.PEOPLE["p1"]["name"] in trail and "赵敏" not in trail
+        assert "石岛镇的" not in staff.get("/hub/quarantine?lang=en").text
