@@ -37,6 +37,12 @@ def set_trainer(store: Store, session_id: str, person_id: str | None, *, actor: 
     return sessions.modify(store, session_id, {"trainer_id": person_id or None}, actor=actor)
 
 
+def name_of(db: Database, person_id: str | None) -> str:
+    """A trainer's name ('' for none, or for one this instance does not hold)."""
+    row = db.execute("SELECT name FROM people WHERE id = ?", [person_id]).fetchone() if person_id else None
+    return row[0] if row else ""
+
+
 def instructors_of(db: Database, towns_json: str) -> list[dict]:
     """The active instructors of these towns (a JSON list), for the trainer menu."""
     return list(db.query(f"SELECT id, name, town, level FROM people WHERE {IS_INSTRUCTOR.format(p='people')}"

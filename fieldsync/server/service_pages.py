@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from fieldsync.errors import Forbidden, ValidationFailed
-from fieldsync.records import hour_reviews, trainers
+from fieldsync.records import sessions, trainers
 from fieldsync.records.schemas import Integer, PlaceCode, load
 from fieldsync.records.validators import mask_phone
 from fieldsync.reports import registry, service, units, xlsx
@@ -60,17 +60,12 @@ class TrainerForm(Schema):
     trainer = fields.String(load_default=None, validate=validate.Length(max=64))
 
 
-def _unit(code: str | None, year: int) -> units.Unit:
-    """The unit asked for, else the account's first unit or the hub's own."""
-    return units.resolve(get_store().db, code, year)
-
-
 @bp.get("/service/frontline")
 @require("staff")
 def frontline_page():
     db = get_store().db
     query = load(ListQuery(), request.args.to_dict())
-    unit = _unit(query["unit"], query["year"])
+    unit = units.resolve(db, query["unit"], query["year"])
     return render_template("service_frontline.html", unit=unit, year=query["year"], names=units.names(db),
                            people=service.frontline(db, unit, query["year"]), rates=service.rates(db, unit, query["year"]),
                            least=service.min_services(db), mask_phone=mask_phone)
@@ -81,7 +76,7 @@ def frontline_page():
 def frontline_download():
     """GET: the masked list. POST with full: whole numbers, for an admin (with laptop S12 files)."""
     asked = load(ListQuery(), (request.form if request.method == "POST" else request.args).to_dict())
-    unit = _unit(asked["unit"], asked["year"])
+    unit = units.resolve(get_store().db, asked["unit"], asked["year"])
     uploads = [upload for upload in request.files.getlist("ids_from") if upload.filename]
     if not (asked["full"] or uploads):
         name, chunks = registry.prepare(get_store().db, "frontline", "xlsx",
@@ -112,16 +107,15 @@ def set_min_services():
 
 @trainer_bp.app_template_filter("trainer_name")
 def trainer_name(person_id: str | None) -> str:
-    """The name of a session's trainer on its page ('' for none, or one this instance does not hold)."""
-    row = get_store().db.execute("SELECT name FROM people WHERE id = ?", [person_id]).fetchone() if person_id else None
-    return row[0] if row else ""
+    """The name of a session's trainer, on its page."""
+    return trainers.name_of(get_store().db, person_id)
 
 
 @trainer_bp.route("/sessions/<session_id>/trainer", methods=["GET", "POST"])
 @require("staff")
 def trainer_page(session_id):
     store = get_store()
-    session = hour_reviews.session(store.db, session_id)   # in the account's towns, or refused
+    session = sessions.get(store, session_id)   # in the account's towns, or refused
     if request.method == "POST":
         chosen = load(TrainerForm(), request.form.to_dict())["trainer"] or None
         trainers.set_trainer(store, session_id, chosen, actor=g.user["username"])
