@@ -1,4 +1,8 @@
-"""A Flask test client on a real instance folder, signed in: for pages that need no second process."""
+"""A Flask test client on a real instance folder, signed in: for pages that need no second process.
+
+The test client runs each request in the test's own thread, so what a request sets for itself
+(the account's units, records/scope.py) would stay set for the tests after it: each request
+here clears it again, as the next request of a server thread would."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 from contextlib import contextmanager
 from pathlib import Path
 
+from fieldsync.records import scope
 from fieldsync.server import create_app
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -16,19 +21,25 @@ class Client:
 
     def __init__(self, flask_client):
         self.flask = flask_client
-        self.csrf = CSRF.search(flask_client.get("/login").text).group(1)
+        self.csrf = CSRF.search(self.get("/login").text).group(1)
 
     def login(self, username: str, password: str) -> None:
-        answer = self.flask.post("/login", data={"username": username, "password": password, "csrf_token": self.csrf})
+        answer = self._done(self.flask.post("/login", data={"username": username, "password": password,
+                                                             "csrf_token": self.csrf}))
         assert answer.status_code in (302, 303), answer.text[:300]
         with self.flask.session_transaction() as session:   # a sign-in starts a new session
             self.csrf = session["csrf"]
 
     def get(self, path: str, **kwargs):
-        return self.flask.get(path, **kwargs)
+        return self._done(self.flask.get(path, **kwargs))
 
     def post(self, path: str, data: dict | None = None, **kwargs):
-        return self.flask.post(path, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)
+        return self._done(self.flask.post(path, data={"csrf_token": self.csrf, **(data or {})}, **kwargs))
+
+    @staticmethod
+    def _done(answer):
+        scope.set_units(None, None)   # no limit, as outside any request
+        return answer
 
 
 @contextmanager
