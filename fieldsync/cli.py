@@ -633,7 +633,14 @@ def nodes_restored(instance: Instance):
     click.echo(_("New hub epoch: every laptop's pull cursor is void; each takes a fresh snapshot at its next sync."))
 
 
-from fieldsync import cli_exports, cli_filings, cli_links, cli_places, cli_theme_days
+from fieldsync import (
+    cli_exports,
+    cli_filings,
+    cli_links,
+    cli_places,
+    cli_service,
+    cli_theme_days,
+)
 
 main.add_command(cli_places.places_group)
 main.add_command(cli_places.targets_group)
@@ -641,3 +648,4 @@ main.add_command(cli_exports.export_group)
 main.add_command(cli_theme_days.theme_days_group)
 main.add_command(cli_filings.filings_group)
 main.add_command(cli_links.links_group)
+main.add_command(cli_service.service_group)

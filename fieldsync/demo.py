@@ -139,7 +139,8 @@ def _masked(person: dict) -> dict:
 
 
 # -- the hub: the whole city -------------------------------------------------
-PAIRED_ORGANISATIONS = ("威海市太极拳协会", "威海市健身气功协会", "威海市门球协会")
+PAIRED_ORGANISATIONS = (("威海市太极拳协会", "孙秀兰", "13963100001"), ("威海市健身气功协会", "周建国", "13963100002"),
+                        ("威海市门球协会", "吴德明", "13963100003"))
 
 
 def _approve_ended(store: Store, made: list[dict]) -> None:
@@ -157,7 +158,7 @@ def load_hub(store: Store, *, seed: int = SEED, year: int | None = None) -> dict
     roster (one person registered twice, in two towns), a year of sessions including the
     theme days, their check-ins, and three 结对子 pairings. The demo town's part is what its
     laptop's demo (`load`) holds, under the same ids: that laptop syncing adds nothing twice."""
-    from fieldsync.reports import pairings
+    from fieldsync.reports import organisations, pairings
 
     rng = random.Random(f"hub-{seed}")   # not the laptop's sequence: other towns, other people
     year = year or clock.today().year
@@ -176,12 +177,19 @@ def load_hub(store: Store, *, seed: int = SEED, year: int | None = None) -> dict
     store.write(lambda db: db["checkins"].insert_all(scans))
     _approve_ended(store, [s for s in made if s["kind"] in ("volunteer", "theme")])
     made += laptop["sessions"]   # the demo town's wait for its staff's review (待审核)
-    for organisation, town in zip(PAIRED_ORGANISATIONS, towns[::4]):
+    for (name, contact, phone), town in zip(PAIRED_ORGANISATIONS, towns[::4]):
         village = places.children(store, town["code"], "village")[0]
-        pair = pairings.create(store, {"organisation": organisation, "village": village["code"],
+        organisation = organisations.save(store, {"name": name, "kind": "association", "contact_name": contact,
+                                                  "contact_phone": phone}, actor="demo")
+        pair = pairings.create(store, {"organisation": organisation["id"], "village": village["code"],
                                        "since": date(year, 3, 15)}, actor="demo")
         for session in [s for s in made if s["town"] == town["code"] and s["kind"] == "volunteer"][:3]:
             pairings.link(store, pair["id"], session["id"])
+        pairings.add_team(store, pair["id"], {"name": f"{village['name']}{name[3:-2]}队", "members": 12,
+                                              "formed_on": date(year, 5, 1)}, actor="demo")
+        leader = next((p for p in roster[town["code"]] if p["village"] == village["code"]), None)
+        if leader:   # a local leader the pairing found (the plan's 裂变式 aim)
+            pairings.recruit(store, pair["id"], leader["id"], actor="demo")
     return {"towns": len(towns), "people": sum(map(len, roster.values())) + 1, "sessions": len(made),
             "checkins": store.db.execute("SELECT COUNT(*) FROM checkins").fetchone()[0], "year": year}
 

@@ -92,6 +92,7 @@ CATALOGUE: dict[str, Code] = {
     "quarantine_not_found": Code(404, N_("No such quarantined change.")),
     "nomination_not_found": Code(404, N_("No such nomination.")),
     "pairing_not_found": Code(404, N_("No such pairing.")),
+    "organisation_not_found": Code(404, N_("No such sports organisation.")),
     "preview_not_found": Code(404, N_("That preview is gone; upload the file again.")),
     "personal_link_invalid": Code(404, N_("This personal link does not open any page: it was replaced by a newer "
                                           "one, revoked, or mistyped. Ask your town's staff for your current link.")),
@@ -111,6 +112,7 @@ CATALOGUE: dict[str, Code] = {
     "already_cancelled": Code(409, N_("This is already cancelled.")),
     "not_a_promotion": Code(409, N_("A promotion raises the level.")),
     "no_level": Code(409, N_("This person holds no level yet.")),
+    "not_an_instructor": Code(409, N_("This person is not an active instructor.")),
     "session_cancelled": Code(409, N_("This session was cancelled; scans are not taken.")),
     "submission_id_taken": Code(409, N_("This submission id is already taken by another form's answers.")),
     "nothing_to_publish": Code(409, N_("This version is already published.")),
@@ -118,6 +120,7 @@ CATALOGUE: dict[str, Code] = {
     "already_merged": Code(409, N_("This person was already merged.")),
     "kept_cancelled": Code(409, N_("The registration to keep is cancelled.")),
     "pairing_exists": Code(409, N_("This pairing already exists.")),
+    "organisation_exists": Code(409, N_("An organisation of this name is already kept.")),
     "preview_outdated": Code(409, N_("The file or the roster has changed since the preview; preview it again.")),
     "import_has_errors": Code(409, N_("Some rows have problems; fix them and preview again.")),
     "already_resolved": Code(409, N_("This was already dealt with.")),

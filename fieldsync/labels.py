@@ -29,6 +29,13 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
     "kind": {"training": pgettext("kind", "Training"), "volunteer": pgettext("kind", "Volunteer service"),
              "theme": pgettext("kind", "Theme day"), "monitoring": pgettext("kind", "Fitness monitoring")},
     "mode": {"offline": pgettext("mode", "On site"), "online": pgettext("mode", "Online")},
+    # A sports organisation's kind (reports/organisations.py).
+    "organisation_kind": {"association": pgettext("organisation_kind", "Sports association"),
+                          "club": pgettext("organisation_kind", "Sports club"),
+                          "station": pgettext("organisation_kind", "Fitness station"),
+                          "school": pgettext("organisation_kind", "School"),
+                          "company": pgettext("organisation_kind", "Company or institution"),
+                          "other": pgettext("organisation_kind", "Other")},
     "gender": {"male": pgettext("gender", "Male"), "female": pgettext("gender", "Female")},
     "status": {"active": pgettext("status", "Registered"), "cancelled": pgettext("status", "Cancelled")},
     "role": {"staff": pgettext("role", "Office staff"), "trainer": pgettext("role", "Trainer"),
@@ -53,7 +60,8 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
     "entity": {"people": pgettext("entity", "Person"), "sessions": pgettext("entity", "Session"),
                "checkins": pgettext("entity", "Check-in"), "submissions": pgettext("entity", "Form answers"),
                "forms": pgettext("entity", "Form"), "places": pgettext("entity", "Place"),
-               "pairings": pgettext("entity", "Pairing")},
+               "pairings": pgettext("entity", "Pairing"), "organisations": pgettext("entity", "Sports organisation"),
+               "fitness_teams": pgettext("entity", "Fitness team")},
     "field": {"name": pgettext("field", "Name"), "gender": pgettext("field", "Gender"),
               "birth_year": pgettext("field", "Year of birth"), "phone": pgettext("field", "Mobile"),
               "id_number": pgettext("field", "ID number"), "id_number_masked": pgettext("field", "ID number"),
@@ -71,7 +79,8 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
               "undertaker": pgettext("field", "Undertaken by"), "venue_type": pgettext("field", "Venue category"),
               "groups_served": pgettext("field", "Groups served"), "safety_plan": pgettext("field", "Safety plan"),
               "theme_day": pgettext("field", "Theme day"), "js365_filed_at": pgettext("field", "Filed on js365"),
-              "js365_filed_by": pgettext("field", "Filed on js365 by")},
+              "js365_filed_by": pgettext("field", "Filed on js365 by"), "trainer_id": pgettext("field", "Trainer"),
+              "recruited_via": pgettext("field", "Found as a leader by pairing")},
     # Where an activity took sport (the 临汾 notice's 体育"六进") and whom it served.
     "venue_type": {"office": pgettext("venue_type", "Government offices and workplaces"),
                    "campus": pgettext("venue_type", "Schools"),
@@ -91,6 +100,8 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
               "people": pgettext("table", "People"), "sessions": pgettext("table", "Sessions"),
               "checkins": pgettext("table", "Check-ins"), "attendance": pgettext("table", "Attendance"),
               "pairings": pgettext("table", "Pairings"), "session_pairings": pgettext("table", "Sessions of pairings"),
+              "organisations": pgettext("table", "Sports organisations"),
+              "fitness_teams": pgettext("table", "Fitness teams"),
               "person_merges": pgettext("table", "Merged duplicates"), "theme_days": pgettext("table", "Theme days")},
 }
 

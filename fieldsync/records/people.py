@@ -27,8 +27,8 @@ from fieldsync.store.clock import utc_now
 TABLE = "people"
 PUBLIC_COLUMNS = ("id", "name", "gender", "birth_year", "phone", "id_number_masked", "town",
                   "village", "level", "specialty", "certificate_no", "status", "registered_at",
-                  "badge_generation", "verified_at", "verified_by", "certificate_issued_at", "origin", "hlc",
-                  "updated_at")
+                  "badge_generation", "verified_at", "verified_by", "certificate_issued_at", "recruited_via", "origin",
+                  "hlc", "updated_at")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 
 

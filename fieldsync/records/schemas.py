@@ -144,6 +144,7 @@ class PersonSchema(Schema):
     specialty = bounded_text(50, allow_none=True)
     certificate_no = bounded_text(50, allow_none=True)
     registered_at = fields.Date(allow_none=True)
+    recruited_via = bounded_text(64, allow_none=True)   # the 结对子 pairing that found this leader
 
 
 class PromotionSchema(Schema):
@@ -194,6 +195,7 @@ class SessionDetails(Schema):
     groups_served = MultiChoice(GROUPS_SERVED, allow_none=True)
     safety_plan = fields.Boolean(allow_none=True)    # 安全工作方案/应急预案 on file
     theme_day = bounded_text(64, allow_none=True)    # a theme day of the session's year (records/theme_days.py)
+    trainer_id = bounded_text(64, allow_none=True)   # the instructor who led it (records/trainers.py)
 
 
 class SessionSchema(SessionDetails):

@@ -11,20 +11,22 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from fieldsync.store import clock
-from fieldsync.sync import doubles
+from fieldsync.sync import doubles, review
 
 QUIET_AFTER = timedelta(days=3)
 
 
 def needs_attention(db: Database, now: datetime | None = None) -> dict:
-    """Counts for the whole hub, but double scans: those of the account's towns, as their list shows
-    them (sync/doubles.py). A laptop is quiet when it is enrolled, not revoked, and neither
+    """Conflicts, quarantined changes and double scans of the account's towns, as their lists show
+    them (sync/review.py, sync/doubles.py); quiet laptops of the whole hub. A laptop is quiet when it is enrolled, not revoked, and neither
     synced nor enrolled in the last three days (one that never synced since enrolling counts too)."""
     cutoff = clock.utc_text((now or clock.now()) - QUIET_AFTER)
+    conflicts, conflict_params = review.in_scope(review.CONFLICT_TOWN, "c")
+    quarantined, quarantine_params = review.in_scope(review.QUARANTINE_TOWN, "q")
     row = db.execute(
-        "SELECT (SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL),"
-        " (SELECT COUNT(*) FROM quarantine WHERE resolved_at IS NULL),"
+        f"SELECT (SELECT COUNT(*) FROM conflicts c WHERE resolved_at IS NULL AND {conflicts}),"
+        f" (SELECT COUNT(*) FROM quarantine q WHERE resolved_at IS NULL AND {quarantined}),"
         " (SELECT COUNT(*) FROM nodes WHERE enrolled_at IS NOT NULL AND revoked_at IS NULL"
-        "  AND COALESCE(last_seen, enrolled_at) < ?)", [cutoff]).fetchone()
+        "  AND COALESCE(last_seen, enrolled_at) < ?)", [*conflict_params, *quarantine_params, cutoff]).fetchone()
     return {"conflicts": row[0], "quarantine": row[1], "doubles": doubles.open_count(db), "quiet_nodes": row[2],
             "quiet_days": QUIET_AFTER.days}

@@ -19,7 +19,7 @@ from fieldsync.sheets.table import Table
 BATCH_ROWS = 2000
 SESSION_COLUMNS = ("id", "kind", "title", "organizer", "undertaker", "summary", "mode", "starts_at", "ends_at", "town",
                    "village", "venue", "contact_name", "contact_phone", "notes", "form_id", "hours",
-                   "venue_type", "groups_served", "safety_plan", "theme_day",
+                   "venue_type", "groups_served", "safety_plan", "theme_day", "trainer_id",
                    "status", "js365_filed_at", "js365_filed_by", "origin", "hlc", "updated_at")
 ATTENDANCE_COLUMNS = ("session_id", "person_id", "first_in", "last_out", "ins", "outs", "year", "kind",
                       "counted", "minutes")
@@ -31,22 +31,27 @@ DATABASE_TABLES = {
     "sessions": (SESSION_COLUMNS, "sessions"),
     "checkins": (CHECKIN_COLUMNS, "checkins"),
     "attendance": (ATTENDANCE_COLUMNS, "rollup_attendance"),
-    "pairings": (("id", "organisation", "village", "since", "notes", "created_at", "actor"), "pairings"),
+    "organisations": (("id", "name", "kind", "contact_name", "contact_phone", "updated_at", "updated_by"),
+                      "organisations"),
+    "pairings": (("id", "organisation_id", "village", "town", "since", "notes", "created_at", "actor"), "pairings"),
+    "fitness_teams": (("id", "pairing_id", "town", "name", "formed_on", "members", "created_at", "actor"),
+                      "fitness_teams"),
     "session_pairings": (("session_id", "pairing_id"), "session_pairings"),
     "person_merges": (("merged_id", "kept_id", "merged_at", "actor"), "person_merges"),
     "theme_days": (("id", "year", "name", "starts_on", "ends_on", "updated_at", "updated_by"), "theme_days"),
 }
 # The town each table's row belongs to, for an account limited to some towns (records/scope.py):
 # it gets only its towns' rows. None: shared reference data, the same for every town (gazetteer,
-# populations, the association's theme days). A table missing here is refused to such an account.
+# populations, the association's theme days and organisations). A table missing here is refused to such an account.
 _SESSION_TOWN = "(SELECT town FROM sessions WHERE sessions.id = {}.session_id)"
 TOWN_OF = {
-    "places": None, "place_populations": None, "theme_days": None,
+    "places": None, "place_populations": None, "theme_days": None, "organisations": None,
     "people": ("town",), "sessions": ("town",),
     "checkins": (_SESSION_TOWN.format("checkins"),),
     "attendance": (_SESSION_TOWN.format("rollup_attendance"),),
     "session_pairings": (_SESSION_TOWN.format("session_pairings"),),
     "pairings": ("(SELECT parent FROM places WHERE places.code = pairings.village)",),
+    "fitness_teams": ("town",),
     # A merge joins two registrations: both must be the account's.
     "person_merges": ("(SELECT town FROM people WHERE people.id = person_merges.merged_id)",
                       "(SELECT town FROM people WHERE people.id = person_merges.kept_id)"),

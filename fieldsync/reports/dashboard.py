@@ -10,7 +10,15 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from fieldsync.records import validators
-from fieldsync.reports import coverage, hours, kpi, pairings, theme_days
+from fieldsync.reports import (
+    coverage,
+    hours,
+    kpi,
+    organisations,
+    pairings,
+    service,
+    theme_days,
+)
 from fieldsync.reports.units import Unit, dated_in, descendants, resolve, sessions_in
 from fieldsync.store import clock
 
@@ -64,9 +72,11 @@ def build(db: Database, unit: Unit, year: int, kind: str | None = None) -> dict:
         "sessions_by_kind": sessions_by_kind(db, unit, year, kind),
         "coverage": covered,
         "density": kpi.density(db, unit, year),
+        "on_duty": service.rates(db, unit, year),
         "targets": kpi.yearly(db, unit, year, covered),
         "volunteering": hours.totals(db, unit, year),
         "hours_waiting": len(hours.waiting(db, unit, year)),
         "leaders": hours.leaderboard(db, unit, year, limit=10),
         "pairings": pairings.listing(db, unit, year),
+        "organisations": organisations.listing(db),
     }

@@ -36,7 +36,11 @@ def hours(minutes: int | None) -> float:
     return round((minutes or 0) / 60, 2)
 
 
-def _reviewed(where: str) -> str:
+# reviewed()'s condition for a year's volunteering; its parameters: now, the year, VOLUNTEER_KINDS.
+OF_YEAR = "a.year = ? AND a.kind IN (SELECT value FROM json_each(?))"
+
+
+def reviewed(where: str) -> str:
     """Per attendance that counts: the resolved person, the session, the credited minutes
     (a reviewer's correction, else first in to last out, a forgotten out estimated and capped)
     and whether they are estimated. Only ended sessions whose latest verdict is an approval."""
@@ -55,9 +59,8 @@ def _volunteering(select: str, instructors_only: bool) -> str:
     """SELECT over the reviewed volunteering of a unit's people in a year. The reviewed rows come
     first (approved sessions, then their attendance by key), then their people: the other way
     round SQLite would walk every person of the unit times every approved session."""
-    reviewed = _reviewed("a.year = ? AND a.kind IN (SELECT value FROM json_each(?))")
     where = f" AND {IS_INSTRUCTOR.format(p='p')}" if instructors_only else ""
-    return (f"WITH r AS MATERIALIZED ({reviewed}) SELECT {select} FROM r JOIN people p ON p.id = r.resolved_id"
+    return (f"WITH r AS MATERIALIZED ({reviewed(OF_YEAR)}) SELECT {select} FROM r JOIN people p ON p.id = r.resolved_id"
             f" WHERE {IN_UNIT.format(column='p.town')}{where}")
 
 
@@ -110,7 +113,7 @@ def per_year(db: Database, person_id: str) -> list[dict]:
     """The person's reviewed volunteer hours per year and kind."""
     rows = db.query(
         "SELECT year, kind, COUNT(*) AS sessions, SUM(minutes) AS minutes, SUM(estimated) AS estimated FROM"
-        f" ({_reviewed('a.person_id IN (SELECT value FROM json_each(?)) AND a.kind IN (SELECT value FROM json_each(?))')})"
+        f" ({reviewed('a.person_id IN (SELECT value FROM json_each(?)) AND a.kind IN (SELECT value FROM json_each(?))')})"
         " GROUP BY year, kind ORDER BY year DESC, kind",
         [clock.minute(), json.dumps(ids_of(db, person_id)), json.dumps(VOLUNTEER_KINDS)])
     return [{**row, "hours": hours(row["minutes"])} for row in rows]
@@ -121,7 +124,7 @@ def served(db: Database, person_id: str, year: int) -> list[dict]:
     (date, activity, 举办单位, credited minutes, whether estimated)."""
     where = "a.person_id IN (SELECT value FROM json_each(?)) AND a.year = ? AND a.kind IN (SELECT value FROM json_each(?))"
     rows = db.query(
-        f"SELECT s.starts_at, s.title, s.organizer, r.minutes, r.estimated FROM ({_reviewed(where)}) r"
+        f"SELECT s.starts_at, s.title, s.organizer, r.minutes, r.estimated FROM ({reviewed(where)}) r"
         " JOIN sessions s ON s.id = r.session_id ORDER BY s.starts_at, s.title",
         [clock.minute(), json.dumps(ids_of(db, person_id)), str(year), json.dumps(VOLUNTEER_KINDS)])
     return [{**row, "hours": hours(row["minutes"])} for row in rows]

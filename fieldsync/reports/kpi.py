@@ -4,7 +4,8 @@
 - fitness-monitored: distinct people at monitoring sessions in the year;
 - mass fitness activities: active volunteer and theme sessions of the unit that have
   started (the ones still ahead are shown apart, as planned);
-- density: active instructors (level not 'none') per 1,000 residents of the year.
+- density: active instructors (level not 'none') per 1,000 residents of the year;
+- 上岗率: the share of those instructors who served at least once in the year (reports/service.py).
 Each target says where it comes from (reports/targets.py). Definitions and their
 reasons: docs/decisions/0031-report-definitions.md, 0081-targets-per-unit.md.
 """
@@ -30,6 +31,8 @@ from fieldsync.store import clock
 MASS_ACTIVITY_KINDS = ("volunteer", "theme")
 COLUMNS = ("指标", "范围", "目标", "完成", "完成情况", "目标来源")
 NO_POPULATION = "无人口数据"
+ON_DUTY = "社会体育指导员上岗率"
+ON_DUTY_NOTE = "年内服务一次以上的指导员/在册指导员"
 
 
 def now_local() -> str:
@@ -112,5 +115,11 @@ def table(db: Database, unit: Unit, year: int) -> Table:
                 verdict += f"（按{place['population_year']}年人口）"
         rows.append(("每千人社会体育指导员数", place["name"], place["target"], done, verdict,
                      place["source"].describe()))
+    # Imported here: service reads hours.py, which reads this module.
+    from fieldsync.reports import service
+
+    for place in service.rates(db, unit, year):
+        share = f"{place['rate']:.0%}" if place["rate"] is not None else "无在册指导员"
+        rows.append((ON_DUTY, place["name"], "", f"{place['served']}/{place['instructors']}", share, ON_DUTY_NOTE))
     return Table(title=f"{year}年全民健身工作主要指标完成情况", headers=COLUMNS, rows=rows,
                  unit_line=unit_line(unit.name), sheet_name="主要指标")

@@ -58,7 +58,7 @@ def export(store: Store, unit: Unit, *, changes: bool = False, full: bool = Fals
     `id_files`: (name, content) of S12 files exported by laptops, a hub's only source of whole
     numbers. `changes`: only what differs from the unit's last changes-only export, which this
     export then becomes. Every export is logged in `exports`."""
-    numbers, unmatched = _numbers_from_files(store, id_files) if full else ({}, 0)
+    numbers, unmatched = numbers_from_files(store, id_files) if full else ({}, 0)
     sealer = Sealer(store.path.parent) if full else None
 
     def work(db: Database) -> Export:
@@ -146,12 +146,12 @@ def _remember(db: Database, unit_code: str, current: dict[str, dict], export_id:
 
 def _row(person: dict, names: dict, sealer: Sealer | None, numbers: dict[str, str], issuer: str,
          full: bool) -> tuple[list, bool]:
-    whole = _whole_number(person, sealer, numbers)
+    whole = whole_number(person, sealer, numbers)
     town, county = names.get(person["town"], (person["town"], None))
     # As the certificate register counts it (records/certificates.register): printed, else registered.
     issued = (person["certificate_issued_at"] or person["registered_at"]) if person["certificate_no"] else None
     return [
-        person["name"], GENDERS.get(person["gender"] or "", ""), _born(person, whole),
+        person["name"], GENDERS.get(person["gender"] or "", ""), born(person, whole),
         whole or person["id_number_masked"] or "", LEVELS.get(person["level"], person["level"]),
         person["certificate_no"] or "", date.fromisoformat(clock.local_day(issued)) if issued else "",
         issuer if person["certificate_no"] else "", names.get(county, ("", None))[0] if county else "", town,
@@ -161,7 +161,7 @@ def _row(person: dict, names: dict, sealer: Sealer | None, numbers: dict[str, st
     ], whole is not None
 
 
-def _whole_number(person: dict, sealer: Sealer | None, numbers: dict[str, str]) -> str | None:
+def whole_number(person: dict, sealer: Sealer | None, numbers: dict[str, str]) -> str | None:
     if sealer is None:
         return None
     if person["id_number_enc"]:
@@ -169,14 +169,14 @@ def _whole_number(person: dict, sealer: Sealer | None, numbers: dict[str, str]) 
     return numbers.get(person["id_number_hash"] or "")
 
 
-def _born(person: dict, whole: str | None) -> date | str:
+def born(person: dict, whole: str | None) -> date | str:
     """出生日期: the date inside a whole ID number; else only the year (a masked number hides it)."""
     if whole:
         return date(int(whole[6:10]), int(whole[10:12]), int(whole[12:14]))
     return str(person["birth_year"]) if person["birth_year"] else ""
 
 
-def _numbers_from_files(store: Store, files: Iterable[tuple[str, bytes]]) -> tuple[dict[str, str], int]:
+def numbers_from_files(store: Store, files: Iterable[tuple[str, bytes]]) -> tuple[dict[str, str], int]:
     """Keyed hash → whole ID number, from S12 files exported by laptops with whole numbers. A number
     counts only if its hash is a person's here (the hub's hash key is every laptop's, decision 0085),
     so a file cannot put a number on someone it does not belong to. Returns the numbers and how

@@ -72,7 +72,7 @@ class PairingSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    organisation = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    organisation = fields.String(required=True, validate=RECORD_ID)   # an organisation's id (decision 0231)
     village = PlaceCode(required=True)
     since = fields.Date(allow_none=True)
     notes = fields.String(allow_none=True, validate=validate.Length(max=500))

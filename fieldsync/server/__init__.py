@@ -105,10 +105,16 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     from fieldsync.server import hours_pages
 
     app.register_blueprint(hours_pages.bp)
-    from fieldsync.server import awards_pages, public_pages, self_service_staff
+    from fieldsync.server import (
+        awards_pages,
+        public_pages,
+        self_service_staff,
+        service_pages,
+    )
 
     app.register_blueprint(awards_pages.bp)
     self_service_staff.init_app(app)    # correction requests; hub: /me/, /verify/ (decision 0250)
+    service_pages.init_app(app)
     if app.config["MODE"] == "hub":
         from fieldsync.server import (
             dashboard,
@@ -123,7 +129,10 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
         app.register_blueprint(filings_pages.bp)
         app.register_blueprint(places_pages.bp)
         app.register_blueprint(theme_days_pages.bp)
+        from fieldsync.server import pairings_pages
+
         app.register_blueprint(public_pages.bp)   # the association's public page: hub only
+        app.register_blueprint(pairings_pages.bp)
     from fieldsync.server import hub, sync_api, sync_banner
 
     sync_api.init_app(app)      # hub: enroll/push/pull; node: run/status

@@ -30,6 +30,8 @@ MIGRATION_SETS = [
     "fieldsync.reports.filings:migrations",
     "fieldsync.records.awards_schema:migrations",
     "fieldsync.records.self_schema:migrations",
+    "fieldsync.records.trainers:migrations",
+    "fieldsync.reports.pairing_schema:migrations",
 ]
 
 

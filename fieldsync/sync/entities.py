@@ -63,7 +63,7 @@ CODECS = ("ulid", "dict", "time", "hlc", "raw")
 # Modules that register entities when imported (besides the built-in ones below).
 ENTITY_MODULES: list[str] = ["fieldsync.forms.wire", "fieldsync.records.hour_reviews", "fieldsync.reports.filings_wire",
                               "fieldsync.records.awards", "fieldsync.records.consents",
-                              "fieldsync.records.profile_requests"]
+                              "fieldsync.records.profile_requests", "fieldsync.reports.organisations"]
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ class PersonWire(Schema):
     verified_at = bounded_text(32, allow_none=True)
     verified_by = bounded_text(100, allow_none=True)
     certificate_issued_at = bounded_text(32, allow_none=True)
+    recruited_via = bounded_text(64, allow_none=True)
 
 
 class SessionWire(SessionDetails):

@@ -1,6 +1,11 @@
 """Hub review queues: conflicts (concurrent edits of one field) and quarantine (changes the
 hub could not apply). The merge never waits for review; review can override it.
 Every decision lands in sync_audit with who made it.
+
+An account given units (records/scope.py) sees and decides only the entries of its towns: a
+conflict belongs to the town of the record it is about, a quarantined change to the town of the
+laptop that sent it (the town the hub's trust rules hold that laptop to). Entries of no town (a
+record gone, a change from a child hub or a bundle without a laptop) are for unconfined accounts.
 """
 
 from __future__ import annotations
@@ -12,19 +17,41 @@ from sqlite_utils import Database
 
 from fieldsync.errors import Conflict, NotFound
 from fieldsync.i18n import _
-from fieldsync.records import mutable
+from fieldsync.records import mutable, scope
 from fieldsync.store import Store
 from fieldsync.store.clock import utc_now
 from fieldsync.sync import entities, merge, policy
 from fieldsync.sync.receive import audit
 
 KEEP, USE_OTHER = "keep", "use_other"
+# The town an entry belongs to, for the account's units (records/scope.py): a conflict's record's,
+# a quarantined change's laptop's; in the audit trail, the town of the entry a decision was on
+# (its target: "entity/record id", a quarantine id, "session/person").
+RECORD_TOWN = ("CASE {entity} WHEN 'people' THEN (SELECT town FROM people WHERE id = {record})"
+               " WHEN 'sessions' THEN (SELECT town FROM sessions WHERE id = {record}) END")
+LAPTOP_TOWN = "(SELECT town FROM nodes WHERE id = {node})"
+CONFLICT_TOWN = RECORD_TOWN.format(entity="{c}.entity", record="{c}.record_id")
+QUARANTINE_TOWN = LAPTOP_TOWN.format(node="{q}.node_id")
+_BEFORE, _AFTER = "substr({a}.target, 1, instr({a}.target, '/') - 1)", "substr({a}.target, instr({a}.target, '/') + 1)"
+TRAIL_TOWN = {
+    "conflict_": RECORD_TOWN.format(entity=_BEFORE, record=_AFTER),
+    "quarantine_": LAPTOP_TOWN.format(node="(SELECT node_id FROM quarantine WHERE id = CAST({a}.target AS INTEGER))"),
+    "double_": f"(SELECT town FROM sessions WHERE id = {_BEFORE})",
+}
+
+
+def in_scope(town_of: str, alias: str) -> tuple[str, list]:
+    """WHERE condition keeping the entries (CONFLICT_TOWN, QUARANTINE_TOWN, a TRAIL_TOWN) of the account's towns."""
+    where, params = scope.clause(town_of.format(c=alias, q=alias, a=alias))
+    return where or "1", params
 
 
 def conflicts(store: Store, *, resolved: bool = False, limit: int = 200) -> list[dict]:
+    where, params = in_scope(CONFLICT_TOWN, "c")
     rows = store.query(
         "SELECT c.*, n.name AS node_name FROM conflicts c LEFT JOIN nodes n ON n.id = c.node_id"
-        f" WHERE c.resolved_at IS {'NOT ' if resolved else ''}NULL ORDER BY c.id DESC LIMIT ?", [limit])
+        f" WHERE c.resolved_at IS {'NOT ' if resolved else ''}NULL AND {where} ORDER BY c.id DESC LIMIT ?",
+        [*params, limit])
     for row in rows:
         row["kept"] = json.loads(row["kept_value"]) if row["kept_value"] else None
         row["lost"] = json.loads(row["lost_value"]) if row["lost_value"] else None
@@ -40,9 +67,11 @@ def _record_name(store: Store, entity: str, record_id: str) -> str:
 
 def resolve_conflict(store: Store, conflict_id: int, choice: str, *, actor: str) -> dict:
     """keep: the automatic merge stands. use_other: the losing value becomes a new hub edit."""
-    row = store.query_one("SELECT * FROM conflicts WHERE id = ?", [conflict_id])
+    row = store.query_one(f"SELECT *, {CONFLICT_TOWN.format(c='conflicts')} AS town FROM conflicts WHERE id = ?",
+                          [conflict_id])
     if row is None:
         raise NotFound(_("No conflict %(id)s.", id=conflict_id), code="conflict_not_found")
+    scope.check(row["town"])
     if row["resolved_at"]:
         raise Conflict(_("This conflict was already resolved."), code="already_resolved")
 
@@ -66,9 +95,11 @@ def resolve_conflict(store: Store, conflict_id: int, choice: str, *, actor: str)
 
 
 def quarantined(store: Store, *, resolved: bool = False, limit: int = 200) -> list[dict]:
+    where, params = in_scope(QUARANTINE_TOWN, "q")
     return store.query(
         "SELECT q.*, n.name AS node_name FROM quarantine q LEFT JOIN nodes n ON n.id = q.node_id"
-        f" WHERE q.resolved_at IS {'NOT ' if resolved else ''}NULL ORDER BY q.id DESC LIMIT ?", [limit])
+        f" WHERE q.resolved_at IS {'NOT ' if resolved else ''}NULL AND {where} ORDER BY q.id DESC LIMIT ?",
+        [*params, limit])
 
 
 def retry(store: Store, quarantine_id: int, *, actor: str) -> bool:
@@ -124,17 +155,21 @@ def dismiss(store: Store, quarantine_id: int, *, actor: str, note: str = "") -> 
 
 
 def _open_quarantine(store: Store, quarantine_id: int) -> dict:
-    row = store.query_one("SELECT * FROM quarantine WHERE id = ?", [quarantine_id])
+    row = store.query_one(f"SELECT *, {QUARANTINE_TOWN.format(q='quarantine')} AS town FROM quarantine WHERE id = ?",
+                          [quarantine_id])
     if row is None:
         raise NotFound(_("No quarantined change %(id)s.", id=quarantine_id), code="quarantine_not_found")
+    scope.check(row["town"])
     if row["resolved_at"]:
         raise Conflict(_("This change was already dealt with."), code="already_resolved")
     return row
 
 
 def audit_trail(store: Store, *, prefix: str, limit: int = 100) -> list[dict]:
-    return store.query("SELECT * FROM sync_audit WHERE action LIKE ? ORDER BY id DESC LIMIT ?",
-                       [prefix + "%", limit])
+    """The decisions of one queue, newest first: of the account's towns (TRAIL_TOWN)."""
+    where, params = in_scope(TRAIL_TOWN.get(prefix, "NULL"), "a")
+    return store.query(f"SELECT * FROM sync_audit a WHERE action LIKE ? AND {where} ORDER BY id DESC LIMIT ?",
+                       [prefix + "%", *params, limit])
 
 
 # resolve_conflict writes its decision as "<field>: kept <json>, other <json>" on "<entity>/<record id>".

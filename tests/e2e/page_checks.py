@@ -7,12 +7,20 @@ import re
 # In the browser: the page must not scroll sideways, no control in <main> may lie outside the
 # viewport, and no text may wrap in a box narrower than two of its characters (the squeezed table
 # cell that shows a name one character per line). Boxes of 2 px or less are screen-reader-only text.
+# And on a phone the closed top bar is at most NAV_MAX_PX tall: one line of links and buttons.
+NAV_MAX_PX = 80   # one line: the brand, the menu button, the language links
 LAYOUT_FAULTS_JS = """async (resized) => {
+  const NAV_MAX_PX = __NAV_MAX_PX__;
   // after a resize, let responsive parts (charts) redraw before measuring
   for (let frame = 0; resized && frame < 2; frame++) await new Promise(done => requestAnimationFrame(done));
   const width = document.documentElement.clientWidth, faults = [];
   const scroll = document.scrollingElement.scrollWidth;
   if (scroll > width) faults.push(`the page scrolls sideways: ${scroll} px wide in ${width} px`);
+  // On a phone the top bar is one line (its links folded behind the menu button), not four.
+  const bar = document.querySelector('.topbar'), toggle = document.querySelector('#menu-toggle');
+  const barHeight = bar ? Math.round(bar.getBoundingClientRect().height) : 0;
+  if (width <= 480 && !(toggle && toggle.checked) && barHeight > NAV_MAX_PX)
+    faults.push(`the top bar is ${barHeight} px tall on a phone (at most ${NAV_MAX_PX})`);
   const shown = el => el.getClientRects().length > 0;
   const name = el => `<${el.tagName.toLowerCase()}> "${(el.innerText || el.value || el.getAttribute('aria-label')
     || '').trim().replace(/\\s+/g, ' ').slice(0, 40)}"`;
@@ -41,7 +49,7 @@ LAYOUT_FAULTS_JS = """async (resized) => {
       faults.push(`${Math.round(inner)} px for two characters of ${Math.round(fontSize)} px: ${name(box)}`);
   }
   return faults;
-}"""
+}""".replace("__NAV_MAX_PX__", str(NAV_MAX_PX))
 
 # Everything a person may read: text (also in closed <details> and not-yet-shown messages) and the
 # placeholder, title and alt texts. Code, commands and what is marked translate="no" (usernames,

@@ -83,7 +83,8 @@ def demo_ids(instance: Path) -> dict[str, str]:
     """Real ids from a demo node or hub, by the names route arguments use."""
     first = {name: db_rows(instance, sql) for name, sql in (
         ("person_id", "SELECT id FROM people WHERE status = 'active' ORDER BY name LIMIT 1"),
-        ("form_id", "SELECT id FROM forms ORDER BY id LIMIT 1"))}
+        ("form_id", "SELECT id FROM forms ORDER BY id LIMIT 1"),
+        ("pairing_id", "SELECT id FROM pairings ORDER BY id LIMIT 1"))}
     return {"session_id": todays_session(instance), "fmt": "csv", "name": "attendance",
             **{name: rows[0][0] for name, rows in first.items() if rows}}
 

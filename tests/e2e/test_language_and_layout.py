@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.pages import PHONE, expect, open_kiosk, sign_in, todays_session, wedge
+from tests.e2e.page_checks import NAV_MAX_PX
+from tests.e2e.pages import (
+    PHONE,
+    SCREENS,
+    expect,
+    open_kiosk,
+    sign_in,
+    todays_session,
+    wedge,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -41,3 +50,20 @@ def test_kiosk_fits_a_360px_phone_with_large_targets(open_context, kiosk_node, b
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], lang
         for target in ("#camera-toggle", ".direction label >> nth=0", "#scan-input"):
             assert page.locator(target).bounding_box()["height"] >= 48, (lang, target)
+
+
+def test_the_menu_folds_on_a_phone_and_is_a_bar_on_a_laptop(open_context, kiosk_node):
+    page = open_context(viewport=SCREENS["phone"], locale="zh-CN").new_page()
+    sign_in(page, kiosk_node.url, "admin")
+    page.goto(kiosk_node.url + "/people")
+    people = page.locator(".topbar nav a[href='/people']")
+    assert page.locator(".topbar").bounding_box()["height"] <= NAV_MAX_PX
+    expect(people).to_be_hidden()
+    page.click(".menu-button")
+    expect(people).to_be_visible()
+    page.click(".menu-button")
+    expect(people).to_be_hidden()
+    page.set_viewport_size(SCREENS["laptop"])
+    expect(page.locator(".menu-button")).to_be_hidden()
+    expect(people).to_be_visible()
+    expect(page.locator(".topbar .logout button")).to_be_visible()

@@ -29,6 +29,7 @@ from fieldsync.records import (
     theme_days,
     users,
 )
+from fieldsync.reports import organisations
 from fieldsync.store import Store
 from tests.support import WebClient
 
@@ -69,6 +70,12 @@ PEOPLE = {
            "certificate_no": "SD-2-008", "specialty": "太极拳"},
     "p9": {"name": "黄娟", "phone": "13800000009", "town": T3, "village": V32},
 }
+
+# The association's sports organisations (结对子, decision 0231): kept on the hub only.
+ORGANISATIONS = {"o1": {"name": "威海市门球协会", "kind": "association", "contact_name": "吴德明",
+                        "contact_phone": "13963100003"},
+                 "o2": {"name": "威海市太极拳协会", "kind": "association"},
+                 "o3": {"name": "荣成市门球协会", "kind": "club"}}
 
 HOSTILE_SUMMARY = '=HYPERLINK("http://evil.example","点我")'
 
@@ -152,6 +159,7 @@ def build_instance(path: Path) -> dict[str, str]:
     with Store(path / "fieldsync.db") as store:
         ids = build(store)
         theme_days.seed(store, 2024, actor="fixture")   # as `init --hub` seeds its year
+        ids.update({key: organisations.save(store, data, actor="fixture")["id"] for key, data in ORGANISATIONS.items()})
         for role in ("admin", "staff", "trainer"):
             users.create(store, role, PASSWORD, role)
     return ids

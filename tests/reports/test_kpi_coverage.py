@@ -84,6 +84,10 @@ def test_kpi_workbook(city):
         ["每千人社会体育指导员数", "环翠区", 4.5, 5, "达标", "沿用威海市的目标（浑南方案默认值）"],
         ["每千人社会体育指导员数", "张村镇", 4.5, 5, "达标", "沿用威海市的目标（浑南方案默认值）"],
         ["每千人社会体育指导员数", "羊亭镇", 4.5, 5, "达标", "沿用威海市的目标（浑南方案默认值）"],
+        # 上岗率 (tests/reports/test_service.py has the hand count): p1, p3 of 张村镇 and p5 of 羊亭镇 served.
+        ["社会体育指导员上岗率", "环翠区", None, "3/3", "100%", "年内服务一次以上的指导员/在册指导员"],
+        ["社会体育指导员上岗率", "张村镇", None, "2/2", "100%", "年内服务一次以上的指导员/在册指导员"],
+        ["社会体育指导员上岗率", "羊亭镇", None, "1/1", "100%", "年内服务一次以上的指导员/在册指导员"],
     ]
 
 
@@ -114,7 +118,7 @@ def test_dashboard_figures(city):
 
 
 def test_pairings_and_their_activities(city, ids):
-    pair = pairings.create(city, {"organisation": "威海市太极拳协会", "village": fixture.V11})
+    pair = pairings.create(city, {"organisation": ids["o2"], "village": fixture.V11})
     pairings.link(city, pair["id"], ids["s3"])
     pairings.link(city, pair["id"], ids["s7"])            # 2023: not in the 2024 list
     listed = pairings.listing(city.db, units.resolve(city.db, fixture.C1), 2024)
@@ -129,9 +133,11 @@ def test_pairing_mistakes_are_refused(city, ids):
     from fieldsync.errors import Conflict, NotFound, ValidationFailed
 
     with pytest.raises(ValidationFailed):
-        pairings.create(city, {"organisation": "协会", "village": fixture.T1})
-    pairings.create(city, {"organisation": "协会", "village": fixture.V11})
+        pairings.create(city, {"organisation": ids["o1"], "village": fixture.T1})
+    pairings.create(city, {"organisation": ids["o1"], "village": fixture.V11})
     with pytest.raises(Conflict):
-        pairings.create(city, {"organisation": "协会", "village": fixture.V11})
+        pairings.create(city, {"organisation": ids["o1"], "village": fixture.V11})
+    with pytest.raises(NotFound):   # an organisation is a record, not free text (decision 0231)
+        pairings.create(city, {"organisation": "协会", "village": fixture.V12})
     with pytest.raises(NotFound):
         pairings.link(city, "no-such-pairing", ids["s3"])

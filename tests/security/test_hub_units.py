@@ -187,7 +187,7 @@ def test_a_county_account_gets_the_attendance_sheets_of_its_county_only(county_h
 def test_the_table_export_gives_a_county_account_its_towns_rows_only(county_hub):
     ids = county_hub.ids
     with Store(county_hub.instance / "fieldsync.db") as store:   # C2's pairing, its activity, its merge
-        pair = pairings.create(store, {"organisation": "荣成市门球协会", "village": city.V31}, actor="city")
+        pair = pairings.create(store, {"organisation": ids["o3"], "village": city.V31}, actor="city")
         pairings.link(store, pair["id"], ids["s2"])
         merges.merge(store, ids["p8"], ids["p7"], actor="city")
     exported = {}
@@ -200,6 +200,7 @@ def test_the_table_export_gives_a_county_account_its_towns_rows_only(county_hub)
     for table in ("checkins", "attendance"):
         assert ids["s1"] in {row["session_id"] for row in exported[table]}, table
     assert exported["pairings"] == exported["session_pairings"] == exported["person_merges"] == []
+    assert len(exported["organisations"]) == len(city.ORGANISATIONS), "organisations are shared"
     assert city.T3 in {row["code"] for row in exported["places"]}, "the gazetteer is shared"
 
 
@@ -230,9 +231,10 @@ def test_no_page_or_download_shows_a_county_account_another_countys_records(coun
 def test_a_county_account_pairs_organisations_with_its_own_villages_only(county_hub):
     staff = county_hub.client
     staff.get("/hub/")
-    answer = staff.form("/hub/pairings", {"organisation": "荣成市门球协会", "village": city.V31}, allow_redirects=False)
+    answer = staff.form("/hub/pairings", {"organisation": county_hub.ids["o3"], "village": city.V31},
+                        allow_redirects=False)
     assert answer.status_code == 403 and "超出您账号负责的单位" in answer.text  # the page speaks Chinese
-    assert staff.form("/hub/pairings", {"organisation": "威海市门球协会", "village": city.V11},
+    assert staff.form("/hub/pairings", {"organisation": county_hub.ids["o1"], "village": city.V11},
                       allow_redirects=False).status_code == 302
     with Store(county_hub.instance / "fieldsync.db") as store:
         assert [r["village"] for r in store.query("SELECT village FROM pairings")] == [city.V11]

@@ -190,18 +190,20 @@ def test_pairing_and_its_activities_through_the_dashboard(hub, staff):
     assert f'<option value="{fixture.T2}">' in pairings_of_county
     assert f'<option value="{fixture.T3}">' not in pairings_of_county        # 石岛镇 is another county's
     added = staff.form(town_page.replace("/hub/", "/hub/pairings"), {
-        "organisation": "威海市门球协会", "village": fixture.V21, "since": "2024-03-15"}, allow_redirects=False)
+        "organisation": hub.ids["o1"], "village": fixture.V21, "since": "2024-03-15"}, allow_redirects=False)
     assert added.status_code == 302 and added.headers["Location"].endswith(f"{town_page}#pairings")
     page = staff.get("/hub/?year=2024")
     pairing_id = re.search(r'<option value="([^"]+)">威海市门球协会 ↔ 羊亭村</option>', page.text).group(1)
+    assert f'<option value="{hub.ids["o1"]}">威海市门球协会</option>' in staff.get(town_page).text
     linked = staff.form("/hub/pairings/sessions?year=2024", {"pairing": pairing_id, "session": hub.ids["s4"]})
     assert linked.status_code == 200 and "8月8日全民健身日主题活动" in linked.text
     assert staff.form("/hub/pairings/sessions", {"pairing": "nope", "session": hub.ids["s4"]}).status_code == 404
-    assert staff.form("/hub/pairings", {"organisation": "x", "village": fixture.T2}).status_code == 422
+    assert staff.form("/hub/pairings", {"organisation": hub.ids["o1"], "village": fixture.T2}).status_code == 422
+    assert staff.form("/hub/pairings", {"organisation": "no-such", "village": fixture.V22}).status_code == 404
     typed = staff.form(f"/hub/pairings?year=2024&town={fixture.T2}",
-                       {"organisation": "威海市柔力球协会", "village": fixture.V21, "since": "去年春天"})
+                       {"organisation": hub.ids["o2"], "village": fixture.V21, "since": "去年春天"})
     form = typed.text.split('id="add-pairing"')[1].split("</form>")[0]   # open again, as typed
-    assert typed.status_code == 422 and form.startswith(" open>") and 'value="威海市柔力球协会"' in form
+    assert typed.status_code == 422 and form.startswith(" open>") and f'<option value="{hub.ids["o2"]}" selected>' in form
     assert f'<option value="{fixture.V21}" selected>' in form and 'class="field-error"' in form.split('name="since"')[1]
 
 
