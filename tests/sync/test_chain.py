@@ -370,3 +370,25 @@ def test_a_county_hub_keeps_a_person_moved_between_its_towns_and_lets_go_of_one_
         hub_sync(county)
         assert query(county, "SELECT 1 FROM people WHERE id = ?", [person]) == []
         assert {r["op"] for r in query(county, "SELECT op FROM hub_log WHERE record_id = ?", [person])} == {"evict"}
+
+
+def test_a_county_hub_sends_its_own_lists_up_as_bare_seqs(hub_template, tmp_path):
+    """Its theme days (and forms) are for its laptops; the city keeps its own and never takes them,
+    so they travel without their record, and what the city does take travels whole (decision 0291)."""
+    import random
+
+    from fieldsync.sync import batches, chain
+
+    county = make_hub(hub_template, tmp_path / "county", COUNTY_1)
+    with Store(county / "fieldsync.db") as store:
+        store.write(lambda db: chain.become_child(db, "http://127.0.0.1:9"))
+        theme_days.seed(store, date.today().year, actor="init")
+        village = store.query("SELECT code FROM places WHERE parent = ? AND kind = 'village' LIMIT 1", [TOWN_A])
+        people.register(store, demo.demo_person(random.Random(5), TOWN_A, village[0]["code"]), actor="county")
+        batch = batches.read_batch(store.db, 0, max_changes=10_000, max_bytes=10**8, replica="r")
+        outbox = store.query("SELECT entity, payload FROM changes WHERE entity = 'theme_days'")
+    sent = {kind: [c["payload"] for c in batch.body["changes"] if c["entity"] == kind]
+            for kind in ("theme_days", "people")}
+    assert sent["theme_days"] and all(p == {} for p in sent["theme_days"])
+    assert all(r["payload"] != "{}" for r in outbox)   # still whole below, for the county's laptops
+    assert len(sent["people"]) == 1 and sent["people"][0]["fields"]["town"] == TOWN_A
