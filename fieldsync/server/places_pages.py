@@ -77,8 +77,11 @@ def population_set():
 @bp.post("/targets")
 @require("admin")
 def targets_set():
-    data = load(TargetsForm(), _posted())
+    posted = _posted()
+    data = load(TargetsForm(), posted)
     unit, year = data.pop("unit"), data.pop("year")
-    targets.set_targets(get_store(), unit, year, data, actor=g.user["username"])
+    # A figure the parent hub set is shown disabled, so not posted: it is left as it is.
+    figures = {figure: value for figure, value in data.items() if figure in posted}
+    targets.set_targets(get_store(), unit, year, figures, actor=g.user["username"])
     flash(_("Targets saved; empty fields follow the default."), "ok")
     return redirect(url_for(".places_page", unit=unit, year=year))
