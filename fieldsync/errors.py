@@ -134,6 +134,7 @@ CATALOGUE: dict[str, Code] = {
     "divergent": Code(409, N_("This batch differs from the one the hub already has with the same numbers.")),
     "theme_day_in_use": Code(409, N_("Activities are tagged with this theme day.")),
     "unit_taken": Code(409, N_("Another hub already serves this unit.")),
+    "target_set_by_parent": Code(409, N_("The parent hub set this target; only it can change it.")),
     "wrong_unit": Code(409, N_("This enrollment code was made for the hub of another unit.")),
     "code_for_a_hub": Code(409, N_("This code is for a county or city hub (made with nodes add --unit); a town "
                                    "laptop needs a code made with nodes add --town.")),

@@ -89,7 +89,9 @@ def targets_set():
     try:
         data = load(TargetsForm(), present(values))
         unit, year = data.pop("unit"), data.pop("year")
-        targets.set_targets(get_store(), unit, year, data, actor=actor())
+        # A figure the parent hub set is shown disabled, so not posted: it is left as it is.
+        figures = {figure: value for figure, value in data.items() if figure in request.form}
+        targets.set_targets(get_store(), unit, year, figures, actor=actor())
     except FieldsyncError as error:
         query = load(PlacesQuery(), present({"unit": values["unit"], "year": values["year"]}))
         return _page(query, values, error, form="targets")

@@ -4,7 +4,9 @@ A push and a USB bundle send the very same batches. Rows are read a batch at a
 time (never the whole outbox: 1M check-ins push in under 100 MB). Immutable
 records are read from their own table, already in columns, rather than by
 parsing each outbox payload: the row is the payload, and it is several times
-faster. Everything else travels row-wise as the outbox holds it.
+faster. Everything else travels row-wise as the outbox holds it, except, at a child hub, what
+its parent never takes (policy.goes_up: its forms, theme days): a bare seq with an empty payload,
+so the parent's stream stays contiguous without the record (decision 0291).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlite_utils import Database
 
 from fieldsync import PROTOCOL_VERSION
 from fieldsync.store import new_id
-from fieldsync.sync import columnar, entities
+from fieldsync.sync import chain, columnar, entities, policy
 from fieldsync.sync.entities import IMMUTABLE
 
 
@@ -45,7 +47,7 @@ def read_batch(db: Database, after: int, *, max_changes: int, max_bytes: int, re
         first, last, total, size, counts = _extent(db, "seq BETWEEN ? AND ?", [first, last], immutable)
     blocks = {entity.name: _block(db, entity, count, first, last)
               for entity, count in zip(immutable, counts) if count}
-    row_wise = _row_wise(db, first, last, [e.name for e in immutable]) if total > sum(counts) else []
+    row_wise = _row_wise(db, first, last, [e.name for e in immutable], _kept_below(db)) if total > sum(counts) else []
     return Batch(first, last, total, {
         "protocol": PROTOCOL_VERSION, "replica": replica, "batch_id": new_id(),
         "from_seq": first, "to_seq": last, "blocks": blocks, "changes": row_wise})
@@ -88,14 +90,24 @@ def _with_payloads(db: Database, entity, columns: list[str], first: int, last: i
     return sorted(list(found) + extra)
 
 
-def _row_wise(db: Database, first: int, last: int, immutable: list[str]) -> list[dict]:
-    """Every change that does not travel in a block, as the outbox holds it."""
+def _kept_below(db: Database) -> list[str]:
+    """At a child hub, the kinds its parent never takes; elsewhere none (a laptop's go to quarantine
+    whole, for an admin to read)."""
+    if not chain.forwards(db):
+        return []
+    return [e.name for e in entities.all_entities() if not policy.goes_up(e)]
+
+
+def _row_wise(db: Database, first: int, last: int, immutable: list[str], bare: list[str]) -> list[dict]:
+    """Every change that does not travel in a block, as the outbox holds it (`bare` kinds without it)."""
     return [{"seq": seq, "change_id": change_id, "entity": name, "record_id": record_id, "op": op,
              "hlc": hlc, "payload": json.loads(payload)}
             for seq, change_id, name, record_id, op, hlc, payload in db.execute(
-                "SELECT seq, change_id, entity, record_id, op, hlc, payload FROM changes WHERE seq BETWEEN ? AND ?"
+                "SELECT seq, change_id, entity, record_id, op, hlc,"
+                " CASE WHEN entity IN (SELECT value FROM json_each(?)) THEN '{}' ELSE payload END"
+                " FROM changes WHERE seq BETWEEN ? AND ?"
                 " AND NOT (op = 'upsert' AND entity IN (SELECT value FROM json_each(?))) ORDER BY seq",
-                [first, last, json.dumps(immutable)])]
+                [json.dumps(bare), first, last, json.dumps(immutable)])]
 
 
 def pending(db: Database, after: int) -> int:

@@ -63,7 +63,8 @@ CODECS = ("ulid", "dict", "time", "hlc", "raw")
 # Modules that register entities when imported (besides the built-in ones below).
 ENTITY_MODULES: list[str] = ["fieldsync.forms.wire", "fieldsync.records.hour_reviews", "fieldsync.reports.filings_wire",
                               "fieldsync.records.awards", "fieldsync.records.consents",
-                              "fieldsync.records.profile_requests", "fieldsync.reports.organisations"]
+                              "fieldsync.records.profile_requests", "fieldsync.reports.organisations",
+                              "fieldsync.reports.targets_wire"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ class Entity:
     check: Callable[[Any, dict], None] | None = None
     # A child hub passes it on to its own parent (a filing is for the level just above: False).
     upward: bool = True
+    # A published record that is not one row (a unit's targets, reports/targets_wire.py): its
+    # fields as a pull sends them (read(db, key) -> dict), and how a pull applies them (apply(db, fields)).
+    read: Callable[[Any, str], dict] | None = None
+    apply: Callable[[Any, dict], None] | None = None
 
     def __post_init__(self):
         if self.kind not in (IMMUTABLE, MUTABLE, PUBLISHED):

@@ -133,6 +133,15 @@ def index_badge_keys(db: Database) -> int:
     return len(keys)
 
 
+def index_targets(db: Database) -> int:
+    """Publish the units whose targets were set before targets travelled (reports/targets_wire.py)."""
+    units = [r[0] for r in db.execute("SELECT DISTINCT unit FROM targets WHERE unit NOT IN"
+                                      " (SELECT record_id FROM hub_log WHERE entity = 'targets')")]
+    for unit in units:
+        publish(db, entities.get("targets"), unit)
+    return len(units)
+
+
 def index_places(db: Database) -> int:
     """Publish the places imported or changed since the last pull (records/place_import.py)."""
     row = db.execute("SELECT value FROM meta WHERE key = 'hub_log_places_at'").fetchone()
@@ -151,6 +160,7 @@ def before_pull(db: Database) -> None:
     index_local_changes(db)
     index_badge_keys(db)
     index_places(db)
+    index_targets(db)
     today = utc_now()[:10]
     row = db.execute("SELECT value FROM meta WHERE key = 'hub_log_pruned_on'").fetchone()
     if not row or row[0] != today:
@@ -212,6 +222,8 @@ def current_change(db: Database, name: str, record_id: str) -> dict | None:
     """A record's current state as a pull sends it: fields (and for mutable records their HLCs
     and origin); None when it is gone."""
     entity = entities.get(name)
+    if entity.read:
+        return {"fields": entity.read(db, record_id)}
     cursor = db.execute(f"SELECT * FROM {name} WHERE {entity.key} = ?", [record_id])
     row = cursor.fetchone()
     if row is None:

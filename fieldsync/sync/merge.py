@@ -129,7 +129,7 @@ def _apply_change(db: Database, store: Store, sender: Sender, raw: dict, result:
     entity = entities.get(change["entity"])
     if entity is None:
         raise Rejected(f"this hub does not know records of kind {change['entity']!r}")
-    if not entity.pushed:
+    if not policy.goes_up(entity):
         if sender.hub:   # a child hub's own list for its laptops (theme days it seeded, its forms):
             return "duplicate"   # in its outbox beside what goes up; this hub keeps its own
         raise Rejected(f"nodes may not send {entity.name} (only the hub writes them)")

@@ -201,6 +201,14 @@ def filings(db: Database, sender, row: dict) -> None:
                       f"{row['unit']}.", code=NOT_YOUR_RECORD)
 
 
+def goes_up(entity) -> bool:
+    """What a hub takes from below: the kinds laptops push. A child hub's own lists for its laptops
+    (forms, theme days, 最美 results, its reviews of filings) stay below, since its parent keeps its
+    own: the parent acknowledges them unread (merge.py) and the child sends them as bare seqs
+    (batches.py, decision 0291)."""
+    return entity.pushed
+
+
 MUTABLE = {"people": people, "sessions": sessions}
 PUBLISHED = {"badge_revocations": badge_revocations, "hour_reviews": hour_reviews, "filings": filings,
              "nominations": nominations, "consents": consents,

@@ -124,7 +124,9 @@ def apply_pulled(db: Database, entity: entities.Entity, change: dict) -> bool:
                                         {k: change["hlcs"][k] for k in values}, None,
                                         origin=change.get("origin"), action="pull", actor="hub")
         return any(o.applied for o in outcomes)
-    if entity.name == "badge_revocations":
+    if entity.apply:
+        entity.apply(db, entity.schema().load(change["fields"]))
+    elif entity.name == "badge_revocations":
         badges.apply_revocation(db, entity.schema().load(change["fields"]))
     else:
         merge.upsert_newer(db, entity, entity.schema().load(change["fields"]))

@@ -52,3 +52,23 @@ def test_staff_see_populations_and_targets_admins_change_them(hub):
     assert _cell(page, f"place-{fixture.T1}").startswith("张村镇 371002100000 450")
     board = staff.get(f"/hub/?county={fixture.C1}&town={fixture.T1}&year=2025").text
     assert "由环翠区按人口分解" in board       # 张村镇: 90 × 450 / 600
+
+
+def test_a_target_the_parent_hub_set_shows_as_its_and_the_form_leaves_it_alone(hub):
+    """Decision 0290: pulled from the parent, a figure reads 上级中心设定, its field is disabled, and
+    saving the other figures works; changing it is 409 target_set_by_parent."""
+    from fieldsync.reports import targets_wire
+    from fieldsync.store import Store
+
+    with Store(hub.instance / "fieldsync.db") as store:
+        store.write(lambda db: targets_wire.apply(db, {"unit": fixture.C1, "years": {"2025": {"trained": 77}}}))
+    admin = fixture.signed_in(hub, "admin")
+    page = admin.get(f"/hub/places/?unit={fixture.C1}&year=2025").text
+    assert _cell(page, "target-trained") == "年度培训社会体育指导员（人） 77 上级中心设定"
+    assert re.search(r'name="trained"[^>]*value="77"[^>]*disabled', page)
+    form = {"unit": fixture.C1, "year": "2025", "monitored": "50", "activities": "", "per_1000": ""}
+    assert admin.post("/hub/places/targets", data=form).ok
+    page = admin.get(f"/hub/places/?unit={fixture.C1}&year=2025").text
+    assert _cell(page, "target-monitored").endswith("50 本单位设定") and "77 上级中心设定" in _cell(page, "target-trained")
+    taken = admin.post("/hub/places/targets", data={**form, "trained": "1"}, allow_redirects=False)
+    assert taken.status_code == 409

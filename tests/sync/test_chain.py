@@ -18,6 +18,7 @@ import requests
 from fieldsync import config, demo
 from fieldsync.errors import FieldsyncError
 from fieldsync.records import people, places, theme_days
+from fieldsync.reports import kpi, targets, units
 from fieldsync.sheets.table import filed_line
 from fieldsync.store import Store, clock
 from fieldsync.sync import enrollment
@@ -264,6 +265,42 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
         assert laptops[TOWN_C].store.query("SELECT specialty FROM people WHERE id = ?", [person])[0]["specialty"] \
             == "太极拳"
         assert query(hubs[COUNTY_2], "SELECT COUNT(*) AS n FROM changes")[0]["n"] == outbox
+        # Targets down the chain (decision 0290): the province sets the city's, the city the
+        # county's and one town's; the county keeps its own for a town the city left alone, and
+        # the city's figure replaces one the county had set.
+        def set_targets(unit_hub, unit, figures):
+            with Store(hubs[unit_hub] / "fieldsync.db") as store:
+                targets.set_targets(store, unit, year, figures, actor="test")
+
+        def target(unit_hub, unit, figure=None):
+            with Store(hubs[unit_hub] / "fieldsync.db") as store:
+                if figure is None:
+                    return {r["key"]: (r["target"], r["source"].how)
+                            for r in kpi.yearly(store.db, units.resolve(store.db, unit, year), year)}
+                return targets.applied(store.db, unit, year)[figure]
+
+        city_code, county_code = (query(hubs[CITY], "SELECT code FROM places WHERE code IN (?, ?)",
+                                        [u, u + "000000"])[0]["code"] for u in (CITY, COUNTY_1))
+        set_targets(PROVINCE, city_code, {"trained": 5000})
+        set_targets(CITY, county_code, {"trained": 900, "activities": 40})
+        set_targets(CITY, TOWN_A, {"monitored": 77})
+        set_targets(COUNTY_1, TOWN_B, {"monitored": 55})
+        set_targets(COUNTY_1, county_code, {"activities": 10})
+        hub_sync(hubs[CITY])
+        hub_sync(hubs[COUNTY_1])
+        assert (target(CITY, city_code, "trained").value, target(CITY, city_code, "trained").how) == (5000, "parent")
+        kpi_at_county = target(COUNTY_1, county_code)
+        assert kpi_at_county["trained"] == (900, "parent") and kpi_at_county["activities"] == (40, "parent")
+        assert target(COUNTY_1, county_code, "activities").describe() == "上级中心设定"
+        assert (target(COUNTY_1, TOWN_A, "monitored").value, target(COUNTY_1, TOWN_A, "monitored").how) == (77, "parent")
+        assert (target(COUNTY_1, TOWN_B, "monitored").value, target(COUNTY_1, TOWN_B, "monitored").how) == (55, "set")
+        with pytest.raises(FieldsyncError) as taken:   # the parent's figure is the parent's to change
+            set_targets(COUNTY_1, county_code, {"trained": 1})
+        assert taken.value.status == 409 and taken.value.code == "target_set_by_parent"
+        set_targets(CITY, county_code, {"activities": None})   # the city clears one: it is gone below
+        hub_sync(hubs[COUNTY_1])
+        assert target(COUNTY_1, county_code, "activities").how == "default"
+        assert target(COUNTY_1, county_code, "trained").value == 900
         # A county's laptops hold their own towns only.
         assert {r["town"] for r in laptops[TOWN_A].store.query("SELECT town FROM people")} == {TOWN_A}
         # Nothing is sent twice: another round pushes nothing anywhere.
@@ -332,3 +369,25 @@ def test_a_county_hub_keeps_a_person_moved_between_its_towns_and_lets_go_of_one_
         hub_sync(county)
         assert query(county, "SELECT 1 FROM people WHERE id = ?", [person]) == []
         assert {r["op"] for r in query(county, "SELECT op FROM hub_log WHERE record_id = ?", [person])} == {"evict"}
+
+
+def test_a_county_hub_sends_its_own_lists_up_as_bare_seqs(hub_template, tmp_path):
+    """Its theme days (and forms) are for its laptops; the city keeps its own and never takes them,
+    so they travel without their record, and what the city does take travels whole (decision 0291)."""
+    import random
+
+    from fieldsync.sync import batches, chain
+
+    county = make_hub(hub_template, tmp_path / "county", COUNTY_1)
+    with Store(county / "fieldsync.db") as store:
+        store.write(lambda db: chain.become_child(db, "http://127.0.0.1:9"))
+        theme_days.seed(store, clock.today().year, actor="init")
+        village = store.query("SELECT code FROM places WHERE parent = ? AND kind = 'village' LIMIT 1", [TOWN_A])
+        people.register(store, demo.demo_person(random.Random(5), TOWN_A, village[0]["code"]), actor="county")
+        batch = batches.read_batch(store.db, 0, max_changes=10_000, max_bytes=10**8, replica="r")
+        outbox = store.query("SELECT entity, payload FROM changes WHERE entity = 'theme_days'")
+    sent = {kind: [c["payload"] for c in batch.body["changes"] if c["entity"] == kind]
+            for kind in ("theme_days", "people")}
+    assert sent["theme_days"] and all(p == {} for p in sent["theme_days"])
+    assert all(r["payload"] != "{}" for r in outbox)   # still whole below, for the county's laptops
+    assert len(sent["people"]) == 1 and sent["people"][0]["fields"]["town"] == TOWN_A
