@@ -38,8 +38,10 @@ class PullResult:
     snapshot: bool = False
 
 
-def pull(store: Store, client: HubClient, *, progress: Callable[[int], None] | None = None) -> PullResult:
-    result = PullResult()
+def pull(store: Store, client: HubClient, *, progress: Callable[[int], None] | None = None,
+         result: PullResult | None = None) -> PullResult:
+    """Pull every page after this laptop's cursor; `result` adds to the figures of a try before."""
+    result = result if result is not None else PullResult()
     cursor, resync = _position(store.db)
     # A child hub passes on what it applies to its own laptops, and drops nothing after a snapshot:
     # it holds its laptops' records, which its parent may have refused (decision 0130).

@@ -1,0 +1,97 @@
+"""Node: batches sized to the link the laptop has, and a sync that keeps going through cuts.
+
+A township office's ADSL or a village hall's 4G hotspot carries tens of kilobytes a second and
+drops connections now and then. A batch bigger than what gets through between two drops is
+never acknowledged; one much smaller pays its request's headers and round trip too often.
+`Pacing` sizes batches as TCP sizes its window (decision 0260): it starts small and doubles
+after every acknowledged batch, halves after a cut, and once the link has been cut grows back
+by a step per acknowledged batch. A batch whose connection was cut goes again once, the same
+batch (the hub answers a replay if it had taken it); cut again, it is read anew at the smaller size.
+`KeepGoing` is how long `fieldsync sync`, the "Sync now" button and auto-sync go on through cuts.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+FIRST_BATCH = 500            # changes in the batch that opens a push, sent alone
+SMALLEST_BUDGET = 4_096      # bytes of a compressed batch body, at the least
+STEP = 4_096                 # bytes a batch grows by per acknowledgement once the link was cut
+TOO_BIG = 2.0                # a batch read past this many times the budget is read again smaller
+
+
+@dataclass
+class Pacing:
+    """How big the next batch is, learnt from the answers and cuts of this sync."""
+
+    budget: int | None = None          # bytes of a compressed batch; None: slow start, not cut yet
+    per_change: float | None = None    # bytes per change in the last batch read
+    cut: bool = False                  # the link was cut during this sync
+    cuts: int = 0
+    resent: int = 0                    # batches sent a second time after a cut
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def changes(self, most: int, *, first: bool = False) -> int:
+        """Changes to read into the next batch (at most `most`)."""
+        with self._lock:
+            if self.budget is None or self.per_change is None:   # nothing acknowledged yet
+                return min(most, FIRST_BATCH if first else 2 * FIRST_BATCH)
+            return max(1, min(most, int(self.budget / self.per_change)))
+
+    def read(self, count: int, size: int) -> int | None:
+        """A batch of `count` changes came to `size` bytes: the smaller count to read instead
+        when it is far past the budget (records of another kind follow), else None."""
+        with self._lock:
+            self.per_change = size / max(count, 1)
+            if self.budget is not None and count > 1 and size > TOO_BIG * self.budget:
+                return max(1, int(self.budget / self.per_change))
+            return None
+
+    def acknowledged(self, size: int) -> None:
+        with self._lock:
+            if not self.cut:
+                self.budget = max(self.budget or 0, 2 * size)    # slow start: double
+            else:
+                self.budget = (self.budget or SMALLEST_BUDGET) + STEP
+
+    def was_cut(self, size: int) -> None:
+        """A batch of `size` bytes was cut on its way: the next ones are half as big."""
+        with self._lock:
+            self.cut = True
+            self.cuts += 1
+            self.budget = max(SMALLEST_BUDGET, min(self.budget or size, size) // 2)
+
+
+@dataclass
+class KeepGoing:
+    """Try again after a failed connection, waiting longer each time (with jitter), for as long as
+    tries get somewhere: give up after `tries` failures in a row that moved nothing, or once
+    `deadline` seconds have passed since the sync began."""
+
+    tries: int = 6
+    unreached: int = 2        # tries while the hub never answered in this sync (it is down)
+    deadline: float = 900.0
+    first_wait: float = 0.5
+    longest_wait: float = 15.0
+    started: float = field(default_factory=time.monotonic)
+    failures: int = 0         # in a row without progress
+    attempts: int = 1
+
+    def wait_before_next(self, progressed: bool, *, reached: bool = True,
+                         rng: random.Random = random) -> float | None:
+        """Seconds to wait before the next try, or None to give up. `reached`: the hub answered
+        at least once in this sync; a hub that never did is down, and auto-sync's backoff, not
+        this loop, waits for it."""
+        self.failures = 0 if progressed else self.failures + 1
+        wait = min(self.first_wait * 2 ** max(self.failures - 1, 0), self.longest_wait) * rng.uniform(0.8, 1.2)
+        most = self.tries if reached else self.unreached
+        if self.failures >= most or time.monotonic() - self.started + wait > self.deadline:
+            return None
+        self.attempts += 1
+        return wait
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
