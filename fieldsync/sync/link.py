@@ -4,9 +4,10 @@ A township office's ADSL or a village hall's 4G hotspot carries tens of kilobyte
 drops connections now and then. A batch bigger than what gets through between two drops is
 never acknowledged; one much smaller pays its request's headers and round trip too often.
 `Pacing` sizes batches as TCP sizes its window (decision 0260): it starts small and doubles
-after every acknowledged batch, halves after a cut, and once the link has been cut grows back
-by a step per acknowledged batch. A batch whose connection was cut goes again once, the same
-batch (the hub answers a replay if it had taken it); cut again, it is read anew at the smaller size.
+after every batch answered within a second (slow start); once one takes longer (a slow link or a
+busy hub) or a connection is cut, it grows by a step per acknowledged batch instead, and halves
+after each cut. A batch whose connection was cut goes again once, the same batch (the hub
+answers a replay if it had taken it); cut again, it is read anew at the smaller size.
 `KeepGoing` is how long `fieldsync sync`, the "Sync now" button and auto-sync go on through cuts.
 """
 
@@ -17,9 +18,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-FIRST_BATCH = 500            # changes in the batch that opens a push, sent alone
+FIRST_BATCH = 200            # changes in the batch that opens a push, sent alone
 SMALLEST_BUDGET = 4_096      # bytes of a compressed batch body, at the least
-STEP = 4_096                 # bytes a batch grows by per acknowledgement once the link was cut
+STEP = 2_048                 # bytes a batch grows by per acknowledgement out of slow start, at the least
+SLOW_START_SECONDS = 1.0     # doubling stops at the first batch answered later than this
 TOO_BIG = 2.0                # a batch read past this many times the budget is read again smaller
 
 
@@ -29,7 +31,7 @@ class Pacing:
 
     budget: int | None = None          # bytes of a compressed batch; None: slow start, not cut yet
     per_change: float | None = None    # bytes per change in the last batch read
-    cut: bool = False                  # the link was cut during this sync
+    steady: bool = False               # out of slow start: the link was cut, or a batch was slow
     cuts: int = 0
     resent: int = 0                    # batches sent a second time after a cut
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -50,17 +52,20 @@ class Pacing:
                 return max(1, int(self.budget / self.per_change))
             return None
 
-    def acknowledged(self, size: int) -> None:
+    def acknowledged(self, size: int, seconds: float) -> None:
+        """A batch of `size` bytes was answered `seconds` after it was sent."""
         with self._lock:
-            if not self.cut:
-                self.budget = max(self.budget or 0, 2 * size)    # slow start: double
+            self.steady = self.steady or seconds > SLOW_START_SECONDS
+            if self.steady:
+                budget = self.budget or size
+                self.budget = budget + max(STEP, budget // 16)
             else:
-                self.budget = (self.budget or SMALLEST_BUDGET) + STEP
+                self.budget = max(self.budget or 0, 2 * size)
 
     def was_cut(self, size: int) -> None:
         """A batch of `size` bytes was cut on its way: the next ones are half as big."""
         with self._lock:
-            self.cut = True
+            self.steady = True
             self.cuts += 1
             self.budget = max(SMALLEST_BUDGET, min(self.budget or size, size) // 2)
 

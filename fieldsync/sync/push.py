@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -131,7 +132,7 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
             batch, size, answer = sent.popleft()
             epoch = stream.hub_epoch
             try:
-                ack = answer.result()
+                ack, seconds = answer.result()
             except HubError as exc:
                 _settle(sent, ahead)
                 window = 1
@@ -141,11 +142,18 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
                 max_changes = _setback(store, stream, exc, max_changes, result)
                 ahead = read_after(stream.acked, first=True)
                 continue
+            except HubUnreachable:
+                # Sent twice, cut twice. A batch after it the hub did take shows the hub holds
+                # everything before it too (it applies none past a gap): count up to there.
+                held = [a for a in _settle(sent, ahead) if a["acked_to"] > stream.acked]
+                if held and all(a["hub_epoch"] == stream.hub_epoch for a in held):
+                    _acknowledged(store, stream, max(held, key=lambda a: a["acked_to"]), result)
+                raise
             except BaseException:
                 _settle(sent, ahead)
                 raise
             _acknowledged(store, stream, ack, result)
-            pacing.acknowledged(size)
+            pacing.acknowledged(size, seconds)
             takes = ack.get("in_flight")
             window = min(IN_FLIGHT, takes) if type(takes) is int and takes > 1 else 1
             if progress:
@@ -160,14 +168,14 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
     return result
 
 
-def _settle(sent: deque, ahead: Future | None) -> None:
-    """Wait for every batch still at the hub and for the reader, dropping what they bring: the
-    push goes on from what is acknowledged (a batch the hub did take is then a replay)."""
-    for _batch, _size, answer in sent:
-        answer.exception()
+def _settle(sent: deque, ahead: Future | None) -> list[dict]:
+    """Wait for every batch still at the hub and for the reader: the push goes on from what is
+    acknowledged (a batch the hub did take is then a replay). Returns the answers that came."""
+    acks = [answer.result()[0] for _batch, _size, answer in sent if answer.exception() is None]
     sent.clear()
     if ahead is not None:
         ahead.exception()
+    return acks
 
 
 def _read(db: Database, stream: Stream, max_changes: int, max_bytes: int, pacing: Pacing | None = None,
@@ -185,20 +193,23 @@ def _read(db: Database, stream: Stream, max_changes: int, max_bytes: int, pacing
         count = smaller
 
 
-def _send(client: HubClient, body: bytes, pacing: Pacing) -> dict:
-    """Send a batch; if its connection fails, the same batch once more at once (the hub answers a
-    replay if it took it the first time). A second failure goes to the push, which goes on from
-    what is acknowledged, in smaller batches."""
+def _send(client: HubClient, body: bytes, pacing: Pacing) -> tuple[dict, float]:
+    """Send a batch: its answer and the seconds it took. If its connection fails, the same batch
+    once more at once (the hub answers a replay if it took it the first time). A second failure
+    goes to the push, which goes on from what is acknowledged, in smaller batches."""
+    started = time.monotonic()
     try:
-        return client.push(body)
+        ack = client.push(body)
     except HubUnreachable:
         pacing.was_cut(len(body))
         pacing.resent += 1
-    try:
-        return client.push(body)
-    except HubUnreachable:
-        pacing.was_cut(len(body))
-        raise
+        started = time.monotonic()
+        try:
+            ack = client.push(body)
+        except HubUnreachable:
+            pacing.was_cut(len(body))
+            raise
+    return ack, time.monotonic() - started
 
 
 def _acknowledged(store: Store, stream: Stream, ack: dict, result: PushResult) -> None:

@@ -282,11 +282,12 @@ class _ShapedConnection:
                     break
                 time.sleep(max(due - time.monotonic(), 0))
                 with self.lock:
-                    room = int(self.cut_after - self.through)
+                    room = self.cut_after - self.through
                     self.through += len(data)
                 if room < len(data):
-                    target.sendall(data[:max(room, 0)])
-                    way.bytes += max(room, 0)
+                    room = max(int(room), 0)
+                    target.sendall(data[:room])
+                    way.bytes += room
                     self.link.cuts += 1
                     self.close(reset=True)
                     return
