@@ -22,7 +22,8 @@ FIRST_BATCH = 200            # changes in the batch that opens a push, sent alon
 SMALLEST_BUDGET = 4_096      # bytes of a compressed batch body, at the least
 STEP = 2_048                 # bytes a batch grows by per acknowledgement out of slow start, at the least
 SLOW_START_SECONDS = 1.0     # doubling stops at the first batch answered later than this
-TOO_BIG = 2.0                # a batch read past this many times the budget is read again smaller
+SMALLEST_PAGE = 10           # changes a pull asks for, at the least
+TOO_BIG = 1.5                # a batch read past this many times the budget is read again smaller
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Pacing:
     steady: bool = False               # out of slow start: the link was cut, or a batch was slow
     cuts: int = 0
     resent: int = 0                    # batches sent a second time after a cut
+    pull_page: int | None = None       # changes a pull page asks for; None: as many as the hub sends
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def changes(self, most: int, *, first: bool = False) -> int:
@@ -68,6 +70,18 @@ class Pacing:
             self.steady = True
             self.cuts += 1
             self.budget = max(SMALLEST_BUDGET, min(self.budget or size, size) // 2)
+
+
+    def page_cut(self, asked: int) -> None:
+        """A pull page of `asked` changes was cut: ask for a quarter as many."""
+        with self._lock:
+            self.cuts += 1
+            self.pull_page = max(SMALLEST_PAGE, asked // 4)
+
+    def page_answered(self, most: int) -> None:
+        with self._lock:
+            if self.pull_page is not None:
+                self.pull_page = min(most, self.pull_page + self.pull_page // 4 + 1)
 
 
 @dataclass

@@ -112,15 +112,15 @@ def _until_done(store: Store, client: HubClient, summary: SyncSummary, progress,
         before = (summary.push.batches, summary.pull.pulled)
         try:
             push(store, client, progress=heard("push"), pacing=summary.pacing, result=summary.push)
-            pull(store, client, progress=heard("pull"), result=summary.pull)
+            pull(store, client, progress=heard("pull"), result=summary.pull, pacing=summary.pacing)
             return
         except HubUnreachable as exc:
             if keep_going is None:
                 raise
             moved = (summary.push.batches, summary.pull.pulled) != before
-            wait = keep_going.wait_before_next(moved, reached=client.bytes_received > 0)
+            wait = keep_going.wait_before_next(moved, reached=client.reached)
             if wait is None:
-                raise _gave_up(exc, keep_going, summary, reached=client.bytes_received > 0) from None
+                raise _gave_up(exc, keep_going, summary, reached=client.reached) from None
             summary.tries = keep_going.attempts
             if progress:
                 progress("wait", wait)
@@ -133,7 +133,7 @@ def _gave_up(last: HubUnreachable, keep_going: KeepGoing, summary: SyncSummary, 
     if not reached:
         return last
     return HubUnreachable(
-        _("The link to the hub kept failing (%(tries)s tries in %(seconds)s s; the last: %(reason)s). "
+        _("The link to the hub kept failing: %(tries)s tries in %(seconds)s s, the last one: %(reason)s "
           "%(sent)s records got through and are kept; the rest go at the next sync.",
           tries=keep_going.attempts, seconds=round(keep_going.elapsed()), reason=last.message,
           sent=f"{summary.push.pushed:,}"),
