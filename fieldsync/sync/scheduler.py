@@ -24,7 +24,7 @@ from fieldsync.sync import enrollment, node
 from fieldsync.sync.link import KeepGoing
 
 MAX_BACKOFF_SECONDS = 3600
-PUSH_QUIET_SECONDS = 2.0    # push once the outbox has not grown for this long...
+PUSH_QUIET_SECONDS = 1.5    # push once the outbox has not grown for this long
 LOOK_SECONDS = 0.5          # how often the thread looks at the outbox
 log = logging.getLogger("fieldsync.sync")
 
@@ -82,7 +82,8 @@ class AutoSync:
         return self.store.db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
 
     def _sync(self) -> bool:
-        self._waiting_since = None   # what changes from here on waits for the next push
+        started, self._top = time.monotonic(), self._outbox_top()
+        self._waiting_since = None
         try:
             summary = node.sync(self.store, self.instance, keep_going=KeepGoing())
             self.failures = 0
@@ -95,6 +96,9 @@ class AutoSync:
         except Exception:   # never let the thread die: the next round may work
             self.failures += 1
             log.exception("auto-sync failed")
+        finally:
+            if self._outbox_top() != self._top:   # scans made while it ran have waited since it began
+                self._waiting_since = started
         return False
 
 
