@@ -12,9 +12,12 @@ It prints time and bytes both ways, the link's own limit (the bytes at the link'
 four round trips: the connection, the first batch answered alone, the last answer, the pull)
 and, for the cutting link, cuts and batches sent again. Then the same records, one request
 each (as ODK Collect and pretix upload), to bench/naive_server.py through the same link, for
-`--naive-seconds`, projected to the whole week; and the ratios.
+`--naive-seconds`, projected to the whole week; and, when Node and the npm packages are in the
+bench-only folder bench/.peer/, PouchDB replicating a sample of them as documents to a
+CouchDB-protocol server (bench/pouch_peer.js) through the same link, projected likewise; and the
+ratios.
 
-    python bench/link_bench.py                                  # the week: about 3 minutes
+    python bench/link_bench.py                                  # the week: about 6 minutes
     python bench/link_bench.py --checkins 1000 --people 30 --sessions 4 --forms 20 --naive-seconds 3
 """
 
@@ -232,6 +235,38 @@ def run_naive(records: list[tuple[str, dict]], folder: Path, link_args: dict, se
             "retries": retries}
 
 
+# -- the PouchDB peer: replication to a CouchDB-protocol server, when bench/.peer holds it --------------
+POUCH = ROOT / "bench" / "pouch_peer.js"
+
+
+def pouchdb_here() -> bool:
+    return bool(shutil.which("node")) and (ROOT / "bench" / ".peer" / "node_modules" / "express-pouchdb").exists()
+
+
+def run_pouchdb(records: list[tuple[str, dict]], folder: Path, link_args: dict, most: int) -> dict:
+    """Replicate a sample of `most` records (every kind in its share) and project to them all."""
+    folder.mkdir(parents=True)
+    sample = random.Random(5).sample(records, min(most, len(records)))
+    docs = folder / "docs.json"
+    docs.write_text(json.dumps([{**record, "_id": f"{kind}:{record['id']}"} for kind, record in sample]))
+    server = subprocess.Popen(["node", str(POUCH), "serve"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline())
+        with ShapedLink(port, **link_args) as link:
+            child = subprocess.run(["node", str(POUCH), "replicate", f"{link.url}/week", str(docs)],
+                                   capture_output=True, text=True, check=False, timeout=3600)
+            if child.returncode != 0:
+                raise RuntimeError(f"PouchDB replication failed: {child.stderr[-2000:]}")
+            result = json.loads(child.stdout)
+            up, down = link.bytes_up, link.bytes_down
+    finally:
+        stop(server)
+    assert result["doc_count"] == len(sample), result
+    scale = len(records) / len(sample)
+    return {**result, "sent": len(sample), "sample_seconds": result["seconds"], "seconds": result["seconds"] * scale,
+            "up": up * scale, "down": down * scale}
+
+
 # -- the report -------------------------------------------------------------------------------------------
 def link_limit(result: dict, args) -> float:
     return max(result["up"] / args.up, result["down"] / args.down) + 4 * 2 * sum(args.latency) / 2
@@ -256,6 +291,10 @@ def main() -> None:
     parser.add_argument("--cut", type=lambda t: tuple(int(x) for x in t.split(",")), default=(20_000, 80_000),
                         help="the cutting link resets each connection after this many bytes (a random number)")
     parser.add_argument("--naive-seconds", type=float, default=20, help="time box of each naive run (0: none)")
+    parser.add_argument("--no-pouchdb", dest="pouchdb", action="store_false",
+                        help="skip the PouchDB peer even when bench/.peer/ holds it")
+    parser.add_argument("--pouchdb-records", type=int, default=1_000,
+                        help="records PouchDB replicates (a sample of every kind), projected to the week")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--dir", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--sync-child", type=Path, help=argparse.SUPPRESS)
@@ -292,16 +331,27 @@ def report(workdir: Path, args) -> None:
     a, b = runs["clean"], runs["cutting"]
     print(f"cutting/clean: time {b['seconds'] / a['seconds']:.2f}× (target ≤ 2×), bytes "
           f"{(b['up'] + b['down']) / (a['up'] + a['down']):.2f}× (target ≤ 1.3×)")
-    if not args.naive_seconds:
-        return
     records = week_records(workdir / "clean" / "node")
     for name, link_args in (("clean", clean), ("cutting", cutting)):
-        naive = run_naive(records, workdir / f"naive-{name}", link_args, args.naive_seconds)
-        line(f"naive 1 req/rec, {name}", naive, args, f"projected from {naive['sent']:,} records in "
-             f"{naive['sample_seconds']:.0f} s, {naive['retries']} resent")
         ours = runs[name]
-        print(f"  naive/fieldsync, {name}: time {naive['seconds'] / ours['seconds']:.1f}×, bytes "
-              f"{(naive['up'] + naive['down']) / (ours['up'] + ours['down']):.1f}×")
+        if args.pouchdb and pouchdb_here():
+            pouch = run_pouchdb(records, workdir / f"pouchdb-{name}", link_args, args.pouchdb_records)
+            line(f"PouchDB, {name}", pouch, args, f"projected from {pouch['sent']:,} documents in "
+                 f"{pouch['sample_seconds']:.0f} s, {pouch['tries']} tries")
+            ratios("PouchDB", name, pouch, ours)
+        if args.naive_seconds:
+            naive = run_naive(records, workdir / f"naive-{name}", link_args, args.naive_seconds)
+            line(f"naive 1 req/rec, {name}", naive, args, f"projected from {naive['sent']:,} records in "
+                 f"{naive['sample_seconds']:.0f} s, {naive['retries']} resent")
+            ratios("naive", name, naive, ours)
+    if args.pouchdb and not pouchdb_here():
+        print("PouchDB: not run (needs node and `npm install pouchdb pouchdb-adapter-memory express express-pouchdb`"
+              " in bench/.peer/)")
+
+
+def ratios(peer: str, name: str, theirs: dict, ours: dict) -> None:
+    print(f"  {peer}/fieldsync, {name}: time {theirs['seconds'] / ours['seconds']:.1f}×, bytes "
+          f"{(theirs['up'] + theirs['down']) / (ours['up'] + ours['down']):.1f}×")
 
 
 if __name__ == "__main__":
