@@ -83,7 +83,7 @@ def serve_laptop(instance: Path, soon: int) -> tuple[subprocess.Popen, str]:
         try:
             requests.get(url + "/health", timeout=1)
             return proc, url
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError(f"laptop did not start: {(instance / 'serve.log').read_text()}")
