@@ -97,6 +97,7 @@ class Scanner(threading.Thread):
         self.url, self.session, self.roster, self.rate, self.seconds = url, session, roster, rate, seconds
         self.scanned: dict[str, float] = {}   # check-in id -> when it was answered
         self.answers: list[float] = []
+        self.error: str | None = None
 
         self.trainer = WebClient(url)
 
@@ -111,6 +112,12 @@ class Scanner(threading.Thread):
         raise RuntimeError(f"could not sign in at {self.url}")
 
     def run(self) -> None:
+        try:
+            self._scan()
+        except Exception as exc:   # said in the report, not lost in a thread
+            self.error = f"{self.url}: {exc!r}"[:300]
+
+    def _scan(self) -> None:
         started = time.monotonic()
         for n in range(int(self.rate * self.seconds)):
             time.sleep(max(started + n / self.rate - time.monotonic(), 0))
@@ -162,12 +169,17 @@ def run(workdir: Path, args) -> None:
         for proc, _ in laptops:
             stop(proc)
         stop(hub_server)
+    for scanner in scanners:
+        if scanner.error:
+            print(f"a laptop's scans stopped early: {scanner.error}")
     report(scanned, arrived, [a for s in scanners for a in s.answers], args)
 
 
 def report(scanned: dict[str, float], arrived: dict[str, float], answers: list[float], args) -> None:
     delays = sorted(arrived[k] - v for k, v in scanned.items() if k in arrived)
     missing = len(scanned) - len(delays)
+    if not delays:
+        raise RuntimeError(f"none of the {len(scanned)} scans reached the hub (see the laptops' serve.log)")
     answers.sort()
 
     def pct(values: list[float], p: float) -> float:
