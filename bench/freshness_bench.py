@@ -114,7 +114,7 @@ class Scanner(threading.Thread):
     def run(self) -> None:
         try:
             self._scan()
-        except Exception as exc:   # said in the report, not lost in a thread
+        except (requests.RequestException, AssertionError) as exc:   # said in the report, not lost in a thread
             self.error = f"{self.url}: {exc!r}"[:300]
 
     def _scan(self) -> None:
