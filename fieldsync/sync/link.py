@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 FIRST_BATCH = 200            # changes in the batch that opens a push, sent alone
 SMALLEST_BUDGET = 4_096      # bytes of a compressed batch body, at the least
-STEP = 2_048                 # bytes a batch grows by per acknowledgement out of slow start, at the least
+STEP = 1_024                 # bytes a batch grows by per acknowledgement out of slow start, at the least
 SLOW_START_SECONDS = 1.0     # doubling stops at the first batch answered later than this
 SMALLEST_PAGE = 10           # changes a pull asks for, at the least
 TOO_BIG = 1.5                # a batch read past this many times the budget is read again smaller
