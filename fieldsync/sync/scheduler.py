@@ -57,8 +57,8 @@ class AutoSync:
             now = time.monotonic()
             if now < not_before or (now < next_sync and not self._push_due(now)):
                 continue
-            if enrollment.credentials(self.instance) is None:
-                next_sync = now + self.interval
+            if enrollment.credentials(self.instance) is None:   # a hub with no parent (yet)
+                next_sync, self._waiting_since = now + self.interval, None
                 continue
             if self._sync():
                 next_sync = time.monotonic() + next_delay(self.interval, 0)
