@@ -1,5 +1,7 @@
-"""The baseline of bench/sync_bench.py: one check-in per HTTP request, as ODK Collect and pretix
-upload. Flask + waitress + SQLite (WAL, synchronous=FULL), one commit per record.
+"""The baseline of bench/sync_bench.py and bench/link_bench.py: one record per HTTP request, as
+ODK Collect and pretix upload. Flask + waitress + SQLite (WAL, synchronous=FULL), one commit per
+record: check-ins into their columns (/checkins), any other record as a JSON document
+(/records/<kind>).
 
     python bench/naive_server.py DB_FILE PORT
 """
@@ -30,6 +32,7 @@ def make_app(db_file: str) -> Flask:
     with sqlite3.connect(db_file) as conn:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"CREATE TABLE IF NOT EXISTS checkins ({', '.join(COLUMNS)}, PRIMARY KEY (id))")
+        conn.execute("CREATE TABLE IF NOT EXISTS records (kind TEXT, id TEXT, body TEXT, PRIMARY KEY (kind, id))")
 
     @app.get("/health")
     def health():
@@ -40,6 +43,12 @@ def make_app(db_file: str) -> Flask:
         row = request.get_json()
         db().execute(f"INSERT OR IGNORE INTO checkins VALUES ({', '.join('?' * len(COLUMNS))})",
                      [row.get(c) for c in COLUMNS])
+        return {"ok": True, "id": row["id"]}, 201
+
+    @app.post("/records/<kind>")
+    def record(kind):
+        row = request.get_json()
+        db().execute("INSERT OR IGNORE INTO records VALUES (?, ?, ?)", [kind, str(row["id"]), request.get_data()])
         return {"ok": True, "id": row["id"]}, 201
 
     return app

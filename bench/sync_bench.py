@@ -126,7 +126,7 @@ def start_server(args: list[str], port: int, log: Path) -> subprocess.Popen:
         try:
             requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
             return proc
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):   # not up yet, or a busy machine
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError(f"server did not start: {log.read_text()}")

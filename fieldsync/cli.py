@@ -524,11 +524,20 @@ def enroll(instance: Instance, hub_url: str, code: str):
 def sync_command(instance: Instance):
     """Push this laptop's records to the hub, then pull its town's roster and sessions."""
     from fieldsync.sync import node
+    from fieldsync.sync.link import KeepGoing
 
     store = instance.store
     waiting = node.status(store, instance.path)["waiting"]
     with click.progressbar(length=waiting, label=_("Pushing"), file=sys.stderr) as bar:
-        summary = node.sync(store, instance.path, progress=lambda stage, n: bar.update(n) if stage == "push" else None)
+        def progress(stage: str, n: float) -> None:
+            if stage == "push":
+                bar.update(n)
+            elif stage == "wait":   # through a link that cuts: say so on a line of its own, then go on
+                click.echo("\n" + _("The connection to the hub failed; trying again in %(seconds).1f s "
+                                     "(%(sent)s of %(waiting)s records sent).", seconds=n, sent=f"{bar.pos:,}",
+                                     waiting=f"{waiting:,}"), err=True)
+
+        summary = node.sync(store, instance.path, progress=progress, keep_going=KeepGoing())
     text = summary.text()
     click.echo(text[:1].upper() + text[1:] + _("."))
 

@@ -22,6 +22,7 @@ DEFAULTS = {
     "THREADS": 32,              # waitress worker threads: one per concurrently scanning station
     "HUB_URL": None,
     "AUTO_SYNC_SECONDS": 300,   # 0 turns auto-sync off
+    "PUSH_SOON_SECONDS": 3,     # with auto-sync on, a change goes to the hub within about this long (0: timer only)
     "DEFAULT_LOCALE": "zh_CN",
     "TOWN": None,               # the town this node serves (set at enrollment or by `init --town`)
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
@@ -29,7 +30,7 @@ DEFAULTS = {
     "CERTIFICATE_ISSUER": "",                      # the organisation named on certificates
     "CLIENT_CONNECTIONS": 32,   # open at once from one address (a browser holds 6); 0: no cap
 }
-INT_KEYS = {"PORT", "THREADS", "AUTO_SYNC_SECONDS", "MAX_CONTENT_LENGTH", "CLIENT_CONNECTIONS"}
+INT_KEYS = {"PORT", "THREADS", "AUTO_SYNC_SECONDS", "PUSH_SOON_SECONDS", "MAX_CONTENT_LENGTH", "CLIENT_CONNECTIONS"}
 
 
 def default_instance() -> Path:

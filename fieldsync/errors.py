@@ -196,6 +196,8 @@ CATALOGUE: dict[str, Code] = {
     "internal_error": Code(500, N_("Something went wrong on our side; it has been logged.")),
     "hub_error": Code(502, N_("The hub answered with an error it did not explain.")),
     "hub_unreachable": Code(503, N_("The hub could not be reached.")),
+    "hub_link_failing": Code(503, N_("The link to the hub kept failing; what got through is kept, the rest goes "
+                                     "at the next sync.")),
     "no_cjk_font": Code(503, N_("No Chinese font found for badge sheets.")),
 }
 

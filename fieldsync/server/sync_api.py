@@ -180,6 +180,10 @@ def run_sync():
 
 @node_bp.get("/status")
 @require("trainer", kinds=("user", "station"))
-@doc("This laptop's sync status: last success, records waiting, last error.")
+@doc("This laptop's sync status: last success, records waiting, last error, how far a running sync got "
+     "(`syncing`), and the pages' sync line in the reader's language (`line`).")
 def sync_status():
-    return node.status(get_store(), Path(current_app.instance_path))
+    from fieldsync.server.sync_banner import banner
+
+    status = node.status(get_store(), Path(current_app.instance_path))
+    return {**status, "line": banner(status)}

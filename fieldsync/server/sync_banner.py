@@ -3,6 +3,8 @@ and the "Sync now" button beside it for staff."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, request, url_for
@@ -10,12 +12,16 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from fieldsync.errors import CATALOGUE, FieldsyncError
+from fieldsync.i18n import language, speaking
 from fieldsync.server import get_store
 from fieldsync.server.auth import require
 from fieldsync.server.i18n import when
 from fieldsync.sync import node
+from fieldsync.sync.link import KeepGoing
 
 bp = Blueprint("sync_banner", __name__)
+log = logging.getLogger("fieldsync.sync")
+BUTTON_WAIT_SECONDS = 20   # the button's page waits this long; a longer sync goes on behind it
 
 
 def plain_words(error: dict) -> str:
@@ -39,6 +45,8 @@ def plain_words(error: dict) -> str:
 
 
 def banner(status: dict) -> dict:
+    if status.get("syncing"):
+        return {"state": "running", "text": syncing_text(status["syncing"])}
     if not status["enrolled"]:
         return {"state": "stale", "text": ngettext("Not connected to a hub: %(num)s record waits on this laptop.",
                                                    "Not connected to a hub: %(num)s records wait on this laptop.",
@@ -49,6 +57,15 @@ def banner(status: dict) -> dict:
         return {"state": "error", "text": _("Last sync failed: %(reason)s. Last success: %(when)s. %(waiting)s",
                                             reason=plain_words(status["last_error"]), when=last, waiting=waiting)}
     return {"state": "ok", "text": _("Last sync: %(when)s. %(waiting)s", when=last, waiting=waiting)}
+
+
+def syncing_text(syncing: dict) -> str:
+    text = _("Syncing now: %(sent)s of %(waiting)s records sent.", sent=f"{syncing['pushed']:,}",
+             waiting=f"{syncing['waiting']:,}")
+    if syncing["cuts"]:
+        text += " " + ngettext("The link was cut %(num)s time; the sync goes on by itself.",
+                               "The link was cut %(num)s times; the sync goes on by itself.", syncing["cuts"])
+    return text
 
 
 def init_app(app: Flask) -> None:
@@ -72,15 +89,40 @@ def sync_now():
         # The timer (or another tab) is syncing: waiting for it could hold this page for minutes.
         flash(_("A sync is already running; the line above shows its result when it is done."), "ok")
         return _back()
-    try:
-        summary = node.sync(store, Path(current_app.instance_path))
-    except FieldsyncError as exc:
+    outcome = _sync_meanwhile(store, Path(current_app.instance_path))
+    if not outcome:
+        flash(_("Still syncing over a slow or failing link; the line above shows how far it got."), "ok")
+        return _back()
+    if "error" in outcome:
+        exc = outcome["error"]
         flash(_("Sync failed: %(reason)s.", reason=plain_words({"code": exc.code, "message": exc.message})),
               "error")
         return _back()
+    summary = outcome["summary"]
     done = _("Synced: %(summary)s.", summary=summary.text())
     flash(done, "error" if summary.push.rejected else "ok")
     return _back()
+
+
+def _sync_meanwhile(store, instance: Path) -> dict:
+    """Sync on a thread of its own that keeps going through a failing link; wait for it up to
+    BUTTON_WAIT_SECONDS. Returns {"summary"} or {"error"} if it ended by then, else {} (it goes on,
+    and every page's sync line shows how far it got)."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["summary"] = node.sync(store, instance, keep_going=KeepGoing())
+        except FieldsyncError as exc:
+            outcome["error"] = exc
+        except Exception:   # the thread must not die silently; sync_state holds what it could
+            log.exception("sync now failed")
+            outcome["error"] = FieldsyncError(code="internal_error")
+
+    worker = threading.Thread(target=speaking(language(), run), name="fieldsync-sync-now", daemon=True)
+    worker.start()
+    worker.join(BUTTON_WAIT_SECONDS)
+    return {} if worker.is_alive() else outcome
 
 
 def _back():

@@ -13,6 +13,7 @@ import threading
 from http import HTTPStatus
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from fieldsync import PROTOCOL_VERSION, __version__
 from fieldsync.errors import HubError, HubUnreachable
@@ -48,6 +49,7 @@ class HubClient:
         self.clock_offset_ms: int | None = None   # hub time minus ours, from the last answer
         self.bytes_sent = 0
         self.bytes_received = 0
+        self.reached = False     # a connection to the hub was made (a cut one counts; a refused one not)
         self._lock = threading.Lock()
 
     def _call(self, method: str, path: str, *, body: bytes | None = None, params=None) -> dict:
@@ -59,9 +61,11 @@ class HubClient:
             response = self.http.request(method, self.hub_url + path, data=body, params=params,
                                          headers=headers, timeout=self.timeout, stream=True)
         except requests.RequestException as exc:
+            self.reached = self.reached or not _at_connect(exc)
             raise HubUnreachable(_("The hub at %(url)s could not be reached (%(problem)s).", url=self.hub_url,
                                    problem=type(exc).__name__),
                                  extra={"detail": str(exc)[:300]}) from None
+        self.reached = True
         try:
             content = response.content
         except requests.RequestException as exc:
@@ -104,6 +108,15 @@ class HubClient:
         if limit:
             params["limit"] = limit
         return self._call("GET", "/api/v1/sync/pull", params=params)
+
+
+def _at_connect(exc: requests.RequestException) -> bool:
+    """The connection itself failed (refused, no route, unknown name, timed out connecting): the
+    hub is down or the network is, rather than a link that cut a connection it had made."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)
 
 
 def _phrase(status: int) -> str:

@@ -1,6 +1,7 @@
 """Node: one sync (push, then pull), what it did in one sentence, and the laptop's sync status.
 
-Used by `fieldsync sync`, the "sync now" button and the auto-sync thread.
+Used by `fieldsync sync`, the "sync now" button and the auto-sync thread, which keep going
+through a link's cuts (link.KeepGoing) and say how far they got (`progress_of`).
 Every outcome is written to sync_state, so every page can say when the last
 sync succeeded, how many records wait, and what went wrong in plain words.
 """
@@ -10,30 +11,36 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from fieldsync.errors import FieldsyncError, NotEnrolled
+from fieldsync.errors import FieldsyncError, HubUnreachable, NotEnrolled
 from fieldsync.i18n import _, ngettext
 from fieldsync.store import Store
 from fieldsync.store.clock import utc_now
 from fieldsync.sync import batches, chain, enrollment
 from fieldsync.sync.client import HubClient
+from fieldsync.sync.link import KeepGoing, Pacing
 from fieldsync.sync.pull import PullResult, pull
 from fieldsync.sync.push import PushResult, push
 
 # One sync at a time per database in this process (the button and the timer may meet).
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
+_running: dict[str, SyncSummary] = {}   # database path -> the sync under way, for the pages
 
 
 @dataclass
 class SyncSummary:
     push: PushResult = field(default_factory=PushResult)
     pull: PullResult = field(default_factory=PullResult)
+    pacing: Pacing = field(default_factory=Pacing)    # batch sizes, cuts and batches sent again
+    tries: int = 1
+    waiting: int = 0                                  # records waiting when the sync began
 
     def text(self) -> str:
         """One line in the reader's language: "pushed 12,408 records in 3 batches, pulled ..."."""
@@ -49,6 +56,9 @@ class SyncSummary:
         if self.pull.skipped:
             parts.append(ngettext("%(num)s pulled record could not be read", "%(num)s pulled records could not be read",
                                   self.pull.skipped))
+        if self.pacing.cuts:
+            parts.append(ngettext("the link was cut %(num)s time and the sync went on",
+                                  "the link was cut %(num)s times and the sync went on", self.pacing.cuts))
         if self.pull.dropped:
             parts.append(ngettext("%(num)s record no longer at the hub was removed",
                                   "%(num)s records no longer at the hub were removed", self.pull.dropped))
@@ -67,25 +77,72 @@ def client_for(instance: Path) -> HubClient:
     return HubClient(creds.hub_url, creds.token)
 
 
-def sync(store: Store, instance: Path, *, progress: Callable[[str, int], None] | None = None,
-         client: HubClient | None = None) -> SyncSummary:
-    """Push then pull. Records the outcome for the status banner; re-raises failures."""
+def sync(store: Store, instance: Path, *, progress: Callable[[str, float], None] | None = None,
+         client: HubClient | None = None, keep_going: KeepGoing | None = None) -> SyncSummary:
+    """Push then pull. Records the outcome for the status banner; re-raises failures. With
+    `keep_going`, a failed connection is tried again, from what the hub acknowledged, as long as
+    that policy allows; `progress(stage, n)` hears of records ("push", "pull") and of the seconds
+    it waits before another try ("wait")."""
     client = client or client_for(instance)
     summary = SyncSummary()
     with lock_for(store):
         store.write(_attempt_started)
+        summary.waiting = status(store, instance)["waiting"]
+        _running[str(store.path)] = summary
         try:
-            summary.push = push(store, client, progress=(lambda n: progress("push", n)) if progress else None)
-            summary.pull = pull(store, client, progress=(lambda n: progress("pull", n)) if progress else None)
+            _until_done(store, client, summary, progress, keep_going)
         except FieldsyncError as exc:
             _remember_clock(store, client)
             store.write(functools.partial(_failed, error=exc))
             if exc.code == "node_revoked" and not chain.forwards(store.db):   # a hub keeps its area's people
                 wipe_pulled_people(store)
             raise
+        finally:
+            _running.pop(str(store.path), None)
         _remember_clock(store, client)
         store.write(_succeeded)
     return summary
+
+
+def _until_done(store: Store, client: HubClient, summary: SyncSummary, progress, keep_going: KeepGoing | None):
+    def heard(stage: str):
+        return (lambda n: progress(stage, n)) if progress else None
+
+    while True:
+        before = (summary.push.batches, summary.pull.pulled)
+        try:
+            push(store, client, progress=heard("push"), pacing=summary.pacing, result=summary.push)
+            pull(store, client, progress=heard("pull"), result=summary.pull, pacing=summary.pacing)
+            return
+        except HubUnreachable as exc:
+            if keep_going is None:
+                raise
+            moved = (summary.push.batches, summary.pull.pulled) != before
+            wait = keep_going.wait_before_next(moved, reached=client.reached)
+            if wait is None:
+                raise _gave_up(exc, keep_going, summary, reached=client.reached) from None
+            summary.tries = keep_going.attempts
+            if progress:
+                progress("wait", wait)
+            time.sleep(wait)
+
+
+def _gave_up(last: HubUnreachable, keep_going: KeepGoing, summary: SyncSummary, *, reached: bool) -> HubUnreachable:
+    """The error to show once tries ran out: the hub's own failure if it never answered (it is
+    down, or the network), else a link that kept failing, and how far it got."""
+    if not reached:
+        return last
+    return HubUnreachable(
+        _("The link to the hub kept failing: %(tries)s tries in %(seconds)s s, the last one: %(reason)s "
+          "%(sent)s records got through and are kept; the rest go at the next sync.",
+          tries=keep_going.attempts, seconds=round(keep_going.elapsed()), reason=last.message,
+          sent=f"{summary.push.pushed:,}"),
+        code="hub_link_failing", extra=last.extra)
+
+
+def progress_of(store: Store) -> SyncSummary | None:
+    """The sync under way in this process for this database, if one is."""
+    return _running.get(str(store.path))
 
 
 def _attempt_started(db: Database) -> None:
@@ -136,4 +193,13 @@ def status(store: Store, instance: Path) -> dict:
             "town": creds.town if creds else None, "last_success": row.get("last_success"),
             "last_attempt": row.get("last_attempt"), "last_error": error,
             "waiting": batches.pending(store.db, row.get("last_acked_seq") or 0),
-            "clock_offset_ms": row.get("clock_offset_ms") or 0}
+            "clock_offset_ms": row.get("clock_offset_ms") or 0, "syncing": _syncing(store)}
+
+
+def _syncing(store: Store) -> dict | None:
+    """How far the sync under way has got, for the pages (None when none runs in this process)."""
+    summary = progress_of(store)
+    if summary is None:
+        return None
+    return {"pushed": summary.push.pushed, "waiting": summary.waiting, "pulled": summary.pull.pulled,
+            "cuts": summary.pacing.cuts, "resent": summary.pacing.resent, "tries": summary.tries}

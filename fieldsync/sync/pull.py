@@ -20,13 +20,15 @@ from dataclasses import dataclass
 from marshmallow import ValidationError
 from sqlite_utils import Database
 
-from fieldsync.errors import HubError, NeedsUpgrade
+from fieldsync.errors import HubError, HubUnreachable, NeedsUpgrade
 from fieldsync.i18n import _
 from fieldsync.records import badges, mutable
 from fieldsync.store import Store
 from fieldsync.sync import chain, entities, hublog, merge
 from fieldsync.sync.client import HubClient
 from fieldsync.sync.entities import MUTABLE
+from fieldsync.sync.link import Pacing
+from fieldsync.sync.protocol import PULL_PAGE
 from fieldsync.sync.push import forget_pull_cursor
 
 
@@ -38,8 +40,12 @@ class PullResult:
     snapshot: bool = False
 
 
-def pull(store: Store, client: HubClient, *, progress: Callable[[int], None] | None = None) -> PullResult:
-    result = PullResult()
+def pull(store: Store, client: HubClient, *, progress: Callable[[int], None] | None = None,
+         result: PullResult | None = None, pacing: Pacing | None = None) -> PullResult:
+    """Pull every page after this laptop's cursor; `result` adds to the figures of a try before,
+    `pacing` asks for smaller pages after a cut one."""
+    result = result if result is not None else PullResult()
+    pacing = pacing or Pacing()
     cursor, resync = _position(store.db)
     # A child hub passes on what it applies to its own laptops, and drops nothing after a snapshot:
     # it holds its laptops' records, which its parent may have refused (decision 0130).
@@ -47,8 +53,12 @@ def pull(store: Store, client: HubClient, *, progress: Callable[[int], None] | N
     seen: dict[str, set] | None = {} if resync and not hub else None
     restarted = False
     while True:
+        asked = pacing.pull_page
         try:
-            page = client.pull(cursor)
+            page = client.pull(cursor, asked)
+        except HubUnreachable:
+            pacing.page_cut(asked or PULL_PAGE)
+            raise
         except HubError as exc:
             if exc.status != 410 or restarted:
                 raise
@@ -56,6 +66,7 @@ def pull(store: Store, client: HubClient, *, progress: Callable[[int], None] | N
             store.write(forget_pull_cursor)
             cursor, seen = "", (None if hub else {})
             continue
+        pacing.page_answered(PULL_PAGE)
         cursor, stopped = store.write(functools.partial(_apply_page, page=page, seen=seen, result=result, hub=hub))
         _observe(store, page["changes"])
         if progress:

@@ -8,7 +8,8 @@ it while it writes the one before. Answers are taken in order; after a refusal o
 failure the answers still to come are dropped and the push goes on from what is
 acknowledged (docs/decisions/0015).
 The hub's refusals each have one remedy here: `gap` rewinds to where the hub
-is, `divergent` takes a new replica id, 413 halves the batch.
+is, `divergent` takes a new replica id, 413 halves the batch. Batch sizes follow
+the link (sync/link.py): a batch whose connection was cut goes again once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,19 +27,19 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
-from fieldsync.errors import HubError
+from fieldsync.errors import HubError, HubUnreachable
 from fieldsync.i18n import _
 from fieldsync.store import Store, connect, new_id, outbox
 from fieldsync.store.clock import utc_text
 from fieldsync.sync import batches
 from fieldsync.sync.client import HubClient
+from fieldsync.sync.link import Pacing
 from fieldsync.sync.protocol import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_CHANGES
 
 RETENTION_DAYS = 30        # outbox rows are kept this long after the hub acknowledged them (failure case 3)
 MAX_SETBACKS = 20          # rewinds, new replicas and halvings in one push before giving up
 IN_FLIGHT = 3              # batches at the hub at once: it checks the next while it writes one, and
                            # writes two waiting in one transaction (decision 0015)
-FIRST_BATCH = 500          # changes in the batch that opens a push (or follows a refusal), sent alone
 GZIP_LEVEL = 6
 
 
@@ -91,8 +93,12 @@ def encode(batch: batches.Batch, stream: Stream) -> bytes:
 
 
 def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CHANGES,
-         max_bytes: int = DEFAULT_BATCH_BYTES, progress: Callable[[int], None] | None = None) -> PushResult:
-    result = PushResult()
+         max_bytes: int = DEFAULT_BATCH_BYTES, progress: Callable[[int], None] | None = None,
+         pacing: Pacing | None = None, result: PushResult | None = None) -> PushResult:
+    """Push what the hub has not acknowledged. `pacing` carries what this sync learnt of the link
+    from one try to the next; `result` adds this try's figures to the ones before."""
+    result = result if result is not None else PushResult()
+    pacing = pacing or Pacing()
     stream = load_stream(store.db)
     setbacks = 0
     # One read connection for this push, used by the reader thread alone.
@@ -104,11 +110,10 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
             """The batch after seq, read and compressed by the reader. It says the stream is
             acknowledged only as far as it is now (the hub takes more as a sign it was restored).
             The first batch is small: nothing else goes until the hub answers it, and meanwhile
-            the reader has the next full one ready."""
-            size = min(max_changes, FIRST_BATCH) if first else max_changes
-            return reader.submit(_read, reading, replace(stream, acked=seq), size, max_bytes)
+            the reader has the next one ready. Sizes follow the link (Pacing)."""
+            return reader.submit(_read, reading, replace(stream, acked=seq), max_changes, max_bytes, pacing, first)
 
-        sent: deque[tuple[batches.Batch, Future]] = deque()
+        sent: deque[tuple[batches.Batch, int, Future]] = deque()
         ahead: Future | None = read_after(stream.acked, first=True)
         window = 1   # batches at the hub at once: more once it has answered one in this push
         while True:
@@ -121,14 +126,14 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
                 if batch is None:
                     ahead = None
                     break
-                sent.append((batch, sender.submit(client.push, body)))
+                sent.append((batch, len(body), sender.submit(_send, client, body, pacing)))
                 ahead = read_after(batch.to_seq)
             if not sent:
                 break
-            batch, answer = sent.popleft()
+            batch, size, answer = sent.popleft()
             epoch = stream.hub_epoch
             try:
-                ack = answer.result()
+                ack, seconds = answer.result()
             except HubError as exc:
                 _settle(sent, ahead)
                 window = 1
@@ -138,10 +143,18 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
                 max_changes = _setback(store, stream, exc, max_changes, result)
                 ahead = read_after(stream.acked, first=True)
                 continue
+            except HubUnreachable:
+                # Sent twice, cut twice. A batch after it the hub did take shows the hub holds
+                # everything before it too (it applies none past a gap): count up to there.
+                held = [a for a in _settle(sent, ahead) if a["acked_to"] > stream.acked]
+                if held and all(a["hub_epoch"] == stream.hub_epoch for a in held):
+                    _acknowledged(store, stream, max(held, key=lambda a: a["acked_to"]), result)
+                raise
             except BaseException:
                 _settle(sent, ahead)
                 raise
             _acknowledged(store, stream, ack, result)
+            pacing.acknowledged(size, seconds)
             takes = ack.get("in_flight")
             window = min(IN_FLIGHT, takes) if type(takes) is int and takes > 1 else 1
             if progress:
@@ -156,20 +169,48 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
     return result
 
 
-def _settle(sent: deque, ahead: Future | None) -> None:
-    """Wait for every batch still at the hub and for the reader, dropping what they bring: the
-    push goes on from what is acknowledged (a batch the hub did take is then a replay)."""
-    for _batch, answer in sent:
-        answer.exception()
+def _settle(sent: deque, ahead: Future | None) -> list[dict]:
+    """Wait for every batch still at the hub and for the reader: the push goes on from what is
+    acknowledged (a batch the hub did take is then a replay). Returns the answers that came."""
+    acks = [answer.result()[0] for _batch, _size, answer in sent if answer.exception() is None]
     sent.clear()
     if ahead is not None:
         ahead.exception()
+    return acks
 
 
-def _read(db: Database, stream: Stream, max_changes: int, max_bytes: int):
-    batch = batches.read_batch(db, stream.acked, max_changes=max_changes, max_bytes=max_bytes,
-                               replica=stream.replica)
-    return (batch, encode(batch, stream)) if batch else (None, None)
+def _read(db: Database, stream: Stream, max_changes: int, max_bytes: int, pacing: Pacing | None = None,
+          first: bool = False):
+    """The next batch and its body: max_changes at most, as many as `pacing` says fit the link."""
+    count = pacing.changes(max_changes, first=first) if pacing else max_changes
+    while True:
+        batch = batches.read_batch(db, stream.acked, max_changes=count, max_bytes=max_bytes, replica=stream.replica)
+        if batch is None:
+            return None, None
+        body = encode(batch, stream)
+        smaller = pacing.read(batch.count, len(body)) if pacing else None
+        if smaller is None:
+            return batch, body
+        count = smaller
+
+
+def _send(client: HubClient, body: bytes, pacing: Pacing) -> tuple[dict, float]:
+    """Send a batch: its answer and the seconds it took. If its connection fails, the same batch
+    once more at once (the hub answers a replay if it took it the first time). A second failure
+    goes to the push, which goes on from what is acknowledged, in smaller batches."""
+    started = time.monotonic()
+    try:
+        ack = client.push(body)
+    except HubUnreachable:
+        pacing.was_cut(len(body))
+        pacing.resent += 1
+        started = time.monotonic()
+        try:
+            ack = client.push(body)
+        except HubUnreachable:
+            pacing.was_cut(len(body))
+            raise
+    return ack, time.monotonic() - started
 
 
 def _acknowledged(store: Store, stream: Stream, ack: dict, result: PushResult) -> None:

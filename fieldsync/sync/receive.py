@@ -141,7 +141,7 @@ def receive(store: Store, node: dict, body, *, source: str = "push",
 # first batch, not the second, and only as many as that answer's `in_flight` says: a hub
 # without this wait says nothing and gets one at a time (docs/decisions/0015).
 GAP_WAIT_SECONDS = 60
-GAP_GRACE_SECONDS = 1.0
+GAP_GRACE_SECONDS = 3.0     # a laptop on a slow link resends a cut batch: the ones behind it wait (decision 0260)
 IN_FLIGHT = 3   # batches of a stream this hub takes at once; the acknowledgement says so (`in_flight`)
 INSERT_WAIT_SECONDS = 0.5   # at most, before checking a batch while the writer inserts (merge._inserting)
 

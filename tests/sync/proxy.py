@@ -1,4 +1,7 @@
-"""A fault-injecting TCP proxy for tests: sits on a loopback port in front of a real server.
+"""Fault-injecting TCP proxies for tests and benches: they sit on a loopback port in front of a real server.
+
+FaultProxy plans faults per HTTP exchange; ShapedLink (below) is a slow, far and
+cutting link, as a township's ADSL or a village hall's 4G hotspot is.
 
 Faults are planned per HTTP exchange (a request and its response on one
 connection; keep-alive connections carry several), in order:
@@ -14,6 +17,8 @@ timeouts, delays capped at 5 s, daemon threads, and stop() closes it all.
 from __future__ import annotations
 
 import collections
+import queue
+import random
 import socket
 import struct
 import threading
@@ -203,6 +208,160 @@ class FaultProxy:
         self._listener.close()
         for link in self._links:
             link.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# -- a slow, far link that cuts connections -----------------------------------------------------
+PIECE = 4096          # bytes paced at a time
+BUFFERED = 16         # pieces a direction holds before it stops reading (a router's buffer)
+
+
+class _Direction:
+    """One way of the link, shared by every connection: bytes leave at `rate` bytes/s, in order."""
+
+    def __init__(self, rate: float):
+        self.rate, self.free_at, self.bytes = rate, 0.0, 0
+        self.lock = threading.Lock()
+
+    def reserve(self, size: int, arrived: float, latency: float) -> float:
+        """When a piece that reached the link at `arrived` is delivered at the far end."""
+        with self.lock:
+            self.free_at = max(self.free_at, arrived) + size / self.rate
+            return self.free_at + latency
+
+
+class _ShapedConnection:
+    """A client connection and its upstream: each way read into a small buffer, paced, delayed,
+    and the whole connection reset once `cut_after` bytes (both ways) went through."""
+
+    def __init__(self, link: ShapedLink, client: socket.socket, latency: float, cut_after: float):
+        self.link, self.client, self.latency, self.cut_after = link, client, latency, cut_after
+        self.upstream = socket.create_connection(("127.0.0.1", link.upstream_port), timeout=link.timeout)
+        self.client.settimeout(link.timeout)
+        self.through = 0
+        self.lock = threading.Lock()
+        self.closed = threading.Event()
+        # The client's first byte cannot arrive before the handshake's round trip.
+        self.ready_at = time.monotonic() + 2 * latency
+
+    def start(self) -> None:
+        for source, target, way in ((self.client, self.upstream, self.link.up),
+                                    (self.upstream, self.client, self.link.down)):
+            pieces: queue.Queue = queue.Queue(BUFFERED)
+            threading.Thread(target=self._read, args=(source, pieces, way), daemon=True).start()
+            threading.Thread(target=self._write, args=(target, pieces, way), daemon=True).start()
+
+    def close(self, reset: bool = False) -> None:
+        if not self.closed.is_set():
+            self.closed.set()
+            for sock in (self.client, self.upstream):
+                _close(sock, reset=reset)
+
+    def _read(self, source: socket.socket, pieces: queue.Queue, way: _Direction) -> None:
+        try:
+            while not self.closed.is_set():
+                data = source.recv(PIECE)
+                if not data:
+                    break
+                arrived = max(time.monotonic(), self.ready_at)
+                pieces.put((data, way.reserve(len(data), arrived, self.latency)))
+        except OSError:
+            pass
+        pieces.put((b"", 0.0))
+
+    def _write(self, target: socket.socket, pieces: queue.Queue, way: _Direction) -> None:
+        try:
+            while True:
+                data, due = pieces.get()
+                if not data or self.closed.is_set():
+                    break
+                time.sleep(max(due - time.monotonic(), 0))
+                with self.lock:
+                    room = self.cut_after - self.through
+                    self.through += len(data)
+                if room < len(data):
+                    room = max(int(room), 0)
+                    target.sendall(data[:room])
+                    way.bytes += room
+                    self.link.cuts += 1
+                    self.close(reset=True)
+                    return
+                target.sendall(data)
+                way.bytes += len(data)
+        except OSError:
+            pass
+        self.close()
+
+
+class ShapedLink:
+    """A link from a town to the hub, on a loopback port: `up` and `down` bytes/s shared by every
+    connection, a one-way latency drawn per connection from `latency` (seconds), and, with `cut`
+    (lowest, highest bytes), each connection reset after a random number of bytes in that range.
+    Bytes counted are what the link carried (TCP/IP headers not included).
+
+        with ShapedLink(hub.port, up=64_000, down=128_000, latency=(0.15, 0.3), cut=(20_000, 80_000)) as link:
+            ... point the client at link.url ...
+    """
+
+    def __init__(self, upstream_port: int, *, up: float, down: float, latency=(0.0, 0.0), cut=None,
+                 seed: int = 17, timeout: float = 60.0):
+        self.upstream_port, self.timeout = upstream_port, timeout
+        self.up, self.down = _Direction(up), _Direction(down)
+        self.latency, self.cut = latency, cut
+        self.rng = random.Random(seed)
+        self.cuts = 0
+        self.connections: list[_ShapedConnection] = []
+        self._listener = socket.socket()
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._running = False
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def bytes_up(self) -> int:
+        return self.up.bytes
+
+    @property
+    def bytes_down(self) -> int:
+        return self.down.bytes
+
+    def start(self) -> ShapedLink:
+        self._listener.listen(64)
+        self._listener.settimeout(0.2)
+        self._running = True
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def _accept(self) -> None:
+        while self._running:
+            try:
+                client, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            latency = self.rng.uniform(*self.latency)
+            cut_after = self.rng.uniform(*self.cut) if self.cut else float("inf")
+            try:
+                connection = _ShapedConnection(self, client, latency, cut_after)
+            except OSError:
+                client.close()
+                continue
+            self.connections.append(connection)
+            connection.start()
+
+    def stop(self) -> None:
+        self._running = False
+        self._listener.close()
+        for connection in self.connections:
+            connection.close()
 
     def __enter__(self) -> Self:
         return self.start()

@@ -68,7 +68,8 @@ def test_batches_in_flight_through_a_failing_connection_land_exactly_once(cluste
             except FieldsyncError:
                 failures += 1
                 assert failures < 10
-        assert failures >= 1 and most[0] == push_mod.IN_FLIGHT
+        # A batch whose connection fails goes again at once (sync/link.py): the faults may cost no try.
+        assert proxy.faults_applied == 3 and most[0] == push_mod.IN_FLIGHT
     assert hub_counts(cluster) == local_counts(node)
     top = node.store.query_one("SELECT MAX(seq) AS n FROM changes")["n"]
     assert cluster.hub_query("SELECT high_water FROM streams")[0]["high_water"] == top

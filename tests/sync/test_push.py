@@ -106,10 +106,10 @@ def test_exactly_once_when_the_connection_fails(cluster, fault):
     answer_lost = fault.kind.endswith("_response")     # the hub committed, the node never heard
     with FaultProxy(cluster.hub.port) as proxy:
         node = cluster.add_node(TOWN_A, via=proxy)
-        proxy.plan(fault)
+        proxy.plan(fault, fault)                              # the batch, and the one resend it gets
         with pytest.raises(HubUnreachable):
             node.sync()
-        assert proxy.faults_applied == 1
+        assert proxy.faults_applied == 2
         assert (hub_counts(cluster)["people"] > 0) == answer_lost
         assert node.sync()["result"].push.replays == int(answer_lost)
         scan_everyone(node)
