@@ -94,6 +94,7 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
     result = PushResult()
     stream = load_stream(store.db)
     setbacks = 0
+    by_reference = True   # people the hub holds named by the tails of their ids (sync/refs.py)
     # One read connection for this push, used by the reader thread alone.
     reading = connect(store.path)
     with closing(reading.conn), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldsync-read") as reader, \
@@ -105,7 +106,7 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
             The first batch is small: nothing else goes until the hub answers it, and meanwhile
             the reader has the next full one ready."""
             size = min(max_changes, FIRST_BATCH) if first else max_changes
-            return reader.submit(_read, reading, replace(stream, acked=seq), size, max_bytes)
+            return reader.submit(_read, reading, replace(stream, acked=seq), size, max_bytes, by_reference)
 
         sent: deque[tuple[batches.Batch, Future]] = deque()
         ahead: Future | None = read_after(stream.acked, first=True)
@@ -134,7 +135,10 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
                 setbacks += 1
                 if setbacks > MAX_SETBACKS:
                     raise
-                max_changes = _setback(store, stream, exc, max_changes, result)
+                if exc.code == "refs_unresolved":   # the hub lacks a person it was thought to hold
+                    by_reference = False
+                else:
+                    max_changes = _setback(store, stream, exc, max_changes, result)
                 ahead = read_after(stream.acked, first=True)
                 continue
             except BaseException:
@@ -165,9 +169,9 @@ def _settle(sent: deque, ahead: Future | None) -> None:
         ahead.exception()
 
 
-def _read(db: Database, stream: Stream, max_changes: int, max_bytes: int):
+def _read(db: Database, stream: Stream, max_changes: int, max_bytes: int, by_reference: bool = True):
     batch = batches.read_batch(db, stream.acked, max_changes=max_changes, max_bytes=max_bytes,
-                               replica=stream.replica)
+                               replica=stream.replica, hub_acked=stream.stream_acked if by_reference else None)
     return (batch, encode(batch, stream)) if batch else (None, None)
 
 
