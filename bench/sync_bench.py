@@ -307,10 +307,10 @@ def measure_cpu(count: int, workdir: Path) -> dict:
     checks = [0.0]
     prepare = receive.prepare
 
-    def timed_prepare(body):
+    def timed_prepare(body, db):
         begun = time.thread_time()
         try:
-            return prepare(body)
+            return prepare(body, db)
         finally:
             checks[0] += time.thread_time() - begun
 

@@ -61,7 +61,7 @@ class Prepared:
     first_key: str
 
 
-def prepare(body, db: Database | None = None) -> Prepared:
+def prepare(body, db: Database) -> Prepared:
     """Check a batch's envelope, decode and validate its records. Runs outside the writer; `db`
     (a read connection) finds the people a block names by reference (sync/refs.py)."""
     batch = load(PushSchema(), body)
@@ -86,7 +86,7 @@ def prepare(body, db: Database | None = None) -> Prepared:
             keyed.append((seqs, [f"{name}:{seq}" for seq in seqs]))
             continue
         seqs, decoded = columnar.decode(block, entity.columns)
-        decoded = columnar.resolve_refs(decoded, functools.partial(_resolve, db))
+        decoded = columnar.resolve_refs(decoded, functools.partial(refs.resolve, db))
         columns, bad = column_checks.validate(seqs, decoded, entity.schema())
         blocks.append(merge.Block(entity, seqs, columns, bad))
         blocks[-1].work_ahead()
@@ -113,12 +113,6 @@ def prepare(body, db: Database | None = None) -> Prepared:
                          code="batch_not_contiguous")
     digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
     return Prepared(batch, blocks, sorted(batch["changes"], key=lambda c: c["seq"]), unknown, digest, keys[0])
-
-
-def _resolve(db: Database | None, tails: list[str], expected: str) -> list[str]:
-    if db is None:
-        raise BadRequest(_("Short references to people are for pushes only."), code="bad_block")
-    return refs.resolve(db, tails, expected)
 
 
 def receive(store: Store, node: dict, body, *, source: str = "push",

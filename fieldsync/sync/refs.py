@@ -89,6 +89,6 @@ def resolve(db: Database, tails: list[str], expected: str) -> list[str]:
         found.setdefault(key, []).append(person_id)
     ids = [found[t][0] if len(found.get(t, ())) == 1 else None for t in tails]
     if None in ids or digest(ids) != expected:
-        raise Conflict(_("This hub cannot tell which people the batch's short references name; send the "
-                         "batch with whole person ids."), code="refs_unresolved")
+        raise Conflict(_("The hub cannot tell which people the batch's short references name; the "
+                         "laptop sends them with whole ids."), code="refs_unresolved")
     return ids
