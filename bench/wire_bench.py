@@ -4,8 +4,8 @@ One hub (`fieldsync serve --hub`, a child process) and two laptops of one town, 
 
 1. **push**: laptop A holds the demo town grown to `--people` people (their sessions, check-ins and
    fitness-form submissions, as `fieldsync demo` makes them). Before pushing, every batch it would
-   send is encoded in this process both ways, protocol 2 and protocol 1 (ids' random parts as text,
-   every person whole), and each kind's part gzipped alone: bytes per record by kind. Then A pushes.
+   send is encoded in this process both ways, protocol 2 and protocol 1 (every person whole), and
+   each kind's part gzipped alone: bytes per record by kind. Then A pushes.
 2. **first pull**: laptop B, new in the same town, pulls everything (A's people and sessions): bytes
    both ways and time, per record.
 3. **a day**: A edits `--edits` people, adds 3 sessions and scans `--scans` check-ins (people it
@@ -93,7 +93,7 @@ def _protocol_1(store: Store, name: str, block: dict) -> dict:
     from fieldsync.sync import column_checks
 
     values, _bad = column_checks.validate(seqs, decoded, entity.schema())
-    return columnar.encode(seqs, dict(zip(entity.columns, values)), entity.columns, packed=False)
+    return columnar.encode(seqs, dict(zip(entity.columns, values)), entity.columns)
 
 
 def _gz(value) -> int:

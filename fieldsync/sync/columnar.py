@@ -10,9 +10,8 @@ not fit its codec falls back to a plain list, so encoding never loses data.
 decode() checks only the block's shape; column_checks.validate() checks the
 values against the entity's marshmallow schema, once per distinct value for
 dictionary columns, and says which rows failed and why (they go to quarantine).
-Protocol 2 packs the random parts of ids as base64 and names people the hub
-holds by the tails of their ids (`person` columns, sync/refs.py); the hub
-still reads protocol 1's blocks.
+Protocol 2 names people the hub holds by the tails of their ids (`person`
+columns, sync/refs.py); the hub still reads protocol 1's blocks.
 
 Both sides work a column at a time: one regular expression over a whole
 column, min() and max() for ranges, map() for building values. A value is
@@ -35,7 +34,7 @@ from fieldsync.sync import refs
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ULID_RUN = re.compile(r"(?:[0-9A-HJKMNP-TV-Z]{16})*")
-_CROCKFORD_RUN = re.compile(r"[0-9A-HJKMNP-TV-Z]*")
+CROCKFORD_RUN = re.compile(r"[0-9A-HJKMNP-TV-Z]*")
 # Whole columns are checked with one regular expression each, not one call per value.
 _ISO_MS_LEN = 24
 _ISO_MS_RUN = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z)*")  # values of 24 characters
@@ -142,11 +141,11 @@ def iso_many(numbers: list[int]) -> list[str]:
 _NUMBERS = {bool, int, float}
 
 
-def _dictionary(distinct: list, packed: bool) -> tuple[dict, list]:
+def _dictionary(distinct: list) -> tuple[dict, list]:
     """Distinct values as a dictionary travels, and their order there: ULIDs sorted (their time
     parts shrink to small deltas) and packed ("u"), anything else as it is ("d")."""
     texts = len(distinct) > 1 and all(isinstance(v, str) for v in distinct)
-    ulids = _ulid(sorted(distinct), packed) if texts else None
+    ulids = _ulid(sorted(distinct)) if texts else None
     if ulids:
         return {"u": {k: v for k, v in ulids.items() if k != "c"}}, sorted(distinct)
     return {"d": distinct}, distinct
@@ -159,35 +158,33 @@ def _index(values: list, order: list) -> dict:
     return {"i": list(map(index.__getitem__, values))}
 
 
-def _dict(values: list, packed: bool = True) -> dict | None:
+def _dict(values: list) -> dict | None:
     if len(set(map(type, values)) & _NUMBERS) > 1:
         return None   # 1, 1.0 and True are one dictionary key: keep them apart as a plain list
-    part, order = _dictionary(list(dict.fromkeys(values)), packed)
+    part, order = _dictionary(list(dict.fromkeys(values)))
     return {"c": "dict", **part, **_index(values, order)}
 
 
-def _ref(values: list, held: set[str], packed: bool) -> dict | None:
+def _ref(values: list, held: set[str]) -> dict | None:
     """People the hub holds by the tails of their ids, the rest as a dictionary (sync/refs.py)."""
     distinct = list(dict.fromkeys(values))
-    whole, referred = refs.split(distinct, held) if packed and held else (distinct, [])
+    whole, referred = refs.split(distinct, held)
     if not referred:
-        return _dict(values, packed)
-    part, order = _dictionary(whole, packed) if whole else ({}, [])
-    return {"c": "ref", **part, "x": refs.pack_crockford("".join(map(refs.tail, referred))),
+        return _dict(values)
+    part, order = _dictionary(whole) if whole else ({}, [])
+    return {"c": "ref", **part, "x": "".join(map(refs.tail, referred)),
             "h": refs.digest(referred), **_index(values, order + referred)}
 
 
-def _ulid(values: list, packed: bool = True) -> dict | None:
+def _ulid(values: list) -> dict | None:
     if not values or set(map(type, values)) != {str} or set(map(len, values)) != {26}:
         return None
     randoms = "".join([v[10:] for v in values])
     times = "".join([v[:10] for v in values])
-    if not ULID_RUN.fullmatch(randoms) or not _CROCKFORD_RUN.fullmatch(times):
+    if not ULID_RUN.fullmatch(randoms) or not CROCKFORD_RUN.fullmatch(times):
         return None
     times = times.translate(_TO_BASE32)
-    out = {"c": "ulid", "t": deltas([int(t, 32) for t in runs(times, 10, len(values))])}
-    # Packed (protocol 2): the random bits as base64, which gzip keeps nearer their 10 bytes.
-    return {**out, "b": refs.pack_crockford(randoms)} if packed else {**out, "r": randoms}
+    return {"c": "ulid", "t": deltas([int(t, 32) for t in runs(times, 10, len(values))]), "r": randoms}
 
 
 def _relative(numbers: list[int], id_ms: list[int] | None) -> dict:
@@ -219,24 +216,24 @@ def _hlc(values: list, id_ms: list[int] | None) -> dict | None:
             "n": _dict([v[23:] for v in values])}
 
 
-def encode(seqs: list[int], values: dict[str, list], columns: dict[str, str], *, packed: bool = True,
+def encode(seqs: list[int], values: dict[str, list], columns: dict[str, str], *,
            held: set[str] | None = None) -> dict:
-    """One entity's rows (outbox order), given column by column, as a block. packed=False writes
-    protocol 1's block; `held`: the people ids a `person` column may name by reference."""
+    """One entity's rows (outbox order), given column by column, as a block. `held`: the people ids
+    a `person` column may name by reference (protocol 2); without it, protocol 1's block."""
     block = {"n": len(seqs), "seq": deltas(seqs), "cols": {}}
     id_ms = None
     for name, codec in columns.items():
         column = values[name]
         if codec == "ulid":
-            encoded = _ulid(column, packed)
+            encoded = _ulid(column)
             if encoded and name == "id":
                 id_ms = undeltas(encoded["t"])
         elif codec in ("time", "hlc"):
             encoded = (_time if codec == "time" else _hlc)(column, id_ms)
         elif codec == "person":
-            encoded = _ref(column, held or set(), packed)
+            encoded = _ref(column, held or set())
         elif codec == "dict":
-            encoded = _dict(column, packed)
+            encoded = _dict(column)
         else:
             encoded = None
         block["cols"][name] = encoded if encoded is not None else {"c": "raw", "v": list(column)}
@@ -276,25 +273,19 @@ def _decode_ref(column: dict, n: int, what: str) -> tuple[list, list[str], str, 
     """(values sent whole, tails of the ids sent by reference, their digest, per-row index)."""
     whole = _ulid_list(column["u"], what) if "u" in column else column.get("d", [])
     _shape(isinstance(whole, list), f"{what}.d must be a list.")
-    tails = refs.unpack_crockford(column.get("x")) if isinstance(column.get("x"), str) else None
-    _shape(bool(tails) and len(tails) % refs.TAIL_CHARS == 0, f"{what}.x must pack whole tails.")
+    tails = column.get("x")
+    _shape(isinstance(tails, str) and tails and len(tails) % refs.TAIL_CHARS == 0 and CROCKFORD_RUN.fullmatch(tails),
+           f"{what}.x must be whole tails.")
     _shape(isinstance(column.get("h"), str), f"{what}.h must be a digest.")
     tails = runs(tails, refs.TAIL_CHARS, len(tails) // refs.TAIL_CHARS)
     return whole, tails, column["h"], _decode_index(column, n, len(whole) + len(tails), what)
 
 
-def _randoms(column: dict, count: int, what: str) -> str:
-    """The random parts of `count` ULIDs: text ("r", protocol 1) or packed ("b", protocol 2)."""
-    randoms = column.get("r") if "r" in column else \
-        refs.unpack_crockford(column["b"]) if isinstance(column.get("b"), str) else None
-    _shape(isinstance(randoms, str) and len(randoms) == 16 * count, f"{what}.r has the wrong length.")
-    return randoms
-
-
 def _ulid_list(packed, what: str) -> list[str]:
     _shape(isinstance(packed, dict), f"{what}.u must be an object.")
     times = undeltas(packed.get("t") if isinstance(packed.get("t"), list) else [None])
-    randoms = _randoms(packed, len(times), f"{what}.u")
+    randoms = packed.get("r")
+    _shape(isinstance(randoms, str) and len(randoms) == 16 * len(times), f"{what}.u.r has the wrong length.")
     _shape(within(times, 0, 2 ** 48 - 1), f"{what}.u.t is out of range.")
     return list(map(operator.add, ulid_prefixes(times), runs(randoms, 16, len(times))))
 
@@ -328,7 +319,8 @@ def decode(block, columns: dict[str, str]) -> tuple[list[int], dict[str, tuple]]
         elif codec == "ref" and spec == "person":
             decoded[name] = ("ref", _decode_ref(column, n, name))
         elif codec == "ulid":
-            randoms = _randoms(column, n, name)
+            randoms = column.get("r")
+            _shape(isinstance(randoms, str) and len(randoms) == 16 * n, f"{name}.r has the wrong length.")
             times = undeltas(_list(column.get("t"), n, f"{name}.t"))
             id_ms = times if name == "id" else id_ms
             decoded[name] = ("ulid", (times, randoms))

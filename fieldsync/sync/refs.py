@@ -3,7 +3,7 @@
 A batch used to carry each distinct person's whole id (26 characters, 10 random bytes and a
 time) once; with two or three scans a person a batch, that was a third of a check-in's bytes.
 A person the hub already holds now travels as the first 8 characters of the id's random part
-(40 bits, 5 bytes): the hub finds the id by them (the `people_tail` index) and checks its
+(40 bits, ~5.3 bytes after gzip): the hub finds the id by them (the `people_tail` index) and checks its
 finds against a digest of the whole ids, so a wrong or ambiguous find can never attach a scan
 to another person: the batch is refused (`409 refs_unresolved`) and the laptop sends the rest
 of its push with whole ids (decision 0270).
@@ -24,33 +24,12 @@ from sqlite_utils import Database
 from fieldsync.errors import Conflict
 from fieldsync.i18n import _
 
-TAIL_CHARS = 8                      # of the id's random part: 40 bits, five bytes on the wire
+TAIL_CHARS = 8                      # of the id's random part: 40 bits
 TAIL_SQL = "substr(id, 11, 8)"      # the people_tail index's expression (sync/schema.py)
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_RFC4648 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-TO_RFC = str.maketrans(_CROCKFORD, _RFC4648)
-TO_CROCKFORD = str.maketrans(_RFC4648, _CROCKFORD)
 
 
 def tail(person_id: str) -> str:
     return person_id[10:10 + TAIL_CHARS]
-
-
-def pack_crockford(text: str) -> str:
-    """Crockford base32 (a multiple of 8 characters, checked by the caller) as base64 of its bits:
-    gzip takes random base32 text to ~10.6 bytes per 16 characters, base64 to ~10.1."""
-    return base64.b64encode(base64.b32decode(text.translate(TO_RFC))).decode()
-
-
-def unpack_crockford(packed: str) -> str | None:
-    """pack_crockford's text back, or None when `packed` is not base64 of whole 5-byte groups."""
-    try:
-        raw = base64.b64decode(packed, validate=True)
-    except (ValueError, TypeError):
-        return None
-    if len(raw) % 5:
-        return None
-    return base64.b32encode(raw).decode().translate(TO_CROCKFORD)
 
 
 def digest(ids: list[str]) -> str:

@@ -67,7 +67,7 @@ def test_column_checks_name_the_rows_that_fail():
     rows[2] = rows[2][:4] + (True,) + rows[2][5:]           # a boolean is not a generation
     rows[3] = rows[3][:4] + (70_000,) + rows[3][5:]
     rows[4] = rows[4][:2] + ("",) + rows[4][3:]
-    block = columnar.encode(list(range(1, 9)), as_columns(rows), CODECS, packed=False)   # a protocol 1 run
+    block = columnar.encode(list(range(1, 9)), as_columns(rows), CODECS)
     block["cols"]["id"]["r"] = block["cols"]["id"]["r"][:80] + "UUUUIIIIOOOOLLLL" + block["cols"]["id"]["r"][96:]
     block["cols"]["scanned_at"]["t"][6] = -10 ** 15
     block["cols"]["hlc"]["k"][7] = 1.5

@@ -1,5 +1,5 @@
-"""Protocol 2's smaller batches (decision 0270): ids' random parts packed as base64, and people the hub
-holds named by 8 characters of their ids, checked by a digest. The hub still takes protocol 1's blocks."""
+"""Protocol 2's smaller batches (decision 0270): people the hub holds named by 8 characters of their ids,
+checked by a digest. The hub still takes protocol 1's blocks."""
 
 from __future__ import annotations
 
@@ -23,13 +23,14 @@ from tests.sync.conftest import TOWN_A
 from tests.sync.test_blocks import as_columns, checkin
 from tests.sync.test_push import client_of
 
+TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", columnar.CROCKFORD)
 CODECS = {"id": "ulid", "session_id": "dict", "person_id": "person", "badge_key": "dict",
           "badge_generation": "dict", "direction": "dict", "scanned_at": "time", "hlc": "hlc",
           "node": "dict", "station": "dict", "method": "dict", "flags": "dict"}
 
 
 def ulid(ms: int, random_bytes: bytes) -> str:
-    return columnar.ms_ulid_prefix(ms) + base64.b32encode(random_bytes).decode().translate(refs.TO_CROCKFORD)
+    return columnar.ms_ulid_prefix(ms) + base64.b32encode(random_bytes).decode().translate(TO_CROCKFORD)
 
 
 def hub_people(ids) -> Database:
@@ -41,8 +42,8 @@ def hub_people(ids) -> Database:
     return db
 
 
-def round_trip(rows: list[tuple], *, packed: bool, held: set[str] | None, at_hub) -> tuple[dict, list[tuple], dict]:
-    block = columnar.encode(list(range(1, len(rows) + 1)), as_columns(rows), CODECS, packed=packed, held=held)
+def round_trip(rows: list[tuple], *, protocol_2: bool, held: set[str] | None, at_hub) -> tuple[dict, list[tuple], dict]:
+    block = columnar.encode(list(range(1, len(rows) + 1)), as_columns(rows), CODECS, held=held if protocol_2 else None)
     block = json.loads(json.dumps(block))               # as it travels
     seqs, decoded = columnar.decode(block, CODECS)
     decoded = columnar.resolve_refs(decoded, functools.partial(refs.resolve, hub_people(at_hub)))
@@ -67,15 +68,14 @@ def test_blocks_round_trip_in_both_protocols_with_any_people_named_by_reference(
     # refused when another person at the hub shares them (the laptop then sends whole ids).
     referred = {p for p in named if [refs.tail(q) for q in named].count(refs.tail(p)) == 1}
     ambiguous = any([refs.tail(q) for q in at_hub].count(refs.tail(p)) > 1 for p in referred)
-    for packed in (True, False):
-        if packed and ambiguous:
+    for protocol_2 in (True, False):
+        if protocol_2 and ambiguous:
             with pytest.raises(Conflict):
-                round_trip(rows, packed=packed, held=held, at_hub=at_hub)
+                round_trip(rows, protocol_2=protocol_2, held=held, at_hub=at_hub)
             continue
-        block, back, bad = round_trip(rows, packed=packed, held=held, at_hub=at_hub)
+        block, back, bad = round_trip(rows, protocol_2=protocol_2, held=held, at_hub=at_hub)
         assert back == rows and bad == {}
-        assert (block["cols"]["person_id"]["c"] == "ref") == (packed and bool(referred))
-        assert ("b" in block["cols"]["id"]) == packed and ("r" in block["cols"]["id"]) != packed
+        assert (block["cols"]["person_id"]["c"] == "ref") == (protocol_2 and bool(referred))
 
 
 def test_a_reference_the_hub_cannot_pin_down_is_refused_never_guessed():
@@ -85,14 +85,14 @@ def test_a_reference_the_hub_cannot_pin_down_is_refused_never_guessed():
     rows = [checkin(node, session=new_id(), person=mine, ms=ms)]
     for at_hub in ([twin], [mine, twin], []):                 # the wrong one; both; nobody
         with pytest.raises(Conflict) as refused:
-            round_trip(rows, packed=True, held={mine}, at_hub=at_hub)
+            round_trip(rows, protocol_2=True, held={mine}, at_hub=at_hub)
         assert refused.value.code == "refs_unresolved"
     # Two of the laptop's own people sharing the characters travel whole.
     block, back, _ = round_trip([*rows, checkin(node, session=new_id(), person=twin, ms=ms + 5)],
-                                packed=True, held={mine, twin}, at_hub=[mine, twin])
+                                protocol_2=True, held={mine, twin}, at_hub=[mine, twin])
     assert block["cols"]["person_id"]["c"] == "dict" and [r[2] for r in back] == [mine, twin]
     block = columnar.encode([1], as_columns(rows), CODECS, held={mine})
-    for bad in ({"x": "not base64!"}, {"x": base64.b64encode(b"1234").decode()}, {"h": 5}):
+    for bad in ({"x": "not-a-tail"}, {"x": "ABCD"}, {"h": 5}):
         with pytest.raises(BadRequest):
             columnar.decode({**block, "cols": {**block["cols"], "person_id": {**block["cols"]["person_id"], **bad}}},
                             CODECS)
@@ -123,12 +123,13 @@ def test_a_check_in_takes_under_18_bytes_on_a_towns_days():
             list(range(at, at + 5000)), as_columns(rows[at:at + 5000]), CODECS, **how),
             separators=(",", ":")).encode(), 6)) for at in range(0, len(rows), 5000)) / len(rows)
 
-    protocol_2, protocol_1 = size(packed=True, held=people), size(packed=False)
+    protocol_2, protocol_1 = size(held=people), size()
     assert protocol_2 <= 18.0 and protocol_1 >= 21.0
 
 
 def push_body(node, rows: list[tuple], *, protocol: int, held: set[str] | None = None) -> dict:
-    block = columnar.encode(list(range(1, len(rows) + 1)), as_columns(rows), CODECS, packed=protocol > 1, held=held)
+    block = columnar.encode(list(range(1, len(rows) + 1)), as_columns(rows), CODECS,
+                            held=held if protocol > 1 else None)
     body = {"protocol": protocol, "replica": secrets.token_hex(8), "hub_epoch": None, "acked_to": 0,
             "origin": node.store.node_id, "batch_id": new_id(), "from_seq": 1, "to_seq": len(rows),
             "changes": [], "blocks": {"checkins": block}}
