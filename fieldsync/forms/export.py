@@ -16,17 +16,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from fieldsync.forms import catalogue
 from fieldsync.records.validators import mask_phone, safe_cell
 from fieldsync.store import Store
 
-BODY_FONT = Font(name="宋体", size=11)
-HEADER_FONT = Font(name="宋体", size=11, bold=True)
+FONT = {"name": "宋体", "size": 11}
 FIXED = (("提交编号", "id"), ("提交时间", "submitted_at"), ("表单版本", "form_version"),
          ("活动", "session_title"), ("姓名", "person_name"), ("人员编号", "person_id"), ("节点", "node"))
 
@@ -150,20 +144,28 @@ def csv_chunks(store: Store, form_id: str) -> Iterator[str]:
 
 
 def xlsx_bytes(store: Store, form_id: str) -> bytes:
+    # openpyxl here, not at the top: ~12 MB the serving process needs only for spreadsheets.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     header, body = table(store, form_id)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(form_id[:31])
     for index, title in enumerate(header):
         sheet.column_dimensions[get_column_letter(index + 1)].width = max(10, _width(title))
-    sheet.append([_cell(sheet, title, HEADER_FONT) for title in header])
+    sheet.append([_cell(sheet, title, Font(**FONT, bold=True)) for title in header])
+    body_font = Font(**FONT)
     for values in body:
-        sheet.append([_cell(sheet, value, BODY_FONT) for value in values])
+        sheet.append([_cell(sheet, value, body_font) for value in values])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _cell(sheet, value, font: Font) -> WriteOnlyCell:
+def _cell(sheet, value, font):
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(sheet, value=value)
     cell.font = font
     if isinstance(value, str):

@@ -19,12 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from fieldsync import labels
 from fieldsync.errors import BadRequest, ValidationFailed
@@ -144,6 +139,8 @@ def read_table(content: bytes, filename: str = "") -> list[tuple[int, list]]:
 
 
 def _xlsx_rows(content: bytes) -> list[tuple[int, list]]:
+    import openpyxl  # here, not at the top: ~12 MB the serving process needs only for spreadsheets
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:
@@ -563,6 +560,10 @@ def _width(value) -> int:
 
 
 def _xlsx(rows: list[dict]) -> bytes:
+    import openpyxl  # here, not at the top: ~12 MB the serving process needs only for spreadsheets
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("花名册")
     sheet.freeze_panes = "A2"
@@ -578,7 +579,10 @@ def _xlsx(rows: list[dict]) -> bytes:
     return out.getvalue()
 
 
-def _xlsx_cell(sheet, column: Column, value, font: Font):
+def _xlsx_cell(sheet, column: Column, value, font):
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell = WriteOnlyCell(sheet, value=value)
