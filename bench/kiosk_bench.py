@@ -10,7 +10,8 @@ for every scan, and Debian chromium driven by Playwright:
    note when the result box takes its answer (`data-status` ok, warn or bad) and when the count
    changes: p50/p90/p99/max of Enter → feedback and Enter → count, over every scan.
 2. **camera**: chromium's fake camera shows a printed badge (tests/e2e/fake_camera.py); the page
-   starts its camera at a noted `performance.now()` and the observer notes the green screen.
+   starts its camera at a noted `performance.now()`, the video's first frame (its "playing" event:
+   the badge is in view from then) is noted, and the observer notes the green screen.
    `--camera-trials` times, the page reloaded each time (a fresh reader), in and out in turn.
 3. **memory**: the serving process's VmRSS, sampled from /proc every 0.2 s through both, and its
    VmHWM at the end; then `--day-scans` more scans over HTTP (a day of a busy town) and again.
@@ -137,7 +138,8 @@ async def wedge_phase(browser, url: str, session: str, codes: list[str], station
             "ok": statuses.count("ok"), "scans": len(statuses)}
 
 
-async def camera_phase(browser, url: str, session: str, trials: int) -> list[tuple[float, str]]:
+async def camera_phase(browser, url: str, session: str, trials: int) -> list[tuple[float, float, str]]:
+    """(first frame → result, camera button → result, status) of each trial, in ms."""
     context = await browser.new_context(locale="zh-CN")
     page = await sign_in(context, url, session)
     out = []
@@ -147,10 +149,16 @@ async def camera_phase(browser, url: str, session: str, trials: int) -> list[tup
             await page.wait_for_selector("#kiosk[data-ready='1']")
             await page.evaluate(WATCH)
         await page.check(f"input[name=direction][value={'in' if trial % 2 == 0 else 'out'}]")
-        await page.evaluate("() => { window.__lat.enter = performance.now(); window.__lat.fbDone = false;"
-                            " document.getElementById('camera-toggle').click(); }")
+        # The badge is in view from the camera's first frame: the video element's "playing".
+        await page.evaluate("""() => {
+          const lat = window.__lat, video = document.getElementById("camera-video");
+          video.addEventListener("playing", () => { lat.frameAt = performance.now(); }, { once: true });
+          lat.clickAt = lat.enter = performance.now(); lat.fbDone = false;
+          document.getElementById("camera-toggle").click(); }""")
         await page.wait_for_function("() => window.__lat.fb.length >= 1", timeout=30_000)
-        out.append(tuple((await page.evaluate("() => window.__lat.fb"))[0]))
+        lat = await page.evaluate("() => window.__lat")
+        ms, status = lat["fb"][0]
+        out.append((ms - (lat["frameAt"] - lat["clickAt"]), ms, status))
         await page.click("#camera-toggle")
     await context.close()
     return out
@@ -231,9 +239,9 @@ def main() -> None:
               f"({wedge['ok']} green), {wedge['seconds']:.1f} s ==")
         print(f"Enter → feedback   {quantiles(wedge['feedback'])}   target p99 ≤ 100 ms")
         print(f"Enter → count      {quantiles(wedge['count'])}")
-        times = [ms for ms, _ in camera]
-        print(f"\n== camera: start → result, {len(camera)} trials, statuses {[s for _, s in camera]} ==")
-        print(f"start → feedback   {quantiles(times)}   target median ≤ 300 ms")
+        print(f"\n== camera: {len(camera)} trials, statuses {[s for _, _, s in camera]} ==")
+        print(f"badge in view (first frame) → feedback   {quantiles([c[0] for c in camera])}   target median ≤ 300 ms")
+        print(f"camera button → feedback                 {quantiles([c[1] for c in camera])}")
         print(f"\n== serving process (fieldsync serve) memory ==\nVmRSS at start {at_start:.1f} MB, after the "
               f"browser scans {after_browser:.1f} MB, after {args.day_scans:,} more scans over HTTP "
               f"({day_seconds:.1f} s) {after_day:.1f} MB; sampled max {max(sampler.samples):.1f} MB; "
