@@ -95,8 +95,11 @@ class RssSampler(threading.Thread):
 
     def run(self) -> None:
         while self.running:
-            self.samples.append(self.status("VmRSS"))
+            self.samples.append((time.monotonic(), self.status("VmRSS")))
             time.sleep(0.2)
+
+    def most(self, since: float = 0.0, until: float = float("inf")) -> float:
+        return max(rss for at, rss in self.samples if since <= at <= until)
 
 
 async def sign_in(context, url: str, session: str):
@@ -125,16 +128,19 @@ async def wedge_phase(browser, url: str, session: str, codes: list[str], station
                       key_delay: float) -> dict:
     contexts = [await browser.new_context(locale="zh-CN") for _ in range(stations)]
     pages = [await sign_in(c, url, session) for c in contexts]
+    scanning_from = time.monotonic()
     started = time.perf_counter()
     await asyncio.gather(*(station(page, codes[i * scans:(i + 1) * scans], key_delay, random.Random(i))
                            for i, page in enumerate(pages)))
     seconds = time.perf_counter() - started
+    scanning_to = time.monotonic()
     results = [await page.evaluate("() => window.__lat") for page in pages]
     for context in contexts:
         await context.close()
     feedback = [ms for r in results for ms, _ in r["fb"]]
     statuses = [s for r in results for _, s in r["fb"]]
     return {"feedback": feedback, "count": [ms for r in results for ms in r["count"]], "seconds": seconds,
+            "scanning": (scanning_from, scanning_to),
             "ok": statuses.count("ok"), "scans": len(statuses)}
 
 
@@ -244,7 +250,8 @@ def main() -> None:
         print(f"camera button → feedback                 {quantiles([c[1] for c in camera])}")
         print(f"\n== serving process (fieldsync serve) memory ==\nVmRSS at start {at_start:.1f} MB, after the "
               f"browser scans {after_browser:.1f} MB, after {args.day_scans:,} more scans over HTTP "
-              f"({day_seconds:.1f} s) {after_day:.1f} MB; sampled max {max(sampler.samples):.1f} MB; "
+              f"({day_seconds:.1f} s) {after_day:.1f} MB; sampled max while scanning "
+              f"{sampler.most(*wedge['scanning']):.1f} MB, with the sign-ins and page loads {sampler.most():.1f} MB; "
               f"VmHWM {peak:.1f} MB   target < 100 MB")
     finally:
         if not args.dir:
