@@ -1,13 +1,19 @@
-"""The baseline of bench/sync_bench.py and bench/link_bench.py: one record per HTTP request, as
-ODK Collect and pretix upload. Flask + waitress + SQLite (WAL, synchronous=FULL), one commit per
-record: check-ins into their columns (/checkins), any other record as a JSON document
-(/records/<kind>).
+"""The baselines of bench/sync_bench.py and bench/link_bench.py, Flask + waitress + SQLite (WAL,
+synchronous=FULL):
+
+- `POST /checkins`: one check-in per HTTP request, as ODK Collect and pretix upload, one commit each;
+- `POST /records/<kind>`: any other record as a JSON document, one per request (the link bench);
+- `POST /batch`: the bare batched endpoint, a gzip JSON list of rows inserted in one transaction,
+  with no validation, outbox, dedupe or acknowledgement bookkeeping (what fieldsync's push is
+  measured against: the same batches without its checks).
 
     python bench/naive_server.py DB_FILE PORT
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import sqlite3
 import sys
 import threading
@@ -50,6 +56,15 @@ def make_app(db_file: str) -> Flask:
         row = request.get_json()
         db().execute("INSERT OR IGNORE INTO records VALUES (?, ?, ?)", [kind, str(row["id"]), request.get_data()])
         return {"ok": True, "id": row["id"]}, 201
+
+    @app.post("/batch")
+    def batch():
+        rows = json.loads(gzip.decompress(request.get_data()))
+        conn = db()
+        conn.execute("BEGIN")
+        conn.executemany(f"INSERT INTO checkins VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+        conn.execute("COMMIT")
+        return {"ok": True, "rows": len(rows)}, 201
 
     return app
 

@@ -236,6 +236,36 @@ def measure_naive(folder: Path, rows: list[tuple]) -> dict:
     return {"records": sent, "seconds": seconds, "rate": sent / seconds, "bytes": wire / sent}
 
 
+def measure_bare_batches(folder: Path, rows: list[tuple]) -> dict:
+    """The bare batched endpoint (naive_server.py /batch): the same rows in batches of RAW_BATCH, gzip
+    JSON lists, one request after another on one keep-alive connection, into a bare table."""
+    import gzip
+
+    import requests
+
+    port = free_port()
+    db_file = folder / "bare.db"
+    server = start_server([sys.executable, str(ROOT / "bench" / "naive_server.py"), str(db_file), str(port)],
+                          port, folder / "bare.log")
+    http = requests.Session()
+    wire = 0
+    started = time.perf_counter()
+    try:
+        for at in range(0, len(rows), RAW_BATCH):
+            body = gzip.compress(json.dumps(rows[at:at + RAW_BATCH], separators=(",", ":")).encode(), 6)
+            response = http.post(f"http://127.0.0.1:{port}/batch", data=body, timeout=60,
+                                 headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+            response.raise_for_status()
+            wire += len(body) + len(response.content) + _headers(response.request.headers) \
+                + _headers(response.headers)
+        seconds = time.perf_counter() - started
+    finally:
+        stop(server)
+    stored = sqlite3.connect(db_file).execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
+    assert stored == len(rows), (stored, len(rows))
+    return {"seconds": seconds, "rate": len(rows) / seconds, "bytes": wire / len(rows)}
+
+
 def _headers(headers) -> int:
     return sum(len(k) + len(str(v)) + 4 for k, v in headers.items()) + 20
 
@@ -267,71 +297,6 @@ def measure_raw(folder: Path, rows: list[tuple], *, hub_schema: bool) -> float:
     return len(rows) / seconds
 
 
-# -- CPU per check-in, in process -------------------------------------------------------------------------
-def measure_cpu(count: int, workdir: Path) -> dict:
-    """CPU time per check-in of the push's two halves, in this one process and one after the other
-    (far steadier than the end-to-end rate on a shared machine): the node reading and encoding its
-    outbox into batches, and the hub decoding, checking and merging them (its request thread's
-    checks and its writer thread together). No HTTP, no waiting on the other side."""
-    import gzip
-
-    from fieldsync.reports import rollup
-    from fieldsync.sync import push as push_sync
-    from fieldsync.sync import receive
-
-    folder = workdir / f"cpu{count}"
-    folder.mkdir(parents=True)
-    hub = make_hub(folder)
-    port = free_port()
-    server = start_server([sys.executable, "-m", "fieldsync", "--instance", str(hub), "serve", "--hub",
-                           "--port", str(port)], port, folder / "hub.log")
-    try:
-        node, _ = make_node(folder, hub, f"http://127.0.0.1:{port}", count)   # enrolls over HTTP
-    finally:
-        stop(server)
-    bodies = []
-    with Store(node / "fieldsync.db") as store:
-        stream = push_sync.load_stream(store.db)
-        after = stream.acked
-        started = time.process_time()
-        while True:
-            stream.acked = after
-            batch, body = push_sync._read(store.db, stream, 5_000, 4 * 1024 * 1024)
-            if batch is None:
-                break
-            bodies.append(body)
-            after = batch.to_seq
-        node_cpu = time.process_time() - started
-    with sqlite3.connect(hub / "fieldsync.db") as conn:
-        node_id, name, origin = conn.execute("SELECT id, name, origin FROM nodes").fetchone()
-    checks = [0.0]
-    prepare = receive.prepare
-
-    def timed_prepare(body):
-        begun = time.thread_time()
-        try:
-            return prepare(body)
-        finally:
-            checks[0] += time.thread_time() - begun
-
-    receive.prepare = timed_prepare
-    try:
-        with Store(hub / "fieldsync.db", hub=True) as store:   # tuned as `serve --hub` tunes it
-            started = time.process_time()
-            for body in bodies:
-                receive.receive(store, {"id": node_id, "name": name, "origin": origin},
-                                json.loads(gzip.decompress(body)))
-            hub_cpu = time.process_time() - started
-            rollup.current(store)   # what the hub's idle writer does after the answers (decision 0016)
-            fold_cpu = time.process_time() - started - hub_cpu
-    finally:
-        receive.prepare = prepare
-    shutil.rmtree(folder)
-    return {"count": count, "node_us": node_cpu / count * 1e6, "hub_us": hub_cpu / count * 1e6,
-            "fold_us": fold_cpu / count * 1e6,
-            "checks_us": checks[0] / count * 1e6, "batches": len(bodies)}
-
-
 # -- one size -------------------------------------------------------------------------------------------
 def run(count: int, workdir: Path) -> dict:
     folder = workdir / f"n{count}"
@@ -350,10 +315,11 @@ def run(count: int, workdir: Path) -> dict:
         at_hub = conn.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
     assert at_hub == count == push["pushed"] == push["accepted"], (at_hub, count, push)
     naive = measure_naive(folder, rows)
+    bare = measure_bare_batches(folder, rows)
     raw = measure_raw(folder, rows, hub_schema=False)
     raw_hub = measure_raw(folder, rows, hub_schema=True)
     shutil.rmtree(folder)
-    return {"count": count, "push": push, "naive": naive, "raw": raw, "raw_hub": raw_hub}
+    return {"count": count, "push": push, "naive": naive, "bare": bare, "raw": raw, "raw_hub": raw_hub}
 
 
 def wait_for_rollups(hub: Path, limit: float = 300) -> float:
@@ -380,9 +346,13 @@ def report(result: dict) -> None:
           f"{folded:,.0f} records/s)")
     print(f"naive, 1 req/record   {naive['rate']:>10,.0f} records/s  ({naive['records']:,} records in "
           f"{naive['seconds']:.1f} s, {naive['bytes']:.0f} bytes each)")
+    bare = result["bare"]
+    print(f"bare batched endpoint {bare['rate']:>10,.0f} records/s  ({bare['seconds']:.1f} s, {bare['bytes']:.1f} bytes "
+          f"each; gzip JSON batches of {RAW_BATCH:,}, no checks)")
     print(f"raw SQLite batches    {result['raw']:>10,.0f} rows/s (bare check-ins table)")
     print(f"raw SQLite, hub db    {result['raw_hub']:>10,.0f} rows/s (hub schema: indexes + rollup triggers)")
-    print(f"ratios: {rate / naive['rate']:.1f}× naive (target ≥ 5×); {rate / result['raw']:.0%} of raw bare "
+    print(f"ratios: {rate / bare['rate']:.2f}× the bare batched endpoint (aim 1×); "
+          f"{rate / naive['rate']:.1f}× naive (target ≥ 5×); {rate / result['raw']:.0%} of raw bare "
           f"(target ≥ 40%); {rate / result['raw_hub']:.0%} of raw into the hub schema")
 
 
@@ -398,6 +368,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--cpu", action="store_true",
                         help="only the CPU time per check-in of each half, in process (see measure_cpu)")
+    parser.add_argument("--profile", action="store_true",
+                        help="with --cpu: cProfile the hub's request thread and writer, top functions by own time")
     parser.add_argument("--push-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.push_child:
@@ -408,7 +380,9 @@ def main() -> None:
     try:
         for count in (int(n) for n in args.sizes.split(",")):
             if args.cpu:
-                cpu = measure_cpu(count, workdir)
+                from sync_cpu import measure_cpu
+
+                cpu = measure_cpu(count, workdir, args.profile)
                 print(f"{count:,} check-ins in {cpu['batches']} batches, CPU per check-in: node reads and encodes "
                       f"{cpu['node_us']:.1f} us; hub {cpu['hub_us']:.1f} us (checks {cpu['checks_us']:.1f}, "
                       f"writer and parsing {cpu['hub_us'] - cpu['checks_us']:.1f}); then the rollups "

@@ -181,6 +181,7 @@ def serve(instance: Instance, hub: bool, host: str | None, port: int | None, thr
     """Run the web server (waitress)."""
     from fieldsync.server import connections, create_app
 
+    connections.few_malloc_arenas()   # before the writer's, the scheduler's and waitress's threads
     overrides = {"MODE": "hub"} if hub else {}
     if tls:
         overrides["SESSION_COOKIE_SECURE"] = True  # every browser request arrives over https

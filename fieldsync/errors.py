@@ -132,6 +132,8 @@ CATALOGUE: dict[str, Code] = {
     "origin_taken": Code(409, N_("This laptop's database belongs to another enrolled laptop.")),
     "gap": Code(409, N_("Changes are missing before this batch; send again from where the hub says.")),
     "divergent": Code(409, N_("This batch differs from the one the hub already has with the same numbers.")),
+    "refs_unresolved": Code(409, N_("The hub cannot tell which people the batch's short references name; the "
+                                    "laptop sends them with whole ids.")),
     "theme_day_in_use": Code(409, N_("Activities are tagged with this theme day.")),
     "unit_taken": Code(409, N_("Another hub already serves this unit.")),
     "target_set_by_parent": Code(409, N_("The parent hub set this target; only it can change it.")),

@@ -94,7 +94,7 @@ class FormWire(Schema):
 
 
 SUBMISSION_COLUMNS = {"id": "ulid", "form_id": "dict", "form_version": "dict", "session_id": "dict",
-                      "person_id": "dict", "data": "raw", "submitted_at": "time", "hlc": "hlc",
+                      "person_id": "person", "data": "raw", "submitted_at": "time", "hlc": "hlc",
                       "node": "dict", "actor": "dict", "flags": "dict"}
 
 entities.register(entities.immutable("submissions", SubmissionWire, columns=SUBMISSION_COLUMNS,

@@ -16,7 +16,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import openpyxl
 from marshmallow import ValidationError
 
 from fieldsync import labels
@@ -121,6 +120,8 @@ def read_table(content: bytes, filename: str = "") -> list[tuple[int, list]]:
 
 
 def _xlsx_rows(content: bytes) -> list[tuple[int, list]]:
+    import openpyxl  # here, not at the top: ~12 MB the serving process needs only for spreadsheets
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:

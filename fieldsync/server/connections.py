@@ -28,6 +28,19 @@ def waitress_options(threads: int) -> dict:
     }
 
 
+def few_malloc_arenas(count: int = 2) -> None:
+    """glibc gives each thread that allocates its own malloc arena (up to eight a core) and keeps
+    what each frees: the 32 waitress threads of a town laptop held ~9 MB more after a busy
+    morning than with two arenas (issue 17: the serving process under 100 MB). Call it before
+    the threads start. Without glibc (musl, macOS, Windows) there is nothing to do."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-8, count)   # -8: M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 def serve(app, host: str, port: int, *, threads: int, per_client: int) -> None:
     """Plain-HTTP waitress whose accept closes a connection beyond the client's share at once."""
     import logging

@@ -160,8 +160,9 @@ def pull():
                                              f"{hublog.last_seq(db)}"))
         raise Gone(code="cursor_ahead",
                    extra={"min_cursor": hublog.make_cursor(db, hublog.min_cursor(db))})
+    speaks = whole_number_or_none(request.headers.get(PROTOCOL_HEADER, ""), max_digits=4) or 1
     changes, last, more = hublog.read_page(db, principal["town"], after, query["limit"],
-                                           hub=principal.get("node_kind") == "hub")
+                                           hub=principal.get("node_kind") == "hub", compact=speaks >= 2)
     return {"changes": changes, "cursor": hublog.make_cursor(db, last), "more": more,
             "hub_epoch": hublog.epoch(db), "min_cursor": hublog.make_cursor(db, hublog.min_cursor(db)),
             "hub_badge_key": badges.public_b64(hub_key), "server_time": utc_now()}

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from fieldsync import PROTOCOL_VERSION
 from fieldsync.store import new_id
-from fieldsync.sync import chain, columnar, entities, policy
+from fieldsync.sync import chain, columnar, entities, policy, refs
 from fieldsync.sync.entities import IMMUTABLE
 
 
@@ -31,8 +31,11 @@ class Batch:
     body: dict     # the push request, without the per-send fields (epoch, acked_to)
 
 
-def read_batch(db: Database, after: int, *, max_changes: int, max_bytes: int, replica: str) -> Batch | None:
-    """The outbox rows after seq `after`, up to max_changes rows or max_bytes of payload."""
+def read_batch(db: Database, after: int, *, max_changes: int, max_bytes: int, replica: str,
+               hub_acked: int | None = None) -> Batch | None:
+    """The outbox rows after seq `after`, up to max_changes rows or max_bytes of payload. With
+    `hub_acked` (the last seq the hub acknowledged), people the hub holds travel by reference
+    (sync/refs.py); a bundle, read for a later import, names everyone in full."""
     immutable = [e for e in entities.all_entities() if e.kind == IMMUTABLE]
     extent = _extent(db, "seq > ? ORDER BY seq LIMIT ?", [after, max_changes], immutable)
     if extent is None:
@@ -45,7 +48,7 @@ def read_batch(db: Database, after: int, *, max_changes: int, max_bytes: int, re
         crossing = next(i for i, running in enumerate(itertools.accumulate(n for _, n in sizes)) if running > max_bytes)
         last = sizes[max(crossing, 1) - 1][0]
         first, last, total, size, counts = _extent(db, "seq BETWEEN ? AND ?", [first, last], immutable)
-    blocks = {entity.name: _block(db, entity, count, first, last)
+    blocks = {entity.name: _block(db, entity, count, first, last, hub_acked)
               for entity, count in zip(immutable, counts) if count}
     row_wise = _row_wise(db, first, last, [e.name for e in immutable], _kept_below(db)) if total > sum(counts) else []
     return Batch(first, last, total, {
@@ -65,7 +68,8 @@ def _extent(db: Database, where: str, params: list, immutable: list[entities.Ent
     return row[1], row[2], row[0], row[3] or 0, list(row[4:])
 
 
-def _block(db: Database, entity: entities.Entity, count: int, first: int, last: int) -> dict:
+def _block(db: Database, entity: entities.Entity, count: int, first: int, last: int,
+           hub_acked: int | None) -> dict:
     columns = list(entity.columns)
     selected = ", ".join(f"t.{c}" for c in columns)
     found = db.execute(
@@ -75,7 +79,11 @@ def _block(db: Database, entity: entities.Entity, count: int, first: int, last: 
     if len(found) != count:
         found = _with_payloads(db, entity, columns, first, last, found)
     values = list(zip(*found)) if found else [[] for _ in range(len(columns) + 1)]
-    return columnar.encode(list(values[0]), dict(zip(columns, map(list, values[1:]))), entity.columns)
+    by_column = dict(zip(columns, map(list, values[1:])))
+    people = [by_column[name] for name, codec in entity.columns.items() if codec == "person"]
+    held = refs.held_by_hub(db, [v for column in people for v in column], hub_acked) \
+        if people and hub_acked is not None else None
+    return columnar.encode(list(values[0]), by_column, entity.columns, held=held)
 
 
 def _with_payloads(db: Database, entity, columns: list[str], first: int, last: int, found: list) -> list:

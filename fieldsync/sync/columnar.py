@@ -7,9 +7,11 @@ person, station) are dictionary-encoded. Gzip then brings a check-in to about
 20 bytes (docs/decisions/0010-columnar-checkins.md). A column whose values do
 not fit its codec falls back to a plain list, so encoding never loses data.
 
-decode() checks only the block's shape; validate() checks the values against
-the entity's marshmallow schema, once per distinct value for dictionary
-columns, and says which rows failed and why (they go to quarantine).
+decode() checks only the block's shape; column_checks.validate() checks the
+values against the entity's marshmallow schema, once per distinct value for
+dictionary columns, and says which rows failed and why (they go to quarantine).
+Protocol 2 names people the hub holds by the tails of their ids (`person`
+columns, sync/refs.py); the hub still reads protocol 1's blocks.
 
 Both sides work a column at a time: one regular expression over a whole
 column, min() and max() for ranges, map() for building values. A value is
@@ -22,19 +24,17 @@ from __future__ import annotations
 import itertools
 import operator
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from marshmallow import Schema, ValidationError
-from marshmallow import fields as mfields
-
 from fieldsync.errors import BadRequest
 from fieldsync.i18n import _
-from fieldsync.records.schemas import Integer
+from fieldsync.sync import refs
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_ULID_RUN = re.compile(r"(?:[0-9A-HJKMNP-TV-Z]{16})*")
-_CROCKFORD_RUN = re.compile(r"[0-9A-HJKMNP-TV-Z]*")
+ULID_RUN = re.compile(r"(?:[0-9A-HJKMNP-TV-Z]{16})*")
+CROCKFORD_RUN = re.compile(r"[0-9A-HJKMNP-TV-Z]*")
 # Whole columns are checked with one regular expression each, not one call per value.
 _ISO_MS_LEN = 24
 _ISO_MS_RUN = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z)*")  # values of 24 characters
@@ -59,7 +59,7 @@ def undeltas(steps: list) -> list[int]:
     return list(itertools.accumulate(steps))
 
 
-def _within(numbers: list[int], low: int, high: int) -> bool:
+def within(numbers: list[int], low: int, high: int) -> bool:
     """Every number in low..high (inclusive); an empty list is."""
     return not numbers or (low <= min(numbers) and max(numbers) <= high)
 
@@ -91,7 +91,7 @@ def ulid_prefixes(times: list[int]) -> list[str]:
     return out
 
 
-def _runs(text: str, width: int, n: int) -> list[str]:
+def runs(text: str, width: int, n: int) -> list[str]:
     """A run of n fixed-width pieces of text, cut apart."""
     return [text[i:i + width] for i in range(0, width * n, width)]
 
@@ -141,22 +141,39 @@ def iso_many(numbers: list[int]) -> list[str]:
 _NUMBERS = {bool, int, float}
 
 
-def _dict(values: list) -> dict | None:
-    if len(set(map(type, values)) & _NUMBERS) > 1:
-        return None   # 1, 1.0 and True are one dictionary key: keep them apart as a plain list
-    distinct = list(dict.fromkeys(values))
+def _dictionary(distinct: list) -> tuple[dict, list]:
+    """Distinct values as a dictionary travels, and their order there: ULIDs sorted (their time
+    parts shrink to small deltas) and packed ("u"), anything else as it is ("d")."""
     texts = len(distinct) > 1 and all(isinstance(v, str) for v in distinct)
     ulids = _ulid(sorted(distinct)) if texts else None
     if ulids:
-        # Ids sorted by time: their time parts shrink to small deltas.
-        distinct = sorted(distinct)
-        out = {"c": "dict", "u": {"t": ulids["t"], "r": ulids["r"]}}
-    else:
-        out = {"c": "dict", "d": distinct}
-    if len(distinct) > 1:
-        index = {value: i for i, value in enumerate(distinct)}
-        out["i"] = list(map(index.__getitem__, values))
-    return out
+        return {"u": {k: v for k, v in ulids.items() if k != "c"}}, sorted(distinct)
+    return {"d": distinct}, distinct
+
+
+def _index(values: list, order: list) -> dict:
+    if len(order) <= 1:
+        return {}
+    index = {value: i for i, value in enumerate(order)}
+    return {"i": list(map(index.__getitem__, values))}
+
+
+def _dict(values: list) -> dict | None:
+    if len(set(map(type, values)) & _NUMBERS) > 1:
+        return None   # 1, 1.0 and True are one dictionary key: keep them apart as a plain list
+    part, order = _dictionary(list(dict.fromkeys(values)))
+    return {"c": "dict", **part, **_index(values, order)}
+
+
+def _ref(values: list, held: set[str]) -> dict | None:
+    """People the hub holds by the tails of their ids, the rest as a dictionary (sync/refs.py)."""
+    distinct = list(dict.fromkeys(values))
+    whole, referred = refs.split(distinct, held)
+    if not referred:
+        return _dict(values)
+    part, order = _dictionary(whole) if whole else ({}, [])
+    return {"c": "ref", **part, "x": "".join(map(refs.tail, referred)),
+            "h": refs.digest(referred), **_index(values, order + referred)}
 
 
 def _ulid(values: list) -> dict | None:
@@ -164,10 +181,10 @@ def _ulid(values: list) -> dict | None:
         return None
     randoms = "".join([v[10:] for v in values])
     times = "".join([v[:10] for v in values])
-    if not _ULID_RUN.fullmatch(randoms) or not _CROCKFORD_RUN.fullmatch(times):
+    if not ULID_RUN.fullmatch(randoms) or not CROCKFORD_RUN.fullmatch(times):
         return None
     times = times.translate(_TO_BASE32)
-    return {"c": "ulid", "t": deltas([int(t, 32) for t in _runs(times, 10, len(values))]), "r": randoms}
+    return {"c": "ulid", "t": deltas([int(t, 32) for t in runs(times, 10, len(values))]), "r": randoms}
 
 
 def _relative(numbers: list[int], id_ms: list[int] | None) -> dict:
@@ -186,7 +203,7 @@ def _time(values: list, id_ms: list[int] | None) -> dict | None:
         numbers = list(map(parse_iso_ms, values))
     except ValueError:  # a date that does not exist (month 13): keep the text
         return None
-    if not _within(numbers, 0, MAX_TIME_MS):  # before 1970: the hub could not rebuild the text
+    if not within(numbers, 0, MAX_TIME_MS):  # before 1970: the hub could not rebuild the text
         return None
     return {"c": "time", **_relative(numbers, id_ms)}
 
@@ -199,8 +216,10 @@ def _hlc(values: list, id_ms: list[int] | None) -> dict | None:
             "n": _dict([v[23:] for v in values])}
 
 
-def encode(seqs: list[int], values: dict[str, list], columns: dict[str, str]) -> dict:
-    """One entity's rows (outbox order), given column by column, as a block."""
+def encode(seqs: list[int], values: dict[str, list], columns: dict[str, str], *,
+           held: set[str] | None = None) -> dict:
+    """One entity's rows (outbox order), given column by column, as a block. `held`: the people ids
+    a `person` column may name by reference (protocol 2); without it, protocol 1's block."""
     block = {"n": len(seqs), "seq": deltas(seqs), "cols": {}}
     id_ms = None
     for name, codec in columns.items():
@@ -211,6 +230,8 @@ def encode(seqs: list[int], values: dict[str, list], columns: dict[str, str]) ->
                 id_ms = undeltas(encoded["t"])
         elif codec in ("time", "hlc"):
             encoded = (_time if codec == "time" else _hlc)(column, id_ms)
+        elif codec == "person":
+            encoded = _ref(column, held or set())
         elif codec == "dict":
             encoded = _dict(column)
         else:
@@ -235,13 +256,29 @@ def _decode_dict(column, n: int, what: str) -> tuple[list, list[int] | None]:
     _shape(isinstance(column, dict), f"{what} must be an object.")
     distinct = _ulid_list(column["u"], what) if "u" in column else column.get("d")
     _shape(isinstance(distinct, list) and distinct, f"{what}.d must be a non-empty list.")
+    return distinct, _decode_index(column, n, len(distinct), what)
+
+
+def _decode_index(column: dict, n: int, size: int, what: str) -> list[int] | None:
     if "i" not in column:
-        _shape(len(distinct) == 1, f"{what} has several values but no index.")
-        return distinct, None
+        _shape(size == 1, f"{what} has several values but no index.")
+        return None
     index = _list(column["i"], n, f"{what}.i")
-    _shape(all_ints(index) and (not index or 0 <= min(index) <= max(index) < len(distinct)),
+    _shape(all_ints(index) and (not index or 0 <= min(index) <= max(index) < size),
            f"{what}.i points outside .d.")
-    return distinct, index
+    return index
+
+
+def _decode_ref(column: dict, n: int, what: str) -> tuple[list, list[str], str, list[int] | None]:
+    """(values sent whole, tails of the ids sent by reference, their digest, per-row index)."""
+    whole = _ulid_list(column["u"], what) if "u" in column else column.get("d", [])
+    _shape(isinstance(whole, list), f"{what}.d must be a list.")
+    tails = column.get("x")
+    _shape(isinstance(tails, str) and tails and len(tails) % refs.TAIL_CHARS == 0 and CROCKFORD_RUN.fullmatch(tails),
+           f"{what}.x must be whole tails.")
+    _shape(isinstance(column.get("h"), str), f"{what}.h must be a digest.")
+    tails = runs(tails, refs.TAIL_CHARS, len(tails) // refs.TAIL_CHARS)
+    return whole, tails, column["h"], _decode_index(column, n, len(whole) + len(tails), what)
 
 
 def _ulid_list(packed, what: str) -> list[str]:
@@ -249,8 +286,8 @@ def _ulid_list(packed, what: str) -> list[str]:
     times = undeltas(packed.get("t") if isinstance(packed.get("t"), list) else [None])
     randoms = packed.get("r")
     _shape(isinstance(randoms, str) and len(randoms) == 16 * len(times), f"{what}.u.r has the wrong length.")
-    _shape(_within(times, 0, 2 ** 48 - 1), f"{what}.u.t is out of range.")
-    return list(map(operator.add, ulid_prefixes(times), _runs(randoms, 16, len(times))))
+    _shape(within(times, 0, 2 ** 48 - 1), f"{what}.u.t is out of range.")
+    return list(map(operator.add, ulid_prefixes(times), runs(randoms, 16, len(times))))
 
 
 def _times(column: dict, key: str, n: int, what: str, id_ms: list[int] | None) -> list[int]:
@@ -263,7 +300,7 @@ def _times(column: dict, key: str, n: int, what: str, id_ms: list[int] | None) -
 
 
 def decode(block, columns: dict[str, str]) -> tuple[list[int], dict[str, tuple]]:
-    """Seqs and, per column, (codec, payload) ready for validate(). Checks the shape only."""
+    """Seqs and, per column, (codec, payload) ready for column_checks.validate(). Checks the shape only."""
     _shape(isinstance(block, dict), "a block must be an object.")
     n = block.get("n")
     _shape(type(n) is int and 0 <= n, "n must be a count.")
@@ -273,12 +310,14 @@ def decode(block, columns: dict[str, str]) -> tuple[list[int], dict[str, tuple]]
     unknown = set(cols) - set(columns)
     _shape(not unknown, f"unknown columns {sorted(unknown)}.")
     decoded, id_ms = {}, None
-    for name in columns:
+    for name, spec in columns.items():
         column = cols.get(name)
         _shape(isinstance(column, dict), f"column {name} is missing.")
         codec = column.get("c")
         if codec == "dict":
             decoded[name] = ("dict", _decode_dict(column, n, name))
+        elif codec == "ref" and spec == "person":
+            decoded[name] = ("ref", _decode_ref(column, n, name))
         elif codec == "ulid":
             randoms = column.get("r")
             _shape(isinstance(randoms, str) and len(randoms) == 16 * n, f"{name}.r has the wrong length.")
@@ -298,144 +337,12 @@ def decode(block, columns: dict[str, str]) -> tuple[list[int], dict[str, tuple]]
     return seqs, decoded
 
 
-# -- validation (hub) -----------------------------------------------------------
-def validate(seqs: list[int], decoded: dict[str, tuple], schema: Schema) -> tuple[list[list], dict[int, str]]:
-    """The values column by column (in decoded's order), and {row index: reason} for the rows
-    that failed. A failed row's value in a failing column is None."""
-    n = len(seqs)
-    bad: dict[int, str] = {}
-    columns = [_COLUMN_CHECKS[codec](name, payload, schema.fields[name], n, bad)
-               for name, (codec, payload) in decoded.items()]
-    return columns, bad
-
-
-def _check(field, name: str, value):
-    try:
-        return field.deserialize(value, name, {}), None
-    except ValidationError as err:
-        messages = err.messages if isinstance(err.messages, list) else [str(err.messages)]
-        return None, f"{name}: {messages[0]}"
-
-
-_PLAIN_TYPES = {mfields.String: str, mfields.Integer: int, Integer: int}
-
-
-def _never(value) -> bool:
-    return False
-
-
-def _acceptor(field):
-    """A quick test that is true only of values the field would load unchanged: a plain
-    String or Integer field, a value of exactly that type (or None where allowed) that passes
-    the field's validators. Anything else goes through field.deserialize, which also says why."""
-    kind = _PLAIN_TYPES.get(type(field))
-    if kind is None or getattr(field, "pre_load", None) or getattr(field, "post_load", None):
-        return _never
-    validators, allow_none = tuple(field.validators), field.allow_none
-
-    def accept(value) -> bool:
-        if value is None:
-            return allow_none
-        if type(value) is not kind:
-            return False
-        try:
-            return all(check(value) is not False for check in validators)
-        except ValidationError:
-            return False
-
-    return accept
-
-
-def _dict_values(name, payload, field, n, bad) -> list:
-    distinct, index = payload
-    accept = _acceptor(field)
-    cleaned, reasons = [], []
-    for value in distinct:
-        good, reason = (value, None) if accept(value) else _check(field, name, value)
-        cleaned.append(good)
-        reasons.append(reason)
-    if index is None:
-        if reasons[0]:
-            bad.update((row, reasons[0]) for row in range(n))
-        return [cleaned[0]] * n
-    if any(reasons):
-        for row, i in enumerate(index):
-            if reasons[i]:
-                bad.setdefault(row, reasons[i])
-    return list(map(cleaned.__getitem__, index))
-
-
-def _ulid_values(name, payload, field, n, bad) -> list:
-    times, randoms = payload
-    if not _ULID_RUN.fullmatch(randoms):
-        for row in range(n):
-            if not _ULID_RUN.fullmatch(randoms[16 * row:16 * row + 16]):
-                bad.setdefault(row, f"{name}: not a ULID")
-    if _within(times, 0, 2 ** 48 - 1):
-        return list(map(operator.add, ulid_prefixes(times), _runs(randoms, 16, n)))
-    values = []
-    for row, ms in enumerate(times):
-        if 0 <= ms < 2 ** 48:
-            values.append(ms_ulid_prefix(ms) + randoms[16 * row:16 * row + 16])
-        else:
-            bad.setdefault(row, f"{name}: ULID time out of range")
-            values.append(None)
-    return values
-
-
-def _time_values(name, payload, field, n, bad) -> list:
-    if _within(payload, 0, MAX_TIME_MS):
-        return iso_many(payload)
-    values = []
-    for row, ms in enumerate(payload):
-        if 0 <= ms <= MAX_TIME_MS:
-            values.append(iso_ms(ms))
-        else:
-            bad.setdefault(row, f"{name}: time out of range")
-            values.append(None)
-    return values
-
-
-def _hlc_values(name, payload, field, n, bad) -> list:
-    walls, counters, nodes = payload
-    node_values = _dict_values(f"{name}.node", nodes, _NodePart(), n, bad)
-    if _within(walls, 0, 10 ** 16 - 1) and all_ints(counters) and _within(counters, 0, 10 ** 5 - 1) \
-            and all(node_values):
-        return list(map("{:016d}-{:05d}-{}".format, walls, counters, node_values))
-    values = []
-    for row, (wall, counter) in enumerate(zip(walls, counters)):
-        if 0 <= wall < 10 ** 16 and type(counter) is int and 0 <= counter < 10 ** 5 and node_values[row]:
-            values.append(f"{wall:016d}-{counter:05d}-{node_values[row]}")
-        else:
-            bad.setdefault(row, f"{name}: not an HLC stamp")
-            values.append(None)
-    return values
-
-
-def _raw_values(name, payload, field, n, bad) -> list:
-    accept = _acceptor(field)
-    values = []
-    for row, value in enumerate(payload):
-        if accept(value):
-            values.append(value)
-            continue
-        good, reason = _check(field, name, value)
-        if reason:
-            bad.setdefault(row, reason)
-        values.append(good)
-    return values
-
-
-class _NodePart:
-    """The node part of an HLC: the same rule as in protocol.HLC_RE."""
-
-    _re = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
-
-    def deserialize(self, value, name, data):
-        if isinstance(value, str) and self._re.match(value):
-            return value
-        raise ValidationError("not an HLC node id")
-
-
-_COLUMN_CHECKS = {"dict": _dict_values, "ulid": _ulid_values, "time": _time_values,
-                  "hlc": _hlc_values, "raw": _raw_values}
+def resolve_refs(decoded: dict[str, tuple], resolve: Callable[[list[str], str], list[str]]) -> dict[str, tuple]:
+    """decoded with each `ref` column made a dictionary column: resolve(tails, digest) gives the
+    hub's ids for the tails or refuses the batch (sync/refs.py)."""
+    out = dict(decoded)
+    for name, (codec, payload) in decoded.items():
+        if codec == "ref":
+            whole, tails, expected, index = payload
+            out[name] = ("dict", ([*whole, *resolve(tails, expected)], index))
+    return out

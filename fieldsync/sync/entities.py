@@ -58,7 +58,7 @@ from typing import Any
 from marshmallow import Schema
 
 IMMUTABLE, MUTABLE, PUBLISHED = "immutable", "mutable", "published"
-CODECS = ("ulid", "dict", "time", "hlc", "raw")
+CODECS = ("ulid", "dict", "person", "time", "hlc", "raw")   # person: a dict of people ids (sync/refs.py)
 
 # Modules that register entities when imported (besides the built-in ones below).
 ENTITY_MODULES: list[str] = ["fieldsync.forms.wire", "fieldsync.records.hour_reviews", "fieldsync.reports.filings_wire",

@@ -181,10 +181,12 @@ def prune(db: Database, *, days: int = TOMBSTONE_DAYS) -> int:
 
 
 # -- reading (pull) -------------------------------------------------------------------
-def read_page(db: Database, town: str, after: int, limit: int, *, hub: bool = False) -> tuple[list[dict], int, bool]:
+def read_page(db: Database, town: str, after: int, limit: int, *, hub: bool = False,
+              compact: bool = False) -> tuple[list[dict], int, bool]:
     """Changes visible to a node of `town` after seq `after`: (changes, last seq, more). Besides
     its town's records, it sees the places above its town (its county and city). A child hub
-    (`hub`; `town` is its unit) sees every town of its unit and the counties between."""
+    (`hub`; `town` is its unit) sees every town of its unit and the counties between. `compact`
+    (a protocol 2 puller): each record's field HLCs as compact_hlcs() writes them."""
     from fieldsync.sync import chain
 
     area = chain.area_scopes(db, town) if hub else [town]
@@ -199,7 +201,30 @@ def read_page(db: Database, town: str, after: int, limit: int, *, hub: bool = Fa
     if hub:   # a move between two towns of the hub's unit is no eviction from it
         rows = [row for row in rows if row[3] != "evict" or not _still_in(db, row[1], row[2], area)]
     changes = [_change(db, seq, name, record_id, op) for seq, name, record_id, op in rows]
-    return [c for c in changes if c], last, more
+    return [(compact_hlcs(c) if compact else c) for c in changes if c], last, more
+
+
+def compact_hlcs(change: dict) -> dict:
+    """A pulled record's field HLCs as protocol 2 sends them: the stamp most fields share once
+    (`hlc`), and in `hlcs` only the fields stamped otherwise. A person registered at once had the
+    same 50-character stamp 14 times: 44% of a pulled person's bytes after gzip."""
+    hlcs = change.get("hlcs")
+    if not hlcs:
+        return change
+    stamps = list(hlcs.values())
+    common = max(set(stamps), key=stamps.count)
+    out = {k: v for k, v in change.items() if k != "hlcs"}
+    out["hlc"] = common
+    rest = {k: v for k, v in hlcs.items() if v != common}
+    return {**out, "hlcs": rest} if rest else out
+
+
+def field_hlcs(change: dict) -> dict:
+    """Each field's HLC of a pulled change, from either protocol's form (compact_hlcs)."""
+    hlcs = change.get("hlcs") or {}
+    if "hlc" not in change:
+        return hlcs
+    return {k: hlcs.get(k, change["hlc"]) for k in change.get("fields", {})}
 
 
 def _still_in(db: Database, name: str, record_id: str, area: list[str]) -> bool:

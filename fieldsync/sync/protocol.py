@@ -179,7 +179,7 @@ class ThemeDayWire(Schema):
 
 BUILT_IN_ENTITIES = [
     entities.immutable("checkins", CheckinWire, columns={
-        "id": "ulid", "session_id": "dict", "person_id": "dict", "badge_key": "dict",
+        "id": "ulid", "session_id": "dict", "person_id": "person", "badge_key": "dict",
         "badge_generation": "dict", "direction": "dict", "scanned_at": "time", "hlc": "hlc",
         "node": "dict", "station": "dict", "method": "dict", "flags": "dict"}),
     entities.mutable("people", PersonWire),

@@ -131,8 +131,8 @@ def apply_pulled(db: Database, entity: entities.Entity, change: dict) -> bool:
         return True
     if entity.kind == MUTABLE:
         values = entity.schema().load(change["fields"], partial=True)
-        outcomes = mutable.apply_remote(db, entity.name, change["id"], values,
-                                        {k: change["hlcs"][k] for k in values}, None,
+        hlcs = hublog.field_hlcs(change)
+        outcomes = mutable.apply_remote(db, entity.name, change["id"], values, {k: hlcs[k] for k in values}, None,
                                         origin=change.get("origin"), action="pull", actor="hub")
         return any(o.applied for o in outcomes)
     if entity.apply:
@@ -146,7 +146,7 @@ def apply_pulled(db: Database, entity: entities.Entity, change: dict) -> bool:
 
 def _observe(store: Store, changes: list[dict]) -> None:
     """Later local edits must sort after what the hub sent (the HLC ignores stamps far ahead)."""
-    stamps = [h for c in changes for h in (c.get("hlcs") or {}).values()]
+    stamps = [h for c in changes for h in hublog.field_hlcs(c).values()]
     if stamps:
         store.hlc.observe(max(stamps))
 

@@ -101,6 +101,7 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
     pacing = pacing or Pacing()
     stream = load_stream(store.db)
     setbacks = 0
+    by_reference = True   # people the hub holds named by the tails of their ids (sync/refs.py)
     # One read connection for this push, used by the reader thread alone.
     reading = connect(store.path)
     with closing(reading.conn), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldsync-read") as reader, \
@@ -111,7 +112,8 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
             acknowledged only as far as it is now (the hub takes more as a sign it was restored).
             The first batch is small: nothing else goes until the hub answers it, and meanwhile
             the reader has the next one ready. Sizes follow the link (Pacing)."""
-            return reader.submit(_read, reading, replace(stream, acked=seq), max_changes, max_bytes, pacing, first)
+            return reader.submit(_read, reading, replace(stream, acked=seq), max_changes, max_bytes, pacing, first,
+                                 by_reference)
 
         sent: deque[tuple[batches.Batch, int, Future]] = deque()
         ahead: Future | None = read_after(stream.acked, first=True)
@@ -140,7 +142,10 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
                 setbacks += 1
                 if setbacks > MAX_SETBACKS:
                     raise
-                max_changes = _setback(store, stream, exc, max_changes, result)
+                if exc.code == "refs_unresolved":   # the hub lacks a person it was thought to hold
+                    by_reference = False
+                else:
+                    max_changes = _setback(store, stream, exc, max_changes, result)
                 ahead = read_after(stream.acked, first=True)
                 continue
             except HubUnreachable:
@@ -180,11 +185,13 @@ def _settle(sent: deque, ahead: Future | None) -> list[dict]:
 
 
 def _read(db: Database, stream: Stream, max_changes: int, max_bytes: int, pacing: Pacing | None = None,
-          first: bool = False):
-    """The next batch and its body: max_changes at most, as many as `pacing` says fit the link."""
+          first: bool = False, by_reference: bool = True):
+    """The next batch and its body: max_changes at most, as many as `pacing` says fit the link.
+    `by_reference`: people the hub holds named by the tails of their ids (sync/refs.py)."""
     count = pacing.changes(max_changes, first=first) if pacing else max_changes
     while True:
-        batch = batches.read_batch(db, stream.acked, max_changes=count, max_bytes=max_bytes, replica=stream.replica)
+        batch = batches.read_batch(db, stream.acked, max_changes=count, max_bytes=max_bytes, replica=stream.replica,
+                                   hub_acked=stream.stream_acked if by_reference else None)
         if batch is None:
             return None, None
         body = encode(batch, stream)

@@ -14,6 +14,7 @@ was restored from a backup: a new hub_epoch voids old cursors (failure case 3).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -31,7 +32,16 @@ from fieldsync.i18n import _
 from fieldsync.records.schemas import load
 from fieldsync.store import Store
 from fieldsync.store.clock import utc_now
-from fieldsync.sync import columnar, entities, hublog, merge, origins, senders
+from fieldsync.sync import (
+    column_checks,
+    columnar,
+    entities,
+    hublog,
+    merge,
+    origins,
+    refs,
+    senders,
+)
 from fieldsync.sync.entities import IMMUTABLE
 from fieldsync.sync.protocol import (
     MAX_BATCH_CHANGES,
@@ -51,8 +61,9 @@ class Prepared:
     first_key: str
 
 
-def prepare(body) -> Prepared:
-    """Check a batch's envelope, decode and validate its records. Runs outside the writer."""
+def prepare(body, db: Database) -> Prepared:
+    """Check a batch's envelope, decode and validate its records. Runs outside the writer; `db`
+    (a read connection) finds the people a block names by reference (sync/refs.py)."""
     batch = load(PushSchema(), body)
     if not protocol_ok(batch["protocol"]):
         raise UpgradeRequired(
@@ -75,7 +86,8 @@ def prepare(body) -> Prepared:
             keyed.append((seqs, [f"{name}:{seq}" for seq in seqs]))
             continue
         seqs, decoded = columnar.decode(block, entity.columns)
-        columns, bad = columnar.validate(seqs, decoded, entity.schema())
+        decoded = columnar.resolve_refs(decoded, functools.partial(refs.resolve, db))
+        columns, bad = column_checks.validate(seqs, decoded, entity.schema())
         blocks.append(merge.Block(entity, seqs, columns, bad))
         blocks[-1].work_ahead()
         ids = columns[0]
@@ -109,7 +121,7 @@ def receive(store: Store, node: dict, body, *, source: str = "push",
     same transaction (the node's last-seen bookkeeping: one commit per batch, not two)."""
     with _receiving(node["id"], body) as stream:
         merge.wait_for_inserts(INSERT_WAIT_SECONDS)
-        prepared = prepare(body)
+        prepared = prepare(body, store.db)
 
         def work(db: Database) -> tuple[str, dict]:
             if also:

@@ -172,3 +172,10 @@ def m005_child_hubs(db: Database) -> None:
     """A node is a town laptop or a child hub (a county under a city, a city under a province,
     decision 0130). For a child hub, `town` holds the unit it serves."""
     db.execute("ALTER TABLE nodes ADD COLUMN kind TEXT NOT NULL DEFAULT 'laptop'")
+
+
+@migrations()
+def m006_people_tail(db: Database) -> None:
+    """A pushed check-in may name a person the hub holds by 8 characters of the id's random part
+    (sync/refs.py, decision 0270): the hub finds them by this index."""
+    db.execute("CREATE INDEX IF NOT EXISTS people_tail ON people(substr(id, 11, 8))")

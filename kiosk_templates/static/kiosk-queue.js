@@ -51,8 +51,10 @@
       try {
         const response = await send(item);
         if (keepFor(response.status)) return { outcome: "keep", status: response.status };
-        await store.remove(item.id);
+        // The answer shows before the stored copy goes: should that fail, the scan goes again
+        // and the laptop answers a repeated id with its first answer.
         onAnswer(item, response, fromQueue);
+        await store.remove(item.id);
         return { outcome: "done", status: response.status };
       } finally {
         inFlight.delete(item.id);
@@ -80,7 +82,7 @@
     // One new scan: stored first, then sent. Returns {outcome, status}.
     async function add(item) {
       await store.put(item);
-      await changed();
+      changed();   // the waiting count need not hold up the send
       const result = await attempt(item, false);
       await changed();
       if (result.outcome === "keep") retryLater();

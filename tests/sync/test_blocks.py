@@ -9,7 +9,7 @@ import secrets
 
 from fieldsync.records.checkins import CHECKIN_COLUMNS
 from fieldsync.store import new_id
-from fieldsync.sync import columnar
+from fieldsync.sync import column_checks, columnar
 from fieldsync.sync.protocol import CheckinWire
 from tests.sync.conftest import TOWN_A
 from tests.sync.test_push import client_of
@@ -34,7 +34,7 @@ def round_trip(rows: list[tuple]) -> tuple[dict, list[tuple], dict]:
     block = columnar.encode(list(range(1, len(rows) + 1)), as_columns(rows), CODECS)
     block = json.loads(json.dumps(block))               # as it travels
     seqs, decoded = columnar.decode(block, CODECS)
-    values, bad = columnar.validate(seqs, decoded, CheckinWire())
+    values, bad = column_checks.validate(seqs, decoded, CheckinWire())
     return block, list(zip(*values)), bad
 
 
@@ -72,7 +72,7 @@ def test_column_checks_name_the_rows_that_fail():
     block["cols"]["scanned_at"]["t"][6] = -10 ** 15
     block["cols"]["hlc"]["k"][7] = 1.5
     seqs, decoded = columnar.decode(json.loads(json.dumps(block)), CODECS)
-    values, bad = columnar.validate(seqs, decoded, CheckinWire())
+    values, bad = column_checks.validate(seqs, decoded, CheckinWire())
     assert sorted(bad) == [1, 2, 3, 4, 5, 6, 7]
     assert [bad[i].split(":")[0] for i in sorted(bad)] == ["direction", "badge_generation", "badge_generation",
                                                           "person_id", "id", "scanned_at", "hlc"]

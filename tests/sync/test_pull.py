@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import requests
@@ -17,9 +18,9 @@ def hub_staff(cluster) -> WebClient:
     return client
 
 
-def everything_pulled(node) -> list[dict]:
+def everything_pulled(node, protocol: int = 1) -> list[dict]:
     creds = enrollment.credentials(node.instance)
-    headers = {"Authorization": f"Bearer {creds.token}", "Fieldsync-Protocol": "1"}
+    headers = {"Authorization": f"Bearer {creds.token}", "Fieldsync-Protocol": str(protocol)}
     changes, cursor = [], ""
     while True:
         page = requests.get(creds.hub_url + "/api/v1/sync/pull", headers=headers,
@@ -44,6 +45,23 @@ def test_a_node_never_receives_another_towns_people(cluster):
     assert all(c["fields"].get("town") in (None, TOWN_A) for c in pulled
                if c["op"] == "upsert" and c["entity"] != "badge_keys")
     assert {c["entity"] for c in pulled} >= {"people", "sessions", "badge_keys"}
+
+
+def test_a_protocol_2_pull_sends_a_records_shared_stamp_once_and_protocol_1_every_fields(cluster):
+    a = cluster.add_node(TOWN_A)
+    a.sync()
+    person = a.query("SELECT id FROM people ORDER BY id LIMIT 1")[0]["id"]
+    assert hub_staff(cluster).patch(f"/api/v1/people/{person}", json={"specialty": "门球"}).ok
+    old = next(c for c in everything_pulled(a, 1) if c["id"] == person)
+    new = next(c for c in everything_pulled(a, 2) if c["id"] == person)
+    assert len(old["hlcs"]) == len(old["fields"]) > 5 and "hlc" not in old
+    assert new["hlcs"] == {k: v for k, v in old["hlcs"].items() if v != new["hlc"]}
+    assert "specialty" in new["hlcs"] and len(new["hlcs"]) <= 2          # most fields share one stamp
+    assert hublog.field_hlcs(new) == old["hlcs"] and new["fields"] == old["fields"]
+    a.sync()                                               # the laptop's own pull speaks protocol 2
+    mine = a.query("SELECT specialty, field_hlcs FROM people WHERE id = ?", [person])[0]
+    stamps = json.loads(mine["field_hlcs"])                # and its own fields (the sealed ID number)
+    assert mine["specialty"] == "门球" and {k: stamps[k] for k in old["hlcs"]} == old["hlcs"]
 
 
 def test_pull_merges_with_unpushed_local_edits_and_writes_no_outbox_rows(cluster):
