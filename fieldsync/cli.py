@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -179,22 +180,33 @@ def demo(instance: Instance, reset: bool, hub: bool):
 @friendly
 def serve(instance: Instance, hub: bool, host: str | None, port: int | None, threads: int | None, tls: bool):
     """Run the web server (waitress)."""
-    from fieldsync.server import connections, create_app
+    from fieldsync.server import close, create_app
 
     overrides = {"MODE": "hub"} if hub else {}
     if tls:
         overrides["SESSION_COOKIE_SECURE"] = True  # every browser request arrives over https
     app = create_app(overrides, instance=instance.path)
-    cfg = app.config
     from fieldsync.sync import scheduler
 
     scheduler.start_for(app)   # a node syncs by itself every AUTO_SYNC_SECONDS (0: off)
+    # A service manager stops us with SIGTERM: end as after Ctrl+C, so the store closes cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        _serve(app, instance.path, host, port, threads, tls)
+    finally:
+        close(app)
+
+
+def _serve(app, path: Path, host: str | None, port: int | None, threads: int | None, tls: bool) -> None:
+    from fieldsync.server import connections
+
+    cfg = app.config
     if tls:
         from fieldsync.server import tls as https
 
-        plan = https.prepare(instance.path, host or "0.0.0.0", port or cfg["PORT"])
+        plan = https.prepare(path, host or "0.0.0.0", port or cfg["PORT"])
         click.echo(_("fieldsync %(mode)s serving %(path)s over HTTPS (%(cert)s)", mode=cfg["MODE"],
-                     path=instance.path, cert=plan.cert))
+                     path=path, cert=plan.cert))
         click.echo(_("Phones join at: %(urls)s", urls="  ".join(plan.urls)))
         click.echo(_("Make a join QR for each phone at %(url)s   (Ctrl+C to stop)", url=f"{plan.urls[0]}/kiosk/stations"))
         sys.stdout.flush()
@@ -203,7 +215,7 @@ def serve(instance: Instance, hub: bool, host: str | None, port: int | None, thr
         return
     host, port = host or cfg["HOST"], port or cfg["PORT"]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(_("fieldsync %(mode)s serving %(path)s", mode=cfg["MODE"], path=instance.path))
+    click.echo(_("fieldsync %(mode)s serving %(path)s", mode=cfg["MODE"], path=path))
     click.echo(_("Open %(url)s   (Ctrl+C to stop)", url=f"http://{shown}:{port}/"))
     sys.stdout.flush()
     connections.serve(app, host, port, threads=threads or cfg["THREADS"], per_client=cfg["CLIENT_CONNECTIONS"])
@@ -400,10 +412,11 @@ def people_export(instance: Instance, file: Path, full: bool, status: str, villa
 @friendly
 def badges_command(instance: Instance, person_ids: tuple[str, ...], town: str | None, output: Path):
     """Print A4 badge sheets: 2 × 5 cards a page with name, town, village, level and QR."""
+    from fieldsync import printing
     from fieldsync.records import badge_sheet
 
     roster = badge_sheet.select_people(instance.store, list(person_ids), town)
-    written = badge_sheet.write(instance.store, output, roster)
+    written = printing.write_badge_sheet(instance.store, output, roster)
     click.echo(ngettext("%(num)s badge written to %(files)s", "%(num)s badges written to %(files)s", len(roster),
                         files=", ".join(map(str, written))))
 

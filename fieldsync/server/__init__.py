@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from fieldsync import config as settings
+from fieldsync.printing import templates_root
 from fieldsync.records.pii import write_secret
+from fieldsync.server import extensions
 from fieldsync.store import Store
-
-
-def templates_root() -> Path:
-    """kiosk_templates/ inside the installed package, or beside it in a source checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "kiosk_templates", here.parent / "kiosk_templates"):
-        if candidate.is_dir():
-            return candidate
-    raise RuntimeError("kiosk_templates/ not found: reinstall fieldsync")
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -55,7 +47,8 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     app.json.ensure_ascii = False
     app.session_interface = CookieSessions()
     store = Store(instance_path / "fieldsync.db", hub=app.config["MODE"] == "hub")
-    app.extensions["fieldsync.store"] = store
+    app.extensions[extensions.STORE] = store
+    app.extensions[extensions.BEARER_RESOLVERS] = []   # filled below by the areas that take a token
     from fieldsync.reports import rollup
 
     rollup.keep_live(store, app.config["MODE"] == "hub")
@@ -119,7 +112,8 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     return app
 
 
-def get_store() -> Store:
-    from flask import current_app
 
-    return current_app.extensions["fieldsync.store"]
+def close(app: Flask) -> None:
+    """The app's teardown, when its server stops: the store's writer finishes what is queued and
+    every connection closes, so SQLite folds the WAL back into the database file."""
+    app.extensions[extensions.STORE].close()

@@ -14,9 +14,9 @@ from marshmallow import Schema, fields, validate
 from fieldsync.errors import FieldsyncError
 from fieldsync.records import users
 from fieldsync.records.schemas import load
-from fieldsync.server import get_store
 from fieldsync.server.admin import _actor, _form_errors, _posted, _present
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 
 bp = Blueprint("accounts", __name__)
 

@@ -33,7 +33,7 @@ from marshmallow import (
     validate,
 )
 
-from fieldsync import labels
+from fieldsync import labels, printing
 from fieldsync.errors import FieldsyncError, Forbidden, NotFound, ValidationFailed
 from fieldsync.forms import catalogue
 from fieldsync.records import (
@@ -57,8 +57,8 @@ from fieldsync.records.schemas import (
     load,
 )
 from fieldsync.reports import statistics_xlsx
-from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.headers import csp_nonce
 from fieldsync.sync import doubles
 
@@ -402,7 +402,7 @@ def badge_page():
     store = get_store()
     query = load(BadgeQuery(), {**request.args.to_dict(), "person": request.args.getlist("person")})
     roster = badge_sheet.select_people(store, query["person"], query["town"])
-    return Response(badge_sheet.render_html(badge_sheet.cards(store, roster), str(get_locale()), csp_nonce()),
+    return Response(printing.badge_sheet_html(badge_sheet.cards(store, roster), str(get_locale()), csp_nonce()),
                     mimetype="text/html")
 
 

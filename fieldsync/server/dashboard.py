@@ -51,9 +51,9 @@ from fieldsync.reports.schemas import (
     PairingSchema,
 )
 from fieldsync.reports.table import local_time
-from fieldsync.server import get_store
 from fieldsync.server.admin import N_
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 
 bp = Blueprint("dashboard", __name__, url_prefix="/hub")
 

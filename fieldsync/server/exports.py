@@ -27,8 +27,8 @@ from fieldsync.errors import Forbidden, ValidationFailed
 from fieldsync.records import sessions
 from fieldsync.records.schemas import Integer, PlaceCode, load
 from fieldsync.reports import js365, registry, s12, units, xlsx
-from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 
 bp = Blueprint("exports", __name__)
 MAX_ID_FILES, MAX_MARKS = 50, 500

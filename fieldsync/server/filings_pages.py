@@ -25,8 +25,8 @@ from fieldsync.errors import Forbidden
 from fieldsync.records import scope
 from fieldsync.records.schemas import Integer, load
 from fieldsync.reports import filing_reviews, filings, registry
-from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 
 bp = Blueprint("filings", __name__, url_prefix="/hub/filings")
 

@@ -24,8 +24,8 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from fieldsync.records import hour_reviews
 from fieldsync.records.schemas import load
 from fieldsync.reports import hours, units
-from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 
 bp = Blueprint("hours_review", __name__, url_prefix="/hours/review")
 

@@ -11,8 +11,8 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from fieldsync.errors import FieldsyncError, ValidationFailed
 from fieldsync.records import badges, places
 from fieldsync.records.schemas import PlaceCode, load
-from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 from fieldsync.sync import bundles, doubles, enrollment, review
 from fieldsync.sync.protocol import NodeAddSchema
 

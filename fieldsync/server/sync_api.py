@@ -20,8 +20,9 @@ from fieldsync.i18n import _
 from fieldsync.records import badges
 from fieldsync.records.schemas import load
 from fieldsync.records.validators import whole_number, whole_number_or_none
-from fieldsync.server import auth, get_store
+from fieldsync.server import extensions
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.http import MAX_JSON_BYTES, json_body
 from fieldsync.server.openapi import doc
 from fieldsync.store.hlc import wall_ms
@@ -44,8 +45,7 @@ GZIP_ABOVE = 1024
 
 def init_app(app: Flask) -> None:
     if app.config["MODE"] == "hub":
-        if resolve_node_token not in auth.bearer_resolvers:
-            auth.bearer_resolvers.append(resolve_node_token)
+        app.extensions[extensions.BEARER_RESOLVERS].append(resolve_node_token)
         app.register_blueprint(hub_bp)
     else:
         app.register_blueprint(node_bp)

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from fieldsync.errors import CATALOGUE, FieldsyncError
-from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.i18n import when
 from fieldsync.sync import node
 

@@ -14,8 +14,8 @@ from marshmallow import EXCLUDE, Schema, validate
 from fieldsync.records import theme_days
 from fieldsync.records.schemas import Integer, load
 from fieldsync.reports import dashboard
-from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 
 bp = Blueprint("theme_days", __name__, url_prefix="/hub/theme-days")
 
