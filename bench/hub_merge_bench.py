@@ -50,8 +50,8 @@ from sync_bench import (
     stop,
 )
 
+from fieldsync.parts import open_store
 from fieldsync.records import places
-from fieldsync.store import Store
 
 TARGET_S = 60.0
 
@@ -67,7 +67,7 @@ def revision() -> str:
 
 # -- set-up ---------------------------------------------------------------------------------------------
 def demo_towns(hub: Path) -> list[str]:
-    with Store(hub / "fieldsync.db") as store:
+    with open_store(hub / "fieldsync.db") as store:
         return [town["code"] for town in places.by_kind(store, "town")]
 
 

@@ -33,9 +33,9 @@ class Instance:
     @property
     def store(self):
         if self._store is None:
-            from fieldsync.store import Store
+            from fieldsync.parts import open_store
 
-            self._store = Store(self.path / "fieldsync.db")
+            self._store = open_store(self.path / "fieldsync.db")
         return self._store
 
     @property

@@ -52,8 +52,7 @@ def wire(row: dict) -> dict:
     return {**row, "xlsx": base64.b64encode(row["xlsx"]).decode("ascii")}
 
 
-entities.register(entities.Entity("filings", entities.PUBLISHED, FilingWire, pushed=True, scope=None,
-                                  upward=False))
+FILINGS = entities.Entity("filings", entities.PUBLISHED, FilingWire, pushed=True, scope=None, upward=False)
 
 
 class FilingReviewWire(Schema):
@@ -74,4 +73,4 @@ class FilingReviewWire(Schema):
 
 
 # Published by the parent to the child's unit (and on to its laptops); never pushed.
-entities.register(entities.published("filing_reviews", FilingReviewWire, scope="town"))
+ENTITIES = [FILINGS, entities.published("filing_reviews", FilingReviewWire, scope="town")]

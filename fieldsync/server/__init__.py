@@ -8,10 +8,10 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from fieldsync import config as settings
+from fieldsync.parts import open_store
 from fieldsync.printing import templates_root
 from fieldsync.records.pii import write_secret
 from fieldsync.server import extensions
-from fieldsync.store import Store
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -46,7 +46,7 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     )
     app.json.ensure_ascii = False
     app.session_interface = CookieSessions()
-    store = Store(instance_path / "fieldsync.db", hub=app.config["MODE"] == "hub")
+    store = open_store(instance_path / "fieldsync.db", hub=app.config["MODE"] == "hub")
     app.extensions[extensions.STORE] = store
     app.extensions[extensions.BEARER_RESOLVERS] = []   # filled below by the areas that take a token
     from fieldsync.reports import rollup

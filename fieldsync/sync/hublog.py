@@ -175,9 +175,7 @@ def read_page(db: Database, town: str, after: int, limit: int, *, hub: bool = Fa
     """Changes visible to a node of `town` after seq `after`: (changes, last seq, more). Besides
     its town's records, it sees the places above its town (its county and city). A child hub
     (`hub`; `town` is its unit) sees every town of its unit and the counties between."""
-    from fieldsync.sync import chain
-
-    area = chain.area_scopes(db, town) if hub else [town]
+    area = places.area(db, town) if hub else [town]
     rows = []
     for scope in ("", *area, *places.ancestors(db, town)):
         rows += db.execute("SELECT seq, entity, record_id, op FROM hub_log WHERE scope = ? AND seq > ?"

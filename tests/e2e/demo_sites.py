@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from fieldsync import config, demo
-from fieldsync.store import Store
+from fieldsync.parts import open_store
 from fieldsync.store.outbox import utc_now
 from fieldsync.sync import enrollment
 
@@ -16,7 +16,7 @@ LAPTOP_NAME = "张村镇文体站笔记本"
 
 def build_hub(folder: Path) -> Path:
     config.save(folder, mode="hub")
-    with Store(folder / "fieldsync.db") as store:
+    with open_store(folder / "fieldsync.db") as store:
         demo.load_hub(store)
         node, _code = enrollment.add_node(store, demo.DEMO_TOWN, LAPTOP_NAME, actor="admin")
         person = store.query_one("SELECT id, phone FROM people WHERE town = ? ORDER BY name LIMIT 1",

@@ -18,8 +18,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from fieldsync import config, demo
+from fieldsync.parts import open_store
 from fieldsync.records import badges, checkins, people
-from fieldsync.store import Store
 from tests.e2e.conftest import CHROMIUM
 from tests.e2e.demo_sites import build_hub
 from tests.e2e.page_checks import html_pages
@@ -49,7 +49,7 @@ def build_instance(folder: Path) -> dict[str, list[str]]:
     """The demo town with some people already checked in; badge codes of one of them ("here")
     and of the next arrivals ("new")."""
     config.save(folder, mode="node", town=demo.DEMO_TOWN)
-    with Store(folder / "fieldsync.db") as store:
+    with open_store(folder / "fieldsync.db") as store:
         demo.load(store)
         session_id = todays_session(folder)
         roster = [p for p in people.search(store, "", limit=60) if p["level"] != "none"]

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from fieldsync import config
-from fieldsync.store import Store
+from fieldsync.parts import open_store
 from tests.reports import fixture
 from tests.support import LiveServer, run_cli
 
@@ -52,7 +52,7 @@ def staff(hub):
 
 
 def _person(hub, name: str) -> list[dict]:
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         return store.query("SELECT * FROM people WHERE name = ? ORDER BY registered_at", [name])
 
 

@@ -238,8 +238,8 @@ def test_pushed_checkins_fold_into_the_hub_rollups_exactly_as_a_rebuild_would(cl
     rollups, many blocks in one statement, as soon as it is idle (decision 0016)."""
     import sqlite3
 
+    from fieldsync.parts import open_store
     from fieldsync.reports import rollup
-    from fieldsync.store import Store
 
     node = cluster.add_node(TOWN_A)
     node.sync()
@@ -261,9 +261,9 @@ def test_pushed_checkins_fold_into_the_hub_rollups_exactly_as_a_rebuild_would(cl
     assert eventually(lambda: waiting() == 0, 10)   # no page asks for them: the idle writer folds on its own
     served = snapshot(cluster.hub.instance / "fieldsync.db")
     copy = tmp_path / "rebuilt.db"
-    with Store(cluster.hub.instance / "fieldsync.db") as hub:  # a consistent copy of the live hub file
+    with open_store(cluster.hub.instance / "fieldsync.db") as hub:  # a consistent copy of the live hub file
         hub.db.conn.execute("VACUUM INTO ?", [str(copy)])
-    with Store(copy) as store:
+    with open_store(copy) as store:
         rollup.keep_live(store, False)
         rollup.keep_live(store, True)  # drop, then rebuild every rollup from the raw check-ins
     assert served["rollup_attendance"] and snapshot(copy) == served
