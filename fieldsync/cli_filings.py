@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from fieldsync.cli import Instance, WholeNumber, cli_actor, friendly, pass_instance
+from fieldsync.cli_base import Instance, WholeNumber, cli_actor, friendly, pass_instance
 from fieldsync.i18n import N_, _
 
 YEAR = click.option("--year", type=WholeNumber(2000, 2100), help="Year filed (default: this year).")

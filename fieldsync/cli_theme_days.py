@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from fieldsync.cli import Instance, WholeNumber, cli_actor, friendly, pass_instance
+from fieldsync.cli_base import Instance, WholeNumber, cli_actor, friendly, pass_instance
 from fieldsync.i18n import _
 
 
