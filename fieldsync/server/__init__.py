@@ -104,11 +104,12 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
         app.register_blueprint(filings_pages.bp)
         app.register_blueprint(places_pages.bp)
         app.register_blueprint(theme_days_pages.bp)
-    from fieldsync.server import hub, sync_api, sync_banner
+    from fieldsync.server import held, hub, sync_api, sync_banner
 
     sync_api.init_app(app)      # hub: enroll/push/pull; node: run/status
     hub.init_app(app)           # hub: nodes, conflicts, quarantine, bundle pages
     sync_banner.init_app(app)   # node: the sync line on every page
+    held.init_app(app)          # node and child hub: what a pull from above could not apply
     return app
 
 

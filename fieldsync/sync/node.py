@@ -46,9 +46,10 @@ class SyncSummary:
         if p.conflicts:
             parts.append(ngettext("%(num)s conflict for review at the hub", "%(num)s conflicts for review at the hub",
                                   p.conflicts))
-        if self.pull.skipped:
-            parts.append(ngettext("%(num)s pulled record could not be read", "%(num)s pulled records could not be read",
-                                  self.pull.skipped))
+        if self.pull.held:
+            parts.append(ngettext("%(num)s pulled change could not be applied and is held (see the home page)",
+                                  "%(num)s pulled changes could not be applied and are held (see the home page)",
+                                  self.pull.held))
         if self.pull.dropped:
             parts.append(ngettext("%(num)s record no longer at the hub was removed",
                                   "%(num)s records no longer at the hub were removed", self.pull.dropped))

@@ -15,7 +15,7 @@ from fieldsync.i18n import _
 from fieldsync.records import mutable
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import entities, merge, policy
+from fieldsync.sync import entities, merge, policy, quarantine
 from fieldsync.sync.receive import audit
 
 KEEP, USE_OTHER = "keep", "use_other"
@@ -66,9 +66,12 @@ def resolve_conflict(store: Store, conflict_id: int, choice: str, *, actor: str)
 
 
 def quarantined(store: Store, *, resolved: bool = False, limit: int = 200) -> list[dict]:
-    return store.query(
+    """What laptops and child hubs pushed that the merge holds, worded in the reader's language
+    (what this hub pulled and holds is the sync page's: sync/node.py)."""
+    return quarantine.worded(store.query(
         "SELECT q.*, n.name AS node_name FROM quarantine q LEFT JOIN nodes n ON n.id = q.node_id"
-        f" WHERE q.resolved_at IS {'NOT ' if resolved else ''}NULL ORDER BY q.id DESC LIMIT ?", [limit])
+        f" WHERE q.pulled = 0 AND q.resolved_at IS {'NOT ' if resolved else ''}NULL ORDER BY q.id DESC LIMIT ?",
+        [limit]))
 
 
 def retry(store: Store, quarantine_id: int, *, actor: str) -> bool:
@@ -124,7 +127,7 @@ def dismiss(store: Store, quarantine_id: int, *, actor: str, note: str = "") -> 
 
 
 def _open_quarantine(store: Store, quarantine_id: int) -> dict:
-    row = store.query_one("SELECT * FROM quarantine WHERE id = ?", [quarantine_id])
+    row = store.query_one("SELECT * FROM quarantine WHERE id = ? AND pulled = 0", [quarantine_id])
     if row is None:
         raise NotFound(_("No quarantined change %(id)s.", id=quarantine_id), code="quarantine_not_found")
     if row["resolved_at"]:

@@ -172,3 +172,17 @@ def m005_child_hubs(db: Database) -> None:
     """A node is a town laptop or a child hub (a county under a city, a city under a province,
     decision 0130). For a child hub, `town` holds the unit it serves."""
     db.execute("ALTER TABLE nodes ADD COLUMN kind TEXT NOT NULL DEFAULT 'laptop'")
+
+
+@migrations()
+def m006_quarantine_codes_and_pulls(db: Database) -> None:
+    """Why a change is held, as the params of its code (sync/quarantine.py words them in the reader's
+    language; `reason` keeps the technical detail), and which rows a pull held: a laptop or child
+    hub keeps what it could not apply from the hub above, instead of skipping it (issue 16)."""
+    db.executescript(
+        """
+        ALTER TABLE quarantine ADD COLUMN params TEXT;
+        ALTER TABLE quarantine ADD COLUMN pulled INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX quarantine_pulled ON quarantine(pulled, resolved_at, id);
+        """
+    )
