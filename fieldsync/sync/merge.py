@@ -22,7 +22,15 @@ from fieldsync.errors import FieldsyncError, Refused
 from fieldsync.records import badges, mutable, people
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import chain, entities, hublog, inserts, policy, quarantine
+from fieldsync.sync import (
+    chain,
+    entities,
+    hublog,
+    inserts,
+    policy,
+    published,
+    quarantine,
+)
 from fieldsync.sync.entities import MUTABLE, PUBLISHED
 from fieldsync.sync.protocol import ChangeSchema, MutablePayload
 from fieldsync.sync.quarantine import Rejected
@@ -205,20 +213,11 @@ def _merge_published(db, store, sender, entity, change, result) -> None:
     if entity.name == "badge_revocations":
         badges.apply_revocation(db, row)   # only ever tightens
     else:
-        upsert_newer(db, entity, row)
+        published.upsert_newer(db, entity, row)
     if entity.scope is not None:
         hublog.publish(db, entity, row[entity.key])
     if entity.upward and chain.forwards(db):
         chain.forward(db, entity.name, str(row[entity.key]), "upsert", change["hlc"], row)
-
-
-def upsert_newer(db: Database, entity: entities.Entity, row: dict) -> None:
-    """Take a published record whole, unless the one we hold is newer."""
-    names = list(row)
-    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != entity.key)
-    newer = f" WHERE excluded.hlc >= {entity.name}.hlc OR {entity.name}.hlc IS NULL" if "hlc" in row else ""
-    db.execute(f"INSERT INTO {entity.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-               f" ON CONFLICT({entity.key}) DO UPDATE SET {updates}{newer}", [row[n] for n in names])
 
 
 def delete(db: Database, entity: entities.Entity, record_id: str, *, hlc: str | None, actor: str | None) -> None:

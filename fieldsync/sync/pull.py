@@ -28,7 +28,7 @@ from fieldsync.i18n import _
 from fieldsync.records import badges, mutable
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import chain, entities, hublog, merge, quarantine
+from fieldsync.sync import chain, entities, hublog, published, quarantine
 from fieldsync.sync.client import HubClient
 from fieldsync.sync.entities import MUTABLE
 from fieldsync.sync.push import forget_pull_cursor
@@ -184,7 +184,7 @@ def apply_pulled(db: Database, entity: entities.Entity, change: dict) -> bool:
     if entity.name == "badge_revocations":
         badges.apply_revocation(db, entity.schema().load(change["fields"]))
     else:
-        merge.upsert_newer(db, entity, entity.schema().load(change["fields"]))
+        published.upsert_newer(db, entity, entity.schema().load(change["fields"]))
     return True
 
 
