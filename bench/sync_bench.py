@@ -176,8 +176,8 @@ def make_node(folder: Path, hub: Path, hub_url: str, count: int, *, name: str = 
 
 def push_child(instance: Path) -> None:
     """Run in the node's own process: push everything, print what it took."""
-    from fieldsync.sync import node as node_sync
-    from fieldsync.sync.push import push
+    from fieldsync.sync.upstream import node as node_sync
+    from fieldsync.sync.upstream.push import push
 
     with open_store(instance / "fieldsync.db") as store:
         client = node_sync.client_for(instance)
@@ -277,8 +277,8 @@ def measure_cpu(count: int, workdir: Path) -> dict:
     import gzip
 
     from fieldsync.reports import rollup
-    from fieldsync.sync import push as push_sync
-    from fieldsync.sync import receive
+    from fieldsync.sync.downstream import receive
+    from fieldsync.sync.upstream import push as push_sync
 
     folder = workdir / f"cpu{count}"
     folder.mkdir(parents=True)

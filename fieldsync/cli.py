@@ -137,7 +137,7 @@ def serve(instance: Instance, hub: bool, host: str | None, port: int | None, thr
     if tls:
         overrides["SESSION_COOKIE_SECURE"] = True  # every browser request arrives over https
     app = create_app(overrides, instance=instance.path)
-    from fieldsync.sync import scheduler
+    from fieldsync.sync.upstream import scheduler
 
     scheduler.start_for(app)   # a node syncs by itself every AUTO_SYNC_SECONDS (0: off)
     # A service manager stops us with SIGTERM: end as after Ctrl+C, so the store closes cleanly.

@@ -33,7 +33,7 @@ def enroll(instance: Instance, hub_url: str, code: str):
 @friendly
 def sync_command(instance: Instance):
     """Push this laptop's records to the hub, then pull its town's roster and sessions."""
-    from fieldsync.sync import node
+    from fieldsync.sync.upstream import node
 
     store = instance.store
     waiting = node.status(store, instance.path)["waiting"]
@@ -137,7 +137,7 @@ def nodes_revoke(instance: Instance, node_id: str):
 @friendly
 def nodes_restored(instance: Instance):
     """After restoring this hub from a backup: every laptop takes a fresh snapshot at its next sync."""
-    from fieldsync.sync import receive
+    from fieldsync.sync.downstream import receive
 
     receive.hub_restored(instance.store, actor=cli_actor())
     click.echo(_("New hub epoch: every laptop's pull cursor is void; each takes a fresh snapshot at its next sync."))

@@ -26,8 +26,9 @@ from fieldsync.reports import filings, filings_wire, targets
 from fieldsync.reports import schema as reports_schema
 from fieldsync.store import Store
 from fieldsync.store import schema as store_schema
-from fieldsync.sync import doubles, entities, protocol
+from fieldsync.sync import entities, protocol
 from fieldsync.sync import schema as sync_schema
+from fieldsync.sync.downstream import doubles
 
 MIGRATION_SETS: Sequence[Migrations] = (
     store_schema.core,

@@ -5,7 +5,7 @@ ended and its latest verdict (approve or reject) is an approval (docs/decisions/
 0170-hours-that-are-reviewed.md). Every step is a row of its own, never changed: the rows
 are the history (who, when, what, why). Town staff review on their laptop, the
 association on the hub; the rows sync both ways (declared below, listed in fieldsync/parts.py,
-held to the session's town by sync/policy.py).
+held to the session's town by sync/downstream/policy.py).
 
 The credit of one attendance, and whether it is estimated, is written once here (CREDIT,
 ESTIMATED) for any rows with first_in, last_out and cap_minutes: the rollup's attendance

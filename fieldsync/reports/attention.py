@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
-from fieldsync.sync import doubles
+from fieldsync.sync.downstream import doubles
 
 QUIET_AFTER = timedelta(days=3)
 
@@ -22,7 +22,7 @@ def _stamp(moment: datetime) -> str:
 
 def needs_attention(db: Database, now: datetime | None = None) -> dict:
     """Counts for the whole hub, but double scans: those of the account's towns, as their list shows
-    them (sync/doubles.py). A laptop is quiet when it is enrolled, not revoked, and neither
+    them (sync/downstream/doubles.py). A laptop is quiet when it is enrolled, not revoked, and neither
     synced nor enrolled in the last three days (one that never synced since enrolling counts too)."""
     cutoff = _stamp((now or datetime.now(UTC)) - QUIET_AFTER)
     row = db.execute(

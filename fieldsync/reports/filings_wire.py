@@ -1,7 +1,7 @@
 """The sync entity `filings`: a child hub's 统计表 filing as it travels to its parent (decision 0150).
 
 A filing goes up one level only: the parent's policy takes it for the child's own unit
-(sync/policy.py `filings`), and the parent neither publishes it to anyone nor passes it on
+(sync/downstream/policy.py `filings`), and the parent neither publishes it to anyone nor passes it on
 to its own parent (`upward=False`): a city files its own table, it does not forward its
 counties'. The workbook travels base64-encoded inside the JSON change.
 """

@@ -60,7 +60,7 @@ from fieldsync.reports import statistics_xlsx
 from fieldsync.server.auth import require
 from fieldsync.server.extensions import get_store
 from fieldsync.server.headers import csp_nonce
-from fieldsync.sync import doubles
+from fieldsync.sync.downstream import doubles
 
 bp = Blueprint("admin", __name__)
 PAGE_SIZE = 50

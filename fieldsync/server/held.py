@@ -1,4 +1,4 @@
-"""What a pull from the hub above could not apply and holds (sync/pull.py): the count on the home
+"""What a pull from the hub above could not apply and holds (sync/upstream/pull.py): the count on the home
 page and the list, with a retry after an upgrade, for staff. On a laptop and on a child hub."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from fieldsync.records import users
 from fieldsync.server.auth import require
 from fieldsync.server.extensions import get_store
-from fieldsync.sync import pull
+from fieldsync.sync.upstream import pull
 
 bp = Blueprint("held", __name__, url_prefix="/sync/held")
 

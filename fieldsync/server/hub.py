@@ -13,7 +13,8 @@ from fieldsync.records import badges, places
 from fieldsync.records.schemas import PlaceCode, load
 from fieldsync.server.auth import require
 from fieldsync.server.extensions import get_store
-from fieldsync.sync import bundles, doubles, enrollment, review
+from fieldsync.sync import bundles, enrollment
+from fieldsync.sync.downstream import doubles, review
 from fieldsync.sync.protocol import NodeAddSchema
 
 bp = Blueprint("hub", __name__, url_prefix="/hub")

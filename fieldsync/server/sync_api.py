@@ -27,8 +27,8 @@ from fieldsync.server.http import MAX_JSON_BYTES, json_body
 from fieldsync.server.openapi import doc
 from fieldsync.store.hlc import wall_ms
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import certificates, enrollment, hublog, node, receive
-from fieldsync.sync.client import SERVER_TIME_HEADER
+from fieldsync.sync import enrollment, hublog
+from fieldsync.sync.downstream import certificates, receive
 from fieldsync.sync.protocol import (
     MIN_PROTOCOL,
     NODE_TIME_HEADER,
@@ -37,6 +37,8 @@ from fieldsync.sync.protocol import (
     PullQuery,
     protocol_ok,
 )
+from fieldsync.sync.upstream import node
+from fieldsync.sync.upstream.client import SERVER_TIME_HEADER
 
 hub_bp = Blueprint("sync_hub", __name__, url_prefix="/api/v1/sync")
 node_bp = Blueprint("sync_node", __name__, url_prefix="/api/v1/sync")

@@ -13,7 +13,7 @@ from fieldsync.errors import CATALOGUE, FieldsyncError
 from fieldsync.server.auth import require
 from fieldsync.server.extensions import get_store
 from fieldsync.server.i18n import when
-from fieldsync.sync import node
+from fieldsync.sync.upstream import node
 
 bp = Blueprint("sync_banner", __name__)
 

@@ -64,7 +64,7 @@ def new_id() -> str:
 
 def last_clock_sync(db: Database) -> tuple[int, int]:
     """(how many syncs measured the hub's clock, the offset the last one found), as any process
-    syncing this database stored them (sync/node.py)."""
+    syncing this database stored them (sync/upstream/node.py)."""
     row = db.execute("SELECT clock_syncs, clock_offset_ms FROM sync_state WHERE peer = 'hub'").fetchone()
     return (row[0], row[1]) if row else (0, 0)
 

@@ -155,7 +155,7 @@ def m002_node_origins(db: Database) -> None:
 
 @migrations()
 def m003_quarantine_code(db: Database) -> None:
-    """Why the policy refused a change (sync/policy.py: not_your_town, move_request, ...); NULL for a
+    """Why the policy refused a change (sync/downstream/policy.py: not_your_town, move_request, ...); NULL for a
     change that failed otherwise (validation, an unknown kind)."""
     db.execute("ALTER TABLE quarantine ADD COLUMN code TEXT")
 

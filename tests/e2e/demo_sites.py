@@ -33,7 +33,7 @@ def _waiting_for_review(db, node_id: str, person: dict) -> None:
     db["conflicts"].insert({"entity": "people", "record_id": person["id"], "field": "phone",
                             "kept_value": json.dumps(person["phone"]), "lost_value": '"13912345678"',
                             "node_id": node_id, "created_at": now})
-    # worded as sync/policy.py refuses a change of town
+    # worded as sync/downstream/policy.py refuses a change of town
     db["quarantine"].insert({"node_id": node_id, "entity": "people", "record_id": person["id"],
                              "change": json.dumps({"town": "371002101000"}), "code": "move_request",
                              "reason": f"moves people {person['id']} from {demo.DEMO_TOWN} to 371002101000: a move"

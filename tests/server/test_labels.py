@@ -33,7 +33,7 @@ def cells(html: str, table_id: str) -> list[list[str]]:
 # -- a town laptop ------------------------------------------------------------------------------------
 @pytest.fixture
 def pulled(node_instance) -> str:
-    """A person whose phone number the hub changed: the laptop received it at a pull (as sync/pull.py
+    """A person whose phone number the hub changed: the laptop received it at a pull (as sync/upstream/pull.py
     applies it). The id of that person."""
     with open_store(node_instance / "fieldsync.db") as store:
         person = store.query_one("SELECT id FROM people LIMIT 1")["id"]

@@ -26,7 +26,7 @@ from fieldsync import config, demo
 from fieldsync.parts import open_store
 from fieldsync.store import Store, new_id
 from fieldsync.sync import enrollment
-from fieldsync.sync import node as node_sync
+from fieldsync.sync.upstream import node as node_sync
 from tests.support import LiveServer, WebClient
 
 TOWN_A = demo.DEMO_TOWN          # 张村镇

@@ -22,8 +22,8 @@ from fieldsync.parts import open_store
 from fieldsync.records import people, places, theme_days
 from fieldsync.reports.table import filed_line
 from fieldsync.sync import enrollment
-from fieldsync.sync import node as node_sync
-from fieldsync.sync.client import gzip_json
+from fieldsync.sync.upstream import node as node_sync
+from fieldsync.sync.upstream.client import gzip_json
 from tests.support import LiveServer, WebClient, run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B, _new_identity
 from tests.sync.proxy import Fault, FaultProxy
@@ -275,7 +275,7 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
 def test_a_city_authorizes_a_county_hub_by_the_countys_towns(hub_template, tmp_path):
     from fieldsync.parts import open_store
     from fieldsync.store import new_id
-    from fieldsync.sync import policy
+    from fieldsync.sync.downstream import policy
     from tests.sync.forger import Forger
 
     city = make_hub(hub_template, tmp_path / "city", CITY)

@@ -14,7 +14,7 @@ import pytest
 from fieldsync.parts import open_store
 from fieldsync.records import badges, checkins
 from fieldsync.sync import enrollment
-from fieldsync.sync.client import HubClient, HubError
+from fieldsync.sync.upstream.client import HubClient, HubError
 from tests.support import run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B, _new_identity
 from tests.sync.proxy import Fault, FaultProxy

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from fieldsync.parts import open_store
 from fieldsync.reports import registry, rollup, units
 from fieldsync.store import Store, new_id
-from fieldsync.sync import hublog, merge, policy, receive
+from fieldsync.sync import hublog
+from fieldsync.sync.downstream import merge, policy, receive
 from tests.fault.support import soak_only
 from tests.sync.conftest import TOWN_A, TOWN_B
 from tests.sync.forger import Forger

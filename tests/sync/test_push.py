@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from fieldsync.sync import batches
-from fieldsync.sync import push as push_mod
-from fieldsync.sync.client import HubClient, HubError, HubUnreachable
+from fieldsync.sync.upstream import push as push_mod
+from fieldsync.sync.upstream.client import HubClient, HubError, HubUnreachable
 from tests.support import eventually
 from tests.sync.conftest import TOWN_A
 from tests.sync.proxy import Fault, FaultProxy

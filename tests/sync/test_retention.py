@@ -11,7 +11,7 @@ from fieldsync.parts import migrate
 from fieldsync.store import connect
 from fieldsync.store.outbox import utc_text
 from fieldsync.store.schema import core
-from fieldsync.sync import push as push_mod
+from fieldsync.sync.upstream import push as push_mod
 from tests.sync.conftest import TOWN_A
 from tests.sync.test_push import client_of, scan_everyone
 

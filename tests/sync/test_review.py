@@ -6,7 +6,7 @@ import re
 
 from fieldsync.records import badges, checkins, people
 from fieldsync.store.outbox import record_change
-from fieldsync.sync.scheduler import MAX_BACKOFF_SECONDS, next_delay
+from fieldsync.sync.upstream.scheduler import MAX_BACKOFF_SECONDS, next_delay
 from tests.support import LiveServer, WebClient
 from tests.sync.conftest import TOWN_A
 from tests.sync.test_push import scan_everyone

@@ -22,8 +22,8 @@ from fieldsync.records import scope
 from fieldsync.records.validators import mask_phone
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync.flags import DOUBLE
-from fieldsync.sync.receive import audit
+from fieldsync.sync.downstream.flags import DOUBLE
+from fieldsync.sync.downstream.receive import audit
 
 # The partial index below covers exactly the rows this condition keeps (keep the two alike).
 FLAGGED = f"c.flags LIKE '%{DOUBLE}%'"

@@ -29,9 +29,9 @@ from fieldsync.records import badges, mutable
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
 from fieldsync.sync import chain, entities, hublog, published, quarantine
-from fieldsync.sync.client import HubClient
 from fieldsync.sync.entities import MUTABLE
-from fieldsync.sync.push import forget_pull_cursor
+from fieldsync.sync.upstream.client import HubClient
+from fieldsync.sync.upstream.push import forget_pull_cursor
 
 
 @dataclass

@@ -31,16 +31,8 @@ from fieldsync.i18n import _
 from fieldsync.records.schemas import load
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import (
-    columnar,
-    entities,
-    hublog,
-    inserts,
-    merge,
-    origins,
-    quarantine,
-    senders,
-)
+from fieldsync.sync import columnar, entities, hublog, quarantine
+from fieldsync.sync.downstream import inserts, merge, origins, senders
 from fieldsync.sync.entities import IMMUTABLE
 from fieldsync.sync.protocol import (
     MAX_BATCH_CHANGES,

@@ -16,13 +16,14 @@ from sqlite_utils import Database
 
 from fieldsync.errors import FieldsyncError
 from fieldsync.store import Store
-from fieldsync.sync import chain, entities, flags, policy, quarantine
+from fieldsync.sync import chain, entities, quarantine
+from fieldsync.sync.downstream import flags, policy
+from fieldsync.sync.downstream.restamp import restamp_column, restamp_if_ahead
+from fieldsync.sync.downstream.senders import Sender
 from fieldsync.sync.quarantine import Rejected
-from fieldsync.sync.restamp import restamp_column, restamp_if_ahead
-from fieldsync.sync.senders import Sender
 
 if TYPE_CHECKING:
-    from fieldsync.sync.merge import MergeResult
+    from fieldsync.sync.downstream.merge import MergeResult
 
 
 @dataclass

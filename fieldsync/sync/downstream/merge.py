@@ -22,20 +22,13 @@ from fieldsync.errors import FieldsyncError, Refused
 from fieldsync.records import badges, mutable, people
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import (
-    chain,
-    entities,
-    hublog,
-    inserts,
-    policy,
-    published,
-    quarantine,
-)
+from fieldsync.sync import chain, entities, hublog, published, quarantine
+from fieldsync.sync.downstream import inserts, policy
+from fieldsync.sync.downstream.restamp import restamp_if_ahead
+from fieldsync.sync.downstream.senders import Sender, sender_of
 from fieldsync.sync.entities import MUTABLE, PUBLISHED
 from fieldsync.sync.protocol import ChangeSchema, MutablePayload
 from fieldsync.sync.quarantine import Rejected
-from fieldsync.sync.restamp import restamp_if_ahead
-from fieldsync.sync.senders import Sender, sender_of
 
 RETRY_PER_MERGE = 20
 
@@ -64,7 +57,7 @@ def apply_batch(db: Database, store: Store, sender: Sender, changes: list[dict],
     batch = policy.Batch(blocks)
     # Row-wise changes first: a person registered in this batch is known to its check-ins. Sessions
     # lead them: a walk-in from another town is vouched for by a check-in at one of the laptop's
-    # sessions, which may be new in this same batch (sync/policy.py).
+    # sessions, which may be new in this same batch (sync/downstream/policy.py).
     for change in sorted(changes, key=lambda c: not (isinstance(c, dict) and c.get("entity") == "sessions")):
         apply_change(db, store, sender, change, result, batch=batch)
     for block in blocks:

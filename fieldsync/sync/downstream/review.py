@@ -15,8 +15,9 @@ from fieldsync.i18n import _
 from fieldsync.records import mutable
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
-from fieldsync.sync import entities, merge, policy, quarantine
-from fieldsync.sync.receive import audit
+from fieldsync.sync import entities, quarantine
+from fieldsync.sync.downstream import merge, policy
+from fieldsync.sync.downstream.receive import audit
 
 KEEP, USE_OTHER = "keep", "use_other"
 
@@ -67,7 +68,7 @@ def resolve_conflict(store: Store, conflict_id: int, choice: str, *, actor: str)
 
 def quarantined(store: Store, *, resolved: bool = False, limit: int = 200) -> list[dict]:
     """What laptops and child hubs pushed that the merge holds, worded in the reader's language
-    (what this hub pulled and holds is the sync page's: sync/node.py)."""
+    (what this hub pulled and holds is the sync page's: sync/upstream/node.py)."""
     return quarantine.worded(store.query(
         "SELECT q.*, n.name AS node_name FROM quarantine q LEFT JOIN nodes n ON n.id = q.node_id"
         f" WHERE q.pulled = 0 AND q.resolved_at IS {'NOT ' if resolved else ''}NULL ORDER BY q.id DESC LIMIT ?",

@@ -21,9 +21,9 @@ from fieldsync.i18n import _, ngettext
 from fieldsync.store import Store
 from fieldsync.store.outbox import utc_now
 from fieldsync.sync import batches, chain, enrollment
-from fieldsync.sync.client import HubClient
-from fieldsync.sync.pull import PullResult, pull
-from fieldsync.sync.push import PushResult, push
+from fieldsync.sync.upstream.client import HubClient
+from fieldsync.sync.upstream.pull import PullResult, pull
+from fieldsync.sync.upstream.push import PushResult, push
 
 # One sync at a time per database in this process (the button and the timer may meet).
 _locks: dict[str, threading.Lock] = {}

@@ -9,7 +9,7 @@ from fieldsync.store import Store
 from fieldsync.store.hlc import MAX_AHEAD_MS
 
 if TYPE_CHECKING:
-    from fieldsync.sync.merge import MergeResult
+    from fieldsync.sync.downstream.merge import MergeResult
 
 
 def restamp_if_ahead(store: Store, hlc: str, result: MergeResult) -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from fieldsync.errors import FieldsyncError
 from fieldsync.store import Store
-from fieldsync.sync import enrollment, node
+from fieldsync.sync import enrollment
+from fieldsync.sync.upstream import node
 
 MAX_BACKOFF_SECONDS = 3600
 log = logging.getLogger("fieldsync.sync")

@@ -1,7 +1,7 @@
 """Check-in flags: scans that happened are facts, stored and flagged, never refused (DESIGN §3).
 
 The hub's merge flags each new check-in of a block in place: unknown person, revoked badge,
-and double (scanned in to one session by two laptops; sync/doubles.py shows and reviews those).
+and double (scanned in to one session by two laptops; sync/downstream/doubles.py shows and reviews those).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 
 from sqlite_utils import Database
 
-DOUBLE = "double"   # scanned in to one session by two laptops; sync/doubles.py shows and reviews them
+DOUBLE = "double"   # scanned in to one session by two laptops; sync/downstream/doubles.py shows and reviews them
 
 
 def add_flag(flags: str | None, flag: str) -> str:
