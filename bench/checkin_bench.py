@@ -225,11 +225,11 @@ class Roster:
 def build_instance(path: Path, people_count: int, station_count: int) -> Roster:
     """A demo town with extra people, a badge each, two sessions and the stations."""
     from fieldsync import config, demo
+    from fieldsync.parts import open_store
     from fieldsync.records import badges, people, places, sessions, stations
-    from fieldsync.store import Store
 
     config.save(path, mode="node", town=demo.DEMO_TOWN)
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         demo.load(store)
         rng = random.Random(3)
         villages = [v["code"] for v in places.children(store, demo.DEMO_TOWN, "village")]

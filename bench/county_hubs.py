@@ -21,8 +21,9 @@ from pathlib import Path
 from sync_bench import COLUMNS, seed_roster, town_checkins
 
 from fieldsync import config, demo
+from fieldsync.parts import open_store
 from fieldsync.records import places
-from fieldsync.store import Store, new_id
+from fieldsync.store import new_id
 from fieldsync.sync import chain, enrollment, entities
 
 CITY = "371000"                       # 威海市, the demo gazetteer's city
@@ -42,7 +43,7 @@ def extra_counties(known: list[str], count: int) -> list[dict]:
 def city_gazetteer(hub: Path, counties: int) -> tuple[list[dict], list[tuple[str, list[str]]]]:
     """Give a hub made by sync_bench.make_hub the city as its unit and `counties` counties; return
     the rows added (for the county hubs' gazetteers) and each county with its towns."""
-    with Store(hub / "fieldsync.db") as store:
+    with open_store(hub / "fieldsync.db") as store:
         known = [place["code"] for place in places.by_kind(store, "county")]
         added = extra_counties(known, counties)
         if added:
@@ -71,13 +72,13 @@ def make_county(folder: Path, city: Path, city_url: str, unit: str, added: list[
     HTTP, its outbox holding the check-ins of `laptops`; returns it and the year they fall in."""
     county = folder / f"county-{unit}"
     config.save(county, mode="hub")
-    with Store(county / "fieldsync.db") as store:
+    with open_store(county / "fieldsync.db") as store:
         demo.places_and_accounts(store)
         places.import_places(store, added)
         places.set_home_unit(store, unit)
-    with Store(city / "fieldsync.db") as city_store:
+    with open_store(city / "fieldsync.db") as city_store:
         _, code = enrollment.add_node(city_store, unit, f"hub {unit}", hub=True)
-    with Store(county / "fieldsync.db") as store:
+    with open_store(county / "fieldsync.db") as store:
         enrollment.enroll(store, county, city_url, code)
     rows = []
     for seed, town, count in laptops:
@@ -97,5 +98,5 @@ def forward(county: Path, rows: list[tuple]) -> None:
                             rows)
         chain.forward_inserted(db, entities.get("checkins"), after)
 
-    with Store(county / "fieldsync.db") as store:
+    with open_store(county / "fieldsync.db") as store:
         store.write(work)

@@ -37,7 +37,8 @@ import requests
 from sync_bench import free_port, machine, make_hub, start_server, stop
 
 from fieldsync import config, demo
-from fieldsync.store import Store, new_id
+from fieldsync.parts import open_store
+from fieldsync.store import new_id
 from tests.support import WebClient
 
 PEOPLE = 40   # on each laptop's roster, scanned in turn
@@ -47,7 +48,8 @@ NAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 def build(folder: Path, hub: Path, hub_url: str, laptops: int) -> list[tuple[Path, str, list[str]]]:
     """Laptops enrolled with the hub, each with a session and people of its town, synced once."""
     from fieldsync.records import people, sessions
-    from fieldsync.sync import enrollment, node
+    from fieldsync.sync import enrollment
+    from fieldsync.sync.upstream import node
 
     with closing(sqlite3.connect(hub / "fieldsync.db")) as conn:
         towns = [r[0] for r in conn.execute("SELECT code FROM places WHERE kind = 'town' ORDER BY code")]
@@ -55,14 +57,14 @@ def build(folder: Path, hub: Path, hub_url: str, laptops: int) -> list[tuple[Pat
     for i in range(laptops):
         town, instance = towns[i % len(towns)], folder / f"laptop{i}"
         config.save(instance, mode="node", town=town)
-        with Store(instance / "fieldsync.db") as store:
+        with open_store(instance / "fieldsync.db") as store:
             demo.places_and_accounts(store)
             rows = [{"name": NAMES[n % 20] + NAMES[(n // 20 + i) % 20] + "华", "town": town, "level": "level3",
                      "phone": f"139{i:02d}{n:06d}"} for n in range(PEOPLE)]
             roster = [p["id"] for p in people.register_many(store, rows, actor="staff")]
             session = sessions.create(store, {"kind": "training", "title": "健步走", "town": town,
                                               "starts_at": "2025-06-01T09:00:00"}, actor="staff")["id"]
-            with Store(hub / "fieldsync.db") as hub_store:
+            with open_store(hub / "fieldsync.db") as hub_store:
                 _, code = enrollment.add_node(hub_store, town, f"laptop{i}")
             enrollment.enroll(store, instance, hub_url, code)
             node.sync(store, instance)

@@ -4,7 +4,7 @@ One hub (`fieldsync serve --hub --threads 8`) and N enrolled node instances spre
 gazetteer's towns, each with an outbox of TOTAL/N check-ins made by sync_bench's generator (its
 own people, sessions and check-in ids). Building the nodes is set-up and not timed. Timed:
 - from the first push until every node's outbox is acknowledged: K pusher processes, each
-  pushing its share of the nodes one after another with the real `fieldsync.sync.push.push()`;
+  pushing its share of the nodes one after another with the real `fieldsync.sync.upstream.push.push()`;
 - then one GET of the hub dashboard by an admin (signed in before the pushes): the hub folds the
   check-ins not yet in its report rollups before a report page reads them (decision 0016), so
   when it answers the rollups are current. The total runs from the first push to that answer.
@@ -50,8 +50,8 @@ from sync_bench import (
     stop,
 )
 
+from fieldsync.parts import open_store
 from fieldsync.records import places
-from fieldsync.store import Store
 
 TARGET_S = 60.0
 
@@ -67,7 +67,7 @@ def revision() -> str:
 
 # -- set-up ---------------------------------------------------------------------------------------------
 def demo_towns(hub: Path) -> list[str]:
-    with Store(hub / "fieldsync.db") as store:
+    with open_store(hub / "fieldsync.db") as store:
         return [town["code"] for town in places.by_kind(store, "town")]
 
 
@@ -86,7 +86,7 @@ def make_nodes(folder: Path, hub: Path, hub_url: str, laptops: list[tuple[int, s
 def pusher(instances: list[Path]) -> None:
     """One pusher process: say it is ready, wait for the start, push each node's outbox in turn
     (push_child prints a line per node), then print when it started and ended."""
-    from fieldsync.sync import node, push  # noqa: F401 — imported before the start, not on the clock
+    from fieldsync.sync.upstream import push  # noqa: F401 — imported before the start, not on the clock
 
     print("ready", flush=True)
     sys.stdin.readline()

@@ -42,8 +42,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from sync_bench import free_port, machine, start_server, stop
 
 from fieldsync import config, demo
+from fieldsync.parts import open_store
 from fieldsync.records import badges, places
-from fieldsync.store import Store
 
 CHROMIUM = os.environ.get("FIELDSYNC_CHROMIUM", "/usr/bin/chromium")
 TOWN = demo.DEMO_TOWN
@@ -72,7 +72,7 @@ def build(folder: Path, badges_needed: int) -> tuple[Path, str, list[str]]:
     """The demo town with enough people for every scan, a badge printed for each."""
     instance = folder / "node"
     config.save(instance, mode="node", town=TOWN)
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         demo.places_and_accounts(store)
         villages = len(places.children(store, TOWN, "village"))
         demo.load(store, people_per_village=math.ceil(badges_needed / villages) + 1)

@@ -44,6 +44,7 @@ import requests
 from sync_bench import _ulid_at, free_port, machine, make_hub, start_server, stop
 
 from fieldsync import config, demo
+from fieldsync.parts import open_store
 from fieldsync.records import checkins as checkin_records
 from fieldsync.store import Store, new_id
 from fieldsync.sync import columnar
@@ -67,16 +68,16 @@ def build(folder: Path, args) -> tuple[Path, Path]:
     hub = make_hub(folder)
     node = folder / "node"
     config.save(node, mode="node", town=TOWN)
-    with Store(node / "fieldsync.db") as store:
+    with open_store(node / "fieldsync.db") as store:
         demo.places_and_accounts(store)
     roster = _seed_roster([hub / "fieldsync.db", node / "fieldsync.db"], args.seed)
     port = free_port()
     server = start_server([sys.executable, "-m", "fieldsync", "--instance", str(hub), "serve", "--hub",
                            "--port", str(port)], port, folder / "hub-setup.log")
     try:
-        with Store(hub / "fieldsync.db") as hub_store:
+        with open_store(hub / "fieldsync.db") as hub_store:
             _, code = enrollment.add_node(hub_store, TOWN, "张村镇办公室")
-        with Store(node / "fieldsync.db") as store:
+        with open_store(node / "fieldsync.db") as store:
             enrollment.enroll(store, node, f"http://127.0.0.1:{port}", code)
             _the_week(store, roster, args)
     finally:
@@ -142,10 +143,10 @@ def _fill_checkins(store: Store, week: list[str], everyone: list[str], count: in
 # -- one sync through a link --------------------------------------------------------------------------
 def sync_child(instance: Path) -> None:
     """In the node's own process: sync as `fieldsync sync` does, print what it took."""
-    from fieldsync.sync import node as node_sync
     from fieldsync.sync.link import KeepGoing
+    from fieldsync.sync.upstream import node as node_sync
 
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         started = time.perf_counter()
         summary = node_sync.sync(store, instance, keep_going=KeepGoing())
         seconds = time.perf_counter() - started

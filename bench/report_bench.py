@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fieldsync import config
 from fieldsync.demo import GIVEN, SURNAMES
+from fieldsync.parts import open_store
 from fieldsync.records import users
 from fieldsync.reports import (
     coverage,
@@ -47,7 +48,7 @@ from fieldsync.reports import (
     rollup,
     units,
 )
-from fieldsync.store import Store, connect
+from fieldsync.store import connect
 
 TARGET_S = 2.0
 YEAR = 2025
@@ -140,7 +141,7 @@ def build(path: Path, checkins: int, seed: int) -> dict:
     """Create the hub; returns load figures."""
     rng = random.Random(seed)
     config.save(path, mode="hub")
-    with Store(path / "fieldsync.db") as store:     # migrations, the app's way
+    with open_store(path / "fieldsync.db") as store:     # migrations, the app's way
         users.create(store, "admin", PASSWORD, "admin")
     db = sqlite3.connect(path / "fieldsync.db", isolation_level=None)
     db.execute("PRAGMA synchronous = NORMAL")

@@ -41,8 +41,9 @@ sys.path.insert(0, str(ROOT))
 from ulid import ULID
 
 from fieldsync import config
+from fieldsync.parts import open_store
 from fieldsync.records import checkins as checkin_records
-from fieldsync.store import Store, new_id
+from fieldsync.store import new_id
 from fieldsync.sync import columnar
 
 TOWN = "371002100000"
@@ -145,7 +146,7 @@ def make_hub(folder: Path) -> Path:
 
     hub = folder / "hub"
     config.save(hub, mode="hub")
-    with Store(hub / "fieldsync.db") as store:
+    with open_store(hub / "fieldsync.db") as store:
         demo.places_and_accounts(store)
     return hub
 
@@ -159,12 +160,12 @@ def make_node(folder: Path, hub: Path, hub_url: str, count: int, *, name: str = 
 
     node = folder / name
     config.save(node, mode="node", town=town)
-    with Store(node / "fieldsync.db") as store:
+    with open_store(node / "fieldsync.db") as store:
         demo.places_and_accounts(store)
         origin = store.node_id
-    with Store(hub / "fieldsync.db") as hub_store:
+    with open_store(hub / "fieldsync.db") as hub_store:
         _, code = enrollment.add_node(hub_store, town, name)
-    with Store(node / "fieldsync.db") as store:
+    with open_store(node / "fieldsync.db") as store:
         enrollment.enroll(store, node, hub_url, code)
     rows = town_checkins(count, origin, seed=seed)
     for db_file in (node / "fieldsync.db", hub / "fieldsync.db"):
@@ -175,10 +176,10 @@ def make_node(folder: Path, hub: Path, hub_url: str, count: int, *, name: str = 
 
 def push_child(instance: Path) -> None:
     """Run in the node's own process: push everything, print what it took."""
-    from fieldsync.sync import node as node_sync
-    from fieldsync.sync.push import push
+    from fieldsync.sync.upstream import node as node_sync
+    from fieldsync.sync.upstream.push import push
 
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         client = node_sync.client_for(instance)
         started = time.perf_counter()
         result = push(store, client)
@@ -274,7 +275,7 @@ def measure_raw(folder: Path, rows: list[tuple], *, hub_schema: bool) -> float:
     """Rows per second of executemany into a fresh database, RAW_BATCH rows per transaction."""
     db_file = folder / ("raw-hub.db" if hub_schema else "raw.db")
     if hub_schema:
-        Store(db_file).close()          # every migration: indexes and the rollup triggers
+        open_store(db_file).close()          # every migration: indexes and the rollup triggers
     conn = sqlite3.connect(db_file, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sync_bench import free_port, make_hub, make_node, start_server, stop
 
-from fieldsync.store import Store
+from fieldsync.parts import open_store
 
 
 def measure_cpu(count: int, workdir: Path, profile: bool = False) -> dict:
@@ -28,8 +28,8 @@ def measure_cpu(count: int, workdir: Path, profile: bool = False) -> dict:
     import pstats
 
     from fieldsync.reports import rollup
-    from fieldsync.sync import push as push_sync
-    from fieldsync.sync import receive
+    from fieldsync.sync.downstream import receive
+    from fieldsync.sync.upstream import push as push_sync
 
     folder = workdir / f"cpu{count}"
     folder.mkdir(parents=True)
@@ -42,7 +42,7 @@ def measure_cpu(count: int, workdir: Path, profile: bool = False) -> dict:
     finally:
         stop(server)
     bodies = []
-    with Store(node / "fieldsync.db") as store:
+    with open_store(node / "fieldsync.db") as store:
         stream = push_sync.load_stream(store.db)
         after = stream.acked
         started = time.process_time()
@@ -69,7 +69,7 @@ def measure_cpu(count: int, workdir: Path, profile: bool = False) -> dict:
     receive.prepare = timed_prepare
     profiles = (cProfile.Profile(), cProfile.Profile()) if profile else None   # request thread, writer
     try:
-        with Store(hub / "fieldsync.db", hub=True) as store:   # tuned as `serve --hub` tunes it
+        with open_store(hub / "fieldsync.db", hub=True) as store:   # tuned as `serve --hub` tunes it
             if profiles:
                 profiles[0].enable()
                 store.write(lambda db: profiles[1].enable())   # a profile covers the thread that enables it

@@ -35,12 +35,13 @@ sys.path.insert(0, str(ROOT))
 from sync_bench import free_port, machine, make_hub, start_server, stop
 
 from fieldsync import config, demo
+from fieldsync.parts import open_store
 from fieldsync.records import checkins, people, places, sessions
 from fieldsync.store import Store
 from fieldsync.sync import batches, columnar, enrollment, entities
-from fieldsync.sync import node as node_sync
-from fieldsync.sync.pull import pull
-from fieldsync.sync.push import load_stream, push
+from fieldsync.sync.upstream import node as node_sync
+from fieldsync.sync.upstream.pull import pull
+from fieldsync.sync.upstream.push import load_stream, push
 
 TOWN = demo.DEMO_TOWN
 # People merge at the hub one change at a time (a savepoint, the policy, field-by-field HLCs): on a
@@ -54,14 +55,14 @@ def laptop(folder: Path, hub: Path, hub_url: str, name: str, people_count: int |
     """An enrolled laptop of TOWN; with people_count, the demo town grown to about that many people."""
     instance = folder / name
     config.save(instance, mode="node", town=TOWN)
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         demo.places_and_accounts(store)
         if people_count:
             villages = len(places.children(store, TOWN, "village"))
             demo.load(store, people_per_village=math.ceil(people_count / villages))
-    with Store(hub / "fieldsync.db") as hub_store:
+    with open_store(hub / "fieldsync.db") as hub_store:
         _, code = enrollment.add_node(hub_store, TOWN, name)
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         enrollment.enroll(store, instance, hub_url, code)
     return instance
 
@@ -143,17 +144,17 @@ def run(people_count: int, edits: int, scans: int, workdir: Path) -> None:
     try:
         a = laptop(workdir, hub, url, "a", people_count)
         b = laptop(workdir, hub, url, "b", None)
-        with Store(a / "fieldsync.db") as store:
+        with open_store(a / "fieldsync.db") as store:
             kinds = bytes_by_kind(store)
             pushed = timed(functools.partial(push, max_changes=PUSH_BATCH), store, a)
-        with Store(b / "fieldsync.db") as store:
+        with open_store(b / "fieldsync.db") as store:
             first = timed(pull, store, b)
-        with Store(a / "fieldsync.db") as store:
+        with open_store(a / "fieldsync.db") as store:
             timed(pull, store, a)                     # A's people come back from the hub: by reference now
             scanned = a_day(store, edits, scans)
             day_kinds = bytes_by_kind(store)
             day_push = timed(functools.partial(push, max_changes=PUSH_BATCH), store, a)
-        with Store(b / "fieldsync.db") as store:
+        with open_store(b / "fieldsync.db") as store:
             day_pull = timed(pull, store, b)
     finally:
         stop(server)

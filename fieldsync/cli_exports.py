@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fieldsync.cli import Instance, cli_actor, friendly, pass_instance
+from fieldsync.cli_base import Instance, cli_actor, friendly, pass_instance
 from fieldsync.i18n import _
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from fieldsync.cli import Instance, WholeNumber, cli_actor, friendly, pass_instance
+from fieldsync.cli_base import Instance, WholeNumber, cli_actor, friendly, pass_instance
 from fieldsync.i18n import _
 
 

@@ -270,7 +270,7 @@ class UpgradeRequired(FieldsyncError):
 
 
 class Refused(Forbidden):
-    """A change a laptop may not make (sync/policy.py); the merge quarantines it under its code."""
+    """A change a laptop may not make (sync/downstream/policy.py); the merge quarantines it under its code."""
 
     code = "not_your_record"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fieldsync import demo
-from fieldsync.store import Store
+from fieldsync.parts import open_store
 from tests.support import LiveServer, WebClient
 
 
@@ -19,7 +19,7 @@ def demo_template(tmp_path_factory) -> Path:
     from fieldsync import config
 
     config.save(path, mode="node", town=demo.DEMO_TOWN)
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         demo.load(store)
     return path
 
@@ -33,7 +33,7 @@ def node_instance(demo_template, tmp_path) -> Path:
 
 @pytest.fixture
 def store(node_instance):
-    with Store(node_instance / "fieldsync.db") as opened:
+    with open_store(node_instance / "fieldsync.db") as opened:
         yield opened
 
 

@@ -6,8 +6,9 @@ import re
 
 import openpyxl
 
+from fieldsync.parts import open_store
 from fieldsync.records import people, roster_export
-from fieldsync.store import Store, clock
+from fieldsync.store import clock
 from tests.support import run_cli
 
 ROSTER = "姓名,手机号码,村\n冯一,13966660001,梨林村\n冯二,1396666,梨林村\n冯三,13966660003,梨林村\n冯四,13966660004,无名村\n"
@@ -23,7 +24,7 @@ def _one_line_error(result) -> str:
 def test_people_import_names_each_bad_row_and_imports_nothing_then_exports(node_instance, tmp_path):
     roster = tmp_path / "名单.csv"
     roster.write_bytes(ROSTER.encode("gb18030"))
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         before = people.count(store)
     rejected = run_cli(node_instance, "people", "import", str(roster), check=False)
     assert "Nothing imported: 2 of 4 rows" in _one_line_error(rejected)
@@ -42,7 +43,7 @@ def test_people_import_names_each_bad_row_and_imports_nothing_then_exports(node_
     assert phones["冯四"] == "139****0004" and "冯一" not in phones      # 冯一 lives in 梨林村
     full_text = str(list(openpyxl.load_workbook(full).active.iter_rows(values_only=True)))
     assert "13966660004" in full_text
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         assert people.count(store) == before + 4
         assert roster_export.export_log(store)[0]["full"] and roster_export.export_log(store)[0]["actor"].startswith("cli:")
     assert "csv or .xlsx" in _one_line_error(run_cli(node_instance, "people", "export", "x.pdf", check=False))
@@ -52,7 +53,7 @@ def test_people_import_names_each_bad_row_and_imports_nothing_then_exports(node_
 
 
 def test_badges_to_pdf_png_and_html_and_clear_errors(node_instance, tmp_path):
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         chosen = [p["id"] for p in people.search(store, limit=3)]
     args = ["badges", "--person", chosen[0], "--person", chosen[1], "--person", chosen[2]]
     assert "3 badges" in run_cli(node_instance, *args, "--output", str(tmp_path / "s.pdf")).stdout
@@ -86,7 +87,7 @@ def test_sessions_add_and_list(node_instance):
 
 def test_sessions_add_records_what_the_linfen_notice_asks(node_instance):
 
-    from fieldsync.store import Store
+    from fieldsync.parts import open_store
 
     year = clock.today().year
     added = run_cli(node_instance, "sessions", "add", "--kind", "volunteer", "--title", "健身进校园",
@@ -94,7 +95,7 @@ def test_sessions_add_records_what_the_linfen_notice_asks(node_instance):
                     "--safety-plan", "--theme-day", "auto")
     assert "Theme day: 劳动节." in added.stdout
     session_id = re.search(r"Created session (\w+)", added.stdout).group(1)
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         row = store.query_one("SELECT venue_type, groups_served, safety_plan, theme_day FROM sessions WHERE id = ?",
                               [session_id])
     assert row == {"venue_type": "campus", "groups_served": "elderly,youth", "safety_plan": 1,
@@ -132,7 +133,7 @@ def test_the_cli_speaks_the_systems_language_unless_told_otherwise(node_instance
 
 
 def test_cli_summaries_count_in_the_singular_and_in_chinese(node_instance, tmp_path):
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         one = people.search(store, limit=1)[0]["id"]
     english = run_cli(node_instance, "--lang", "en", "badges", "--person", one, "-o", str(tmp_path / "one.html"))
     assert english.stdout.startswith("1 badge written to ")

@@ -14,7 +14,7 @@ from tests.server.test_i18n import catalogue
 SOURCE = Path(__file__).resolve().parents[1] / "fieldsync"
 ERROR_CLASSES = {name: cls for name, cls in vars(errors).items()
                  if isinstance(cls, type) and issubclass(cls, errors.FieldsyncError)}
-RELAYED = {("sync/client.py", "HubError")}   # the hub's own code, passed on as the hub sent it
+RELAYED = {("sync/upstream/client.py", "HubError")}   # the hub's own code, passed on as the hub sent it
 WERKZEUG = ("server/errors.py", "FieldsyncError")  # a code from HTTP_CODES, checked on its own below
 
 

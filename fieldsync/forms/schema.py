@@ -1,6 +1,6 @@
 """Tables for form definitions and their submissions (migration set "forms").
 
-Listed in fieldsync.store.schema.MIGRATION_SETS; applied after the core set.
+Listed in fieldsync.parts.MIGRATION_SETS; applied after the core set.
 """
 
 from __future__ import annotations

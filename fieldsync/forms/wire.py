@@ -97,6 +97,7 @@ SUBMISSION_COLUMNS = {"id": "ulid", "form_id": "dict", "form_version": "dict", "
                       "person_id": "person", "data": "raw", "submitted_at": "time", "hlc": "hlc",
                       "node": "dict", "actor": "dict", "flags": "dict"}
 
-entities.register(entities.immutable("submissions", SubmissionWire, columns=SUBMISSION_COLUMNS,
-                                     check=submissions.check_remote))
-entities.register(entities.published("forms", FormWire, key="ref"))
+ENTITIES = [
+    entities.immutable("submissions", SubmissionWire, columns=SUBMISSION_COLUMNS, check=submissions.check_remote),
+    entities.published("forms", FormWire, key="ref"),
+]

@@ -77,8 +77,10 @@ class ResultWire(Schema):
     origin = bounded_text(64, allow_none=True)
 
 
-entities.register(entities.published(NOMINATIONS, NominationWire, pushed=True, scope="town"))
-entities.register(entities.published(RESULTS, ResultWire, pushed=False, scope="town"))
+ENTITIES = [
+    entities.published(NOMINATIONS, NominationWire, pushed=True, scope="town"),
+    entities.published(RESULTS, ResultWire, pushed=False, scope="town"),
+]
 
 # One person's year from the facts: each session they came to, then the reviewed volunteer
 # attendance among them (ended, approved, corrections applied; hour_reviews' rules).

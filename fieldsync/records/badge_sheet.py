@@ -1,4 +1,5 @@
-"""Printable A4 badge sheets: 2 × 5 cards a page, as PDF (fpdf2), PNG (Pillow) or the HTML print page.
+"""Printable A4 badge sheets: 2 × 5 cards a page, drawn as PDF (fpdf2) or PNG (Pillow) pages.
+The HTML print page and the file writer live above records/, in fieldsync/printing.py.
 
 Every format draws the same layout, in millimetres, from the constants below:
 cards of ID-1 size (85.6 × 54 mm, what card sleeves and lanyards fit) with
@@ -22,10 +23,9 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from fieldsync.errors import BadRequest, Conflict, FieldsyncError, ValidationFailed
+from fieldsync.errors import Conflict, FieldsyncError, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.records import badges, people, personal_links, places
-from fieldsync.records.roster_export import check_folder
 from fieldsync.records.schemas import LEVELS
 from fieldsync.store import Store
 
@@ -330,49 +330,3 @@ def render_png(made: list[Card], font: FontFile, dpi: int = DPI) -> Iterator[Ima
         canvas = _PngCanvas(font, dpi)
         _draw(canvas, made[start:start + PER_PAGE])
         yield from canvas.pages
-
-
-def render_html(made: list[Card], locale: str = "zh_CN", nonce: str = "") -> str:
-    """The /badges print page, the same from the web and from the command line. Its style and
-    print button are inline so the file stands alone; the web page allows them by nonce."""
-    return _jinja(locale).get_template("badges.html").render(cards=made, layout=LAYOUT, nonce=nonce)
-
-
-@functools.lru_cache(maxsize=4)
-def _jinja(locale: str):
-    # Rendered without Flask so the CLI makes the very page the server shows.
-    from babel.support import Translations
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    from fieldsync.server import templates_root
-
-    env = Environment(loader=FileSystemLoader(str(templates_root())), autoescape=select_autoescape(),
-                      extensions=["jinja2.ext.i18n"])
-    translations = Translations.load(str(Path(__file__).resolve().parent.parent / "translations"), [locale])
-    env.install_gettext_translations(translations, newstyle=True)
-    env.globals["lang"] = "en" if locale == "en" else "zh-CN"
-    return env
-
-
-def write(store: Store, output: Path, roster: list[dict]) -> list[Path]:
-    """Write the sheet as .pdf, .png (one file a page: sheet.png, sheet-2.png, ...) or .html."""
-    output = Path(output)
-    suffix = output.suffix.lower()
-    if suffix not in (".pdf", ".png", ".html"):
-        raise BadRequest(_("Write badges to a .pdf, .png or .html file, not %(name)s.", name=output.name),
-                         code="unsupported_file")
-    check_folder(output)
-    made = cards(store, roster)
-    if suffix == ".html":
-        output.write_text(render_html(made), encoding="utf-8")
-        return [output]
-    font = find_font()
-    if suffix == ".pdf":
-        output.write_bytes(render_pdf(made, font))
-        return [output]
-    written = []
-    for number, image in enumerate(render_png(made, font), start=1):
-        path = output if number == 1 else output.with_name(f"{output.stem}-{number}{output.suffix}")
-        image.save(path, format="PNG", dpi=(DPI, DPI))
-        written.append(path)
-    return written

@@ -7,7 +7,7 @@ reprint shows the same number. The rule is config.toml's `certificate_number`,
 a Python format string with {year}, {level} (三级...) and {seq}; each
 (rule, year, level) draws from its own counter, and a number someone already
 holds is skipped. Two offline laptops can still draw the same number: the hub
-sends the second holder to review (sync/merge.py), and an association that
+sends the second holder to review (sync/downstream/merge.py), and an association that
 prints on laptops gives each town a rule of its own ("威体指{year}ZC{seq:04d}").
 """
 

@@ -32,7 +32,6 @@ INVALID = "invalid"        # not our badge, altered, or unknown issuer
 REVOKED = "revoked"        # a badge of an older generation, or from a revoked issuer
 CANCELLED = "cancelled"    # the person's registration was cancelled (注销)
 UNKNOWN = "unknown"        # not a badge at all: offer walk-in registration
-RESULTS = (OK, ALREADY, NOT_IN, INVALID, REVOKED, CANCELLED, UNKNOWN)
 
 CHECKIN_COLUMNS = ("id", "session_id", "person_id", "badge_key", "badge_generation", "direction",
                    "scanned_at", "hlc", "node", "station", "method", "flags")

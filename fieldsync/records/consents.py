@@ -4,7 +4,7 @@ Each step is a row of its own, never changed: given on a day, recorded by whom, 
 The latest step by HLC decides (view `consents_now`); the rows are the history. Town staff
 record it on their laptop, the association on the hub; rows sync like reviews of hours
 (pushed by laptops, published to the person's town, held to the person's town by
-sync/policy.py). Nothing public names a person who is not in `consents_now`.
+sync/downstream/policy.py). Nothing public names a person who is not in `consents_now`.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ class ConsentWire(Schema):
     origin = bounded_text(64, allow_none=True)
 
 
-entities.register(entities.published(ENTITY, ConsentWire, pushed=True, scope="town"))
+ENTITIES = [
+    entities.published(ENTITY, ConsentWire, pushed=True, scope="town"),
+]
 
 
 def record(store: Store, person_id: str, action: str, *, given_on: str | None = None,

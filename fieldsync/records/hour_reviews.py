@@ -4,8 +4,8 @@ Hours count toward the leaderboard, certificates and exports only once the sessi
 ended and its latest verdict (approve or reject) is an approval (docs/decisions/
 0170-hours-that-are-reviewed.md). Every step is a row of its own, never changed: the rows
 are the history (who, when, what, why). Town staff review on their laptop, the
-association on the hub; the rows sync both ways (registered below, held to the session's
-town by sync/policy.py).
+association on the hub; the rows sync both ways (declared below, listed in fieldsync/parts.py,
+held to the session's town by sync/downstream/policy.py).
 
 The credit of one attendance, and whether it is estimated, is written once here (CREDIT,
 ESTIMATED) for any rows with first_in, last_out and cap_minutes: the rollup's attendance
@@ -96,7 +96,7 @@ class ReviewWire(Schema):
     origin = bounded_text(64, allow_none=True)
 
 
-entities.register(entities.published(ENTITY, ReviewWire, pushed=True, scope="town"))
+ENTITIES = [entities.published(ENTITY, ReviewWire, pushed=True, scope="town")]
 
 
 def _session(db: Database, session_id: str) -> dict:

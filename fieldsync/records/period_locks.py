@@ -4,7 +4,7 @@
 The lock is the `filing_reviews` row the parent publishes to the child hub, which passes it to
 its laptops with their pull (scope: the child's unit, an ancestor of each of its towns), so a
 laptop refuses the edit offline too. A laptop's edit made before the lock reached it is refused
-at the hub by the policy (sync/policy.py) and waits in quarantine as `period_locked`.
+at the hub by the policy (sync/downstream/policy.py) and waits in quarantine as `period_locked`.
 """
 
 from __future__ import annotations

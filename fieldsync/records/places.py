@@ -122,6 +122,14 @@ def ancestors(db: Database, code: str) -> list[str]:
     return found
 
 
+def area(db: Database, unit: str) -> list[str]:
+    """A unit and every county and town under it, villages left out (a child hub's pull reads
+    the hub log under each of these: villages are logged under their town)."""
+    return [r[0] for r in db.execute(
+        "WITH RECURSIVE under(code) AS (SELECT ? UNION SELECT p.code FROM places p JOIN under u"
+        " ON p.parent = u.code WHERE p.kind != 'village') SELECT code FROM under", [unit])]
+
+
 def sync_scope(db: Database, code: str) -> str:
     """Which laptops a place goes to: a town and its villages to that town's, a county or
     city to the laptops of every town under it (sync/hublog.py reads the ancestors)."""

@@ -6,7 +6,7 @@ town staff with an account there. Approving makes the ordinary people.modify, wh
 own history and syncs like any edit; rejecting needs a reason. The decision is written on the
 request (who, when, why) and travels back: a laptop's to the hub, the hub's to the laptop. The
 hub takes a laptop's decision only for its own town, only on a request still pending there, and
-never a change to what was asked (sync/policy.py, decision 0250).
+never a change to what was asked (sync/downstream/policy.py, decision 0250).
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ class RequestWire(Schema):
     origin = bounded_text(64, allow_none=True)
 
 
-entities.register(entities.published(ENTITY, RequestWire, pushed=True, scope="town"))
+ENTITIES = [
+    entities.published(ENTITY, RequestWire, pushed=True, scope="town"),
+]
 
 
 def _save(db: Database, store: Store, row: dict) -> dict:

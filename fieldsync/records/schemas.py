@@ -25,6 +25,8 @@ from fieldsync.records import validators
 # The codes and the office's Chinese words for them (fieldsync/labels.py): imports accept either.
 LEVELS = labels.chinese("level")
 SESSION_KINDS = labels.chinese("kind")
+# The kinds that count as 全民健身活动 (mass fitness activities) and as volunteer service.
+MASS_ACTIVITY_KINDS = ("volunteer", "theme")
 MODES = labels.chinese("mode")
 GENDERS = labels.chinese("gender")
 # What the 临汾 notice (shared/seeds/001) asks of each activity: where it took sport (体育"六进")

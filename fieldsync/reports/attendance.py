@@ -16,7 +16,7 @@ from fieldsync.reports.merges import join_people
 from fieldsync.reports.units import names
 from fieldsync.sheets.table import Table, chinese_date, unit_line
 from fieldsync.store import clock
-from fieldsync.sync import doubles
+from fieldsync.sync.downstream import doubles
 
 COLUMNS = ("序号", "姓名", "乡镇（街道）", "村（社区）", "等级", "签到时间", "签退时间", "计入时长（小时）", "手机",
            "备注")

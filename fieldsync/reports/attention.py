@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from fieldsync.store import clock
-from fieldsync.sync import doubles, review
+from fieldsync.sync.downstream import doubles, review
 
 QUIET_AFTER = timedelta(days=3)
 
 
 def needs_attention(db: Database, now: datetime | None = None) -> dict:
     """Conflicts, quarantined changes and double scans of the account's towns, as their lists show
-    them (sync/review.py, sync/doubles.py); quiet laptops of the whole hub. A laptop is quiet when it is enrolled, not revoked, and neither
+    them (sync/downstream/review.py, sync/downstream/doubles.py); quiet laptops of the whole hub. A laptop is quiet when it is enrolled, not revoked, and neither
     synced nor enrolled in the last three days (one that never synced since enrolling counts too)."""
     cutoff = clock.utc_text((now or clock.now()) - QUIET_AFTER)
     conflicts, conflict_params = review.in_scope(review.CONFLICT_TOWN, "c")

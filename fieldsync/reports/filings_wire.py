@@ -1,7 +1,7 @@
 """The sync entity `filings`: a child hub's 统计表 filing as it travels to its parent (decision 0150).
 
 A filing goes up one level only: the parent's policy takes it for the child's own unit
-(sync/policy.py `filings`), and the parent neither publishes it to anyone nor passes it on
+(sync/downstream/policy.py `filings`), and the parent neither publishes it to anyone nor passes it on
 to its own parent (`upward=False`): a city files its own table, it does not forward its
 counties'. The workbook travels base64-encoded inside the JSON change.
 """
@@ -52,8 +52,7 @@ def wire(row: dict) -> dict:
     return {**row, "xlsx": base64.b64encode(row["xlsx"]).decode("ascii")}
 
 
-entities.register(entities.Entity("filings", entities.PUBLISHED, FilingWire, pushed=True, scope=None,
-                                  upward=False))
+FILINGS = entities.Entity("filings", entities.PUBLISHED, FilingWire, pushed=True, scope=None, upward=False)
 
 
 class FilingReviewWire(Schema):
@@ -74,4 +73,4 @@ class FilingReviewWire(Schema):
 
 
 # Published by the parent to the child's unit (and on to its laptops); never pushed.
-entities.register(entities.published("filing_reviews", FilingReviewWire, scope="town"))
+ENTITIES = [FILINGS, entities.published("filing_reviews", FilingReviewWire, scope="town")]

@@ -17,8 +17,7 @@ import json
 from sqlite_utils import Database
 
 from fieldsync.records import hour_reviews
-from fieldsync.records.schemas import LEVELS
-from fieldsync.reports.kpi import MASS_ACTIVITY_KINDS
+from fieldsync.records.schemas import LEVELS, MASS_ACTIVITY_KINDS
 from fieldsync.reports.merges import ids_of
 from fieldsync.reports.schema import IS_INSTRUCTOR
 from fieldsync.reports.units import IN_UNIT, Unit, names

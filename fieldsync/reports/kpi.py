@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from fieldsync.reports import coverage, targets
+from fieldsync.records.schemas import MASS_ACTIVITY_KINDS
+from fieldsync.reports import coverage, service, targets
 from fieldsync.reports.schema import IS_INSTRUCTOR
 from fieldsync.reports.units import (
     IN_UNIT,
@@ -28,7 +29,6 @@ from fieldsync.reports.units import (
 from fieldsync.sheets.table import Table, unit_line
 from fieldsync.store import clock
 
-MASS_ACTIVITY_KINDS = ("volunteer", "theme")
 COLUMNS = ("指标", "范围", "目标", "完成", "完成情况", "目标来源")
 NO_POPULATION = "无人口数据"
 ON_DUTY = "社会体育指导员上岗率"
@@ -115,8 +115,6 @@ def table(db: Database, unit: Unit, year: int) -> Table:
                 verdict += f"（按{place['population_year']}年人口）"
         rows.append(("每千人社会体育指导员数", place["name"], place["target"], done, verdict,
                      place["source"].describe()))
-    # Imported here: service reads hours.py, which reads this module.
-    from fieldsync.reports import service
 
     for place in service.rates(db, unit, year):
         share = f"{place['rate']:.0%}" if place["rate"] is not None else "无在册指导员"

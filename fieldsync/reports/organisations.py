@@ -82,9 +82,11 @@ class TeamWire(Schema):
     hlc = hlc_field(required=True)
 
 
-entities.register(entities.published(ENTITY, OrganisationWire, scope="all"))
-entities.register(entities.published("pairings", PairingWire, scope="town"))
-entities.register(entities.published("fitness_teams", TeamWire, scope="town"))
+ENTITIES = [
+    entities.published(ENTITY, OrganisationWire, scope="all"),
+    entities.published("pairings", PairingWire, scope="town"),
+    entities.published("fitness_teams", TeamWire, scope="town"),
+]
 
 
 def publish(db: Database, store: Store, table: str, row: dict) -> dict:

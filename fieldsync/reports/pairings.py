@@ -17,8 +17,8 @@ from sqlite_utils import Database
 from fieldsync.errors import Conflict, NotFound, ValidationFailed
 from fieldsync.i18n import _
 from fieldsync.records import people, places, scope, sessions
+from fieldsync.records.schemas import MASS_ACTIVITY_KINDS
 from fieldsync.reports import organisations
-from fieldsync.reports.kpi import MASS_ACTIVITY_KINDS
 from fieldsync.reports.schema import IS_INSTRUCTOR
 from fieldsync.reports.units import IN_UNIT, Unit, sessions_in
 from fieldsync.store import Store, new_id

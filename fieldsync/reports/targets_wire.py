@@ -56,5 +56,7 @@ def apply(db, record: dict) -> None:
                        " VALUES (?, ?, ?, ?, ?, ?, 1)", [unit, int(year), figure, value, now, PARENT])
 
 
-entities.register(entities.Entity("targets", entities.PUBLISHED, TargetsWire, pushed=False, scope="place",
-                                  key="unit", read=read, apply=apply))
+ENTITIES = [
+    entities.Entity("targets", entities.PUBLISHED, TargetsWire, pushed=False, scope="place",
+        key="unit", read=read, apply=apply),
+]

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from fieldsync import config as settings
+from fieldsync.parts import open_store
+from fieldsync.printing import templates_root
 from fieldsync.records.pii import write_secret
-from fieldsync.store import Store
-
-
-def templates_root() -> Path:
-    """kiosk_templates/ inside the installed package, or beside it in a source checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "kiosk_templates", here.parent / "kiosk_templates"):
-        if candidate.is_dir():
-            return candidate
-    raise RuntimeError("kiosk_templates/ not found: reinstall fieldsync")
+from fieldsync.server import extensions
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -54,8 +46,9 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
     )
     app.json.ensure_ascii = False
     app.session_interface = CookieSessions()
-    store = Store(instance_path / "fieldsync.db", hub=app.config["MODE"] == "hub")
-    app.extensions["fieldsync.store"] = store
+    store = open_store(instance_path / "fieldsync.db", hub=app.config["MODE"] == "hub")
+    app.extensions[extensions.STORE] = store
+    app.extensions[extensions.BEARER_RESOLVERS] = []   # filled below by the areas that take a token
     from fieldsync.reports import rollup
 
     rollup.keep_live(store, app.config["MODE"] == "hub")
@@ -133,15 +126,17 @@ def create_app(test_config: dict | None = None, *, instance: str | os.PathLike |
 
         app.register_blueprint(public_pages.bp)   # the association's public page: hub only
         app.register_blueprint(pairings_pages.bp)
-    from fieldsync.server import hub, sync_api, sync_banner
+    from fieldsync.server import held, hub, sync_api, sync_banner
 
     sync_api.init_app(app)      # hub: enroll/push/pull; node: run/status
     hub.init_app(app)           # hub: nodes, conflicts, quarantine, bundle pages
     sync_banner.init_app(app)   # node: the sync line on every page
+    held.init_app(app)          # node and child hub: what a pull from above could not apply
     return app
 
 
-def get_store() -> Store:
-    from flask import current_app
 
-    return current_app.extensions["fieldsync.store"]
+def close(app: Flask) -> None:
+    """The app's teardown, when its server stops: the store's writer finishes what is queued and
+    every connection closes, so SQLite folds the WAL back into the database file."""
+    app.extensions[extensions.STORE].close()

@@ -14,8 +14,8 @@ from marshmallow import Schema, fields, validate
 from fieldsync.errors import FieldsyncError
 from fieldsync.records import users
 from fieldsync.records.schemas import load
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.pages import form_errors, form_page, posted, present
 
 bp = Blueprint("accounts", __name__)

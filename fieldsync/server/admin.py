@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from fieldsync.errors import NotFound
 from fieldsync.records import places, sessions
-from fieldsync.server import get_store
+from fieldsync.server.extensions import get_store
 from fieldsync.server.pages import home_town, may_roster
 
 bp = Blueprint("admin", __name__)

@@ -18,8 +18,8 @@ from fieldsync.records.schemas import (
     SessionUpdateSchema,
     load,
 )
-from fieldsync.server import get_store
 from fieldsync.server.auth import KIOSK_CALLERS, actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.http import json_body
 from fieldsync.server.openapi import doc, document
 from fieldsync.server.stations import within_its_session

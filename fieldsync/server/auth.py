@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -34,13 +33,11 @@ from flask_babel import gettext as _
 
 from fieldsync.errors import FieldsyncError, Forbidden, Unauthorized
 from fieldsync.records import scope, sign_in, users
-from fieldsync.server import get_store
 from fieldsync.server.errors import render, wants_json
+from fieldsync.server.extensions import bearer_resolvers, get_store
 
 bp = Blueprint("auth", __name__)
 
-# token -> principal dict ({"kind": "station"|"node", "role": ..., ...}) or None
-bearer_resolvers: list[Callable[[str], dict | None]] = []
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 KIOSK_CALLERS = ("user", "station")   # who scans badges: signed-in people and joined phone stations
 
@@ -70,7 +67,7 @@ def init_app(app: Flask) -> None:
         scope.set_units(get_store(), None)  # until an account with units is found below
         token = _bearer()
         if token:
-            for resolve in bearer_resolvers:
+            for resolve in bearer_resolvers():
                 principal = resolve(token)
                 if principal:
                     g.principal = principal

@@ -28,8 +28,8 @@ from fieldsync.errors import Forbidden
 from fieldsync.records import awards, consents, people, scope
 from fieldsync.records.schemas import Integer, load
 from fieldsync.reports import units
-from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
 

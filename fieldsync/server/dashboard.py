@@ -43,8 +43,8 @@ from fieldsync.reports.schemas import (
     PairingLinkSchema,
     PairingSchema,
 )
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.pages import form_page, posted, present
 from fieldsync.store import clock
 

@@ -26,8 +26,8 @@ from fieldsync.errors import Forbidden, ValidationFailed
 from fieldsync.records import sessions
 from fieldsync.records.schemas import Integer, PlaceCode, load
 from fieldsync.reports import js365, registry, s12, units
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.sheets import xlsx
 from fieldsync.store import clock
 

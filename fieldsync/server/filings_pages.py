@@ -23,8 +23,8 @@ from fieldsync.errors import Conflict, FieldsyncError, Forbidden, ValidationFail
 from fieldsync.records import scope
 from fieldsync.records.schemas import Integer, load
 from fieldsync.reports import filing_reviews, filings
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.pages import form_page, posted
 from fieldsync.store import clock
 

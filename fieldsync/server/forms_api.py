@@ -9,9 +9,9 @@ from fieldsync.forms import catalogue, submissions, summary, walk_in
 from fieldsync.forms.inputs import SubmissionSchema, SubmissionsQuery, VersionQuery
 from fieldsync.i18n import _
 from fieldsync.records.schemas import load
-from fieldsync.server import get_store
 from fieldsync.server.api import STATION_ERRORS
 from fieldsync.server.auth import KIOSK_CALLERS, actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.http import json_body
 from fieldsync.server.openapi import doc
 from fieldsync.server.stations import within_its_session

@@ -32,8 +32,8 @@ from fieldsync.forms.inputs import FilledPage
 from fieldsync.i18n import _
 from fieldsync.records import people, places, sessions
 from fieldsync.records.schemas import load
-from fieldsync.server import get_store
 from fieldsync.server.auth import KIOSK_CALLERS, actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.forms_api import hub_only
 from fieldsync.store import clock, new_id
 

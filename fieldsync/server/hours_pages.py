@@ -23,8 +23,8 @@ from fieldsync.errors import FieldsyncError
 from fieldsync.records import hour_reviews
 from fieldsync.records.schemas import load
 from fieldsync.reports import hours, units
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.pages import form_page, posted, present
 from fieldsync.store import clock
 

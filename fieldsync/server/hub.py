@@ -11,10 +11,11 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from fieldsync.errors import FieldsyncError, ValidationFailed
 from fieldsync.records import badges, places
 from fieldsync.records.schemas import PlaceCode, load
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.pages import form_page, posted, present
-from fieldsync.sync import bundles, doubles, enrollment, review
+from fieldsync.sync import bundles, enrollment
+from fieldsync.sync.downstream import doubles, review
 from fieldsync.sync.protocol import NodeAddSchema
 
 bp = Blueprint("hub", __name__, url_prefix="/hub")

@@ -23,8 +23,9 @@ from fieldsync.records.schemas import (
 )
 from fieldsync.reports import hours, merges, units
 from fieldsync.reports.schemas import MergeSchema
-from fieldsync.server import dashboard, get_store
+from fieldsync.server import dashboard
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.pages import form_page, posted, present
 
 bp = Blueprint("hub_people", __name__, url_prefix="/hub")

@@ -9,8 +9,8 @@ from flask import Blueprint, g, redirect, render_template, request, session, url
 from flask_babel import get_locale
 
 from fieldsync.records import checkins, places, sessions
-from fieldsync.server import get_store
 from fieldsync.server.auth import KIOSK_CALLERS, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.stations import tied_session
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")

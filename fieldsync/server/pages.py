@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 
 from fieldsync.errors import FieldsyncError, ValidationFailed
 from fieldsync.records import places, users
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor
+from fieldsync.server.extensions import get_store
 
 
 def may_roster(act: str) -> bool:

@@ -18,8 +18,8 @@ from fieldsync.errors import Forbidden
 from fieldsync.records import people, scope
 from fieldsync.records.schemas import Integer, load
 from fieldsync.reports import organisations, pairings, units
-from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 
 bp = Blueprint("pairings_pages", __name__, url_prefix="/hub")
 RECORD_ID = validate.Length(min=1, max=64)

@@ -18,8 +18,8 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from fieldsync.records import certificates, people, places, sessions
 from fieldsync.records.schemas import load
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 
 bp = Blueprint("papers", __name__)
 

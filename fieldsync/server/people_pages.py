@@ -12,8 +12,8 @@ from fieldsync.errors import FieldsyncError, Forbidden
 from fieldsync.i18n import N_
 from fieldsync.records import badges, people, places, roster_export
 from fieldsync.records.schemas import Integer, PersonSchema, PromotionSchema, load
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.pages import (
     Action,
     active,

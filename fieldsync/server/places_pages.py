@@ -14,8 +14,8 @@ from fieldsync.records import place_import, populations
 from fieldsync.records.schemas import PlaceCode, load
 from fieldsync.reports import dashboard, targets, units
 from fieldsync.reports.schemas import UnitYearQuery
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.pages import form_page, posted, present
 
 bp = Blueprint("places_pages", __name__, url_prefix="/hub/places")

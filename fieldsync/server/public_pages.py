@@ -13,7 +13,7 @@ from datetime import date
 from flask import Blueprint, render_template
 
 from fieldsync.reports import public, units
-from fieldsync.server import get_store
+from fieldsync.server.extensions import get_store
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 REFRESH_SECONDS = 60

@@ -24,8 +24,8 @@ from fieldsync.errors import FieldsyncError, Forbidden, ValidationFailed
 from fieldsync.records import badge_sheet, roster_io
 from fieldsync.records import roster_export as exporting
 from fieldsync.records.schemas import PlaceCode, load
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.headers import csp_nonce
 from fieldsync.server.pages import home_town
 

@@ -32,7 +32,7 @@ from fieldsync.records import (
 from fieldsync.records.schemas import LEVELS, load
 from fieldsync.records.validators import mask_name, mask_phone
 from fieldsync.reports import hours, service_certificates
-from fieldsync.server import get_store
+from fieldsync.server.extensions import get_store
 from fieldsync.store import clock
 
 bp = Blueprint("self_service", __name__)

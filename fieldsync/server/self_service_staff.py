@@ -27,8 +27,9 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from fieldsync.records import badges, people, personal_links, profile_requests
 from fieldsync.records.schemas import load
 from fieldsync.reports import hours
-from fieldsync.server import get_store, self_service
+from fieldsync.server import self_service
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 
 bp = Blueprint("self_service_staff", __name__, url_prefix="/hub")
 requests_bp = Blueprint("correction_requests", __name__, url_prefix="/requests")

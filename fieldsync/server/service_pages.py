@@ -31,8 +31,8 @@ from fieldsync.records import sessions, trainers
 from fieldsync.records.schemas import Integer, PlaceCode, load
 from fieldsync.records.validators import mask_phone
 from fieldsync.reports import registry, service, units
-from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 
 bp = Blueprint("service", __name__)          # the hub's: a laptop keeps no rollups to count from
 trainer_bp = Blueprint("trainer", __name__)  # a laptop's and the hub's

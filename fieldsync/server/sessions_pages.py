@@ -13,8 +13,8 @@ from fieldsync.i18n import N_
 from fieldsync.records import checkins, places, sessions, theme_days
 from fieldsync.records.schemas import SessionSchema, SessionsQuery, load
 from fieldsync.reports import statistics_xlsx
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.pages import (
     Action,
     active,
@@ -25,7 +25,7 @@ from fieldsync.server.pages import (
     posted,
     present,
 )
-from fieldsync.sync import doubles
+from fieldsync.sync.downstream import doubles
 
 bp = Blueprint("sessions_pages", __name__)
 SESSION_FORM = ("kind", "title", "organizer", "undertaker", "summary", "mode", "starts_at", "ends_at", "town", "village",

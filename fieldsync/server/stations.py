@@ -34,8 +34,9 @@ from fieldsync.errors import FieldsyncError, Forbidden, Unauthorized
 from fieldsync.i18n import N_
 from fieldsync.records import badges, sessions, stations
 from fieldsync.records.schemas import load
-from fieldsync.server import auth, get_store
+from fieldsync.server import extensions
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.pages import form_page, posted, present
 
 bp = Blueprint("stations", __name__, url_prefix="/kiosk")
@@ -92,8 +93,7 @@ def resolve_bearer(token: str) -> dict | None:
 
 
 def init_app(app: Flask) -> None:
-    if resolve_bearer not in auth.bearer_resolvers:
-        auth.bearer_resolvers.append(resolve_bearer)
+    app.extensions[extensions.BEARER_RESOLVERS].append(resolve_bearer)
 
     @app.before_request
     def _station_from_cookie():

@@ -20,14 +20,15 @@ from fieldsync.i18n import _
 from fieldsync.records import badges
 from fieldsync.records.schemas import load
 from fieldsync.records.validators import whole_number, whole_number_or_none
-from fieldsync.server import auth, get_store
+from fieldsync.server import extensions
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.http import MAX_JSON_BYTES, json_body
 from fieldsync.server.openapi import doc
 from fieldsync.store.clock import utc_now
 from fieldsync.store.hlc import wall_ms
-from fieldsync.sync import certificates, enrollment, hublog, node, receive
-from fieldsync.sync.client import SERVER_TIME_HEADER
+from fieldsync.sync import enrollment, hublog
+from fieldsync.sync.downstream import certificates, receive
 from fieldsync.sync.protocol import (
     MIN_PROTOCOL,
     NODE_TIME_HEADER,
@@ -36,6 +37,8 @@ from fieldsync.sync.protocol import (
     PullQuery,
     protocol_ok,
 )
+from fieldsync.sync.upstream import node
+from fieldsync.sync.upstream.client import SERVER_TIME_HEADER
 
 hub_bp = Blueprint("sync_hub", __name__, url_prefix="/api/v1/sync")
 node_bp = Blueprint("sync_node", __name__, url_prefix="/api/v1/sync")
@@ -44,8 +47,7 @@ GZIP_ABOVE = 1024
 
 def init_app(app: Flask) -> None:
     if app.config["MODE"] == "hub":
-        if resolve_node_token not in auth.bearer_resolvers:
-            auth.bearer_resolvers.append(resolve_node_token)
+        app.extensions[extensions.BEARER_RESOLVERS].append(resolve_node_token)
         app.register_blueprint(hub_bp)
     else:
         app.register_blueprint(node_bp)

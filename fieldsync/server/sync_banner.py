@@ -13,11 +13,11 @@ from flask_babel import ngettext
 
 from fieldsync.errors import CATALOGUE, FieldsyncError
 from fieldsync.i18n import language, speaking
-from fieldsync.server import get_store
 from fieldsync.server.auth import require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.i18n import when
-from fieldsync.sync import node
 from fieldsync.sync.link import KeepGoing
+from fieldsync.sync.upstream import node
 
 bp = Blueprint("sync_banner", __name__)
 log = logging.getLogger("fieldsync.sync")

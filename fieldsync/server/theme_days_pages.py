@@ -13,8 +13,8 @@ from fieldsync.errors import FieldsyncError
 from fieldsync.records import theme_days
 from fieldsync.records.schemas import Integer, load
 from fieldsync.reports import dashboard
-from fieldsync.server import get_store
 from fieldsync.server.auth import actor, require
+from fieldsync.server.extensions import get_store
 from fieldsync.server.pages import form_page, posted
 from fieldsync.store import clock
 

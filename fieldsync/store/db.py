@@ -64,7 +64,7 @@ def new_id() -> str:
 
 def last_clock_sync(db: Database) -> tuple[int, int]:
     """(how many syncs measured the hub's clock, the offset the last one found), as any process
-    syncing this database stored them (sync/node.py)."""
+    syncing this database stored them (sync/upstream/node.py)."""
     row = db.execute("SELECT clock_syncs, clock_offset_ms FROM sync_state WHERE peer = 'hub'").fetchone()
     return (row[0], row[1]) if row else (0, 0)
 
@@ -96,7 +96,9 @@ def connect(path: str | Path, *, synchronous: str = "FULL") -> Database:
 class Store:
     """The instance database: parallel readers, one group-committing writer."""
 
-    def __init__(self, path: str | Path, *, hub: bool = False):
+    def __init__(self, path: str | Path, *, migrate: Callable[[Database], None], hub: bool = False):
+        """Open (and create) the database at path and bring it up to date with migrate(db), which
+        the program's assembly passes down (fieldsync/parts.py: open_store)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         keep_private(self.path)
@@ -106,8 +108,6 @@ class Store:
             for pragma in (f"cache_size = -{HUB_CACHE_KIB}", f"wal_autocheckpoint = {HUB_WAL_PAGES}",
                            f"journal_size_limit = {HUB_WAL_KEPT_BYTES}"):
                 self._writer_db.conn.execute(f"PRAGMA {pragma}")
-        from fieldsync.store.schema import migrate
-
         migrate(self._writer_db)
         self.node_id = self.get_meta("node_id", db=self._writer_db)
         last = self._writer_db.execute("SELECT MAX(hlc) FROM changes").fetchone()[0]

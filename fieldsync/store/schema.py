@@ -1,38 +1,17 @@
-"""Schema migrations, registered in order with sqlite-utils and applied at start-up.
+"""The core schema migrations, registered in order with sqlite-utils.
 
-Each area owns one migration set; `migrate` applies them in the order listed in
-MIGRATION_SETS. A migration, once released, is never edited: add a new one.
+Each area owns one migration set; fieldsync/parts.py lists them all (this one first) and
+applies them in that order. A migration, once released, is never edited: add a new one.
 """
 
 from __future__ import annotations
 
-import importlib
 import secrets
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 core = Migrations("fieldsync")
-
-# Modules that define a `migrations` attribute, applied after `core`.
-MIGRATION_SETS = [
-    "fieldsync.store.schema:core",
-    "fieldsync.records.schema:migrations",
-    "fieldsync.records.users:migrations",
-    "fieldsync.records.places:migrations",
-    "fieldsync.records.stations:migrations",
-    "fieldsync.forms.schema:migrations",
-    "fieldsync.sync.schema:migrations",
-    "fieldsync.sync.doubles:migrations",
-    "fieldsync.reports.schema:migrations",
-    "fieldsync.reports.targets:migrations",
-    "fieldsync.records.hour_reviews:migrations",
-    "fieldsync.reports.filings:migrations",
-    "fieldsync.records.awards_schema:migrations",
-    "fieldsync.records.self_schema:migrations",
-    "fieldsync.records.trainers:migrations",
-    "fieldsync.reports.pairing_schema:migrations",
-]
 
 
 @core()
@@ -334,8 +313,3 @@ def m008_activity_tags_and_theme_days(db: Database) -> None:
         """
     )
 
-
-def migrate(db: Database) -> None:
-    for spec in MIGRATION_SETS:
-        module_name, attr = spec.split(":")
-        getattr(importlib.import_module(module_name), attr).apply(db)

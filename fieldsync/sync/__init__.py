@@ -1,7 +1,13 @@
-"""Sync between town nodes and the city hub: exactly-once batched push, scoped pull,
-enrollment, USB bundles and auto-sync (DESIGN §4, docs/sync.md).
+"""Sync between town laptops and hubs, and between hubs (DESIGN §4, §8a; docs/sync.md).
 
-`entities` says which records travel; `protocol` is the wire format; the hub
-side is `receive` (batches) + `merge` (records) + `hublog` (what pulls read);
-the node side is `node` (push, pull, status) over `client` (HTTP).
+A hub both answers the laptops and child hubs below it and, in a chain, talks to the hub above
+(decision 0130), so the code is split around what both sides share (decision 0210):
+
+- here, shared by both sides: `protocol` (the wire format), `columnar` (the block codec),
+  `entities` (which records travel), `batches` (the outbox cut for the wire), `schema`,
+  `hublog` (what a hub publishes for pulls), `published`, `quarantine` (changes held on either
+  side), `chain` (the rules of a hub of hubs), and the two ways a child joins and feeds its
+  parent, each with a parent's half and a child's half: `enrollment` and `bundles`;
+- `upstream/`: the side that talks to the parent (push, pull, client, node, scheduler);
+- `downstream/`: the side that answers the children (receive, merge, review, ...).
 """

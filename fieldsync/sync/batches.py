@@ -19,7 +19,8 @@ from sqlite_utils import Database
 
 from fieldsync import PROTOCOL_VERSION
 from fieldsync.store import new_id
-from fieldsync.sync import chain, columnar, entities, policy, refs
+from fieldsync.sync import chain, columnar, entities, refs
+from fieldsync.sync.downstream import policy
 from fieldsync.sync.entities import IMMUTABLE
 
 

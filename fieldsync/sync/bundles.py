@@ -35,9 +35,10 @@ from fieldsync.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadT
 from fieldsync.i18n import _
 from fieldsync.store import Store
 from fieldsync.store.clock import utc_now
-from fieldsync.sync import batches, enrollment, receive
+from fieldsync.sync import batches, enrollment
+from fieldsync.sync.downstream import receive
 from fieldsync.sync.protocol import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_CHANGES
-from fieldsync.sync.push import load_stream, request_body
+from fieldsync.sync.upstream.push import load_stream, request_body
 
 FORMAT = "fieldsync-bundle"
 VERSION = 2

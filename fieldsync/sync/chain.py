@@ -117,14 +117,6 @@ def towns_of(db: Database, unit: str) -> frozenset[str]:
         " WHERE places.kind = 'town'", [unit]))
 
 
-def area_scopes(db: Database, unit: str) -> list[str]:
-    """The hub_log scopes of a unit: itself and every county and town under it (villages are
-    logged under their town)."""
-    return [r[0] for r in db.execute(
-        "WITH RECURSIVE under(code) AS (SELECT ? UNION SELECT p.code FROM places p JOIN under u"
-        " ON p.parent = u.code WHERE p.kind != 'village') SELECT code FROM under", [unit])]
-
-
 # -- upward -------------------------------------------------------------------------------------
 def forwards(db: Database) -> bool:
     """True on a hub enrolled with a parent: what it accepts goes upward too."""

@@ -49,8 +49,10 @@ from fieldsync.store import Store, clock, new_id
 from fieldsync.store.clock import utc_now
 from fieldsync.store.hlc import MAX_AHEAD_MS
 from fieldsync.store.outbox import forget_acks_after
-from fieldsync.sync import certificates, chain, entities, hublog, origins, pull
-from fieldsync.sync.receive import audit
+from fieldsync.sync import chain, entities, hublog
+from fieldsync.sync.downstream import certificates, origins
+from fieldsync.sync.downstream.receive import audit
+from fieldsync.sync.upstream import pull
 
 CODE_HOURS = 24
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"   # no 0/O, 1/I/L: read aloud over the phone
@@ -290,7 +292,7 @@ def enroll(store: Store, instance: Path, hub_url: str, code: str) -> dict:
     lost, asking again with the same code is recognised as this laptop by the signature.
     A hub enrolls the same way with its parent and becomes a node to it (decision 0130)."""
     from fieldsync.errors import HubUnreachable
-    from fieldsync.sync.client import HubClient
+    from fieldsync.sync.upstream.client import HubClient
 
     unit = _own_unit_if_hub(store, instance)
     request = enrollment_request(store, instance, code)

@@ -1,8 +1,9 @@
 """Which records travel between nodes and the hub, and how each kind merges.
 
-Sync moves records; it does not define them. Each synced table registers an
-`Entity` here, and the push encoder, the hub merge and the pull all read this
-registry instead of naming tables.
+Sync moves records; it does not define them. Each synced table is declared as
+an `Entity` by its own area, the program's assembly (fieldsync/parts.py) lists
+them all and installs the list here when it opens the store, and the push
+encoder, the hub merge and the pull all read it instead of naming tables.
 
 Three kinds:
 
@@ -27,31 +28,31 @@ How another area adds an entity (e.g. forms/submissions, issue 5):
 2. Write the outbox row in the same transaction as the record
    (`store.outbox.record_change(db, "submissions", id, "upsert", hlc, row)`;
    for immutable records the payload is the row itself).
-3. In a module of yours, register it, with a marshmallow schema of the
+3. In a module of yours, declare it, with a marshmallow schema of the
    fields as they travel (it validates what the hub receives; a record that
    fails it goes to quarantine)::
 
        from fieldsync.sync import entities
 
-       entities.register(entities.immutable(
-           "submissions", SubmissionWireSchema,
-           columns={"id": "ulid", "form_id": "dict", "form_version": "dict",
-                    "session_id": "dict", "person_id": "dict", "data": "raw",
-                    "hlc": "hlc", "node": "dict", "created_at": "time"}))
-       entities.register(entities.published("forms", FormWireSchema))
+       ENTITIES = [
+           entities.immutable(
+               "submissions", SubmissionWireSchema,
+               columns={"id": "ulid", "form_id": "dict", "form_version": "dict",
+                        "session_id": "dict", "person_id": "dict", "data": "raw",
+                        "hlc": "hlc", "node": "dict", "created_at": "time"}),
+           entities.published("forms", FormWireSchema),
+       ]
 
-4. Append your module's path to ENTITY_MODULES below (a one-line edit,
-   like MIGRATION_SETS), so the CLI, the node and the hub all load it.
+4. Add `*your_module.ENTITIES` to ENTITIES in fieldsync/parts.py (a one-line
+   edit, beside MIGRATION_SETS), so the CLI, the node and the hub all have it.
 
-Entities not registered are never pushed: the node leaves their outbox rows
+Entities not listed are never pushed: the node leaves their outbox rows
 alone and the hub would quarantine them as unknown.
 """
 
 from __future__ import annotations
 
-import importlib
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,12 +60,6 @@ from marshmallow import Schema
 
 IMMUTABLE, MUTABLE, PUBLISHED = "immutable", "mutable", "published"
 CODECS = ("ulid", "dict", "person", "time", "hlc", "raw")   # person: a dict of people ids (sync/refs.py)
-
-# Modules that register entities when imported (besides the built-in ones below).
-ENTITY_MODULES: list[str] = ["fieldsync.forms.wire", "fieldsync.records.hour_reviews", "fieldsync.reports.filings_wire",
-                              "fieldsync.records.awards", "fieldsync.records.consents",
-                              "fieldsync.records.profile_requests", "fieldsync.reports.organisations",
-                              "fieldsync.reports.targets_wire"]
 
 
 @dataclass(frozen=True)
@@ -113,42 +108,32 @@ def published(name: str, schema: type[Schema], *, pushed: bool = False, key: str
 
 
 _REGISTRY: dict[str, Entity] = {}
-_loaded = False
-_loading = threading.RLock()
 
 
-def register(entity: Entity) -> Entity:
-    _REGISTRY[entity.name] = entity
-    return entity
+def install(listed: Iterable[Entity]) -> None:
+    """Make `listed` the entities that travel (fieldsync/parts.py, when it opens a store). The
+    same list for every store of the process: installing it again changes nothing."""
+    listed = list(listed)
+    names = [entity.name for entity in listed]
+    if len(set(names)) != len(names):
+        raise ValueError(f"an entity is listed twice: {sorted(n for n in names if names.count(n) > 1)}")
+    if _REGISTRY and list(_REGISTRY.values()) != listed:
+        raise ValueError("another list of entities is installed already")
+    _REGISTRY.update((entity.name, entity) for entity in listed)
 
 
-def _load() -> None:
-    """Register every entity once. Threads that ask meanwhile wait for the whole registry: the
-    hub receives a laptop's batches two at a time, and a half-filled registry would send a
-    block of check-ins to quarantine as a kind the hub does not know."""
-    global _loaded
-    if _loaded:
-        return
-    with _loading:
-        if _loaded:
-            return
-        from fieldsync.sync import protocol
-
-        for entity in protocol.BUILT_IN_ENTITIES:
-            register(entity)
-        for module in ENTITY_MODULES:
-            importlib.import_module(module)
-        _loaded = True
+def _installed() -> dict[str, Entity]:
+    if not _REGISTRY:
+        raise RuntimeError("no entities installed: open the store with fieldsync.parts.open_store")
+    return _REGISTRY
 
 
 def get(name: str) -> Entity | None:
-    _load()
-    return _REGISTRY.get(name)
+    return _installed().get(name)
 
 
 def all_entities() -> list[Entity]:
-    _load()
-    return list(_REGISTRY.values())
+    return list(_installed().values())
 
 
 def pushed() -> list[Entity]:

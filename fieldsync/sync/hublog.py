@@ -187,9 +187,7 @@ def read_page(db: Database, town: str, after: int, limit: int, *, hub: bool = Fa
     its town's records, it sees the places above its town (its county and city). A child hub
     (`hub`; `town` is its unit) sees every town of its unit and the counties between. `compact`
     (a protocol 2 puller): each record's field HLCs as compact_hlcs() writes them."""
-    from fieldsync.sync import chain
-
-    area = chain.area_scopes(db, town) if hub else [town]
+    area = places.area(db, town) if hub else [town]
     rows = []
     for scope in ("", *area, *places.ancestors(db, town)):
         rows += db.execute("SELECT seq, entity, record_id, op FROM hub_log WHERE scope = ? AND seq > ?"

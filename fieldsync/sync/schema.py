@@ -155,7 +155,7 @@ def m002_node_origins(db: Database) -> None:
 
 @migrations()
 def m003_quarantine_code(db: Database) -> None:
-    """Why the policy refused a change (sync/policy.py: not_your_town, move_request, ...); NULL for a
+    """Why the policy refused a change (sync/downstream/policy.py: not_your_town, move_request, ...); NULL for a
     change that failed otherwise (validation, an unknown kind)."""
     db.execute("ALTER TABLE quarantine ADD COLUMN code TEXT")
 
@@ -175,7 +175,21 @@ def m005_child_hubs(db: Database) -> None:
 
 
 @migrations()
-def m006_people_tail(db: Database) -> None:
+def m006_quarantine_codes_and_pulls(db: Database) -> None:
+    """Why a change is held, as the params of its code (sync/quarantine.py words them in the reader's
+    language; `reason` keeps the technical detail), and which rows a pull held: a laptop or child
+    hub keeps what it could not apply from the hub above, instead of skipping it (issue 16)."""
+    db.executescript(
+        """
+        ALTER TABLE quarantine ADD COLUMN params TEXT;
+        ALTER TABLE quarantine ADD COLUMN pulled INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX quarantine_pulled ON quarantine(pulled, resolved_at, id);
+        """
+    )
+
+
+@migrations()
+def m007_people_tail(db: Database) -> None:
     """A pushed check-in may name a person the hub holds by 8 characters of the id's random part
     (sync/refs.py, decision 0270): the hub finds them by this index."""
     db.execute("CREATE INDEX IF NOT EXISTS people_tail ON people(substr(id, 11, 8))")

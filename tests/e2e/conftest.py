@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import badges, people
-from fieldsync.store import Store
 from tests.e2e.fake_camera import write_y4m
 from tests.e2e.pages import LAPTOP
 from tests.e2e.tls_server import TLSLiveServer
@@ -35,7 +35,7 @@ def kiosk_template(demo_template, tmp_path_factory) -> Path:
     """The demo town with printed badges for its first people (the camera shows badge 0)."""
     path = tmp_path_factory.mktemp("kiosk-template") / "node"
     shutil.copytree(demo_template, path)
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         roster = people.search(store, "", limit=BADGES)
         codes = [badges.issue(store, person) for person in roster]
     (path / "e2e-badges.txt").write_text("\n".join(f"{p['id']} {c}" for p, c in zip(roster, codes)))

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from fieldsync import config, demo
+from fieldsync.parts import open_store
 from fieldsync.records import awards, consents, people, profile_requests
 from fieldsync.reports import hours, rollup, units
 from fieldsync.store import Store
@@ -21,7 +22,7 @@ LAPTOP_NAME = "张村镇文体站笔记本"
 
 def build_hub(folder: Path) -> Path:
     config.save(folder, mode="hub")
-    with Store(folder / "fieldsync.db") as store:
+    with open_store(folder / "fieldsync.db") as store:
         demo.load_hub(store)
         node, _code = enrollment.add_node(store, demo.DEMO_TOWN, LAPTOP_NAME, actor="admin")
         person = store.query_one("SELECT id, phone FROM people WHERE town = ? ORDER BY name LIMIT 1",
@@ -52,7 +53,7 @@ def _waiting_for_review(db, node_id: str, person: dict) -> None:
     db["conflicts"].insert({"entity": "people", "record_id": person["id"], "field": "phone",
                             "kept_value": json.dumps(person["phone"]), "lost_value": '"13912345678"',
                             "node_id": node_id, "created_at": now})
-    # worded as sync/policy.py refuses a change of town
+    # worded as sync/downstream/policy.py refuses a change of town
     db["quarantine"].insert({"node_id": node_id, "entity": "people", "record_id": person["id"],
                              "change": json.dumps({"town": "371002101000"}), "code": "move_request",
                              "reason": f"moves people {person['id']} from {demo.DEMO_TOWN} to 371002101000: a move"

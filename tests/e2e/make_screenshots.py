@@ -19,9 +19,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from fieldsync import config, demo
+from fieldsync.parts import open_store
 from fieldsync.records import badges, checkins, people, personal_links
 from fieldsync.reports import hours, service_certificates
-from fieldsync.store import Store
 from tests.e2e.conftest import CHROMIUM
 from tests.e2e.demo_sites import build_hub
 from tests.e2e.page_checks import html_pages
@@ -51,7 +51,7 @@ def build_instance(folder: Path) -> dict[str, list[str]]:
     """The demo town with some people already checked in; badge codes of one of them ("here")
     and of the next arrivals ("new")."""
     config.save(folder, mode="node", town=demo.DEMO_TOWN)
-    with Store(folder / "fieldsync.db") as store:
+    with open_store(folder / "fieldsync.db") as store:
         demo.load(store)
         session_id = todays_session(folder)
         roster = [p for p in people.search(store, "", limit=60) if p["level"] != "none"]
@@ -159,7 +159,7 @@ def guide_shots(browser, server: LiveServer, codes: dict[str, list[str]]) -> Non
 def instructor_shots(browser, server: LiveServer) -> list[tuple[str, str, str]]:
     """The instructor's own page and the public check of their certificate (decision 0250, 0251),
     for the first instructor with reviewed hours: pages no role's crawl reaches."""
-    with Store(server.instance / "fieldsync.db") as store:
+    with open_store(server.instance / "fieldsync.db") as store:
         person = next(p for p in people.search(store, "", limit=500)
                       if hours.per_year(store.db, p["id"]))
         link = personal_links.issue(store, person["id"], actor="staff")

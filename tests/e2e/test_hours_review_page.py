@@ -8,9 +8,9 @@ from datetime import datetime
 
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import checkins, sessions
 from fieldsync.reports import hours, units
-from fieldsync.store import Store
 from tests.e2e.pages import expect, fits, phone_page
 from tests.reports import fixture
 from tests.support import LiveServer
@@ -22,7 +22,7 @@ STARTS = datetime(2024, 9, 1, 8)
 @pytest.fixture
 def city_hub(tmp_path):
     ids = fixture.build_instance(tmp_path / "hub")
-    with Store(tmp_path / "hub" / "fieldsync.db") as store:
+    with open_store(tmp_path / "hub" / "fieldsync.db") as store:
         made = sessions.create(store, fixture._session("volunteer", "九月健步走", fixture.T1, STARTS, 8.0),
                                actor="staff")
         for person, scans in (("p3", (("in", 8), ("out", 10))), ("p1", (("in", 8),))):
@@ -59,6 +59,6 @@ def test_staff_review_an_activitys_hours_on_a_phone(open_context, city_hub):
     expect(history.first).to_contain_text("staff")
     expect(history.first).to_contain_text("九点半离开")
     assert fits(page)
-    with Store(city_hub.instance / "fieldsync.db") as store:
+    with open_store(city_hub.instance / "fieldsync.db") as store:
         board = {p["id"]: p["hours"] for p in hours.leaderboard(store.db, units.resolve(store.db), 2024)}
     assert board[city_hub.ids["p3"]] == 0.5 + 2 and board[city_hub.ids["p1"]] == 1.5 + 1.5

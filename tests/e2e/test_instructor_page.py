@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import people, personal_links, sessions
 from fieldsync.reports import service_certificates
-from fieldsync.store import Store
 from tests.e2e.page_checks import english_words, layout_faults
 from tests.e2e.pages import SCREENS, expect
 from tests.reports import fixture
@@ -25,7 +25,7 @@ def city_hub(tmp_path_factory):
     """The hand-computed city on a hub, with p3's link, p1's 2024 certificate and a coming session in T1."""
     path = tmp_path_factory.mktemp("self-hub")
     ids = fixture.build_instance(path)
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         link = personal_links.issue(store, ids["p3"], actor="staff")
         certificate, _ = service_certificates.issue(store, ids["p1"], 2024, actor="staff")
         sessions.create(store, fixture._session("volunteer", "下月广场舞展演", fixture.T1,
@@ -62,7 +62,7 @@ def test_the_instructor_page_in_chinese(open_context, city_hub, screen):
     expect(page.locator(".flash.ok")).to_contain_text("同意后档案才会修改")
     expect(page.locator("#me-requests")).to_contain_text("等待审核")
     _readable(page)
-    with Store(city_hub.instance / "fieldsync.db") as store:
+    with open_store(city_hub.instance / "fieldsync.db") as store:
         assert people.get(store, city_hub.ids["p3"])["specialty"] is None   # a request edits nothing
     forged = city_hub.link[:-2] + ("AA" if not city_hub.link.endswith("AA") else "BB")
     assert page.goto(f"{city_hub.url}/me/{forged}").status == 404

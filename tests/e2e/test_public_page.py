@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import awards, consents, sessions
-from fieldsync.store import Store
 from tests.e2e.page_checks import english_words, layout_faults
 from tests.e2e.pages import SCREENS, expect, sign_in
 from tests.reports import fixture
@@ -24,7 +24,7 @@ PAGES = ("/public/", "/public/display")
 def public_hub(tmp_path_factory):
     folder = tmp_path_factory.mktemp("public-hub") / "hub"
     ids = fixture.build_instance(folder)
-    with Store(folder / "fieldsync.db") as store:
+    with open_store(folder / "fieldsync.db") as store:
         soon = datetime.now() + timedelta(days=5)
         sessions.create(store, fixture._session("theme", "重阳节登山健身活动暨全民健身志愿服务", fixture.T2, soon, 3.0),
                         actor="staff")

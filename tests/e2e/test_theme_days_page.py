@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import theme_days
-from fieldsync.store import Store, clock
+from fieldsync.store import clock
 from tests.e2e.pages import SCREENS, expect, fits, phone_page, sign_in
 from tests.reports import fixture
 from tests.support import LiveServer
@@ -18,7 +19,7 @@ YEAR = clock.today().year
 @pytest.fixture
 def city_hub(tmp_path):
     fixture.build_instance(tmp_path / "hub")
-    with Store(tmp_path / "hub" / "fieldsync.db") as store:
+    with open_store(tmp_path / "hub" / "fieldsync.db") as store:
         theme_days.seed(store, YEAR, actor="test")
     with LiveServer(tmp_path / "hub", hub=True) as server:
         yield server
@@ -40,7 +41,7 @@ def test_an_admin_edits_the_years_theme_days_on_a_phone(open_context, city_hub):
     add.locator("button.primary").click()
     expect(page.locator(".flash.ok")).to_contain_text("已添加重阳节登高")
     assert fits(page)
-    with Store(city_hub.instance / "fieldsync.db") as store:
+    with open_store(city_hub.instance / "fieldsync.db") as store:
         names = {d["name"]: d["starts_on"] for d in theme_days.for_year(store.db, YEAR)}
     assert names["全民健身日"] == f"{YEAR}-08-09" and names["重阳节登高"] == f"{YEAR}-10-11"
     page.goto(f"{city_hub.url}/hub/theme-days/?year={YEAR + 1}")   # a year without a list yet

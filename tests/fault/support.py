@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from fieldsync.parts import open_store
 from fieldsync.records import badges, people, sessions, stations
 from fieldsync.store import Store, new_id
 
@@ -29,7 +30,7 @@ class Roster:
 
 def make_roster(instance: Path, station_count: int, title: str = "断电测试") -> Roster:
     """A fresh session, a badge for every demo person, and station tokens (before the server starts)."""
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         town = store.query_one("SELECT town FROM people LIMIT 1")["town"]
         session = sessions.create(store, {"kind": "training", "title": title,
                                           "starts_at": "2025-06-01T09:00:00", "town": town})

@@ -9,7 +9,7 @@ import re
 import pytest
 import requests
 
-from fieldsync.store import Store
+from fieldsync.parts import open_store
 
 ERROR_KEYS = {"code", "message", "fields"}
 BOMB = gzip.compress(b" " * (65 * 1024 * 1024))   # 64 KB on the wire, 65 MB inflated
@@ -40,7 +40,7 @@ BAD_BODIES = {
 def body_operations(live_node, node_instance) -> list[tuple[str, str]]:
     """(method, path) of every documented operation with a JSON body, ids filled with real records."""
     spec = requests.get(live_node.url + "/api/v1/openapi.json", timeout=10).json()
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         real = {param: (store.query_one(f"SELECT id FROM {table} LIMIT 1") or {"id": "none"})["id"]
                 for param, table in (("person_id", "people"), ("session_id", "sessions"),
                                      ("form_id", "forms"), ("submission_id", "submissions"))}

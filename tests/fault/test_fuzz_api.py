@@ -15,7 +15,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from fieldsync.store import Store
+from fieldsync.parts import open_store
 from tests.fault.support import soak_only
 from tests.support import LiveServer, WebClient
 
@@ -40,7 +40,7 @@ def fuzz_admin(fuzzed_node) -> WebClient:
 
 @pytest.fixture(scope="module")
 def known_ids(fuzzed_node) -> list[str]:
-    with Store(fuzzed_node.instance / "fieldsync.db") as store:
+    with open_store(fuzzed_node.instance / "fieldsync.db") as store:
         return [row["id"] for table in ("people", "sessions", "forms", "submissions")
                 for row in store.query(f"SELECT id FROM {table} LIMIT 20")]
 

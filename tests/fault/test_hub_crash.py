@@ -18,8 +18,8 @@ from contextlib import closing
 import pytest
 
 from fieldsync.errors import FieldsyncError
-from fieldsync.sync import node as node_sync
-from fieldsync.sync.push import push
+from fieldsync.sync.upstream import node as node_sync
+from fieldsync.sync.upstream.push import push
 from tests.fault.support import scan_many, soak
 from tests.sync.conftest import TOWN_A
 

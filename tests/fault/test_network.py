@@ -10,9 +10,9 @@ import time
 import pytest
 
 from fieldsync.errors import FieldsyncError
-from fieldsync.sync import node as node_sync
-from fieldsync.sync.pull import pull
-from fieldsync.sync.push import push
+from fieldsync.sync.upstream import node as node_sync
+from fieldsync.sync.upstream.pull import pull
+from fieldsync.sync.upstream.push import push
 from tests.fault.support import scan_many, soak
 from tests.sync.conftest import TOWN_A
 from tests.sync.proxy import Fault, FaultProxy

@@ -15,7 +15,7 @@ from collections import defaultdict
 
 import pytest
 
-from fieldsync.store import Store
+from fieldsync.parts import open_store
 from tests.fault.support import ScanningStation, make_roster, soak
 from tests.support import LiveServer
 
@@ -30,7 +30,7 @@ def kill_repeatedly(server: LiveServer, kills: int, stop: threading.Event, longe
 
 
 def stored_state(instance) -> dict:
-    with Store(instance / "fieldsync.db") as store:  # opening replays the WAL, as a restart does
+    with open_store(instance / "fieldsync.db") as store:  # opening replays the WAL, as a restart does
         return {
             "checkins": store.query("SELECT id, person_id, direction, session_id FROM checkins ORDER BY hlc"),
             "outbox": store.query("SELECT record_id, COUNT(*) AS copies FROM changes"

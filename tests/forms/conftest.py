@@ -13,13 +13,14 @@ import json
 import pytest
 
 from fieldsync.forms import catalogue
+from fieldsync.parts import open_store
 from fieldsync.store import Store
 from tests.sync.conftest import *
 
 
 @pytest.fixture
 def hub_store(hub_instance):
-    with Store(hub_instance / "fieldsync.db") as opened:
+    with open_store(hub_instance / "fieldsync.db") as opened:
         yield opened
 
 

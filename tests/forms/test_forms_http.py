@@ -11,15 +11,16 @@ import re
 import openpyxl
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import people, sessions
-from fieldsync.store import Store, new_id
+from fieldsync.store import new_id
 from tests.forms.conftest import FITNESS_ANSWERS
 from tests.support import LiveServer, WebClient
 
 
 def _roster(instance, kind: str) -> tuple[dict, dict]:
     """A session of that kind, and someone of no level who has not come to it yet."""
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         session = next(s for s in sessions.listing(store) if s["kind"] == kind)
         came = {row["person_id"] for row in store.query("SELECT person_id FROM checkins WHERE session_id = ?",
                                                         [session["id"]])}

@@ -5,25 +5,26 @@ from __future__ import annotations
 
 import re
 
+from fieldsync.parts import open_store
 from fieldsync.records import places, sessions
-from fieldsync.store import Store, new_id
+from fieldsync.store import new_id
 
 
 def _session(instance) -> tuple[dict, str]:
     """A session on the demo laptop and one village of its town."""
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         session = next(s for s in sessions.listing(store) if s["status"] == "active")
         return session, places.children(store, session["town"], "village")[0]["code"]
 
 
 def _registered(instance, name: str) -> list[dict]:
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         return store.query("SELECT id, name, phone, village, town, gender, birth_year, status FROM people"
                            " WHERE name = ?", [name])
 
 
 def _walk_ins(instance, person_id: str) -> list[tuple]:
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         checkins = store.query("SELECT session_id, direction, method FROM checkins WHERE person_id = ?", [person_id])
         forms = store.query("SELECT form_id, session_id FROM submissions WHERE person_id = ?", [person_id])
     return [tuple(row.values()) for row in checkins + forms]

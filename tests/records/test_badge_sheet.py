@@ -7,6 +7,7 @@ import re
 import pytest
 from PIL import Image
 
+from fieldsync import printing
 from fieldsync.errors import Conflict, FieldsyncError
 from fieldsync.records import badge_sheet, badges, people
 
@@ -26,7 +27,7 @@ def _read_qr(image: Image.Image, index: int, modules: int) -> list[list[bool]]:
 
 def test_png_sheets_carry_each_badge_code_in_their_qr(store, tmp_path):
     roster = badge_sheet.select_people(store, town=TOWN)[:12]
-    written = badge_sheet.write(store, tmp_path / "sheet.png", roster)
+    written = printing.write_badge_sheet(store, tmp_path / "sheet.png", roster)
     assert [p.name for p in written] == ["sheet.png", "sheet-2.png"]
     pages = [Image.open(p) for p in written]
     assert pages[0].size == (2480, 3508) and pages[0].info["dpi"][0] == pytest.approx(300, abs=1)
@@ -43,7 +44,7 @@ def test_png_sheets_carry_each_badge_code_in_their_qr(store, tmp_path):
 
 def test_pdf_sheet_is_a4_with_one_page_per_ten_badges(store, tmp_path):
     roster = badge_sheet.select_people(store, town=TOWN)[:11]
-    [path] = badge_sheet.write(store, tmp_path / "sheet.pdf", roster)
+    [path] = printing.write_badge_sheet(store, tmp_path / "sheet.pdf", roster)
     content = path.read_bytes()
     assert content.startswith(b"%PDF-")
     assert len(re.findall(rb"/Type /Page\b", content)) == 2
@@ -53,7 +54,7 @@ def test_pdf_sheet_is_a4_with_one_page_per_ten_badges(store, tmp_path):
 
 def test_html_sheet_is_the_print_page_with_every_code(store, tmp_path):
     roster = badge_sheet.select_people(store, town=TOWN)[:3]
-    [path] = badge_sheet.write(store, tmp_path / "sheet.html", roster)
+    [path] = printing.write_badge_sheet(store, tmp_path / "sheet.html", roster)
     html = path.read_text("utf-8")
     for person in roster:
         assert f'data-code="{badges.issue(store, person)}"' in html and person["name"] in html
@@ -68,6 +69,6 @@ def test_cancelled_people_get_no_badge_and_a_missing_font_says_what_to_do(store,
     assert person["name"] in err.value.message
     monkeypatch.setenv("FIELDSYNC_CJK_FONT", str(tmp_path / "missing.ttf"))
     with pytest.raises(FieldsyncError) as err:
-        badge_sheet.write(store, tmp_path / "sheet.pdf", badge_sheet.select_people(store, town=TOWN)[:1])
+        printing.write_badge_sheet(store, tmp_path / "sheet.pdf", badge_sheet.select_people(store, town=TOWN)[:1])
     assert err.value.code == "no_cjk_font" and "missing.ttf" in err.value.message
     assert not (tmp_path / "sheet.pdf").exists()

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from fieldsync.errors import NotFound
+from fieldsync.parts import open_store
 from fieldsync.records import badges, checkins, people, sessions
 from fieldsync.store import new_id
 from tests.support import hold_the_writer, wait_until_queued
@@ -69,9 +70,8 @@ def test_altered_or_forged_badges_are_invalid_and_not_recorded(store, today, per
 
 
 def test_badge_signed_by_a_key_we_do_not_know_is_invalid(store, today, person, tmp_path):
-    from fieldsync.store import Store
 
-    with Store(tmp_path / "other.db") as other:
+    with open_store(tmp_path / "other.db") as other:
         foreign = badges.issue(other, person)  # another installation's key
     assert scan(store, today, foreign).status == checkins.INVALID
 
@@ -190,12 +190,11 @@ def test_a_revocation_counts_from_its_commit_even_for_a_key_the_kiosk_remembers(
 
 
 def test_a_key_replaced_after_the_kiosk_remembered_it_is_checked_again(store, today, person, tmp_path):
-    from fieldsync.store import Store
 
     code = badges.issue(store, person)
     assert scan(store, today, code).status == checkins.OK
     key_id = badges.signing_key(store)[0]
-    with Store(tmp_path / "other.db") as other:   # another key under the same key id
+    with open_store(tmp_path / "other.db") as other:   # another key under the same key id
         badges.signing_key(other)
         foreign_public = other.query_one("SELECT public_key FROM badge_keys")["public_key"]
     store.write(lambda db: db.execute("UPDATE badge_keys SET public_key = ? WHERE key_id = ?",

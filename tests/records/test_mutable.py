@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from fieldsync.parts import open_store
 from fieldsync.records import mutable
-from fieldsync.store import HLC, Store
+from fieldsync.store import HLC
 
 
 def _edit(store, clock, fields, action="modify"):
@@ -17,7 +18,7 @@ def _change(store, n=-1):
 
 
 def test_local_edit_sends_only_changed_fields_with_their_base(tmp_path):
-    with Store(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db") as store:
         clock = store.hlc
         _edit(store, clock, {"kind": "training", "title": "A", "status": "active"}, "create")
         created = _change(store)
@@ -30,7 +31,7 @@ def test_local_edit_sends_only_changed_fields_with_their_base(tmp_path):
 
 
 def test_remote_wins_only_with_a_newer_hlc_and_reports_concurrency(tmp_path):
-    with Store(tmp_path / "hub.db") as hub, Store(tmp_path / "node.db") as node:
+    with open_store(tmp_path / "hub.db") as hub, open_store(tmp_path / "node.db") as node:
         node_clock = HLC("node", wall=lambda: 2_000)
         hub_clock = HLC("hub", wall=lambda: 1_000)
         _edit(node, node_clock, {"kind": "training", "title": "A", "status": "active"}, "create")
@@ -54,7 +55,7 @@ def test_remote_wins_only_with_a_newer_hlc_and_reports_concurrency(tmp_path):
 
 
 def test_fast_forward_is_not_a_conflict(tmp_path):
-    with Store(tmp_path / "hub.db") as hub, Store(tmp_path / "node.db") as node:
+    with open_store(tmp_path / "hub.db") as hub, open_store(tmp_path / "node.db") as node:
         _edit(node, node.hlc, {"kind": "training", "title": "A", "status": "active"}, "create")
         c = _change(node)
         hub.write(lambda db: mutable.apply_remote(db, "sessions", "s1", c["fields"], c["hlcs"], c["base"], origin="n"))

@@ -9,8 +9,8 @@ from datetime import date
 import openpyxl
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import place_import, places, populations
-from fieldsync.store import Store
 from tests.fixtures import own_city
 
 pytestmark = pytest.mark.usefixtures("chinese")   # the row messages, as a Chinese reader sees them
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("chinese")   # the row messages, as a Chine
 
 @pytest.fixture
 def store(tmp_path):
-    with Store(tmp_path / "fieldsync.db") as opened:
+    with open_store(tmp_path / "fieldsync.db") as opened:
         yield opened
 
 

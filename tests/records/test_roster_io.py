@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 
 from fieldsync.errors import BadRequest, ValidationFailed
+from fieldsync.parts import open_store
 from fieldsync.records import people, places, roster_export, roster_io
 from fieldsync.records.schemas import PersonSchema, load
-from fieldsync.store import Store
 
 TOWN, VILLAGE = "371002100000", "371002100201"      # 张村镇, 梨林村
 HEADER = ["姓名", "性别", "出生年份", "手机号码", "身份证号码", "乡镇", "村", "等级", "项目", "证书编号"]
@@ -159,7 +159,7 @@ def test_csv_export_has_a_bom_and_neutralised_cells(store):
 
 def test_a_full_xlsx_export_imports_into_another_office(store, tmp_path):
     export = roster_export.export_roster(store, "xlsx", {"village": VILLAGE}, full=True)
-    with Store(tmp_path / "other" / "fieldsync.db") as other:
+    with open_store(tmp_path / "other" / "fieldsync.db") as other:
         places.import_places(other, places.load_fixture()["places"])
         report = roster_io.import_roster(other, export.content, export.filename)
         assert report.ok, [str(e) for e in report.errors[:3]]

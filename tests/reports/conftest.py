@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from fieldsync.store import Store
+from fieldsync.parts import open_store
 from tests.reports import fixture
 
 
@@ -31,5 +31,5 @@ def city_instance(city_template, tmp_path):
 @pytest.fixture
 def city(city_instance):
     """A Store on a fresh copy of the city."""
-    with Store(city_instance / "fieldsync.db") as opened:
+    with open_store(city_instance / "fieldsync.db") as opened:
         yield opened

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from fieldsync import config
+from fieldsync.parts import open_store
 from fieldsync.records import (
     checkins,
     hour_reviews,
@@ -156,7 +157,7 @@ def build(store: Store, towns: tuple[str, ...] | None = None) -> dict[str, str]:
 def build_instance(path: Path) -> dict[str, str]:
     """A hub instance folder holding the city, with accounts admin, staff and trainer."""
     config.save(path, mode="hub")
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         ids = build(store)
         theme_days.seed(store, 2024, actor="fixture")   # as `init --hub` seeds its year
         ids.update({key: organisations.save(store, data, actor="fixture")["id"] for key, data in ORGANISATIONS.items()})

@@ -15,10 +15,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
+from fieldsync.parts import migrate
 from fieldsync.records import hour_reviews, sessions
 from fieldsync.reports import dashboard, hours, registry, rollup, units
 from fieldsync.store import new_id
-from fieldsync.store.schema import migrate
 from tests.reports import fixture
 
 

@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 from fieldsync.errors import NotFound
+from fieldsync.parts import open_store
 from fieldsync.records import (
     badge_sheet,
     badges,
@@ -22,7 +23,6 @@ from fieldsync.records import (
 )
 from fieldsync.reports import service_certificates
 from fieldsync.server import create_app
-from fieldsync.store import Store
 from tests.reports import fixture
 from tests.support import run_cli
 
@@ -203,7 +203,7 @@ def test_links_are_issued_and_revoked_from_the_command_line(city_instance, ids):
     shown = run_cli(city_instance, "links", "show", ids["p3"], "--address", "https://hub.example").stdout.strip()
     assert shown == first
     run_cli(city_instance, "links", "revoke", ids["p3"])
-    with Store(city_instance / "fieldsync.db") as store, pytest.raises(NotFound):
+    with open_store(city_instance / "fieldsync.db") as store, pytest.raises(NotFound):
         personal_links.person_of(store, first.rsplit("/", 1)[1])
     refused = run_cli(city_instance, "links", "issue", "01JAAAAAAAAAAAAAAAAAAAAAAA", check=False)
     assert refused.returncode != 0 and "Traceback" not in refused.stderr

@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 
 from fieldsync.errors import Forbidden
+from fieldsync.parts import open_store
 from fieldsync.records import places, sessions
 from fieldsync.reports import registry
-from fieldsync.store import Store
 from tests.reports import fixture
 from tests.support import LiveServer, run_cli
 
@@ -29,7 +29,7 @@ def make_hub(folder: Path, unit: str) -> Path:
     """`fieldsync init --hub --unit`, then the records of the unit's area (a county hub holds its
     towns' records only) and the gazetteer up to the province."""
     run_cli(folder, "init", "--hub", "--unit", unit, "--password", fixture.PASSWORD)
-    with Store(folder / "fieldsync.db") as store:
+    with open_store(folder / "fieldsync.db") as store:
         ids = fixture.build(store, AREA[unit])
         places.import_places(store, [{"code": PROVINCE, "name": "山东省", "kind": "province", "parent": None},
                                      {**fixture.PLACES[0], "parent": PROVINCE}])
@@ -48,7 +48,7 @@ def _cells(chunks) -> list[list]:
 
 
 def _report(hub: Path, name: str, **params) -> tuple[str, list[list]]:
-    with Store(hub / "fieldsync.db") as store:
+    with open_store(hub / "fieldsync.db") as store:
         file_name, chunks = registry.prepare(store.db, name, "xlsx", {"year": "2024", **params})
         return file_name, _cells(chunks)
 
@@ -107,7 +107,7 @@ def test_a_hubs_pages_show_its_own_unit_and_refuse_another(hubs, unit):
         assert kpi.status_code == 200 and _cells([kpi.content])[1][0] == f"单位名称（盖章）：{NAMES[unit]}"
         refused = client.get(f"/hub/reports/kpi.xlsx?year=2024&unit={outside}")
         assert refused.status_code in (403, 404) and "Traceback" not in refused.text
-        with Store(hubs[unit] / "fieldsync.db") as store:
+        with open_store(hubs[unit] / "fieldsync.db") as store:
             s3 = store.query_one("SELECT id FROM sessions WHERE title = '劳动节全民健身志愿服务'")["id"]
         page = client.get(f"/sessions/{s3}")   # what its 备注 will say, before anyone files it
         assert "六进：校园；服务对象：老年人、青少年/幼儿；有应急预案；与梨林村结对" in page.text

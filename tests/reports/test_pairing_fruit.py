@@ -23,12 +23,12 @@ import pytest
 from sqlite_utils import Database
 
 from fieldsync.errors import ValidationFailed
+from fieldsync.parts import open_store
 from fieldsync.records import people
 from fieldsync.reports import organisations, pairings, registry, units
-from fieldsync.store import Store
 from fieldsync.store.schema import MIGRATION_SETS
 from fieldsync.sync import entities, hublog
-from fieldsync.sync.pull import apply_pulled
+from fieldsync.sync.upstream.pull import apply_pulled
 from tests.inprocess import signed_in
 from tests.reports import fixture
 
@@ -103,7 +103,7 @@ def test_free_text_pairings_become_organisation_records(tmp_path):
     db["session_pairings"].insert({"session_id": "s1", "pairing_id": "pa"})
     db.conn.commit()
     db.conn.close()
-    with Store(path) as store:   # opening it applies the rest
+    with open_store(path) as store:   # opening it applies the rest
         found = store.query("SELECT p.id, o.name, p.town FROM pairings p JOIN organisations o"
                             " ON o.id = p.organisation_id ORDER BY p.id")
         assert [(r["id"], r["name"], r["town"]) for r in found] == [
@@ -121,7 +121,7 @@ def test_pairings_reach_the_laptops_of_their_town_only(city, ids, paired, tmp_pa
     assert {("organisations", ids[key]) for key in ("o1", "o2", "o3")} <= sent
     assert sum(1 for entity, _ in sent if entity == "fitness_teams") == 2
     assert not any(entities.get(name).pushed for name in ("organisations", "pairings", "fitness_teams"))
-    with Store(tmp_path / "laptop.db") as laptop:   # a laptop takes them as the hub sends them
+    with open_store(tmp_path / "laptop.db") as laptop:   # a laptop takes them as the hub sends them
         laptop.write(lambda db: [apply_pulled(db, entities.get(c["entity"]), c) for c in changes
                                  if c["entity"] in ("organisations", "pairings", "fitness_teams")])
         assert laptop.query_one("SELECT organisation_id FROM pairings WHERE id = ?", [pair["id"]])[
@@ -129,7 +129,7 @@ def test_pairings_reach_the_laptops_of_their_town_only(city, ids, paired, tmp_pa
 
 
 def test_the_pages(city_instance, ids):
-    with Store(city_instance / "fieldsync.db") as store:
+    with open_store(city_instance / "fieldsync.db") as store:
         pair = pairings.create(store, {"organisation": ids["o2"], "village": fixture.V11})
     with signed_in(city_instance, "staff", fixture.PASSWORD) as staff:
         page = staff.get("/hub/organisations").text

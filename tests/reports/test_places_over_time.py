@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import checkins, people, place_import, populations, sessions
 from fieldsync.reports import coverage, kpi, targets, units
-from fieldsync.store import Store
 from tests.fixtures import own_city
 
 BAISHA_VILLAGE = "371102101201"
@@ -22,7 +22,7 @@ CHINA = timezone(timedelta(hours=8))
 
 @pytest.fixture
 def merged(tmp_path):
-    with Store(tmp_path / "fieldsync.db") as store:
+    with open_store(tmp_path / "fieldsync.db") as store:
         listing, figures = own_city.write(tmp_path / "files", 2024)
         assert place_import.import_file(store, listing.read_bytes(), listing.name).ok
         assert populations.import_file(store, figures.read_bytes(), figures.name).ok

@@ -9,9 +9,10 @@ import time
 
 import openpyxl
 
+from fieldsync.parts import open_store
 from fieldsync.records import checkins, people, sessions
 from fieldsync.reports import rollup
-from fieldsync.store import Store, new_id
+from fieldsync.store import new_id
 from fieldsync.store.db import IDLE_SECONDS
 from tests.reports import fixture
 from tests.support import eventually, run_cli
@@ -81,7 +82,7 @@ def test_the_idle_writer_folds_synced_blocks_a_chunk_at_a_time(city, ids, monkey
 
 
 def test_a_report_file_counts_checkins_not_yet_folded(city_instance, ids, tmp_path):
-    with Store(city_instance / "fieldsync.db") as store:
+    with open_store(city_instance / "fieldsync.db") as store:
         _synced_block(store, ids["s2"], ids["p9"], [("in", "2024-04-01T02:00:00.000Z")])
         assert _waiting(store) == 1
     target = tmp_path / "sheet.xlsx"

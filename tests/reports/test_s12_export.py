@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from fieldsync import config, demo
+from fieldsync.parts import open_store
 from fieldsync.records import people
 from fieldsync.records.schemas import PersonSchema, load
 from fieldsync.store import Store
@@ -36,7 +37,7 @@ def laptop(tmp_path) -> Path:
     path = tmp_path / "laptop"
     config.save(path, mode="node", town=TOWN)
     config.save(path, certificate_issuer="威海市社会体育指导员协会")
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         demo.places_and_accounts(store)
         _register(store, name="王𪚥", gender="male", birth_year=1987, id_number=WANG, phone="13806311234",
                   village=VILLAGE, level="level3", certificate_no="SD2024001", specialty="太极拳",
@@ -84,7 +85,7 @@ def test_the_whole_register_with_full_numbers_cell_by_cell(laptop):
     assert sheet["D4"].data_type == "s" and sheet["D4"].number_format == "@"
     assert sheet["L4"].number_format == "@" and sheet["F4"].number_format == "@"
     assert sheet["C4"].number_format == 'yyyy"年"m"月"d"日"'
-    with Store(laptop / "fieldsync.db") as store:
+    with open_store(laptop / "fieldsync.db") as store:
         logged = store.query("SELECT kind, unit, changes_only, rows, full_numbers FROM exports")
     assert logged == [{"kind": "s12", "unit": TOWN, "changes_only": 0, "rows": 2, "full_numbers": 2}]
 
@@ -104,7 +105,7 @@ def test_changes_only_after_a_register_a_modify_and_a_cancel(laptop):
     assert [(row[0], row[1]) for row in first[3:]] == [("注册", "李红"), ("注册", "王𪚥")]
     assert export(laptop, "again.xlsx", "--since-last")[3:] == []     # nothing changed since
 
-    with Store(laptop / "fieldsync.db") as store:
+    with open_store(laptop / "fieldsync.db") as store:
         _register(store, name="孙健", gender="male", birth_year=1975, phone="13706319999", level="level3",
                   certificate_no="SD2024003", specialty="健步走", registered_at="2024-07-01")
         people.modify(store, _find(store, "王𪚥"), {"phone": "13806310000"}, actor="test")
@@ -122,7 +123,7 @@ def test_changes_only_after_a_register_a_modify_and_a_cancel(laptop):
          "威海市社会体育指导员协会", "环翠区", "张村镇", None, "13906315678", "广场舞", "已注销"],
     ]
     assert export(laptop, "after.xlsx", "--changes")[3:] == []
-    with Store(laptop / "fieldsync.db") as store:
+    with open_store(laptop / "fieldsync.db") as store:
         people.restore(store, _find(store, "李红"), actor="test")
     assert [(row[0], row[1]) for row in export(laptop, "restored.xlsx", "--changes")[3:]] == [("注册", "李红")]
 

@@ -25,10 +25,10 @@ import openpyxl
 import pytest
 
 from fieldsync.errors import Conflict, ValidationFailed
+from fieldsync.parts import open_store
 from fieldsync.records import hour_reviews, trainers
 from fieldsync.reports import kpi, registry, service
 from fieldsync.reports.units import resolve
-from fieldsync.store import Store
 from tests.inprocess import signed_in
 from tests.reports import fixture
 from tests.reports.fixture import C1, C2, CITY, T1, T2, T3
@@ -123,5 +123,5 @@ def test_the_command_line_sets_n(city_instance):
     assert "2" in run_cli(city_instance, "service", "min-services", "2").stdout
     refused = run_cli(city_instance, "service", "min-services", "0", check=False)
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
-    with Store(city_instance / "fieldsync.db") as store:
+    with open_store(city_instance / "fieldsync.db") as store:
         assert service.min_services(store.db) == 2

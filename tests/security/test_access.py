@@ -12,9 +12,9 @@ import time
 import requests
 
 from fieldsync import PROTOCOL_VERSION
+from fieldsync.parts import open_store
 from fieldsync.records import stations
 from fieldsync.records.users import RANK
-from fieldsync.store import Store
 from fieldsync.sync.protocol import PROTOCOL_HEADER
 from tests.security.routes import PUBLIC, csrf_checked
 from tests.support import DEMO_PASSWORD, WebClient
@@ -115,14 +115,14 @@ def test_a_wrong_password_gets_nothing(live_node):
 
 
 def test_passwords_are_stored_hashed(node_instance):
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         hashes = [r["password_hash"] for r in store.query("SELECT password_hash FROM users")]
     assert hashes and all(DEMO_PASSWORD not in h and h.startswith(("scrypt:", "pbkdf2:")) for h in hashes)
 
 
 def test_station_tokens_are_refused_once_revoked_and_never_reach_staff_routes(node_instance, live_node, staff):
     made = []
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         for name in ("门口", "后门"):
             made.append(stations.create(store, name))
     (station, token), (other_station, other_token) = made
@@ -140,7 +140,7 @@ def test_station_tokens_are_refused_once_revoked_and_never_reach_staff_routes(no
     # Revoked by another process (the server remembers a token for two seconds).
     other = {"Authorization": f"Bearer {other_token}"}
     assert requests.get(live_node.url + "/api/v1/sessions", headers=other, timeout=10).status_code == 200
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         stations.revoke(store, other_station["id"])
     deadline = time.monotonic() + 2.5
     while requests.get(live_node.url + "/api/v1/sessions", headers=other, timeout=10).status_code != 401:

@@ -10,8 +10,9 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ulid import ULID
 
+from fieldsync.parts import open_store
 from fieldsync.records import badges, people, sessions, stations
-from fieldsync.store import Store, clock, new_id
+from fieldsync.store import clock, new_id
 
 
 def encode(payload: bytes, signature: bytes) -> str:
@@ -30,7 +31,7 @@ def parts(code: str) -> tuple[bytes, bytes]:
 @pytest.fixture
 def scene(node_instance):
     """Two people with badges, the node's issuer key, a session, and a station token — before the server starts."""
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         alice, bob = people.search(store, limit=2)
         key_id, private = badges.signing_key(store)
         today = clock.today().isoformat()   # a station tied to a session expires after its day
@@ -114,7 +115,7 @@ def test_replayed_badges_and_replayed_scans(scene, live_node):
     assert replayed.status_code == 200 and replayed.json()["replay"] is True
     assert replayed.json()["person"]["id"] == alice
     # A lost card is revoked and reprinted: the old card is refused, the new one works.
-    with Store(scene["db"]) as store:
+    with open_store(scene["db"]) as store:
         new_card = badges.reissue(store, alice, reason="lost")
     refused(station, scene, old_card, "revoked", "revoked")
     out = station.scan(scene["session"], new_card, direction="out")
@@ -127,13 +128,13 @@ def test_replayed_badges_and_replayed_scans(scene, live_node):
 
 def test_badges_of_a_revoked_issuer_key_and_cancelled_people(scene, live_node):
     station = Station(live_node.url, scene["token"])
-    with Store(scene["db"]) as store:
+    with open_store(scene["db"]) as store:
         people.cancel(store, scene["bob"]["id"])
         store.write(lambda db: db.execute("UPDATE badge_keys SET revoked_at = '2025-01-01' WHERE key_id = ?",
                                           [scene["key_id"]]))
     refused(station, scene, signed(scene["private"], scene["alice"]["id"], scene["key_id"], 1),
             "revoked", "key_revoked")
-    with Store(scene["db"]) as store:
+    with open_store(scene["db"]) as store:
         store.write(lambda db: db.execute("UPDATE badge_keys SET revoked_at = NULL"))
     refused(station, scene, signed(scene["private"], scene["bob"]["id"], scene["key_id"], 1),
             "cancelled", "person_cancelled")

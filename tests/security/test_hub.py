@@ -13,8 +13,8 @@ from fieldsync import PROTOCOL_VERSION
 from fieldsync.records import people
 from fieldsync.server import create_app
 from fieldsync.sync import enrollment
-from fieldsync.sync.client import HubClient, HubError
 from fieldsync.sync.protocol import PROTOCOL_HEADER
+from fieldsync.sync.upstream.client import HubClient, HubError
 from tests.fault.support import scan_many
 from tests.security.routes import routes
 from tests.sync.conftest import TOWN_A, TOWN_B

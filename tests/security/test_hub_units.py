@@ -9,10 +9,10 @@ import shutil
 
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import people, sessions, users
 from fieldsync.reports import csv_export, merges, pairings, registry
 from fieldsync.server import create_app
-from fieldsync.store import Store
 from tests.reports import fixture as city
 from tests.reports.conftest import city_template  # noqa: F401  (the hand-computed city, built once)
 from tests.security.routes import routes
@@ -28,7 +28,7 @@ def hub(hub_instance):
     """A hub with one person in each of towns A and B, and accounts limited to town A or the county."""
     run_cli(hub_instance, "user", "add", "trainer-a", "--role", "trainer", "--unit", TOWN_A,
             "--password", DEMO_PASSWORD)
-    with Store(hub_instance / "fieldsync.db") as store:
+    with open_store(hub_instance / "fieldsync.db") as store:
         users.create(store, "staff-a", DEMO_PASSWORD, "staff", units=[TOWN_A])
         users.create(store, "staff-county", DEMO_PASSWORD, "staff", units=[COUNTY])
         found = {town: people.register(store, {"name": name, "town": town, "phone": phone})
@@ -52,7 +52,7 @@ def refused(answer) -> None:
 
 
 def names_on_hub(server, name: str) -> int:
-    with Store(server.instance / "fieldsync.db") as store:
+    with open_store(server.instance / "fieldsync.db") as store:
         return store.query_one("SELECT COUNT(*) AS n FROM people WHERE name = ?", [name])["n"]
 
 
@@ -107,7 +107,7 @@ def test_an_admin_gives_and_takes_units_on_the_users_page(hub):
 
 
 def units_of(server, username: str) -> list[str]:
-    with Store(server.instance / "fieldsync.db") as store:
+    with open_store(server.instance / "fieldsync.db") as store:
         return {account["username"]: account["units"] for account in users.listing(store)}[username]
 
 
@@ -118,12 +118,12 @@ def test_exports_keep_an_account_to_its_units(hub):
     assert own.status_code == 200                          # by default the account's own unit
     assert staff.form("/exports/s12.xlsx", {"unit": COUNTY}).status_code == 403
     assert staff.form("/exports/s12.xlsx", {"unit": TOWN_B, "changes": "true"}).status_code == 403
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         b_session = sessions.create(store, {"kind": "volunteer", "title": "乙镇活动", "town": TOWN_B,
                                             "starts_at": "2024-05-01T09:00"})["id"]
     assert staff.form(f"/sessions/{b_session}/js365", {}).status_code == 403
     assert staff.form("/exports/js365/filed", {"session": [b_session]}).status_code == 403
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         assert store.query_one("SELECT js365_filed_at FROM sessions WHERE id = ?", [b_session]) == {
             "js365_filed_at": None}
         assert store.query("SELECT unit FROM exports") == [{"unit": TOWN_A}]
@@ -141,7 +141,7 @@ def county_hub(city_template, tmp_path):  # noqa: F811  (the imported fixture)
     """The city's hub with `staff-c1`, a staff account limited to county C1."""
     instance = tmp_path / "hub"
     shutil.copytree(city_template[0], instance)
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         users.create(store, "staff-c1", city.PASSWORD, "staff", units=[city.C1])
     with LiveServer(instance, hub=True) as server:
         server.ids = city_template[1]
@@ -186,7 +186,7 @@ def test_a_county_account_gets_the_attendance_sheets_of_its_county_only(county_h
 
 def test_the_table_export_gives_a_county_account_its_towns_rows_only(county_hub):
     ids = county_hub.ids
-    with Store(county_hub.instance / "fieldsync.db") as store:   # C2's pairing, its activity, its merge
+    with open_store(county_hub.instance / "fieldsync.db") as store:   # C2's pairing, its activity, its merge
         pair = pairings.create(store, {"organisation": ids["o3"], "village": city.V31}, actor="city")
         pairings.link(store, pair["id"], ids["s2"])
         merges.merge(store, ids["p8"], ids["p7"], actor="city")
@@ -236,5 +236,5 @@ def test_a_county_account_pairs_organisations_with_its_own_villages_only(county_
     assert answer.status_code == 403 and "超出您账号负责的单位" in answer.text  # the page speaks Chinese
     assert staff.form("/hub/pairings", {"organisation": county_hub.ids["o1"], "village": city.V11},
                       allow_redirects=False).status_code == 302
-    with Store(county_hub.instance / "fieldsync.db") as store:
+    with open_store(county_hub.instance / "fieldsync.db") as store:
         assert [r["village"] for r in store.query("SELECT village FROM pairings")] == [city.V11]

@@ -15,8 +15,9 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from fieldsync.parts import open_store
 from fieldsync.records import validators
-from fieldsync.store import Store, new_id
+from fieldsync.store import new_id
 from fieldsync.sync import enrollment
 from fieldsync.sync.protocol import NODE_TIME_HEADER, PROTOCOL_HEADER
 from tests.support import LiveServer, WebClient
@@ -35,7 +36,7 @@ def hub(hub_template, tmp_path_factory):
     """A hub process and the token of one laptop enrolled with it."""
     instance = tmp_path_factory.mktemp("parsing") / "hub"
     shutil.copytree(hub_template, instance)
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         _, code = enrollment.add_node(store, TOWN_A, "parsing")
     with LiveServer(instance, hub=True) as server:
         answer = requests.post(server.url + "/api/v1/sync/enroll", headers={PROTOCOL_HEADER: "1"}, timeout=10,

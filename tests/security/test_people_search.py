@@ -10,15 +10,15 @@ from __future__ import annotations
 import pytest
 import requests
 
+from fieldsync.parts import open_store
 from fieldsync.records import people, stations
-from fieldsync.store import Store
 from tests.support import LiveServer, WebClient
 
 
 @pytest.fixture
 def scene(node_instance):
     """Someone with a known phone, a station token, and the server running."""
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         person = people.register(store, {"name": "隐私测试", "town": "371002100000", "phone": "13912345678"})
         _, token = stations.create(store, "门口")
     with LiveServer(node_instance) as server:

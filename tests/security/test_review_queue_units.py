@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import scope, users
 from fieldsync.reports import attention
-from fieldsync.store import Store
 from fieldsync.sync import enrollment
 from tests.inprocess import signed_in
 from tests.reports import fixture
@@ -20,7 +20,7 @@ PASSWORD = "town-one-staff-pw"
 @pytest.fixture
 def queues(city_instance, ids):   # noqa: F811
     """One open conflict and one quarantined change in T1, and one of each in T3."""
-    with Store(city_instance / "fieldsync.db") as store:
+    with open_store(city_instance / "fieldsync.db") as store:
         users.create(store, "staff-t1", PASSWORD, "staff", units=[fixture.T1])
         laptops = {town: enrollment.add_node(store, town, f"laptop-{town}", actor="test")[0]["id"]
                    for town in (fixture.T1, fixture.T3)}
@@ -56,7 +56,7 @@ def test_staff_of_one_town_sees_and_decides_only_its_towns_entries(queues, ids):
         assert answer.status_code == 403
         # Its own town's entries it decides.
         assert staff.post(f"/hub/conflicts/{conflicts[ids['p1']]}", {"choice": "keep"}).status_code in (302, 303)
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         # The dashboard's strip counts what the lists show: T1's quarantined change, no conflict left.
         scope.set_units(store, [fixture.T1])
         try:

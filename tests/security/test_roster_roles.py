@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import people
-from fieldsync.store import Store
 from tests.reports import fixture
 from tests.support import LiveServer, WebClient
 
@@ -39,7 +39,7 @@ def hub(tmp_path_factory):
 
 
 def _person(instance, town: str, name: str, *, cancelled: bool = False, phone: str | None = None) -> str:
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         person = people.register(store, {"name": name, "town": town, "phone": phone}, actor="test")
         if cancelled:
             people.cancel(store, person["id"], actor="test")
@@ -47,12 +47,12 @@ def _person(instance, town: str, name: str, *, cancelled: bool = False, phone: s
 
 
 def _row(instance, person_id: str) -> dict | None:
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         return store.query_one("SELECT name, level, status FROM people WHERE id = ?", [person_id])
 
 
 def _names(instance, name: str) -> int:
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         return store.query_one("SELECT COUNT(*) AS n FROM people WHERE name = ?", [name])["n"]
 
 

@@ -7,9 +7,9 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from fieldsync.parts import open_store
 from fieldsync.records import sign_in, users
 from fieldsync.server import create_app
-from fieldsync.store import Store
 from tests.support import DEMO_PASSWORD, LiveServer, WebClient, run_cli
 
 
@@ -42,7 +42,7 @@ def attempt(client: WebClient, username: str, password: str, **headers) -> reque
 
 
 def failures(instance) -> dict[str, int]:
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         return {row["key"]: row["failures"] for row in store.query("SELECT key, failures FROM sign_in_failures")}
 
 

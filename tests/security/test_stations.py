@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
+from fieldsync.parts import open_store
 from fieldsync.records import checkins, people, sessions, stations
 from fieldsync.server import create_app
-from fieldsync.store import Store, clock
+from fieldsync.store import clock
 from tests.security.routes import routes
 from tests.server.test_stations import create_station
 from tests.support import LiveServer, WebClient
@@ -35,7 +36,7 @@ def _refused(answer: requests.Response, status: int, code: str) -> dict:
 
 def test_a_station_tied_to_one_session_reaches_nothing_of_another(node_instance):
     today = clock.today().isoformat()
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         alice, bob = people.search(store, limit=2)
         mine = sessions.create(store, {"kind": "training", "title": "上午场", "town": alice["town"],
                                        "starts_at": f"{today}T09:00"})["id"]
@@ -72,14 +73,14 @@ def test_a_station_tied_to_one_session_reaches_nothing_of_another(node_instance)
 
 def test_an_expired_station_token_is_refused_with_a_sentence_the_phone_shows(node_instance, live_node, staff):
     yesterday = clock.wall() - timedelta(days=1)
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         alice = people.search(store, limit=1)[0]
         over = sessions.create(store, {"kind": "training", "title": "昨天的培训", "town": alice["town"],
                                        "starts_at": yesterday.replace(hour=9, minute=0, second=0, microsecond=0),
                                        "ends_at": yesterday.replace(hour=11, minute=0, second=0, microsecond=0)})
         running = sessions.create(store, {"kind": "training", "title": "今天的培训", "town": alice["town"],
                                           "starts_at": clock.wall().replace(second=0, microsecond=0)})
-    _, after_its_session = stations.create(Store(node_instance / "fieldsync.db"), "昨天的手机",
+    _, after_its_session = stations.create(open_store(node_instance / "fieldsync.db"), "昨天的手机",
                                            session_id=over["id"])
     join_url, short_id = create_station(staff, "一小时手机", running["id"], lifetime="1")
     short_token = join_url.split("token=", 1)[1]

@@ -10,7 +10,8 @@ import json
 from fieldsync.records import badges, checkins, people
 from fieldsync.store import new_id
 from fieldsync.store.outbox import record_change
-from fieldsync.sync import bundles, enrollment, policy
+from fieldsync.sync import bundles, enrollment
+from fieldsync.sync.downstream import policy
 from tests.security.test_hub import as_node
 from tests.support import WebClient
 from tests.sync.conftest import TOWN_A, TOWN_B
@@ -156,7 +157,7 @@ def test_a_bundle_goes_through_the_same_policy(cluster, tmp_path):
 
 
 def test_refused_changes_are_not_retried_into_success(cluster):
-    from fieldsync.sync import merge
+    from fieldsync.sync.downstream import merge
 
     a, _ = two_towns(cluster)
     person = one_of_b(cluster, "people")

@@ -9,8 +9,9 @@ import shutil
 import openpyxl
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import badges, mutable, people, sessions
-from fieldsync.store import Store, new_id
+from fieldsync.store import new_id
 from tests.support import LiveServer, WebClient
 
 TOWN, VILLAGE = "371002100000", "371002100201"
@@ -260,7 +261,7 @@ def test_accounts_add_reset_disable(node):
 def test_reissue_and_revoke_badge_take_effect_at_the_kiosk(node):
     office, trainer = _signed_in(node, "staff"), _signed_in(node, "trainer")
     person_id = _register(office, name="吴补证", village=VILLAGE)
-    with Store(node.instance / "fieldsync.db") as store:
+    with open_store(node.instance / "fieldsync.db") as store:
         old_code = badges.issue(store, people.get(store, person_id))
         session_id = sessions.listing(store)[0]["id"]
     reissued = office.form(f"/people/{person_id}/reissue-badge", {})
@@ -281,7 +282,7 @@ def test_names_and_titles_are_escaped_on_every_page(node):
     script = "<script>alert(1)</script>"
     # The name validator refuses angle brackets, but records pulled from the hub arrive as they are.
     person_id = new_id()
-    with Store(node.instance / "fieldsync.db") as store:
+    with open_store(node.instance / "fieldsync.db") as store:
         fields = {"name": script, "town": TOWN, "village": VILLAGE, "level": "level3", "status": "active",
                   "specialty": script, "badge_generation": 1}
         store.write(lambda db: mutable.apply_remote(db, "people", person_id, fields,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import concurrent.futures
 
+from fieldsync.parts import open_store
 from fieldsync.records import badges, people, sessions
-from fieldsync.store import Store, new_id
+from fieldsync.store import new_id
 
 
 def _roster(instance, n=20):
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         training = next(s for s in sessions.listing(store) if s["kind"] == "training")
         codes = [badges.issue(store, p) for p in people.search(store, limit=n)]
     return training["id"], codes
@@ -27,7 +28,7 @@ def test_acknowledged_scans_survive_sigkill(node_instance, live_node, trainer):
         acked = [cid for cid, answer in pool.map(post, codes) if answer.status_code == 201]
     assert len(acked) == len(codes)
     live_node.kill()  # SIGKILL: no shutdown, no checkpoint
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         stored = {r["id"] for r in store.query("SELECT id FROM checkins WHERE session_id = ?", [session_id])}
         outbox = {r["record_id"] for r in store.query("SELECT record_id FROM changes WHERE entity = 'checkins'")}
     assert set(acked) <= stored and set(acked) <= outbox

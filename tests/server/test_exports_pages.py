@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 
 from fieldsync import demo
+from fieldsync.parts import open_store
 from fieldsync.records import checkins, people, sessions
 from fieldsync.records.schemas import SessionSchema, load
-from fieldsync.store import Store
 from tests.support import LiveServer, WebClient
 
 TOWN = demo.DEMO_TOWN
@@ -29,7 +29,7 @@ def laptop(demo_template, tmp_path_factory):
     path = tmp_path_factory.mktemp("exports") / "node"
     shutil.copytree(demo_template, path)
     ids = {}
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         for title, day, extra in (("健步走", "2024-05-01", {"undertaker": "张村镇老年体协", "venue": "文化广场",
                                                            "village": "371002100201"}),
                                   ("广场舞培训", "2024-06-10", {}), ("太极拳展示", "2024-08-08", {})):
@@ -75,7 +75,7 @@ def test_an_admin_gets_the_whole_numbers_sealed_on_this_laptop(laptop):
     rows = _sheet(admin.form("/exports/s12.xlsx", {"full": "true"}))
     numbers = [row[3] for row in rows[3:] if row[3]]
     assert numbers and all("*" not in number and len(number) == 18 for number in numbers)
-    with Store(laptop.instance / "fieldsync.db") as store:
+    with open_store(laptop.instance / "fieldsync.db") as store:
         assert store.query("SELECT actor, full_numbers > 0 AS whole FROM exports ORDER BY id DESC LIMIT 1") == [
             {"actor": "admin", "whole": 1}]
 

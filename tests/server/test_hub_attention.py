@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.store import Store
 from fieldsync.sync import enrollment
 from tests.reports import fixture
@@ -57,7 +58,7 @@ def seed(store: Store) -> None:
 def hub(tmp_path_factory):
     path = tmp_path_factory.mktemp("hub-attention")
     fixture.build_instance(path)
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         seed(store)
     with LiveServer(path, hub=True) as server:
         yield server
@@ -78,7 +79,7 @@ def strip(client: WebClient) -> dict[str, tuple[str, int]]:
 
 
 def in_database(hub) -> dict[str, int]:
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         count = lambda sql: store.query_one(sql)["n"]
         quiet = [n["name"] for n in store.query("SELECT name, enrolled_at, last_seen, revoked_at FROM nodes")
                  if n["enrolled_at"] and not n["revoked_at"]
@@ -95,7 +96,7 @@ def test_the_strip_counts_what_the_hub_holds_and_links_to_each_queue(hub, staff)
     shown = strip(staff)
     js365_href, unfiled = shown.pop("js365")       # the year's ended activities not yet filed on js365
     js365_href = html.unescape(js365_href)
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         assert unfiled == store.query_one("SELECT COUNT(*) AS n FROM sessions WHERE status = 'active'"
                                           " AND starts_at LIKE '2024-%' AND js365_filed_at IS NULL")["n"] > 0
     assert js365_href.startswith("/exports?") and "year=2024" in js365_href and staff.get(js365_href).status_code == 200

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 import requests
 
-from fieldsync.store import Store
+from fieldsync.parts import open_store
 from tests.reports import fixture
 from tests.support import WebClient
 
@@ -26,7 +26,7 @@ def admin(hub):
 
 
 def _checkin_rows(hub) -> list[tuple]:
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         return sorted(map(tuple, store.db.execute("SELECT * FROM checkins").fetchall()))
 
 
@@ -67,7 +67,7 @@ def test_statistics_download_over_http(staff):
 def test_reports_page_lists_the_registry_and_escapes_titles(hub, staff):
     from fieldsync.records import sessions
 
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         sessions.create(store, {**fixture.SESSIONS["s3"], "title": "<script>alert(1)</script>"})
     page = staff.get("/hub/reports")
     assert page.status_code == 200
@@ -126,7 +126,7 @@ def test_register_modify_promote_and_cancel_through_the_forms(hub, staff, admin)
     assert staff.form(person_path + "/promote", {"level": "none", "certificate_no": "x"}).status_code == 422
     admin.get(person_path)
     assert admin.form(person_path + "/cancel", {}).ok
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         row = store.query_one("SELECT specialty, level, certificate_no, status FROM people WHERE id = ?",
                               [person_id])
         actions = [r["action"] for r in store.query(

@@ -12,7 +12,8 @@ import openpyxl
 import pytest
 
 from fieldsync import config
-from fieldsync.store import Store, clock
+from fieldsync.parts import open_store
+from fieldsync.store import clock
 from tests.reports import fixture
 from tests.support import LiveServer, run_cli
 
@@ -51,7 +52,7 @@ def staff(hub):
 
 
 def _person(hub, name: str) -> list[dict]:
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         return store.query("SELECT * FROM people WHERE name = ? ORDER BY registered_at", [name])
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from fieldsync.parts import open_store
 from tests.reports import fixture
 from tests.support import LiveServer
 
@@ -58,9 +59,8 @@ def test_a_target_the_parent_hub_set_shows_as_its_and_the_form_leaves_it_alone(h
     """Decision 0290: pulled from the parent, a figure reads 上级中心设定, its field is disabled, and
     saving the other figures works; changing it is 409 target_set_by_parent."""
     from fieldsync.reports import targets_wire
-    from fieldsync.store import Store
 
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         store.write(lambda db: targets_wire.apply(db, {"unit": fixture.C1, "years": {"2025": {"trained": 77}}}))
     admin = fixture.signed_in(hub, "admin")
     page = admin.get(f"/hub/places/?unit={fixture.C1}&year=2025").text

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from fieldsync.store import Store
+from fieldsync.parts import open_store
 from tests.reports import fixture
 from tests.server.test_hub_attention import seed
 from tests.support import LiveServer
@@ -23,7 +23,7 @@ QUEUES = {
 def hub(tmp_path_factory):
     path = tmp_path_factory.mktemp("hub-review")
     fixture.build_instance(path)
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         seed(store)
         store.write(lambda db: db.execute("UPDATE conflicts SET lost_value = ? WHERE id = 1",
                                           ['"<b>13800000009</b>"']))

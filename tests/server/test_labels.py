@@ -11,8 +11,8 @@ from html import unescape
 import pytest
 
 from fieldsync import config, demo
+from fieldsync.parts import open_store
 from fieldsync.records import mutable, people
-from fieldsync.store import Store
 from fieldsync.sync import enrollment
 from tests.reports import fixture
 from tests.support import LiveServer, WebClient
@@ -33,9 +33,9 @@ def cells(html: str, table_id: str) -> list[list[str]]:
 # -- a town laptop ------------------------------------------------------------------------------------
 @pytest.fixture
 def pulled(node_instance) -> str:
-    """A person whose phone number the hub changed: the laptop received it at a pull (as sync/pull.py
+    """A person whose phone number the hub changed: the laptop received it at a pull (as sync/upstream/pull.py
     applies it). The id of that person."""
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         person = store.query_one("SELECT id FROM people LIMIT 1")["id"]
         stamp = f"{9 * 10 ** 15:016d}-00000-01HUBHUBHUBHUBHUBHUBHUBHUB"
         store.write(lambda db: mutable.apply_remote(db, "people", person, {"phone": "13900000009"},
@@ -52,7 +52,7 @@ def admin(live_node) -> WebClient:
 
 
 def test_person_history_names_its_source_and_the_edit_button_says_修改_once(admin, node_instance):
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         person = store.query_one("SELECT id FROM people WHERE level = 'level2' LIMIT 1")
     page = admin.get(f"/people/{person['id']}").text
     history = visible(re.search(r'<table class="history">.*?</table>', page, re.DOTALL).group(0))
@@ -97,7 +97,7 @@ def test_forms_show_their_titles_not_their_ids(admin):
 def one_waiting(tmp_path):
     """A laptop with one registration waiting to sync and no hub yet."""
     config.save(tmp_path, mode="node", town=demo.DEMO_TOWN)
-    with Store(tmp_path / "fieldsync.db") as store:
+    with open_store(tmp_path / "fieldsync.db") as store:
         demo.places_and_accounts(store)
         people.register(store, {"name": "苏红", "town": demo.DEMO_TOWN}, actor="staff")
     with LiveServer(tmp_path) as server:
@@ -117,7 +117,7 @@ def test_one_waiting_record_is_singular(one_waiting):
 def hub(tmp_path_factory):
     path = tmp_path_factory.mktemp("hub-labels")
     fixture.build_instance(path)
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         for name, skew in (("镇文体站电脑", 7 * 60_000), ("准时的电脑", -40)):
             node, _code = enrollment.add_node(store, fixture.T1, name, actor="test")
             store.write(lambda db, node=node, skew=skew: db.execute(
@@ -183,7 +183,7 @@ def test_dashboard_says_volunteer_hours_in_words(hub_staff):
 
 
 def test_hub_person_history_reads_as_the_laptops_does(hub, hub_staff):
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         person = store.query_one("SELECT id FROM people WHERE status = 'cancelled' LIMIT 1")["id"]
     page = hub_staff.get(f"/hub/people/{person}").text
     history = visible(re.search(r'<table class="history">.*?</table>', page, re.DOTALL).group(0))
@@ -192,7 +192,7 @@ def test_hub_person_history_reads_as_the_laptops_does(hub, hub_staff):
 
 
 def test_a_decided_conflict_reads_as_its_record_and_field(hub, hub_staff):
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         person = store.query_one("SELECT id, name FROM people WHERE level = 'none' LIMIT 1")
         conflict = store.write(lambda db: db["conflicts"].insert(
             {"entity": "people", "record_id": person["id"], "field": "gender", "kept_value": '"female"',

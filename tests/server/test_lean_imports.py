@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_serving_and_pushing_do_not_import_the_spreadsheet_library(node_instance):
-    script = ("import sys\nfrom fieldsync.server import create_app\nimport fieldsync.cli, fieldsync.sync.push\n"
+    script = ("import sys\nfrom fieldsync.server import create_app\nimport fieldsync.cli, fieldsync.sync.upstream.push\n"
               f"create_app(instance={str(node_instance)!r})\nprint(sorted(m for m in sys.modules if 'openpyxl' in m))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True).stdout

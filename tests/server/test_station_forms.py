@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
+from fieldsync.parts import open_store
 from fieldsync.records import people, sessions, stations
-from fieldsync.store import Store
 from tests.server.test_stations import create_station
 from tests.support import WebClient
 
@@ -15,7 +15,7 @@ from tests.support import WebClient
 def _training(instance) -> tuple[dict, dict, dict]:
     """The training session (it asks for the assessment), someone of no level not yet there, and
     another session."""
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         listed = sessions.listing(store)
         training = next(s for s in listed if s["kind"] == "training" and s["form_id"])
         came = {row["person_id"] for row in store.query("SELECT person_id FROM checkins WHERE session_id = ?",
@@ -32,7 +32,7 @@ def _join(live_node, join_url: str) -> tuple[WebClient, dict]:
 
 
 def _stored(instance, person_id: str) -> list[tuple]:
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         return [tuple(row.values()) for row in store.query(
             "SELECT id, form_id, session_id, actor FROM submissions WHERE person_id = ?", [person_id])]
 
@@ -114,7 +114,7 @@ def test_a_station_registers_a_walk_in_in_its_own_name(node_instance, live_node,
     saved = phone.form(path, {"submission_id": submission_id, "version": "1", "name": "司马现场",
                               "gender": "male", "birth_year": "1971"})
     assert saved.status_code == 201, saved.text
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         [person] = store.query("SELECT id FROM people WHERE name = '司马现场'")
         scans = store.query("SELECT session_id, method, station FROM checkins WHERE person_id = ?", [person["id"]])
     assert [tuple(s.values()) for s in scans] == [(training["id"], "walk-in", "手机2")]
@@ -148,5 +148,5 @@ def test_a_station_opens_no_staff_page(node_instance, live_node, staff):
         assert answer.status_code == 302 and "/login" in answer.headers["Location"], path
     revoked = phone.form(f"/kiosk/stations/{station_id}/revoke", {}, allow_redirects=False)
     assert revoked.status_code == 302 and "/login" in revoked.headers["Location"]
-    with Store(node_instance / "fieldsync.db") as store:
+    with open_store(node_instance / "fieldsync.db") as store:
         assert stations.find(store, station_id) is not None

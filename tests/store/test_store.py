@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from fieldsync.store import HLC, Store
+from fieldsync.parts import open_store
+from fieldsync.store import HLC
 from fieldsync.store.db import HUB_CACHE_KIB, IDLE_SECONDS
 from fieldsync.store.hlc import MAX_AHEAD_MS, Stamp
 from fieldsync.store.outbox import record_change
@@ -16,13 +17,13 @@ from tests.support import eventually, hold_the_writer, wait_until_queued
 
 
 def test_pragmas_wal_and_full_sync(tmp_path):
-    with Store(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db") as store:
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.write(lambda db: db.execute("PRAGMA synchronous").fetchone()[0]) == 2  # FULL
 
 
 def test_concurrent_writes_all_commit(tmp_path):
-    with Store(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db") as store:
         def writer(n):
             for i in range(50):
                 store.write(lambda db, i=i: record_change(db, "checkins", f"{n}-{i}", "upsert", store.hlc.now(), {}))
@@ -35,7 +36,7 @@ def test_concurrent_writes_all_commit(tmp_path):
 
 
 def test_a_failing_write_fails_alone(tmp_path):
-    with Store(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db") as store:
         barrier = threading.Barrier(3)
         results = {}
 
@@ -58,20 +59,20 @@ def test_a_failing_write_fails_alone(tmp_path):
 
 
 def test_outbox_seq_is_never_reused_after_deleting_the_newest(tmp_path):
-    with Store(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db") as store:
         seqs = [store.write(lambda db: record_change(db, "people", "p", "upsert", store.hlc.now(), {}))
                 for _ in range(3)]
         store.write(lambda db: db.execute("DELETE FROM changes WHERE seq = ?", [seqs[-1]]))
-    with Store(tmp_path / "a.db") as store:  # reopened: migrations ran again, no-op
+    with open_store(tmp_path / "a.db") as store:  # reopened: migrations ran again, no-op
         nxt = store.write(lambda db: record_change(db, "people", "p", "upsert", store.hlc.now(), {}))
     assert nxt == seqs[-1] + 1
 
 
 def test_reopen_keeps_identity_and_hlc_moves_forward(tmp_path):
-    with Store(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db") as store:
         node, last = store.node_id, store.hlc.now()
         store.write(lambda db: record_change(db, "people", "p", "upsert", last, {}))
-    with Store(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db") as store:
         assert store.node_id == node
         assert store.hlc.now() > last
 
@@ -107,7 +108,7 @@ def _add_all(store, db, items):
 
 
 def test_write_many_hands_a_queued_group_to_one_call_and_a_bad_item_fails_alone(tmp_path):
-    with Store(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db") as store:
         store.write(lambda db: db.execute(
             "CREATE TRIGGER no_nulls BEFORE INSERT ON meta WHEN NEW.value IS NULL"
             " BEGIN SELECT RAISE(ABORT, 'poisoned'); END"))
@@ -182,7 +183,7 @@ def test_server_stamped_scans_take_the_anchored_clock(store):
 
 
 def test_idle_work_waits_for_a_quiet_writer_and_runs_in_its_own_transactions(tmp_path):
-    with Store(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db") as store:
         store.write(lambda db: db.execute("CREATE TABLE idle_log (n INTEGER)"))
         calls = []
 
@@ -206,7 +207,7 @@ def test_idle_work_waits_for_a_quiet_writer_and_runs_in_its_own_transactions(tmp
 
 
 def test_a_failing_idle_task_is_logged_and_rolled_back_and_writes_go_on(tmp_path, caplog):
-    with Store(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db") as store:
         store.write(lambda db: db.execute("CREATE TABLE idle_log (n INTEGER)"))
 
         def broken(db):
@@ -225,7 +226,7 @@ def test_a_hubs_writer_checkpoints_the_wal_when_quiet_and_keeps_a_bigger_cache(t
         for _ in range(5):
             store.write(lambda db: db.conn.executemany("INSERT INTO filler VALUES (?)", [("x" * 500,)] * 100))
 
-    with Store(tmp_path / "hub.db", hub=True) as hub, Store(tmp_path / "node.db") as node:
+    with open_store(tmp_path / "hub.db", hub=True) as hub, open_store(tmp_path / "node.db") as node:
         assert hub.write(lambda db: db.execute("PRAGMA cache_size").fetchone()[0]) == -HUB_CACHE_KIB
         assert node.write(lambda db: db.execute("PRAGMA cache_size").fetchone()[0]) == -2000   # SQLite's own
         fill(hub), fill(node)
@@ -238,6 +239,6 @@ def test_a_hubs_writer_checkpoints_the_wal_when_quiet_and_keeps_a_bigger_cache(t
 
 
 def test_a_write_may_return_an_exception_object_as_its_result(tmp_path):
-    with Store(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db") as store:
         made = store.write(lambda db: ValueError("a value, not a failure"))
         assert isinstance(made, ValueError)

@@ -23,9 +23,10 @@ from pathlib import Path
 import pytest
 
 from fieldsync import config, demo
+from fieldsync.parts import open_store
 from fieldsync.store import Store, new_id
 from fieldsync.sync import enrollment
-from fieldsync.sync import node as node_sync
+from fieldsync.sync.upstream import node as node_sync
 from tests.support import LiveServer, WebClient
 
 TOWN_A = demo.DEMO_TOWN          # 张村镇
@@ -37,7 +38,7 @@ def hub_template(tmp_path_factory) -> Path:
     """A hub instance with the gazetteer and the demo accounts (admin, staff, trainer)."""
     path = tmp_path_factory.mktemp("hub-template")
     config.save(path, mode="hub")
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         demo.places_and_accounts(store)
     return path
 
@@ -46,7 +47,7 @@ def hub_template(tmp_path_factory) -> Path:
 def town_b_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("town-b-template")
     config.save(path, mode="node", town=TOWN_B)
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         demo.load(store, town=TOWN_B, people_per_village=2, seed=7)
     return path
 
@@ -64,7 +65,7 @@ class Node:
         """This laptop's database opened in the test process (only while no server runs)."""
         assert self.server is None, "the node runs as a process: talk to it over HTTP"
         if self._store is None:
-            self._store = Store(self.instance / "fieldsync.db")
+            self._store = open_store(self.instance / "fieldsync.db")
         return self._store
 
     def close_store(self) -> None:
@@ -96,7 +97,7 @@ class Node:
 
     def query(self, sql: str, params=()) -> list[dict]:
         if self.server:
-            with Store(self.instance / "fieldsync.db") as store:
+            with open_store(self.instance / "fieldsync.db") as store:
                 return store.query(sql, params)
         return self.store.query(sql, params)
 
@@ -117,7 +118,7 @@ class Cluster:
 
     @contextmanager
     def hub_store(self):
-        with Store(self.hub.instance / "fieldsync.db") as store:
+        with open_store(self.hub.instance / "fieldsync.db") as store:
             yield store
 
     def hub_query(self, sql: str, params=()) -> list[dict]:
@@ -144,7 +145,7 @@ class Cluster:
         else:
             self._towns_used.add(town)
         record, code = self.enrollment_code(town, name)
-        with Store(instance / "fieldsync.db") as store:
+        with open_store(instance / "fieldsync.db") as store:
             if prepare:
                 prepare(store)
             enrollment.enroll(store, instance, (via or self.hub).url, code)
@@ -164,7 +165,7 @@ def empty_template(tmp_path_factory) -> Path:
     """A laptop with the gazetteer and accounts but nobody on its roster yet."""
     path = tmp_path_factory.mktemp("empty-node-template")
     config.save(path, mode="node", town=TOWN_A)
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         demo.places_and_accounts(store)
     return path
 

@@ -16,7 +16,7 @@ from fieldsync import PROTOCOL_VERSION
 from fieldsync.forms.wire import SUBMISSION_COLUMNS
 from fieldsync.store import new_id
 from fieldsync.sync import columnar, entities
-from fieldsync.sync.client import HubClient, gzip_json
+from fieldsync.sync.upstream.client import HubClient, gzip_json
 
 
 class Forger:

@@ -54,17 +54,17 @@ def test_importing_a_bundle_equals_pushing_the_same_changes(cluster, tmp_path):
 
 
 def _query(instance, sql):
-    from fieldsync.store import Store
+    from fieldsync.parts import open_store
 
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         return store.query(sql)
 
 
 def import_into(instance, bundle, **options) -> dict:
-    from fieldsync.store import Store
+    from fieldsync.parts import open_store
     from fieldsync.sync import bundles
 
-    with Store(instance / "fieldsync.db") as store, bundle.open("rb") as source:
+    with open_store(instance / "fieldsync.db") as store, bundle.open("rb") as source:
         return bundles.import_bundle(store, source, actor="test", **options)
 
 
@@ -165,12 +165,12 @@ def _bomb(mebibytes: int) -> bytes:
 
 
 def _import_counting(instance: Path, path: Path):
-    from fieldsync.store import Store
+    from fieldsync.parts import open_store
     from fieldsync.sync import bundles
 
     source = CountingFile(path)
     try:
-        with Store(instance / "fieldsync.db") as store, pytest.raises(Forbidden) as refused:
+        with open_store(instance / "fieldsync.db") as store, pytest.raises(Forbidden) as refused:
             bundles.import_bundle(store, source, actor="test")
     finally:
         source.close()

@@ -17,13 +17,14 @@ import requests
 
 from fieldsync import config, demo
 from fieldsync.errors import FieldsyncError
+from fieldsync.parts import open_store
 from fieldsync.records import people, places, theme_days
 from fieldsync.reports import kpi, targets, units
 from fieldsync.sheets.table import filed_line
-from fieldsync.store import Store, clock
+from fieldsync.store import clock
 from fieldsync.sync import enrollment
-from fieldsync.sync import node as node_sync
-from fieldsync.sync.client import gzip_json
+from fieldsync.sync.upstream import node as node_sync
+from fieldsync.sync.upstream.client import gzip_json
 from tests.support import LiveServer, WebClient, run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B, _new_identity
 from tests.sync.proxy import Fault, FaultProxy
@@ -36,7 +37,7 @@ def make_hub(template: Path, path: Path, unit: str) -> Path:
     """A hub instance of its own (database id, replica) serving `unit`."""
     shutil.copytree(template, path)
     _new_identity(path / "fieldsync.db")
-    with Store(path / "fieldsync.db") as store:
+    with open_store(path / "fieldsync.db") as store:
         places.set_home_unit(store, unit)
     return path
 
@@ -58,7 +59,7 @@ def county_2_templates(tmp_path_factory) -> dict[str, Path]:
     for seed, town in enumerate((TOWN_C, TOWN_D), start=31):
         path = tmp_path_factory.mktemp(f"town-{town}")
         config.save(path, mode="node", town=town)
-        with Store(path / "fieldsync.db") as store:
+        with open_store(path / "fieldsync.db") as store:
             demo.load(store, town=town, people_per_village=2, seed=seed)
         made[town] = path
     return made
@@ -83,7 +84,7 @@ def test_a_city_issues_hub_codes_only_for_its_counties_and_one_hub_per_county(hu
         assert staff.get("/hub/nodes").text.count('data-kind="hub"') == 1
         assert "[child hub]" in run_cli(city, "nodes", "list").stdout
         # A second code for the same unit, once the first looked expired: the enroll still finds the twin.
-        with Store(city / "fieldsync.db") as store:
+        with open_store(city / "fieldsync.db") as store:
             store.write(lambda db: db.execute("UPDATE nodes SET enrolled_at = NULL, code_expires_at = '2000-01-01' WHERE kind = 'hub'"))
             twin, second = enrollment.add_node(store, COUNTY_1, "twin", hub=True)
             store.write(lambda db: db.execute("UPDATE nodes SET enrolled_at = created_at WHERE kind = 'hub'"
@@ -98,21 +99,21 @@ def test_a_city_issues_hub_codes_only_for_its_counties_and_one_hub_per_county(hu
                                headers={"Content-Encoding": "gzip", "Content-Type": "application/json",
                                         "Fieldsync-Protocol": "1"})
         assert answer.status_code == 409 and answer.json()["error"]["code"] == "wrong_unit"
-    with Store(county / "fieldsync.db") as store:
+    with open_store(county / "fieldsync.db") as store:
         assert store.get_meta("parent_hub")
         assert enrollment.credentials(county).town == COUNTY_1
     assert config.load(county)["MODE"] == "hub" and config.load(county)["TOWN"] is None
     # A province hub is made as any hub is.
     province = tmp_path / "province"
     run_cli(province, "init", "--hub", "--unit", PROVINCE, "--password", "a-long-passphrase")
-    with Store(province / "fieldsync.db") as store:
+    with open_store(province / "fieldsync.db") as store:
         assert places.home_unit(store.db) == PROVINCE
 
 
 class Laptop:
     def __init__(self, instance: Path):
         self.instance = instance
-        self.store = Store(instance / "fieldsync.db")
+        self.store = open_store(instance / "fieldsync.db")
 
     def sync(self) -> None:
         retrying(lambda: node_sync.sync(self.store, self.instance))
@@ -134,22 +135,22 @@ def retrying(step, tries: int = 5):
 
 def hub_sync(hub: Path) -> node_sync.SyncSummary:
     """What `fieldsync sync` does on a hub, here in the test's process beside the hub's server."""
-    with Store(hub / "fieldsync.db") as store:
+    with open_store(hub / "fieldsync.db") as store:
         return retrying(lambda: node_sync.sync(store, hub))
 
 
 def code_for(hub: Path, place: str, *, child_hub: bool = False) -> str:
-    with Store(hub / "fieldsync.db") as store:
+    with open_store(hub / "fieldsync.db") as store:
         return enrollment.add_node(store, place, f"for {place}", hub=child_hub)[1]
 
 
 def enroll(instance: Path, url: str, code: str) -> None:
-    with Store(instance / "fieldsync.db") as store:
+    with open_store(instance / "fieldsync.db") as store:
         enrollment.enroll(store, instance, url, code)
 
 
 def query(hub: Path, sql: str, params=()) -> list[dict]:
-    with Store(hub / "fieldsync.db") as store:
+    with open_store(hub / "fieldsync.db") as store:
         return store.query(sql, params)
 
 
@@ -214,9 +215,9 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
         # activities' 备注 in the 统计表 name it so at every level below the city.
         year = clock.today().year
         for hub in hubs.values():
-            with Store(hub / "fieldsync.db") as store:
+            with open_store(hub / "fieldsync.db") as store:
                 theme_days.seed(store, year, actor="init")
-        with Store(hubs[CITY] / "fieldsync.db") as store:
+        with open_store(hubs[CITY] / "fieldsync.db") as store:
             theme_days.save(store, {"name": "威海市全民健身日", "starts_on": f"{year}-08-08"},
                             theme_day_id=f"{year}-fitness-day", actor="city")
 
@@ -256,7 +257,7 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
         # Down: the province's edit reaches the town's laptop through city and county, and goes
         # back up from nowhere.
         person = c[1]["id"]
-        with Store(hubs[PROVINCE] / "fieldsync.db") as store:
+        with open_store(hubs[PROVINCE] / "fieldsync.db") as store:
             people.modify(store, person, {"specialty": "太极拳"}, actor="province")
         outbox = query(hubs[COUNTY_2], "SELECT COUNT(*) AS n FROM changes")[0]["n"]
         hub_sync(hubs[CITY])
@@ -269,11 +270,11 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
         # county's and one town's; the county keeps its own for a town the city left alone, and
         # the city's figure replaces one the county had set.
         def set_targets(unit_hub, unit, figures):
-            with Store(hubs[unit_hub] / "fieldsync.db") as store:
+            with open_store(hubs[unit_hub] / "fieldsync.db") as store:
                 targets.set_targets(store, unit, year, figures, actor="test")
 
         def target(unit_hub, unit, figure=None):
-            with Store(hubs[unit_hub] / "fieldsync.db") as store:
+            with open_store(hubs[unit_hub] / "fieldsync.db") as store:
                 if figure is None:
                     return {r["key"]: (r["target"], r["source"].how)
                             for r in kpi.yearly(store.db, units.resolve(store.db, unit, year), year)}
@@ -309,8 +310,9 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
 
 
 def test_a_city_authorizes_a_county_hub_by_the_countys_towns(hub_template, tmp_path):
+    from fieldsync.parts import open_store
     from fieldsync.store import new_id
-    from fieldsync.sync import policy
+    from fieldsync.sync.downstream import policy
     from tests.sync.forger import Forger
 
     city = make_hub(hub_template, tmp_path / "city", CITY)
@@ -318,7 +320,7 @@ def test_a_city_authorizes_a_county_hub_by_the_countys_towns(hub_template, tmp_p
     with LiveServer(city, hub=True) as server:
         enroll(county, server.url, code_for(city, COUNTY_1, child_hub=True))
         token = enrollment.credentials(county).token
-        with Store(county / "fieldsync.db") as store:
+        with open_store(county / "fieldsync.db") as store:
             forger = Forger(store.node_id)
         laptop = new_id()   # a laptop of the county: the city never saw its database id
         ours, theirs = new_id(), new_id()
@@ -349,12 +351,12 @@ def test_a_county_hub_keeps_a_person_moved_between_its_towns_and_lets_go_of_one_
         return query(city, "SELECT code FROM places WHERE parent = ? AND kind = 'village' LIMIT 1", [town])[0]["code"]
 
     def move(person: str, town: str) -> None:
-        with Store(city / "fieldsync.db") as store:
+        with open_store(city / "fieldsync.db") as store:
             people.modify(store, person, {"town": town, "village": village_of(town)}, actor="city")
 
     with LiveServer(city, hub=True) as server:
         enroll(county, server.url, code_for(city, COUNTY_1, child_hub=True))
-        with Store(city / "fieldsync.db") as store:
+        with open_store(city / "fieldsync.db") as store:
             person = people.register(store, demo.demo_person(random.Random(5), TOWN_A, village_of(TOWN_A)),
                                      actor="city")["id"]
         hub_sync(county)
@@ -379,7 +381,7 @@ def test_a_county_hub_sends_its_own_lists_up_as_bare_seqs(hub_template, tmp_path
     from fieldsync.sync import batches, chain
 
     county = make_hub(hub_template, tmp_path / "county", COUNTY_1)
-    with Store(county / "fieldsync.db") as store:
+    with open_store(county / "fieldsync.db") as store:
         store.write(lambda db: chain.become_child(db, "http://127.0.0.1:9"))
         theme_days.seed(store, clock.today().year, actor="init")
         village = store.query("SELECT code FROM places WHERE parent = ? AND kind = 'village' LIMIT 1", [TOWN_A])

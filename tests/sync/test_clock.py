@@ -13,7 +13,7 @@ from datetime import datetime
 import requests
 
 from fieldsync.store.hlc import FAKE_CLOCK_ENV
-from fieldsync.sync.client import SERVER_TIME_HEADER
+from fieldsync.sync.upstream.client import SERVER_TIME_HEADER
 from tests.support import LiveServer, WebClient, run_cli
 from tests.sync.conftest import TOWN_A
 

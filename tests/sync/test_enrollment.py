@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import badges, checkins
-from fieldsync.store import Store
 from fieldsync.sync import enrollment
-from fieldsync.sync.client import HubClient, HubError
+from fieldsync.sync.upstream.client import HubClient, HubError
 from tests.support import run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B, _new_identity
 from tests.sync.proxy import Fault, FaultProxy
@@ -108,14 +108,14 @@ def _unenrolled_copy_of_a_laptop(cluster, tmp_path) -> tuple:
 
 def test_a_copy_of_an_enrolled_laptop_cannot_enroll_as_a_second_one_until_the_first_is_revoked(cluster, tmp_path):
     a, copy, code = _unenrolled_copy_of_a_laptop(cluster, tmp_path)
-    with Store(copy / "fieldsync.db") as store, pytest.raises(HubError) as refused:
+    with open_store(copy / "fieldsync.db") as store, pytest.raises(HubError) as refused:
         enrollment.enroll(store, copy, cluster.hub.url, code)
     assert (refused.value.status, refused.value.code) == (409, "origin_taken")
     assert "belongs to the enrolled laptop node1" in refused.value.message
     with cluster.hub_store() as hub:
         enrollment.revoke(hub, a.node_id, actor="test")
     _, code = cluster.enrollment_code(TOWN_A, "copy")
-    with Store(copy / "fieldsync.db") as store:
+    with open_store(copy / "fieldsync.db") as store:
         assert enrollment.enroll(store, copy, cluster.hub.url, code)["name"] == "copy"
 
 
@@ -158,7 +158,7 @@ def test_another_laptop_cannot_take_a_code_another_laptop_redeemed(cluster, empt
     refused = run_cli(other, "enroll", cluster.hub.url, code, check=False)
     assert refused.returncode == 1 and "not valid" in refused.stderr and "Traceback" not in refused.stderr
     assert not (other / enrollment.CREDENTIALS_FILE).exists()
-    with Store(other / "fieldsync.db") as store:             # its key, but the first laptop's public key
+    with open_store(other / "fieldsync.db") as store:             # its key, but the first laptop's public key
         request = enrollment.enrollment_request(store, other, code)
     stolen = {**request, "bundle_public_key": enrollment.public_b64(enrollment.bundle_key(first))}
     with pytest.raises(HubError) as forged:
@@ -170,7 +170,7 @@ def test_another_laptop_cannot_take_a_code_another_laptop_redeemed(cluster, empt
 
 def test_a_409_cut_off_on_the_way_is_told_in_plain_words(cluster, tmp_path):
     _, copy, code = _unenrolled_copy_of_a_laptop(cluster, tmp_path)
-    with Store(copy / "fieldsync.db") as store:
+    with open_store(copy / "fieldsync.db") as store:
         request = enrollment.enrollment_request(store, copy, code)
     head = _response_head_length(cluster.hub.port, request)   # the same 409 the command will get
     with FaultProxy(cluster.hub.port) as proxy:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from fieldsync.errors import FieldsyncError
+from fieldsync.parts import open_store
 from fieldsync.records import sessions, users
 from fieldsync.reports import filings, filings_wire
-from fieldsync.store import Store
 from fieldsync.store.outbox import record_change
 from tests.support import LiveServer, WebClient, run_cli
 from tests.sync.conftest import TOWN_A
@@ -51,7 +51,7 @@ def chain(hub_template, demo_template, tmp_path):
 
 
 def states(city: Path, year: str) -> dict:
-    with Store(city / "fieldsync.db") as store:
+    with open_store(city / "fieldsync.db") as store:
         return {row["unit"]: row["state"] for row in filings.status(store.db, year)[1]}
 
 
@@ -78,7 +78,7 @@ def test_a_county_files_its_table_and_the_city_sees_it_against_its_deadline(chai
     assert page.ok and f'data-unit="{COUNTY_1}" data-state="on_time"' in page.text
     download = staff.get(f"/hub/filings/{theirs[0]['id']}.xlsx")
     assert download.ok and download.content == mine[0]["xlsx"]
-    with Store(city / "fieldsync.db") as store:   # an account of one county at the city: not its business
+    with open_store(city / "fieldsync.db") as store:   # an account of one county at the city: not its business
         users.create(store, "huancui-staff", "a-long-passphrase", "staff", units=[COUNTY_2])
     limited = WebClient(chain["servers"]["city"].url)
     assert limited.login("huancui-staff", "a-long-passphrase").ok
@@ -100,7 +100,7 @@ def test_filing_again_makes_a_new_version_and_the_city_sees_what_changed(chain):
 
     versions = query(city, "SELECT id, version FROM filings ORDER BY version")
     assert [v["version"] for v in versions] == [1, 2]
-    with Store(city / "fieldsync.db") as store:
+    with open_store(city / "fieldsync.db") as store:
         diff = filings.changes(store.db, versions[0]["id"], versions[1]["id"])
     assert [r[2] for r in diff["added"]] == [held[0]["title"] + "（改）"]
     assert [r[2] for r in diff["removed"]] == [held[0]["title"]]
@@ -112,7 +112,7 @@ def test_filing_again_makes_a_new_version_and_the_city_sees_what_changed(chain):
 
 def test_the_city_takes_a_filing_only_for_the_county_s_own_unit(chain):
     city, county, year = chain["city"], chain["county"], chain["year"]
-    with Store(county / "fieldsync.db") as store:   # as a county hub's stolen token would send it
+    with open_store(county / "fieldsync.db") as store:   # as a county hub's stolen token would send it
         row = {**filings.get(store.db, filings.file(store, year, actor="x")["id"]), "id": "forged", "unit": COUNTY_2}
         store.write(lambda db: record_change(db, "filings", "forged", "upsert", row["hlc"], filings_wire.wire(row)))
     hub_sync(county)
@@ -135,7 +135,7 @@ def test_the_city_returns_a_filing_with_a_reason_and_the_county_sees_it(chain):
     assert late.status_code == 422 and 'value="月底"' in late.text and "不是日期" in late.text
     assert admin.post(url, data={"year": year, "state": "returned", "reason": "缺少5月全民健身月的活动"}).ok
     assert 'data-review="returned"' in admin.get(f"/hub/filings/?year={year}").text
-    with Store(county / "fieldsync.db") as store:
+    with open_store(county / "fieldsync.db") as store:
         assert filings.review_of(store.db, COUNTY_1, year) is None
     hub_sync(county)
     staff = WebClient(chain["servers"]["county"].url)
@@ -161,7 +161,7 @@ def test_an_accepted_year_is_locked_at_the_county_and_offline_on_its_laptop_and_
     assert "accepted" in run_cli(city, "filings", "accept", COUNTY_1, "--year", year).stdout
     hub_sync(county)
 
-    with Store(county / "fieldsync.db") as store, pytest.raises(FieldsyncError) as locked:
+    with open_store(county / "fieldsync.db") as store, pytest.raises(FieldsyncError) as locked:
         sessions.modify(store, other["id"], {"title": "县里改"}, actor="admin")
     assert locked.value.code == "period_locked" and "reopens the year" in locked.value.message  # English outside a request
 

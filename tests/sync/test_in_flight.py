@@ -8,8 +8,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from fieldsync.errors import FieldsyncError
-from fieldsync.sync import batches, receive
-from fieldsync.sync import push as push_mod
+from fieldsync.sync import batches
+from fieldsync.sync.downstream import receive
+from fieldsync.sync.upstream import push as push_mod
 from tests.sync.conftest import TOWN_A
 from tests.sync.proxy import Fault, FaultProxy
 from tests.sync.test_push import client_of, hub_counts, local_counts, scan_everyone

@@ -9,8 +9,8 @@ import json
 import threading
 
 from fieldsync.sync import enrollment
-from fieldsync.sync import node as node_sync
 from fieldsync.sync.link import SMALLEST_BUDGET, KeepGoing, Pacing
+from fieldsync.sync.upstream import node as node_sync
 from tests.fault.support import scan_many
 from tests.support import LiveServer, WebClient, eventually, run_cli
 from tests.sync.conftest import TOWN_A

@@ -17,9 +17,10 @@ from datetime import datetime
 import openpyxl
 import pytest
 
+from fieldsync.parts import open_store
 from fieldsync.records import people, sessions
 from fieldsync.reports import merges
-from fieldsync.store import Store, clock
+from fieldsync.store import clock
 from fieldsync.store.outbox import record_change
 from tests.fixtures import own_city
 from tests.support import LiveServer, run_cli
@@ -81,7 +82,7 @@ def test_a_hub_of_another_city_from_its_own_list(own_hub, tmp_path):
 
     # 青石镇 registers three instructors and two activities: one held, one still ahead.
     village = sorted(own_city.villages_of(own_city.QINGSHI))[1]
-    with Store(qingshi / "fieldsync.db") as store:
+    with open_store(qingshi / "fieldsync.db") as store:
         for name in ("王芳", "李强", "张伟"):
             people.register(store, {"name": name, "town": own_city.QINGSHI, "village": village, "level": "level3",
                                     **({"id_number": ID_NUMBER} if name == "王芳" else {})}, actor="test")
@@ -97,10 +98,10 @@ def test_a_hub_of_another_city_from_its_own_list(own_hub, tmp_path):
         assert db.execute("SELECT COUNT(*) FROM quarantine WHERE entity = 'places'").fetchone() == (1,)
 
     # 王芳 registers again at 松林镇, with the same ID number: the hub flags one person twice.
-    with Store(songlin / "fieldsync.db") as store:
+    with open_store(songlin / "fieldsync.db") as store:
         people.register(store, {"name": "王芳", "town": own_city.SONGLIN, "id_number": ID_NUMBER}, actor="test")
     run_cli(songlin, "sync")
-    with Store(hub.instance / "fieldsync.db") as store:
+    with open_store(hub.instance / "fieldsync.db") as store:
         twice = [group for group in merges.duplicates(store.db) if group["match"] == "id_number"]
     assert [sorted(p["town"] for p in group["people"]) for group in twice] == [
         sorted([own_city.QINGSHI, own_city.SONGLIN])]

@@ -19,9 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fieldsync.parts import open_store
 from fieldsync.reports import registry, rollup, units
 from fieldsync.store import Store, clock, new_id
-from fieldsync.sync import hublog, merge, policy, receive
+from fieldsync.sync import hublog
+from fieldsync.sync.downstream import merge, policy, receive
 from tests.fault.support import soak_only
 from tests.sync.conftest import TOWN_A, TOWN_B
 from tests.sync.forger import Forger
@@ -145,7 +147,7 @@ def check_batch(world: World, tmp_path: Path, ops: list[tuple[str, int]]) -> Non
     forger.upsert("people", world.a_people[0], {"specialty": "八段锦"})   # and one of its own, which goes
     body = forger.body()
     try:
-        with Store(copy) as hub:
+        with open_store(copy) as hub:
             ack = receive.receive(hub, world.sender, body)
             assert ack["acked_to"] == body["to_seq"]
             assert len(ack["rejected"]) == body["to_seq"] - 1 - legit, ack["rejected"]

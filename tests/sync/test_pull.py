@@ -7,7 +7,8 @@ import shutil
 
 import requests
 
-from fieldsync.sync import enrollment, entities, hublog, merge
+from fieldsync.sync import enrollment, entities, hublog
+from fieldsync.sync.downstream import merge
 from tests.support import WebClient, run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B
 
@@ -73,8 +74,8 @@ def test_pull_merges_with_unpushed_local_edits_and_writes_no_outbox_rows(cluster
     assert hub_staff(cluster).patch(f"/api/v1/people/{person}", json={"specialty": "门球"}).ok
     people.modify(a.store, person, {"phone": "13912345678"}, actor="test")   # not pushed yet
     outbox_before = a.query("SELECT MAX(seq) AS top FROM changes")[0]["top"]
-    from fieldsync.sync.client import HubClient
-    from fieldsync.sync.pull import pull
+    from fieldsync.sync.upstream.client import HubClient
+    from fieldsync.sync.upstream.pull import pull
 
     creds = enrollment.credentials(a.instance)
     result = pull(a.store, HubClient(creds.hub_url, creds.token))
@@ -174,7 +175,7 @@ def test_an_admin_who_restored_the_hub_voids_every_laptops_cursor(cluster):
 
 
 def test_a_pull_stops_before_a_kind_of_record_this_version_cannot_read(cluster):
-    from fieldsync.sync import pull as pull_mod
+    from fieldsync.sync.upstream import pull as pull_mod
 
     a = cluster.add_node(TOWN_A)
     a.sync()

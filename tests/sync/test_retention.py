@@ -7,10 +7,11 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime, timedelta
 
+from fieldsync.parts import migrate
 from fieldsync.store import connect
 from fieldsync.store.clock import utc_text
-from fieldsync.store.schema import core, migrate
-from fieldsync.sync import push as push_mod
+from fieldsync.store.schema import core
+from fieldsync.sync.upstream import push as push_mod
 from tests.sync.conftest import TOWN_A
 from tests.sync.test_push import client_of, scan_everyone
 

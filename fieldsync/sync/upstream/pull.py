@@ -6,7 +6,10 @@ unpushed local edits field by field by HLC, and writes no outbox rows
 hub keeps tombstones) starts a full scoped snapshot; at its end the node drops
 the town records the hub no longer sends, except those with unpushed edits
 (failure case 4). A change of a kind this version cannot read stops the pull
-just before it, so the cursor never passes it (failure case 9).
+just before it, so the cursor never passes it (failure case 9). A change of a known
+kind that fails here (a value this version refuses, a broken constraint) is held in
+quarantine, in the transaction that moves the cursor past it: nothing is skipped
+unrecorded, staff see it on the home page, and `retry_held` applies it after an upgrade.
 """
 
 from __future__ import annotations
@@ -20,22 +23,23 @@ from dataclasses import dataclass
 from marshmallow import ValidationError
 from sqlite_utils import Database
 
-from fieldsync.errors import HubError, HubUnreachable, NeedsUpgrade
+from fieldsync.errors import FieldsyncError, HubError, HubUnreachable, NeedsUpgrade
 from fieldsync.i18n import _
 from fieldsync.records import badges, mutable
 from fieldsync.store import Store
-from fieldsync.sync import chain, entities, hublog, merge
-from fieldsync.sync.client import HubClient
+from fieldsync.store.outbox import utc_now
+from fieldsync.sync import chain, entities, hublog, published, quarantine
 from fieldsync.sync.entities import MUTABLE
 from fieldsync.sync.link import Pacing
 from fieldsync.sync.protocol import PULL_PAGE
-from fieldsync.sync.push import forget_pull_cursor
+from fieldsync.sync.upstream.client import HubClient
+from fieldsync.sync.upstream.push import forget_pull_cursor
 
 
 @dataclass
 class PullResult:
     pulled: int = 0
-    skipped: int = 0          # records the hub sent that this laptop could not read
+    held: int = 0             # changes the hub sent that failed here: held in quarantine
     dropped: int = 0          # records dropped after a full snapshot
     snapshot: bool = False
 
@@ -93,6 +97,7 @@ def _position(db: Database) -> tuple[str, bool]:
 def _apply_page(db: Database, page: dict, seen: dict | None, result: PullResult,
                 hub: bool = False) -> tuple[str, str | None]:
     cursor, stopped = page["cursor"], None
+    held = _held_records(db)
     for change in page["changes"]:
         entity = entities.get(change["entity"])
         if entity is None:
@@ -101,16 +106,14 @@ def _apply_page(db: Database, page: dict, seen: dict | None, result: PullResult,
         if hub and entity.name == "badge_keys":
             # Key ids are numbered by each hub for its own laptops: the parent's would overwrite them.
             continue
-        db.execute("SAVEPOINT pulled")
-        try:
-            if apply_pulled(db, entity, change) and hub:
-                hublog.publish(db, entity, change["id"], change["op"])
-        except (ValidationError, KeyError, TypeError, ValueError, sqlite3.Error):
-            db.execute("ROLLBACK TO pulled")
-            result.skipped += 1
+        failure = _failure(db, entity, change, hub)
+        if failure is not None:   # held with the cursor that passes it, in this transaction
+            quarantine.hold(db, None, change, *quarantine.classify(failure), pulled=True)
+            held.add((entity.name, str(change["id"])))
+            result.held += 1
             continue
-        finally:
-            db.execute("RELEASE pulled")
+        if (entity.name, str(change["id"])) in held:   # the hub's newer version replaces the one held
+            _superseded(db, entity.name, str(change["id"]))
         result.pulled += 1
         if seen is not None and change["op"] == "upsert":
             seen.setdefault(entity.name, set()).add(str(change["id"]))
@@ -120,6 +123,60 @@ def _apply_page(db: Database, page: dict, seen: dict | None, result: PullResult,
         db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
                    [badges.HUB_KEY_META, page["hub_badge_key"]])
     return cursor, stopped
+
+
+FAILURES = (FieldsyncError, ValidationError, KeyError, TypeError, ValueError, sqlite3.Error)
+
+
+def _failure(db: Database, entity: entities.Entity, change: dict, hub: bool) -> Exception | None:
+    """Apply one pulled change under its own savepoint: None, or what it failed with (undone)."""
+    db.execute("SAVEPOINT pulled")
+    try:
+        if apply_pulled(db, entity, change) and hub:
+            hublog.publish(db, entity, change["id"], change["op"])
+    except FAILURES as exc:
+        db.execute("ROLLBACK TO pulled")
+        return exc
+    finally:
+        db.execute("RELEASE pulled")
+    return None
+
+
+def _held_records(db: Database) -> set[tuple[str, str]]:
+    return {(entity, record_id) for entity, record_id in db.execute(
+        "SELECT entity, record_id FROM quarantine WHERE pulled = 1 AND resolved_at IS NULL")}
+
+
+def _superseded(db: Database, name: str, record_id: str) -> None:
+    db.execute("UPDATE quarantine SET resolved_at = ?, resolved_by = 'pull', resolution = 'superseded'"
+               " WHERE pulled = 1 AND resolved_at IS NULL AND entity = ? AND record_id = ?",
+               [utc_now(), name, record_id])
+
+
+def held(store: Store, *, limit: int = 200) -> list[dict]:
+    """What pulls held here, newest first, worded in the reader's language."""
+    return quarantine.worded(store.query(
+        "SELECT * FROM quarantine WHERE pulled = 1 AND resolved_at IS NULL ORDER BY id DESC LIMIT ?", [limit]))
+
+
+def held_count(store: Store) -> int:
+    return store.query_one("SELECT COUNT(*) AS n FROM quarantine WHERE pulled = 1 AND resolved_at IS NULL")["n"]
+
+
+def retry_held(store: Store, *, actor: str) -> int:
+    """Apply the held changes again, oldest first (after an upgrade, or once what they need has
+    arrived). Returns how many went in; the rest stay held, one more try counted."""
+    def work(db: Database) -> int:
+        hub, applied = chain.forwards(db), 0
+        for quarantine_id, text in db.execute("SELECT id, change FROM quarantine WHERE pulled = 1"
+                                              " AND resolved_at IS NULL ORDER BY id").fetchall():
+            change = json.loads(text)
+            entity = entities.get(change.get("entity"))
+            ok = entity is not None and _failure(db, entity, change, hub) is None
+            quarantine.tried(db, quarantine_id, ok, by=actor)
+            applied += ok
+        return applied
+    return store.write(work)
 
 
 def apply_pulled(db: Database, entity: entities.Entity, change: dict) -> bool:
@@ -140,7 +197,7 @@ def apply_pulled(db: Database, entity: entities.Entity, change: dict) -> bool:
     elif entity.name == "badge_revocations":
         badges.apply_revocation(db, entity.schema().load(change["fields"]))
     else:
-        merge.upsert_newer(db, entity, entity.schema().load(change["fields"]))
+        published.upsert_newer(db, entity, entity.schema().load(change["fields"]))
     return True
 
 

@@ -32,9 +32,9 @@ from fieldsync.i18n import _
 from fieldsync.store import Store, connect, new_id, outbox
 from fieldsync.store.clock import utc_text
 from fieldsync.sync import batches
-from fieldsync.sync.client import HubClient
 from fieldsync.sync.link import Pacing
 from fieldsync.sync.protocol import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_CHANGES
+from fieldsync.sync.upstream.client import HubClient
 
 RETENTION_DAYS = 30        # outbox rows are kept this long after the hub acknowledged them (failure case 3)
 MAX_SETBACKS = 20          # rewinds, new replicas and halvings in one push before giving up

@@ -32,16 +32,8 @@ from fieldsync.i18n import _
 from fieldsync.records.schemas import load
 from fieldsync.store import Store
 from fieldsync.store.clock import utc_now
-from fieldsync.sync import (
-    column_checks,
-    columnar,
-    entities,
-    hublog,
-    merge,
-    origins,
-    refs,
-    senders,
-)
+from fieldsync.sync import column_checks, columnar, entities, hublog, quarantine, refs
+from fieldsync.sync.downstream import inserts, merge, origins, senders
 from fieldsync.sync.entities import IMMUTABLE
 from fieldsync.sync.protocol import (
     MAX_BATCH_CHANGES,
@@ -54,7 +46,7 @@ from fieldsync.sync.protocol import (
 @dataclass
 class Prepared:
     batch: dict
-    blocks: list[merge.Block]
+    blocks: list[inserts.Block]
     changes: list[dict]
     unknown_blocks: dict[str, list[int]]     # entity this hub cannot read -> its seqs
     digest: str
@@ -88,7 +80,7 @@ def prepare(body, db: Database) -> Prepared:
         seqs, decoded = columnar.decode(block, entity.columns)
         decoded = columnar.resolve_refs(decoded, functools.partial(refs.resolve, db))
         columns, bad = column_checks.validate(seqs, decoded, entity.schema())
-        blocks.append(merge.Block(entity, seqs, columns, bad))
+        blocks.append(inserts.Block(entity, seqs, columns, bad))
         blocks[-1].work_ahead()
         ids = columns[0]
         keyed.append((seqs, [key or "" for key in ids] if None in ids or "" in ids else ids))
@@ -120,7 +112,7 @@ def receive(store: Store, node: dict, body, *, source: str = "push",
     """Apply a batch from an enrolled node; return its acknowledgement. `also(db)` runs in the
     same transaction (the node's last-seen bookkeeping: one commit per batch, not two)."""
     with _receiving(node["id"], body) as stream:
-        merge.wait_for_inserts(INSERT_WAIT_SECONDS)
+        inserts.wait_for_inserts(INSERT_WAIT_SECONDS)
         prepared = prepare(body, store.db)
 
         def work(db: Database) -> tuple[str, dict]:
@@ -155,7 +147,7 @@ def receive(store: Store, node: dict, body, *, source: str = "push",
 GAP_WAIT_SECONDS = 60
 GAP_GRACE_SECONDS = 3.0     # a laptop on a slow link resends a cut batch: the ones behind it wait (decision 0260)
 IN_FLIGHT = 3   # batches of a stream this hub takes at once; the acknowledgement says so (`in_flight`)
-INSERT_WAIT_SECONDS = 0.5   # at most, before checking a batch while the writer inserts (merge._inserting)
+INSERT_WAIT_SECONDS = 0.5   # at most, before checking a batch while the writer inserts (inserts._inserting)
 
 
 @dataclass
@@ -252,10 +244,10 @@ def _apply(db: Database, store: Store, node: dict, prepared: Prepared, high_wate
         audit(db, f"node:{sender.name}", f"refused_{code}", node["id"],
               f"{len(records)} change(s) refused and quarantined: {', '.join(records[:20])}")
     for name, seqs in prepared.unknown_blocks.items():
-        reason = f"this hub does not know records of kind {name!r}; upgrade the hub"
-        merge.quarantine(db, node["id"], {"entity": name, "seqs": seqs, "block": batch["blocks"][name]}, reason)
+        quarantine.hold(db, node["id"], {"entity": name, "seqs": seqs, "block": batch["blocks"][name]},
+                        "unknown_entity", {"entity": name})
         for seq in seqs:
-            result.reject(seq, reason)
+            result.reject(seq, quarantine.wire_reason("unknown_entity", {"entity": name}))
     db.execute("UPDATE streams SET high_water = ? WHERE node_id = ? AND replica = ?",
                [max(high_water, batch["to_seq"]), node["id"], batch["replica"]])
     db.execute("UPDATE nodes SET records_received = records_received + ?, restamped = restamped + ?,"

@@ -17,7 +17,8 @@ from sqlite_utils import Database
 
 from fieldsync.records import badges
 from fieldsync.store import Store
-from fieldsync.sync import entities, hublog, origins
+from fieldsync.sync import entities, hublog
+from fieldsync.sync.downstream import origins
 
 
 def hub_key(store: Store) -> Ed25519PrivateKey:

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from fieldsync.errors import FieldsyncError
 from fieldsync.store import Store
-from fieldsync.sync import enrollment, node
+from fieldsync.sync import enrollment
 from fieldsync.sync.link import KeepGoing
+from fieldsync.sync.upstream import node
 
 MAX_BACKOFF_SECONDS = 3600
 PUSH_QUIET_SECONDS = 1.5    # push once the outbox has not grown for this long

@@ -1,6 +1,6 @@
 """Double scans: one person scanned in to one session by two laptops (kept and flagged, DESIGN §3).
 
-The hub's merge decides which check-ins are doubles (merge.flag_checkins marks them DOUBLE);
+The hub's merge decides which check-ins are doubles (flags.flag_checkins marks them DOUBLE);
 this module only reads that mark: for a session's attendance (the sheet, the session page) and
 for the review list, where staff record that they looked at one. A review covers the scans it
 saw: another laptop scanning the same person in later opens it again. A town laptop holds no
@@ -22,8 +22,8 @@ from fieldsync.records import scope
 from fieldsync.records.validators import mask_phone
 from fieldsync.store import Store
 from fieldsync.store.clock import utc_now
-from fieldsync.sync.merge import DOUBLE
-from fieldsync.sync.receive import audit
+from fieldsync.sync.downstream.flags import DOUBLE
+from fieldsync.sync.downstream.receive import audit
 
 # The partial index below covers exactly the rows this condition keeps (keep the two alike).
 FLAGGED = f"c.flags LIKE '%{DOUBLE}%'"

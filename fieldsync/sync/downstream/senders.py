@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from fieldsync.sync import chain, origins
+from fieldsync.sync import chain
+from fieldsync.sync.downstream import origins
 
 
 @dataclass
@@ -19,9 +20,9 @@ class Sender:
     node_id: str
     name: str
     origin: str | None
-    origins: frozenset[str] = frozenset()   # the database ids it may write under (sync/origins.py)
+    origins: frozenset[str] = frozenset()   # the database ids it may write under (sync/downstream/origins.py)
     town: str | None = None                 # what it was enrolled for: a town, or a child hub's unit
-    towns: frozenset[str] = frozenset()     # the towns whose records it may change (sync/policy.py)
+    towns: frozenset[str] = frozenset()     # the towns whose records it may change (sync/downstream/policy.py)
     hub: bool = False                       # a child hub: it passes on its laptops' records
     others: frozenset[str] = frozenset()    # a child hub: database ids other nodes of this hub hold
 

@@ -23,10 +23,10 @@ from fieldsync.i18n import _, ngettext
 from fieldsync.store import Store
 from fieldsync.store.clock import utc_now
 from fieldsync.sync import batches, chain, enrollment
-from fieldsync.sync.client import HubClient
 from fieldsync.sync.link import KeepGoing, Pacing
-from fieldsync.sync.pull import PullResult, pull
-from fieldsync.sync.push import PushResult, push
+from fieldsync.sync.upstream.client import HubClient
+from fieldsync.sync.upstream.pull import PullResult, pull
+from fieldsync.sync.upstream.push import PushResult, push
 
 # One sync at a time per database in this process (the button and the timer may meet).
 _locks: dict[str, threading.Lock] = {}
@@ -53,9 +53,10 @@ class SyncSummary:
         if p.conflicts:
             parts.append(ngettext("%(num)s conflict for review at the hub", "%(num)s conflicts for review at the hub",
                                   p.conflicts))
-        if self.pull.skipped:
-            parts.append(ngettext("%(num)s pulled record could not be read", "%(num)s pulled records could not be read",
-                                  self.pull.skipped))
+        if self.pull.held:
+            parts.append(ngettext("%(num)s pulled change could not be applied and is held (see the home page)",
+                                  "%(num)s pulled changes could not be applied and are held (see the home page)",
+                                  self.pull.held))
         if self.pacing.cuts:
             parts.append(ngettext("the link was cut %(num)s time and the sync went on",
                                   "the link was cut %(num)s times and the sync went on", self.pacing.cuts))

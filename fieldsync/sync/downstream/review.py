@@ -20,8 +20,9 @@ from fieldsync.i18n import _
 from fieldsync.records import mutable, scope
 from fieldsync.store import Store
 from fieldsync.store.clock import utc_now
-from fieldsync.sync import entities, merge, policy
-from fieldsync.sync.receive import audit
+from fieldsync.sync import entities, quarantine
+from fieldsync.sync.downstream import merge, policy
+from fieldsync.sync.downstream.receive import audit
 
 KEEP, USE_OTHER = "keep", "use_other"
 # The town an entry belongs to, for the account's units (records/scope.py): a conflict's record's,
@@ -95,11 +96,13 @@ def resolve_conflict(store: Store, conflict_id: int, choice: str, *, actor: str)
 
 
 def quarantined(store: Store, *, resolved: bool = False, limit: int = 200) -> list[dict]:
+    """What laptops and child hubs pushed that the merge holds, of the account's towns, worded in the
+    reader's language (what this hub pulled and holds is the sync page's: sync/upstream/node.py)."""
     where, params = in_scope(QUARANTINE_TOWN, "q")
-    return store.query(
+    return quarantine.worded(store.query(
         "SELECT q.*, n.name AS node_name FROM quarantine q LEFT JOIN nodes n ON n.id = q.node_id"
-        f" WHERE q.resolved_at IS {'NOT ' if resolved else ''}NULL AND {where} ORDER BY q.id DESC LIMIT ?",
-        [*params, limit])
+        f" WHERE q.pulled = 0 AND q.resolved_at IS {'NOT ' if resolved else ''}NULL AND {where}"
+        " ORDER BY q.id DESC LIMIT ?", [*params, limit]))
 
 
 def retry(store: Store, quarantine_id: int, *, actor: str) -> bool:
@@ -155,8 +158,8 @@ def dismiss(store: Store, quarantine_id: int, *, actor: str, note: str = "") -> 
 
 
 def _open_quarantine(store: Store, quarantine_id: int) -> dict:
-    row = store.query_one(f"SELECT *, {QUARANTINE_TOWN.format(q='quarantine')} AS town FROM quarantine WHERE id = ?",
-                          [quarantine_id])
+    row = store.query_one(f"SELECT *, {QUARANTINE_TOWN.format(q='quarantine')} AS town FROM quarantine"
+                          " WHERE id = ? AND pulled = 0", [quarantine_id])
     if row is None:
         raise NotFound(_("No quarantined change %(id)s.", id=quarantine_id), code="quarantine_not_found")
     scope.check(row["town"])
