@@ -14,7 +14,6 @@ from fieldsync.reports import csv_export, merges, pairings, registry
 from fieldsync.server import create_app
 from fieldsync.store import Store
 from tests.reports import fixture as city
-from tests.reports.conftest import city_template  # noqa: F401  (the hand-computed city, built once)
 from tests.security.routes import routes
 from tests.support import DEMO_PASSWORD, LiveServer, WebClient, run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B
@@ -137,7 +136,7 @@ ELSEWHERE = ("赵敏", "石岛镇社会体育指导员培训", "国庆健步走"
 
 
 @pytest.fixture
-def county_hub(city_template, tmp_path):  # noqa: F811  (the imported fixture)
+def county_hub(city_template, tmp_path):
     """The city's hub with `staff-c1`, a staff account limited to county C1."""
     instance = tmp_path / "hub"
     shutil.copytree(city_template[0], instance)

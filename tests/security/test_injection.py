@@ -42,8 +42,8 @@ def test_markup_in_names_is_refused_at_the_door(staff):
         assert answer.status_code == 422 and "name" in answer.json()["error"]["fields"], name
 
 
-def test_every_page_escapes_what_people_typed(injected, admin, node_app):
-    pages = {r.path for r in routes(node_app, injected)
+def test_every_page_escapes_what_people_typed(injected, admin, app):
+    pages = {r.path for r in routes(app, injected)
              if r.method == "GET" and not r.api and r.endpoint not in ("static", "auth.logout")}
     pages |= {"/people?q=" + SCRIPT, "/sessions?q=" + SCRIPT, f"/kiosk/{injected['session_id']}"}
     shown = 0

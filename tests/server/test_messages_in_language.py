@@ -50,12 +50,12 @@ def test_the_api_answers_in_chinese_unless_the_client_asks_for_english(staff):
     assert "is not a village of 张村镇" in refused["error"]["message"]
 
 
-def test_an_error_the_hub_sent_is_told_in_the_pages_language(node_app):
+def test_an_error_the_hub_sent_is_told_in_the_pages_language(app):
     stored = {"code": "cursor_stale", "message": "The hub was restored from a backup since this cursor; take a "
                                                  "fresh snapshot."}
-    with node_app.test_request_context("/"):
-        node_app.preprocess_request()
+    with app.test_request_context("/"):
+        app.preprocess_request()
         assert plain_words(stored) == "此游标之后市级平台已从备份恢复，请重新获取完整快照。"
-    with node_app.test_request_context("/?lang=en"):
-        node_app.preprocess_request()
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
         assert plain_words(stored) == stored["message"]
