@@ -6,9 +6,9 @@ Which to use (docs/decisions/0200-fast-tests.md):
   validation, reports and exports, roles. `app` is create_app() on a fresh copy of the demo
   town (a real SQLite file), `client` is `app.test_client()` (tests.support.AppClient: it follows
   redirects and carries the CSRF token like a browser), `auth.login("staff")` / `auth.logout()`
-  sign that client in and out, and `signed_in("admin")` gives one more client per account when a
-  test needs several people at once. A hub: `in_process(instance)` from tests.support.
-- A real `fieldsync serve` process (`live_node`, LiveServer) only where the process is the point:
+  sign that client in and out, `staff` and `trainer` are clients already signed in, and
+  `signed_in("admin")` gives one more client per account when a test needs several people at once. A hub: `in_process(instance)` from tests.support.
+- A real `fieldsync serve` process (`live_node`, `live_staff`, `live_trainer`, LiveServer) only where the process is the point:
   sync between a node and a hub (tests/sync `cluster`), crashes and SIGKILL, TLS, the network
   (proxies, timeouts), and the browser tests. Each costs a Python start-up and a port poll.
 - Demo data is built once per session (`demo_template`, `hub_template`, the reports'
@@ -119,14 +119,26 @@ def live_node(node_instance):
 
 
 @pytest.fixture
-def staff(live_node) -> WebClient:
+def staff(node_site):
+    """The town office's staff, signed in to `app` in this process."""
+    return node_site.signed_in("staff")
+
+
+@pytest.fixture
+def trainer(node_site):
+    return node_site.signed_in("trainer")
+
+
+@pytest.fixture
+def live_staff(live_node) -> WebClient:
+    """The same people, signed in to the `live_node` process over HTTP."""
     client = WebClient(live_node.url)
     assert client.login("staff").ok
     return client
 
 
 @pytest.fixture
-def trainer(live_node) -> WebClient:
+def live_trainer(live_node) -> WebClient:
     client = WebClient(live_node.url)
     assert client.login("trainer").ok
     return client
