@@ -130,6 +130,11 @@ def trainer(node_site):
 
 
 @pytest.fixture
+def admin(node_site):
+    return node_site.signed_in("admin")
+
+
+@pytest.fixture
 def live_staff(live_node) -> WebClient:
     """The same people, signed in to the `live_node` process over HTTP."""
     client = WebClient(live_node.url)
@@ -141,4 +146,11 @@ def live_staff(live_node) -> WebClient:
 def live_trainer(live_node) -> WebClient:
     client = WebClient(live_node.url)
     assert client.login("trainer").ok
+    return client
+
+
+@pytest.fixture
+def live_admin(live_node) -> WebClient:
+    client = WebClient(live_node.url)
+    assert client.login("admin").ok
     return client

@@ -4,6 +4,7 @@ in-process twin of those clients (AppClient) for tests that need no second proce
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
 import socket
@@ -25,10 +26,35 @@ from werkzeug.wrappers import Request
 DEMO_PASSWORD = "fieldsync-demo"
 
 
+# Ports for servers the tests start: below Linux's ephemeral range (32768 up), so no client socket
+# or bind(0) elsewhere takes one, and a range of its own for each pytest-xdist worker, taken in
+# turn from a random start: two workers never pick the same port, and a worker never picks one it
+# used earlier in the run (a port handed out twice could let the health poll find another test's
+# server while ours is still starting).
+PORTS_PER_WORKER, WORKER_RANGES = 500, 24      # 20000-31999
+
+
+def _port_cycle():
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    first, start = 20000 + (worker % WORKER_RANGES) * PORTS_PER_WORKER, random.randrange(PORTS_PER_WORKER)
+    while True:
+        for n in range(PORTS_PER_WORKER):
+            yield first + (start + n) % PORTS_PER_WORKER
+
+
+_ports = _port_cycle()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    for _ in range(PORTS_PER_WORKER):
+        port = next(_ports)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free loopback port in this worker's range")
 
 
 def hold_the_writer(store) -> tuple[threading.Event, threading.Thread]:
