@@ -3,6 +3,7 @@ in-process twin of those clients (AppClient) for tests that need no second proce
 
 from __future__ import annotations
 
+import contextvars
 import os
 import random
 import re
@@ -251,7 +252,12 @@ class AppClient(FlaskClient):
         kwargs.setdefault("follow_redirects", True)
         if kwargs.get("method", "GET") in UNSAFE and not kwargs.pop("token_in_form", False):
             kwargs["headers"] = {"X-CSRF-Token": self.csrf, **(kwargs.get("headers") or {})}
-        response = super().open(*args, **kwargs)
+        # Each request in a context of its own, as in a server's thread: what the app keeps in
+        # context variables for a request (the account's units, records/scope.py) must not stay
+        # set for the test's own calls after it. The body is read in that context too (buffered:
+        # a streamed download needs its request). So `with client:` keeps no context here.
+        kwargs.setdefault("buffered", True)
+        response = contextvars.copy_context().run(super().open, *args, **kwargs)
         if response.mimetype == "text/html":
             self.csrf = page_csrf(response.text) or self.csrf
         return response
