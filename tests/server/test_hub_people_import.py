@@ -1,4 +1,4 @@
-"""The hub's people pages, in process: the association's database imported with a preview,
+"""The hub's people pages over real HTTP: the association's database imported with a preview,
 逐条核实 progress, certificates (PDF and register)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from fieldsync import config
 from fieldsync.store import Store
 from tests.reports import fixture
-from tests.support import in_process, run_cli
+from tests.support import LiveServer, run_cli
 
 HEADER = ["序号", "姓名", "性别", "出生日期", "联系电话", "乡镇（街道）", "村（社区）", "技术等级", "证书编号"]
 ROWS = [
@@ -37,16 +37,18 @@ def _xlsx(rows) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def hub(city_template, tmp_path_factory):
-    path = shutil.copytree(city_template[0], tmp_path_factory.mktemp("hub-people") / "hub")
+def hub(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hub-people")
+    ids = fixture.build_instance(path)
     config.save(path, certificate_number="威体指{year}{seq:05d}", certificate_issuer="威海市社会体育指导员协会")
-    with in_process(path, ids=city_template[1]) as site:
-        yield site
+    with LiveServer(path, hub=True) as server:
+        server.ids = ids
+        yield server
 
 
 @pytest.fixture(scope="module")
 def staff(hub):
-    return hub.signed_in("staff")
+    return fixture.signed_in(hub, "staff")
 
 
 def _person(hub, name: str) -> list[dict]:
@@ -56,14 +58,15 @@ def _person(hub, name: str) -> list[dict]:
 
 def test_the_association_database_is_previewed_then_exactly_that_is_imported(hub, staff, tmp_path):
     content = _xlsx(ROWS)
-    preview = staff.form("/hub/people/import", {"roster": (io.BytesIO(content), "名册.xlsx")})
+    upload = {"files": {"roster": ("名册.xlsx", content)}}
+    preview = staff.post("/hub/people/import", data={"csrf_token": staff.csrf}, **upload)
     assert preview.status_code == 200, preview.text
     summary = dict(re.findall(r'<tr class="(\w+)"><td[^>]*>[^<]*</td><td[^>]*>(\d+)</td>', preview.text))
     assert summary == {"new": "1", "matched": "1", "changed": "1", "conflicts": "1", "errors": "0"}
     assert "张伟" in preview.text and "三级" in preview.text and not _person(hub, "孙丽")   # nothing written yet
     digest = re.search(r'name="digest" value="([0-9a-f]+)"', preview.text).group(1)
     done = staff.post("/hub/people/import/confirm", data={"csrf_token": staff.csrf, "digest": digest},
-                      follow_redirects=False)
+                      allow_redirects=False)
     assert done.status_code == 302
     new = _person(hub, "孙丽")
     assert len(new) == 1 and (new[0]["phone"], new[0]["birth_year"], new[0]["level"]) == ("13900000111", 1985, "level3")
@@ -82,7 +85,8 @@ def test_the_association_database_is_previewed_then_exactly_that_is_imported(hub
 
 def test_a_preview_is_refused_once_the_roster_has_changed(hub, staff):
     content = _xlsx([[1, "周涛", "男", "1990", "13700000001", "张村", "", "", ""]])
-    preview = staff.form("/hub/people/import", {"roster": (io.BytesIO(content), "r.xlsx")})
+    preview = staff.post("/hub/people/import", data={"csrf_token": staff.csrf},
+                         files={"roster": ("r.xlsx", content)})
     digest = re.search(r'name="digest" value="([0-9a-f]+)"', preview.text).group(1)
     staff.form("/hub/people", {"name": "周涛", "phone": "13700000001", "town": fixture.T1})
     late = staff.post("/hub/people/import/confirm", data={"csrf_token": staff.csrf, "digest": digest})
@@ -102,13 +106,13 @@ def test_verification_progress_per_town_and_certificates(hub, staff, tmp_path):
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
     number = f"威体指{date.today().year}00001"
     if shutil.which("pdftotext"):
-        (tmp_path / "c.pdf").write_bytes(pdf.data)
+        (tmp_path / "c.pdf").write_bytes(pdf.content)
         text = subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], check=True, capture_output=True, text=True).stdout
         assert "赵敏" in text and number in text
     register = staff.get(f"/certificates?year={date.today().year}")
     assert register.status_code == 200 and number in register.text and "赵敏" in register.text
     sheet = staff.get(f"/hub/reports/certificates.xlsx?year={date.today().year}")
-    cells = [c for row in openpyxl.load_workbook(io.BytesIO(sheet.data)).active.iter_rows(values_only=True)
+    cells = [c for row in openpyxl.load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True)
              for c in row]
     assert number in cells and "赵敏" in cells
     assert staff.get(f"/people/{hub.ids['p2']}/certificate.pdf").status_code == 409   # holds no level
