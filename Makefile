@@ -21,8 +21,13 @@ $(VENV)/installed: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
+# The suite in parallel, one worker per core (pytest-xdist; decision 0200): most tests wait on
+# servers, browsers and SQLite, so two workers on two cores still gain. Each file stays in one
+# worker, so its module fixtures are built once. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
+
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 8 --dist loadfile
 
 soak: install
 	FIELDSYNC_SOAK=1 $(PY) -m pytest -m soak

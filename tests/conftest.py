@@ -1,4 +1,19 @@
-"""Fixtures: a demo node instance on disk, an app on it, and a live server process."""
+"""Fixtures: a demo node instance on disk, the app on it in this process, and a live server process.
+
+Which to use (docs/decisions/0200-fast-tests.md):
+
+- In process, flaskr-style, for anything that needs no second process: pages, forms, API
+  validation, reports and exports, roles. `app` is create_app() on a fresh copy of the demo
+  town (a real SQLite file), `client` is `app.test_client()` (tests.support.AppClient: it follows
+  redirects and carries the CSRF token like a browser), `auth.login("staff")` / `auth.logout()`
+  sign that client in and out, `staff` and `trainer` are clients already signed in, and
+  `signed_in("admin")` gives one more client per account when a test needs several people at once. A hub: `in_process(instance)` from tests.support.
+- A real `fieldsync serve` process (`live_node`, `live_staff`, `live_trainer`, LiveServer) only where the process is the point:
+  sync between a node and a hub (tests/sync `cluster`), crashes and SIGKILL, TLS, the network
+  (proxies, timeouts), and the browser tests. Each costs a Python start-up and a port poll.
+- Demo data is built once per session (`demo_template`, `hub_template`, the reports'
+  `city_template`) and copied per test: copying the SQLite file is cheap, building is not.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +24,8 @@ import pytest
 
 from fieldsync import demo
 from fieldsync.parts import open_store
-from tests.support import LiveServer, WebClient
+from tests.reports import fixture as city
+from tests.support import DEMO_PASSWORD, LiveServer, Site, WebClient, in_process
 
 
 @pytest.fixture(scope="session")
@@ -48,13 +64,52 @@ def chinese():
     i18n.choose("en")
 
 
-@pytest.fixture
-def node_app(node_instance):
-    from fieldsync.server import create_app
+@pytest.fixture(scope="session")
+def city_template(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The hand-computed city (tests/reports/fixture.py) built once: (folder, ids). Copy it."""
+    path = tmp_path_factory.mktemp("city-template")
+    return path, city.build_instance(path)
 
-    app = create_app({"TESTING": True, "AUTO_SYNC_SECONDS": 0}, instance=node_instance)
-    yield app
-    app.extensions["fieldsync.store"].close()
+
+@pytest.fixture
+def node_site(node_instance) -> Site:
+    """The town node's app on its own copy of the demo town, in this process."""
+    with in_process(node_instance) as site:
+        yield site
+
+
+@pytest.fixture
+def app(node_site):
+    return node_site.app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class AuthActions:
+    """flaskr's auth helper: sign `client` in as a demo account (staff, trainer, admin) or out."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str = "staff", password: str = DEMO_PASSWORD):
+        return self._client.login(username, password)
+
+    def logout(self):
+        return self._client.logout()
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def signed_in(node_site):
+    """signed_in("admin"): another client of `app`, signed in as that account (its own cookie)."""
+    return node_site.signed_in
 
 
 @pytest.fixture
@@ -64,14 +119,38 @@ def live_node(node_instance):
 
 
 @pytest.fixture
-def staff(live_node) -> WebClient:
+def staff(node_site):
+    """The town office's staff, signed in to `app` in this process."""
+    return node_site.signed_in("staff")
+
+
+@pytest.fixture
+def trainer(node_site):
+    return node_site.signed_in("trainer")
+
+
+@pytest.fixture
+def admin(node_site):
+    return node_site.signed_in("admin")
+
+
+@pytest.fixture
+def live_staff(live_node) -> WebClient:
+    """The same people, signed in to the `live_node` process over HTTP."""
     client = WebClient(live_node.url)
     assert client.login("staff").ok
     return client
 
 
 @pytest.fixture
-def trainer(live_node) -> WebClient:
+def live_trainer(live_node) -> WebClient:
     client = WebClient(live_node.url)
     assert client.login("trainer").ok
+    return client
+
+
+@pytest.fixture
+def live_admin(live_node) -> WebClient:
+    client = WebClient(live_node.url)
+    assert client.login("admin").ok
     return client

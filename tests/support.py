@@ -1,8 +1,11 @@
-"""Test helpers: real fieldsync servers in their own processes, and HTTP clients that sign in."""
+"""Test helpers: real fieldsync servers in their own processes, HTTP clients that sign in, and the
+in-process twin of those clients (AppClient) for tests that need no second process."""
 
 from __future__ import annotations
 
+import contextvars
 import os
+import random
 import re
 import signal
 import socket
@@ -10,17 +13,49 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 DEMO_PASSWORD = "fieldsync-demo"
 
 
+# Ports for servers the tests start: below Linux's ephemeral range (32768 up), so no client socket
+# or bind(0) elsewhere takes one, and a range of its own for each pytest-xdist worker, taken in
+# turn from a random start: two workers never pick the same port, and a worker never picks one it
+# used earlier in the run (a port handed out twice could let the health poll find another test's
+# server while ours is still starting).
+PORTS_PER_WORKER, WORKER_RANGES = 500, 24      # 20000-31999
+
+
+def _port_cycle():
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    first, start = 20000 + (worker % WORKER_RANGES) * PORTS_PER_WORKER, random.randrange(PORTS_PER_WORKER)
+    while True:
+        for n in range(PORTS_PER_WORKER):
+            yield first + (start + n) % PORTS_PER_WORKER
+
+
+_ports = _port_cycle()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    for _ in range(PORTS_PER_WORKER):
+        port = next(_ports)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free loopback port in this worker's range")
 
 
 def hold_the_writer(store) -> tuple[threading.Event, threading.Thread]:
@@ -143,6 +178,19 @@ class LiveServer:
         self.stop()
 
 
+def page_csrf(html: str) -> str | None:
+    """The CSRF token a page hands its forms and scripts (the meta tag or a form field)."""
+    found = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', html)
+    return found.group(1) if found else None
+
+
+def field_error(html: str, field: str) -> str:
+    """The error message a page shows inside the label of form field `field`, or ''."""
+    label = re.search(rf'<label class="field invalid">(?:(?!</label>).)*?name="{field}"(?:(?!</label>).)*</label>',
+                      html, re.DOTALL)
+    return " ".join(re.findall(r'class="field-error"[^>]*>([^<]*)<', label.group(0))) if label else ""
+
+
 class WebClient:
     """A person at a browser: signs in, keeps the cookie, sends the CSRF token."""
 
@@ -152,9 +200,7 @@ class WebClient:
         self.csrf = ""
 
     def _refresh_csrf(self, html: str) -> None:
-        found = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', html)
-        if found:
-            self.csrf = found.group(1)
+        self.csrf = page_csrf(html) or self.csrf
 
     def login(self, username: str, password: str = DEMO_PASSWORD) -> requests.Response:
         page = self.http.get(self.base_url + "/login", timeout=10)
@@ -182,3 +228,88 @@ class WebClient:
         """Submit an HTML form the way a browser does (CSRF token as a field)."""
         return self.http.post(self.base_url + path, data={"csrf_token": self.csrf, **data},
                               timeout=kwargs.pop("timeout", 10), **kwargs)
+
+
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class AppClient(FlaskClient):
+    """WebClient's twin in this process: Flask's test client on a real app (real SQLite file).
+
+    Made by `app.test_client()` (tests/conftest.py sets it as the app's test client class). Like
+    WebClient, and like a browser, it follows redirects unless told `follow_redirects=False`, keeps
+    the cookie, takes the CSRF token from each HTML page it gets, and sends it as X-CSRF-Token with
+    every unsafe request (`form()` sends it as a form field, as a page's form does). To send a
+    request without the token, pass `headers={"X-CSRF-Token": ""}`. Answers are Flask's
+    TestResponse: `.status_code`, `.text`, `.data`, `.json` (a property), `.headers`.
+    """
+
+    csrf = ""
+
+    def open(self, *args, **kwargs):
+        if args and isinstance(args[0], (EnvironBuilder, dict, Request)):
+            return super().open(*args, **kwargs)          # a redirect being followed
+        kwargs.setdefault("follow_redirects", True)
+        if kwargs.get("method", "GET") in UNSAFE and not kwargs.pop("token_in_form", False):
+            kwargs["headers"] = {"X-CSRF-Token": self.csrf, **(kwargs.get("headers") or {})}
+        # Each request in a context of its own, as in a server's thread: what the app keeps in
+        # context variables for a request (the account's units, records/scope.py) must not stay
+        # set for the test's own calls after it. The body is read in that context too (buffered:
+        # a streamed download needs its request). So `with client:` keeps no context here.
+        kwargs.setdefault("buffered", True)
+        response = contextvars.copy_context().run(super().open, *args, **kwargs)
+        if response.mimetype == "text/html":
+            self.csrf = page_csrf(response.text) or self.csrf
+        return response
+
+    def login(self, username: str, password: str = DEMO_PASSWORD):
+        self.get("/login")
+        return self.form("/login", {"username": username, "password": password})
+
+    def logout(self):
+        return self.form("/logout", {})
+
+    def form(self, path: str, data: dict, **kwargs):
+        """Submit an HTML form the way a browser does (CSRF token as a field, no header)."""
+        return self.post(path, data={"csrf_token": self.csrf, **data}, token_in_form=True, **kwargs)
+
+
+@dataclass
+class Site:
+    """An app in this process on its instance folder: what a page test needs of a server.
+    `ids` names the records a fixture built (tests/reports/fixture.py's city)."""
+
+    app: Flask
+    instance: Path
+    ids: dict = field(default_factory=dict)
+
+    def client(self) -> AppClient:
+        return self.app.test_client()
+
+    def signed_in(self, username: str, password: str = DEMO_PASSWORD) -> AppClient:
+        """A fresh client signed in as `username`."""
+        client = self.client()
+        answer = client.login(username, password)
+        assert answer.status_code == 200 and answer.request.path != "/login", answer.text
+        return client
+
+
+@contextmanager
+def in_process(instance: Path, ids: dict | None = None, **config) -> Iterator[Site]:
+    """create_app() on `instance` (node or hub, as its config says) in this process, clients
+    AppClient; its store closed after."""
+    from fieldsync.server import create_app
+
+    app = create_app({"TESTING": True, "AUTO_SYNC_SECONDS": 0, **config}, instance=instance)
+    app.test_client_class = AppClient
+    try:
+        yield Site(app, Path(instance), ids or {})
+    finally:
+        app.extensions["fieldsync.store"].close()
+
+
+@contextmanager
+def signed_in(instance: Path, username: str, password: str = DEMO_PASSWORD) -> Iterator[AppClient]:
+    """A client of the instance (node or hub, as its config says) in this process, signed in."""
+    with in_process(instance) as site:
+        yield site.signed_in(username, password)

@@ -105,8 +105,8 @@ def test_error_classes_live_in_errors_py():
     assert [entry for entry in outside if not entry.startswith("errors.py:")] == []
 
 
-def test_the_openapi_document_lists_every_code_with_its_status(node_app):
-    document = node_app.test_client().get("/api/v1/openapi.json").json
+def test_the_openapi_document_lists_every_code_with_its_status(app):
+    document = app.test_client().get("/api/v1/openapi.json").json
     listed = document["components"]["x-error-codes"]
     assert {code: entry["status"] for code, entry in listed.items()} == \
         {code: entry.status for code, entry in errors.CATALOGUE.items()}

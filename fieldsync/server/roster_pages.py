@@ -20,6 +20,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from fieldsync import printing
 from fieldsync.errors import FieldsyncError, Forbidden, ValidationFailed
 from fieldsync.records import badge_sheet, roster_io
 from fieldsync.records import roster_export as exporting
@@ -49,7 +50,7 @@ def badge_page():
     query = load(BadgeQuery(), {**request.args.to_dict(), "person": request.args.getlist("person")})
     roster = badge_sheet.select_people(store, query["person"], query["town"])
     links = request.host_url if current_app.config["MODE"] == "hub" else None   # backs: personal links (0250)
-    return Response(badge_sheet.render_html(badge_sheet.cards(store, roster, link_base=links), str(get_locale()),
+    return Response(printing.badge_sheet_html(badge_sheet.cards(store, roster, link_base=links), str(get_locale()),
                                             csp_nonce()), mimetype="text/html")
 
 

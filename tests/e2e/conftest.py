@@ -86,6 +86,27 @@ def tls_node(kiosk_template, tmp_path):
 
 
 @pytest.fixture
+def serve_city(city_template, tmp_path):
+    """serve_city(prepare): a hub process on a fresh copy of the hand-computed city (built once per
+    session), `prepare(store, ids)` run on it first; `server.ids` names the city's records."""
+    servers = []
+
+    def serve(prepare=None) -> LiveServer:
+        instance = shutil.copytree(city_template[0], tmp_path / "hub")
+        if prepare:
+            with open_store(instance / "fieldsync.db") as store:
+                prepare(store, city_template[1])
+        server = LiveServer(instance, hub=True).start()
+        server.ids = city_template[1]
+        servers.append(server)
+        return server
+
+    yield serve
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
 def open_context(browser):
     """Make browser contexts (fresh cookies and IndexedDB each); all closed after the test."""
     made = []

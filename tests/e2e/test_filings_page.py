@@ -5,28 +5,25 @@ from __future__ import annotations
 
 import pytest
 
-from fieldsync.parts import open_store
 from fieldsync.reports import filings
 from fieldsync.sync import enrollment
 from tests.e2e.pages import expect, fits, phone_page
 from tests.reports import fixture
-from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
 YEAR = 2024   # the fixture's activities
 
 
 @pytest.fixture
-def city_hub(tmp_path):
-    fixture.build_instance(tmp_path / "hub")
-    with open_store(tmp_path / "hub" / "fieldsync.db") as store:
+def city_hub(serve_city):
+    def prepare(store, ids):
         node, _ = enrollment.add_node(store, fixture.C1, "环翠区平台", hub=True)
         store.write(lambda db: db.execute("UPDATE nodes SET enrolled_at = created_at WHERE id = ?", [node["id"]]))
         # The county's filing as its push would leave it here (the sync itself: tests/sync/test_filings.py).
         filed = filings.file(store, YEAR, actor="环翠区")
         store.write(lambda db: db.execute("UPDATE filings SET unit = ? WHERE id = ?", [fixture.C1, filed["id"]]))
-    with LiveServer(tmp_path / "hub", hub=True) as server:
-        yield server
+
+    return serve_city(prepare)
 
 
 

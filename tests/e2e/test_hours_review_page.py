@@ -13,25 +13,25 @@ from fieldsync.records import checkins, sessions
 from fieldsync.reports import hours, units
 from tests.e2e.pages import expect, fits, phone_page
 from tests.reports import fixture
-from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
 STARTS = datetime(2024, 9, 1, 8)
 
 
 @pytest.fixture
-def city_hub(tmp_path):
-    ids = fixture.build_instance(tmp_path / "hub")
-    with open_store(tmp_path / "hub" / "fieldsync.db") as store:
-        made = sessions.create(store, fixture._session("volunteer", "九月健步走", fixture.T1, STARTS, 8.0),
-                               actor="staff")
+def city_hub(serve_city):
+    made = {}
+
+    def prepare(store, ids):
+        made.update(sessions.create(store, fixture._session("volunteer", "九月健步走", fixture.T1, STARTS, 8.0),
+                                    actor="staff"))
         for person, scans in (("p3", (("in", 8), ("out", 10))), ("p1", (("in", 8),))):
             for direction, hour in scans:
                 checkins.check_in(store, session_id=made["id"], person_id=ids[person], direction=direction,
                                   station="test", scanned_at=STARTS.replace(hour=hour, tzinfo=fixture.CHINA))
-    with LiveServer(tmp_path / "hub", hub=True) as server:
-        server.ids, server.session_id = ids, made["id"]
-        yield server
+    server = serve_city(prepare)
+    server.session_id = made["id"]
+    return server
 
 
 

@@ -6,18 +6,13 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.pages import sign_in
-from tests.reports import fixture
-from tests.support import LiveServer
 
 PHONE_390 = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def hub(tmp_path):
-    ids = fixture.build_instance(tmp_path / "hub")
-    with LiveServer(tmp_path / "hub", hub=True) as server:
-        server.ids = ids
-        yield server
+def hub(serve_city):
+    return serve_city()
 
 
 def test_duplicates_stack_on_a_phone_and_the_kept_record_is_named(open_context, hub):

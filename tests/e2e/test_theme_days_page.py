@@ -9,20 +9,14 @@ from fieldsync.parts import open_store
 from fieldsync.records import theme_days
 from fieldsync.store import clock
 from tests.e2e.pages import SCREENS, expect, fits, phone_page, sign_in
-from tests.reports import fixture
-from tests.support import LiveServer
 
 pytestmark = pytest.mark.browser
 YEAR = clock.today().year
 
 
 @pytest.fixture
-def city_hub(tmp_path):
-    fixture.build_instance(tmp_path / "hub")
-    with open_store(tmp_path / "hub" / "fieldsync.db") as store:
-        theme_days.seed(store, YEAR, actor="test")
-    with LiveServer(tmp_path / "hub", hub=True) as server:
-        yield server
+def city_hub(serve_city):
+    return serve_city(lambda store, ids: theme_days.seed(store, YEAR, actor="test"))
 
 
 

@@ -16,7 +16,6 @@ from tests.sync.conftest import (  # noqa: F401
 
 
 @pytest.fixture
-def admin(live_node) -> WebClient:
-    client = WebClient(live_node.url)
-    assert client.login("admin").ok
-    return client
+def admin(live_admin) -> WebClient:
+    """Here `admin` is the live node's (tests/conftest.py's `live_admin`): bad input meets the server."""
+    return live_admin

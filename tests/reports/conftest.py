@@ -1,4 +1,5 @@
-"""The hand-computed city (tests/reports/fixture.py), built once; each test gets its own copy."""
+"""The hand-computed city (tests/reports/fixture.py; `city_template` in tests/conftest.py, built once
+per session); each test gets its own copy."""
 
 from __future__ import annotations
 
@@ -7,13 +8,6 @@ import shutil
 import pytest
 
 from fieldsync.parts import open_store
-from tests.reports import fixture
-
-
-@pytest.fixture(scope="session")
-def city_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("city-template")
-    return path, fixture.build_instance(path)
 
 
 @pytest.fixture

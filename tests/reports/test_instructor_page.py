@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from fieldsync import printing
 from fieldsync.errors import NotFound
 from fieldsync.parts import open_store
 from fieldsync.records import (
@@ -189,7 +190,7 @@ def test_the_hub_badge_sheet_prints_the_current_link_on_the_back(hub, store, ids
     text = _pdf_text(badge_sheet.render_pdf(made, badge_sheet.find_font()), tmp_path)
     cards, backs = text.split("\f")[:2]
     assert "张伟" in cards and "我的页面" in backs and "张伟" in backs
-    html = badge_sheet.render_html(made)
+    html = printing.badge_sheet_html(made)
     assert f'data-link="https://hub.example/me/{token}"' in html
     assert badge_sheet.mirrored(0) == 1 and badge_sheet.mirrored(3) == 2     # long-edge duplex
     personal_links.revoke(store, ids["p1"], actor="staff")                    # revoked on purpose: no back

@@ -23,14 +23,13 @@ import pytest
 from sqlite_utils import Database
 
 from fieldsync.errors import ValidationFailed
-from fieldsync.parts import open_store
+from fieldsync.parts import MIGRATION_SETS, open_store
 from fieldsync.records import people
-from fieldsync.reports import organisations, pairings, registry, units
-from fieldsync.store.schema import MIGRATION_SETS
+from fieldsync.reports import organisations, pairing_schema, pairings, registry, units
 from fieldsync.sync import entities, hublog
 from fieldsync.sync.upstream.pull import apply_pulled
-from tests.inprocess import signed_in
 from tests.reports import fixture
+from tests.support import signed_in
 
 
 @pytest.fixture
@@ -89,10 +88,8 @@ def test_free_text_pairings_become_organisation_records(tmp_path):
     path = tmp_path / "old.db"
     db = Database(sqlite3.connect(path))
     db.execute("PRAGMA foreign_keys = ON")
-    mine = MIGRATION_SETS.index("fieldsync.reports.pairing_schema:migrations")
-    for spec in MIGRATION_SETS[:mine]:
-        module, attr = spec.split(":")
-        getattr(__import__(module, fromlist=[attr]), attr).apply(db)
+    for migrations in MIGRATION_SETS[:MIGRATION_SETS.index(pairing_schema.migrations)]:
+        migrations.apply(db)
     db["places"].insert_all([{"code": fixture.T1, "name": "张村镇", "kind": "town", "parent": None},
                              {"code": fixture.V11, "name": "梨林村", "kind": "village", "parent": fixture.T1},
                              {"code": fixture.V12, "name": "泉埠村", "kind": "village", "parent": fixture.T1}])
@@ -134,14 +131,14 @@ def test_the_pages(city_instance, ids):
     with signed_in(city_instance, "staff", fixture.PASSWORD) as staff:
         page = staff.get("/hub/organisations").text
         assert "威海市门球协会" in page and "139****0003" in page and "13963100003" in page   # list masked, form whole
-        answer = staff.post("/hub/organisations", {"name": "威海市健身气功协会", "kind": "association"})
+        answer = staff.form("/hub/organisations", {"name": "威海市健身气功协会", "kind": "association"}, follow_redirects=False)
         assert answer.status_code in (302, 303)
-        assert staff.post("/hub/organisations", {"name": "", "kind": "club"}).status_code == 422
+        assert staff.form("/hub/organisations", {"name": "", "kind": "club"}, follow_redirects=False).status_code == 422
         page = staff.get(f"/hub/pairings/{pair['id']}").text
         assert "威海市太极拳协会 ↔ 梨林村" in page and 'name="person"' in page
-        assert staff.post(f"/hub/pairings/{pair['id']}/teams", {"name": "梨林村太极拳队", "members": "15"}
-                          ).status_code in (302, 303)
-        assert staff.post(f"/hub/pairings/{pair['id']}/leaders", {"person": ids["p1"]}).status_code in (302, 303)
+        assert staff.form(f"/hub/pairings/{pair['id']}/teams", {"name": "梨林村太极拳队", "members": "15"}
+                          , follow_redirects=False).status_code in (302, 303)
+        assert staff.form(f"/hub/pairings/{pair['id']}/leaders", {"person": ids["p1"]}, follow_redirects=False).status_code in (302, 303)
         page = staff.get(f"/hub/pairings/{pair['id']}").text
         assert "梨林村太极拳队" in page and "王芳" in page.split('id="leaders"')[1]
         assert staff.get("/hub/pairings/nope").status_code == 404

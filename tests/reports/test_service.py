@@ -29,10 +29,9 @@ from fieldsync.parts import open_store
 from fieldsync.records import hour_reviews, trainers
 from fieldsync.reports import kpi, registry, service
 from fieldsync.reports.units import resolve
-from tests.inprocess import signed_in
 from tests.reports import fixture
 from tests.reports.fixture import C1, C2, CITY, T1, T2, T3
-from tests.support import run_cli
+from tests.support import run_cli, signed_in
 
 
 def shares(city, year: int = 2024) -> dict[str, tuple[int, int]]:
@@ -101,12 +100,12 @@ def test_the_pages_show_it_and_only_an_admin_sets_n(city_instance, ids):
         assert re.findall(r">([^<>]+)</td>", row) == ["威海市", "5", "4", "80%"]
         page = staff.get(f"/service/frontline?year=2024&unit={CITY}")
         assert page.status_code == 200 and 'id="min-services"' not in page.text
-        assert staff.post("/service/min-services", {"min_services": "1"}).status_code == 403
-        assert staff.post("/service/frontline.xlsx", {"year": "2024", "unit": CITY, "full": "1"}).status_code == 403
+        assert staff.form("/service/min-services", {"min_services": "1"}, follow_redirects=False).status_code == 403
+        assert staff.form("/service/frontline.xlsx", {"year": "2024", "unit": CITY, "full": "1"}, follow_redirects=False).status_code == 403
         assert staff.get(f"/service/frontline.xlsx?year=2024&unit={CITY}").status_code == 200
     with signed_in(city_instance, "admin", fixture.PASSWORD) as admin:
-        assert admin.post("/service/min-services", {"min_services": "1"}).status_code in (302, 303)
-        answer = admin.post("/service/frontline.xlsx", {"year": "2024", "unit": CITY, "full": "1"})
+        assert admin.form("/service/min-services", {"min_services": "1"}, follow_redirects=False).status_code in (302, 303)
+        answer = admin.form("/service/frontline.xlsx", {"year": "2024", "unit": CITY, "full": "1"}, follow_redirects=False)
         assert answer.status_code == 200
         data = [[c.value for c in row] for row in openpyxl.load_workbook(io.BytesIO(answer.data)).active.iter_rows(
             min_row=4)]
@@ -115,7 +114,7 @@ def test_the_pages_show_it_and_only_an_admin_sets_n(city_instance, ids):
         assert 'id="min-services"' in page and "陈静" in page
         # The trainer page names one of the session's town's instructors.
         assert "赵敏" in admin.get(f"/sessions/{ids['s2']}/trainer").text
-        assert admin.post(f"/sessions/{ids['s2']}/trainer", {"trainer": ids["p7"]}).status_code in (302, 303)
+        assert admin.form(f"/sessions/{ids['s2']}/trainer", {"trainer": ids["p7"]}, follow_redirects=False).status_code in (302, 303)
         assert "赵敏" in admin.get(f"/sessions/{ids['s2']}").text
 
 

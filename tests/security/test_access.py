@@ -17,16 +17,16 @@ from fieldsync.records import stations
 from fieldsync.records.users import RANK
 from fieldsync.sync.protocol import PROTOCOL_HEADER
 from tests.security.routes import PUBLIC, csrf_checked
-from tests.support import DEMO_PASSWORD, WebClient
+from tests.support import DEMO_PASSWORD, AppClient, WebClient
 
 
-def call(client: WebClient | None, base_url: str, route, *, csrf: str | None = None) -> requests.Response:
-    http = client.http if client else requests.Session()
+def call(client: AppClient, route, *, csrf: str | None = None):
+    """`route` called by `client` with the CSRF token `csrf` (none if None), no redirect followed."""
     # The protocol header gets sync calls past their version check to the question of who calls.
-    headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION), **({"X-CSRF-Token": csrf} if csrf else {})}
+    headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION), "X-CSRF-Token": csrf or ""}
     body = {"json": {}} if route.api else {"data": {}}
-    return http.request(route.method, base_url + route.path, headers=headers, allow_redirects=False,
-                        timeout=10, **(body if route.method != "GET" else {}))
+    return client.open(route.path, method=route.method, headers=headers, follow_redirects=False,
+                       **(body if route.method != "GET" else {}))
 
 
 def test_every_route_requires_a_role_or_is_public_on_purpose(site):
@@ -37,11 +37,11 @@ def test_every_route_requires_a_role_or_is_public_on_purpose(site):
 
 def test_anonymous_callers_are_refused_everywhere(site):
     for route in (r for r in site.routes if r.role):
-        answer = call(None, site.server.url, route)
+        answer = call(site.client(), route)
         if route.api:
             assert answer.status_code == 401, (route, answer.text[:200])
             expected = "node_token_required" if route.role == "node" else "login_required"
-            assert answer.json()["error"]["code"] == expected, route
+            assert answer.json["error"]["code"] == expected, route
         elif route.method == "GET":
             assert answer.status_code == 302 and "/login" in answer.headers["Location"], route
         else:  # an anonymous form post carries no CSRF token: refused before the role check
@@ -53,11 +53,11 @@ def test_each_role_is_refused_what_is_above_it(site):
     for role in ("trainer", "staff", "admin"):
         client = site.clients[role]
         for route in (r for r in site.routes if r.role and RANK.get(r.role, 99) > RANK[role]):
-            answer = call(client, site.server.url, route, csrf=client.csrf)
+            answer = call(client, route, csrf=client.csrf)
             assert answer.status_code in (401, 403), (role, route, answer.status_code, answer.text[:200])
             if route.api:
                 expected = "node_token_required" if route.role == "node" else "role_forbidden"
-                assert answer.json()["error"]["code"] == expected, (role, route)
+                assert answer.json["error"]["code"] == expected, (role, route)
             checked += 1
     assert checked >= 20
 
@@ -68,19 +68,19 @@ def test_every_unsafe_route_needs_the_csrf_token(site):
     assert len(unsafe) >= 15
     for route in unsafe:
         for token in (None, other.csrf, "x" * 43):
-            answer = call(admin, site.server.url, route, csrf=token)
+            answer = call(admin, route, csrf=token)
             assert answer.status_code == 403, (route, token, answer.status_code)
             if route.api:
-                assert answer.json()["error"]["code"] == "csrf_failed"
+                assert answer.json["error"]["code"] == "csrf_failed"
     assert admin.get("/").status_code == 200, "the admin stays signed in: nothing ran"
 
 
-def test_csrf_tokens_with_odd_characters_are_refused_not_crashed(live_node, admin):
+def test_csrf_tokens_with_odd_characters_are_refused_not_crashed(live_node, live_admin):
     for token in ("令牌", "\u00e9" * 43, ""):
-        answer = admin.http.post(live_node.url + "/api/v1/sessions", json={}, timeout=10,
+        answer = live_admin.http.post(live_node.url + "/api/v1/sessions", json={}, timeout=10,
                                  headers={"X-CSRF-Token": token.encode().decode("latin-1")})
         assert answer.status_code == 403, answer.text
-    answer = admin.http.post(live_node.url + "/logout", data={"csrf_token": "令牌"}, timeout=10)
+    answer = live_admin.http.post(live_node.url + "/logout", data={"csrf_token": "令牌"}, timeout=10)
     assert answer.status_code == 403
 
 
@@ -120,7 +120,7 @@ def test_passwords_are_stored_hashed(node_instance):
     assert hashes and all(DEMO_PASSWORD not in h and h.startswith(("scrypt:", "pbkdf2:")) for h in hashes)
 
 
-def test_station_tokens_are_refused_once_revoked_and_never_reach_staff_routes(node_instance, live_node, staff):
+def test_station_tokens_are_refused_once_revoked_and_never_reach_staff_routes(node_instance, live_node, live_staff):
     made = []
     with open_store(node_instance / "fieldsync.db") as store:
         for name in ("门口", "后门"):
@@ -131,7 +131,7 @@ def test_station_tokens_are_refused_once_revoked_and_never_reach_staff_routes(no
     created = requests.post(live_node.url + "/api/v1/sessions", headers=bearer, json={}, timeout=10)
     assert created.status_code in (401, 403)
     # Staff revoke it on the stations page: refused from the very next request.
-    assert staff.post(f"/kiosk/stations/{station['id']}/revoke", allow_redirects=False).status_code == 302
+    assert live_staff.post(f"/kiosk/stations/{station['id']}/revoke", allow_redirects=False).status_code == 302
     refused = requests.get(live_node.url + "/api/v1/sessions", headers=bearer, timeout=10)
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "bad_token"
     forged = requests.get(live_node.url + "/api/v1/sessions", timeout=10,

@@ -47,10 +47,10 @@ def scan(client: WebClient, instance) -> int:
 
 
 def test_half_sent_requests_from_one_address_leave_plain_http_to_the_stations(node_instance, live_node,
-                                                                             trainer):
+                                                                             live_trainer):
     held = hold_connections(live_node.port, tls=False)
     try:
-        assert scan(trainer, node_instance) == 201
+        assert scan(live_trainer, node_instance) == 201
     finally:
         for sock in held:
             sock.close()

@@ -33,17 +33,17 @@ def injected(staff, node_instance):
                                                     "town": town, **SESSION_TEXT})
     person = staff.post("/api/v1/people", json={"town": town, **PERSON_TEXT})
     assert session.status_code == 201 and person.status_code == 201, (session.text, person.text)
-    return {"session_id": session.json()["id"], "person_id": person.json()["id"]}
+    return {"session_id": session.json["id"], "person_id": person.json["id"]}
 
 
 def test_markup_in_names_is_refused_at_the_door(staff):
     for name in (SCRIPT, "王<b>伟</b>", "Robert'); DROP TABLE people;--", "=1+1"):
         answer = staff.post("/api/v1/people", json={"name": name, "town": "371002100000"})
-        assert answer.status_code == 422 and "name" in answer.json()["error"]["fields"], name
+        assert answer.status_code == 422 and "name" in answer.json["error"]["fields"], name
 
 
-def test_every_page_escapes_what_people_typed(injected, admin, node_app):
-    pages = {r.path for r in routes(node_app, injected)
+def test_every_page_escapes_what_people_typed(injected, admin, app):
+    pages = {r.path for r in routes(app, injected)
              if r.method == "GET" and not r.api and r.endpoint not in ("static", "auth.logout")}
     pages |= {"/people?q=" + SCRIPT, "/sessions?q=" + SCRIPT, f"/kiosk/{injected['session_id']}"}
     shown = 0
@@ -62,20 +62,20 @@ def test_every_page_escapes_what_people_typed(injected, admin, node_app):
 
 def test_searches_treat_quotes_as_text(injected, staff):
     for text in ("'; DROP TABLE people;--", "%' OR '1'='1", "O'Brien", "_"):
-        answer = staff.get("/api/v1/people", params={"q": text})
+        answer = staff.get("/api/v1/people", query_string={"q": text})
         assert answer.status_code in (200, 422), text
-    found = staff.get("/api/v1/people", params={"q": "O'Brien"}).json()["people"]
+    found = staff.get("/api/v1/people", query_string={"q": "O'Brien"}).json["people"]
     assert [p["id"] for p in found] == [injected["person_id"]]
-    assert staff.get("/api/v1/people", params={"q": "%' OR '1'='1"}).json()["people"] == []
-    assert len(staff.get("/api/v1/people", params={"limit": 500}).json()["people"]) > 50, "the table is intact"
+    assert staff.get("/api/v1/people", query_string={"q": "%' OR '1'='1"}).json["people"] == []
+    assert len(staff.get("/api/v1/people", query_string={"limit": 500}).json["people"]) > 50, "the table is intact"
 
 
 def test_exports_never_carry_a_formula(injected, admin):
-    text = admin.get("/people/export.csv").content.decode("utf-8-sig")
+    text = admin.get("/people/export.csv").data.decode("utf-8-sig")
     cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
     assert {"'" + v for v in PERSON_TEXT.values()} <= set(cells)
     assert not [c for c in cells if c.startswith(FORMULA_STARTS)]
-    book = openpyxl.load_workbook(io.BytesIO(admin.get("/people/export.xlsx").content))
+    book = openpyxl.load_workbook(io.BytesIO(admin.get("/people/export.xlsx").data))
     xlsx_cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row if cell.value is not None]
     assert not [c.coordinate for c in xlsx_cells if c.data_type == "f"], "a cell became a formula"
     values = {str(c.value) for c in xlsx_cells}

@@ -56,9 +56,10 @@ def _pull(hub, headers=None, **params) -> requests.Response:
     return requests.get(hub.url + "/api/v1/sync/pull", headers=sent, params=params, timeout=30)
 
 
-def _refused(answer: requests.Response, status: int, code: str) -> None:
+def _refused(answer, status: int, code: str) -> None:
+    """A requests answer from the hub process, or a TestResponse (its .json a property) in process."""
     assert answer.status_code == status, answer.text[:300]
-    error = answer.json()["error"]
+    error = (answer.json() if callable(answer.json) else answer.json)["error"]
     assert ERROR_KEYS <= set(error) and error["code"] == code
 
 

@@ -10,9 +10,9 @@ from fieldsync.parts import open_store
 from fieldsync.records import scope, users
 from fieldsync.reports import attention
 from fieldsync.sync import enrollment
-from tests.inprocess import signed_in
 from tests.reports import fixture
-from tests.reports.conftest import city_instance, city_template, ids  # noqa: F401
+from tests.reports.conftest import city_instance, ids  # noqa: F401
+from tests.support import signed_in
 
 PASSWORD = "town-one-staff-pw"
 
@@ -50,12 +50,12 @@ def test_staff_of_one_town_sees_and_decides_only_its_towns_entries(queues, ids):
         page = staff.get("/hub/quarantine?lang=en").text
         assert "refused from " + fixture.T1 in page and "refused from " + fixture.T3 not in page
         # Deciding another town's entry by its number is refused, as a record of that town is.
-        answer = staff.post(f"/hub/conflicts/{conflicts[ids['p7']]}", {"choice": "keep"})
+        answer = staff.form(f"/hub/conflicts/{conflicts[ids['p7']]}", {"choice": "keep"}, follow_redirects=False)
         assert answer.status_code == 403
-        answer = staff.post(f"/hub/quarantine/{quarantined['quarantined-' + fixture.T3]}/dismiss", {"note": "x"})
+        answer = staff.form(f"/hub/quarantine/{quarantined['quarantined-' + fixture.T3]}/dismiss", {"note": "x"}, follow_redirects=False)
         assert answer.status_code == 403
         # Its own town's entries it decides.
-        assert staff.post(f"/hub/conflicts/{conflicts[ids['p1']]}", {"choice": "keep"}).status_code in (302, 303)
+        assert staff.form(f"/hub/conflicts/{conflicts[ids['p1']]}", {"choice": "keep"}, follow_redirects=False).status_code in (302, 303)
     with open_store(instance / "fieldsync.db") as store:
         # The dashboard's strip counts what the lists show: T1's quarantined change, no conflict left.
         scope.set_units(store, [fixture.T1])
@@ -70,8 +70,8 @@ def test_staff_of_one_town_sees_and_decides_only_its_towns_entries(queues, ids):
         assert f'data-conflict="{conflicts[ids["p7"]]}"' in whole_city.get("/hub/conflicts?lang=en").text
         assert "refused from " + fixture.T3 in whole_city.get("/hub/quarantine?lang=en").text
         # The association decides T3's entries: their trail is T3's too.
-        whole_city.post(f"/hub/conflicts/{conflicts[ids['p7']]}", {"choice": "keep"})
-        whole_city.post(f"/hub/quarantine/{quarantined['quarantined-' + fixture.T3]}/dismiss", {"note": "石岛镇的"})
+        whole_city.form(f"/hub/conflicts/{conflicts[ids['p7']]}", {"choice": "keep"}, follow_redirects=False)
+        whole_city.form(f"/hub/quarantine/{quarantined['quarantined-' + fixture.T3]}/dismiss", {"note": "石岛镇的"}, follow_redirects=False)
         assert "赵敏" in whole_city.get("/hub/conflicts?lang=en").text.split('id="conflict-trail"')[1]
     with signed_in(instance, "staff-t1", PASSWORD) as staff:
         trail = staff.get("/hub/conflicts?lang=en").text.split('id="conflict-trail"')[1]

@@ -7,6 +7,8 @@ whichever of the hub's two people pages (/hub/people or /people) the request com
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from fieldsync.parts import open_store
@@ -27,9 +29,8 @@ LEAST_ROLE = {
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hub-roles")
-    fixture.build_instance(path)
+def hub(city_template, tmp_path_factory):
+    path = shutil.copytree(city_template[0], tmp_path_factory.mktemp("hub-roles") / "hub")
     with LiveServer(path, hub=True) as server:
         server.clients = {}
         for role in ROLES:
@@ -126,9 +127,9 @@ def test_the_hub_offers_staff_only_what_they_may_do(hub):
     assert page.status_code == 403 and "only an admin" in page.text
 
 
-def test_a_town_office_offers_staff_the_cancel_button(live_node, staff, node_instance):
+def test_a_town_office_offers_staff_the_cancel_button(live_node, live_staff, node_instance):
     person = _person(node_instance, "371002100000", "壬")
-    assert f"/people/{person}/cancel" in staff.get(f"/people/{person}").text
+    assert f"/people/{person}/cancel" in live_staff.get(f"/people/{person}").text
 
 
 def test_the_hub_api_refuses_staff_a_cancellation_too(hub):

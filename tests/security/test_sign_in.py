@@ -121,32 +121,32 @@ def signed_in(client: WebClient, path: str = "/people") -> bool:
     return client.get(path, allow_redirects=False).status_code == 200
 
 
-def test_signing_out_ends_every_copy_of_the_session(live_node, staff):
-    copied = copy_of(staff)
+def test_signing_out_ends_every_copy_of_the_session(live_node, live_staff):
+    copied = copy_of(live_staff)
     assert signed_in(copied)
     assert copied.form("/logout", {}, allow_redirects=False).status_code == 302
-    assert not signed_in(staff), "the old cookie still works after signing out"
+    assert not signed_in(live_staff), "the old cookie still works after signing out"
     assert not signed_in(copied)
-    assert staff.login("staff").ok and signed_in(staff), "signing in again works"
+    assert live_staff.login("staff").ok and signed_in(live_staff), "signing in again works"
 
 
-def test_a_new_password_from_the_command_line_ends_old_sessions(live_node, staff):
-    copied = copy_of(staff)
+def test_a_new_password_from_the_command_line_ends_old_sessions(live_node, live_staff):
+    copied = copy_of(live_staff)
     run_cli(live_node.instance, "user", "password", "staff", "--password", "a-new-password-1")
-    assert not signed_in(staff) and not signed_in(copied)
-    assert staff.login("staff", "a-new-password-1").ok and signed_in(staff)
+    assert not signed_in(live_staff) and not signed_in(copied)
+    assert live_staff.login("staff", "a-new-password-1").ok and signed_in(live_staff)
 
 
-def test_a_new_password_or_disabling_on_the_users_page_ends_old_sessions(live_node, staff, admin):
-    admin.get("/users")
-    assert admin.form("/users/staff/password", {"password": "another-password-2"},
+def test_a_new_password_or_disabling_on_the_users_page_ends_old_sessions(live_node, live_staff, live_admin):
+    live_admin.get("/users")
+    assert live_admin.form("/users/staff/password", {"password": "another-password-2"},
                       allow_redirects=False).status_code == 302
-    assert not signed_in(staff)
-    assert staff.login("staff", "another-password-2").ok and signed_in(staff)
+    assert not signed_in(live_staff)
+    assert live_staff.login("staff", "another-password-2").ok and signed_in(live_staff)
     # Disabled, then enabled again: the cookie from before stays dead.
-    assert admin.form("/users/staff/disable", {}, allow_redirects=False).status_code == 302
-    assert admin.form("/users/staff/enable", {}, allow_redirects=False).status_code == 302
-    assert not signed_in(staff), "an old cookie came back to life when the account was enabled"
+    assert live_admin.form("/users/staff/disable", {}, allow_redirects=False).status_code == 302
+    assert live_admin.form("/users/staff/enable", {}, allow_redirects=False).status_code == 302
+    assert not signed_in(live_staff), "an old cookie came back to life when the account was enabled"
 
 
 # -- where a sign-in sends the browser ------------------------------------------------------------

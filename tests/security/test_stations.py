@@ -71,7 +71,7 @@ def test_a_station_tied_to_one_session_reaches_nothing_of_another(node_instance)
                             [theirs, alice["id"]]).fetchone()[0] == 0
 
 
-def test_an_expired_station_token_is_refused_with_a_sentence_the_phone_shows(node_instance, live_node, staff):
+def test_an_expired_station_token_is_refused_with_a_sentence_the_phone_shows(node_instance, live_node, live_staff):
     yesterday = clock.wall() - timedelta(days=1)
     with open_store(node_instance / "fieldsync.db") as store:
         alice = people.search(store, limit=1)[0]
@@ -82,9 +82,9 @@ def test_an_expired_station_token_is_refused_with_a_sentence_the_phone_shows(nod
                                           "starts_at": clock.wall().replace(second=0, microsecond=0)})
     _, after_its_session = stations.create(open_store(node_instance / "fieldsync.db"), "昨天的手机",
                                            session_id=over["id"])
-    join_url, short_id = create_station(staff, "一小时手机", running["id"], lifetime="1")
+    join_url, short_id = create_station(live_staff, "一小时手机", running["id"], lifetime="1")
     short_token = join_url.split("token=", 1)[1]
-    join_url, _ = create_station(staff, "今天的手机", running["id"])
+    join_url, _ = create_station(live_staff, "今天的手机", running["id"])
     scan = {"session": running["id"], "person": alice["id"]}
     assert _phone(live_node.url, join_url.split("token=", 1)[1]).post(
         live_node.url + "/api/v1/checkins", json=scan, timeout=10).status_code == 201
@@ -93,7 +93,7 @@ def test_an_expired_station_token_is_refused_with_a_sentence_the_phone_shows(nod
     with sqlite3.connect(node_instance / "fieldsync.db") as conn:   # the hour staff chose has passed
         conn.execute("UPDATE stations SET token_at = ? WHERE id = ?", [two_hours_ago, short_id])
     _assert_expired(live_node.url, short_token, running["id"], alice["id"])
-    listed = WebClient.get(staff, "/kiosk/stations").text
+    listed = WebClient.get(live_staff, "/kiosk/stations").text
     assert listed.count("已过期") >= 2
 
 

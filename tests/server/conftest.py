@@ -1,20 +1,20 @@
-"""The hub pages' shared fixture: the hand-computed demo city (tests/reports/fixture.py) served by a
-hub process for each test module. A module that needs the city prepared otherwise defines its own
-`hub`. (`staff` and `admin` stay in the modules: tests/conftest.py's `staff` is the laptop's.)"""
+"""The hub pages' shared fixture: the hand-computed demo city (tests/reports/fixture.py, built once
+per session as `city_template`) on a hub app in this process, one copy per test module: the module's
+tests share that copy and run in file order. A module that needs the city prepared otherwise defines
+its own `hub` the same way, preparing its copy before the app opens it.
+(`staff` and `admin` stay in the modules: tests/conftest.py's `staff` is the laptop's.)"""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
-from tests.reports import fixture
-from tests.support import LiveServer
+from tests.support import Site, in_process
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hub")
-    ids = fixture.build_instance(path)
-    with LiveServer(path, hub=True) as server:
-        server.ids = ids
-        yield server
-
+def hub(city_template, tmp_path_factory) -> Site:
+    path = shutil.copytree(city_template[0], tmp_path_factory.mktemp("hub") / "hub")
+    with in_process(path, ids=city_template[1]) as site:
+        yield site

@@ -16,12 +16,12 @@ def _roster(instance, n=20):
     return training["id"], codes
 
 
-def test_acknowledged_scans_survive_sigkill(node_instance, live_node, trainer):
+def test_acknowledged_scans_survive_sigkill(node_instance, live_node, live_trainer):
     session_id, codes = _roster(node_instance, 30)
 
     def post(code):
         client_id = new_id()
-        answer = trainer.post("/api/v1/checkins", json={"id": client_id, "session": session_id, "code": code})
+        answer = live_trainer.post("/api/v1/checkins", json={"id": client_id, "session": session_id, "code": code})
         return client_id, answer
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
@@ -33,14 +33,14 @@ def test_acknowledged_scans_survive_sigkill(node_instance, live_node, trainer):
         outbox = {r["record_id"] for r in store.query("SELECT record_id FROM changes WHERE entity = 'checkins'")}
     assert set(acked) <= stored and set(acked) <= outbox
     live_node.start()
-    again = trainer.post("/api/v1/checkins", json={"id": acked[0], "session": session_id, "code": codes[0]})
+    again = live_trainer.post("/api/v1/checkins", json={"id": acked[0], "session": session_id, "code": codes[0]})
     assert again.status_code == 200 and again.json()["replay"] is True
 
 
-def test_forged_badge_is_refused_over_http(node_instance, live_node, trainer):
+def test_forged_badge_is_refused_over_http(node_instance, live_node, live_trainer):
     session_id, codes = _roster(node_instance, 1)
     forged = codes[0][:-2] + ("AA" if codes[0][-2:] != "AA" else "BB")
-    answer = trainer.post("/api/v1/checkins", json={"session": session_id, "code": forged})
+    answer = live_trainer.post("/api/v1/checkins", json={"session": session_id, "code": forged})
     assert answer.status_code == 200
     assert answer.json()["status"] == "invalid" and answer.json()["recorded"] is False
 
@@ -53,7 +53,7 @@ def test_checkin_needs_a_signed_in_account(live_node):
     assert answer.json()["error"]["code"] == "login_required"
 
 
-def test_bad_checkin_bodies_get_specific_4xx(node_instance, live_node, trainer):
+def test_bad_checkin_bodies_get_specific_4xx(node_instance, live_node, live_trainer):
     session_id, _ = _roster(node_instance, 1)
     cases = [
         ({"data": "{oops", "headers": {"Content-Type": "application/json"}}, 400, "bad_json"),
@@ -65,7 +65,7 @@ def test_bad_checkin_bodies_get_specific_4xx(node_instance, live_node, trainer):
         ({"data": b"\xff\xfe{}", "headers": {"Content-Type": "application/json"}}, 400, "bad_encoding"),
     ]
     for kwargs, status, code in cases:
-        answer = trainer.post("/api/v1/checkins", **kwargs)
+        answer = live_trainer.post("/api/v1/checkins", **kwargs)
         assert answer.status_code == status, (kwargs, answer.text)
         assert answer.json()["error"]["code"] == code
         assert set(answer.json()["error"]) >= {"code", "message", "fields"}

@@ -1,4 +1,4 @@
-"""The exports page of a town laptop over real HTTP: the S12 download by role (whole numbers
+"""The exports page of a town laptop, in process: the S12 download by role (whole numbers
 for an admin only), the js365 activity list cell by cell, and the "filed on js365" mark from the
 session page and in bulk."""
 
@@ -16,7 +16,7 @@ from fieldsync import demo
 from fieldsync.parts import open_store
 from fieldsync.records import checkins, people, sessions
 from fieldsync.records.schemas import SessionSchema, load
-from tests.support import LiveServer, WebClient
+from tests.support import AppClient, in_process
 
 TOWN = demo.DEMO_TOWN
 JS365_HEADERS = ["活动名称", "开始时间", "结束时间", "省", "市", "县", "地点", "主办单位", "承办单位", "参与人数",
@@ -40,21 +40,19 @@ def laptop(demo_template, tmp_path_factory):
         for person_id in walkers + walkers[:1]:           # one person twice: counted once
             checkins.check_in(store, session_id=ids["健步走"], person_id=person_id,
                               scanned_at=datetime(2024, 5, 1, 9, 5))
-    with LiveServer(path) as server:
-        server.ids = ids
-        yield server
+    with in_process(path, ids=ids) as site:
+        yield site
 
 
-def _client(server, username: str) -> WebClient:
-    client = WebClient(server.url)
-    assert client.login(username).ok
+def _client(site, username: str) -> AppClient:
+    client = site.signed_in(username)
     client.get("/exports")
     return client
 
 
 def _sheet(response) -> list[list]:
     assert response.status_code == 200, response.text
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     return [[cell.value for cell in row] for row in sheet.iter_rows()]
 
 

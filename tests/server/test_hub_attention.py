@@ -1,9 +1,10 @@
-"""The hub dashboard's "needs attention" strip, over HTTP, against what the hub's database holds."""
+"""The hub dashboard's "needs attention" strip, in process, against what the hub's database holds."""
 
 from __future__ import annotations
 
 import html
 import re
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from fieldsync.parts import open_store
 from fieldsync.store import Store
 from fieldsync.sync import enrollment
 from tests.reports import fixture
-from tests.support import LiveServer, WebClient
+from tests.support import AppClient, in_process
 
 NOW = datetime.now(UTC)
 
@@ -55,21 +56,20 @@ def seed(store: Store) -> None:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hub-attention")
-    fixture.build_instance(path)
+def hub(city_template, tmp_path_factory):
+    path = shutil.copytree(city_template[0], tmp_path_factory.mktemp("hub-attention") / "hub")
     with open_store(path / "fieldsync.db") as store:
         seed(store)
-    with LiveServer(path, hub=True) as server:
-        yield server
+    with in_process(path, ids=city_template[1]) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
 def staff(hub):
-    return fixture.signed_in(hub, "staff")
+    return hub.signed_in("staff")
 
 
-def strip(client: WebClient) -> dict[str, tuple[str, int]]:
+def strip(client: AppClient) -> dict[str, tuple[str, int]]:
     """Each link of the strip: where it goes and the number it shows."""
     page = client.get("/hub/?year=2024&lang=en")
     assert page.status_code == 200

@@ -1,4 +1,4 @@
-"""The hub's pages over real HTTP: `fieldsync serve --hub` on the hand-computed city (tests/reports/fixture.py)."""
+"""The hub's pages, in process (tests/server/conftest.py `hub`), on the hand-computed city (tests/reports/fixture.py)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,20 @@ import re
 
 import openpyxl
 import pytest
-import requests
 
 from fieldsync.parts import open_store
 from tests.reports import fixture
-from tests.support import WebClient
+from tests.support import field_error
 
 
 @pytest.fixture(scope="module")
 def staff(hub):
-    return fixture.signed_in(hub, "staff")
+    return hub.signed_in("staff", fixture.PASSWORD)
 
 
 @pytest.fixture(scope="module")
 def admin(hub):
-    return fixture.signed_in(hub, "admin")
+    return hub.signed_in("admin", fixture.PASSWORD)
 
 
 def _checkin_rows(hub) -> list[tuple]:
@@ -56,7 +55,7 @@ def test_statistics_download_over_http(staff):
     answer = staff.get(f"/hub/reports/statistics.xlsx?year=2024&unit={fixture.T1}")
     assert answer.status_code == 200
     assert 'filename="statistics-371002100000-2024.xlsx"' in answer.headers["Content-Disposition"]
-    sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).active
     assert sheet["A2"].value == "单位名称（盖章）：张村镇" and sheet.max_row == 3 + 3
     csv_answer = staff.get("/hub/reports/table.csv?table=checkins")
     scans = sum(len(s) for _, _, s in fixture.SCANS)
@@ -77,11 +76,11 @@ def test_reports_page_lists_the_registry_and_escapes_titles(hub, staff):
 
 
 def test_trainer_and_strangers_are_kept_out(hub):
-    trainer = fixture.signed_in(hub, "trainer")
+    trainer, stranger = hub.signed_in("trainer", fixture.PASSWORD), hub.client()
     for path in ("/hub/", "/hub/reports", "/hub/people", "/hub/volunteers"):
         assert trainer.get(path).status_code == 403, path
-        stranger = requests.get(hub.url + path, allow_redirects=False, timeout=10)
-        assert stranger.status_code == 302 and "/login" in stranger.headers["Location"]
+        answer = stranger.get(path, follow_redirects=False)
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"]
 
 
 def test_staff_cannot_reach_admin_actions(hub, staff):
@@ -100,7 +99,7 @@ def test_admin_merges_duplicates_and_every_checkin_stays(hub, admin):
     page = admin.get("/hub/people/duplicates")
     assert page.status_code == 200 and ids["p1"] in page.text and ids["p8"] in page.text
     before = _checkin_rows(hub)
-    merged = admin.form("/hub/people/merge", {"kept": ids["p1"], "merged": ids["p8"]}, allow_redirects=False)
+    merged = admin.form("/hub/people/merge", {"kept": ids["p1"], "merged": ids["p8"]}, follow_redirects=False)
     assert merged.status_code == 302 and merged.headers["Location"].endswith(f"/hub/people/{ids['p1']}")
     assert _checkin_rows(hub) == before
     assert admin.form("/hub/people/merge", {"kept": ids["p1"], "merged": ids["p8"]}).status_code == 409
@@ -115,17 +114,17 @@ def test_admin_merges_duplicates_and_every_checkin_stays(hub, admin):
 
 def test_register_modify_promote_and_cancel_through_the_forms(hub, staff, admin):
     created = staff.form("/hub/people", {"name": "孙丽", "town": fixture.T2, "village": fixture.V22,
-                                         "phone": "13600000000", "level": "none"}, allow_redirects=False)
+                                         "phone": "13600000000", "level": "none"}, follow_redirects=False)
     assert created.status_code == 302
-    person_path = created.headers["Location"].replace(hub.url, "")
+    person_path = created.headers["Location"]
     person_id = person_path.rsplit("/", 1)[-1]
     staff.get(person_path)
     assert staff.form(person_path, {"specialty": "八段锦"}).status_code == 200
-    assert staff.form(person_path + "/promote", {"level": "level3", "certificate_no": "SD-3-777"}).ok
+    assert staff.form(person_path + "/promote", {"level": "level3", "certificate_no": "SD-3-777"}).status_code == 200
     assert staff.form(person_path + "/promote", {"level": "level3", "certificate_no": "x"}).status_code == 409
     assert staff.form(person_path + "/promote", {"level": "none", "certificate_no": "x"}).status_code == 422
     admin.get(person_path)
-    assert admin.form(person_path + "/cancel", {}).ok
+    assert admin.form(person_path + "/cancel", {}).status_code == 200
     with open_store(hub.instance / "fieldsync.db") as store:
         row = store.query_one("SELECT specialty, level, certificate_no, status FROM people WHERE id = ?",
                               [person_id])
@@ -135,10 +134,14 @@ def test_register_modify_promote_and_cancel_through_the_forms(hub, staff, admin)
     assert actions == ["register", "modify", "promote", "cancel"]
 
 
+@pytest.mark.xfail(strict=True, reason="the hub's register form names only the first bad field (issue 16, one "
+                   "form-error behaviour): drop this mark when it answers each field by its field")
 def test_bad_register_form_names_the_fields(staff):
     staff.get("/hub/people")
     answer = staff.form("/hub/people", {"name": "x<y>", "town": "12", "phone": "123"})
     assert answer.status_code == 422 and "Traceback" not in answer.text
+    assert {field: bool(field_error(answer.text, field)) for field in ("name", "town", "phone")} == \
+        {"name": True, "town": True, "phone": True}
 
 
 def test_a_bad_hub_form_comes_back_as_typed_with_each_message_by_its_field(hub, staff):
@@ -173,7 +176,7 @@ def test_a_bad_theme_day_form_comes_back_as_typed(admin):
     form = bad.text.split('id="add-theme-day"')[1]
     assert 'value="重阳节登高"' in form and 'value="2024-10-01"' in form
     assert 'class="field-error"' in form.split('name="ends_on"')[1].split("</label>")[0]
-    added = admin.form("/hub/theme-days/", {"name": "重阳节登高", "starts_on": "2024-10-11"}, allow_redirects=False)
+    added = admin.form("/hub/theme-days/", {"name": "重阳节登高", "starts_on": "2024-10-11"}, follow_redirects=False)
     assert added.status_code == 302
     day_id = admin.get("/hub/theme-days/?year=2024").text.split('id="theme-day-')[1].split('"')[0]
     changed = admin.form(f"/hub/theme-days/{day_id}", {"name": "", "starts_on": "2024-10-12"})
@@ -190,7 +193,7 @@ def test_pairing_and_its_activities_through_the_dashboard(hub, staff):
     assert f'<option value="{fixture.T2}">' in pairings_of_county
     assert f'<option value="{fixture.T3}">' not in pairings_of_county        # 石岛镇 is another county's
     added = staff.form(town_page.replace("/hub/", "/hub/pairings"), {
-        "organisation": hub.ids["o1"], "village": fixture.V21, "since": "2024-03-15"}, allow_redirects=False)
+        "organisation": hub.ids["o1"], "village": fixture.V21, "since": "2024-03-15"}, follow_redirects=False)
     assert added.status_code == 302 and added.headers["Location"].endswith(f"{town_page}#pairings")
     page = staff.get("/hub/?year=2024")
     pairing_id = re.search(r'<option value="([^"]+)">威海市门球协会 ↔ 羊亭村</option>', page.text).group(1)
@@ -213,12 +216,5 @@ def test_volunteer_history_page(hub, staff):
     assert "劳动节全民健身志愿服务" in page.text and "2024-05-01 08:40" in page.text
 
 
-def test_a_town_node_has_no_hub_pages(live_node, staff_node):
-    assert staff_node.get("/hub/").status_code == 404
-
-
-@pytest.fixture
-def staff_node(live_node):
-    client = WebClient(live_node.url)
-    assert client.login("staff").ok
-    return client
+def test_a_town_node_has_no_hub_pages(signed_in):
+    assert signed_in("staff").get("/hub/").status_code == 404

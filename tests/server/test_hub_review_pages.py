@@ -4,13 +4,13 @@ each open row with its decision forms, the empty queue, the decisions taken. Ove
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 
 from fieldsync.parts import open_store
-from tests.reports import fixture
 from tests.server.test_hub_attention import seed
-from tests.support import LiveServer
+from tests.support import in_process
 
 # page: (row attribute, table id, trail id, open rows seeded, forms per row, words for an empty queue)
 QUEUES = {
@@ -20,20 +20,19 @@ QUEUES = {
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hub-review")
-    fixture.build_instance(path)
+def hub(city_template, tmp_path_factory):
+    path = shutil.copytree(city_template[0], tmp_path_factory.mktemp("hub-review") / "hub")
     with open_store(path / "fieldsync.db") as store:
         seed(store)
         store.write(lambda db: db.execute("UPDATE conflicts SET lost_value = ? WHERE id = 1",
                                           ['"<b>13800000009</b>"']))
-    with LiveServer(path, hub=True) as server:
-        yield server
+    with in_process(path, ids=city_template[1]) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
 def staff(hub):
-    return fixture.signed_in(hub, "staff")
+    return hub.signed_in("staff")
 
 
 def table(page: str, table_id: str) -> tuple[int, list[str]]:

@@ -8,17 +8,15 @@ import re
 
 import pytest
 
-from tests.reports import fixture
-
 
 @pytest.fixture(scope="module")
 def staff(hub):
-    return fixture.signed_in(hub, "staff")
+    return hub.signed_in("staff")
 
 
 @pytest.fixture(scope="module")
 def admin(hub):
-    return fixture.signed_in(hub, "admin")
+    return hub.signed_in("admin")
 
 
 def _text(html: str) -> str:

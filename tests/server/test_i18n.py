@@ -63,8 +63,8 @@ def test_compiled_catalogues_match_their_sources():
         assert compiled == source, f"{lang}: the .mo is stale; run `make i18n`"
 
 
-def test_pages_speak_chinese_by_default_english_on_request(node_app):
-    client = node_app.test_client()
+def test_pages_speak_chinese_by_default_english_on_request(app):
+    client = app.test_client()
     assert "登录" in client.get("/login").text
     assert "Sign in" in client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.8"}).text
     assert "Sign in" in client.get("/login?lang=en").text
@@ -72,17 +72,17 @@ def test_pages_speak_chinese_by_default_english_on_request(node_app):
     assert "登录" in client.get("/login?lang=zh_CN", headers={"Accept-Language": "en"}).text
 
 
-def test_dates_are_written_the_way_each_language_writes_them(node_app):
+def test_dates_are_written_the_way_each_language_writes_them(app):
     from fieldsync.server.i18n import when
 
     moment = datetime(2025, 5, 28, 9, 0)
-    with node_app.test_request_context("/?lang=zh_CN"):
+    with app.test_request_context("/?lang=zh_CN"):
         assert when(moment) == "2025年5月28日周三 09:00"
-    with node_app.test_request_context("/?lang=en"):
+    with app.test_request_context("/?lang=en"):
         assert when("2025-05-28T09:00") == "Wed, May 28, 2025 09:00"
 
 
-def test_a_stored_utc_instant_is_shown_in_china_time_on_a_server_in_any_zone(node_app, monkeypatch):
+def test_a_stored_utc_instant_is_shown_in_china_time_on_a_server_in_any_zone(app, monkeypatch):
     import time
 
     from fieldsync.server.i18n import when
@@ -90,7 +90,7 @@ def test_a_stored_utc_instant_is_shown_in_china_time_on_a_server_in_any_zone(nod
     monkeypatch.setenv("TZ", "UTC")  # a hub in a data centre, or a laptop set to the wrong zone
     time.tzset()
     try:
-        with node_app.test_request_context("/?lang=zh_CN"):
+        with app.test_request_context("/?lang=zh_CN"):
             assert when("2025-05-28T01:00:00.000Z") == "2025年5月28日周三 09:00"
     finally:
         monkeypatch.undo()

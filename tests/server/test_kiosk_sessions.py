@@ -23,7 +23,7 @@ def _make_session(staff, title: str, day: date, *, days: int = 0) -> str:
         "kind": "volunteer", "title": title, "town": DEMO_TOWN, "starts_at": f"{day.isoformat()}T09:00",
         "ends_at": f"{(day + timedelta(days=days)).isoformat()}T11:00"})
     assert answer.status_code == 201, answer.text
-    return answer.json()["id"]
+    return answer.json["id"]
 
 
 def _section(page: str, day: str) -> str:
@@ -60,7 +60,7 @@ def test_a_session_of_another_day_asks_first_and_then_says_so_on_the_kiosk(train
     assert warning in asked.text and 'id="kiosk"' not in asked.text   # no scanning before the answer
     assert f'href="/kiosk/{session_id}?confirm=1"' in asked.text and 'href="/kiosk/"' in asked.text
 
-    said_yes = trainer.get(f"/kiosk/{session_id}?confirm=1", allow_redirects=False)
+    said_yes = trainer.get(f"/kiosk/{session_id}?confirm=1", follow_redirects=False)
     assert said_yes.status_code == 302 and said_yes.headers["Location"].endswith(f"/kiosk/{session_id}")
     kiosk = trainer.get(f"/kiosk/{session_id}").text   # and when coming back from a form page
     assert 'id="kiosk"' in kiosk

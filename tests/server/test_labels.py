@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from html import unescape
 
 import pytest
@@ -15,7 +16,7 @@ from fieldsync.parts import open_store
 from fieldsync.records import mutable, people
 from fieldsync.sync import enrollment
 from tests.reports import fixture
-from tests.support import LiveServer, WebClient
+from tests.support import in_process
 
 
 def visible(html: str) -> str:
@@ -45,10 +46,8 @@ def pulled(node_instance) -> str:
 
 
 @pytest.fixture
-def admin(live_node) -> WebClient:
-    client = WebClient(live_node.url)
-    assert client.login("admin").ok
-    return client
+def admin(signed_in):
+    return signed_in("admin")
 
 
 def test_person_history_names_its_source_and_the_edit_button_says_修改_once(admin, node_instance):
@@ -100,13 +99,12 @@ def one_waiting(tmp_path):
     with open_store(tmp_path / "fieldsync.db") as store:
         demo.places_and_accounts(store)
         people.register(store, {"name": "苏红", "town": demo.DEMO_TOWN}, actor="staff")
-    with LiveServer(tmp_path) as server:
-        yield server
+    with in_process(tmp_path) as site:
+        yield site
 
 
 def test_one_waiting_record_is_singular(one_waiting):
-    client = WebClient(one_waiting.url)
-    assert client.login("staff", "fieldsync-demo").ok
+    client = one_waiting.signed_in("staff")
     line = re.search(r'class="syncbar[^"]*"[^>]*>([^<]*)', client.get("/?lang=en").text).group(1)
     assert "1 record waits on this laptop" in line and "records" not in line
     assert "本机有 1 条记录待上传" in client.get("/?lang=zh_CN").text
@@ -114,9 +112,8 @@ def test_one_waiting_record_is_singular(one_waiting):
 
 # -- the hub ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hub-labels")
-    fixture.build_instance(path)
+def hub(city_template, tmp_path_factory):
+    path = shutil.copytree(city_template[0], tmp_path_factory.mktemp("hub-labels") / "hub")
     with open_store(path / "fieldsync.db") as store:
         for name, skew in (("镇文体站电脑", 7 * 60_000), ("准时的电脑", -40)):
             node, _code = enrollment.add_node(store, fixture.T1, name, actor="test")
@@ -129,13 +126,13 @@ def hub(tmp_path_factory):
              "lost_value": json.dumps(lost), "created_at": "2024-06-01T00:00:00Z"}
             for field, kept, lost in (("phone", "13800000001", "13800000002"), ("level", "level2", "level1"),
                                       ("town", fixture.T1, fixture.T3))))
-    with LiveServer(path, hub=True) as server:
-        yield server
+    with in_process(path, ids=city_template[1]) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
 def hub_staff(hub):
-    return fixture.signed_in(hub, "staff")
+    return hub.signed_in("staff")
 
 
 def test_conflicts_name_the_record_kind_the_field_and_the_values(hub_staff):

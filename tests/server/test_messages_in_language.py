@@ -31,8 +31,8 @@ def test_a_bad_registration_form_speaks_chinese(staff):
 
 def test_the_api_answers_in_chinese_unless_the_client_asks_for_english(staff):
     body = {"name": "李四光", "phone": "12345", "birth_year": 1850, "town": TOWN}
-    chinese = staff.post("/api/v1/people", json=body).json()["error"]
-    english = staff.post("/api/v1/people", json=body, headers={"Accept-Language": "en"}).json()["error"]
+    chinese = staff.post("/api/v1/people", json=body).json["error"]
+    english = staff.post("/api/v1/people", json=body, headers={"Accept-Language": "en"}).json["error"]
     assert chinese["code"] == english["code"] == "validation_failed"
     assert chinese["message"].startswith("有些字段填写不正确。")
     assert chinese["fields"] == {"phone": ["'12345' 不是手机号码（应为以13–19开头的11位数字）。"],
@@ -43,19 +43,19 @@ def test_the_api_answers_in_chinese_unless_the_client_asks_for_english(staff):
                                                  "equal to 2030.")]}
 
     typed = {**body, "phone": None, "birth_year": "abc"}
-    assert staff.post("/api/v1/people", json=typed).json()["error"]["fields"] == {"birth_year": ["不是有效的整数。"]}
+    assert staff.post("/api/v1/people", json=typed).json["error"]["fields"] == {"birth_year": ["不是有效的整数。"]}
     elsewhere = {"name": "李四光", "town": TOWN, "village": OTHER_TOWNS_VILLAGE}
-    refused = staff.post("/api/v1/people", json=elsewhere, headers={"Accept-Language": "en-GB,en;q=0.8"}).json()
+    refused = staff.post("/api/v1/people", json=elsewhere, headers={"Accept-Language": "en-GB,en;q=0.8"}).json
     assert refused["error"]["fields"] == {"village": ["Not a village of this town."]}
     assert "is not a village of 张村镇" in refused["error"]["message"]
 
 
-def test_an_error_the_hub_sent_is_told_in_the_pages_language(node_app):
+def test_an_error_the_hub_sent_is_told_in_the_pages_language(app):
     stored = {"code": "cursor_stale", "message": "The hub was restored from a backup since this cursor; take a "
                                                  "fresh snapshot."}
-    with node_app.test_request_context("/"):
-        node_app.preprocess_request()
+    with app.test_request_context("/"):
+        app.preprocess_request()
         assert plain_words(stored) == "此游标之后市级平台已从备份恢复，请重新获取完整快照。"
-    with node_app.test_request_context("/?lang=en"):
-        node_app.preprocess_request()
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
         assert plain_words(stored) == stored["message"]

@@ -1,4 +1,4 @@
-"""Phones joined as stations fill the session's forms over real HTTP: the form a check-in offers and the
+"""Phones joined as stations fill the session's forms in process: the form a check-in offers and the
 walk-in registration, with the join cookie and the page's CSRF token; nothing of another session, no
 staff page, and nothing once revoked."""
 
@@ -9,7 +9,7 @@ import re
 from fieldsync.parts import open_store
 from fieldsync.records import people, sessions, stations
 from tests.server.test_stations import create_station
-from tests.support import WebClient
+from tests.support import AppClient
 
 
 def _training(instance) -> tuple[dict, dict, dict]:
@@ -24,10 +24,10 @@ def _training(instance) -> tuple[dict, dict, dict]:
     return training, person, next(s for s in listed if s["id"] != training["id"])
 
 
-def _join(live_node, join_url: str) -> tuple[WebClient, dict]:
+def _join(client: AppClient, join_url: str) -> tuple[AppClient, dict]:
     """A phone opening the join QR: the cookie in its browser, the token in its localStorage."""
-    phone = WebClient(live_node.url)
-    assert phone.get(join_url.removeprefix(live_node.url)).status_code == 200
+    phone = client
+    assert phone.get(join_url).status_code == 200
     return phone, {"Authorization": "Bearer " + join_url.split("token=", 1)[1]}
 
 
@@ -43,71 +43,71 @@ def _filled(page: str) -> dict:
             "certificate_no": "SD25-0202"}
 
 
-def test_a_station_scans_then_fills_the_form_the_check_in_offers(node_instance, live_node, staff):
+def test_a_station_scans_then_fills_the_form_the_check_in_offers(node_instance, client, staff):
     training, person, _ = _training(node_instance)
     join_url, _ = create_station(staff, "门口手机", training["id"])
-    phone, bearer = _join(live_node, join_url)
+    phone, bearer = _join(client, join_url)
 
     kiosk = phone.get(f"/kiosk/{training['id']}")
     assert kiosk.status_code == 200 and f'href="/kiosk/{training["id"]}/walk-in"' in kiosk.text
-    scanned = phone.http.post(live_node.url + "/api/v1/checkins", headers=bearer, timeout=10,
+    scanned = phone.post("/api/v1/checkins", headers=bearer,
                               json={"session": training["id"], "person": person["id"]})
     assert scanned.status_code == 201, scanned.text
-    form_url = scanned.json()["form_url"]
+    form_url = scanned.json["form_url"]
     assert form_url == f"/kiosk/{training['id']}/form/{person['id']}"
 
-    page = phone.get(form_url, allow_redirects=False)
+    page = phone.get(form_url, follow_redirects=False)
     assert page.status_code == 200 and 'name="certificate_no"' in page.text and person["name"] in page.text
     saved = phone.form(form_url, _filled(page.text))
     assert saved.status_code == 201, saved.text
     assert _stored(node_instance, person["id"]) == [
         (_filled(page.text)["submission_id"], "training_assessment", training["id"], "门口手机")]
-    promoted = staff.get(f"/api/v1/people/{person['id']}").json()
+    promoted = staff.get(f"/api/v1/people/{person['id']}").json
     assert (promoted["level"], promoted["certificate_no"]) == ("level3", "SD25-0202")
 
 
-def test_the_post_needs_the_page_csrf_token(node_instance, live_node, staff):
+def test_the_post_needs_the_page_csrf_token(node_instance, client, staff):
     training, person, _ = _training(node_instance)
     join_url, _ = create_station(staff, "phone-csrf", training["id"])
-    phone, _ = _join(live_node, join_url)
+    phone, _ = _join(client, join_url)
     form_url = f"/kiosk/{training['id']}/form/{person['id']}"
     filled = _filled(phone.get(form_url).text)
 
     for forged in ({}, {"csrf_token": "x" * 43}, {"csrf_token": staff.csrf}):
-        refused = phone.http.post(live_node.url + form_url, data={**filled, **forged}, timeout=10,
-                                  allow_redirects=False)
+        refused = phone.post(form_url, data={**filled, **forged}, follow_redirects=False,
+                             headers={"X-CSRF-Token": ""})
         assert refused.status_code == 403 and "来自其他网站" in refused.text, forged
     assert _stored(node_instance, person["id"]) == []
     assert phone.form(form_url, filled).status_code == 201
 
 
-def test_a_station_tied_to_another_session_is_refused_its_forms(node_instance, live_node, staff):
+def test_a_station_tied_to_another_session_is_refused_its_forms(node_instance, client, staff):
     training, person, other = _training(node_instance)
     join_url, _ = create_station(staff, "phone-elsewhere", other["id"])
-    phone, bearer = _join(live_node, join_url)
+    phone, bearer = _join(client, join_url)
     form_url = f"/kiosk/{training['id']}/form/{person['id']}"
     filled = _filled(staff.get(form_url).text)
 
     for path in (form_url, f"/kiosk/{training['id']}/walk-in"):
-        page = phone.get(path + "?lang=en", allow_redirects=False)
+        page = phone.get(path + "?lang=en", follow_redirects=False)
         assert page.status_code == 403 and "set up for another session" in page.text, path
         assert phone.form(path, {**filled, "name": "王外场"}).status_code == 403, path
     json_answer = phone.get(form_url, headers={"Accept": "application/json"})
-    assert json_answer.json()["error"]["code"] == "station_session_forbidden"
-    by_api = phone.http.post(live_node.url + "/api/v1/submissions", headers=bearer, timeout=10, json={
+    assert json_answer.json["error"]["code"] == "station_session_forbidden"
+    by_api = phone.post("/api/v1/submissions", headers=bearer, json={
         "form": "training_assessment", "session": training["id"], "person": person["id"],
         "answers": {"result": "fail"}})
-    assert by_api.status_code == 403 and by_api.json()["error"]["code"] == "station_session_forbidden"
+    assert by_api.status_code == 403 and by_api.json["error"]["code"] == "station_session_forbidden"
     assert _stored(node_instance, person["id"]) == []
     assert phone.get(f"/kiosk/{other['id']}/walk-in").status_code == 200   # its own session's are open
 
 
-def test_a_station_registers_a_walk_in_in_its_own_name(node_instance, live_node, staff):
+def test_a_station_registers_a_walk_in_in_its_own_name(node_instance, client, staff):
     training, _, _ = _training(node_instance)
     join_url, _ = create_station(staff, "手机2", training["id"])
-    phone, _ = _join(live_node, join_url)
+    phone, _ = _join(client, join_url)
     path = f"/kiosk/{training['id']}/walk-in"
-    page = phone.get(path, allow_redirects=False)
+    page = phone.get(path, follow_redirects=False)
     assert page.status_code == 200 and 'name="birth_year"' in page.text
     submission_id = re.search(r'name="submission_id" value="([0-9A-Z]{26})"', page.text).group(1)
 
@@ -121,32 +121,32 @@ def test_a_station_registers_a_walk_in_in_its_own_name(node_instance, live_node,
     assert _stored(node_instance, person["id"]) == [(submission_id, "walk_in_registration", training["id"], "手机2")]
 
 
-def test_a_revoked_station_is_refused_at_once(node_instance, live_node, staff):
+def test_a_revoked_station_is_refused_at_once(node_instance, client, staff):
     training, person, _ = _training(node_instance)
     join_url, station_id = create_station(staff, "phone-lost", training["id"])
-    phone, _ = _join(live_node, join_url)
+    phone, _ = _join(client, join_url)
     form_url = f"/kiosk/{training['id']}/form/{person['id']}"
     filled = _filled(phone.get(form_url).text)
-    assert phone.get(form_url, allow_redirects=False).status_code == 200
+    assert phone.get(form_url, follow_redirects=False).status_code == 200
 
     staff.get("/kiosk/stations")
-    assert staff.form(f"/kiosk/stations/{station_id}/revoke", {}, allow_redirects=False).status_code == 302
-    for answer in (phone.form(form_url, filled, allow_redirects=False),
-                   phone.get(form_url, allow_redirects=False),
-                   phone.get(f"/kiosk/{training['id']}/walk-in", allow_redirects=False)):
+    assert staff.form(f"/kiosk/stations/{station_id}/revoke", {}, follow_redirects=False).status_code == 302
+    for answer in (phone.form(form_url, filled, follow_redirects=False),
+                   phone.get(form_url, follow_redirects=False),
+                   phone.get(f"/kiosk/{training['id']}/walk-in", follow_redirects=False)):
         assert answer.status_code == 302 and "/login" in answer.headers["Location"]
     assert _stored(node_instance, person["id"]) == []
 
 
-def test_a_station_opens_no_staff_page(node_instance, live_node, staff):
+def test_a_station_opens_no_staff_page(node_instance, client, staff):
     training, _, _ = _training(node_instance)
     join_url, station_id = create_station(staff, "phone-nosy", training["id"])
-    phone, _ = _join(live_node, join_url)
+    phone, _ = _join(client, join_url)
     assert phone.get(f"/kiosk/{training['id']}").status_code == 200
     for path in ("/people", "/sessions", "/forms", "/forms/training_assessment", "/kiosk/stations"):
-        answer = phone.get(path, allow_redirects=False)
+        answer = phone.get(path, follow_redirects=False)
         assert answer.status_code == 302 and "/login" in answer.headers["Location"], path
-    revoked = phone.form(f"/kiosk/stations/{station_id}/revoke", {}, allow_redirects=False)
+    revoked = phone.form(f"/kiosk/stations/{station_id}/revoke", {}, follow_redirects=False)
     assert revoked.status_code == 302 and "/login" in revoked.headers["Location"]
     with open_store(node_instance / "fieldsync.db") as store:
         assert stations.find(store, station_id) is not None

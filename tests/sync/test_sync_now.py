@@ -65,15 +65,15 @@ def test_a_revoked_laptop_is_told_so(cluster):
     assert state == "error" and "revoked this laptop" in message
 
 
-def test_a_laptop_not_enrolled_is_told_so(live_node, staff):
-    assert press(staff).status_code == 303
-    [(state, message)] = flashes(staff, "/people")
+def test_a_laptop_not_enrolled_is_told_so(live_node, live_staff):
+    assert press(live_staff).status_code == 303
+    [(state, message)] = flashes(live_staff, "/people")
     assert state == "error" and "not enrolled with a hub yet" in message
 
 
-def test_only_staff_press_it_from_our_own_pages(live_node, staff, trainer):
-    assert 'action="/sync"' not in trainer.get("/kiosk/?lang=en").text
-    assert trainer.form("/sync", {}, allow_redirects=False).status_code == 403
-    assert staff.http.post(live_node.url + "/sync", data={"next": "/people"}).status_code == 403   # no CSRF
-    elsewhere = press(staff, "/people", next="//evil.example/")
+def test_only_staff_press_it_from_our_own_pages(live_node, live_staff, live_trainer):
+    assert 'action="/sync"' not in live_trainer.get("/kiosk/?lang=en").text
+    assert live_trainer.form("/sync", {}, allow_redirects=False).status_code == 403
+    assert live_staff.http.post(live_node.url + "/sync", data={"next": "/people"}).status_code == 403   # no CSRF
+    elsewhere = press(live_staff, "/people", next="//evil.example/")
     assert elsewhere.status_code == 303 and elsewhere.headers["Location"] in ("/", live_node.url + "/")
