@@ -57,6 +57,9 @@ class Pusher:
             started = time.monotonic()
             try:
                 answer = send(body)
+            except FieldsyncError as exc:   # counted per request: the push resends a cut batch once
+                self.cut_mid_request += "refused" not in str(exc.extra.get("detail", ""))
+                raise
             finally:
                 self.in_flight.clear()
             self.round_trips.append(time.monotonic() - started)
@@ -78,9 +81,8 @@ class Pusher:
         try:
             push(self.node.store, self.client, max_changes=self.batch)
             return True
-        except FieldsyncError as exc:
+        except FieldsyncError:
             self.failures += 1
-            self.cut_mid_request += "refused" not in str(exc.extra.get("detail", ""))
             time.sleep(0.05)
             return False
 

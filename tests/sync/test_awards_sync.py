@@ -70,6 +70,6 @@ def test_a_laptop_may_not_nominate_elsewhere_nor_write_results(cluster):
     for table in ("nominations", "consents", "award_results"):
         assert cluster.hub_query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"] == 0, table
     quarantined = sorted((r["entity"], r["code"] or "") for r in cluster.hub_query("SELECT entity, code FROM quarantine"))
-    # award_results: a kind laptops do not send at all (no ownership code: it is never theirs)
-    assert quarantined == [("award_results", ""), ("consents", "not_your_record")] + [
+    # award_results: a kind laptops do not send at all (not_pushed: it is never theirs)
+    assert quarantined == [("award_results", "not_pushed"), ("consents", "not_your_record")] + [
         ("nominations", "not_your_record")] * 3
