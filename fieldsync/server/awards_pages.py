@@ -15,7 +15,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -28,7 +27,7 @@ from fieldsync.errors import Forbidden
 from fieldsync.records import awards, consents, people, scope
 from fieldsync.records.schemas import Integer, load
 from fieldsync.reports import units
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
 from fieldsync.server.extensions import get_store
 
 bp = Blueprint("awards", __name__, url_prefix="/awards")
@@ -112,7 +111,7 @@ def nominate_page():
 @require("staff")
 def nominate():
     form = _form(NominationForm())
-    awards.nominate(get_store(), form["person_id"], form["year"], form["reason"], actor=g.user["username"],
+    awards.nominate(get_store(), form["person_id"], form["year"], form["reason"], actor=actor(),
                     unit=_unit())
     flash(_("Nominated."), "ok")
     return redirect(url_for(".page", year=form["year"]))
@@ -133,7 +132,7 @@ def decide(nomination_id):
         raise Forbidden(code="hub_only")
     form = _form(DecisionForm())
     store = get_store()
-    awards.decide(store, nomination_id, form["decision"], form["note"], actor=g.user["username"])
+    awards.decide(store, nomination_id, form["decision"], form["note"], actor=actor())
     flash(_("Result recorded."), "ok")
     return redirect(url_for(".page", year=awards.get(store.db, nomination_id)["year"]))
 
@@ -143,6 +142,6 @@ def decide(nomination_id):
 def consent(person_id):
     form = _form(ConsentForm())
     given_on = form["given_on"].isoformat() if form["given_on"] else None
-    consents.record(get_store(), person_id, form["action"], given_on=given_on, recorded_by=g.user["username"])
+    consents.record(get_store(), person_id, form["action"], given_on=given_on, recorded_by=actor())
     flash(_("Consent recorded.") if form["action"] == "give" else _("Consent withdrawn."), "ok")
     return redirect(url_for(".page", year=form["year"]))

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from fieldsync.records import users
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
 from fieldsync.server.extensions import get_store
 from fieldsync.sync.upstream import pull
 
@@ -36,7 +36,7 @@ def held_page():
 @require("staff")
 def retry():
     store = get_store()
-    applied = pull.retry_held(store, actor=g.user["username"])
+    applied = pull.retry_held(store, actor=actor())
     waiting = pull.held_count(store)
     flash(ngettext("%(num)s change applied.", "%(num)s changes applied.", applied) + " "
           + (ngettext("%(num)s still held.", "%(num)s still held.", waiting) if waiting else _("Nothing is held now.")),

@@ -10,7 +10,7 @@ are added from a town's dashboard, as before. Views validate and call reports/ â
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -18,7 +18,7 @@ from fieldsync.errors import Forbidden
 from fieldsync.records import people, scope
 from fieldsync.records.schemas import Integer, load
 from fieldsync.reports import organisations, pairings, units
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
 from fieldsync.server.extensions import get_store
 
 bp = Blueprint("pairings_pages", __name__, url_prefix="/hub")
@@ -63,7 +63,7 @@ def organisations_page():
 @require("staff")
 def organisation_new():
     _whole_hub()
-    saved = organisations.save(get_store(), _form(), actor=g.user["username"])
+    saved = organisations.save(get_store(), _form(), actor=actor())
     flash(_("Saved %(name)s.", name=saved["name"]), "ok")
     return redirect(url_for(".organisations_page"))
 
@@ -72,7 +72,7 @@ def organisation_new():
 @require("staff")
 def organisation_edit(organisation_id):
     _whole_hub()
-    saved = organisations.save(get_store(), _form(), organisation_id=organisation_id, actor=g.user["username"])
+    saved = organisations.save(get_store(), _form(), organisation_id=organisation_id, actor=actor())
     flash(_("Saved %(name)s.", name=saved["name"]), "ok")
     return redirect(url_for(".organisations_page"))
 
@@ -92,7 +92,7 @@ def pairing_page(pairing_id):
 @bp.post("/pairings/<pairing_id>/teams")
 @require("staff")
 def team_new(pairing_id):
-    pairings.add_team(get_store(), pairing_id, load(TeamForm(), _form()), actor=g.user["username"])
+    pairings.add_team(get_store(), pairing_id, load(TeamForm(), _form()), actor=actor())
     flash(_("Fitness team added."), "ok")
     return redirect(url_for(".pairing_page", pairing_id=pairing_id) + "#teams")
 
@@ -100,6 +100,6 @@ def team_new(pairing_id):
 @bp.post("/pairings/<pairing_id>/leaders")
 @require("staff")
 def leader_new(pairing_id):
-    pairings.recruit(get_store(), pairing_id, load(LeaderForm(), _form())["person"], actor=g.user["username"])
+    pairings.recruit(get_store(), pairing_id, load(LeaderForm(), _form())["person"], actor=actor())
     flash(_("Leader recorded."), "ok")
     return redirect(url_for(".pairing_page", pairing_id=pairing_id) + "#leaders")

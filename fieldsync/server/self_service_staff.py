@@ -15,7 +15,6 @@ from flask import (
     Blueprint,
     Flask,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -28,7 +27,7 @@ from fieldsync.records import badges, people, personal_links, profile_requests
 from fieldsync.records.schemas import load
 from fieldsync.reports import hours
 from fieldsync.server import self_service
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
 from fieldsync.server.extensions import get_store
 
 bp = Blueprint("self_service_staff", __name__, url_prefix="/hub")
@@ -69,10 +68,10 @@ def card(person: dict) -> dict:
 def personal_link(person_id, verb):
     store = get_store()
     if verb == "issue":
-        personal_links.issue(store, person_id, actor=g.user["username"])
+        personal_links.issue(store, person_id, actor=actor())
         flash(_("A new personal link is ready; every earlier link stops working."), "ok")
     else:
-        personal_links.revoke(store, person_id, actor=g.user["username"])
+        personal_links.revoke(store, person_id, actor=actor())
         flash(_("Personal link revoked: it no longer opens the page."), "ok")
     return redirect(url_for("hub_people.person_page", person_id=person_id) + "#self-service")
 
@@ -81,7 +80,7 @@ def personal_link(person_id, verb):
 @require("staff")
 def service_certificate(person_id, year):
     store = get_store()
-    return self_service.certificate_pdf(store, people.get(store, person_id), year, actor=g.user["username"])
+    return self_service.certificate_pdf(store, people.get(store, person_id), year, actor=actor())
 
 
 @requests_bp.get("/")
@@ -95,6 +94,6 @@ def requests_page():
 def decide(request_id):
     form = load(DecisionForm(), request.form.to_dict())
     decided = profile_requests.decide(get_store(), request_id, form["decision"] == "approve",
-                                      actor=g.user["username"], reason=form["reason"])
+                                      actor=actor(), reason=form["reason"])
     flash(_("Approved: the record is changed.") if decided["status"] == "approved" else _("Rejected."), "ok")
     return redirect(url_for(".requests_page"))

@@ -31,7 +31,7 @@ from fieldsync.records import sessions, trainers
 from fieldsync.records.schemas import Integer, PlaceCode, load
 from fieldsync.records.validators import mask_phone
 from fieldsync.reports import registry, service, units
-from fieldsync.server.auth import require
+from fieldsync.server.auth import actor, require
 from fieldsync.server.extensions import get_store
 
 bp = Blueprint("service", __name__)          # the hub's: a laptop keeps no rollups to count from
@@ -87,7 +87,7 @@ def frontline_download():
         raise Forbidden(_("Only admins may export full phone and ID numbers."), code="role_forbidden")
     if len(uploads) > MAX_ID_FILES:
         raise ValidationFailed(_("Give at most %(n)s files at a time.", n=MAX_ID_FILES), fields={"ids_from": ["Too many."]})
-    table = service.frontline_full(get_store(), unit, asked["year"], actor=g.user["username"],
+    table = service.frontline_full(get_store(), unit, asked["year"], actor=actor(),
                                    id_files=[(upload.filename, upload.read()) for upload in uploads])
     return _xlsx(f"frontline-{unit.code}-{asked['year']}-full.xlsx", b"".join(sheets.write(table, "xlsx")))
 
@@ -100,7 +100,7 @@ def _xlsx(name: str, content: bytes) -> Response:
 @bp.post("/service/min-services")
 @require("admin")
 def set_min_services():
-    number = service.set_min_services(get_store(), request.form.get("min_services", ""), actor=g.user["username"])
+    number = service.set_min_services(get_store(), request.form.get("min_services", ""), actor=actor())
     flash(_("An instructor is front-line from %(n)s services a year.", n=number), "ok")
     return redirect(url_for(".frontline_page", year=request.form.get("year") or None,
                             unit=request.form.get("unit") or None))
@@ -119,7 +119,7 @@ def trainer_page(session_id):
     session = sessions.get(store, session_id)   # in the account's towns, or refused
     if request.method == "POST":
         chosen = load(TrainerForm(), request.form.to_dict())["trainer"] or None
-        trainers.set_trainer(store, session_id, chosen, actor=g.user["username"])
+        trainers.set_trainer(store, session_id, chosen, actor=actor())
         flash(_("Saved the trainer.") if chosen else _("Cleared the trainer."), "ok")
         return redirect(url_for("sessions_pages.session_page", session_id=session_id))
     # The session's own town's instructors: what a laptop holds, and no one outside the account's units.

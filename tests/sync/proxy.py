@@ -152,37 +152,27 @@ class _Link:
         return True
 
 
-class FaultProxy:
-    def __init__(self, upstream_port: int, *, timeout: float = 30.0):
-        self.upstream_port = upstream_port
-        self.timeout = timeout
-        self._faults: collections.deque = collections.deque()
-        self._lock = threading.Lock()
+class _Loopback:
+    """A listening port on loopback that hands each accepted connection to `_open(client)` (which
+    returns something with close()) and closes them all when stopped: the proxies below."""
+
+    def __init__(self, upstream_port: int, timeout: float):
+        self.upstream_port, self.timeout = upstream_port, timeout
+        self.connections: list = []
         self._listener = socket.socket()
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
-        self._links: list[_Link] = []
-        self.exchanges = 0
-        self.faults_applied = 0
         self._running = False
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def plan(self, *faults: Fault | None) -> None:
-        with self._lock:
-            self._faults.extend(faults)
+    def _open(self, client: socket.socket):
+        raise NotImplementedError
 
-    def _next_fault(self) -> Fault | None:
-        with self._lock:
-            self.exchanges += 1
-            fault = self._faults.popleft() if self._faults else None
-            self.faults_applied += fault is not None
-            return fault
-
-    def start(self) -> FaultProxy:
+    def start(self) -> Self:
         self._listener.listen(64)
         self._listener.settimeout(0.2)
         self._running = True
@@ -196,24 +186,46 @@ class FaultProxy:
             except (TimeoutError, OSError):
                 continue
             try:
-                link = _Link(self, client)
+                self.connections.append(self._open(client))
             except OSError:
                 client.close()
-                continue
-            self._links.append(link)
-            threading.Thread(target=link.run, daemon=True).start()
 
     def stop(self) -> None:
         self._running = False
         self._listener.close()
-        for link in self._links:
-            link.close()
+        for connection in self.connections:
+            connection.close()
 
     def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class FaultProxy(_Loopback):
+    def __init__(self, upstream_port: int, *, timeout: float = 30.0):
+        super().__init__(upstream_port, timeout)
+        self._faults: collections.deque = collections.deque()
+        self._lock = threading.Lock()
+        self.exchanges = 0
+        self.faults_applied = 0
+
+    def plan(self, *faults: Fault | None) -> None:
+        with self._lock:
+            self._faults.extend(faults)
+
+    def _next_fault(self) -> Fault | None:
+        with self._lock:
+            self.exchanges += 1
+            fault = self._faults.popleft() if self._faults else None
+            self.faults_applied += fault is not None
+            return fault
+
+    def _open(self, client: socket.socket) -> _Link:
+        link = _Link(self, client)
+        threading.Thread(target=link.run, daemon=True).start()
+        return link
 
 
 # -- a slow, far link that cuts connections -----------------------------------------------------
@@ -298,7 +310,7 @@ class _ShapedConnection:
         self.close()
 
 
-class ShapedLink:
+class ShapedLink(_Loopback):
     """A link from a town to the hub, on a loopback port: `up` and `down` bytes/s shared by every
     connection, a one-way latency drawn per connection from `latency` (seconds), and, with `cut`
     (lowest, highest bytes), each connection reset after a random number of bytes in that range.
@@ -310,21 +322,11 @@ class ShapedLink:
 
     def __init__(self, upstream_port: int, *, up: float, down: float, latency=(0.0, 0.0), cut=None,
                  seed: int = 17, timeout: float = 60.0):
-        self.upstream_port, self.timeout = upstream_port, timeout
+        super().__init__(upstream_port, timeout)
         self.up, self.down = _Direction(up), _Direction(down)
         self.latency, self.cut = latency, cut
         self.rng = random.Random(seed)
         self.cuts = 0
-        self.connections: list[_ShapedConnection] = []
-        self._listener = socket.socket()
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self._running = False
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def bytes_up(self) -> int:
@@ -334,37 +336,9 @@ class ShapedLink:
     def bytes_down(self) -> int:
         return self.down.bytes
 
-    def start(self) -> ShapedLink:
-        self._listener.listen(64)
-        self._listener.settimeout(0.2)
-        self._running = True
-        threading.Thread(target=self._accept, daemon=True).start()
-        return self
-
-    def _accept(self) -> None:
-        while self._running:
-            try:
-                client, _ = self._listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            latency = self.rng.uniform(*self.latency)
-            cut_after = self.rng.uniform(*self.cut) if self.cut else float("inf")
-            try:
-                connection = _ShapedConnection(self, client, latency, cut_after)
-            except OSError:
-                client.close()
-                continue
-            self.connections.append(connection)
-            connection.start()
-
-    def stop(self) -> None:
-        self._running = False
-        self._listener.close()
-        for connection in self.connections:
-            connection.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def _open(self, client: socket.socket) -> _ShapedConnection:
+        latency = self.rng.uniform(*self.latency)
+        cut_after = self.rng.uniform(*self.cut) if self.cut else float("inf")
+        connection = _ShapedConnection(self, client, latency, cut_after)
+        connection.start()
+        return connection
