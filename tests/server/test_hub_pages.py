@@ -134,8 +134,6 @@ def test_register_modify_promote_and_cancel_through_the_forms(hub, staff, admin)
     assert actions == ["register", "modify", "promote", "cancel"]
 
 
-@pytest.mark.xfail(strict=True, reason="the hub's register form names only the first bad field (issue 16, one "
-                   "form-error behaviour): drop this mark when it answers each field by its field")
 def test_bad_register_form_names_the_fields(staff):
     staff.get("/hub/people")
     answer = staff.form("/hub/people", {"name": "x<y>", "town": "12", "phone": "123"})
