@@ -35,11 +35,6 @@ ON_DUTY = "社会体育指导员上岗率"
 ON_DUTY_NOTE = "年内服务一次以上的指导员/在册指导员"
 
 
-def now_local() -> str:
-    """Now as session times are written (China time, to the minute)."""
-    return clock.minute()
-
-
 def yearly(db: Database, unit: Unit, year: int, covered: coverage.Coverage | None = None) -> list[dict]:
     """Progress on the yearly targets; pass the year's coverage if it is at hand (it holds the trained)."""
     covered = covered or coverage.of(db, unit, year)
@@ -59,9 +54,10 @@ def yearly(db: Database, unit: Unit, year: int, covered: coverage.Coverage | Non
 def mass_activities(db: Database, unit: Unit, year: int) -> tuple[int, int]:
     """(held, planned): the year's mass activities that have started, and those still ahead."""
     where, params = sessions_in(unit, year, MASS_ACTIVITY_KINDS)
+    now = clock.minute()   # once: read twice, a minute could turn between "held" and "planned"
     held, planned = db.execute(f"SELECT COALESCE(SUM(substr(starts_at, 1, 16) <= ?), 0),"
                                f" COALESCE(SUM(substr(starts_at, 1, 16) > ?), 0) FROM sessions WHERE {where}",
-                               [now_local(), now_local(), *params]).fetchone()
+                               [now, now, *params]).fetchone()
     return held, planned
 
 

@@ -31,7 +31,7 @@ _figures_lock = threading.Lock()
 
 def activities(db: Database, unit: units.Unit) -> dict[str, list[dict]]:
     """The unit's next and latest activities: title, date, kind, town."""
-    now = kpi.now_local()
+    now = clock.minute()
     since = clock.minute(clock.wall() - timedelta(days=RECENT_DAYS))
     where = ("status = 'active' AND kind IN (SELECT value FROM json_each(?))"
              " AND town IN (SELECT value FROM json_each(?))")
