@@ -32,7 +32,7 @@ from fieldsync import (
 from fieldsync import config as settings
 from fieldsync.cli_base import Instance, WholeNumber, cli_actor, friendly, pass_instance
 from fieldsync.i18n import _
-from fieldsync.store import clock
+from fieldsync.store import clock, dialect
 
 
 @click.group(help=f"""fieldsync {__version__}: offline-first check-in and sync for community
@@ -56,12 +56,15 @@ def main(ctx: click.Context, instance: Path | None, lang: str | None):
 @click.option("--hub", is_flag=True, help="Make this a hub (county, city or province) instead of a town node.")
 @click.option("--unit", help="Hub: code of the province, city or county it serves; then `fieldsync places import FILE`.")
 @click.option("--town", help="12-digit code of the town this node serves (its places come from the hub).")
+@click.option("--database", metavar="URL",
+              help="Hub: keep its data in this PostgreSQL database (postgresql://user@host/name), not in a file.")
 @click.option("--admin", "admin_name", default="admin", show_default=True, help="First admin's username.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="First admin's password (asked when not given).")
 @pass_instance
 @friendly
-def init(instance: Instance, hub: bool, unit: str | None, town: str | None, admin_name: str, password: str):
+def init(instance: Instance, hub: bool, unit: str | None, town: str | None, database: str | None, admin_name: str,
+         password: str):
     """Create the instance folder, its database and the first admin (no demo data)."""
     from fieldsync.records import place_import, places, theme_days, users
 
@@ -72,6 +75,12 @@ def init(instance: Instance, hub: bool, unit: str | None, town: str | None, admi
                                  code=unit))
     if town and place_import.code_level(town) != "town":
         raise click.UsageError(_("%(code)s is not the 12-digit code of a town (乡镇、街道).", code=town))
+    if database is not None:
+        if not hub:
+            raise click.UsageError(_("--database is for a hub; a town laptop keeps its data in its own file."))
+        if not dialect.is_postgres(database):
+            raise click.UsageError(_("--database takes a PostgreSQL address: postgresql://user@host/name"))
+        settings.save(instance.path, database=database)
     store = instance.store
     users.create(store, admin_name, password, "admin")   # first: a refused password leaves no half-made hub
     if unit:

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from fieldsync import config
 from fieldsync.forms import schema as forms_schema
 from fieldsync.forms import wire as forms_wire
 from fieldsync.records import (
@@ -42,8 +43,9 @@ from fieldsync.reports import (
     targets_wire,
 )
 from fieldsync.reports import schema as reports_schema
-from fieldsync.store import Store
+from fieldsync.store import Store, dialect
 from fieldsync.store import schema as store_schema
+from fieldsync.store.db import Shared
 from fieldsync.sync import entities, protocol
 from fieldsync.sync import schema as sync_schema
 from fieldsync.sync.downstream import doubles
@@ -86,7 +88,17 @@ def migrate(db: Database) -> None:
         migrations.apply(db)
 
 
-def open_store(path: str | Path, *, hub: bool = False) -> Store:
-    """The instance database, migrated, with the synced entities installed for sync/ to read."""
+def open_store(path: str | Path, *, hub: bool = False, database: str | None = None) -> Shared:
+    """The instance database, migrated, with the synced entities installed for sync/ to read.
+
+    path is the instance folder's fieldsync.db. A hub whose config.toml (or FIELDSYNC_DATABASE)
+    names a PostgreSQL database, or that is given one, keeps its data there instead; its keys
+    stay in the instance folder (decision 0300)."""
     entities.install(ENTITIES)
+    path = Path(path)
+    database = database or config.load(path.parent).get("DATABASE")
+    if dialect.is_postgres(database):
+        from fieldsync.store import pg  # psycopg is loaded only where it is used
+
+        return pg.PgStore(database, path, migrations=MIGRATION_SETS)
     return Store(path, hub=hub, migrate=migrate)

@@ -95,7 +95,13 @@ ENGLISH_SYSTEM = {"LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
 
 def run_cli(instance: Path, *args: str, input: str | None = None, check: bool = True,
             env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m fieldsync --instance DIR ...` as a user would."""
+    """Run `python -m fieldsync --instance DIR ...` as a user would (a hub made with `init --hub`
+    gets a PostgreSQL database of its own under that backend: tests/backends.py)."""
+    if "init" in args and "--hub" in args and "--database" not in args:
+        from tests.backends import hub_database
+
+        database = hub_database()
+        args = (*args, "--database", database) if database else args
     result = subprocess.run(
         [sys.executable, "-m", "fieldsync", "--instance", str(instance), *args],
         input=input, capture_output=True, text=True, timeout=120, check=False,

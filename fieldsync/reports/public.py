@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from fieldsync.records import awards
 from fieldsync.reports import hours, kpi, units
-from fieldsync.store import clock
+from fieldsync.store import clock, triggers
 
 KINDS = ("volunteer", "theme", "training")
 SHOWN = 8                 # activities per list
@@ -47,7 +47,7 @@ def activities(db: Database, unit: units.Unit) -> dict[str, list[dict]]:
 def figures(db: Database, unit: units.Unit, year: int) -> list[dict]:
     """The year's figures against targets (trained, monitored, activities), then the reviewed volunteer
     hours and how many served; kept a while."""
-    key = (db.execute("PRAGMA database_list").fetchone()[2], unit.code, year)
+    key = (triggers.database_name(db), unit.code, year)
     with _figures_lock:
         kept = _figures.get(key)
         if kept and time.monotonic() - kept[0] < FIGURES_SECONDS:

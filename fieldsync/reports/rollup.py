@@ -24,21 +24,16 @@ from fieldsync.reports.schema import (
     TRIGGERS,
     attendance_of_scans,
 )
-from fieldsync.store import Store
+from fieldsync.store import Store, triggers
 
 
 def _drop_triggers(db: Database, only: str | None = None) -> list[str]:
-    """Drop the rollup triggers (or the one named); return their SQL to create them again."""
-    rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
-                      " AND name LIKE 'rollup!_%' ESCAPE '!' AND (? IS NULL OR name = ?)", [only, only]).fetchall()
-    for name, _ in rows:
-        db.execute(f"DROP TRIGGER {name}")
-    return [sql for _, sql in rows]
+    """Set the rollup triggers (or the one named) aside; return what puts them back."""
+    return triggers.set_aside(db, "rollup_", only)
 
 
 def _create(db: Database, statements) -> None:
-    for sql in statements:
-        db.execute(sql)
+    triggers.restore(db, statements)
 
 
 # The check-ins of the pending ranges :first..:last (rollup_pending.after), one attendance row
@@ -152,9 +147,7 @@ def keep_live(store: Store, wanted: bool) -> None:
     quarter of the check-in's CPU. Asking for them again rebuilds them from the facts.
     """
     def work(db: Database) -> None:
-        present = _drop_triggers(db) if not wanted else [
-            row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
-                                         " AND name LIKE 'rollup!_%' ESCAPE '!'")]
+        present = _drop_triggers(db) if not wanted else triggers.names(db, "rollup_")
         if wanted and not present:
             _rebuild_and_restore(db, _statements(TRIGGERS))
 

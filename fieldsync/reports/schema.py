@@ -27,9 +27,11 @@ migrations = Migrations("fieldsync.reports")
 
 # Days are counted in China Standard Time (UTC+8, no summer time); scans are stored in UTC.
 DAY = "date({at}, '+8 hours')"
+# A truth stored or added up as 1 or 0: written out, so PostgreSQL reads it too (decision 0300).
+ONE_IF = "CASE WHEN {} THEN 1 ELSE 0 END"
 # What an attendance row copies from its session.
 SESSION_FACTS = ("substr({s}.starts_at, 1, 4)", "{s}.kind",
-                 "CAST(ROUND({s}.hours * 60) AS INTEGER)", "COALESCE({s}.status = 'active', 0)")
+                 "CAST(ROUND({s}.hours * 60) AS INTEGER)", "CASE WHEN {s}.status = 'active' THEN 1 ELSE 0 END")
 FACT_COLUMNS = ("year", "kind", "cap_minutes", "counted")
 # What a person-year row copies about the person its id stands for.
 PERSON_COLUMNS = ("resolved_id", "town", "village", "instructor")
@@ -53,7 +55,7 @@ def _person_year(row: str, sessions: str, minutes: str, when: str) -> str:
     """Add to the person-year row of an attendance row, creating it with the person's facts."""
     return ("INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes, "
             f"{', '.join(PERSON_COLUMNS)}) SELECT {row}.year, {row}.kind, {row}.person_id, {sessions}, {minutes},"
-            f" w.id, p.town, p.village, COALESCE({IS_INSTRUCTOR.format(p='p')}, 0)"
+            f" w.id, p.town, p.village, {ONE_IF.format(IS_INSTRUCTOR.format(p='p'))}"
             f" FROM (SELECT COALESCE((SELECT kept_id FROM person_merges WHERE merged_id = {row}.person_id),"
             f" {row}.person_id) AS id) w LEFT JOIN people p ON p.id = w.id WHERE {when}"
             + ADD_TO_PERSON_YEAR)
@@ -61,8 +63,8 @@ def _person_year(row: str, sessions: str, minutes: str, when: str) -> str:
 
 def _add_whole(row: str) -> str:
     """Add an attendance row's whole part to rollup_person_year, if its session counts."""
-    return _person_year(row, f"{row}.ins > 0", f"{row}.minutes",
-                        f"{row}.year IS NOT NULL AND {row}.counted AND ({row}.ins > 0 OR {row}.minutes > 0)")
+    return _person_year(row, ONE_IF.format(f"{row}.ins > 0"), f"{row}.minutes",
+                        f"{row}.year IS NOT NULL AND {row}.counted = 1 AND ({row}.ins > 0 OR {row}.minutes > 0)")
 
 
 def _restamp_person(person_id: str, where: str) -> str:
@@ -72,7 +74,7 @@ def _restamp_person(person_id: str, where: str) -> str:
 
     return (f"UPDATE rollup_person_year SET resolved_id = {person_id}, town = {of_person('town')},"
             f" village = {of_person('village')},"
-            f" instructor = COALESCE({of_person(IS_INSTRUCTOR.format(p='people'))}, 0) WHERE {where};")
+            f" instructor = COALESCE({of_person(ONE_IF.format(IS_INSTRUCTOR.format(p='people')))}, 0) WHERE {where};")
 
 
 # A scan, or a batch of them, joins the attendance row of its (session, person).
@@ -82,6 +84,9 @@ ATTENDANCE_UPSERT = (" ON CONFLICT (session_id, person_id) DO UPDATE SET"
                      " ins = ins + excluded.ins, outs = outs + excluded.outs")
 
 
+IN_SCAN, OUT_SCAN = ONE_IF.format("c.direction = 'in'"), ONE_IF.format("c.direction = 'out'")
+
+
 def attendance_of_scans(where: str, scans: str = "checkins c", group: str = "c.session_id, c.person_id") -> str:
     """Attendance rows made from the check-ins `where` selects, with their sessions' facts,
     grouped in `group` order."""
@@ -89,7 +94,7 @@ def attendance_of_scans(where: str, scans: str = "checkins c", group: str = "c.s
             f" {', '.join(FACT_COLUMNS)}) SELECT c.session_id, c.person_id,"
             " MIN(CASE WHEN c.direction = 'in' THEN c.scanned_at END),"
             " MAX(CASE WHEN c.direction = 'out' THEN c.scanned_at END),"
-            f" SUM(c.direction = 'in'), SUM(c.direction = 'out'), {_facts('s')}"
+            f" SUM({IN_SCAN}), SUM({OUT_SCAN}), {_facts('s')}"
             f" FROM {scans} LEFT JOIN sessions s ON s.id = c.session_id"
             f" WHERE c.person_id IS NOT NULL{where} GROUP BY {group}")
 
@@ -183,7 +188,7 @@ CREATE TRIGGER rollup_checkin AFTER INSERT ON checkins WHEN NEW.person_id IS NOT
     SELECT NEW.session_id, NEW.person_id,
            CASE WHEN NEW.direction = 'in' THEN NEW.scanned_at END,
            CASE WHEN NEW.direction = 'out' THEN NEW.scanned_at END,
-           NEW.direction = 'in', NEW.direction = 'out', {_facts('s')}
+           {ONE_IF.format("NEW.direction = 'in'")}, {ONE_IF.format("NEW.direction = 'out'")}, {_facts('s')}
     FROM (SELECT 1) LEFT JOIN sessions s ON s.id = NEW.session_id WHERE 1
     {ATTENDANCE_UPSERT};
 END;
@@ -192,13 +197,13 @@ CREATE TRIGGER rollup_attendance_added AFTER INSERT ON rollup_attendance BEGIN
     {_add_whole('NEW')}
 END;
 CREATE TRIGGER rollup_attendance_scanned AFTER UPDATE OF first_in, last_out, ins ON rollup_attendance
-WHEN NEW.year IS NOT NULL AND NEW.counted AND OLD.ins > 0 AND OLD.minutes != NEW.minutes BEGIN
+WHEN NEW.year IS NOT NULL AND NEW.counted = 1 AND OLD.ins > 0 AND OLD.minutes != NEW.minutes BEGIN
     -- Already counted, so its person-year row exists: only the minutes move.
     UPDATE rollup_person_year SET minutes = minutes + NEW.minutes - OLD.minutes
      WHERE {PERSON_YEAR_KEY.format(r='NEW')};
 END;
 CREATE TRIGGER rollup_attendance_first_in AFTER UPDATE OF ins ON rollup_attendance
-WHEN NEW.year IS NOT NULL AND NEW.counted AND OLD.ins = 0 AND NEW.ins > 0 BEGIN
+WHEN NEW.year IS NOT NULL AND NEW.counted = 1 AND OLD.ins = 0 AND NEW.ins > 0 BEGIN
     -- Only outs until now (which count nothing): the first 'in' brings the whole part.
     {_add_whole('NEW')}
 END;
@@ -211,8 +216,8 @@ WHEN {DAY.format(at='OLD.first_in')} IS NOT {DAY.format(at='NEW.first_in')} BEGI
 END;
 CREATE TRIGGER rollup_attendance_restamped AFTER UPDATE OF {', '.join(FACT_COLUMNS)} ON rollup_attendance
 WHEN {' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in FACT_COLUMNS)} BEGIN
-    UPDATE rollup_person_year SET sessions = sessions - (OLD.ins > 0), minutes = minutes - OLD.minutes
-     WHERE OLD.year IS NOT NULL AND OLD.counted AND {PERSON_YEAR_KEY.format(r='OLD')};
+    UPDATE rollup_person_year SET sessions = sessions - {ONE_IF.format('OLD.ins > 0')}, minutes = minutes - OLD.minutes
+     WHERE OLD.year IS NOT NULL AND OLD.counted = 1 AND {PERSON_YEAR_KEY.format(r='OLD')};
     DELETE FROM rollup_person_year WHERE {PERSON_YEAR_KEY.format(r='OLD')} AND sessions = 0 AND minutes = 0;
     {_add_whole('NEW')}
 END;
@@ -261,12 +266,13 @@ INSERT INTO rollup_daily (session_id, day, people)
     SELECT session_id, {DAY.format(at='first_in')}, COUNT(*) FROM rollup_attendance
     WHERE first_in IS NOT NULL GROUP BY 1, 2;
 INSERT INTO rollup_person_year (year, kind, person_id, sessions, minutes, {', '.join(PERSON_COLUMNS)})
-    SELECT a.year, a.kind, a.person_id, SUM(a.ins > 0), SUM(a.minutes),
-           COALESCE(pm.kept_id, a.person_id), p.town, p.village, COALESCE({IS_INSTRUCTOR.format(p='p')}, 0)
+    SELECT a.year, a.kind, a.person_id, SUM({ONE_IF.format('a.ins > 0')}), SUM(a.minutes),
+           MAX(COALESCE(pm.kept_id, a.person_id)), MAX(p.town), MAX(p.village),
+           MAX({ONE_IF.format(IS_INSTRUCTOR.format(p='p'))})
     FROM rollup_attendance a LEFT JOIN person_merges pm ON pm.merged_id = a.person_id
     LEFT JOIN people p ON p.id = COALESCE(pm.kept_id, a.person_id)
-    WHERE a.year IS NOT NULL AND a.counted GROUP BY a.year, a.kind, a.person_id
-    HAVING SUM(a.ins > 0) > 0 OR SUM(a.minutes) > 0;
+    WHERE a.year IS NOT NULL AND a.counted = 1 GROUP BY a.year, a.kind, a.person_id
+    HAVING SUM({ONE_IF.format('a.ins > 0')}) > 0 OR SUM(a.minutes) > 0;
 """
 
 
@@ -284,3 +290,13 @@ def r002_rollup_pending(db: Database) -> None:
     # Blocks of synced check-ins inserted without the per-scan trigger and not yet folded into
     # the rollups: rowids after..upto (decision 0016).
     db.execute("CREATE TABLE rollup_pending (after INTEGER PRIMARY KEY, upto INTEGER NOT NULL)")
+
+
+@migrations()
+def r003_triggers_both_backends(db: Database) -> None:
+    """The same triggers, their truths written as CASE … THEN 1 ELSE 0 END and their conditions
+    compared with 1, so that PostgreSQL reads them too (decision 0300). Same rollups."""
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'rollup!_%' ESCAPE '!'"
+                              ).fetchall():
+        db.execute(f"DROP TRIGGER {name}")
+    db.executescript(TRIGGERS)

@@ -93,48 +93,24 @@ def connect(path: str | Path, *, synchronous: str = "FULL") -> Database:
     return Database(conn, execute_plugins=False)
 
 
-class Store:
-    """The instance database: parallel readers, one group-committing writer."""
+class Shared:
+    """What a store is on either backend (a SQLite file here, PostgreSQL in store/pg.py): its
+    identity and clock, meta values, short-lived memories, dict-shaped reads."""
 
-    def __init__(self, path: str | Path, *, migrate: Callable[[Database], None], hub: bool = False):
-        """Open (and create) the database at path and bring it up to date with migrate(db), which
-        the program's assembly passes down (fieldsync/parts.py: open_store)."""
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        keep_private(self.path)
-        self._writer_db = connect(self.path)
-        self._checkpoint_when_idle = hub
-        if hub:
-            for pragma in (f"cache_size = -{HUB_CACHE_KIB}", f"wal_autocheckpoint = {HUB_WAL_PAGES}",
-                           f"journal_size_limit = {HUB_WAL_KEPT_BYTES}"):
-                self._writer_db.conn.execute(f"PRAGMA {pragma}")
-        migrate(self._writer_db)
-        self.node_id = self.get_meta("node_id", db=self._writer_db)
-        last = self._writer_db.execute("SELECT MAX(hlc) FROM changes").fetchone()[0]
-        seen, offset = last_clock_sync(self._writer_db)
+    path: Path
+    db: Database
+
+    def write(self, work: Callable[[Database], Any]) -> Any:
+        raise NotImplementedError
+
+    def _start_clock(self, db: Database | None = None) -> None:
+        db = db or self.db
+        self._recent: dict[str, Recent] = {}
+        self.node_id = self.get_meta("node_id", db=db)
+        last = db.execute("SELECT MAX(hlc) FROM changes").fetchone()[0]
+        seen, offset = last_clock_sync(db)
         self.hlc = HLC(self.node_id, offset_ms=offset, last=last)
         self.hlc.follow(lambda: last_clock_sync(self.db), seen)
-        self._local = threading.local()
-        self._readers: list[Database] = []
-        self._readers_lock = threading.Lock()
-        self._recent: dict[str, Recent] = {}
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._idle_tasks: list[IdleTask] = []
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="fieldsync-writer", daemon=True)
-        self._thread.start()
-
-    # -- reading -------------------------------------------------------------
-    @property
-    def db(self) -> Database:
-        """A read connection for this thread (WAL lets readers run beside the writer)."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = connect(self.path)
-            self._local.db = db
-            with self._readers_lock:
-                self._readers.append(db)
-        return db
 
     def get_meta(self, key: str, default: str | None = None, *, db: Database | None = None) -> str | None:
         row = (db or self.db).execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
@@ -153,7 +129,7 @@ class Store:
         return memory
 
     def query(self, sql: str, params=()) -> list[dict]:
-        # Straight to sqlite3: the check-in path reads on every scan, and
+        # Straight to the connection: the check-in path reads on every scan, and
         # sqlite-utils' query() wraps each read in a savepoint of its own.
         cursor = self.db.conn.execute(sql, params)
         columns = [c[0] for c in cursor.description]
@@ -162,6 +138,54 @@ class Store:
     def query_one(self, sql: str, params=()) -> dict | None:
         rows = self.query(sql, params)
         return rows[0] if rows else None
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Store(Shared):
+    """The instance database: parallel readers, one group-committing writer."""
+
+    def __init__(self, path: str | Path, *, migrate: Callable[[Database], None], hub: bool = False):
+        """Open (and create) the database at path and bring it up to date with migrate(db), which
+        the program's assembly passes down (fieldsync/parts.py: open_store)."""
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keep_private(self.path)
+        self._writer_db = connect(self.path)
+        self._checkpoint_when_idle = hub
+        if hub:
+            for pragma in (f"cache_size = -{HUB_CACHE_KIB}", f"wal_autocheckpoint = {HUB_WAL_PAGES}",
+                           f"journal_size_limit = {HUB_WAL_KEPT_BYTES}"):
+                self._writer_db.conn.execute(f"PRAGMA {pragma}")
+        migrate(self._writer_db)
+        self._start_clock(self._writer_db)
+        self._local = threading.local()
+        self._readers: list[Database] = []
+        self._readers_lock = threading.Lock()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._idle_tasks: list[IdleTask] = []
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="fieldsync-writer", daemon=True)
+        self._thread.start()
+
+    # -- reading -------------------------------------------------------------
+    @property
+    def db(self) -> Database:
+        """A read connection for this thread (WAL lets readers run beside the writer)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.path)
+            self._local.db = db
+            with self._readers_lock:
+                self._readers.append(db)
+        return db
 
     # -- writing -------------------------------------------------------------
     def write(self, work: Callable[[Database], Any]) -> Any:
@@ -298,12 +322,6 @@ class Store:
                 except sqlite3.ProgrammingError:
                     pass
             self._readers.clear()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 SQLITE_MAX_VARIABLES = 32766

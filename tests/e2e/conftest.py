@@ -8,13 +8,13 @@ skipping the kiosk.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from fieldsync.parts import open_store
 from fieldsync.records import badges, people
+from tests.backends import copy_instance
 from tests.e2e.fake_camera import write_y4m
 from tests.e2e.pages import LAPTOP
 from tests.e2e.tls_server import TLSLiveServer
@@ -34,7 +34,7 @@ def _missing(reason: str):
 def kiosk_template(demo_template, tmp_path_factory) -> Path:
     """The demo town with printed badges for its first people (the camera shows badge 0)."""
     path = tmp_path_factory.mktemp("kiosk-template") / "node"
-    shutil.copytree(demo_template, path)
+    copy_instance(demo_template, path)
     with open_store(path / "fieldsync.db") as store:
         roster = people.search(store, "", limit=BADGES)
         codes = [badges.issue(store, person) for person in roster]
@@ -71,7 +71,7 @@ def browser(badge_book, tmp_path_factory):
 def kiosk_node(kiosk_template, tmp_path):
     """A running town node on its own copy of the e2e instance."""
     instance = tmp_path / "node"
-    shutil.copytree(kiosk_template, instance)
+    copy_instance(kiosk_template, instance)
     with LiveServer(instance) as server:
         yield server
 
@@ -80,7 +80,7 @@ def kiosk_node(kiosk_template, tmp_path):
 def tls_node(kiosk_template, tmp_path):
     """The same, served the way phones reach it: `fieldsync serve --tls`."""
     instance = tmp_path / "node"
-    shutil.copytree(kiosk_template, instance)
+    copy_instance(kiosk_template, instance)
     with TLSLiveServer(instance) as server:
         yield server
 
@@ -92,7 +92,7 @@ def serve_city(city_template, tmp_path):
     servers = []
 
     def serve(prepare=None) -> LiveServer:
-        instance = shutil.copytree(city_template[0], tmp_path / "hub")
+        instance = copy_instance(city_template[0], tmp_path / "hub")
         if prepare:
             with open_store(instance / "fieldsync.db") as store:
                 prepare(store, city_template[1])

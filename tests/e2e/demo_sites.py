@@ -9,19 +9,20 @@ import json
 from datetime import date
 from pathlib import Path
 
-from fieldsync import config, demo
+from fieldsync import demo
 from fieldsync.parts import open_store
 from fieldsync.records import awards, consents, people, profile_requests
 from fieldsync.reports import hours, rollup, units
 from fieldsync.store import Store
 from fieldsync.store.clock import utc_now
 from fieldsync.sync import enrollment
+from tests.backends import save_hub_config
 
 LAPTOP_NAME = "张村镇文体站笔记本"
 
 
 def build_hub(folder: Path) -> Path:
-    config.save(folder, mode="hub")
+    save_hub_config(folder)
     with open_store(folder / "fieldsync.db") as store:
         demo.load_hub(store)
         node, _code = enrollment.add_node(store, demo.DEMO_TOWN, LAPTOP_NAME, actor="admin")

@@ -3,11 +3,10 @@ per session); each test gets its own copy."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from fieldsync.parts import open_store
+from tests.backends import copy_instance
 
 
 @pytest.fixture
@@ -18,7 +17,7 @@ def ids(city_template) -> dict[str, str]:
 @pytest.fixture
 def city_instance(city_template, tmp_path):
     target = tmp_path / "hub"
-    shutil.copytree(city_template[0], target)
+    copy_instance(city_template[0], target)
     return target
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from fieldsync import config
 from fieldsync.parts import open_store
 from fieldsync.records import (
     checkins,
@@ -32,6 +31,7 @@ from fieldsync.records import (
 )
 from fieldsync.reports import organisations
 from fieldsync.store import Store
+from tests.backends import save_hub_config
 from tests.support import WebClient
 
 PASSWORD = "fieldsync-demo"
@@ -156,7 +156,7 @@ def build(store: Store, towns: tuple[str, ...] | None = None) -> dict[str, str]:
 
 def build_instance(path: Path) -> dict[str, str]:
     """A hub instance folder holding the city, with accounts admin, staff and trainer."""
-    config.save(path, mode="hub")
+    save_hub_config(path)
     with open_store(path / "fieldsync.db") as store:
         ids = build(store)
         theme_days.seed(store, 2024, actor="fixture")   # as `init --hub` seeds its year

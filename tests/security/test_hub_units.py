@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 
 import pytest
 
 from fieldsync.parts import open_store
 from fieldsync.records import people, sessions, users
 from fieldsync.reports import csv_export, merges, pairings, registry
+from tests.backends import copy_instance
 from tests.reports import fixture as city
 from tests.security.routes import routes
 from tests.support import DEMO_PASSWORD, AppClient, in_process, run_cli
@@ -137,7 +137,7 @@ ELSEWHERE = ("赵敏", "石岛镇社会体育指导员培训", "国庆健步走"
 def county_hub(city_template, tmp_path):
     """The city's hub with `staff-c1`, a staff account limited to county C1."""
     instance = tmp_path / "hub"
-    shutil.copytree(city_template[0], instance)
+    copy_instance(city_template[0], instance)
     with open_store(instance / "fieldsync.db") as store:
         users.create(store, "staff-c1", city.PASSWORD, "staff", units=[city.C1])
     with in_process(instance, ids=city_template[1]) as site:

@@ -9,7 +9,6 @@ taken as another number). Every case here is a 4xx with the JSON error shape.
 from __future__ import annotations
 
 import base64
-import shutil
 
 import pytest
 import requests
@@ -20,6 +19,7 @@ from fieldsync.records import validators
 from fieldsync.store import new_id
 from fieldsync.sync import enrollment
 from fieldsync.sync.protocol import NODE_TIME_HEADER, PROTOCOL_HEADER
+from tests.backends import copy_instance
 from tests.support import LiveServer, WebClient
 from tests.sync.conftest import TOWN_A
 
@@ -35,7 +35,7 @@ def _public(key: Ed25519PrivateKey) -> str:
 def hub(hub_template, tmp_path_factory):
     """A hub process and the token of one laptop enrolled with it."""
     instance = tmp_path_factory.mktemp("parsing") / "hub"
-    shutil.copytree(hub_template, instance)
+    copy_instance(hub_template, instance)
     with open_store(instance / "fieldsync.db") as store:
         _, code = enrollment.add_node(store, TOWN_A, "parsing")
     with LiveServer(instance, hub=True) as server:

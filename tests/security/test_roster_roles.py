@@ -7,12 +7,11 @@ whichever of the hub's two people pages (/hub/people or /people) the request com
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from fieldsync.parts import open_store
 from fieldsync.records import people
+from tests.backends import copy_instance
 from tests.reports import fixture
 from tests.support import LiveServer, WebClient
 
@@ -30,7 +29,7 @@ LEAST_ROLE = {
 
 @pytest.fixture(scope="module")
 def hub(city_template, tmp_path_factory):
-    path = shutil.copytree(city_template[0], tmp_path_factory.mktemp("hub-roles") / "hub")
+    path = copy_instance(city_template[0], tmp_path_factory.mktemp("hub-roles") / "hub")
     with LiveServer(path, hub=True) as server:
         server.clients = {}
         for role in ROLES:

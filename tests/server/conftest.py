@@ -6,15 +6,14 @@ its own `hub` the same way, preparing its copy before the app opens it.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
+from tests.backends import copy_instance
 from tests.support import Site, in_process
 
 
 @pytest.fixture(scope="module")
 def hub(city_template, tmp_path_factory) -> Site:
-    path = shutil.copytree(city_template[0], tmp_path_factory.mktemp("hub") / "hub")
+    path = copy_instance(city_template[0], tmp_path_factory.mktemp("hub") / "hub")
     with in_process(path, ids=city_template[1]) as site:
         yield site

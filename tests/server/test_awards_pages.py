@@ -5,13 +5,13 @@ and the public page and display name nobody without consent and carry no persona
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import datetime, timedelta
 
 import pytest
 
 from fieldsync.records import awards, consents, sessions, users
 from fieldsync.server import create_app
+from tests.backends import copy_instance
 from tests.reports import fixture
 from tests.support import DEMO_PASSWORD
 
@@ -28,7 +28,7 @@ def city_template(tmp_path_factory):
 @pytest.fixture
 def hub_app(city_template, tmp_path):
     instance = tmp_path / "hub"
-    shutil.copytree(city_template[0], instance)
+    copy_instance(city_template[0], instance)
     app = create_app({"TESTING": True, "MODE": "hub", "AUTO_SYNC_SECONDS": 0}, instance=instance)
     app.ids = city_template[1]
     yield app
@@ -102,7 +102,7 @@ def test_the_public_page_names_the_chosen_only_with_consent_and_no_personal_data
 
 def test_a_laptop_has_no_public_page_and_writes_no_results(demo_template, tmp_path):
     instance = tmp_path / "node"
-    shutil.copytree(demo_template, instance)
+    copy_instance(demo_template, instance)
     app = create_app({"TESTING": True, "AUTO_SYNC_SECONDS": 0}, instance=instance)
     try:
         store = app.extensions["fieldsync.store"]

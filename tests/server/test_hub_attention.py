@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from fieldsync.parts import open_store
 from fieldsync.store import Store
 from fieldsync.sync import enrollment
+from tests.backends import copy_instance
 from tests.reports import fixture
 from tests.support import AppClient, in_process
 
@@ -57,7 +57,7 @@ def seed(store: Store) -> None:
 
 @pytest.fixture(scope="module")
 def hub(city_template, tmp_path_factory):
-    path = shutil.copytree(city_template[0], tmp_path_factory.mktemp("hub-attention") / "hub")
+    path = copy_instance(city_template[0], tmp_path_factory.mktemp("hub-attention") / "hub")
     with open_store(path / "fieldsync.db") as store:
         seed(store)
     with in_process(path, ids=city_template[1]) as site:

@@ -4,18 +4,18 @@ staff, changed by an admin only; the dashboard then says where its targets come 
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
 from fieldsync.parts import open_store
+from tests.backends import copy_instance
 from tests.reports import fixture
 from tests.support import in_process
 
 
 @pytest.fixture
 def hub(city_template, tmp_path):
-    with in_process(shutil.copytree(city_template[0], tmp_path / "hub"), ids=city_template[1]) as site:
+    with in_process(copy_instance(city_template[0], tmp_path / "hub"), ids=city_template[1]) as site:
         yield site
 
 

@@ -4,11 +4,11 @@ each open row with its decision forms, the empty queue, the decisions taken. Ove
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
 from fieldsync.parts import open_store
+from tests.backends import copy_instance
 from tests.server.test_hub_attention import seed
 from tests.support import in_process
 
@@ -21,7 +21,7 @@ QUEUES = {
 
 @pytest.fixture(scope="module")
 def hub(city_template, tmp_path_factory):
-    path = shutil.copytree(city_template[0], tmp_path_factory.mktemp("hub-review") / "hub")
+    path = copy_instance(city_template[0], tmp_path_factory.mktemp("hub-review") / "hub")
     with open_store(path / "fieldsync.db") as store:
         seed(store)
         store.write(lambda db: db.execute("UPDATE conflicts SET lost_value = ? WHERE id = 1",

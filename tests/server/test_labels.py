@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from html import unescape
 
 import pytest
@@ -15,6 +14,7 @@ from fieldsync import config, demo
 from fieldsync.parts import open_store
 from fieldsync.records import mutable, people
 from fieldsync.sync import enrollment
+from tests.backends import copy_instance
 from tests.reports import fixture
 from tests.support import in_process
 
@@ -113,7 +113,7 @@ def test_one_waiting_record_is_singular(one_waiting):
 # -- the hub ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def hub(city_template, tmp_path_factory):
-    path = shutil.copytree(city_template[0], tmp_path_factory.mktemp("hub-labels") / "hub")
+    path = copy_instance(city_template[0], tmp_path_factory.mktemp("hub-labels") / "hub")
     with open_store(path / "fieldsync.db") as store:
         for name, skew in (("镇文体站电脑", 7 * 60_000), ("准时的电脑", -40)):
             node, _code = enrollment.add_node(store, fixture.T1, name, actor="test")

@@ -14,7 +14,6 @@ hub with `cluster.add_node(TOWN_A, via=proxy)`.
 from __future__ import annotations
 
 import secrets
-import shutil
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing, contextmanager
@@ -27,6 +26,7 @@ from fieldsync.parts import open_store
 from fieldsync.store import Store, new_id
 from fieldsync.sync import enrollment
 from fieldsync.sync.upstream import node as node_sync
+from tests.backends import copy_instance, save_hub_config
 from tests.support import LiveServer, WebClient
 
 TOWN_A = demo.DEMO_TOWN          # 张村镇
@@ -37,7 +37,7 @@ TOWN_B = "371002101000"          # 羊亭镇
 def hub_template(tmp_path_factory) -> Path:
     """A hub instance with the gazetteer and the demo accounts (admin, staff, trainer)."""
     path = tmp_path_factory.mktemp("hub-template")
-    config.save(path, mode="hub")
+    save_hub_config(path)
     with open_store(path / "fieldsync.db") as store:
         demo.places_and_accounts(store)
     return path
@@ -138,7 +138,7 @@ class Cluster:
         name = name or f"node{len(self.nodes) + 1}"
         instance = self.root / name
         fresh = empty or town in self._towns_used
-        shutil.copytree(self.templates["empty" if fresh else town], instance)
+        copy_instance(self.templates["empty" if fresh else town], instance)
         config.save(instance, town=town)
         if fresh:
             _new_identity(instance / "fieldsync.db")
@@ -173,7 +173,7 @@ def empty_template(tmp_path_factory) -> Path:
 @pytest.fixture
 def hub_instance(hub_template, tmp_path) -> Path:
     target = tmp_path / "hub"
-    shutil.copytree(hub_template, target)
+    copy_instance(hub_template, target)
     return target
 
 

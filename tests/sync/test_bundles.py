@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from fieldsync.errors import Forbidden
+from tests.backends import copy_instance
 from tests.support import WebClient, run_cli
 from tests.sync.conftest import TOWN_A
 from tests.sync.test_push import scan_everyone
@@ -35,7 +35,7 @@ def test_importing_a_bundle_equals_pushing_the_same_changes(cluster, tmp_path):
     scan_everyone(node, limit=25)
     cluster.hub.stop()
     twin = tmp_path / "twin-hub"                  # the same hub, twice: one gets the push, one the bundle
-    shutil.copytree(cluster.hub.instance, twin)
+    copy_instance(cluster.hub.instance, twin)
     cluster.hub.start()
     node.close_store()
     bundle = tmp_path / "stick" / "zhangcun.fsb"
@@ -75,7 +75,7 @@ def test_a_bundle_that_skips_ahead_is_a_gap_and_an_altered_one_is_refused(cluste
     node = cluster.add_node(TOWN_A)
     cluster.hub.stop()
     before = tmp_path / "hub-before"              # the hub as it was before this laptop's first sync
-    shutil.copytree(cluster.hub.instance, before)
+    copy_instance(cluster.hub.instance, before)
     cluster.hub.start()
     first, second = tmp_path / "1.fsb", tmp_path / "2.fsb"
     bundles.export(node.store, node.instance, first)

@@ -6,7 +6,6 @@ first meet, and the wrong kind of code, unit or parent is refused. Every hub is 
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -25,6 +24,7 @@ from fieldsync.store import clock
 from fieldsync.sync import enrollment
 from fieldsync.sync.upstream import node as node_sync
 from fieldsync.sync.upstream.client import gzip_json
+from tests.backends import copy_instance
 from tests.support import LiveServer, WebClient, run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B, _new_identity
 from tests.sync.proxy import Fault, FaultProxy
@@ -35,7 +35,7 @@ TOWN_C, TOWN_D = "371003100000", "371003101000"     # 米山镇, 界石镇 of �
 
 def make_hub(template: Path, path: Path, unit: str) -> Path:
     """A hub instance of its own (database id, replica) serving `unit`."""
-    shutil.copytree(template, path)
+    copy_instance(template, path)
     _new_identity(path / "fieldsync.db")
     with open_store(path / "fieldsync.db") as store:
         places.set_home_unit(store, unit)
@@ -182,7 +182,7 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
         enroll(hubs[COUNTY_1], proxies[CITY].url, code_for(hubs[CITY], COUNTY_1, child_hub=True))
         county_2_code = code_for(hubs[CITY], COUNTY_2, child_hub=True)
         laptop_c = tmp_path / TOWN_C
-        shutil.copytree(county_2_templates[TOWN_C], laptop_c)
+        copy_instance(county_2_templates[TOWN_C], laptop_c)
         with pytest.raises(FieldsyncError) as taken:
             enroll(laptop_c, proxies[CITY].url, county_2_code)
         assert taken.value.status == 409 and taken.value.code == "code_for_a_hub"
@@ -198,7 +198,7 @@ def test_four_levels_carry_every_checkin_once_and_queue_each_conflict_where_it_f
                                      (TOWN_C, None, COUNTY_2), (TOWN_D, county_2_templates[TOWN_D], COUNTY_2)):
             path = tmp_path / town
             if template is not None:
-                shutil.copytree(template, path)
+                copy_instance(template, path)
             laptops[town] = Laptop(path)
             enrollment.enroll(laptops[town].store, path, proxies[unit].url,
                               laptop_code if town == TOWN_A else code_for(hubs[unit], town))

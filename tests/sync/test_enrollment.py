@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import stat
 from pathlib import Path
@@ -15,6 +14,7 @@ from fieldsync.parts import open_store
 from fieldsync.records import badges, checkins
 from fieldsync.sync import enrollment
 from fieldsync.sync.upstream.client import HubClient, HubError
+from tests.backends import copy_instance
 from tests.support import run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B, _new_identity
 from tests.sync.proxy import Fault, FaultProxy
@@ -26,7 +26,7 @@ def test_enroll_from_the_command_line_keeps_the_token_private_and_the_hub_only_a
     code = added.stdout.split("Enrollment code: ")[1].split()[0]
     assert f"fieldsync enroll {cluster.hub.url} {code}" in added.stdout
     laptop = tmp_path / "laptop"
-    shutil.copytree(demo_template, laptop)
+    copy_instance(demo_template, laptop)
     enrolled = run_cli(laptop, "enroll", cluster.hub.url, code.lower().replace("-", " "))
     assert "Enrolled as 张村办公室 for 张村镇" in enrolled.stdout
     creds_file = laptop / enrollment.CREDENTIALS_FILE
@@ -48,7 +48,7 @@ def test_an_expired_code_is_refused(cluster, demo_template, tmp_path):
     with cluster.hub_store() as store:
         store.write(lambda db: db.execute("UPDATE nodes SET code_expires_at = '2000-01-01T00:00:00Z'"))
     laptop = tmp_path / "laptop"
-    shutil.copytree(demo_template, laptop)
+    copy_instance(demo_template, laptop)
     refused = run_cli(laptop, "enroll", cluster.hub.url, code, check=False)
     assert refused.returncode == 1 and "expired" in refused.stderr
 
@@ -101,7 +101,7 @@ def _unenrolled_copy_of_a_laptop(cluster, tmp_path) -> tuple:
     a = cluster.add_node(TOWN_A)
     a.close_store()
     copy = tmp_path / "copy"
-    shutil.copytree(a.instance, copy)
+    copy_instance(a.instance, copy)
     (copy / enrollment.CREDENTIALS_FILE).unlink()
     return a, copy, cluster.enrollment_code(TOWN_A, "copy")[1]
 
@@ -122,7 +122,7 @@ def test_a_copy_of_an_enrolled_laptop_cannot_enroll_as_a_second_one_until_the_fi
 # -- an answer lost on a bad link ---------------------------------------------------------------
 def _laptop(template: Path, target: Path) -> Path:
     """A laptop of its own: a copy of the template with its own database id and replica."""
-    shutil.copytree(template, target)
+    copy_instance(template, target)
     _new_identity(target / "fieldsync.db")
     return target
 

@@ -9,6 +9,7 @@ import requests
 
 from fieldsync.sync import enrollment, entities, hublog
 from fieldsync.sync.downstream import merge
+from tests.backends import copy_instance
 from tests.support import WebClient, run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B
 
@@ -146,13 +147,13 @@ def test_a_hub_restored_from_backup_gets_everything_again_and_nodes_resync(clust
     a.sync()
     cluster.hub.stop()
     backup = tmp_path / "backup"
-    shutil.copytree(cluster.hub.instance, backup)
+    copy_instance(cluster.hub.instance, backup)
     cluster.hub.start()
     scan_everyone(a, limit=20)
     a.sync()                                      # acknowledged, then lost with the restore
     cluster.hub.stop()
     shutil.rmtree(cluster.hub.instance)
-    shutil.copytree(backup, cluster.hub.instance)
+    copy_instance(backup, cluster.hub.instance)
     cluster.hub.start()
     epoch_before = cluster.hub_query("SELECT value FROM meta WHERE key = 'hub_epoch'")[0]["value"]
     scan_everyone(a, session_index=1, limit=5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import shutil
 import time
 from contextlib import closing
 
@@ -13,6 +12,7 @@ import requests
 from fieldsync.sync import batches
 from fieldsync.sync.upstream import push as push_mod
 from fieldsync.sync.upstream.client import HubClient, HubError, HubUnreachable
+from tests.backends import copy_instance
 from tests.support import eventually
 from tests.sync.conftest import TOWN_A
 from tests.sync.proxy import Fault, FaultProxy
@@ -127,7 +127,7 @@ def test_a_cloned_laptop_gets_409_divergent_takes_a_new_replica_and_loses_nothin
     original.sync()
     original.close_store()
     clone_dir = tmp_path / "clone"
-    shutil.copytree(original.instance, clone_dir)
+    copy_instance(original.instance, clone_dir)
     from tests.sync.conftest import Node
 
     clone = Node(cluster, clone_dir, "clone", TOWN_A, original.node_id)

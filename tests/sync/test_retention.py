@@ -12,6 +12,7 @@ from fieldsync.store import connect
 from fieldsync.store.clock import utc_text
 from fieldsync.store.schema import core
 from fieldsync.sync.upstream import push as push_mod
+from tests.backends import copy_instance
 from tests.sync.conftest import TOWN_A
 from tests.sync.test_push import client_of, scan_everyone
 
@@ -67,14 +68,14 @@ def test_a_rewind_forgets_acknowledgements_past_it_and_resent_rows_wait_a_whole_
     node.sync()
     in_backup = outbox_seqs(node)
     cluster.hub.stop()
-    shutil.copytree(cluster.hub.instance, tmp_path / "backup")
+    copy_instance(cluster.hub.instance, tmp_path / "backup")
     cluster.hub.start()
     scan_everyone(node, limit=20)
     node.sync()                                   # acknowledged, then lost with the restore
     date_acks(node, 31)                           # ... a month ago
     cluster.hub.stop()
     shutil.rmtree(cluster.hub.instance)
-    shutil.copytree(tmp_path / "backup", cluster.hub.instance)
+    copy_instance(tmp_path / "backup", cluster.hub.instance)
     cluster.hub.start()
     scan_everyone(node, session_index=1, limit=3)
     resent = outbox_seqs(node)[len(in_backup):]

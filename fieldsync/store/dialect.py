@@ -1,0 +1,384 @@
+"""One set of SQL for both backends (decision 0300): the program writes SQLite's dialect, and a
+hub on PostgreSQL runs it through `postgres()`, which rewrites what PostgreSQL says otherwise.
+
+What it rewrites, and only this:
+- parameters: `?` and `:name` become psycopg's `%s` and `%(name)s` (a literal `%` is doubled);
+- `INSERT OR IGNORE` / `INSERT OR REPLACE` / `REPLACE` become `ON CONFLICT` clauses (the key of
+  a replace comes from the catalogue the caller passes);
+- SQLite's functions become PostgreSQL's or ours (pg_functions.sql): `json_each`, `json_extract`,
+  `date`, `datetime`, `strftime`, `julianday`, `printf` → `fs_*`; two-argument `min`/`max` →
+  `fs_least`/`fs_greatest` (NULL if either is NULL, as in SQLite); `round` on numeric (half away
+  from zero, as SQLite rounds); `instr` → `strpos`; `json_group_array`/`json_array` → `json_agg`/
+  `json_build_array`; `ifnull` → `COALESCE`;
+- `a IS b` (not NULL, TRUE or FALSE) → `a IS NOT DISTINCT FROM b`; `LIKE` → `ILIKE` (SQLite's
+  LIKE ignores ASCII case); `==` → `=`; `NOT INDEXED` goes; `LIMIT -1` → `LIMIT ALL`;
+  `WHERE 1` → `WHERE TRUE`; a subquery in FROM or JOIN without a name gets one;
+  `CAST(… AS INTEGER|REAL)` → `BIGINT|DOUBLE PRECISION` (SQLite's integers are 64-bit).
+Everything else is the same in both, and the code keeps to that: booleans are stored as
+`CASE … THEN 1 ELSE 0 END`, every grouped column is named in GROUP BY.
+
+DDL is translated in store/ddl.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+_TOKENS = re.compile(r"""
+    (?P<space>\s+|--[^\n]*\n?|/\*.*?\*/)
+  | (?P<string>'(?:[^']|'')*')
+  | (?P<quoted>"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\])
+  | (?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)
+  | (?P<param>\?\d*|[:@$][A-Za-z_]\w*)
+  | (?P<word>[A-Za-z_][\w$]*)
+  | (?P<op>\|\||==|!=|<>|<=|>=|->>|->|<<|>>|[-+*/%<>=(),.;~&|])
+""", re.VERBOSE | re.DOTALL)
+
+def is_postgres(database: str | None) -> bool:
+    """Whether a configured database is a PostgreSQL address (else the instance's own file)."""
+    return bool(database) and str(database).startswith(("postgresql://", "postgres://"))
+
+
+RENAMED = {"json_each": "fs_json_each", "json_extract": "fs_json_extract", "date": "fs_date",
+           "datetime": "fs_datetime", "strftime": "fs_strftime", "julianday": "fs_julianday",
+           "printf": "fs_printf", "instr": "strpos", "ifnull": "COALESCE", "json_array": "json_build_array",
+           "json_array_length": "fs_json_array_length"}
+TYPES = {"INTEGER": "BIGINT", "INT": "BIGINT", "REAL": "DOUBLE PRECISION", "FLOAT": "DOUBLE PRECISION",
+         "DOUBLE": "DOUBLE PRECISION", "NUMERIC": "NUMERIC", "TEXT": 'TEXT COLLATE "C"', "BLOB": "BYTEA",
+         "BOOLEAN": "BIGINT"}
+_AFTER_CONDITION = {"AND", "OR", "ORDER", "GROUP", "LIMIT", "HAVING", "UNION", "EXCEPT", "INTERSECT", "WINDOW",
+                    "RETURNING", "ON", "THEN", "JOIN", "LEFT", "INNER", "CROSS", "WHERE", "DO", ";", ")"}
+_NOT_CALLS = {"FROM", "JOIN", "IN", "AS", "VALUES", "ON", "WHERE", "AND", "OR", "NOT", "EXISTS", "SELECT",
+              "THEN", "ELSE", "WHEN", "CASE", "BY", "USING", "INTO", "SET", "IS", "UNION", "ALL", "DISTINCT",
+              "WITH", "RECURSIVE", "RETURNING", "CONFLICT", "KEY", "CHECK", "REFERENCES", "TABLE", "INDEX",
+              "UPDATE", "DO", "OVER", "FILTER", "LIKE", "BETWEEN", "EXCEPT", "INTERSECT", "HAVING", "LIMIT"}
+
+
+class Token(str):
+    """A piece of SQL and what kind of piece it is."""
+    kind: str
+
+    def __new__(cls, text: str, kind: str):
+        token = super().__new__(cls, text)
+        token.kind = kind
+        return token
+
+    @property
+    def upper(self) -> str:
+        return str.upper(self) if self.kind == "word" else str(self)
+
+
+def tokens(sql: str) -> list[Token]:
+    found, at = [], 0
+    for match in _TOKENS.finditer(sql):
+        if match.start() != at:
+            raise ValueError(f"cannot read SQL at {sql[at:at + 30]!r}")
+        at = match.end()
+        text = match.group()
+        if match.lastgroup == "space" and text.startswith(("--", "/*")):
+            text = "\n"   # a comment: nothing may end up behind it
+        found.append(Token(text, match.lastgroup))
+    if at != len(sql):
+        raise ValueError(f"cannot read SQL at {sql[at:at + 30]!r}")
+    return found
+
+
+class Group(list):
+    """A parenthesised run of tokens, nested."""
+
+
+def _nest(flat: list[Token]) -> list:
+    stack: list[list] = [[]]
+    for token in flat:
+        if token == "(":
+            stack.append(Group())
+        elif token == ")":
+            inner = stack.pop()
+            stack[-1].append(inner)
+        else:
+            stack[-1].append(token)
+    if len(stack) != 1:
+        raise ValueError("unbalanced parentheses in SQL")
+    return stack[0]
+
+
+def _solid(items: list) -> list:
+    """The items that are not space or comments."""
+    return [item for item in items if not (isinstance(item, Token) and item.kind == "space")]
+
+
+def _arguments(group: Group) -> list[list]:
+    args, current = [], []
+    for item in group:
+        if isinstance(item, Token) and item == ",":
+            args.append(current)
+            current = []
+        else:
+            current.append(item)
+    args.append(current)
+    return args if _solid(group) else []
+
+
+class _Writer:
+    def __init__(self, params: bool, replace_key: Callable[[str], list[str]] | None):
+        self.params, self.replace_key = params, replace_key
+        self.aliases = 0
+
+    def text(self, items: list) -> str:
+        return "".join(self.render(items))
+
+    def render(self, items: list) -> list[str]:
+        out: list[str] = []
+        solid = [i for i, item in enumerate(items) if not (isinstance(item, Token) and item.kind == "space")]
+
+        def after(i: int, n: int = 1):
+            at = solid.index(i) + n if i in solid else None
+            return items[solid[at]] if at is not None and at < len(solid) else None
+
+        def before(i: int):
+            at = solid.index(i) - 1 if i in solid else -1
+            return items[solid[at]] if at >= 0 else None
+
+        skip = set()
+        for i, item in enumerate(items):
+            if i in skip:
+                continue
+            if isinstance(item, Group):
+                out.append("(" + self.text(item) + ")")
+                prev = before(i)
+                if (isinstance(prev, Token) and prev.upper in ("FROM", "JOIN") and item
+                        and _first_word(item) in ("SELECT", "WITH", "VALUES")):
+                    nxt = after(i)
+                    if not (isinstance(nxt, Token) and (nxt.kind in ("word", "quoted") and nxt.upper not in
+                            ("WHERE", "GROUP", "ORDER", "LIMIT", "ON", "JOIN", "LEFT", "INNER", "CROSS",
+                             "UNION", "EXCEPT", "INTERSECT", "HAVING", "WINDOW") or nxt.upper == "AS")):
+                        self.aliases += 1
+                        out.append(f" AS _q{self.aliases}")
+                continue
+            word = item.upper
+            nxt = after(i)
+            if item.kind == "quoted" and item[0] in "[`":
+                out.append('"' + item[1:-1] + '"')
+            elif item.kind == "param":
+                if not self.params:
+                    out.append(item)
+                elif item.startswith("?"):
+                    out.append("%s")
+                else:
+                    out.append(f"%({item[1:]})s")
+            elif item.kind == "string" or (item.kind == "op" and item == "%"):
+                out.append(item.replace("%", "%%") if self.params else item)
+            elif item == "==":
+                out.append("=")
+            elif item.kind == "word" and isinstance(nxt, Group) and word not in _NOT_CALLS:
+                out.append(self.call(item, nxt))
+                skip.add(solid[solid.index(i) + 1])
+            elif word == "IS" and nxt is not None:
+                target = after(i, 2) if isinstance(nxt, Token) and nxt.upper == "NOT" else nxt
+                plain = isinstance(target, Token) and target.upper in ("NULL", "TRUE", "FALSE", "DISTINCT")
+                if plain:
+                    out.append(item)
+                elif isinstance(nxt, Token) and nxt.upper == "NOT":
+                    out.append("IS DISTINCT FROM")
+                    skip.add(solid[solid.index(i) + 1])
+                else:
+                    out.append("IS NOT DISTINCT FROM")
+            elif word == "LIKE":
+                out.append("ILIKE")
+            elif word == "NOT" and isinstance(nxt, Token) and nxt.upper == "INDEXED":
+                skip.add(solid[solid.index(i) + 1])
+            elif word == "LIMIT" and isinstance(nxt, Token) and nxt == "-" and after(i, 2) == "1":
+                out.append("LIMIT ALL")
+                skip.update(solid[solid.index(i) + 1:solid.index(i) + 3])
+            elif (item.kind == "number" and item in ("1", "0") and isinstance(before(i), Token)
+                  and before(i).upper in ("WHERE", "AND", "OR", "WHEN", "ON", "HAVING")
+                  and (nxt is None or (isinstance(nxt, Token) and nxt.upper in _AFTER_CONDITION))):
+                out.append("TRUE" if item == "1" else "FALSE")
+            elif word == "BEGIN" and isinstance(nxt, Token) and nxt.upper in ("IMMEDIATE", "DEFERRED", "EXCLUSIVE"):
+                out.append("BEGIN")
+                skip.add(solid[solid.index(i) + 1])
+            else:
+                out.append(item)
+        return out
+
+    def call(self, name: Token, group: Group) -> str:
+        lower = name.lower()
+        args = _arguments(group)
+        inner = self.text(group)
+        if lower in ("min", "max") and len(args) >= 2:
+            return f"fs_{'least' if lower == 'min' else 'greatest'}({inner})"
+        if lower == "round":
+            rest = ", " + self.text(args[1]) if len(args) > 1 else ""
+            return f"round(CAST({self.text(args[0])} AS NUMERIC){rest})"
+        if lower == "json_group_array":
+            return f"COALESCE(json_agg({inner})::text, '[]')"
+        if lower == "cast" and len(args) == 1:
+            solid = _solid(args[0])
+            if (len(solid) >= 3 and isinstance(solid[-2], Token) and solid[-2].upper == "AS"
+                    and isinstance(solid[-1], Token) and solid[-1].upper in ("INTEGER", "INT", "REAL", "FLOAT")):
+                cut = max(i for i, item in enumerate(args[0]) if item is solid[-2])
+                return f"{name}({self.text(args[0][:cut])}AS {TYPES[solid[-1].upper]})"
+        return f"{RENAMED.get(lower, name)}({inner})"
+
+
+def _first_word(items: list) -> str | None:
+    for item in items:
+        if isinstance(item, Token) and item.kind == "word":
+            return item.upper
+        if isinstance(item, Group):
+            return None
+    return None
+
+
+def _statements(flat: list[Token]) -> list[list[Token]]:
+    """Split on top-level semicolons (a trigger's BEGIN … END stays whole)."""
+    out, current, depth, block, cases = [], [], 0, 0, 0
+    for token in flat:
+        current.append(token)
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif token.kind == "word" and token.upper == "BEGIN" and _is_trigger(current):
+            block += 1
+        elif token.kind == "word" and token.upper == "CASE":
+            cases += 1
+        elif token.kind == "word" and token.upper == "END":
+            if cases:
+                cases -= 1
+            elif block:
+                block -= 1
+        elif token == ";" and depth == 0 and not block:
+            out.append(current)
+            current = []
+    if _solid(current):
+        out.append(current)
+    return out
+
+
+def _is_trigger(current: list[Token]) -> bool:
+    words = [t.upper for t in current if t.kind == "word"][:4]
+    return "TRIGGER" in words and words[0] == "CREATE"
+
+
+def _insert_conflict(flat: list[Token], replace_key) -> list[Token]:
+    """INSERT OR IGNORE / OR REPLACE / REPLACE INTO → INSERT INTO … ON CONFLICT …"""
+    solid = [i for i, t in enumerate(flat) if t.kind != "space"]
+    if not solid:
+        return flat
+    first = flat[solid[0]].upper
+    if first == "INSERT" and len(solid) > 2 and flat[solid[1]].upper == "OR":
+        how, cut = flat[solid[2]].upper, solid[2]
+    elif first == "REPLACE":
+        how, cut = "REPLACE", solid[0]
+    else:
+        return flat
+    body = [Token("INSERT", "word")] + flat[cut + 1:]
+    # INSERT INTO table (columns) …: the table and the columns named
+    names = [i for i, t in enumerate(body) if t.kind != "space"]
+    table = body[names[2]].strip('"') if len(names) > 2 else ""
+    columns: list[str] = []
+    if len(names) > 3 and body[names[3]] == "(":
+        j = names[3] + 1
+        while body[j] != ")":
+            if body[j].kind in ("word", "quoted"):
+                columns.append(body[j].strip('"'))
+            j += 1
+    if how == "IGNORE":
+        clause = " ON CONFLICT DO NOTHING"
+    else:
+        key = replace_key(table) if replace_key else []
+        if not key:
+            raise ValueError(f"INSERT OR REPLACE into {table}: its key is not known")
+        if not columns:
+            raise ValueError(f"INSERT OR REPLACE into {table}: name its columns")
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key) or f"{key[0]} = EXCLUDED.{key[0]}"
+        clause = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
+    # before a top-level RETURNING or the end (trailing semicolon and space kept after it)
+    depth, at = 0, len(body)
+    for i, t in enumerate(body):
+        depth += (t == "(") - (t == ")")
+        if depth == 0 and t.kind == "word" and t.upper == "RETURNING":
+            at = i
+            break
+    else:
+        while at > 0 and (body[at - 1].kind == "space" or body[at - 1] == ";"):
+            at -= 1
+    return body[:at] + [Token(clause + " ", "space")] + body[at:]
+
+
+def split(sql: str) -> list[str]:
+    """A script's statements, each as its text (a trigger's body stays whole)."""
+    return ["".join(statement).strip().rstrip(";") for statement in _statements(tokens(sql))
+            if _solid(statement) and _solid(statement) != [";"]]
+
+
+_KEYWORDS = {"CASE", "WHEN", "THEN", "ELSE", "END", "AND", "OR", "NOT", "NULL", "IS", "IN", "TRUE", "FALSE",
+             "DISTINCT", "FROM", "LIKE", "ILIKE", "BETWEEN", "AS", "CAST", "INTEGER", "BIGINT", "TEXT", "REAL",
+             "NUMERIC", "DOUBLE", "PRECISION", "WHERE", "EXCLUDED", "SET", "ESCAPE", "COLLATE", "SELECT", "EXISTS"}
+
+
+def _qualify_upsert(flat: list[Token]) -> list[Token]:
+    """In `INSERT INTO t … ON CONFLICT … DO UPDATE SET a = a + excluded.a`, SQLite reads a bare
+    column as the row already there; PostgreSQL calls it ambiguous. Name its table."""
+    words = [(i, t) for i, t in enumerate(flat) if t.kind != "space"]
+    if len(words) < 3 or words[0][1].upper != "INSERT" or words[1][1].upper != "INTO":
+        return flat
+    table = words[2][1]
+    start = None
+    for n in range(len(words) - 2):
+        if (words[n][1].upper, words[n + 1][1].upper, words[n + 2][1].upper) == ("DO", "UPDATE", "SET"):
+            start = n + 3
+    if start is None:
+        return flat
+    out = list(flat)
+    depth, skip_depth, left_side = 0, None, True
+    for n in range(start, len(words)):
+        i, t = words[n]
+        prev = words[n - 1][1]
+        nxt = words[n + 1][1] if n + 1 < len(words) else None
+        if t == "(":
+            depth += 1
+            if skip_depth is None and nxt is not None and nxt.upper in ("SELECT", "WITH"):
+                skip_depth = depth
+            continue
+        if t == ")":
+            if skip_depth == depth:
+                skip_depth = None
+            depth -= 1
+            continue
+        if depth == 0 and t.kind == "word" and t.upper == "RETURNING":
+            break
+        if skip_depth is not None:
+            continue
+        if depth == 0 and t == ",":
+            left_side = True
+            continue
+        if t.kind != "word":
+            continue
+        if left_side and nxt == "=":
+            left_side = False
+            continue
+        if depth == 0 and t.upper == "WHERE":
+            left_side = False
+        if prev == "." or nxt in (".", "(") or t.upper in _KEYWORDS:
+            continue
+        out[i] = Token(f"{table}.{t}", "word")
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _translate(sql: str, params: bool, replace_key: Callable[[str], list[str]] | None) -> str:
+    out = []
+    for statement in _statements(tokens(sql)):
+        statement = _qualify_upsert(_insert_conflict(statement, replace_key))
+        out.append(_Writer(params, replace_key).text(_nest(statement)))
+    return "".join(out)
+
+
+def postgres(sql: str, *, params: bool = True, replace_key: Callable[[str], list[str]] | None = None) -> str:
+    """sql as PostgreSQL reads it. params False: a statement run without parameters (DDL, a
+    script), whose `%` stays as it is."""
+    return _translate(sql, params, replace_key)

@@ -1,0 +1,398 @@
+"""A hub's database on PostgreSQL (decision 0300).
+
+The program speaks to its database through the few calls sqlite-utils gives it (`execute`,
+`executescript`, `query`, `db[table].insert/upsert/update`, `db.conn.execute/executemany`).
+`PgDatabase` answers the same calls on a psycopg 3 connection, passing every statement
+through `dialect.postgres`; its errors are raised as the sqlite3 errors the program already
+handles. `PgStore` is the Store of such a database: reads take a pooled connection per
+statement; a write is a transaction of its own that first takes one advisory lock, so the
+writes of every thread and every hub process run one at a time, as SQLite's one writer runs
+them, and an exactly-once push stays exactly once across processes (the lock is the
+database's, not Python's).
+
+A new PostgreSQL database is made by building the schema in an in-memory SQLite database from
+the same migrations and copying it across (`copy_database`): the tables, their rows, indexes,
+views and triggers. `fieldsync hub migrate-to` copies an existing hub the same way. Migrations
+added later run on PostgreSQL through the same translation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.adapt import Dumper, Loader
+from psycopg.pq import TransactionStatus
+from psycopg_pool import ConnectionPool
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from fieldsync.store import dialect, pg_schema
+from fieldsync.store.db import IDLE_SECONDS, IdleTask, Shared, _in_savepoint, _unwrap
+
+log = logging.getLogger(__name__)
+WRITER_LOCK = 0x6669656C64   # pg_advisory_xact_lock key every write takes ("field")
+MIGRATION_LOCK = WRITER_LOCK + 1
+SQLITE_MIGRATIONS = "_sqlite_migrations"   # the table sqlite-utils keeps applied migrations in
+
+
+class _BoolAsInteger(Dumper):
+    """Python booleans as 1 and 0: the program stores truth in INTEGER columns, as SQLite does."""
+    oid = psycopg.adapters.types["int8"].oid
+
+    def dump(self, obj):
+        return b"1" if obj else b"0"
+
+
+class _Number(Loader):
+    """NUMERIC (what SUM of integers and AVG give) as int when it is whole, else float: as SQLite gives."""
+
+    def load(self, data):
+        text = bytes(data).decode()
+        return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    conn.adapters.register_dumper(bool, _BoolAsInteger)
+    conn.adapters.register_loader("numeric", _Number)
+
+
+def _as_sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
+    kind = sqlite3.IntegrityError if isinstance(exc, psycopg.errors.IntegrityError) else sqlite3.OperationalError
+    error = kind(str(exc).strip())
+    error.sqlstate = exc.sqlstate
+    return error
+
+
+_keys: dict[str, list[str]] = {}
+_keys_lock = threading.Lock()
+
+
+def _load_keys(conn: psycopg.Connection) -> None:
+    rows = conn.execute(
+        "SELECT c.relname, a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()"
+        " JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) ON TRUE"
+        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum"
+        " WHERE i.indisprimary ORDER BY c.relname, k.n").fetchall()
+    found: dict[str, list[str]] = {}
+    for table, column in rows:
+        found.setdefault(table, []).append(column)
+    with _keys_lock:
+        _keys.clear()
+        _keys.update(found)
+
+
+def primary_key(table: str) -> list[str]:
+    """The primary key columns of a table (every hub has the same schema)."""
+    return _keys.get(table.strip('"'), [])
+
+
+class _Cursor:
+    """What a sqlite3 cursor gives the program: rows as tuples, rowcount, description."""
+
+    def __init__(self, rows: list[tuple] | None, description, rowcount: int):
+        self._rows = rows or []
+        self.description = description
+        self.rowcount = rowcount
+        self.lastrowid = None
+
+    def fetchone(self):
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchall(self):
+        rows, self._rows = self._rows, []
+        return rows
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+
+class _Connection:
+    """db.conn: execute and executemany as sqlite3's connection has them."""
+
+    def __init__(self, db: PgDatabase):
+        self._db = db
+
+    def execute(self, sql: str, params=()):
+        return self._db.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Iterable]):
+        return self._db.executemany(sql, rows)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._db.in_transaction
+
+    def close(self) -> None:
+        pass
+
+
+_PLAIN_INSERT = re.compile(r"\s*INSERT\s+INTO\s+(\w+)\s*\(([^()]*)\)\s*VALUES\s*\(\s*\?(?:\s*,\s*\?)*\s*\)\s*$", re.IGNORECASE)
+
+
+class PgDatabase:
+    """sqlite-utils' Database, as much of it as the program uses, on one PostgreSQL connection
+    (or on the store's pool, a connection per statement, when `conn` is None)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, conn: psycopg.Connection | None, pool: ConnectionPool | None = None, name: str = ""):
+        self._conn, self._pool, self.name = conn, pool, name
+        self.conn = _Connection(self)
+
+    def _run(self, work: Callable[[psycopg.Connection], Any]) -> Any:
+        try:
+            if self._conn is not None:
+                return work(self._conn)
+            with self._pool.connection() as conn:
+                return work(conn)
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn is not None and self._conn.info.transaction_status != TransactionStatus.IDLE
+
+    def execute(self, sql: str, params=None) -> _Cursor:
+        """Run a statement written for SQLite."""
+        values = params if isinstance(params, dict) else list(params) if params is not None else []
+        return self.native(dialect.postgres(sql, replace_key=primary_key), values)
+
+    def native(self, text: str, values=None) -> _Cursor:
+        """Run a statement written for PostgreSQL (values None: no parameters, `%` is itself)."""
+
+        def run(conn):
+            cur = conn.execute(text, values)
+            rows = cur.fetchall() if cur.description else None
+            return _Cursor(rows, cur.description, cur.rowcount)
+        return self._run(run)
+
+    def executemany(self, sql: str, rows: Iterable[Iterable]) -> _Cursor:
+        plain = _PLAIN_INSERT.match(sql)
+        if plain:   # a bulk insert: COPY, many times faster than INSERTs one by one
+            table, columns = plain.group(1), plain.group(2)
+
+            def copy(conn):
+                count = 0
+                with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as out:
+                    for row in rows:
+                        out.write_row(row)
+                        count += 1
+                return _Cursor(None, None, count)
+            return self._run(copy)
+        text = dialect.postgres(sql, replace_key=primary_key)
+
+        def many(conn):
+            cur = conn.cursor()
+            cur.executemany(text, [list(r) for r in rows])
+            return _Cursor(None, None, cur.rowcount)
+        return self._run(many)
+
+    def executescript(self, sql: str) -> None:
+        for statement in pg_schema.schema_statements(sql):
+            self.native(statement)
+
+    def query(self, sql: str, params=None):
+        cursor = self.execute(sql, params)
+        names = [c.name for c in cursor.description or ()]
+        for row in cursor.fetchall():
+            yield dict(zip(names, row))
+
+    def __getitem__(self, name: str) -> _Table:
+        return _Table(self, name)
+
+    def table(self, name: str) -> _Table:
+        return _Table(self, name)
+
+    def close(self) -> None:
+        pass
+
+
+class _Table:
+    """db[table]: insert, insert_all, upsert, upsert_all, update: what sqlite-utils' Table does."""
+
+    def __init__(self, db: PgDatabase, name: str):
+        self.db, self.name = db, name
+
+    def insert(self, row: dict, **kwargs) -> _Table:
+        return self.insert_all([row], **kwargs)
+
+    def insert_all(self, rows: Iterable[dict], *, pk=None, ignore: bool = False, replace: bool = False,
+                   **_) -> _Table:
+        for row in rows:
+            names = list(row)
+            verb = "INSERT OR IGNORE" if ignore else "INSERT OR REPLACE" if replace else "INSERT"
+            self.db.execute(f"{verb} INTO {self.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                            [row[n] for n in names])
+        return self
+
+    def upsert(self, row: dict, *, pk=None, **_) -> _Table:
+        return self.upsert_all([row], pk=pk)
+
+    def upsert_all(self, rows: Iterable[dict], *, pk=None, **_) -> _Table:
+        key = [pk] if isinstance(pk, str) else list(pk or primary_key(self.name))
+        for row in rows:
+            names = list(row)
+            sets = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n not in key)
+            self.db.execute(f"INSERT INTO {self.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+                            f" ON CONFLICT ({', '.join(key)}) DO " + (f"UPDATE SET {sets}" if sets else "NOTHING"),
+                            [row[n] for n in names])
+        return self
+
+    def update(self, pk_values, updates: dict | None = None, **_) -> _Table:
+        key = primary_key(self.name)
+        values = pk_values if isinstance(pk_values, (list, tuple)) else [pk_values]
+        if updates:
+            self.db.execute(f"UPDATE {self.name} SET {', '.join(f'{n} = ?' for n in updates)}"
+                            f" WHERE {' AND '.join(f'{k} = ?' for k in key)}", [*updates.values(), *values])
+        return self
+
+
+# -- the store ---------------------------------------------------------------------------------
+
+class PgStore(Shared):
+    """The instance database on PostgreSQL: pooled readers, writes one at a time across processes."""
+
+    def __init__(self, url: str, path: str | Path, *, migrations: Sequence[Migrations], hub: bool = True,
+                 pool_size: int = 16):
+        self.url = url
+        self.path = Path(path)   # the instance folder's database path: keys live beside it
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, configure=_configure, open=True,
+                                   kwargs={"autocommit": True, "options": "-c TimeZone=UTC"}, name="fieldsync")
+        self._local = threading.local()
+        self._idle_tasks: list[IdleTask] = []
+        self._idle_wanted = threading.Event()
+        self._closed = False
+        try:
+            with self.pool.connection() as conn:
+                _migrate(conn, migrations)
+                _load_keys(conn)
+        except psycopg.Error as exc:
+            self.pool.close()
+            raise _as_sqlite_error(exc) from exc
+        self._reader = PgDatabase(None, self.pool, name=url)
+        self._start_clock()
+        self._idle = threading.Thread(target=self._run_idle, name="fieldsync-idle", daemon=True)
+        self._idle.start()
+
+    @property
+    def db(self) -> PgDatabase:
+        return self._reader
+
+    def write(self, work: Callable[[Database], Any]) -> Any:
+        """Run work(db) in a transaction of its own, after every other write of every process
+        (one advisory lock); return once it is committed. A write inside a write joins it."""
+        if self._closed:
+            raise RuntimeError("store is closed")
+        db = getattr(self._local, "writing", None)
+        if db is not None:
+            return _in_savepoint(db, work)
+        with self.pool.connection() as conn:
+            db = PgDatabase(conn, name=self.url)
+            self._local.writing = db
+            try:
+                conn.execute("BEGIN")
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
+                result = work(db)
+                conn.execute("COMMIT")
+            except psycopg.Error as exc:
+                _roll_back(conn)
+                raise _as_sqlite_error(exc) from exc
+            except BaseException:
+                _roll_back(conn)
+                raise
+            finally:
+                self._local.writing = None
+        self._idle_wanted.set()
+        return result
+
+    def write_many(self, handler, item: Any) -> Any:
+        return self.write(lambda db: _unwrap(handler(self, db, [item])[0]))
+
+    def when_idle(self, task: IdleTask, wanted: bool = True) -> None:
+        tasks = [t for t in self._idle_tasks if t != task]
+        self._idle_tasks = [*tasks, task] if wanted else tasks
+        if wanted:
+            self._idle_wanted.set()
+
+    def _run_idle(self) -> None:
+        """Run the idle tasks once writes have paused for IDLE_SECONDS, while they have more to do."""
+        while not self._closed:
+            if not self._idle_wanted.wait(timeout=1.0):
+                continue
+            self._idle_wanted.clear()
+            time.sleep(IDLE_SECONDS)
+            if self._idle_wanted.is_set() or self._closed:
+                continue   # written again meanwhile: wait for the quiet
+            for task in list(self._idle_tasks):
+                try:
+                    while not self._closed and self.write(task) and not self._idle_wanted.is_set():
+                        pass
+                except Exception:
+                    if not self._closed:
+                        log.exception("idle work %r failed", task)
+            self._idle_wanted.clear()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._idle_wanted.set()
+        self._idle.join(timeout=30)
+        self.pool.close()
+
+
+def _roll_back(conn: psycopg.Connection) -> None:
+    try:
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+    except psycopg.Error:
+        log.exception("rollback failed")
+
+
+def _migrate(conn: psycopg.Connection, migrations: Sequence[Migrations]) -> None:
+    """Bring the database up to date, one process at a time: an empty database gets the whole
+    schema (built in SQLite from the migrations, copied across); an older one the migrations it
+    has not applied, translated."""
+    db = PgDatabase(conn)
+    conn.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
+    try:
+        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [SQLITE_MIGRATIONS]).fetchone()[0]
+        conn.execute("BEGIN")
+        try:
+            if not exists:
+                fresh = sqlite3.connect(":memory:", isolation_level=None)
+                fresh.execute("PRAGMA foreign_keys = ON")
+                for each in migrations:
+                    each.apply(Database(fresh))
+                pg_schema.copy_database(fresh, db)
+                fresh.close()
+            else:
+                conn.execute(pg_schema.functions_sql())
+                _apply_pending(db, migrations)
+            conn.execute("COMMIT")
+        except BaseException:
+            _roll_back(conn)
+            raise
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK])
+
+
+def _apply_pending(db: PgDatabase, sets: Sequence[Migrations]) -> None:
+    applied = {(row[0], row[1]) for row in db.execute(f"SELECT migration_set, name FROM {SQLITE_MIGRATIONS}")}
+    for migrations in sets:
+        for migration in migrations._migrations:   # sqlite-utils keeps them in order here
+            if (migrations.name, migration.name) in applied:
+                continue
+            _in_savepoint(db, migration.fn)
+            db.execute(f"INSERT INTO {SQLITE_MIGRATIONS} (migration_set, name, applied_at) VALUES (?, ?, ?)",
+                       [migrations.name, migration.name, time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime())])

@@ -1,0 +1,136 @@
+-- SQLite's functions that fieldsync's SQL uses, for a hub on PostgreSQL (decision 0300).
+-- fieldsync/store/dialect.py renames each call to its fs_ twin here. Times are read as SQLite
+-- reads them: an ISO text, with a zone (Z, +08:00) turned into UTC, without one taken as it is;
+-- a text that is no time gives NULL, never an error. Every connection runs with TimeZone UTC.
+
+CREATE OR REPLACE FUNCTION fs_instant(value text) RETURNS timestamp LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE
+    WHEN value ~ '^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$'
+      THEN (replace(value, 'T', ' ')::timestamptz AT TIME ZONE 'UTC')
+  END
+$$;
+
+-- 'now' too: not immutable, so never in a generated column.
+CREATE OR REPLACE FUNCTION fs_time(value text) RETURNS timestamp LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN value = 'now' THEN (now() AT TIME ZONE 'UTC') ELSE fs_instant(value) END
+$$;
+
+-- '+8 hours', '-3 days', 'start of day|month|year': what fieldsync passes; anything else: NULL.
+CREATE OR REPLACE FUNCTION fs_shift(at timestamp, modifiers text[]) RETURNS timestamp LANGUAGE plpgsql
+IMMUTABLE PARALLEL SAFE AS $$
+DECLARE m text;
+BEGIN
+  IF modifiers IS NULL THEN RETURN at; END IF;
+  FOREACH m IN ARRAY modifiers LOOP
+    IF at IS NULL OR m IS NULL THEN RETURN NULL; END IF;
+    m := lower(trim(m));
+    IF m ~ '^[-+]?\d+(\.\d+)?\s+(second|minute|hour|day|month|year)s?$' THEN
+      at := at + (m || '')::interval;
+    ELSIF m = 'start of day' THEN at := date_trunc('day', at);
+    ELSIF m = 'start of month' THEN at := date_trunc('month', at);
+    ELSIF m = 'start of year' THEN at := date_trunc('year', at);
+    ELSIF m IN ('utc', 'localtime') THEN NULL;
+    ELSE RETURN NULL;
+    END IF;
+  END LOOP;
+  RETURN at;
+END $$;
+
+CREATE OR REPLACE FUNCTION fs_date(value text, VARIADIC modifiers text[] DEFAULT NULL) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT to_char(fs_shift(fs_time(value), modifiers), 'YYYY-MM-DD')
+$$;
+
+CREATE OR REPLACE FUNCTION fs_datetime(value text, VARIADIC modifiers text[] DEFAULT NULL) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT to_char(fs_shift(fs_time(value), modifiers), 'YYYY-MM-DD HH24:MI:SS')
+$$;
+
+CREATE OR REPLACE FUNCTION fs_julianday(value text) RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT extract(epoch FROM fs_instant(value))::double precision / 86400.0 + 2440587.5
+$$;
+
+CREATE OR REPLACE FUNCTION fs_strftime(format text, value text, VARIADIC modifiers text[] DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE at timestamp := fs_shift(fs_time(value), modifiers); out text := ''; i int := 1; c text;
+BEGIN
+  IF at IS NULL THEN RETURN NULL; END IF;
+  WHILE i <= length(format) LOOP
+    c := substr(format, i, 1);
+    IF c = '%' AND i < length(format) THEN
+      i := i + 1;
+      c := substr(format, i, 1);
+      out := out || CASE c
+        WHEN 'Y' THEN to_char(at, 'YYYY') WHEN 'm' THEN to_char(at, 'MM') WHEN 'd' THEN to_char(at, 'DD')
+        WHEN 'H' THEN to_char(at, 'HH24') WHEN 'M' THEN to_char(at, 'MI') WHEN 'S' THEN to_char(at, 'SS')
+        WHEN 'f' THEN to_char(at, 'SS.MS') WHEN 'j' THEN to_char(at, 'DDD') WHEN 'w' THEN to_char(at, 'D')::int - 1 || ''
+        WHEN 's' THEN floor(extract(epoch FROM at))::bigint || '' WHEN '%' THEN '%'
+        ELSE '%' || c END;
+    ELSE
+      out := out || c;
+    END IF;
+    i := i + 1;
+  END LOOP;
+  RETURN out;
+END $$;
+
+-- printf as fieldsync uses it: one number in %d, %0Nd, %.Nf or %+.Nf.
+CREATE OR REPLACE FUNCTION fs_printf(format text, value double precision) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE spec text[] := regexp_match(format, '%(\+?)(0?)(\d*)(?:\.(\d+))?([df])'); body text;
+BEGIN
+  IF spec IS NULL OR value IS NULL THEN RETURN format; END IF;
+  IF spec[5] = 'd' THEN body := trunc(value)::bigint::text;
+  ELSE body := round(value::numeric, coalesce(spec[4], '6')::int)::text;
+  END IF;
+  IF spec[1] = '+' AND value >= 0 THEN body := '+' || body; END IF;
+  IF spec[2] = '0' AND spec[3] <> '' THEN body := lpad(body, spec[3]::int, '0'); END IF;
+  RETURN regexp_replace(format, '%\+?0?\d*(\.\d+)?[df]', body);
+END $$;
+
+CREATE OR REPLACE FUNCTION fs_least(a anycompatible, b anycompatible) RETURNS anycompatible
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE least(a, b) END $$;
+CREATE OR REPLACE FUNCTION fs_greatest(a anycompatible, b anycompatible) RETURNS anycompatible
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE greatest(a, b) END $$;
+
+-- JSON paths as SQLite writes them ('$', '$.a.b', '$[0]', '$.a[2].b') as PostgreSQL's path arrays.
+CREATE OR REPLACE FUNCTION fs_json_path(path text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(array_agg(coalesce(m[1], m[2]) ORDER BY n), '{}')
+  FROM regexp_matches(coalesce(path, '$'), '\.("?[^.\[\]"]+"?)|\[(\d+)\]', 'g') WITH ORDINALITY AS t(m, n)
+$$;
+
+-- A JSON value as SQLite gives it to SQL: a string as its text, a number or boolean as its text,
+-- null as NULL, an array or object as JSON text.
+CREATE OR REPLACE FUNCTION fs_json_sql(value jsonb) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE jsonb_typeof(value) WHEN 'null' THEN NULL WHEN 'string' THEN value #>> '{}'
+         WHEN 'boolean' THEN CASE WHEN value = 'true' THEN '1' ELSE '0' END ELSE value::text END
+$$;
+
+CREATE OR REPLACE FUNCTION fs_json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT fs_json_sql(doc::jsonb #> fs_json_path(path))
+$$;
+
+CREATE OR REPLACE FUNCTION fs_json_array_length(doc text, path text DEFAULT '$') RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE jsonb_typeof(doc::jsonb #> fs_json_path(path)) WHEN 'array'
+         THEN jsonb_array_length(doc::jsonb #> fs_json_path(path)) ELSE 0 END
+$$;
+
+CREATE OR REPLACE FUNCTION fs_json_each(doc text, path text DEFAULT '$')
+RETURNS TABLE (key text, value text, type text) LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT (e.n - 1)::text, fs_json_sql(e.v), jsonb_typeof(e.v)
+    FROM jsonb_array_elements(CASE jsonb_typeof(doc::jsonb #> fs_json_path(path)) WHEN 'array'
+         THEN doc::jsonb #> fs_json_path(path) ELSE '[]' END) WITH ORDINALITY AS e(v, n)
+  UNION ALL
+  SELECT o.key, fs_json_sql(o.value), jsonb_typeof(o.value)
+    FROM jsonb_each(CASE jsonb_typeof(doc::jsonb #> fs_json_path(path)) WHEN 'object'
+         THEN doc::jsonb #> fs_json_path(path) ELSE '{}' END) AS o
+$$;
+
+-- Sums and counts of comparisons, as SQLite adds up its 0/1 truth values.
+CREATE OR REPLACE FUNCTION fs_add_bool(total bigint, value boolean) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(total, 0) + CASE WHEN value THEN 1 ELSE 0 END $$;
+DO $$ BEGIN
+  CREATE AGGREGATE sum(boolean) (SFUNC = fs_add_bool, STYPE = bigint);
+EXCEPTION WHEN duplicate_function THEN NULL;
+END $$;
