@@ -80,6 +80,9 @@ def init(instance: Instance, hub: bool, unit: str | None, town: str | None, data
             raise click.UsageError(_("--database is for a hub; a town laptop keeps its data in its own file."))
         if not dialect.is_postgres(database):
             raise click.UsageError(_("--database takes a PostgreSQL address: postgresql://user@host/name"))
+        from fieldsync.store import pg
+
+        pg.check_database(database)   # reachable and sorting as SQLite does, before it is written down
         settings.save(instance.path, database=database)
     store = instance.store
     users.create(store, admin_name, password, "admin")   # first: a refused password leaves no half-made hub

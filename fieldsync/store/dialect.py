@@ -3,8 +3,8 @@ hub on PostgreSQL runs it through `postgres()`, which rewrites what PostgreSQL s
 
 What it rewrites, and only this:
 - parameters: `?` and `:name` become psycopg's `%s` and `%(name)s` (a literal `%` is doubled);
-- `INSERT OR IGNORE` / `INSERT OR REPLACE` / `REPLACE` become `ON CONFLICT` clauses (the key of
-  a replace comes from the catalogue the caller passes);
+- `INSERT OR IGNORE` / `INSERT OR REPLACE` / `REPLACE` become `ON CONFLICT` clauses (a replace
+  needs the table's unique keys and columns: the caller passes them, `shape_of`);
 - SQLite's functions become PostgreSQL's or ours (pg_functions.sql): `json_each`, `json_extract`,
   `date`, `datetime`, `strftime`, `julianday`, `printf` → `fs_*`; two-argument `min`/`max` →
   `fs_least`/`fs_greatest` (NULL if either is NULL, as in SQLite); `round` on numeric (half away
@@ -46,7 +46,7 @@ RENAMED = {"json_each": "fs_json_each", "json_extract": "fs_json_extract", "date
            "printf": "fs_printf", "instr": "strpos", "ifnull": "COALESCE", "json_array": "json_build_array",
            "json_array_length": "fs_json_array_length"}
 TYPES = {"INTEGER": "BIGINT", "INT": "BIGINT", "REAL": "DOUBLE PRECISION", "FLOAT": "DOUBLE PRECISION",
-         "DOUBLE": "DOUBLE PRECISION", "NUMERIC": "NUMERIC", "TEXT": 'TEXT COLLATE "C"', "BLOB": "BYTEA",
+         "DOUBLE": "DOUBLE PRECISION", "NUMERIC": "NUMERIC", "TEXT": "TEXT", "BLOB": "BYTEA",
          "BOOLEAN": "BIGINT"}
 _AFTER_CONDITION = {"AND", "OR", "ORDER", "GROUP", "LIMIT", "HAVING", "UNION", "EXCEPT", "INTERSECT", "WINDOW",
                     "RETURNING", "ON", "THEN", "JOIN", "LEFT", "INNER", "CROSS", "WHERE", "DO", ";", ")"}
@@ -122,8 +122,8 @@ def _arguments(group: Group) -> list[list]:
 
 
 class _Writer:
-    def __init__(self, params: bool, replace_key: Callable[[str], list[str]] | None):
-        self.params, self.replace_key = params, replace_key
+    def __init__(self, params: bool, shape_of: Callable[[str], list[str]] | None):
+        self.params, self.shape_of = params, shape_of
         self.aliases = 0
 
     def text(self, items: list) -> str:
@@ -263,7 +263,20 @@ def _is_trigger(current: list[Token]) -> bool:
     return "TRIGGER" in words and words[0] == "CREATE"
 
 
-def _insert_conflict(flat: list[Token], replace_key) -> list[Token]:
+def _replace_clause(table: str, columns: list[str], shape) -> str:
+    """SQLite's REPLACE deletes the row in the way and inserts anew: every column it names takes
+    the new value, every other its default (an identity column a new number, as SQLite gives a
+    new rowid). shape: the table's unique keys (primary first) and its writable columns."""
+    if shape is None or not columns:
+        raise ValueError(f"INSERT OR REPLACE into {table}: name its columns, and its table must be known")
+    key = next((k for k in shape.keys if set(k) <= set(columns)), None)
+    if key is None:
+        raise ValueError(f"INSERT OR REPLACE into {table}: no unique key among {columns}")
+    sets = [f"{c} = EXCLUDED.{c}" if c in columns else f"{c} = DEFAULT" for c in shape.columns if c not in key]
+    return f" ON CONFLICT ({', '.join(key)}) DO " + (f"UPDATE SET {', '.join(sets)}" if sets else "NOTHING")
+
+
+def _insert_conflict(flat: list[Token], shape_of) -> list[Token]:
     """INSERT OR IGNORE / OR REPLACE / REPLACE INTO → INSERT INTO … ON CONFLICT …"""
     solid = [i for i, t in enumerate(flat) if t.kind != "space"]
     if not solid:
@@ -289,13 +302,7 @@ def _insert_conflict(flat: list[Token], replace_key) -> list[Token]:
     if how == "IGNORE":
         clause = " ON CONFLICT DO NOTHING"
     else:
-        key = replace_key(table) if replace_key else []
-        if not key:
-            raise ValueError(f"INSERT OR REPLACE into {table}: its key is not known")
-        if not columns:
-            raise ValueError(f"INSERT OR REPLACE into {table}: name its columns")
-        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key) or f"{key[0]} = EXCLUDED.{key[0]}"
-        clause = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
+        clause = _replace_clause(table, columns, shape_of(table) if shape_of else None)
     # before a top-level RETURNING or the end (trailing semicolon and space kept after it)
     depth, at = 0, len(body)
     for i, t in enumerate(body):
@@ -370,15 +377,15 @@ def _qualify_upsert(flat: list[Token]) -> list[Token]:
 
 
 @lru_cache(maxsize=4096)
-def _translate(sql: str, params: bool, replace_key: Callable[[str], list[str]] | None) -> str:
+def _translate(sql: str, params: bool, shape_of: Callable[[str], list[str]] | None) -> str:
     out = []
     for statement in _statements(tokens(sql)):
-        statement = _qualify_upsert(_insert_conflict(statement, replace_key))
-        out.append(_Writer(params, replace_key).text(_nest(statement)))
+        statement = _qualify_upsert(_insert_conflict(statement, shape_of))
+        out.append(_Writer(params, shape_of).text(_nest(statement)))
     return "".join(out)
 
 
-def postgres(sql: str, *, params: bool = True, replace_key: Callable[[str], list[str]] | None = None) -> str:
+def postgres(sql: str, *, params: bool = True, shape_of: Callable[[str], list[str]] | None = None) -> str:
     """sql as PostgreSQL reads it. params False: a statement run without parameters (DDL, a
     script), whose `%` stays as it is."""
-    return _translate(sql, params, replace_key)
+    return _translate(sql, params, shape_of)

@@ -34,6 +34,8 @@ from psycopg_pool import ConnectionPool
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from fieldsync.errors import BadRequest
+from fieldsync.i18n import _
 from fieldsync.store import dialect, pg_schema
 from fieldsync.store.db import IDLE_SECONDS, IdleTask, Shared, _in_savepoint, _unwrap
 
@@ -71,28 +73,46 @@ def _as_sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
     return error
 
 
-_keys: dict[str, list[str]] = {}
-_keys_lock = threading.Lock()
+class Shape:
+    """What the dialect needs of a table: its unique keys (primary first) and writable columns."""
+
+    def __init__(self):
+        self.keys: list[list[str]] = []
+        self.columns: list[str] = []
 
 
-def _load_keys(conn: psycopg.Connection) -> None:
-    rows = conn.execute(
-        "SELECT c.relname, a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
-        " JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()"
-        " JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) ON TRUE"
-        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum"
-        " WHERE i.indisprimary ORDER BY c.relname, k.n").fetchall()
-    found: dict[str, list[str]] = {}
-    for table, column in rows:
-        found.setdefault(table, []).append(column)
-    with _keys_lock:
-        _keys.clear()
-        _keys.update(found)
+_shapes: dict[str, Shape] = {}
+
+
+def _load_shapes(conn: psycopg.Connection) -> None:
+    """Read every table's keys and columns (every hub has the same schema; read once a process)."""
+    found: dict[str, Shape] = {}
+    for table, column in conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND is_generated = 'NEVER' ORDER BY table_name, ordinal_position").fetchall():
+        found.setdefault(table, Shape()).columns.append(column)
+    for table, primary, columns in conn.execute(
+            "SELECT c.relname, i.indisprimary, array_agg(a.attname ORDER BY k.n) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indrelid"
+            " JOIN pg_namespace s ON s.oid = c.relnamespace AND s.nspname = current_schema()"
+            " JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) ON TRUE"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum"
+            " WHERE i.indisunique AND i.indpred IS NULL GROUP BY c.relname, i.indexrelid, i.indisprimary"
+            " ORDER BY c.relname, i.indisprimary DESC, i.indexrelid").fetchall():
+        if table in found:
+            found[table].keys.append(list(columns))
+    _shapes.clear()
+    _shapes.update(found)
+
+
+def shape_of(table: str) -> Shape | None:
+    return _shapes.get(table.strip('"'))
 
 
 def primary_key(table: str) -> list[str]:
-    """The primary key columns of a table (every hub has the same schema)."""
-    return _keys.get(table.strip('"'), [])
+    """The primary key columns of a table."""
+    shape = shape_of(table)
+    return shape.keys[0] if shape and shape.keys else []
 
 
 class _Cursor:
@@ -164,7 +184,7 @@ class PgDatabase:
     def execute(self, sql: str, params=None) -> _Cursor:
         """Run a statement written for SQLite."""
         values = params if isinstance(params, dict) else list(params) if params is not None else []
-        return self.native(dialect.postgres(sql, replace_key=primary_key), values)
+        return self.native(dialect.postgres(sql, shape_of=shape_of), values)
 
     def native(self, text: str, values=None) -> _Cursor:
         """Run a statement written for PostgreSQL (values None: no parameters, `%` is itself)."""
@@ -188,7 +208,7 @@ class PgDatabase:
                         count += 1
                 return _Cursor(None, None, count)
             return self._run(copy)
-        text = dialect.postgres(sql, replace_key=primary_key)
+        text = dialect.postgres(sql, shape_of=shape_of)
 
         def many(conn):
             cur = conn.cursor()
@@ -266,6 +286,7 @@ class PgStore(Shared):
         self.url = url
         self.path = Path(path)   # the instance folder's database path: keys live beside it
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_database(url)
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, configure=_configure, open=True,
                                    kwargs={"autocommit": True, "options": "-c TimeZone=UTC"}, name="fieldsync")
         self._local = threading.local()
@@ -275,7 +296,7 @@ class PgStore(Shared):
         try:
             with self.pool.connection() as conn:
                 _migrate(conn, migrations)
-                _load_keys(conn)
+                _load_shapes(conn)
         except psycopg.Error as exc:
             self.pool.close()
             raise _as_sqlite_error(exc) from exc
@@ -349,6 +370,28 @@ class PgStore(Shared):
         self._idle_wanted.set()
         self._idle.join(timeout=30)
         self.pool.close()
+
+
+def check_database(url: str) -> None:
+    """Refuse, in words, a database that cannot be reached or that does not sort text as SQLite
+    does (collation C: by code point, as report orders and text keys expect)."""
+    try:
+        with psycopg.connect(url, connect_timeout=10) as conn:
+            collation, encoding = conn.execute(
+                "SELECT datcollate, pg_encoding_to_char(encoding) FROM pg_database"
+                " WHERE datname = current_database()").fetchone()
+    except psycopg.Error as exc:
+        raise BadRequest(_("Cannot open the PostgreSQL database %(url)s: %(reason)s",
+                           url=_without_password(url), reason=str(exc).strip().splitlines()[0]),
+                         code="bad_setting") from None
+    if collation not in ("C", "POSIX") or encoding != "UTF8":
+        raise BadRequest(_("The PostgreSQL database must use UTF8 and the C collation (it has %(encoding)s and "
+                           "%(collation)s). Create it with: createdb -T template0 -E UTF8 --locale=C NAME",
+                           encoding=encoding, collation=collation), code="bad_setting")
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
 
 
 def _roll_back(conn: psycopg.Connection) -> None:
