@@ -110,7 +110,11 @@ def demo(instance: Instance, reset: bool, hub: bool):
     from fieldsync import demo as demo_data
 
     db_file = instance.path / "fieldsync.db"
-    if reset:
+    if dialect.is_postgres(instance.settings.get("DATABASE")):
+        if reset or instance.store.query_one("SELECT 1 FROM people LIMIT 1"):
+            raise click.ClickException(_("%(path)s keeps its data in PostgreSQL, which already has data; to start "
+                                         "over, drop and create that database again.", path=instance.path))
+    elif reset:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_file) + suffix).unlink(missing_ok=True)
     elif db_file.exists():
