@@ -182,7 +182,14 @@ class PgDatabase:
         return self._conn is not None and self._conn.info.transaction_status != TransactionStatus.IDLE
 
     def execute(self, sql: str, params=None) -> _Cursor:
-        """Run a statement written for SQLite."""
+        """Run a statement written for SQLite (DDL too: a migration's CREATE TABLE or TRIGGER,
+        ALTER TABLE … ADD, DROP TRIGGER, as executescript runs them)."""
+        head = sql.lstrip()[:14].upper()
+        if head.startswith(("CREATE TABLE", "CREATE TRIGGER", "CREATE TEMP", "ALTER TABLE", "DROP TRIGGER")):
+            if params:
+                raise ValueError("DDL takes no parameters")
+            self.executescript(sql)
+            return _Cursor(None, None, -1)
         values = params if isinstance(params, dict) else list(params) if params is not None else []
         return self.native(dialect.postgres(sql, shape_of=shape_of), values)
 
