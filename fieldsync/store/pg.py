@@ -382,7 +382,7 @@ def check_database(url: str) -> None:
                 " WHERE datname = current_database()").fetchone()
     except psycopg.Error as exc:
         raise BadRequest(_("Cannot open the PostgreSQL database %(url)s: %(reason)s",
-                           url=_without_password(url), reason=str(exc).strip().splitlines()[0]),
+                           url=without_password(url), reason=str(exc).strip().splitlines()[0]),
                          code="bad_setting") from None
     if collation not in ("C", "POSIX") or encoding != "UTF8":
         raise BadRequest(_("The PostgreSQL database must use UTF8 and the C collation (it has %(encoding)s and "
@@ -390,7 +390,7 @@ def check_database(url: str) -> None:
                            encoding=encoding, collation=collation), code="bad_setting")
 
 
-def _without_password(url: str) -> str:
+def without_password(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
 
 
