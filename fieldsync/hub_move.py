@@ -145,8 +145,8 @@ def compare(source: Database, target) -> list[str]:
     found += [_("%(what)s differ", what=what) for what, sql in SYNC_STATE.items()
               if [tuple(row) for row in source.execute(sql).fetchall()]
               != [tuple(row) for row in target.execute(sql).fetchall()]]
-    found += [_("report figures differ: %(where)s", where=key)
-              for key in fingerprint.differences(fingerprint.figures(source), fingerprint.figures(target))]
+    found += [_("report figures differ: %(where)s", where=line)
+              for line in fingerprint.differences(fingerprint.figures(source), fingerprint.figures(target))]
     return found
 
 

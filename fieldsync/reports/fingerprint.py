@@ -59,8 +59,23 @@ def children(db: Database, home: dict, year: int) -> list[dict]:
 
 
 def differences(before: dict[str, object], after: dict[str, object]) -> list[str]:
-    """The keys whose figures differ (or that only one side has)."""
-    return [key for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
+    """One line per report that differs: its key and where it first differs (or why it failed)."""
+    return [f"{key}: {where(before.get(key), after.get(key))}" for key in sorted(set(before) | set(after))
+            if before.get(key) != after.get(key)]
+
+
+def where(was, now, path: str = "") -> str:
+    """The first place two figures differ, as "path: was → now" (a failure as its message)."""
+    for side in (now, was):
+        if isinstance(side, dict) and set(side) == {"failed"}:
+            return side["failed"]
+    if isinstance(was, dict) and isinstance(now, dict):
+        key = next(key for key in [*was, *now] if was.get(key) != now.get(key))
+        return where(was.get(key), now.get(key), f"{path}.{key}")
+    if isinstance(was, list) and isinstance(now, list) and len(was) == len(now):
+        at = next(i for i, (one, other) in enumerate(zip(was, now)) if one != other)
+        return where(was[at], now[at], f"{path}[{at}]")
+    return f"{path.lstrip('.') or 'value'}: {str(was)[:80]} → {str(now)[:80]}"
 
 
 def plain(value):
