@@ -23,18 +23,19 @@ from sqlite_utils import Database
 
 from fieldsync import config, parts
 from fieldsync.errors import BadRequest, Conflict, Forbidden
-from fieldsync.i18n import _
+from fieldsync.i18n import N_, _
 from fieldsync.reports import fingerprint
 from fieldsync.store import dialect, pg, pg_schema
 
 # What laptops hold the hub to: its epoch (cursors and acks carry it), each stream's high-water
 # (exactly-once pushes), the last seq of the outbox and of the log the pull cursors point into.
 SYNC_STATE = {
-    "hub epoch and ids": "SELECT key, value FROM meta ORDER BY key",
-    "streams": "SELECT node_id, replica, high_water FROM streams ORDER BY node_id, replica",
-    "laptops": "SELECT id, token_hash, revoked_at, records_received FROM nodes ORDER BY id",
-    "last change seq": "SELECT MAX(seq) FROM changes",
-    "last hub_log seq": "SELECT MAX(seq) FROM hub_log",
+    N_("the hub's epoch and ids (meta)"): "SELECT key, value FROM meta ORDER BY key",
+    N_("the laptops' streams and their high-water"): "SELECT node_id, replica, high_water FROM streams"
+                                                   " ORDER BY node_id, replica",
+    N_("the enrolled laptops"): "SELECT id, token_hash, revoked_at, records_received FROM nodes ORDER BY id",
+    N_("the last seq of the outbox (changes)"): "SELECT MAX(seq) FROM changes",
+    N_("the last seq of the hub's log (hub_log)"): "SELECT MAX(seq) FROM hub_log",
 }
 
 
@@ -142,7 +143,7 @@ def compare(source: Database, target) -> list[str]:
             found.append(_("rows of %(table)s: %(was)s in the file, %(now)s in PostgreSQL", table=table, was=was, now=now))
     found += [_("next number of %(table)s: %(was)s in the file, %(now)s in PostgreSQL", table=table, was=was, now=now)
               for table, (was, now) in _next_numbers(source, target).items() if was != now]
-    found += [_("%(what)s differ", what=what) for what, sql in SYNC_STATE.items()
+    found += [_("%(what)s: not the same in the file and in PostgreSQL", what=_(what)) for what, sql in SYNC_STATE.items()
               if [tuple(row) for row in source.execute(sql).fetchall()]
               != [tuple(row) for row in target.execute(sql).fetchall()]]
     found += [_("report figures differ: %(where)s", where=line)
