@@ -59,8 +59,12 @@ def move(instance: Path, url: str, progress: Callable[[str, int], None] | None =
     try:
         _refuse_pending_migrations(source)
         moved = Moved(database_file, copied=_copy(source, url, progress))
-        with parts.open_store(database_file, database=url) as store:   # applies what is pending
-            moved.differences = compare(Database(source), store.db)
+        try:
+            with parts.open_store(database_file, database=url) as store:   # applies what is pending
+                moved.differences = compare(Database(source), store.db)
+        except sqlite3.Error as exc:   # the copy is in, but PostgreSQL refused to open or read it
+            moved.differences = [_("PostgreSQL could not open or read the copy: %(reason)s",
+                                   reason=str(exc).strip().splitlines()[0])]
         if not moved.differences:
             config.save(instance, database=url)
         return moved
@@ -125,10 +129,14 @@ def _refuse_pending_migrations(source: sqlite3.Connection) -> None:
 def _copy(source: sqlite3.Connection, url: str, progress) -> dict[str, int]:
     import psycopg
 
-    with psycopg.connect(url, autocommit=True, connect_timeout=10, options="-c TimeZone=UTC") as conn:
-        conn.execute("BEGIN")
-        copied = pg_schema.copy_database(source, pg.PgDatabase(conn), progress=progress)
-        conn.execute("COMMIT")   # an error above leaves the transaction open: closing rolls it back
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10, options="-c TimeZone=UTC") as conn:
+            conn.execute("BEGIN")
+            copied = pg_schema.copy_database(source, pg.PgDatabase(conn), progress=progress)
+            conn.execute("COMMIT")   # an error above leaves the transaction open: closing rolls it back
+    except (sqlite3.Error, psycopg.Error) as exc:
+        raise Conflict(_("The copy failed, so nothing was kept in PostgreSQL and config.toml is unchanged: "
+                         "%(reason)s", reason=str(exc).strip().splitlines()[0]), code="conflict") from None
     return copied
 
 
@@ -154,7 +162,11 @@ def compare(source: Database, target) -> list[str]:
 def _next_numbers(source: Database, target) -> dict[str, tuple[int, int]]:
     """The number each AUTOINCREMENT table gives its next row, in the file and in the copy."""
     numbers = {}
-    for table, last in source.execute("SELECT name, seq FROM sqlite_sequence").fetchall():
+    counted = dict(source.execute("SELECT name, seq FROM sqlite_sequence").fetchall()) \
+        if source["sqlite_sequence"].exists() else {}
+    for (table,) in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                   " AND sql LIKE '%AUTOINCREMENT%' ORDER BY name").fetchall():
+        last = counted.get(table, 0)
         column = target.native("SELECT column_name FROM information_schema.columns WHERE table_schema ="
                                " current_schema() AND table_name = %s AND is_identity = 'YES'", [table]).fetchone()[0]
         sequence = target.native("SELECT pg_get_serial_sequence(%s, %s)", [table, column]).fetchone()[0]

@@ -14,13 +14,14 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
-from fieldsync import config, demo
+from fieldsync import config, demo, hub_move
 from fieldsync.parts import open_store
 from fieldsync.records import checkins, people
 from fieldsync.reports import fingerprint, rollup
-from fieldsync.store import pg
-from tests.backends import postgres_url
+from fieldsync.store import clock, pg
+from tests.backends import copy_instance, postgres_url
 from tests.support import LiveServer, run_cli
 from tests.sync.conftest import TOWN_A, TOWN_B, Cluster
 
@@ -154,6 +155,23 @@ def refused(instance: Path, url: str) -> str:
 @pytest.fixture(scope="module")
 def small_hub(tmp_path_factory) -> Path:
     return sqlite_hub(tmp_path_factory.mktemp("small-hub"))
+
+
+def test_the_checks_name_each_difference_between_the_file_and_the_copy(small_hub, tmp_path):
+    """What `migrate-to` prints when the copy is not the file: a doctored copy, compared again."""
+    url = postgres_url()
+    hub = copy_instance(small_hub, tmp_path / "hub")
+    assert hub_move.move(hub, url).differences == [] and config.load(hub)["DATABASE"] == url
+    with open_store(hub / "fieldsync.db") as store, closing(sqlite3.connect(hub / "fieldsync.db")) as file:
+        store.write(lambda db: (db.execute("DELETE FROM users WHERE username = 'trainer'"),
+                                db.execute("UPDATE meta SET value = 'another' WHERE key = 'hub_epoch'"),
+                                db.execute("UPDATE places SET name = '改名区' WHERE code = '371002'")))
+        store.db.native("SELECT setval(pg_get_serial_sequence('history', 'id'), 1000)")
+        found = hub_move.compare(Database(file), store.db)
+    assert found[:3] == ["rows of users: 3 in the file, 2 in PostgreSQL",
+                         "next number of history: 1 in the file, 1001 in PostgreSQL",
+                         "the hub's epoch and ids (meta): not the same in the file and in PostgreSQL"]
+    assert f"report figures differ: dashboard 371000 {clock.today().year}: counties[0].name: 环翠区 → 改名区" in found
 
 
 def test_a_town_laptop_is_not_moved(demo_template, tmp_path):
