@@ -58,7 +58,7 @@ def move(instance: Path, url: str, progress: Callable[[str, int], None] | None =
     source = _locked(database_file)
     try:
         _refuse_pending_migrations(source)
-        moved = Moved(database_file, copied=_copy(source, url, progress))
+        moved = Moved(database_file, copied=copy_into(source, url, progress))
         try:
             with parts.open_store(database_file, database=url) as store:   # applies what is pending
                 moved.differences = compare(Database(source), store.db)
@@ -126,7 +126,8 @@ def _refuse_pending_migrations(source: sqlite3.Connection) -> None:
                          "hub once with this version, stop it, then move it.", count=len(pending)), code="conflict")
 
 
-def _copy(source: sqlite3.Connection, url: str, progress) -> dict[str, int]:
+def copy_into(source: sqlite3.Connection, url: str, progress=None) -> dict[str, int]:
+    """Every table of the file into the empty database at url, in one transaction: rows per table."""
     import psycopg
 
     try:
