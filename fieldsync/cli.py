@@ -19,6 +19,7 @@ from fieldsync import (
     __version__,
     cli_exports,
     cli_filings,
+    cli_hub,
     cli_links,
     cli_people,
     cli_places,
@@ -228,5 +229,5 @@ for command in (cli_users.user, cli_people.people_group, cli_people.badges_comma
                 cli_sync.sync_command, cli_sync.bundle_group, cli_sync.nodes_group,
                 cli_places.places_group, cli_places.targets_group, cli_exports.export_group,
                 cli_theme_days.theme_days_group, cli_filings.filings_group, cli_links.links_group,
-                cli_service.service_group):
+                cli_service.service_group, cli_hub.hub_group):
     main.add_command(command)

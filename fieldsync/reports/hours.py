@@ -51,7 +51,7 @@ def reviewed(where: str) -> str:
             " JOIN hour_verdicts v ON v.session_id = a.session_id AND v.action = 'approve'"
             " LEFT JOIN person_merges pm ON pm.merged_id = a.person_id"
             " LEFT JOIN hour_corrections c ON c.session_id = a.session_id AND c.person_id = a.person_id"
-            f" WHERE a.counted AND a.ins > 0 AND {hour_reviews.ENDS.format(s='s')} <= ? AND {where}")
+            f" WHERE a.counted = 1 AND a.ins > 0 AND {hour_reviews.ENDS.format(s='s')} <= ? AND {where}")
 
 
 def _volunteering(select: str, instructors_only: bool) -> str:
