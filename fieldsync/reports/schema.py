@@ -96,7 +96,9 @@ def attendance_of_scans(where: str, scans: str = "checkins c", group: str = "c.s
             " MAX(CASE WHEN c.direction = 'out' THEN c.scanned_at END),"
             f" SUM({IN_SCAN}), SUM({OUT_SCAN}), {_facts('s')}"
             f" FROM {scans} LEFT JOIN sessions s ON s.id = c.session_id"
-            f" WHERE c.person_id IS NOT NULL{where} GROUP BY {group}")
+            # s.id (one value per session_id) in the group: PostgreSQL then takes the session's facts
+            # as SQLite does, a session's own columns being functionally dependent on its key.
+            f" WHERE c.person_id IS NOT NULL{where} GROUP BY {group}, s.id")
 
 
 def _daily(row: str, step: str) -> str:
