@@ -338,7 +338,10 @@ class PgStore(Shared):
             db = PgDatabase(conn, name=self.url)
             self._local.writing = db
             try:
-                conn.execute("BEGIN")
+                # READ COMMITTED whatever the database's default: each statement after the lock then
+                # sees what the write before committed; a repeatable-read snapshot would be taken by the
+                # lock statement itself, before that write's commit (a batch not seen, a 500).
+                conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
                 result = work(db)
                 conn.execute("COMMIT")
