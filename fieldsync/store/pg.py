@@ -135,6 +135,24 @@ class _Cursor:
         return iter(self.fetchall())
 
 
+_SELECT_LIST = re.compile(r"^(.*?)\bFROM\b", re.IGNORECASE | re.DOTALL)
+_ROWID = re.compile(r"\browid\b", re.IGNORECASE)
+
+
+def _without_hidden_rowid(text: str, rows: list[tuple], description, rowcount: int) -> _Cursor:
+    """SQLite's rowid is hidden: `SELECT *` leaves it out, so a row read whole and sent on (a
+    record on the wire, a form's fields) never carries it. PostgreSQL's rowid column (ddl.py) is
+    a column like any other, so it is dropped from the answer unless the select list names it."""
+    hidden = [i for i, column in enumerate(description) if column.name == "rowid"]
+    if hidden:
+        head = _SELECT_LIST.match(text)
+        if not _ROWID.search(head.group(1) if head else text):
+            kept = [i for i in range(len(description)) if i not in hidden]
+            rows = [tuple(row[i] for i in kept) for row in rows]
+            description = [description[i] for i in kept]
+    return _Cursor(rows, description, rowcount)
+
+
 class _Connection:
     """db.conn: execute and executemany as sqlite3's connection has them."""
 
@@ -153,13 +171,6 @@ class _Connection:
 
     def close(self) -> None:
         pass
-
-
-def _without_rowid(rows: list[tuple], description) -> tuple[list[tuple], list]:
-    """A `SELECT *` of a table whose rowid is a column here (ddl.table_ddl): SQLite's `*` leaves
-    the rowid out, so the program never expects it (it would reach a pull's fields, a form)."""
-    keep = [i for i, c in enumerate(description) if c.name != "rowid"]
-    return [tuple(row[i] for i in keep) for row in rows], [description[i] for i in keep]
 
 
 _PLAIN_INSERT = re.compile(r"\s*INSERT\s+INTO\s+(\w+)\s*\(([^()]*)\)\s*VALUES\s*\(\s*\?(?:\s*,\s*\?)*\s*\)\s*$", re.IGNORECASE)
@@ -205,11 +216,9 @@ class PgDatabase:
 
         def run(conn):
             cur = conn.execute(text, values)
-            rows = cur.fetchall() if cur.description else None
-            description = cur.description
-            if description and any(c.name == "rowid" for c in description) and "rowid" not in text.lower():
-                rows, description = _without_rowid(rows, description)
-            return _Cursor(rows, description, cur.rowcount)
+            if not cur.description:
+                return _Cursor(None, None, cur.rowcount)
+            return _without_hidden_rowid(text, cur.fetchall(), cur.description, cur.rowcount)
         return self._run(run)
 
     def executemany(self, sql: str, rows: Iterable[Iterable]) -> _Cursor:

@@ -45,12 +45,13 @@ def new_epoch(db: Database) -> str:
 
 
 def last_seq(db: Database) -> int:
-    """The last seq the log gave out (its rows may have been pruned since)."""
-    if triggers.on_postgres(db):   # AUTOINCREMENT's counter is the identity's sequence there (NULL: none yet)
-        row = db.execute("SELECT pg_sequence_last_value(pg_get_serial_sequence('hub_log', 'seq'))").fetchone()
+    """The last seq the log gave out, its rows pruned or not (AUTOINCREMENT's counter; on
+    PostgreSQL the identity's sequence)."""
+    if triggers.on_postgres(db):
+        row = db.native("SELECT pg_sequence_last_value(pg_get_serial_sequence('hub_log', 'seq')::regclass)").fetchone()
     else:
         row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'hub_log'").fetchone()
-    return (row[0] or 0) if row else 0
+    return row[0] if row and row[0] is not None else 0
 
 
 def min_cursor(db: Database) -> int:
