@@ -36,13 +36,12 @@ from sqlite_utils.migrations import Migrations
 
 from fieldsync.errors import BadRequest
 from fieldsync.i18n import _
-from fieldsync.store import dialect, pg_schema
+from fieldsync.store import dialect, pg_migrate, pg_schema
 from fieldsync.store.db import IDLE_SECONDS, IdleTask, Shared, _in_savepoint, _unwrap
 
 log = logging.getLogger(__name__)
 WRITER_LOCK = 0x6669656C64   # pg_advisory_xact_lock key every write takes ("field")
 MIGRATION_LOCK = WRITER_LOCK + 1
-SQLITE_MIGRATIONS = "_sqlite_migrations"   # the table sqlite-utils keeps applied migrations in
 
 
 class _BoolAsInteger(Dumper):
@@ -321,7 +320,7 @@ class PgStore(Shared):
         self._closed = False
         try:
             with self.pool.connection() as conn:
-                _migrate(conn, migrations)
+                pg_migrate.migrate(PgDatabase(conn), migrations, MIGRATION_LOCK, _roll_back)
                 _load_shapes(conn)
         except psycopg.Error as exc:
             self.pool.close()
@@ -429,42 +428,3 @@ def _roll_back(conn: psycopg.Connection) -> None:
             conn.execute("ROLLBACK")
     except psycopg.Error:
         log.exception("rollback failed")
-
-
-def _migrate(conn: psycopg.Connection, migrations: Sequence[Migrations]) -> None:
-    """Bring the database up to date, one process at a time: an empty database gets the whole
-    schema (built in SQLite from the migrations, copied across); an older one the migrations it
-    has not applied, translated."""
-    db = PgDatabase(conn)
-    conn.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
-    try:
-        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [SQLITE_MIGRATIONS]).fetchone()[0]
-        conn.execute("BEGIN")
-        try:
-            if not exists:
-                fresh = sqlite3.connect(":memory:", isolation_level=None)
-                fresh.execute("PRAGMA foreign_keys = ON")
-                for each in migrations:
-                    each.apply(Database(fresh))
-                pg_schema.copy_database(fresh, db)
-                fresh.close()
-            else:
-                conn.execute(pg_schema.functions_sql())
-                _apply_pending(db, migrations)
-            conn.execute("COMMIT")
-        except BaseException:
-            _roll_back(conn)
-            raise
-    finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK])
-
-
-def _apply_pending(db: PgDatabase, sets: Sequence[Migrations]) -> None:
-    applied = {(row[0], row[1]) for row in db.execute(f"SELECT migration_set, name FROM {SQLITE_MIGRATIONS}")}
-    for migrations in sets:
-        for migration in migrations._migrations:   # sqlite-utils keeps them in order here
-            if (migrations.name, migration.name) in applied:
-                continue
-            _in_savepoint(db, migration.fn)
-            db.execute(f"INSERT INTO {SQLITE_MIGRATIONS} (migration_set, name, applied_at) VALUES (?, ?, ?)",
-                       [migrations.name, migration.name, time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime())])

@@ -6,7 +6,6 @@ lock, so the second process finds what the first committed and answers it as a r
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import psycopg
 import pytest
