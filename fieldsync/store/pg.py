@@ -382,14 +382,31 @@ class PgStore(Shared):
             time.sleep(IDLE_SECONDS)
             if self._idle_wanted.is_set() or self._closed:
                 continue   # written again meanwhile: wait for the quiet
+            if self._others_writing():
+                self._idle_wanted.set()   # another hub process is busy: look again after a quiet spell
+                continue
             for task in list(self._idle_tasks):
                 try:
-                    while not self._closed and self.write(task) and not self._idle_wanted.is_set():
+                    while not self._closed and self.write(task) and not self._idle_wanted.is_set() \
+                            and not self._others_writing():
                         pass
                 except Exception:
                     if not self._closed:
                         log.exception("idle work %r failed", task)
             self._idle_wanted.clear()
+
+    def _others_writing(self) -> bool:
+        """Whether a write holds or waits for the writer lock: another hub process on this database
+        taking pushes (this process's own writes set _idle_wanted). Idle work then waits, as it
+        waits for this process's writes, instead of holding the lock between their batches."""
+        try:
+            with self.pool.connection() as conn:
+                return conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    " AND (classid::bigint << 32 | objid::bigint) = %s)", [WRITER_LOCK]).fetchone()[0]
+        except psycopg.Error:
+            return False
 
     def close(self) -> None:
         if self._closed:
