@@ -297,18 +297,17 @@ def run(folder: Path, nodes: int, total: int, concurrency: int, database: str | 
                        f"{concurrency} pushers → {where} over loopback"}
 
 
-def run_backends(folder: Path, nodes: int, total: int, concurrency: int, admin_url: str) -> list[dict]:
+def run_backends(folder: Path, nodes: int, total: int, concurrency: int, admin_url: str):
     """The same laptops' check-ins into a SQLite hub, a PostgreSQL hub of one process, and one of
-    two processes (a fresh database each)."""
-    results = [run(folder / "sqlite", nodes, total, concurrency, fold_here=True)]
+    two processes (a fresh database each); yields each result as it is done."""
+    yield run(folder / "sqlite", nodes, total, concurrency, fold_here=True)
     for processes in (1, 2):
         name = f"fieldsync_hub_merge_bench_{processes}"
         try:
             database = pg_bench.fresh_database(admin_url, name)
-            results.append(run(folder / f"pg{processes}", nodes, total, concurrency, database, processes, True))
+            yield run(folder / f"pg{processes}", nodes, total, concurrency, database, processes, True)
         finally:
             pg_bench.drop_database(admin_url, name)
-    return results
 
 
 def run_chain(folder: Path, counties: int, per_county: int, nodes: int, concurrency: int) -> tuple[dict, dict]:
@@ -432,8 +431,11 @@ def main() -> None:
             problems = [p for half in halves for p in report(half)]
             compare(*halves)
         elif args.database:
-            results = run_backends(folder, nodes, args.total, args.concurrency, args.database)
-            problems = [p for result in results for p in report(result)]
+            results, problems = [], []
+            for result in run_backends(folder, nodes, args.total, args.concurrency, args.database):
+                results.append(result)
+                problems += report(result)   # printed as each is done
+                sys.stdout.flush()
             compare_backends(results)
         else:
             problems = report(run(folder, nodes, args.total, args.concurrency))
