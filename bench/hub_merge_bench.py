@@ -394,6 +394,9 @@ def compare_backends(results: list[dict]) -> None:
         mine, pushes = other["total"] / other["current"], other["total"] / other["push"]["seconds"]
         print(f"ratio: {other['label']} {mine:,.0f} check-ins/s until the rollups are current, SQLite {rate:,.0f} /s: "
               f"{mine / rate:.2f}× (pushes alone {pushes:,.0f} against {push_rate:,.0f} /s: {pushes / push_rate:.2f}×)")
+        cpu, base = (run["cpu"][0] * 1e6 / run["total"] for run in (other, sqlite))
+        print(f"       CPU per check-in at the hub (and its server) {cpu:.1f} us against {base:.1f} us: {cpu / base:.2f}× "
+              "(steadier than the rates on a shared machine)")
     two = [o for o in others if o["label"].endswith("×2")]
     if two:
         met = two[0]["total"] / two[0]["current"] >= rate
