@@ -16,10 +16,18 @@ hubs enrolled with the city, each holding its laptops' check-ins in its outbox a
 them (county_hubs.py), pushed by the same number of pusher processes. Both are timed the same way, and the ratio
 of their check-ins/s until the city's rollups are current is printed.
 
+A hub on PostgreSQL (`--database`, decision 0300): after the SQLite hub, the same laptops' check-ins
+into a hub whose data is in a fresh database on that server, first served by one process, then by two
+`fieldsync serve --hub` processes on the same instance folder and database, the laptops enrolled with
+them in turn. Each is timed as above; the ratios to the SQLite hub's rates are printed (the target:
+two processes on PostgreSQL merge at least as fast as the SQLite hub). The server's CPU is counted
+beside the hub's.
+
     python bench/hub_merge_bench.py                              # 1M from 100 nodes: ~2¼ min, 100 s of it set-up
     python bench/hub_merge_bench.py --nodes 10 --total 20000     # a quick run
     python bench/hub_merge_bench.py --chain                      # 10 counties × 100,000 against 100 laptops
     python bench/hub_merge_bench.py --chain --counties 10 --per-county 10000     # a tenth of it
+    python bench/hub_merge_bench.py --database postgresql://postgres@127.0.0.1:55433/postgres   # and on PostgreSQL
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 import county_hubs
+import pg_bench
 from sync_bench import (
     ROOT,
     free_port,
@@ -52,6 +61,7 @@ from sync_bench import (
 
 from fieldsync.parts import open_store
 from fieldsync.records import places
+from fieldsync.reports import rollup
 
 TARGET_S = 60.0
 
@@ -71,12 +81,13 @@ def demo_towns(hub: Path) -> list[str]:
         return [town["code"] for town in places.by_kind(store, "town")]
 
 
-def make_nodes(folder: Path, hub: Path, hub_url: str, laptops: list[tuple[int, str, int]]) -> tuple[list[Path], str]:
-    """Enrolled nodes, one per (seed, town, check-ins) of county_hubs.plan; returns them and the
-    year their check-ins fall in."""
+def make_nodes(folder: Path, hub: Path, hub_urls: list[str], laptops: list[tuple[int, str, int]]) -> tuple[list[Path], str]:
+    """Enrolled nodes, one per (seed, town, check-ins) of county_hubs.plan, with the hub's processes
+    in turn; returns them and the year their check-ins fall in."""
     instances, year = [], ""
-    for seed, town, count in laptops:
-        node, rows = make_node(folder, hub, hub_url, count, name=f"node{seed:03d}", town=town, seed=seed)
+    for k, (seed, town, count) in enumerate(laptops):
+        node, rows = make_node(folder, hub, hub_urls[k % len(hub_urls)], count, name=f"node{seed:03d}", town=town,
+                               seed=seed)
         instances.append(node)
         year = year or rows[0][6][:4]
     return instances, year
@@ -134,18 +145,18 @@ def signed_in(hub_url: str):
     return admin
 
 
-def open_dashboard(admin, year: str) -> float:
-    """GET the city dashboard once (the hub folds what still waits first); when it answered."""
+def open_dashboard(admin, year: str, strict: bool = True) -> tuple[float, int]:
+    """GET the city dashboard once (the hub folds what still waits first); when it answered, and
+    its status (not strict: a failure is reported, not raised)."""
     page = admin.get(f"/hub/?year={year}", timeout=600)
-    if page.status_code != 200:
+    if page.status_code != 200 and strict:
         raise RuntimeError(f"the hub dashboard answered {page.status_code}: {page.text[:300]}")
-    return time.monotonic()
+    return time.monotonic(), page.status_code
 
 
 def pending_checkins(hub: Path) -> int:
     """Check-ins the hub has taken but not yet folded into its rollups (decision 0016)."""
-    with closing(sqlite3.connect(hub / "fieldsync.db")) as conn:
-        return conn.execute("SELECT COALESCE(SUM(upto - after), 0) FROM rollup_pending").fetchone()[0]
+    return pg_bench.hub_query(hub, "SELECT COALESCE(SUM(upto - after), 0) FROM rollup_pending")[0][0]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -182,40 +193,61 @@ def unacknowledged(instances: list[Path]) -> list[str]:
 
 def hub_counts(hub: Path) -> tuple[int, int, int]:
     """Check-ins at the hub, the scans its attendance rollup has counted, and what it quarantined."""
-    with closing(sqlite3.connect(hub / "fieldsync.db")) as conn:
-        checkins = conn.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
-        folded = conn.execute("SELECT COALESCE(SUM(ins + outs), 0) FROM rollup_attendance").fetchone()[0]
-        quarantined = conn.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
-    return checkins, folded, quarantined
+    return tuple(pg_bench.hub_query(hub, "SELECT (SELECT COUNT(*) FROM checkins),"
+                                         " (SELECT COALESCE(SUM(ins + outs), 0) FROM rollup_attendance),"
+                                         " (SELECT COUNT(*) FROM quarantine)")[0])
 
 
 # -- one run --------------------------------------------------------------------------------------------
 @contextmanager
-def serving(hub: Path, folder: Path):
-    """`fieldsync serve --hub --threads 8` on the hub, for the set-up and the timed part."""
-    port = free_port()
-    server = start_server([sys.executable, "-m", "fieldsync", "--instance", str(hub), "serve", "--hub",
-                           "--port", str(port), "--threads", "8"], port, folder / f"{hub.name}.log")
+def serving(hub: Path, folder: Path, processes: int = 1):
+    """`fieldsync serve --hub --threads 8` on the hub (as many processes as asked, on the same
+    folder), for the set-up and the timed part; yields them and their addresses."""
+    servers, urls = [], []
     try:
-        yield server, f"http://127.0.0.1:{port}"
+        for k in range(processes):
+            port = free_port()
+            servers.append(start_server([sys.executable, "-m", "fieldsync", "--instance", str(hub), "serve", "--hub",
+                                         "--port", str(port), "--threads", "8"], port, folder / f"{hub.name}{k}.log"))
+            urls.append(f"http://127.0.0.1:{port}")
+        yield servers, urls
     finally:
-        stop(server)
+        for server in servers:
+            stop(server)
 
 
-def merge(hub: Path, server, hub_url: str, senders: list[Path], year: str, pushers: int) -> dict:
-    """The timed part: every sender's push, then the dashboard that folds what still waits."""
+def server_cpu(hub: Path, servers: list) -> float:
+    """CPU of the hub's processes, and of the PostgreSQL server when its data is there."""
+    database = pg_bench.hub_database(hub)
+    return sum(cpu_seconds(s.pid) for s in servers) + (pg_bench.postgres_cpu_seconds(database) if database else 0.0)
+
+
+def merge(hub: Path, servers: list, hub_url: str, senders: list[Path], year: str, pushers: int,
+          fold_here: bool = False) -> dict:
+    """The timed part: every sender's push, then the dashboard that folds what still waits. With
+    fold_here, the clock stops when this process has folded it (rollup.current, what the dashboard
+    calls first) and the dashboard is asked after, on its own clock: the same end on both backends
+    while the reports are being ported to PostgreSQL."""
     admin = signed_in(hub_url)
+    store = open_store(hub / "fieldsync.db") if fold_here else None   # opened before the clock starts
     load_before = os.getloadavg()[0]
-    hub_cpu, pusher_cpu = cpu_seconds(server.pid), children_cpu_seconds()
+    hub_cpu, pusher_cpu = server_cpu(hub, servers), children_cpu_seconds()
     pushed = push_all(senders, pushers)
     pusher_cpu = children_cpu_seconds() - pusher_cpu
     pending = pending_checkins(hub)
     asked = time.monotonic()
-    answered = open_dashboard(admin, year)
+    own_cpu = time.process_time()
+    if store is not None:   # a SQLite hub's fold then runs here: its CPU is counted as the hub's
+        rollup.current(store)
+        store.close()
+        folded = time.monotonic()
+    cpu = server_cpu(hub, servers) - hub_cpu + time.process_time() - own_cpu
+    answered = open_dashboard(admin, year, strict=not fold_here)
     return {"load": (load_before, os.getloadavg()[0]), "push": pushed, "pending": pending,
-            "dashboard": answered - asked, "current": answered - pushed["started"],
-            "cpu": (cpu_seconds(server.pid) - hub_cpu, pusher_cpu),
-            "hub_rss_mb": hub_peak_rss_mb(server.pid)}
+            "dashboard": answered[0] - (folded if store else asked), "dashboard_status": answered[1],
+            "current": (folded if store else answered[0]) - pushed["started"],
+            "fold": folded - asked if store else None, "cpu": (cpu, pusher_cpu),
+            "hub_rss_mb": max(hub_peak_rss_mb(s.pid) or 0 for s in servers)}
 
 
 def checked(hub: Path, senders: list[Path], result: dict) -> dict:
@@ -224,13 +256,14 @@ def checked(hub: Path, senders: list[Path], result: dict) -> dict:
             "behind": unacknowledged(senders)}
 
 
-def laptops_to(hub: Path, folder: Path, laptops: list[tuple[int, str, int]], concurrency: int) -> dict:
-    """Laptops enrolled with the hub push straight to it."""
-    with serving(hub, folder) as (server, url):
+def laptops_to(hub: Path, folder: Path, laptops: list[tuple[int, str, int]], concurrency: int,
+               processes: int = 1, fold_here: bool = False) -> dict:
+    """Laptops enrolled with the hub push straight to it (to its processes in turn)."""
+    with serving(hub, folder, processes) as (servers, urls):
         started = time.perf_counter()
-        instances, year = make_nodes(folder, hub, url, laptops)
+        instances, year = make_nodes(folder, hub, urls, laptops)
         setup = time.perf_counter() - started
-        result = merge(hub, server, url, instances, year, concurrency)
+        result = merge(hub, servers, urls[0], instances, year, concurrency, fold_here)
     return checked(hub, instances, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
 
 
@@ -239,23 +272,42 @@ def counties_to(city: Path, folder: Path, units: list[tuple[str, list[str]]], ad
     """County hubs enrolled with the city push what their laptops gave them. The same pusher
     processes as the laptops': more would measure this machine's two cores shared among them
     (each county hub is its own machine), not the city."""
-    with serving(city, folder) as (server, url):
+    with serving(city, folder) as (servers, [url]):
         started = time.perf_counter()
         made = [county_hubs.make_county(folder, city, url, unit, added, laptops[k::len(units)])
                 for k, (unit, _) in enumerate(units)]
         setup = time.perf_counter() - started
         counties = [county for county, _ in made]
-        result = merge(city, server, url, counties, made[0][1], concurrency)
+        result = merge(city, servers, url, counties, made[0][1], concurrency)
     return checked(city, counties, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
 
 
-def run(folder: Path, nodes: int, total: int, concurrency: int) -> dict:
-    """The default bench: laptops of the demo gazetteer's towns in turn, straight to one hub."""
-    hub = make_hub(folder)
+def run(folder: Path, nodes: int, total: int, concurrency: int, database: str | None = None,
+        processes: int = 1, fold_here: bool = False) -> dict:
+    """The default bench: laptops of the demo gazetteer's towns in turn, straight to one hub (its
+    data in PostgreSQL when given a database, served by `processes` processes)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    hub = make_hub(folder, database)
     towns = demo_towns(hub)
-    result = laptops_to(hub, folder, county_hubs.plan([towns], nodes, total), concurrency)
-    return {**result, "heading": f"{total:,} check-ins from {nodes} nodes in {min(len(towns), nodes)} towns, "
-                                 f"{concurrency} pushers → one hub over loopback"}
+    result = laptops_to(hub, folder, county_hubs.plan([towns], nodes, total), concurrency, processes, fold_here)
+    where = "one SQLite hub" if database is None else \
+        f"a hub on PostgreSQL, {processes} process{'es' if processes > 1 else ''}"
+    return {**result, "label": "SQLite" if database is None else f"PostgreSQL ×{processes}",
+            "heading": f"{total:,} check-ins from {nodes} nodes in {min(len(towns), nodes)} towns, "
+                       f"{concurrency} pushers → {where} over loopback"}
+
+
+def run_backends(folder: Path, nodes: int, total: int, concurrency: int, admin_url: str):
+    """The same laptops' check-ins into a SQLite hub, a PostgreSQL hub of one process, and one of
+    two processes (a fresh database each); yields each result as it is done."""
+    yield run(folder / "sqlite", nodes, total, concurrency, fold_here=True)
+    for processes in (1, 2):
+        name = f"fieldsync_hub_merge_bench_{processes}"
+        try:
+            database = pg_bench.fresh_database(admin_url, name)
+            yield run(folder / f"pg{processes}", nodes, total, concurrency, database, processes, True)
+        finally:
+            pg_bench.drop_database(admin_url, name)
 
 
 def run_chain(folder: Path, counties: int, per_county: int, nodes: int, concurrency: int) -> tuple[dict, dict]:
@@ -293,12 +345,17 @@ def report(result: dict) -> list[str]:
           "min/median/max)")
     print(f"bytes on the wire       {wire:>9.1f} per check-in (bodies + headers, both ways)")
     print(f"not yet in the rollups  {result['pending']:>9,} check-ins when the pushers were done")
-    print(f"dashboard GET /hub/     {result['dashboard']:>9.2f} s  (admin; the hub folds what waits, then answers)")
+    if result.get("fold") is None:
+        print(f"dashboard GET /hub/     {result['dashboard']:>9.2f} s  (admin; the hub folds what waits, then answers)")
+    else:
+        print(f"fold (rollup.current)   {result['fold']:>9.2f} s  (in the bench's process, once the pushers were done)")
+        print(f"dashboard GET /hub/     {result['dashboard']:>9.2f} s  (after the fold, not on the clock; "
+              f"answered {result['dashboard_status']})")
     print(f"merged, rollups current {seconds:>9.1f} s  ({total / seconds:,.0f} check-ins/s; first push → "
-          "dashboard answered)")
+          f"{'dashboard answered' if result.get('fold') is None else 'rollups folded'})")
     hub_cpu, pusher_cpu = (seconds * 1e6 / total for seconds in result["cpu"])
-    print(f"CPU per check-in        {hub_cpu:>9.1f} us at the hub, {pusher_cpu:.1f} us in the pushers "
-          "(user + system, first push → dashboard; the pushers' start-up included)")
+    print(f"CPU per check-in        {hub_cpu:>9.1f} us at the hub{' and its PostgreSQL server' if 'Postgre' in result.get('label', '') else ''}, "
+          f"{pusher_cpu:.1f} us in the pushers (user + system, first push → rollups current; the pushers' start-up included)")
     rss = result["hub_rss_mb"]
     print(f"hub peak RSS            {rss:>9.1f} MB (VmHWM)" if rss else "hub peak RSS            unknown")
     print(f"pusher peak RSS         {push['pusher_rss_mb']:>9.1f} MB (the largest pusher's VmHWM)")
@@ -306,6 +363,8 @@ def report(result: dict) -> list[str]:
     print(f"ratio: {seconds:.1f} s against the ≤ {TARGET_S:.0f} s target = {seconds / TARGET_S:.2f}× "
           f"({'met' if seconds <= TARGET_S else 'NOT met'}; scaled to 1M: {seconds * 1e6 / total:.1f} s)")
     problems = [f"outbox not acknowledged: {node}" for node in result["behind"]]
+    if result.get("dashboard_status", 200) != 200:
+        problems.append(f"{result.get('label')}: the dashboard answered {result['dashboard_status']} (not timed)")
     problems += [f"sender pushed {n['pushed']}, accepted {n['accepted']}, rejected {n['rejected']}"
                  for n in push["nodes"] if n["rejected"] or n["pushed"] != n["accepted"]]
     if result["checkins"] != total:
@@ -327,6 +386,23 @@ def compare(direct: dict, chain: dict) -> None:
           f"({chain['current']:.1f} s against {direct['current']:.1f} s)")
 
 
+def compare_backends(results: list[dict]) -> None:
+    sqlite, *others = results
+    rate = sqlite["total"] / sqlite["current"]
+    push_rate = sqlite["total"] / sqlite["push"]["seconds"]
+    for other in others:
+        mine, pushes = other["total"] / other["current"], other["total"] / other["push"]["seconds"]
+        print(f"ratio: {other['label']} {mine:,.0f} check-ins/s until the rollups are current, SQLite {rate:,.0f} /s: "
+              f"{mine / rate:.2f}× (pushes alone {pushes:,.0f} against {push_rate:,.0f} /s: {pushes / push_rate:.2f}×)")
+        cpu, base = (run["cpu"][0] * 1e6 / run["total"] for run in (other, sqlite))
+        print(f"       CPU per check-in at the hub (and its server) {cpu:.1f} us against {base:.1f} us: {cpu / base:.2f}× "
+              "(steadier than the rates on a shared machine)")
+    two = [o for o in others if o["label"].endswith("×2")]
+    if two:
+        met = two[0]["total"] / two[0]["current"] >= rate
+        print(f"target: two PostgreSQL hub processes merge at least as fast as the SQLite hub: {'met' if met else 'NOT met'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, help="laptops (default 100; with --chain, 10 a county)")
@@ -337,6 +413,8 @@ def main() -> None:
     parser.add_argument("--counties", type=int, default=10, help="with --chain: county hubs (default 10)")
     parser.add_argument("--per-county", type=int, default=100_000,
                         help="with --chain: check-ins each county hub pushes (default 100,000)")
+    parser.add_argument("--database", help="also on PostgreSQL: a server address that may create databases "
+                                           "(a fresh database each run, dropped after)")
     parser.add_argument("--dir", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--pusher", type=Path, nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -345,6 +423,8 @@ def main() -> None:
         return
     nodes = args.nodes or (10 * args.counties if args.chain else 100)
     print(f"fieldsync hub merge bench · {revision()} · {machine()}")
+    if args.database:
+        print(pg_bench.describe(args.database))
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="fieldsync-hub-merge-bench-"))
     folder = workdir / (f"chain{args.counties}x{args.per_county}" if args.chain else f"n{nodes}-{args.total}")
     folder.mkdir(parents=True)
@@ -353,6 +433,13 @@ def main() -> None:
             halves = run_chain(folder, args.counties, args.per_county, max(nodes, args.counties), args.concurrency)
             problems = [p for half in halves for p in report(half)]
             compare(*halves)
+        elif args.database:
+            results, problems = [], []
+            for result in run_backends(folder, nodes, args.total, args.concurrency, args.database):
+                results.append(result)
+                problems += report(result)   # printed as each is done
+                sys.stdout.flush()
+            compare_backends(results)
         else:
             problems = report(run(folder, nodes, args.total, args.concurrency))
     finally:

@@ -15,6 +15,13 @@ cache (it is set-up, not the product's check-in path); the timings use the app's
     python bench/report_bench.py                          # 10M check-ins: ~10 min, ~5 GB of disk
     python bench/report_bench.py --checkins 1000000       # a quick run
     python bench/report_bench.py --dir /tmp/hub --reuse   # time again on a hub built before
+
+On PostgreSQL (`--database`, decision 0300): the hub built above is copied into a fresh database on
+that server (pg_schema.copy_database, COPY, as `fieldsync hub migrate-to` does; then ANALYZE) and
+every in-process figure is timed there too, printed beside SQLite's with the ratio. A report that
+fails there is printed as such (the reports are being ported to PostgreSQL one by one).
+
+    python bench/report_bench.py --checkins 1000000 --database postgresql://postgres@127.0.0.1:55433/postgres
 """
 
 from __future__ import annotations
@@ -185,13 +192,17 @@ def with_transaction(db: sqlite3.Connection, work) -> None:
 
 
 def add_pairings(db, rng: random.Random, villages: list[tuple], sessions: list[tuple]) -> None:
-    pairs = [(f"pair{n:04d}", f"体育社会组织{n}", villages[rng.randrange(len(villages))][0], "2023-03-15",
-              "2023-03-15T00:00:00Z") for n in range(200)]
+    """200 organisations (records since decision 0231), each paired with a village."""
+    paired = [villages[rng.randrange(len(villages))] for _ in range(200)]
+    pairs = [(f"pair{n:04d}", f"org{n:04d}", village[0], village[3], "2023-03-15", "2023-03-15T00:00:00Z")
+             for n, village in enumerate(paired)]
     links = [(s[0], pairs[rng.randrange(len(pairs))][0]) for s in rng.sample(sessions, min(4000, len(sessions)))
              if s[1] in ("volunteer", "theme")]
     with_transaction(db, lambda: (
-        db.executemany("INSERT INTO pairings (id, organisation, village, since, created_at) VALUES (?, ?, ?, ?, ?)",
-                       pairs),
+        db.executemany("INSERT INTO organisations (id, name) VALUES (?, ?)",
+                       [(f"org{n:04d}", f"体育社会组织{n}") for n in range(len(pairs))]),
+        db.executemany("INSERT INTO pairings (id, organisation_id, village, town, since, created_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?)", pairs),
         db.executemany("INSERT INTO session_pairings VALUES (?, ?)", links)))
 
 
@@ -277,8 +288,15 @@ def report_file(db, name: str, fmt: str, **params) -> int:
     return sum(len(chunk) for chunk in chunks)
 
 
-def in_process(path: Path) -> list[tuple[str, float, float]]:
-    db = connect(path / "fieldsync.db")
+def in_process(path: Path, database: str | None = None) -> list[tuple[str, float, float]]:
+    """Each case's first and median time; on PostgreSQL a case that fails gives its error instead."""
+    if database is None:
+        return cases_timed(connect(path / "fieldsync.db"))
+    with open_store(path / "fieldsync.db", database=database) as store:
+        return cases_timed(store.db)
+
+
+def cases_timed(db) -> list[tuple]:
     city = units.resolve(db)
     county = units.resolve(db, COUNTIES[0])
     town = units.resolve(db, county.towns[0])
@@ -307,7 +325,14 @@ def in_process(path: Path) -> list[tuple[str, float, float]]:
         ("volunteer hours XLSX: city", lambda: report_file(db, "volunteer-hours", "xlsx", year=YEAR)),
         ("attendance sheet XLSX (biggest session)", lambda: report_file(db, "attendance", "xlsx", session=biggest)),
     ]
-    return [(label, *timed(work)) for label, work in cases]
+    return [(label, *attempt(work)) for label, work in cases]
+
+
+def attempt(work) -> tuple:
+    try:
+        return timed(work)
+    except sqlite3.Error as exc:   # a PostgreSQL hub's errors come as sqlite3's
+        return None, str(exc).splitlines()[0][:60]
 
 
 NAIVE_TRAINED = (
@@ -372,6 +397,24 @@ def over_http(path: Path) -> list[tuple[str, float, float]]:
         return [(label, *timed(lambda url=url: fetch(url))) for label, url in pages]
 
 
+def on_postgres(path: Path, admin_url: str, on_sqlite: list[tuple]) -> None:
+    import pg_bench
+
+    print(f"\n{pg_bench.describe(admin_url)}")
+    url, seconds = pg_bench.copy_hub(path / "fieldsync.db", admin_url, "fieldsync_report_bench")
+    try:
+        print(f"copied to PostgreSQL (COPY, indexes, triggers, ANALYZE) in {seconds:.0f} s")
+        print(f"\n{'in process on PostgreSQL':<44} {'first s':>8} {'median s':>9} {'SQLite s':>9}  ratio  target")
+        for (label, first, median), (_, _, theirs) in zip(in_process(path, url), on_sqlite):
+            if first is None:
+                print(f"{label:<44} {'FAILED':>8} {median}")
+            else:
+                print(f"{label:<44} {first:>8.3f} {median:>9.3f} {theirs:>9.3f} {median / theirs:>6.1f}x"
+                      f"  {verdict(max(first, median))}")
+    finally:
+        pg_bench.drop_database(admin_url, "fieldsync_report_bench")
+
+
 # -- output ---------------------------------------------------------------------------------
 def verdict(seconds: float) -> str:
     return "ok" if seconds <= TARGET_S else "OVER"
@@ -384,6 +427,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="Time a hub built before in --dir.")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--database", help="also on PostgreSQL: a server address that may create databases")
     args = parser.parse_args()
     path = args.dir or Path(tempfile.mkdtemp(prefix="report-bench-"))
     print(f"# report_bench: {platform.node()} {platform.machine()}, Python {platform.python_version()},"
@@ -405,8 +449,11 @@ def main() -> None:
         print(f"bulk load of the rest {figures['bulk_load_s']:.0f} s; rebuild of every rollup from the raw"
               f" check-ins {figures['rebuild_s']:.0f} s")
     print(f"\n{'in process (year ' + str(YEAR) + ')':<44} {'first s':>8} {'median s':>9}  target {TARGET_S} s")
-    for label, first, median in in_process(path):
+    on_sqlite = in_process(path)
+    for label, first, median in on_sqlite:
         print(f"{label:<44} {first:>8.3f} {median:>9.3f}  {verdict(max(first, median))}")
+    if args.database:
+        on_postgres(path, args.database, on_sqlite)
     print(f"\n{'naive from raw check-ins vs rollups':<44} {'naive s':>8} {'rollup s':>9}  ratio")
     for label, naive, fast, _ in baselines(path):
         print(f"{label:<44} {naive:>8.3f} {fast:>9.3f}  {naive / fast:,.0f}x")

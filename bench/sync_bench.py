@@ -83,14 +83,13 @@ def seed_roster(db_file: Path, rows: list[tuple], town: str = TOWN) -> None:
     sessions = {}
     for row in rows:
         sessions.setdefault(row[1], row[6][:16])
-    conn = sqlite3.connect(db_file)
-    with conn:
-        conn.executemany("INSERT INTO people (id, name, town, level, status, badge_generation, field_hlcs)"
-                         " VALUES (?, '张三', ?, 'level3', 'active', 1, '{}')", [(p, town) for p in people])
-        conn.executemany("INSERT INTO sessions (id, kind, title, mode, starts_at, town, hours, status, field_hlcs)"
-                         " VALUES (?, 'training', '社会体育指导员培训', 'offline', ?, ?, 2.0, 'active', '{}')",
-                         [(sid, start, town) for sid, start in sessions.items()])
-    conn.close()
+    from pg_bench import hub_write_many  # a hub's database may be on PostgreSQL
+
+    hub_write_many(db_file.parent, "INSERT INTO people (id, name, town, level, status, badge_generation, field_hlcs)"
+                   " VALUES (?, '张三', ?, 'level3', 'active', 1, '{}')", [(p, town) for p in people])
+    hub_write_many(db_file.parent, "INSERT INTO sessions (id, kind, title, mode, starts_at, town, hours, status,"
+                   " field_hlcs) VALUES (?, 'training', '社会体育指导员培训', 'offline', ?, ?, 2.0, 'active', '{}')",
+                   [(sid, start, town) for sid, start in sessions.items()])
 
 
 def fill_outbox(db_file: Path, rows: list[tuple]) -> None:
@@ -141,11 +140,12 @@ def stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def make_hub(folder: Path) -> Path:
+def make_hub(folder: Path, database: str | None = None) -> Path:
+    """A hub with the demo gazetteer and accounts; its data in PostgreSQL when given a database."""
     from fieldsync import demo
 
     hub = folder / "hub"
-    config.save(hub, mode="hub")
+    config.save(hub, mode="hub", database=database)
     with open_store(hub / "fieldsync.db") as store:
         demo.places_and_accounts(store)
     return hub

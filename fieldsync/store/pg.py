@@ -346,7 +346,10 @@ class PgStore(Shared):
             db = PgDatabase(conn, name=self.url)
             self._local.writing = db
             try:
-                conn.execute("BEGIN")
+                # READ COMMITTED whatever the database's default: each statement after the lock then
+                # sees what the write before committed; a repeatable-read snapshot would be taken by the
+                # lock statement itself, before that write's commit (a batch not seen, a 500).
+                conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
                 result = work(db)
                 conn.execute("COMMIT")
@@ -379,14 +382,31 @@ class PgStore(Shared):
             time.sleep(IDLE_SECONDS)
             if self._idle_wanted.is_set() or self._closed:
                 continue   # written again meanwhile: wait for the quiet
+            if self._others_writing():
+                self._idle_wanted.set()   # another hub process is busy: look again after a quiet spell
+                continue
             for task in list(self._idle_tasks):
                 try:
-                    while not self._closed and self.write(task) and not self._idle_wanted.is_set():
+                    while not self._closed and self.write(task) and not self._idle_wanted.is_set() \
+                            and not self._others_writing():
                         pass
                 except Exception:
                     if not self._closed:
                         log.exception("idle work %r failed", task)
             self._idle_wanted.clear()
+
+    def _others_writing(self) -> bool:
+        """Whether a write holds or waits for the writer lock: another hub process on this database
+        taking pushes (this process's own writes set _idle_wanted). Idle work then waits, as it
+        waits for this process's writes, instead of holding the lock between their batches."""
+        try:
+            with self.pool.connection() as conn:
+                return conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    " AND (classid::bigint << 32 | objid::bigint) = %s)", [WRITER_LOCK]).fetchone()[0]
+        except psycopg.Error:
+            return False
 
     def close(self) -> None:
         if self._closed:
