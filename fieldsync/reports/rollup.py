@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from sqlite_utils import Database
 
+from fieldsync.reports import rollup_sets
 from fieldsync.reports.schema import (
     ATTENDANCE_UPSERT,
     PER_SCAN_TRIGGER,
@@ -86,7 +87,10 @@ def fold(db: Database, rows: int | None = None) -> bool:
         count += ranges[taken][1] - ranges[taken][0]
         taken += 1
     first, last = ranges[0][0], ranges[taken - 1][0]
-    db.execute(FOLD, {"first": first, "last": last})
+    if triggers.on_postgres(db):
+        rollup_sets.fold(db, FOLD, first, last)
+    else:
+        db.execute(FOLD, {"first": first, "last": last})
     db.execute("DELETE FROM rollup_pending WHERE after BETWEEN ? AND ?", [first, last])
     return taken < len(ranges)
 
