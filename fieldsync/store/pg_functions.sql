@@ -3,11 +3,18 @@
 -- reads them: an ISO text, with a zone (Z, +08:00) turned into UTC, without one taken as it is;
 -- a text that is no time gives NULL, never an error. Every connection runs with TimeZone UTC.
 
+-- The fields are range-checked here, and a day past the month's end rolls over (2024-02-30 is
+-- 2024-03-01), as SQLite counts it: a bad time is NULL, never an error that fails the whole
+-- query. Seconds are kept to the millisecond, rounded as SQLite rounds them.
 CREATE OR REPLACE FUNCTION fs_instant(value text) RETURNS timestamp LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE
-    WHEN value ~ '^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$'
-      THEN (replace(value, 'T', ' ')::timestamptz AT TIME ZONE 'UTC')
-  END
+  SELECT make_timestamp(p[1]::int, p[2]::int, 1, coalesce(p[4], '0')::int, coalesce(p[5], '0')::int, 0)
+         + (p[3]::int - 1) * interval '1 day'
+         + floor(coalesce(p[6], '0')::double precision * 1000 + 0.5) * interval '1 millisecond'
+         - CASE WHEN p[7] IS NULL THEN interval '0'
+                ELSE (p[7] || '1')::int * (p[8]::int * interval '1 hour' + p[9]::int * interval '1 minute') END
+    FROM regexp_match(value, '^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])'
+                             '(?:[T ]([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d(?:\.\d*)?))?)?'
+                             '\s*(?:[Zz]|([+-])(\d{2}):(\d{2}))?$') AS p
 $$;
 
 -- 'now' too: not immutable, so never in a generated column.
@@ -47,7 +54,10 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION fs_julianday(value text) RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT extract(epoch FROM fs_instant(value))::double precision / 86400.0 + 2440587.5
+  -- as SQLite computes it: whole milliseconds since noon of 4714 BC, divided; the same double
+  -- to the last bit, so differences of two rounded to minutes round alike
+  SELECT (round(extract(epoch FROM fs_instant(value)) * 1000)::bigint + 210866760000000)::double precision
+         / 86400000::double precision
 $$;
 
 CREATE OR REPLACE FUNCTION fs_strftime(format text, value text, VARIADIC modifiers text[] DEFAULT NULL) RETURNS text
@@ -83,6 +93,7 @@ BEGIN
   IF spec[5] = 'd' THEN body := trunc(value)::bigint::text;
   ELSE body := round(value::numeric, coalesce(spec[4], '6')::int)::text;
   END IF;
+  IF value < 0 AND left(body, 1) <> '-' THEN body := '-' || body; END IF;   -- -0.0001 is '-0.000'
   IF spec[1] = '+' AND value >= 0 THEN body := '+' || body; END IF;
   IF spec[2] = '0' AND spec[3] <> '' THEN body := lpad(body, spec[3]::int, '0'); END IF;
   RETURN regexp_replace(format, '%\+?0?\d*(\.\d+)?[df]', body);
