@@ -8,12 +8,13 @@ What it rewrites, and only this:
 - SQLite's functions become PostgreSQL's or ours (pg_functions.sql): `json_each`, `json_extract`,
   `date`, `datetime`, `strftime`, `julianday`, `printf` → `fs_*`; two-argument `min`/`max` →
   `fs_least`/`fs_greatest` (NULL if either is NULL, as in SQLite); `round` on numeric (half away
-  from zero, as SQLite rounds); `instr` → `strpos`; `json_group_array`/`json_array` → `json_agg`/
+  from zero, as SQLite rounds) and a float back, as SQLite gives; `instr` → `strpos`; `json_group_array`/`json_array` → `json_agg`/
   `json_build_array`; `ifnull` → `COALESCE`;
-- `a IS b` (not NULL, TRUE or FALSE) → `a IS NOT DISTINCT FROM b`; `LIKE` → `ILIKE` (SQLite's
-  LIKE ignores ASCII case); `==` → `=`; `NOT INDEXED` goes; `LIMIT -1` → `LIMIT ALL`;
+- `a IS b` (not NULL, TRUE or FALSE) → `a IS NOT DISTINCT FROM b`; `LIKE` → `ILIKE … ESCAPE ''`
+  (SQLite's LIKE ignores ASCII case and has no escape character unless one is named); `==` → `=`; `NOT INDEXED` goes; `LIMIT -1` → `LIMIT ALL`;
   `WHERE 1` → `WHERE TRUE`; a subquery in FROM or JOIN without a name gets one;
-  `CAST(… AS INTEGER|REAL)` → `BIGINT|DOUBLE PRECISION` (SQLite's integers are 64-bit).
+  `CAST(… AS INTEGER)` → `fs_integer(…)` (64-bit, a real truncated and a text read by its leading
+  digits, as SQLite casts), `CAST(… AS REAL)` → `DOUBLE PRECISION`.
 Everything else is the same in both, and the code keeps to that: booleans are stored as
 `CASE … THEN 1 ELSE 0 END`, every grouped column is named in GROUP BY.
 
@@ -141,8 +142,9 @@ class _Writer:
             at = solid.index(i) - 1 if i in solid else -1
             return items[solid[at]] if at >= 0 else None
 
-        skip = set()
+        skip, tails, starts = set(), {}, []
         for i, item in enumerate(items):
+            starts.append(len(out))
             if i in skip:
                 continue
             if isinstance(item, Group):
@@ -187,6 +189,9 @@ class _Writer:
                     out.append("IS NOT DISTINCT FROM")
             elif word == "LIKE":
                 out.append("ILIKE")
+                end = _operand_end(items, solid, i)
+                if end is not None:   # SQLite's LIKE has no escape character; PostgreSQL's has \\
+                    tails[end] = " ESCAPE ''"
             elif word == "NOT" and isinstance(nxt, Token) and nxt.upper == "INDEXED":
                 skip.add(solid[solid.index(i) + 1])
             elif word == "LIMIT" and isinstance(nxt, Token) and nxt == "-" and after(i, 2) == "1":
@@ -201,6 +206,8 @@ class _Writer:
                 skip.add(solid[solid.index(i) + 1])
             else:
                 out.append(item)
+        for end, text in sorted(tails.items(), reverse=True):   # after an operand, once it is written
+            out.insert(starts[end + 1] if end + 1 < len(items) else len(out), text)
         return out
 
     def call(self, name: Token, group: Group) -> str:
@@ -211,7 +218,7 @@ class _Writer:
             return f"fs_{'least' if lower == 'min' else 'greatest'}({inner})"
         if lower == "round":
             rest = ", " + self.text(args[1]) if len(args) > 1 else ""
-            return f"round(CAST({self.text(args[0])} AS NUMERIC){rest})"
+            return f"CAST(round(CAST({self.text(args[0])} AS NUMERIC){rest}) AS DOUBLE PRECISION)"
         if lower == "json_group_array":
             return f"COALESCE(json_agg({inner})::text, '[]')"
         if lower == "cast" and len(args) == 1:
@@ -219,8 +226,25 @@ class _Writer:
             if (len(solid) >= 3 and isinstance(solid[-2], Token) and solid[-2].upper == "AS"
                     and isinstance(solid[-1], Token) and solid[-1].upper in ("INTEGER", "INT", "REAL", "FLOAT")):
                 cut = max(i for i, item in enumerate(args[0]) if item is solid[-2])
+                if solid[-1].upper in ("INTEGER", "INT"):   # SQLite truncates; PostgreSQL would round
+                    return f"fs_integer({self.text(args[0][:cut]).strip()})"
                 return f"{name}({self.text(args[0][:cut])}AS {TYPES[solid[-1].upper]})"
         return f"{RENAMED.get(lower, name)}({inner})"
+
+
+_OPERAND_ENDS = _AFTER_CONDITION | {",", "THEN", "ELSE", "END", "WHEN", "ESCAPE", "COLLATE", "IS", "NOT", "=", "<>", "!=",
+                                    "<", ">", "<=", ">=", "BETWEEN", "IN", "LIKE", "FROM", "AS"}
+
+
+def _operand_end(items: list, solid: list[int], at: int) -> int | None:
+    """The index of the last item of the pattern after LIKE at `at`; None when an ESCAPE follows."""
+    end = None
+    for index in solid[solid.index(at) + 1:]:
+        item = items[index]
+        if isinstance(item, Token) and item.upper in _OPERAND_ENDS:
+            return None if item.upper == "ESCAPE" else end
+        end = index
+    return end
 
 
 def _first_word(items: list) -> str | None:

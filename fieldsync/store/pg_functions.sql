@@ -99,6 +99,23 @@ BEGIN
   RETURN regexp_replace(format, '%\+?0?\d*(\.\d+)?[df]', body);
 END $$;
 
+-- CAST(x AS INTEGER) as SQLite casts: a real truncated toward zero (PostgreSQL rounds), a text
+-- by its leading integer ('12abc' is 12, 'abc' 0). One per argument type, so none is converted.
+CREATE OR REPLACE FUNCTION fs_integer(value double precision) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT trunc(value)::bigint $$;
+CREATE OR REPLACE FUNCTION fs_integer(value numeric) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT trunc(value)::bigint $$;
+CREATE OR REPLACE FUNCTION fs_integer(value bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT value $$;
+CREATE OR REPLACE FUNCTION fs_integer(value integer) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT value::bigint $$;
+CREATE OR REPLACE FUNCTION fs_integer(value smallint) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT value::bigint $$;
+CREATE OR REPLACE FUNCTION fs_integer(value boolean) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT value::int::bigint $$;
+CREATE OR REPLACE FUNCTION fs_integer(value text) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT coalesce(substring(value FROM '^\s*([-+]?\d{1,18})'), '0')::bigint $$;
+
 CREATE OR REPLACE FUNCTION fs_least(a anycompatible, b anycompatible) RETURNS anycompatible
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE least(a, b) END $$;
 CREATE OR REPLACE FUNCTION fs_greatest(a anycompatible, b anycompatible) RETURNS anycompatible
