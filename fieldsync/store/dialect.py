@@ -199,6 +199,7 @@ class _Writer:
                 skip.update(solid[solid.index(i) + 1:solid.index(i) + 3])
             elif (item.kind == "number" and item in ("1", "0") and isinstance(before(i), Token)
                   and before(i).upper in ("WHERE", "AND", "OR", "WHEN", "ON", "HAVING")
+                  and not (before(i).upper == "WHEN" and _simple_case(items, i))
                   and (nxt is None or (isinstance(nxt, Token) and nxt.upper in _AFTER_CONDITION))):
                 out.append("TRUE" if item == "1" else "FALSE")
             elif word == "BEGIN" and isinstance(nxt, Token) and nxt.upper in ("IMMEDIATE", "DEFERRED", "EXCLUSIVE"):
@@ -245,6 +246,21 @@ def _operand_end(items: list, solid: list[int], at: int) -> int | None:
             return None if item.upper == "ESCAPE" else end
         end = index
     return end
+
+
+def _simple_case(items: list, at: int) -> bool:
+    """Whether the WHEN before items[at] is a simple CASE's (`CASE x WHEN 1`: a value, not a truth)."""
+    depth = 0
+    for index in range(at - 1, -1, -1):
+        item = items[index]
+        if isinstance(item, Token) and item.upper == "END":
+            depth += 1
+        elif isinstance(item, Token) and item.upper == "CASE":
+            if depth == 0:
+                following = _solid(items[index + 1:])
+                return not (following and isinstance(following[0], Token) and following[0].upper == "WHEN")
+            depth -= 1
+    return False
 
 
 def _first_word(items: list) -> str | None:
