@@ -372,26 +372,43 @@ class PgStore(Shared):
         self.pool.close()
 
 
+CONNECT_TIMEOUT = 10   # seconds to reach the server, unless the address sets connect_timeout
+
+
+def connect_options(url: str) -> dict:
+    """What every connection to the hub's database adds to its address: a bounded wait to
+    connect, and TCP keepalives, so a server gone silent ends a statement in an error rather than
+    holding a request (and the writer's lock) for ever."""
+    options = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+    if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(url):
+        options["connect_timeout"] = CONNECT_TIMEOUT
+    return options
+
+
 def check_database(url: str) -> None:
-    """Refuse, in words, a database that cannot be reached or that does not sort text as SQLite
-    does (collation C: by code point, as report orders and text keys expect)."""
+    """Refuse, in words, a database that cannot be reached or that does not sort and fold text as
+    SQLite does (collation and character type C: by code point, ASCII case only, as report
+    orders, text keys and LIKE expect)."""
     try:
-        with psycopg.connect(url, connect_timeout=10) as conn:
-            collation, encoding = conn.execute(
-                "SELECT datcollate, pg_encoding_to_char(encoding) FROM pg_database"
+        with psycopg.connect(url, **connect_options(url)) as conn:
+            collation, ctype, encoding = conn.execute(
+                "SELECT datcollate, datctype, pg_encoding_to_char(encoding) FROM pg_database"
                 " WHERE datname = current_database()").fetchone()
     except psycopg.Error as exc:
         raise BadRequest(_("Cannot open the PostgreSQL database %(url)s: %(reason)s",
-                           url=_without_password(url), reason=str(exc).strip().splitlines()[0]),
+                           url=without_password(url), reason=str(exc).strip().splitlines()[0]),
                          code="bad_setting") from None
-    if collation not in ("C", "POSIX") or encoding != "UTF8":
+    wrong = next((name for name in (collation, ctype) if name not in ("C", "POSIX")), None)
+    if wrong or encoding != "UTF8":
         raise BadRequest(_("The PostgreSQL database must use UTF8 and the C collation (it has %(encoding)s and "
                            "%(collation)s). Create it with: createdb -T template0 -E UTF8 --locale=C NAME",
-                           encoding=encoding, collation=collation), code="bad_setting")
+                           encoding=encoding, collation=wrong or collation), code="bad_setting")
 
 
-def _without_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+def without_password(url: str) -> str:
+    """The address as it may be shown: a password in it, before the host or as a parameter, masked."""
+    url = re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)
 
 
 def _roll_back(conn: psycopg.Connection) -> None:
