@@ -5,10 +5,10 @@ The program speaks to its database through the few calls sqlite-utils gives it (
 `PgDatabase` answers the same calls on a psycopg 3 connection, passing every statement
 through `dialect.postgres`; its errors are raised as the sqlite3 errors the program already
 handles. `PgStore` is the Store of such a database: reads take a pooled connection per
-statement; a write is a transaction of its own that first takes one advisory lock, so the
-writes of every thread and every hub process run one at a time, as SQLite's one writer runs
-them, and an exactly-once push stays exactly once across processes (the lock is the
-database's, not Python's).
+statement (store/pg_pool.py: a pool that outlives a server restart); a write is a transaction of
+its own that first takes one advisory lock, so the writes of every thread and every hub process
+run one at a time, as SQLite's one writer runs them, and an exactly-once push stays exactly once
+across processes (the lock is the database's, not Python's).
 
 A new PostgreSQL database is made by building the schema in an in-memory SQLite database from
 the same migrations and copying it across (`copy_database`): the tables, their rows, indexes,
@@ -36,7 +36,7 @@ from sqlite_utils.migrations import Migrations
 
 from fieldsync.errors import BadRequest
 from fieldsync.i18n import _
-from fieldsync.store import dialect, pg_schema
+from fieldsync.store import dialect, pg_pool, pg_schema
 from fieldsync.store.db import IDLE_SECONDS, IdleTask, Shared, _in_savepoint, _unwrap
 
 log = logging.getLogger(__name__)
@@ -172,8 +172,7 @@ class PgDatabase:
         try:
             if self._conn is not None:
                 return work(self._conn)
-            with self._pool.connection() as conn:
-                return work(conn)
+            return pg_pool.pooled(self._pool, work)
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from exc
 
@@ -189,8 +188,10 @@ class PgDatabase:
     def native(self, text: str, values=None) -> _Cursor:
         """Run a statement written for PostgreSQL (values None: no parameters, `%` is itself)."""
 
+        read = self._conn is None and pg_pool.is_read(text)   # a read on a cut connection runs again
+
         def run(conn):
-            cur = conn.execute(text, values)
+            cur = pg_pool.first(conn, text, values) if read else conn.execute(text, values)
             rows = cur.fetchall() if cur.description else None
             return _Cursor(rows, cur.description, cur.rowcount)
         return self._run(run)
@@ -287,8 +288,7 @@ class PgStore(Shared):
         self.path = Path(path)   # the instance folder's database path: keys live beside it
         self.path.parent.mkdir(parents=True, exist_ok=True)
         check_database(url)
-        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, configure=_configure, open=True,
-                                   kwargs={"autocommit": True, "options": "-c TimeZone=UTC"}, name="fieldsync")
+        self.pool = pg_pool.open_pool(url, pool_size, _configure)
         self._local = threading.local()
         self._idle_tasks: list[IdleTask] = []
         self._idle_wanted = threading.Event()
@@ -317,24 +317,27 @@ class PgStore(Shared):
         db = getattr(self._local, "writing", None)
         if db is not None:
             return _in_savepoint(db, work)
-        with self.pool.connection() as conn:
-            db = PgDatabase(conn, name=self.url)
-            self._local.writing = db
-            try:
-                conn.execute("BEGIN")
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
-                result = work(db)
-                conn.execute("COMMIT")
-            except psycopg.Error as exc:
-                _roll_back(conn)
-                raise _as_sqlite_error(exc) from exc
-            except BaseException:
-                _roll_back(conn)
-                raise
-            finally:
-                self._local.writing = None
+        try:
+            result = pg_pool.pooled(self.pool, lambda conn: self._transaction(conn, work))
+        except psycopg.Error as exc:   # the lock, the commit, a lost connection, no connection in time
+            raise _as_sqlite_error(exc) from exc
         self._idle_wanted.set()
         return result
+
+    def _transaction(self, conn: psycopg.Connection, work: Callable[[Database], Any]) -> Any:
+        pg_pool.first(conn, "BEGIN")   # a connection the server cut is swapped here, before anything is done
+        db = PgDatabase(conn, name=self.url)
+        self._local.writing = db
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
+            result = work(db)
+            conn.execute("COMMIT")
+            return result
+        except BaseException:
+            _roll_back(conn)
+            raise
+        finally:
+            self._local.writing = None
 
     def write_many(self, handler, item: Any) -> Any:
         return self.write(lambda db: _unwrap(handler(self, db, [item])[0]))
@@ -372,25 +375,12 @@ class PgStore(Shared):
         self.pool.close()
 
 
-CONNECT_TIMEOUT = 10   # seconds to reach the server, unless the address sets connect_timeout
-
-
-def connect_options(url: str) -> dict:
-    """What every connection to the hub's database adds to its address: a bounded wait to
-    connect, and TCP keepalives, so a server gone silent ends a statement in an error rather than
-    holding a request (and the writer's lock) for ever."""
-    options = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
-    if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(url):
-        options["connect_timeout"] = CONNECT_TIMEOUT
-    return options
-
-
 def check_database(url: str) -> None:
     """Refuse, in words, a database that cannot be reached or that does not sort and fold text as
     SQLite does (collation and character type C: by code point, ASCII case only, as report
     orders, text keys and LIKE expect)."""
     try:
-        with psycopg.connect(url, **connect_options(url)) as conn:
+        with psycopg.connect(url, **pg_pool.connect_options(url)) as conn:
             collation, ctype, encoding = conn.execute(
                 "SELECT datcollate, datctype, pg_encoding_to_char(encoding) FROM pg_database"
                 " WHERE datname = current_database()").fetchone()
@@ -412,6 +402,8 @@ def without_password(url: str) -> str:
 
 
 def _roll_back(conn: psycopg.Connection) -> None:
+    if conn.broken or conn.closed:
+        return   # the server has rolled it back already
     try:
         if conn.info.transaction_status != TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
