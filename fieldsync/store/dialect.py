@@ -6,15 +6,17 @@ What it rewrites, and only this:
 - `INSERT OR IGNORE` / `INSERT OR REPLACE` / `REPLACE` become `ON CONFLICT` clauses (a replace
   needs the table's unique keys and columns: the caller passes them, `shape_of`);
 - SQLite's functions become PostgreSQL's or ours (pg_functions.sql): `json_each`, `json_extract`,
-  `date`, `datetime`, `strftime`, `julianday`, `printf` → `fs_*`; two-argument `min`/`max` →
-  `fs_least`/`fs_greatest` (NULL if either is NULL, as in SQLite); `round` on numeric (half away
-  from zero, as SQLite rounds) and a float back, as SQLite gives; `instr` → `strpos`; `json_group_array`/`json_array` → `json_agg`/
-  `json_build_array`; `ifnull` → `COALESCE`;
+  `date`, `datetime`, `strftime`, `julianday`, `printf`, `substr` → `fs_*`; two-argument
+  `min`/`max` → `fs_least`/`fs_greatest` (NULL if either is NULL, as in SQLite); `round` on
+  numeric (half away from zero, as SQLite rounds) with a float back; `instr` → `strpos`;
+  `json_group_array`/`json_array` → `json_agg`/`json_build_array`; `ifnull` → `COALESCE`;
 - `a IS b` (not NULL, TRUE or FALSE) → `a IS NOT DISTINCT FROM b`; `LIKE` → `ILIKE … ESCAPE ''`
-  (SQLite's LIKE ignores ASCII case and has no escape character unless one is named); `==` → `=`; `NOT INDEXED` goes; `LIMIT -1` → `LIMIT ALL`;
-  `WHERE 1` → `WHERE TRUE`; a subquery in FROM or JOIN without a name gets one;
+  (SQLite's LIKE ignores ASCII case and has no escape character unless one is named); `==` → `=`;
+  `NOT INDEXED` goes; `LIMIT -1` → `LIMIT ALL`; `WHERE 1` → `WHERE TRUE` (not a simple CASE's
+  `WHEN 1`); a subquery in FROM or JOIN without a name gets one;
   `CAST(… AS INTEGER)` → `fs_integer(…)` (64-bit, a real truncated and a text read by its leading
   digits, as SQLite casts), `CAST(… AS REAL)` → `DOUBLE PRECISION`.
+The tests in tests/pg/test_dialect.py hold both to the same values (decision 0360).
 Everything else is the same in both, and the code keeps to that: booleans are stored as
 `CASE … THEN 1 ELSE 0 END`, every grouped column is named in GROUP BY.
 
@@ -45,7 +47,7 @@ def is_postgres(database: str | None) -> bool:
 RENAMED = {"json_each": "fs_json_each", "json_extract": "fs_json_extract", "date": "fs_date",
            "datetime": "fs_datetime", "strftime": "fs_strftime", "julianday": "fs_julianday",
            "printf": "fs_printf", "instr": "strpos", "ifnull": "COALESCE", "json_array": "json_build_array",
-           "json_array_length": "fs_json_array_length"}
+           "json_array_length": "fs_json_array_length", "substr": "fs_substr"}
 TYPES = {"INTEGER": "BIGINT", "INT": "BIGINT", "REAL": "DOUBLE PRECISION", "FLOAT": "DOUBLE PRECISION",
          "DOUBLE": "DOUBLE PRECISION", "NUMERIC": "NUMERIC", "TEXT": "TEXT", "BLOB": "BYTEA",
          "BOOLEAN": "BIGINT"}

@@ -99,6 +99,36 @@ BEGIN
   RETURN regexp_replace(format, '%\+?0?\d*(\.\d+)?[df]', body);
 END $$;
 
+-- substr as SQLite counts: a start of 0 or below the first character, a negative start from the
+-- end, a negative length the characters before the start (PostgreSQL's fails on a negative
+-- length, so a row an earlier condition would have left out could fail the whole query). The
+-- usual case (both positive) is PostgreSQL's own, inlined: an index on substr(id, 11, 8) serves.
+CREATE OR REPLACE FUNCTION fs_substr_counted(value text, start bigint, length bigint) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE p1 bigint := start; p2 bigint := abs(length);
+BEGIN
+  IF p1 < 0 THEN
+    p1 := p1 + char_length(value);
+    IF p1 < 0 THEN p2 := greatest(p2 + p1, 0); p1 := 0; END IF;
+  ELSIF p1 > 0 THEN p1 := p1 - 1;
+  ELSIF p2 > 0 THEN p2 := p2 - 1;
+  END IF;
+  IF length < 0 THEN
+    p1 := p1 - p2;
+    IF p1 < 0 THEN p2 := p2 + p1; p1 := 0; END IF;
+  END IF;
+  RETURN substr(value, (p1 + 1)::int, least(p2, 1000000000)::int);
+END $$;
+CREATE OR REPLACE FUNCTION fs_substr(value text, start bigint, length bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN start > 0 AND length >= 0 THEN substr(value, start::int, length::int)
+              ELSE fs_substr_counted(value, start, length) END
+$$;
+CREATE OR REPLACE FUNCTION fs_substr(value text, start bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN start > 0 THEN substr(value, start::int) ELSE fs_substr_counted(value, start, 1000000000) END
+$$;
+
 -- CAST(x AS INTEGER) as SQLite casts: a real truncated toward zero (PostgreSQL rounds), a text
 -- by its leading integer ('12abc' is 12, 'abc' 0). One per argument type, so none is converted.
 CREATE OR REPLACE FUNCTION fs_integer(value double precision) RETURNS bigint
