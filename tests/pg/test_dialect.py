@@ -165,11 +165,11 @@ def test_casts_to_integer_truncate_and_to_real_are_doubles():
 def test_sqlites_functions_become_their_fs_twins():
     sql = ("SELECT date(a, '+8 hours'), datetime(a), strftime('%Y', a), julianday(a), printf('%d', n),"
            " instr(a, '/'), ifnull(a, ''), json_extract(d, '$.a'), json_array_length(d),"
-           " json_group_array(a), json_array(a, b) FROM t, json_each(?)")
+           " json_group_array(a), json_array(a, b), substr(a, 1, 4) FROM t, json_each(?)")
     assert words(postgres(sql)) == (
         "SELECT fs_date(a, '+8 hours'), fs_datetime(a), fs_strftime('%%Y', a), fs_julianday(a),"
         " fs_printf('%%d', n), strpos(a, '/'), COALESCE(a, ''), fs_json_extract(d, '$.a'),"
-        " fs_json_array_length(d), COALESCE(json_agg(a)::text, '[]'), json_build_array(a, b)"
+        " fs_json_array_length(d), COALESCE(json_agg(a)::text, '[]'), json_build_array(a, b), fs_substr(a, 1, 4)"
         " FROM t, fs_json_each(%s)")
 
 
@@ -423,6 +423,14 @@ def test_round_gives_floats_rounded_half_away_from_zero(pg, hundredths, minutes,
     hours = hundredths / 100
     same(pg, "SELECT ROUND(? * 60), CAST(ROUND(? * 60) AS INTEGER), ROUND(? / 60.0, 1), ROUND(?), CAST(? AS INTEGER)",
          [hours, hours, minutes, x, x])
+
+
+@EXAMPLES
+@given(value=st.one_of(st.none(), st.text("ab/中𪚥", max_size=8)), start=st.integers(-10, 10),
+       length=st.one_of(st.none(), st.integers(-10, 10)))
+def test_substr_counts_as_sqlite_does_from_either_end_and_backwards(pg, value, start, length):
+    same(pg, "SELECT substr(?, ?), substr(?, ?, ?), substr(?, 1, instr(?, '/') - 1), substr(?, instr(?, '/') + 1)",
+         [value, start, value, start, length, value, value, value, value])
 
 
 def test_documented_differences(pg):
