@@ -13,7 +13,8 @@ What it rewrites, and only this:
 - `a IS b` (not NULL, TRUE or FALSE) → `a IS NOT DISTINCT FROM b`; `LIKE` → `ILIKE … ESCAPE ''`
   (SQLite's LIKE ignores ASCII case and has no escape character unless one is named); `==` → `=`;
   `NOT INDEXED` goes; `LIMIT -1` → `LIMIT ALL`; `WHERE 1` → `WHERE TRUE` (not a simple CASE's
-  `WHEN 1`); a subquery in FROM or JOIN without a name gets one;
+  `WHEN 1`); a subquery in FROM or JOIN without a name gets one; SQLite's planner hints
+  `+column` and `CROSS JOIN … ON` become `column` and `JOIN … ON`;
   `CAST(… AS INTEGER)` → `fs_integer(…)` (64-bit, a real truncated and a text read by its leading
   digits, as SQLite casts), `CAST(… AS REAL)` → `DOUBLE PRECISION`.
 The tests in tests/pg/test_dialect.py hold both to the same values (decision 0360).
@@ -189,10 +190,15 @@ class _Writer:
                     skip.add(solid[solid.index(i) + 1])
                 else:
                     out.append("IS NOT DISTINCT FROM")
+            elif item == "+" and item.kind == "op" and _unary(before(i)) and isinstance(nxt, Token):
+                pass   # `+column`: SQLite's hint to leave an index aside; PostgreSQL has no + for text
+            elif (word == "CROSS" and isinstance(nxt, Token) and nxt.upper == "JOIN"
+                  and _ahead(items, solid, solid[solid.index(i) + 1], _JOIN_ENDS)[1] == "ON"):
+                pass   # SQLite's CROSS JOIN … ON (keep this join order) is PostgreSQL's JOIN … ON
             elif word == "LIKE":
                 out.append("ILIKE")
-                end = _operand_end(items, solid, i)
-                if end is not None:   # SQLite's LIKE has no escape character; PostgreSQL's has \\
+                end, stop = _ahead(items, solid, i, _OPERAND_ENDS)
+                if end is not None and stop != "ESCAPE":   # SQLite's LIKE has no escape character
                     tails[end] = " ESCAPE ''"
             elif word == "NOT" and isinstance(nxt, Token) and nxt.upper == "INDEXED":
                 skip.add(solid[solid.index(i) + 1])
@@ -239,15 +245,25 @@ _OPERAND_ENDS = _AFTER_CONDITION | {",", "THEN", "ELSE", "END", "WHEN", "ESCAPE"
                                     "<", ">", "<=", ">=", "BETWEEN", "IN", "LIKE", "FROM", "AS"}
 
 
-def _operand_end(items: list, solid: list[int], at: int) -> int | None:
-    """The index of the last item of the pattern after LIKE at `at`; None when an ESCAPE follows."""
-    end = None
+def _ahead(items: list, solid: list[int], at: int, stops: set[str]) -> tuple[int | None, str | None]:
+    """After items[at], on its level: the index of the last item before the first of `stops`, and that stop."""
+    last = None
     for index in solid[solid.index(at) + 1:]:
         item = items[index]
-        if isinstance(item, Token) and item.upper in _OPERAND_ENDS:
-            return None if item.upper == "ESCAPE" else end
-        end = index
-    return end
+        if isinstance(item, Token) and item.upper in stops:
+            return last, item.upper
+        last = index
+    return last, None
+
+
+def _unary(previous) -> bool:
+    """Whether a + after `previous` is a sign (it follows an operator, a keyword or nothing)."""
+    return previous is None or isinstance(previous, Token) and (
+        (previous.kind == "op" and previous != ")") or (previous.kind == "word" and previous.upper in _NOT_CALLS))
+
+
+_JOIN_ENDS = {"ON", "JOIN", "WHERE", "GROUP", "ORDER", "LIMIT", "UNION", "EXCEPT", "INTERSECT", "HAVING", "WINDOW",
+              "LEFT", "INNER", "CROSS", "NATURAL", ",", ";"}
 
 
 def _simple_case(items: list, at: int) -> bool:
