@@ -143,6 +143,15 @@ def test_when_1_is_a_truth_in_a_searched_case_and_a_value_in_a_simple_one():
         "SELECT CASE WHEN x THEN CASE y WHEN 1 THEN 1 END WHEN FALSE THEN 2 END FROM t"
 
 
+def test_sqlites_planner_hints_become_plain_sql():
+    """`+column` (leave its index aside) and `CROSS JOIN … ON` (keep this order) mean nothing more."""
+    assert words(postgres("SELECT a + b, -a, +c.town FROM t WHERE (+s.town IN (SELECT 1)) AND a = +5")) == \
+        "SELECT a + b, -a, c.town FROM t WHERE (s.town IN (SELECT 1)) AND a = 5"
+    assert words(postgres("SELECT * FROM d CROSS JOIN sessions s ON s.id = d.session_id WHERE 1")) == \
+        "SELECT * FROM d JOIN sessions s ON s.id = d.session_id WHERE TRUE"
+    assert words(postgres("SELECT * FROM d CROSS JOIN s WHERE s.a = d.a")) == "SELECT * FROM d CROSS JOIN s WHERE s.a = d.a"
+
+
 # -- functions ------------------------------------------------------------------------------------
 
 def test_two_argument_min_and_max_are_least_and_greatest_but_aggregates_stay():
