@@ -5,6 +5,7 @@ open a fresh database together."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -89,7 +90,7 @@ def database_with_locale():
 
     def make(collate: str, ctype: str) -> str:
         postgres_url()   # skips (or fails under FIELDSYNC_REQUIRE_POSTGRES) without a server
-        name = f"fs_locale_{len(made)}_{backends.os.getpid()}"
+        name = f"fs_locale_{len(made)}_{os.getpid()}"
         with psycopg.connect(backends.ADMIN_URL, autocommit=True) as admin:
             try:
                 admin.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"
