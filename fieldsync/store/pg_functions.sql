@@ -17,9 +17,10 @@ CREATE OR REPLACE FUNCTION fs_instant(value text) RETURNS timestamp LANGUAGE sql
                              '\s*(?:[Zz]|([+-])(\d{2}):(\d{2}))?$') AS p
 $$;
 
--- 'now' too: not immutable, so never in a generated column.
+-- 'now' too: not immutable, so never in a generated column. The statement's time, as SQLite's
+-- 'now' is (now() would be the transaction's: a write's whole length behind).
 CREATE OR REPLACE FUNCTION fs_time(value text) RETURNS timestamp LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT CASE WHEN value = 'now' THEN (now() AT TIME ZONE 'UTC') ELSE fs_instant(value) END
+  SELECT CASE WHEN value = 'now' THEN (statement_timestamp() AT TIME ZONE 'UTC') ELSE fs_instant(value) END
 $$;
 
 -- '+8 hours', '-3 days', 'start of day|month|year': what fieldsync passes; anything else: NULL.
@@ -151,10 +152,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN a IS NULL OR b IS NU
 CREATE OR REPLACE FUNCTION fs_greatest(a anycompatible, b anycompatible) RETURNS anycompatible
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE greatest(a, b) END $$;
 
--- JSON paths as SQLite writes them ('$', '$.a.b', '$[0]', '$.a[2].b') as PostgreSQL's path arrays.
+-- JSON paths as SQLite writes them ('$', '$.a.b', '$[0]', '$.a[2].b', '$."a.b"') as PostgreSQL's
+-- path arrays.
 CREATE OR REPLACE FUNCTION fs_json_path(path text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT coalesce(array_agg(coalesce(m[1], m[2]) ORDER BY n), '{}')
-  FROM regexp_matches(coalesce(path, '$'), '\.("?[^.\[\]"]+"?)|\[(\d+)\]', 'g') WITH ORDINALITY AS t(m, n)
+  SELECT coalesce(array_agg(coalesce(m[1], m[2], m[3]) ORDER BY n), '{}')
+  FROM regexp_matches(coalesce(path, '$'), '\."([^"]*)"|\.([^.\[\]"]+)|\[(\d+)\]', 'g') WITH ORDINALITY AS t(m, n)
 $$;
 
 -- A JSON value as SQLite gives it to SQL: a string as its text, a number or boolean as its text,
