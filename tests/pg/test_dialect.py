@@ -262,11 +262,16 @@ EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 
 @pytest.fixture(scope="module")
-def pg(tmp_path_factory):
-    """A hub's database on PostgreSQL, made as every hub's is (open_store)."""
+def hub_store(tmp_path_factory):
+    """A hub's store on PostgreSQL, made as every hub's is (open_store)."""
     store = open_store(tmp_path_factory.mktemp("pg") / "fieldsync.db", hub=True, database=postgres_url())
-    yield store.db
+    yield store
     store.close()
+
+
+@pytest.fixture(scope="module")
+def pg(hub_store):
+    return hub_store.db
 
 
 def _typed(rows: list[tuple]) -> list[tuple]:
@@ -371,12 +376,24 @@ def test_json_each_over_objects_read_with_json_extract(pg, rows):
 
 
 @EXAMPLES
-@given(a=json_text, b=json_text, c=json_text)
-def test_json_extract_paths(pg, a, b, c):
-    doc = json.dumps({"a": {"b": a}, "c": [b, {"d": c}], "e": None, "promotes": "level_3"})
+@given(a=json_text, b=json_text, c=json_text, key=st.text(st.sampled_from("a_. 1$[]"), min_size=1, max_size=5))
+def test_json_extract_paths(pg, a, b, c, key):
+    doc = json.dumps({"a": {"b": a}, "c": [b, {"d": c}], "e": None, "promotes": "level_3", key: a})
     same(pg, "SELECT json_extract(?, '$.a.b'), json_extract(?, '$.c[0]'), json_extract(?, '$.c[1].d'),"
              " json_extract(?, '$.e'), json_extract(?, '$.missing'), json_extract(?, '$.c[5]'),"
-             " json_extract(?, '$.promotes') IS NOT NULL", [doc] * 7)
+             " json_extract(?, '$.promotes') IS NOT NULL, json_extract(?, ?)", [doc] * 8 + [f'$."{key}"'])
+
+
+def test_now_is_the_statements_time_as_in_sqlite(hub_store):
+    """Two statements of one write read two times: SQLite's 'now' is the statement's, not the
+    transaction's start (a long write would stamp its last rows with its first moment)."""
+    def two_readings(db):
+        first = db.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
+        db.execute("SELECT pg_sleep(0.02)")
+        return first, db.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
+
+    first, second = hub_store.write(two_readings)
+    assert first < second
 
 
 maybe_numbers = st.one_of(st.none(), st.integers(-10**9, 10**9))
@@ -456,6 +473,9 @@ def test_documented_differences(pg):
     assert both(pg, "SELECT key, value FROM json_each(?)", [doc]) == (
         [(0, 7), (1, 1.5), (2, 1), (3, '{"b":1,"a":2}')], [("0", "7"), ("1", "1.5"), ("2", "1"), ("3", '{"a": 2, "b": 1}')])
     assert both(pg, "SELECT json_extract(?, '$[0]')", [doc]) == ([(7,)], [("7",)])
+    # SQLite 3.40 matches a path against a key as written: an escaped key ("\\u4e2d", as json.dumps
+    # writes 中) is not found by '$.中'. PostgreSQL finds it. The program's paths are ASCII names.
+    assert both(pg, "SELECT json_extract(?, '$.中')", [json.dumps({"中": 1})]) == ([(None,)], [("1",)])
     # A comparison is a bool, equal to SQLite's 0/1 in Python; summed it is a count on both (fs sum).
     assert both(pg, "SELECT 1 < 2, SUM(CAST(value AS INTEGER) > 1) FROM json_each('[1, 2, 3]')") == ([(1, 2)], [(True, 2)])
     # PostgreSQL has no NUL in text; no text the program stores has one.
