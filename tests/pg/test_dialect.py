@@ -478,6 +478,17 @@ def test_documented_differences(pg):
     assert both(pg, "SELECT json_extract(?, '$.中')", [json.dumps({"中": 1})]) == ([(None,)], [("1",)])
     # A comparison is a bool, equal to SQLite's 0/1 in Python; summed it is a count on both (fs sum).
     assert both(pg, "SELECT 1 < 2, SUM(CAST(value AS INTEGER) > 1) FROM json_each('[1, 2, 3]')") == ([(1, 2)], [(True, 2)])
+    # NULLs sort last ascending on PostgreSQL, first on SQLite: where it shows, the query says
+    # NULLS FIRST or NULLS LAST, which both read alike (a default would cost PostgreSQL its indexes).
+    order = "SELECT CAST(value AS INTEGER) AS n FROM json_each('[2, null, 1]') ORDER BY n"
+    assert both(pg, order) == ([(None,), (1,), (2,)], [(1,), (2,), (None,)])
+    same(pg, order + " NULLS FIRST")
+    same(pg, order + " DESC NULLS LAST")
+    # Dividing by zero is NULL on SQLite and an error on PostgreSQL: the program's SQL divides by
+    # constants and by bin widths that are never 0.
+    assert LITE.execute("SELECT 1 / 0, 1 % 0").fetchall() == [(None, None)]
+    with pytest.raises(sqlite3.OperationalError, match="division by zero"):
+        pg.execute("SELECT 1 / ?", [0])
     # PostgreSQL has no NUL in text; no text the program stores has one.
     with pytest.raises(sqlite3.OperationalError):
         pg.execute("SELECT value FROM json_each(?)", [json.dumps(["a\x00b"])])
