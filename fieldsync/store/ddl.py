@@ -1,6 +1,6 @@
 """SQLite's DDL as PostgreSQL's (decision 0300): column types as SQLite means them (INTEGER →
 BIGINT, REAL → DOUBLE PRECISION; TEXT stays TEXT and sorts by code point as SQLite's BINARY
-does, because pg.check_database insists on the C collation), a rowid for tables that have none
+does, because pg_pool.check_database insists on the C collation), a rowid for tables that have none
 of their own, virtual generated columns stored, foreign keys added once every table exists,
 triggers as PL/pgSQL functions.
 """

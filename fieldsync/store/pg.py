@@ -34,10 +34,9 @@ from psycopg_pool import ConnectionPool
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from fieldsync.errors import BadRequest
-from fieldsync.i18n import _
 from fieldsync.store import dialect, pg_pool, pg_schema
 from fieldsync.store.db import IDLE_SECONDS, IdleTask, Shared, _in_savepoint, _unwrap
+from fieldsync.store.pg_pool import check_database
 
 log = logging.getLogger(__name__)
 WRITER_LOCK = 0x6669656C64   # pg_advisory_xact_lock key every write takes ("field")
@@ -290,6 +289,9 @@ class PgStore(Shared):
         check_database(url)
         self.pool = pg_pool.open_pool(url, pool_size, _configure)
         self._local = threading.local()
+        # Writers queue here, not on the advisory lock with a pooled connection each: they would
+        # leave none for the reads of the write whose turn it is.
+        self._turn = threading.Lock()
         self._idle_tasks: list[IdleTask] = []
         self._idle_wanted = threading.Event()
         self._closed = False
@@ -318,7 +320,8 @@ class PgStore(Shared):
         if db is not None:
             return _in_savepoint(db, work)
         try:
-            result = pg_pool.pooled(self.pool, lambda conn: self._transaction(conn, work))
+            with self._turn:
+                result = pg_pool.pooled(self.pool, lambda conn: self._transaction(conn, work))
         except psycopg.Error as exc:   # the lock, the commit, a lost connection, no connection in time
             raise _as_sqlite_error(exc) from exc
         self._idle_wanted.set()
@@ -373,32 +376,6 @@ class PgStore(Shared):
         self._idle_wanted.set()
         self._idle.join(timeout=30)
         self.pool.close()
-
-
-def check_database(url: str) -> None:
-    """Refuse, in words, a database that cannot be reached or that does not sort and fold text as
-    SQLite does (collation and character type C: by code point, ASCII case only, as report
-    orders, text keys and LIKE expect)."""
-    try:
-        with psycopg.connect(url, **pg_pool.connect_options(url)) as conn:
-            collation, ctype, encoding = conn.execute(
-                "SELECT datcollate, datctype, pg_encoding_to_char(encoding) FROM pg_database"
-                " WHERE datname = current_database()").fetchone()
-    except psycopg.Error as exc:
-        raise BadRequest(_("Cannot open the PostgreSQL database %(url)s: %(reason)s",
-                           url=without_password(url), reason=str(exc).strip().splitlines()[0]),
-                         code="bad_setting") from None
-    wrong = next((name for name in (collation, ctype) if name not in ("C", "POSIX")), None)
-    if wrong or encoding != "UTF8":
-        raise BadRequest(_("The PostgreSQL database must use UTF8 and the C collation (it has %(encoding)s and "
-                           "%(collation)s). Create it with: createdb -T template0 -E UTF8 --locale=C NAME",
-                           encoding=encoding, collation=wrong or collation), code="bad_setting")
-
-
-def without_password(url: str) -> str:
-    """The address as it may be shown: a password in it, before the host or as a parameter, masked."""
-    url = re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
-    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)
 
 
 def _roll_back(conn: psycopg.Connection) -> None:

@@ -1,4 +1,5 @@
-"""Connections to a hub's PostgreSQL database that outlive a server restart (decision 0300).
+"""Connections to a hub's PostgreSQL database (decisions 0300, 0360): whether a database will do
+(`check_database`), and a pool whose connections outlive a server restart.
 
 psycopg_pool hands out the connections it holds without asking the server first: after a
 restart (or a failover, or an administrator ending sessions) every idle one is dead, and each
@@ -11,11 +12,15 @@ a write is not retried: the write is rolled back by the server and the caller ge
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
+
+from fieldsync.errors import BadRequest
+from fieldsync.i18n import _
 
 CONNECT_TIMEOUT = 10   # seconds to reach the server, unless the address sets connect_timeout
 
@@ -66,3 +71,29 @@ def pooled(pool: ConnectionPool, work: Callable[[psycopg.Connection], Any]) -> A
 def is_read(text: str) -> bool:
     """Whether a statement only reads (so running it again cannot do anything twice)."""
     return text.lstrip()[:6].upper() == "SELECT"
+
+
+def check_database(url: str) -> None:
+    """Refuse, in words, a database that cannot be reached or that does not sort and fold text as
+    SQLite does (collation and character type C: by code point, ASCII case only, as report
+    orders, text keys and LIKE expect)."""
+    try:
+        with psycopg.connect(url, **connect_options(url)) as conn:
+            collation, ctype, encoding = conn.execute(
+                "SELECT datcollate, datctype, pg_encoding_to_char(encoding) FROM pg_database"
+                " WHERE datname = current_database()").fetchone()
+    except psycopg.Error as exc:
+        raise BadRequest(_("Cannot open the PostgreSQL database %(url)s: %(reason)s",
+                           url=without_password(url), reason=str(exc).strip().splitlines()[0]),
+                         code="bad_setting") from None
+    wrong = next((name for name in (collation, ctype) if name not in ("C", "POSIX")), None)
+    if wrong or encoding != "UTF8":
+        raise BadRequest(_("The PostgreSQL database must use UTF8 and the C collation (it has %(encoding)s and "
+                           "%(collation)s). Create it with: createdb -T template0 -E UTF8 --locale=C NAME",
+                           encoding=encoding, collation=wrong or collation), code="bad_setting")
+
+
+def without_password(url: str) -> str:
+    """The address as it may be shown: a password in it, before the host or as a parameter, masked."""
+    url = re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)
