@@ -128,3 +128,27 @@ def test_after_the_server_cut_every_connection_reads_and_writes_work_at_once(sto
     assert cut_every_connection(store) >= 1
     store.write(put("a write first"))   # a write may be the first to meet the dead connections
     assert value_of(store, "a write first") == "v"
+
+
+def test_writers_waiting_their_turn_do_not_starve_the_reads_of_the_one_writing(store, tmp_path):
+    """Writes wait for their turn without holding a pooled connection: the write whose turn it is
+    may read through the store's pool (as the program's writes do) while others queue."""
+    from fieldsync.parts import MIGRATION_SETS
+    from fieldsync.store.pg import PgStore
+
+    small = PgStore(store.url, tmp_path / "fieldsync.db", migrations=MIGRATION_SETS, pool_size=3)
+    try:
+        def reads_then_writes(n):
+            return lambda db: (small.get_meta("kept"), put(f"queued {n}")(db))
+
+        failures: list[BaseException] = []
+        writers = [threading.Thread(target=lambda n=n: failures.append(_raised(small.write, reads_then_writes(n))))
+                   for n in range(8)]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join(120)
+        assert failures == [None] * 8
+        assert all(value_of(small, f"queued {n}") == "v" for n in range(8))
+    finally:
+        small.close()
