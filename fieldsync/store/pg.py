@@ -60,9 +60,18 @@ class _Number(Loader):
         return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
 
 
+class _TruthAsInteger(Loader):
+    """A comparison's truth (`SELECT a = b`, `p.id IS NULL`) as 1 or 0, as SQLite gives it: the
+    same in a page, a JSON answer or an export."""
+
+    def load(self, data):
+        return 1 if bytes(data) == b"t" else 0
+
+
 def _configure(conn: psycopg.Connection) -> None:
     conn.adapters.register_dumper(bool, _BoolAsInteger)
     conn.adapters.register_loader("numeric", _Number)
+    conn.adapters.register_loader("bool", _TruthAsInteger)
 
 
 def _as_sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
