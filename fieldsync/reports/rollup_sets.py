@@ -20,10 +20,10 @@ from fieldsync.store import triggers
 
 # The (session, person) pairs of the pending ranges :first..:last, and their attendance rows as
 # they were before the fold.
-_TEMP = ("CREATE TEMP TABLE IF NOT EXISTS fold_keys (session_id text, person_id text,"
-         " PRIMARY KEY (session_id, person_id)) ON COMMIT DELETE ROWS",
-         "CREATE TEMP TABLE IF NOT EXISTS fold_before (session_id text, person_id text, first_in text,"
-         " year text, kind text, ins bigint, minutes bigint, counted bigint) ON COMMIT DELETE ROWS")
+_TEMP = (("CREATE TEMP TABLE IF NOT EXISTS fold_keys (session_id text, person_id text,"
+         " PRIMARY KEY (session_id, person_id)) ON COMMIT DELETE ROWS"),
+         ("CREATE TEMP TABLE IF NOT EXISTS fold_before (session_id text, person_id text, first_in text,"
+         " year text, kind text, ins bigint, minutes bigint, counted bigint) ON COMMIT DELETE ROWS"))
 _KEYS = ("INSERT INTO fold_keys SELECT DISTINCT c.session_id, c.person_id FROM rollup_pending r"
          " JOIN checkins c ON c.rowid > r.after AND c.rowid <= r.upto"
          " WHERE r.after BETWEEN :first AND :last AND c.person_id IS NOT NULL")
@@ -60,8 +60,8 @@ _PERSON_YEAR = (
     " ON CONFLICT (year, kind, person_id) DO UPDATE SET sessions = sessions + excluded.sessions,"
     " minutes = minutes + excluded.minutes")
 _EMPTIED = ("DELETE FROM rollup_daily WHERE people = 0 AND session_id IN (SELECT session_id FROM fold_keys)",
-            "DELETE FROM rollup_person_year WHERE sessions = 0 AND minutes = 0"
-            " AND person_id IN (SELECT person_id FROM fold_keys)")
+            ("DELETE FROM rollup_person_year WHERE sessions = 0 AND minutes = 0"
+            " AND person_id IN (SELECT person_id FROM fold_keys)"))
 
 
 def fold(db: Database, fold_statement: str, first: int, last: int) -> None:

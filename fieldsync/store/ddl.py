@@ -1,7 +1,8 @@
 """SQLite's DDL as PostgreSQL's (decision 0300): column types as SQLite means them (INTEGER →
-BIGINT, REAL → DOUBLE PRECISION, TEXT → TEXT COLLATE "C", so text sorts by code point as SQLite's
-BINARY does), a rowid for tables that have none of their own, virtual generated columns stored,
-foreign keys added once every table exists, triggers as PL/pgSQL functions.
+BIGINT, REAL → DOUBLE PRECISION; TEXT stays TEXT and sorts by code point as SQLite's BINARY
+does, because pg_pool.check_database insists on the C collation), a rowid for tables that have none
+of their own, virtual generated columns stored, foreign keys added once every table exists,
+triggers as PL/pgSQL functions.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def table_ddl(sql: str) -> tuple[str, bool, list[str]]:
     keys as ALTER TABLE statements, to run once every table exists (SQLite lets a table name
     one made after it)."""
     sql = re.sub(r"\[([^\]]*)\]", r'"\1"', sql)
-    table = re.match(r"\s*CREATE\s+(?:TEMP\w*\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\"?\w+\"?)", sql, re.IGNORECASE).group(1)
+    table = re.match(r'\s*CREATE\s+(?:TEMP\w*\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")*"|\w+)', sql,
+                     re.IGNORECASE).group(1)
     foreign: list[str] = []
 
     def keep_apart(column: str, part: str) -> str:

@@ -6,14 +6,18 @@ What it rewrites, and only this:
 - `INSERT OR IGNORE` / `INSERT OR REPLACE` / `REPLACE` become `ON CONFLICT` clauses (a replace
   needs the table's unique keys and columns: the caller passes them, `shape_of`);
 - SQLite's functions become PostgreSQL's or ours (pg_functions.sql): `json_each`, `json_extract`,
-  `date`, `datetime`, `strftime`, `julianday`, `printf` → `fs_*`; two-argument `min`/`max` →
-  `fs_least`/`fs_greatest` (NULL if either is NULL, as in SQLite); `round` on numeric (half away
-  from zero, as SQLite rounds); `instr` → `strpos`; `json_group_array`/`json_array` → `json_agg`/
-  `json_build_array`; `ifnull` → `COALESCE`;
-- `a IS b` (not NULL, TRUE or FALSE) → `a IS NOT DISTINCT FROM b`; `LIKE` → `ILIKE` (SQLite's
-  LIKE ignores ASCII case); `==` → `=`; `NOT INDEXED` goes; `LIMIT -1` → `LIMIT ALL`;
-  `WHERE 1` → `WHERE TRUE`; a subquery in FROM or JOIN without a name gets one;
-  `CAST(… AS INTEGER|REAL)` → `BIGINT|DOUBLE PRECISION` (SQLite's integers are 64-bit).
+  `date`, `datetime`, `strftime`, `julianday`, `printf`, `substr` → `fs_*`; two-argument
+  `min`/`max` → `fs_least`/`fs_greatest` (NULL if either is NULL, as in SQLite); `round` on
+  numeric (half away from zero, as SQLite rounds) with a float back; `instr` → `strpos`;
+  `json_group_array`/`json_array` → `json_agg`/`json_build_array`; `ifnull` → `COALESCE`;
+- `a IS b` (not NULL, TRUE or FALSE) → `a IS NOT DISTINCT FROM b`; `LIKE` → `ILIKE … ESCAPE ''`
+  (SQLite's LIKE ignores ASCII case and has no escape character unless one is named); `==` → `=`;
+  `NOT INDEXED` goes; `LIMIT -1` → `LIMIT ALL`; `WHERE 1` → `WHERE TRUE` (not a simple CASE's
+  `WHEN 1`); a subquery in FROM or JOIN without a name gets one; SQLite's planner hints
+  `+column` and `CROSS JOIN … ON` become `column` and `JOIN … ON`;
+  `CAST(… AS INTEGER)` → `fs_integer(…)` (64-bit, a real truncated and a text read by its leading
+  digits, as SQLite casts), `CAST(… AS REAL)` → `DOUBLE PRECISION`.
+The tests in tests/pg/test_dialect.py hold both to the same values (decision 0360).
 Everything else is the same in both, and the code keeps to that: booleans are stored as
 `CASE … THEN 1 ELSE 0 END`, every grouped column is named in GROUP BY.
 
@@ -44,7 +48,7 @@ def is_postgres(database: str | None) -> bool:
 RENAMED = {"json_each": "fs_json_each", "json_extract": "fs_json_extract", "date": "fs_date",
            "datetime": "fs_datetime", "strftime": "fs_strftime", "julianday": "fs_julianday",
            "printf": "fs_printf", "instr": "strpos", "ifnull": "COALESCE", "json_array": "json_build_array",
-           "json_array_length": "fs_json_array_length"}
+           "json_array_length": "fs_json_array_length", "substr": "fs_substr"}
 TYPES = {"INTEGER": "BIGINT", "INT": "BIGINT", "REAL": "DOUBLE PRECISION", "FLOAT": "DOUBLE PRECISION",
          "DOUBLE": "DOUBLE PRECISION", "NUMERIC": "NUMERIC", "TEXT": "TEXT", "BLOB": "BYTEA",
          "BOOLEAN": "BIGINT"}
@@ -141,8 +145,9 @@ class _Writer:
             at = solid.index(i) - 1 if i in solid else -1
             return items[solid[at]] if at >= 0 else None
 
-        skip = set()
+        skip, tails, starts = set(), {}, []
         for i, item in enumerate(items):
+            starts.append(len(out))
             if i in skip:
                 continue
             if isinstance(item, Group):
@@ -185,8 +190,16 @@ class _Writer:
                     skip.add(solid[solid.index(i) + 1])
                 else:
                     out.append("IS NOT DISTINCT FROM")
+            elif item == "+" and item.kind == "op" and _unary(before(i)) and isinstance(nxt, Token):
+                pass   # `+column`: SQLite's hint to leave an index aside; PostgreSQL has no + for text
+            elif (word == "CROSS" and isinstance(nxt, Token) and nxt.upper == "JOIN"
+                  and _ahead(items, solid, solid[solid.index(i) + 1], _JOIN_ENDS)[1] == "ON"):
+                pass   # SQLite's CROSS JOIN … ON (keep this join order) is PostgreSQL's JOIN … ON
             elif word == "LIKE":
                 out.append("ILIKE")
+                end, stop = _ahead(items, solid, i, _OPERAND_ENDS)
+                if end is not None and stop != "ESCAPE":   # SQLite's LIKE has no escape character
+                    tails[end] = " ESCAPE ''"
             elif word == "NOT" and isinstance(nxt, Token) and nxt.upper == "INDEXED":
                 skip.add(solid[solid.index(i) + 1])
             elif word == "LIMIT" and isinstance(nxt, Token) and nxt == "-" and after(i, 2) == "1":
@@ -194,6 +207,7 @@ class _Writer:
                 skip.update(solid[solid.index(i) + 1:solid.index(i) + 3])
             elif (item.kind == "number" and item in ("1", "0") and isinstance(before(i), Token)
                   and before(i).upper in ("WHERE", "AND", "OR", "WHEN", "ON", "HAVING")
+                  and not (before(i).upper == "WHEN" and _simple_case(items, i))
                   and (nxt is None or (isinstance(nxt, Token) and nxt.upper in _AFTER_CONDITION))):
                 out.append("TRUE" if item == "1" else "FALSE")
             elif word == "BEGIN" and isinstance(nxt, Token) and nxt.upper in ("IMMEDIATE", "DEFERRED", "EXCLUSIVE"):
@@ -201,6 +215,8 @@ class _Writer:
                 skip.add(solid[solid.index(i) + 1])
             else:
                 out.append(item)
+        for end, text in sorted(tails.items(), reverse=True):   # after an operand, once it is written
+            out.insert(starts[end + 1] if end + 1 < len(items) else len(out), text)
         return out
 
     def call(self, name: Token, group: Group) -> str:
@@ -211,7 +227,7 @@ class _Writer:
             return f"fs_{'least' if lower == 'min' else 'greatest'}({inner})"
         if lower == "round":
             rest = ", " + self.text(args[1]) if len(args) > 1 else ""
-            return f"round(CAST({self.text(args[0])} AS NUMERIC){rest})"
+            return f"CAST(round(CAST({self.text(args[0])} AS NUMERIC){rest}) AS DOUBLE PRECISION)"
         if lower == "json_group_array":
             return f"COALESCE(json_agg({inner})::text, '[]')"
         if lower == "cast" and len(args) == 1:
@@ -219,8 +235,50 @@ class _Writer:
             if (len(solid) >= 3 and isinstance(solid[-2], Token) and solid[-2].upper == "AS"
                     and isinstance(solid[-1], Token) and solid[-1].upper in ("INTEGER", "INT", "REAL", "FLOAT")):
                 cut = max(i for i, item in enumerate(args[0]) if item is solid[-2])
+                if solid[-1].upper in ("INTEGER", "INT"):   # SQLite truncates; PostgreSQL would round
+                    return f"fs_integer({self.text(args[0][:cut]).strip()})"
                 return f"{name}({self.text(args[0][:cut])}AS {TYPES[solid[-1].upper]})"
         return f"{RENAMED.get(lower, name)}({inner})"
+
+
+_OPERAND_ENDS = _AFTER_CONDITION | {",", "THEN", "ELSE", "END", "WHEN", "ESCAPE", "COLLATE", "IS", "NOT", "=", "<>", "!=",
+                                    "<", ">", "<=", ">=", "BETWEEN", "IN", "LIKE", "FROM", "AS"}
+
+
+def _ahead(items: list, solid: list[int], at: int, stops: set[str]) -> tuple[int | None, str | None]:
+    """After items[at], on its level: the index of the last item before the first of `stops`, and that stop."""
+    last = None
+    for index in solid[solid.index(at) + 1:]:
+        item = items[index]
+        if isinstance(item, Token) and item.upper in stops:
+            return last, item.upper
+        last = index
+    return last, None
+
+
+def _unary(previous) -> bool:
+    """Whether a + after `previous` is a sign (it follows an operator, a keyword or nothing)."""
+    return previous is None or isinstance(previous, Token) and (
+        (previous.kind == "op" and previous != ")") or (previous.kind == "word" and previous.upper in _NOT_CALLS))
+
+
+_JOIN_ENDS = {"ON", "JOIN", "WHERE", "GROUP", "ORDER", "LIMIT", "UNION", "EXCEPT", "INTERSECT", "HAVING", "WINDOW",
+              "LEFT", "INNER", "CROSS", "NATURAL", ",", ";"}
+
+
+def _simple_case(items: list, at: int) -> bool:
+    """Whether the WHEN before items[at] is a simple CASE's (`CASE x WHEN 1`: a value, not a truth)."""
+    depth = 0
+    for index in range(at - 1, -1, -1):
+        item = items[index]
+        if isinstance(item, Token) and item.upper == "END":
+            depth += 1
+        elif isinstance(item, Token) and item.upper == "CASE":
+            if depth == 0:
+                following = _solid(items[index + 1:])
+                return not (following and isinstance(following[0], Token) and following[0].upper == "WHEN")
+            depth -= 1
+    return False
 
 
 def _first_word(items: list) -> str | None:

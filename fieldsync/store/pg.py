@@ -5,10 +5,10 @@ The program speaks to its database through the few calls sqlite-utils gives it (
 `PgDatabase` answers the same calls on a psycopg 3 connection, passing every statement
 through `dialect.postgres`; its errors are raised as the sqlite3 errors the program already
 handles. `PgStore` is the Store of such a database: reads take a pooled connection per
-statement; a write is a transaction of its own that first takes one advisory lock, so the
-writes of every thread and every hub process run one at a time, as SQLite's one writer runs
-them, and an exactly-once push stays exactly once across processes (the lock is the
-database's, not Python's).
+statement (store/pg_pool.py: a pool that outlives a server restart); a write is a transaction of
+its own that first takes one advisory lock, so the writes of every thread and every hub process
+run one at a time, as SQLite's one writer runs them, and an exactly-once push stays exactly once
+across processes (the lock is the database's, not Python's).
 
 A new PostgreSQL database is made by building the schema in an in-memory SQLite database from
 the same migrations and copying it across (`copy_database`): the tables, their rows, indexes,
@@ -34,10 +34,9 @@ from psycopg_pool import ConnectionPool
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from fieldsync.errors import BadRequest
-from fieldsync.i18n import _
-from fieldsync.store import dialect, pg_migrate, pg_schema
+from fieldsync.store import dialect, pg_migrate, pg_pool, pg_schema
 from fieldsync.store.db import IDLE_SECONDS, IdleTask, Shared, _in_savepoint, _unwrap
+from fieldsync.store.pg_pool import check_database
 
 log = logging.getLogger(__name__)
 WRITER_LOCK = 0x6669656C64   # pg_advisory_xact_lock key every write takes ("field")
@@ -60,9 +59,18 @@ class _Number(Loader):
         return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
 
 
+class _TruthAsInteger(Loader):
+    """A comparison's truth (`SELECT a = b`, `p.id IS NULL`) as 1 or 0, as SQLite gives it: the
+    same in a page, a JSON answer or an export."""
+
+    def load(self, data):
+        return 1 if bytes(data) == b"t" else 0
+
+
 def _configure(conn: psycopg.Connection) -> None:
     conn.adapters.register_dumper(bool, _BoolAsInteger)
     conn.adapters.register_loader("numeric", _Number)
+    conn.adapters.register_loader("bool", _TruthAsInteger)
 
 
 def _as_sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
@@ -189,8 +197,7 @@ class PgDatabase:
         try:
             if self._conn is not None:
                 return work(self._conn)
-            with self._pool.connection() as conn:
-                return work(conn)
+            return pg_pool.pooled(self._pool, work)
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from exc
 
@@ -213,8 +220,10 @@ class PgDatabase:
     def native(self, text: str, values=None) -> _Cursor:
         """Run a statement written for PostgreSQL (values None: no parameters, `%` is itself)."""
 
+        read = self._conn is None and pg_pool.is_read(text)   # a read on a cut connection runs again
+
         def run(conn):
-            cur = conn.execute(text, values)
+            cur = pg_pool.first(conn, text, values) if read else conn.execute(text, values)
             if not cur.description:
                 return _Cursor(None, None, cur.rowcount)
             return _without_hidden_rowid(text, cur.fetchall(), cur.description, cur.rowcount)
@@ -312,9 +321,11 @@ class PgStore(Shared):
         self.path = Path(path)   # the instance folder's database path: keys live beside it
         self.path.parent.mkdir(parents=True, exist_ok=True)
         check_database(url)
-        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, configure=_configure, open=True,
-                                   kwargs={"autocommit": True, "options": "-c TimeZone=UTC"}, name="fieldsync")
+        self.pool = pg_pool.open_pool(url, pool_size, _configure)
         self._local = threading.local()
+        # Writers queue here, not on the advisory lock with a pooled connection each: they would
+        # leave none for the reads of the write whose turn it is.
+        self._turn = threading.Lock()
         self._idle_tasks: list[IdleTask] = []
         self._idle_wanted = threading.Event()
         self._closed = False
@@ -342,27 +353,32 @@ class PgStore(Shared):
         db = getattr(self._local, "writing", None)
         if db is not None:
             return _in_savepoint(db, work)
-        with self.pool.connection() as conn:
-            db = PgDatabase(conn, name=self.url)
-            self._local.writing = db
-            try:
-                # READ COMMITTED whatever the database's default: each statement after the lock then
-                # sees what the write before committed; a repeatable-read snapshot would be taken by the
-                # lock statement itself, before that write's commit (a batch not seen, a 500).
-                conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
-                result = work(db)
-                conn.execute("COMMIT")
-            except psycopg.Error as exc:
-                _roll_back(conn)
-                raise _as_sqlite_error(exc) from exc
-            except BaseException:
-                _roll_back(conn)
-                raise
-            finally:
-                self._local.writing = None
+        try:
+            with self._turn:
+                result = pg_pool.pooled(self.pool, lambda conn: self._transaction(conn, work))
+        except psycopg.Error as exc:   # the lock, the commit, a lost connection, no connection in time
+            raise _as_sqlite_error(exc) from exc
         self._idle_wanted.set()
         return result
+
+    def _transaction(self, conn: psycopg.Connection, work: Callable[[Database], Any]) -> Any:
+        # READ COMMITTED whatever the database's default: each statement after the lock then sees
+        # what the write before committed; a repeatable-read snapshot would be taken by the lock
+        # statement itself, before that write's commit (a batch not seen, a 500). A connection the
+        # server cut is swapped here, before anything is done.
+        pg_pool.first(conn, "BEGIN ISOLATION LEVEL READ COMMITTED")
+        db = PgDatabase(conn, name=self.url)
+        self._local.writing = db
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
+            result = work(db)
+            conn.execute("COMMIT")
+            return result
+        except BaseException:
+            _roll_back(conn)
+            raise
+        finally:
+            self._local.writing = None
 
     def write_many(self, handler, item: Any) -> Any:
         return self.write(lambda db: _unwrap(handler(self, db, [item])[0]))
@@ -417,29 +433,9 @@ class PgStore(Shared):
         self.pool.close()
 
 
-def check_database(url: str) -> None:
-    """Refuse, in words, a database that cannot be reached or that does not sort text as SQLite
-    does (collation C: by code point, as report orders and text keys expect)."""
-    try:
-        with psycopg.connect(url, connect_timeout=10) as conn:
-            collation, encoding = conn.execute(
-                "SELECT datcollate, pg_encoding_to_char(encoding) FROM pg_database"
-                " WHERE datname = current_database()").fetchone()
-    except psycopg.Error as exc:
-        raise BadRequest(_("Cannot open the PostgreSQL database %(url)s: %(reason)s",
-                           url=without_password(url), reason=str(exc).strip().splitlines()[0]),
-                         code="bad_setting") from None
-    if collation not in ("C", "POSIX") or encoding != "UTF8":
-        raise BadRequest(_("The PostgreSQL database must use UTF8 and the C collation (it has %(encoding)s and "
-                           "%(collation)s). Create it with: createdb -T template0 -E UTF8 --locale=C NAME",
-                           encoding=encoding, collation=collation), code="bad_setting")
-
-
-def without_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
-
-
 def _roll_back(conn: psycopg.Connection) -> None:
+    if conn.broken or conn.closed:
+        return   # the server has rolled it back already
     try:
         if conn.info.transaction_status != TransactionStatus.IDLE:
             conn.execute("ROLLBACK")

@@ -3,16 +3,24 @@
 -- reads them: an ISO text, with a zone (Z, +08:00) turned into UTC, without one taken as it is;
 -- a text that is no time gives NULL, never an error. Every connection runs with TimeZone UTC.
 
+-- The fields are range-checked here, and a day past the month's end rolls over (2024-02-30 is
+-- 2024-03-01), as SQLite counts it: a bad time is NULL, never an error that fails the whole
+-- query. Seconds are kept to the millisecond, rounded as SQLite rounds them.
 CREATE OR REPLACE FUNCTION fs_instant(value text) RETURNS timestamp LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE
-    WHEN value ~ '^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$'
-      THEN (replace(value, 'T', ' ')::timestamptz AT TIME ZONE 'UTC')
-  END
+  SELECT make_timestamp(p[1]::int, p[2]::int, 1, coalesce(p[4], '0')::int, coalesce(p[5], '0')::int, 0)
+         + (p[3]::int - 1) * interval '1 day'
+         + floor(coalesce(p[6], '0')::double precision * 1000 + 0.5) * interval '1 millisecond'
+         - CASE WHEN p[7] IS NULL THEN interval '0'
+                ELSE (p[7] || '1')::int * (p[8]::int * interval '1 hour' + p[9]::int * interval '1 minute') END
+    FROM regexp_match(value, '^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])'
+                             '(?:[T ]([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d(?:\.\d*)?))?)?'
+                             '\s*(?:[Zz]|([+-])(\d{2}):(\d{2}))?$') AS p
 $$;
 
--- 'now' too: not immutable, so never in a generated column.
+-- 'now' too: not immutable, so never in a generated column. The statement's time, as SQLite's
+-- 'now' is (now() would be the transaction's: a write's whole length behind).
 CREATE OR REPLACE FUNCTION fs_time(value text) RETURNS timestamp LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT CASE WHEN value = 'now' THEN (now() AT TIME ZONE 'UTC') ELSE fs_instant(value) END
+  SELECT CASE WHEN value = 'now' THEN (statement_timestamp() AT TIME ZONE 'UTC') ELSE fs_instant(value) END
 $$;
 
 -- '+8 hours', '-3 days', 'start of day|month|year': what fieldsync passes; anything else: NULL.
@@ -47,7 +55,10 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION fs_julianday(value text) RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT extract(epoch FROM fs_instant(value))::double precision / 86400.0 + 2440587.5
+  -- as SQLite computes it: whole milliseconds since noon of 4714 BC, divided; the same double
+  -- to the last bit, so differences of two rounded to minutes round alike
+  SELECT (round(extract(epoch FROM fs_instant(value)) * 1000)::bigint + 210866760000000)::double precision
+         / 86400000::double precision
 $$;
 
 CREATE OR REPLACE FUNCTION fs_strftime(format text, value text, VARIADIC modifiers text[] DEFAULT NULL) RETURNS text
@@ -83,20 +94,69 @@ BEGIN
   IF spec[5] = 'd' THEN body := trunc(value)::bigint::text;
   ELSE body := round(value::numeric, coalesce(spec[4], '6')::int)::text;
   END IF;
+  IF value < 0 AND left(body, 1) <> '-' THEN body := '-' || body; END IF;   -- -0.0001 is '-0.000'
   IF spec[1] = '+' AND value >= 0 THEN body := '+' || body; END IF;
   IF spec[2] = '0' AND spec[3] <> '' THEN body := lpad(body, spec[3]::int, '0'); END IF;
   RETURN regexp_replace(format, '%\+?0?\d*(\.\d+)?[df]', body);
 END $$;
+
+-- substr as SQLite counts: a start of 0 or below the first character, a negative start from the
+-- end, a negative length the characters before the start (PostgreSQL's fails on a negative
+-- length, so a row an earlier condition would have left out could fail the whole query). The
+-- usual case (both positive) is PostgreSQL's own, inlined: an index on substr(id, 11, 8) serves.
+CREATE OR REPLACE FUNCTION fs_substr_counted(value text, start bigint, length bigint) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE p1 bigint := start; p2 bigint := abs(length);
+BEGIN
+  IF p1 < 0 THEN
+    p1 := p1 + char_length(value);
+    IF p1 < 0 THEN p2 := greatest(p2 + p1, 0); p1 := 0; END IF;
+  ELSIF p1 > 0 THEN p1 := p1 - 1;
+  ELSIF p2 > 0 THEN p2 := p2 - 1;
+  END IF;
+  IF length < 0 THEN
+    p1 := p1 - p2;
+    IF p1 < 0 THEN p2 := p2 + p1; p1 := 0; END IF;
+  END IF;
+  RETURN substr(value, (p1 + 1)::int, least(p2, 1000000000)::int);
+END $$;
+CREATE OR REPLACE FUNCTION fs_substr(value text, start bigint, length bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN start > 0 AND length >= 0 THEN substr(value, start::int, length::int)
+              ELSE fs_substr_counted(value, start, length) END
+$$;
+CREATE OR REPLACE FUNCTION fs_substr(value text, start bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN start > 0 THEN substr(value, start::int) ELSE fs_substr_counted(value, start, 1000000000) END
+$$;
+
+-- CAST(x AS INTEGER) as SQLite casts: a real truncated toward zero (PostgreSQL rounds), a text
+-- by its leading integer ('12abc' is 12, 'abc' 0). One per argument type, so none is converted.
+CREATE OR REPLACE FUNCTION fs_integer(value double precision) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT trunc(value)::bigint $$;
+CREATE OR REPLACE FUNCTION fs_integer(value numeric) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT trunc(value)::bigint $$;
+CREATE OR REPLACE FUNCTION fs_integer(value bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT value $$;
+CREATE OR REPLACE FUNCTION fs_integer(value integer) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT value::bigint $$;
+CREATE OR REPLACE FUNCTION fs_integer(value smallint) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT value::bigint $$;
+CREATE OR REPLACE FUNCTION fs_integer(value boolean) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT value::int::bigint $$;
+CREATE OR REPLACE FUNCTION fs_integer(value text) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT coalesce(substring(value FROM '^\s*([-+]?\d{1,18})'), '0')::bigint $$;
 
 CREATE OR REPLACE FUNCTION fs_least(a anycompatible, b anycompatible) RETURNS anycompatible
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE least(a, b) END $$;
 CREATE OR REPLACE FUNCTION fs_greatest(a anycompatible, b anycompatible) RETURNS anycompatible
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE greatest(a, b) END $$;
 
--- JSON paths as SQLite writes them ('$', '$.a.b', '$[0]', '$.a[2].b') as PostgreSQL's path arrays.
+-- JSON paths as SQLite writes them ('$', '$.a.b', '$[0]', '$.a[2].b', '$."a.b"') as PostgreSQL's
+-- path arrays.
 CREATE OR REPLACE FUNCTION fs_json_path(path text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT coalesce(array_agg(coalesce(m[1], m[2]) ORDER BY n), '{}')
-  FROM regexp_matches(coalesce(path, '$'), '\.("?[^.\[\]"]+"?)|\[(\d+)\]', 'g') WITH ORDINALITY AS t(m, n)
+  SELECT coalesce(array_agg(coalesce(m[1], m[2], m[3]) ORDER BY n), '{}')
+  FROM regexp_matches(coalesce(path, '$'), '\."([^"]*)"|\.([^.\[\]"]+)|\[(\d+)\]', 'g') WITH ORDINALITY AS t(m, n)
 $$;
 
 -- A JSON value as SQLite gives it to SQL: a string as its text, a number or boolean as its text,

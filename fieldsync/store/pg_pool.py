@@ -1,0 +1,99 @@
+"""Connections to a hub's PostgreSQL database (decisions 0300, 0360): whether a database will do
+(`check_database`), and a pool whose connections outlive a server restart.
+
+psycopg_pool hands out the connections it holds without asking the server first: after a
+restart (or a failover, or an administrator ending sessions) every idle one is dead, and each
+would fail the next request that takes it. Checking every connection before each statement
+costs a round trip per statement; instead a statement whose connection turns out to have been
+cut *before it changed anything* (a SELECT, or the BEGIN of a write) runs once more on a fresh
+connection, after the pool has dropped its other dead ones. A connection lost in the middle of
+a write is not retried: the write is rolled back by the server and the caller gets the error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from fieldsync.errors import BadRequest
+from fieldsync.i18n import _
+
+CONNECT_TIMEOUT = 10   # seconds to reach the server, unless the address sets connect_timeout
+
+
+def connect_options(url: str) -> dict:
+    """What every connection to the hub's database adds to its address: a bounded wait to
+    connect, and TCP keepalives, so a server gone silent ends a statement in an error rather than
+    holding a request (and the writer's lock) for ever."""
+    options = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+    if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(url):
+        options["connect_timeout"] = CONNECT_TIMEOUT
+    return options
+
+
+def open_pool(url: str, size: int, configure: Callable[[psycopg.Connection], None]) -> ConnectionPool:
+    return ConnectionPool(url, min_size=1, max_size=size, configure=configure, open=True, name="fieldsync",
+                          kwargs={"autocommit": True, "options": "-c TimeZone=UTC", **connect_options(url)})
+
+
+class Cut(Exception):
+    """The connection had been cut before a statement that changes nothing reached the server."""
+
+
+def first(conn: psycopg.Connection, text: str, values=None) -> psycopg.Cursor:
+    """Run a statement that changes nothing (a read, BEGIN); Cut if the connection was dead."""
+    try:
+        return conn.execute(text, values)
+    except psycopg.OperationalError as exc:
+        if conn.broken or conn.closed:
+            raise Cut from exc
+        raise
+
+
+def pooled(pool: ConnectionPool, work: Callable[[psycopg.Connection], Any]) -> Any:
+    """work(conn) on a pooled connection; once more on a fresh one when it raises Cut."""
+    try:
+        with pool.connection() as conn:
+            return work(conn)
+    except Cut:
+        pool.check()   # a restart leaves every idle connection dead: drop them all at once
+    with pool.connection() as conn:
+        try:
+            return work(conn)
+        except Cut as cut:
+            raise cut.__cause__ from None
+
+
+def is_read(text: str) -> bool:
+    """Whether a statement only reads (so running it again cannot do anything twice)."""
+    return text.lstrip()[:6].upper() == "SELECT"
+
+
+def check_database(url: str) -> None:
+    """Refuse, in words, a database that cannot be reached or that does not sort and fold text as
+    SQLite does (collation and character type C: by code point, ASCII case only, as report
+    orders, text keys and LIKE expect)."""
+    try:
+        with psycopg.connect(url, **connect_options(url)) as conn:
+            collation, ctype, encoding = conn.execute(
+                "SELECT datcollate, datctype, pg_encoding_to_char(encoding) FROM pg_database"
+                " WHERE datname = current_database()").fetchone()
+    except psycopg.Error as exc:
+        raise BadRequest(_("Cannot open the PostgreSQL database %(url)s: %(reason)s",
+                           url=without_password(url), reason=str(exc).strip().splitlines()[0]),
+                         code="bad_setting") from None
+    wrong = next((name for name in (collation, ctype) if name not in ("C", "POSIX")), None)
+    if wrong or encoding != "UTF8":
+        raise BadRequest(_("The PostgreSQL database must use UTF8 and the C collation (it has %(encoding)s and "
+                           "%(collation)s). Create it with: createdb -T template0 -E UTF8 --locale=C NAME",
+                           encoding=encoding, collation=wrong or collation), code="bad_setting")
+
+
+def without_password(url: str) -> str:
+    """The address as it may be shown: a password in it, before the host or as a parameter, masked."""
+    url = re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)

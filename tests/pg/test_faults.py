@@ -1,0 +1,154 @@
+"""A hub's store on PostgreSQL when things go wrong (decision 0300): a write that fails leaves
+nothing behind and its connection clean for the next; a lost server connection is an error to
+the caller, not a hang; once the server takes connections again the store works again.
+
+Connections are cut as a restarted or failing server cuts them: pg_terminate_backend from an
+admin connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import psycopg
+import pytest
+
+from fieldsync.parts import open_store
+from tests import backends
+from tests.backends import postgres_url
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A hub's store on a PostgreSQL database of its own (made as every hub's is)."""
+    hub = open_store(tmp_path_factory.mktemp("pg") / "fieldsync.db", hub=True, database=postgres_url())
+    yield hub
+    hub.close()
+
+
+def put(key: str, value: str = "v"):
+    return lambda db: db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+
+def value_of(store, key: str):
+    return store.get_meta(key)
+
+
+def cut_every_connection(store) -> int:
+    """Terminate every server process serving the store's database: what a server restart does
+    to the pool's connections. Returns how many there were."""
+    name = store.url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(backends.ADMIN_URL, autocommit=True) as admin:
+        return len(admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                 " WHERE datname = %s AND pid <> pg_backend_pid()", [name]).fetchall())
+
+
+def test_a_write_that_raises_leaves_nothing_and_every_connection_clean(store):
+    def fails(db):
+        put("raised")(db)
+        raise RuntimeError("the work failed")
+
+    for _ in range(20):   # more than the pool holds: each connection came back clean
+        with pytest.raises(RuntimeError):
+            store.write(fails)
+        assert value_of(store, "raised") is None
+    store.write(put("after raising"))
+    assert value_of(store, "after raising") == "v"
+
+
+def test_a_statement_error_rolls_back_that_write_and_no_other(store):
+    store.write(put("kept"))
+
+    def duplicate(db):
+        put("half done")(db)
+        put("kept")(db)   # the primary key is taken
+
+    with pytest.raises(sqlite3.IntegrityError):
+        store.write(duplicate)
+    assert (value_of(store, "kept"), value_of(store, "half done")) == ("v", None)
+    store.write(put("next write"))
+    assert value_of(store, "next write") == "v"
+
+
+def test_a_failed_write_inside_a_write_rolls_back_only_itself(store):
+    def outer(db):
+        put("outer")(db)
+        with pytest.raises(sqlite3.IntegrityError):
+            store.write(lambda inner: (put("inner")(inner), put("outer")(inner)))
+        put("outer goes on")(db)   # the transaction is not left aborted
+
+    store.write(outer)
+    assert [value_of(store, k) for k in ("outer", "inner", "outer goes on")] == ["v", None, "v"]
+
+
+def test_a_connection_lost_mid_write_is_an_error_to_the_caller_and_the_next_write_works(store):
+    inside, cut = threading.Event(), threading.Event()
+
+    def interrupted(db):
+        put("lost")(db)
+        inside.set()
+        assert cut.wait(30)
+        put("lost too")(db)   # the server has gone away meanwhile
+
+    outcome: list[BaseException] = []
+    writer = threading.Thread(target=lambda: outcome.append(_raised(store.write, interrupted)))
+    writer.start()
+    assert inside.wait(30)
+    assert cut_every_connection(store) >= 1
+    cut.set()
+    writer.join(60)
+    assert not writer.is_alive(), "the write hung on a lost connection"
+    assert isinstance(outcome[0], sqlite3.OperationalError), outcome
+    assert value_of(store, "lost") is None
+    store.write(put("after the cut"))
+    assert value_of(store, "after the cut") == "v"
+
+
+def _raised(call, *args) -> BaseException | None:
+    try:
+        call(*args)
+    except BaseException as exc:   # noqa: BLE001 -- handed to the test thread to look at
+        return exc
+    return None
+
+
+def test_after_the_server_cut_every_connection_reads_and_writes_work_at_once(store):
+    # Fill the pool with idle connections, as a busy hub has them, then cut them all.
+    readers = [threading.Thread(target=lambda: [store.db.execute("SELECT pg_sleep(0.05)") for _ in range(3)])
+               for _ in range(6)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(30)
+    assert cut_every_connection(store) >= 2
+    assert store.db.execute("SELECT COUNT(*) FROM meta").fetchone()[0] >= 1
+    store.write(put("after the restart"))
+    assert value_of(store, "after the restart") == "v"
+    assert cut_every_connection(store) >= 1
+    store.write(put("a write first"))   # a write may be the first to meet the dead connections
+    assert value_of(store, "a write first") == "v"
+
+
+def test_writers_waiting_their_turn_do_not_starve_the_reads_of_the_one_writing(store, tmp_path):
+    """Writes wait for their turn without holding a pooled connection: the write whose turn it is
+    may read through the store's pool (as the program's writes do) while others queue."""
+    from fieldsync.parts import MIGRATION_SETS
+    from fieldsync.store.pg import PgStore
+
+    small = PgStore(store.url, tmp_path / "fieldsync.db", migrations=MIGRATION_SETS, pool_size=3)
+    try:
+        def reads_then_writes(n):
+            return lambda db: (small.get_meta("kept"), put(f"queued {n}")(db))
+
+        failures: list[BaseException] = []
+        writers = [threading.Thread(target=lambda n=n: failures.append(_raised(small.write, reads_then_writes(n))))
+                   for n in range(8)]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join(120)
+        assert failures == [None] * 8
+        assert all(value_of(small, f"queued {n}") == "v" for n in range(8))
+    finally:
+        small.close()
