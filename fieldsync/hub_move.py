@@ -25,7 +25,7 @@ from fieldsync import config, parts
 from fieldsync.errors import BadRequest, Conflict, Forbidden
 from fieldsync.i18n import N_, _
 from fieldsync.reports import fingerprint
-from fieldsync.store import dialect, pg, pg_schema
+from fieldsync.store import dialect, pg, pg_pool, pg_schema
 
 # What laptops hold the hub to: its epoch (cursors and acks carry it), each stream's high-water
 # (exactly-once pushes), the last seq of the outbox and of the log the pull cursors point into.
@@ -79,10 +79,10 @@ def _refuse_unmovable(instance: Path, database_file: Path, url: str) -> None:
                           "its own file.", path=instance), code="hub_only")
     if dialect.is_postgres(settings["DATABASE"]):
         raise Conflict(_("This hub already keeps its data in PostgreSQL (%(url)s).",
-                         url=pg.without_password(settings["DATABASE"])), code="conflict")
+                         url=pg_pool.without_password(settings["DATABASE"])), code="conflict")
     if not dialect.is_postgres(url):
         raise BadRequest(_("%(url)s is not a PostgreSQL address: give postgresql://user@host/name",
-                           url=pg.without_password(url)), code="bad_setting")
+                           url=pg_pool.without_password(url)), code="bad_setting")
     if not database_file.exists():
         raise Conflict(_("%(path)s has no database to move.", path=instance), code="conflict")
 
@@ -96,7 +96,7 @@ def _refuse_unless_empty(url: str) -> None:
             " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.relname")]
     if names:
         raise Conflict(_("The PostgreSQL database %(url)s already holds %(count)s tables (%(names)s): move the hub "
-                         "into a new, empty database.", url=pg.without_password(url), count=len(names),
+                         "into a new, empty database.", url=pg_pool.without_password(url), count=len(names),
                          names=", ".join(names[:3]) + (", …" if len(names) > 3 else "")), code="conflict")
 
 
