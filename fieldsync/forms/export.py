@@ -105,14 +105,18 @@ def _place_names(store: Store) -> dict:
     return {row["code"]: row["name"] for row in store.query("SELECT code, name FROM places")}
 
 
-def rows(store: Store, form_id: str, *, newest_first: bool = False, limit: int = -1) -> Iterator[dict]:
-    """The form's submissions, oldest first unless asked, read as a stream."""
+def rows(store: Store, form_id: str, *, newest_first: bool = False, limit: int | None = None) -> Iterator[dict]:
+    """The form's submissions, oldest first unless asked, read as a stream (all of them unless limited)."""
     order = "DESC" if newest_first else "ASC"
-    cursor = store.db.execute(
-        "SELECT s.id, s.submitted_at, s.form_version, s.person_id, s.node, s.data,"
-        " p.name AS person_name, e.title AS session_title FROM submissions s"
-        " LEFT JOIN people p ON p.id = s.person_id LEFT JOIN sessions e ON e.id = s.session_id"
-        f" WHERE s.form_id = ? ORDER BY s.submitted_at {order}, s.id {order} LIMIT ?", [form_id, limit])
+    sql = ("SELECT s.id, s.submitted_at, s.form_version, s.person_id, s.node, s.data,"
+           " p.name AS person_name, e.title AS session_title FROM submissions s"
+           " LEFT JOIN people p ON p.id = s.person_id LEFT JOIN sessions e ON e.id = s.session_id"
+           f" WHERE s.form_id = ? ORDER BY s.submitted_at {order}, s.id {order}")
+    params: list = [form_id]
+    if limit is not None:   # no LIMIT clause at all: PostgreSQL refuses SQLite's LIMIT -1
+        sql += " LIMIT ?"
+        params.append(limit)
+    cursor = store.db.execute(sql, params)
     names = [c[0] for c in cursor.description]
     for found in cursor:
         row = dict(zip(names, found))

@@ -1,13 +1,15 @@
 """What a person does in the browser (sign in, open a kiosk), the pages each role can open,
-and what an auditor reads from SQLite."""
+and what an auditor reads from the database (a laptop's SQLite file, a hub's SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+from fieldsync import config
 from fieldsync.records.users import RANK
 from fieldsync.server import create_app
+from fieldsync.store import dialect
 from tests.security.routes import routes
 from tests.support import DEMO_PASSWORD
 
@@ -56,7 +58,14 @@ def todays_session(instance: Path) -> str:
 
 
 def db_rows(instance: Path, sql: str, params=()) -> list[tuple]:
-    """Read the node's SQLite file directly, as an auditor would: what did it really store?"""
+    """Read the instance's database directly, as an auditor would: what did it really store? (A
+    hub on PostgreSQL: its database, the SQL translated as the program's own is.)"""
+    database = config.load(instance).get("DATABASE")
+    if dialect.is_postgres(database):
+        import psycopg
+
+        with psycopg.connect(database, autocommit=True, connect_timeout=10) as conn:
+            return conn.execute(dialect.postgres(sql), list(params)).fetchall()
     conn = sqlite3.connect(f"file:{instance / 'fieldsync.db'}?mode=ro", uri=True)
     try:
         return conn.execute(sql, params).fetchall()

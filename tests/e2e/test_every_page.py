@@ -3,10 +3,9 @@ and a 1280 px laptop: it fits the screen, and no English word or raw identifier 
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
+from tests.backends import copy_instance
 from tests.e2e.demo_sites import build_hub
 from tests.e2e.page_checks import english_words, html_pages, layout_faults
 from tests.e2e.pages import ROLES, SCREENS, role_pages, sign_in
@@ -29,7 +28,7 @@ def hub_template(tmp_path_factory):
 def site(request, tmp_path):
     hub = request.param == "hub"
     instance = tmp_path / request.param
-    shutil.copytree(request.getfixturevalue("hub_template" if hub else "demo_template"), instance)
+    copy_instance(request.getfixturevalue("hub_template" if hub else "demo_template"), instance)
     with LiveServer(instance, hub=hub) as server:
         yield server
 

@@ -11,6 +11,7 @@ import pytest
 from fieldsync import sheets
 from fieldsync.errors import ValidationFailed
 from fieldsync.forms import catalogue, definition, export, submissions, summary
+from tests.forms.conftest import FITNESS_ANSWERS
 
 GRIP_FORM = {
     "id": "grip_test", "title": {"zh": "握力复测", "en": "Grip retest"},
@@ -89,3 +90,20 @@ def test_definition_errors_read_as_lines_a_person_can_act_on():
         definition.load(bad)
     lines = definition.error_lines(caught.value.fields, bad)
     assert lines == [("fields › #4 height › min", "min (230) is greater than max (80).")]
+
+
+def test_the_hubs_summary_counts_and_renders_as_a_laptops_does(hub_store):
+    """On a hub on PostgreSQL, JSON answers come out of the database as text: the summary still
+    counts yes/no and choices, and gives whole numbers as whole (60, not 60.0 or '60')."""
+    for height, pulse, chronic, conditions in ((171.5, 66, True, ["hypertension", "joint"]),
+                                               (160, 60, False, []), (180, 91, True, ["joint"])):
+        submissions.submit(hub_store, "fitness_monitoring", None, None, {
+            **FITNESS_ANSWERS, "height_cm": height, "resting_heart_rate": pulse, "chronic_condition": chronic,
+            "conditions": conditions})
+    charts = {chart["name"]: chart for chart in summary.summarise(hub_store, "fitness_monitoring")}
+    height, pulse = charts["height_cm"]["stats"], charts["resting_heart_rate"]["stats"]
+    assert height == {"count": 3, "min": 160.0, "mean": 170.5, "max": 180.0}
+    assert pulse == {"count": 3, "min": 60, "mean": 72.3, "max": 91} and type(pulse["min"]) is int
+    assert [bar["count"] for bar in charts["height_cm"]["bars"]] == [1, 0, 0, 0, 1, 0, 0, 1]
+    assert [(bar["label"], bar["count"]) for bar in charts["chronic_condition"]["bars"]] == [("是", 2), ("否", 1)]
+    assert {bar["label"]: bar["count"] for bar in charts["conditions"]["bars"]}["关节疾病"] == 2
