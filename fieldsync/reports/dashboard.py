@@ -25,11 +25,11 @@ from fieldsync.store import clock
 
 def checkins_per_day(db: Database, unit: Unit, year: int, kind: str | None = None) -> list[dict]:
     """People checked in per day (a person counts once per session, on the day of their first scan)."""
-    # CROSS JOIN: walk the year's days, then look each session up (not every session of every town).
+    # CROSS JOIN: walk the year's days, then look each session up (not every session of every town);
+    # its condition in WHERE, as PostgreSQL takes no ON after a CROSS JOIN.
     town, in_unit = dated_in(unit, "s.town", "s.starts_at")
-    sql = ("SELECT d.day, SUM(d.people) AS people"
-           " FROM rollup_daily d CROSS JOIN sessions s ON s.id = d.session_id"
-           f" WHERE d.day >= ? AND d.day < ? AND {town}")
+    sql = ("SELECT d.day, SUM(d.people) AS people FROM rollup_daily d CROSS JOIN sessions s"
+           f" WHERE s.id = d.session_id AND d.day >= ? AND d.day < ? AND {town}")
     params = [f"{year}-01-01", f"{year + 1}-01-01", *in_unit]
     if kind:
         sql += " AND s.kind = ?"

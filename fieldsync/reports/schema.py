@@ -41,8 +41,8 @@ ADD_TO_PERSON_YEAR = " ON CONFLICT (year, kind, person_id) DO UPDATE SET" \
                      " sessions = sessions + excluded.sessions, minutes = minutes + excluded.minutes;"
 
 
-def _facts(alias: str) -> str:
-    return ", ".join(fact.format(s=alias) for fact in SESSION_FACTS)
+def _facts(alias: str, each: str = "{}") -> str:
+    return ", ".join(each.format(fact.format(s=alias)) for fact in SESSION_FACTS)
 
 
 def _restamp(alias: str) -> str:
@@ -94,7 +94,8 @@ def attendance_of_scans(where: str, scans: str = "checkins c", group: str = "c.s
             f" {', '.join(FACT_COLUMNS)}) SELECT c.session_id, c.person_id,"
             " MIN(CASE WHEN c.direction = 'in' THEN c.scanned_at END),"
             " MAX(CASE WHEN c.direction = 'out' THEN c.scanned_at END),"
-            f" SUM({IN_SCAN}), SUM({OUT_SCAN}), {_facts('s')}"
+            # MAX: one session per group, but PostgreSQL takes no column a GROUP BY does not name
+            f" SUM({IN_SCAN}), SUM({OUT_SCAN}), {_facts('s', 'MAX({})')}"
             f" FROM {scans} LEFT JOIN sessions s ON s.id = c.session_id"
             f" WHERE c.person_id IS NOT NULL{where} GROUP BY {group}")
 
