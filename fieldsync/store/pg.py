@@ -155,6 +155,13 @@ class _Connection:
         pass
 
 
+def _without_rowid(rows: list[tuple], description) -> tuple[list[tuple], list]:
+    """A `SELECT *` of a table whose rowid is a column here (ddl.table_ddl): SQLite's `*` leaves
+    the rowid out, so the program never expects it (it would reach a pull's fields, a form)."""
+    keep = [i for i, c in enumerate(description) if c.name != "rowid"]
+    return [tuple(row[i] for i in keep) for row in rows], [description[i] for i in keep]
+
+
 _PLAIN_INSERT = re.compile(r"\s*INSERT\s+INTO\s+(\w+)\s*\(([^()]*)\)\s*VALUES\s*\(\s*\?(?:\s*,\s*\?)*\s*\)\s*$", re.IGNORECASE)
 
 
@@ -192,7 +199,10 @@ class PgDatabase:
         def run(conn):
             cur = conn.execute(text, values)
             rows = cur.fetchall() if cur.description else None
-            return _Cursor(rows, cur.description, cur.rowcount)
+            description = cur.description
+            if description and any(c.name == "rowid" for c in description) and "rowid" not in text.lower():
+                rows, description = _without_rowid(rows, description)
+            return _Cursor(rows, description, cur.rowcount)
         return self._run(run)
 
     def executemany(self, sql: str, rows: Iterable[Iterable]) -> _Cursor:
