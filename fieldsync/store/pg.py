@@ -343,7 +343,8 @@ class PgStore(Shared):
                 raise
             finally:
                 self._local.writing = None
-        self._idle_wanted.set()
+        if not getattr(self._local, "idle", False):   # the idle work's own writes are not new work
+            self._idle_wanted.set()
         return result
 
     def write_many(self, handler, item: Any) -> Any:
@@ -357,6 +358,7 @@ class PgStore(Shared):
 
     def _run_idle(self) -> None:
         """Run the idle tasks once writes have paused for IDLE_SECONDS, while they have more to do."""
+        self._local.idle = True
         while not self._closed:
             if not self._idle_wanted.wait(timeout=1.0):
                 continue
