@@ -201,7 +201,7 @@ def verification_progress(store: Store) -> list[dict]:
     """Per town: active people and how many of them are verified (逐条核实 progress)."""
     return store.query("SELECT p.town, COALESCE(t.name, p.town) AS name, COUNT(*) AS total,"
                        " COUNT(p.verified_at) AS verified FROM people p LEFT JOIN places t ON t.code = p.town"
-                       " WHERE p.status = 'active' GROUP BY p.town ORDER BY p.town")
+                       " WHERE p.status = 'active' GROUP BY p.town, t.name ORDER BY p.town")
 
 
 def restore(store: Store, person_id: str, *, actor: str | None = None) -> dict:
