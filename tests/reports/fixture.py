@@ -157,6 +157,11 @@ def build(store: Store, towns: tuple[str, ...] | None = None) -> dict[str, str]:
 def build_instance(path: Path) -> dict[str, str]:
     """A hub instance folder holding the city, with accounts admin, staff and trainer."""
     save_hub_config(path)
+    return fill_instance(path)
+
+
+def fill_instance(path: Path) -> dict[str, str]:
+    """The city and its accounts in a hub instance folder whose config is written."""
     with open_store(path / "fieldsync.db") as store:
         ids = build(store)
         theme_days.seed(store, 2024, actor="fixture")   # as `init --hub` seeds its year
