@@ -103,7 +103,7 @@ def history(db: Database, person_id: str) -> list[dict]:
         " LEFT JOIN sessions s ON s.id = a.session_id"
         " LEFT JOIN hour_verdicts v ON v.session_id = a.session_id"
         " LEFT JOIN hour_corrections k ON k.session_id = a.session_id AND k.person_id = a.person_id"
-        " ORDER BY s.starts_at DESC, a.first_in DESC", [json.dumps(ids_of(db, person_id))])
+        " ORDER BY s.starts_at DESC NULLS LAST, a.first_in DESC NULLS LAST", [json.dumps(ids_of(db, person_id))])
     return [{**row, "hours": hours(row["minutes"]),
              "volunteer": bool(row["counted"]) and row["kind"] in VOLUNTEER_KINDS} for row in rows]
 

@@ -123,7 +123,7 @@ def activities(db: Database, pairing_id: str) -> list[dict]:
 
 
 def teams(db: Database, pairing_id: str) -> list[dict]:
-    return list(db.query("SELECT * FROM fitness_teams WHERE pairing_id = ? ORDER BY formed_on, name", [pairing_id]))
+    return list(db.query("SELECT * FROM fitness_teams WHERE pairing_id = ? ORDER BY formed_on NULLS FIRST, name", [pairing_id]))
 
 
 def leaders(db: Database, pairing_id: str) -> list[dict]:
