@@ -164,7 +164,7 @@ def attendees(db: Database, session_id: str) -> list[dict]:
         "  WHERE c.session_id = ? AND c.person_id IS NOT NULL GROUP BY c.person_id) a"
         " LEFT JOIN people p ON p.id = a.person_id"
         " LEFT JOIN hour_corrections c ON c.session_id = ? AND c.person_id = a.person_id"
-        " ORDER BY a.first_in IS NULL, a.first_in, p.name", [session_id, session_id]))
+        " ORDER BY a.first_in IS NULL, a.first_in, p.name NULLS FIRST", [session_id, session_id]))
 
 
 def steps(db: Database, session_id: str) -> list[dict]:
