@@ -44,9 +44,8 @@ def _sqlite_city(request, tmp_path_factory) -> tuple[Path, dict]:
     return path, fixture.fill_instance(path)
 
 
-def _copied_to_postgres(source: Path, target: Path) -> Path:
-    """The SQLite hub's folder (its keys) with its database copied into a new PostgreSQL one."""
-    url = postgres_url()
+def _copied_to_postgres(source: Path, target: Path, url: str) -> Path:
+    """The SQLite hub's folder (its keys) with its database copied into the PostgreSQL one at url."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("fieldsync.db*"))
     lite = sqlite3.connect(source / "fieldsync.db")
     with psycopg.connect(url, autocommit=True) as conn:
@@ -61,11 +60,12 @@ def _copied_to_postgres(source: Path, target: Path) -> Path:
 @pytest.fixture(scope="module")
 def twins(request, tmp_path_factory):
     """(SQLite site, PostgreSQL site) of one city, each with an admin signed in."""
+    url = postgres_url()   # first: no server, nothing built
     source, ids = _sqlite_city(request, tmp_path_factory)
     lite = shutil.copytree(source, tmp_path_factory.mktemp("lite") / "hub")
     with open_store(lite / "fieldsync.db") as store:
         badges.signing_key(store)   # made on first use, its id in the database: made before the copy
-    pg = _copied_to_postgres(lite, tmp_path_factory.mktemp("pg") / "hub")
+    pg = _copied_to_postgres(lite, tmp_path_factory.mktemp("pg") / "hub", url)
     with in_process(lite, ids=ids) as on_sqlite, in_process(pg, ids=ids) as on_postgres:
         yield [(site, site.signed_in("admin", fixture.PASSWORD)) for site in (on_sqlite, on_postgres)]
 
