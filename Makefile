@@ -26,8 +26,24 @@ $(VENV)/installed: pyproject.toml
 # worker, so its module fixtures are built once. TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= auto
 
+# Then the hub's suites again with every test hub on PostgreSQL (decision 0300), when a server is
+# given: FIELDSYNC_TEST_POSTGRES=postgresql://… (`eval "$$(.ci/postgres start)"` starts a
+# throwaway one; .ci/run does). Without one they are skipped, and say so, unless
+# FIELDSYNC_REQUIRE_POSTGRES=1 (CI), which makes that a failure.
+POSTGRES_SUITES ?= tests/sync tests/reports tests/fault tests/pg tests/server/test_hub_screens.py \
+	tests/server/test_hub_review_pages.py tests/security/test_hub_units.py
+
 test: install
 	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 8 --dist loadfile
+	@if [ -n "$$FIELDSYNC_TEST_POSTGRES" ]; then \
+		echo "== the hub suites again, every hub on PostgreSQL =="; \
+		FIELDSYNC_TEST_BACKEND=postgresql $(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 8 --dist loadfile \
+			$(POSTGRES_SUITES); \
+	elif [ "$$FIELDSYNC_REQUIRE_POSTGRES" = 1 ]; then \
+		echo "FIELDSYNC_REQUIRE_POSTGRES=1 but no FIELDSYNC_TEST_POSTGRES: start one with .ci/postgres start"; exit 1; \
+	else \
+		echo "(hub suites on PostgreSQL skipped: no FIELDSYNC_TEST_POSTGRES; see .ci/postgres)"; \
+	fi
 
 soak: install
 	FIELDSYNC_SOAK=1 $(PY) -m pytest -m soak

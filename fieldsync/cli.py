@@ -19,6 +19,7 @@ from fieldsync import (
     __version__,
     cli_exports,
     cli_filings,
+    cli_hub,
     cli_links,
     cli_people,
     cli_places,
@@ -110,7 +111,11 @@ def demo(instance: Instance, reset: bool, hub: bool):
     from fieldsync import demo as demo_data
 
     db_file = instance.path / "fieldsync.db"
-    if reset:
+    if dialect.is_postgres(instance.settings.get("DATABASE")):
+        if reset or instance.store.query_one("SELECT 1 FROM people LIMIT 1"):
+            raise click.ClickException(_("%(path)s keeps its data in PostgreSQL, which already has data; to start "
+                                         "over, drop and create that database again.", path=instance.path))
+    elif reset:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_file) + suffix).unlink(missing_ok=True)
     elif db_file.exists():
@@ -224,5 +229,5 @@ for command in (cli_users.user, cli_people.people_group, cli_people.badges_comma
                 cli_sync.sync_command, cli_sync.bundle_group, cli_sync.nodes_group,
                 cli_places.places_group, cli_places.targets_group, cli_exports.export_group,
                 cli_theme_days.theme_days_group, cli_filings.filings_group, cli_links.links_group,
-                cli_service.service_group):
+                cli_service.service_group, cli_hub.hub_group):
     main.add_command(command)

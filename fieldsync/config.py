@@ -28,8 +28,8 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "CERTIFICATE_NUMBER": "社指{year}{seq:05d}",   # {year}, {level} (三级...), {seq}: e.g. 威体指{year}{seq:05d}
     "CERTIFICATE_ISSUER": "",                      # the organisation named on certificates
-    "CLIENT_CONNECTIONS": 32,
-    "DATABASE": None,           # a hub's PostgreSQL database (postgresql://…); None: fieldsync.db in the folder   # open at once from one address (a browser holds 6); 0: no cap
+    "CLIENT_CONNECTIONS": 32,   # open at once from one address (a browser holds 6); 0: no cap
+    "DATABASE": None,           # a hub's PostgreSQL database (postgresql://…); None: fieldsync.db in the folder
 }
 INT_KEYS = {"PORT", "THREADS", "AUTO_SYNC_SECONDS", "PUSH_SOON_SECONDS", "MAX_CONTENT_LENGTH", "CLIENT_CONNECTIONS"}
 

@@ -109,3 +109,14 @@ def add_column(sql: str) -> str:
         return postgres(sql, params=False)
     name, kind, more = match.groups()
     return f"{head}{name} {TYPES.get(kind.upper(), kind)} {postgres(more, params=False)}"
+
+
+_DROP_TRIGGER = re.compile(r"^\s*DROP\s+TRIGGER\s+(?:IF\s+EXISTS\s+)?(\w+)\s*;?\s*$", re.IGNORECASE)
+
+
+def drop_trigger(sql: str) -> str:
+    """DROP TRIGGER name: PostgreSQL needs the table, and the function the trigger called goes too."""
+    name = _DROP_TRIGGER.match(sql).group(1)
+    return (f"DO $fs$ DECLARE t text; BEGIN SELECT c.relname INTO t FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid"
+            f" WHERE g.tgname = '{name}' AND NOT g.tgisinternal LIMIT 1; IF t IS NOT NULL THEN"
+            f" EXECUTE format('DROP TRIGGER {name} ON %I', t); END IF; DROP FUNCTION IF EXISTS {name}(); END $fs$")

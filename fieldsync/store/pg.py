@@ -36,13 +36,12 @@ from sqlite_utils.migrations import Migrations
 
 from fieldsync.errors import BadRequest
 from fieldsync.i18n import _
-from fieldsync.store import dialect, pg_schema
+from fieldsync.store import dialect, pg_migrate, pg_schema
 from fieldsync.store.db import IDLE_SECONDS, IdleTask, Shared, _in_savepoint, _unwrap
 
 log = logging.getLogger(__name__)
 WRITER_LOCK = 0x6669656C64   # pg_advisory_xact_lock key every write takes ("field")
 MIGRATION_LOCK = WRITER_LOCK + 1
-SQLITE_MIGRATIONS = "_sqlite_migrations"   # the table sqlite-utils keeps applied migrations in
 
 
 class _BoolAsInteger(Dumper):
@@ -135,6 +134,24 @@ class _Cursor:
         return iter(self.fetchall())
 
 
+_SELECT_LIST = re.compile(r"^(.*?)\bFROM\b", re.IGNORECASE | re.DOTALL)
+_ROWID = re.compile(r"\browid\b", re.IGNORECASE)
+
+
+def _without_hidden_rowid(text: str, rows: list[tuple], description, rowcount: int) -> _Cursor:
+    """SQLite's rowid is hidden: `SELECT *` leaves it out, so a row read whole and sent on (a
+    record on the wire, a form's fields) never carries it. PostgreSQL's rowid column (ddl.py) is
+    a column like any other, so it is dropped from the answer unless the select list names it."""
+    hidden = [i for i, column in enumerate(description) if column.name == "rowid"]
+    if hidden:
+        head = _SELECT_LIST.match(text)
+        if not _ROWID.search(head.group(1) if head else text):
+            kept = [i for i in range(len(description)) if i not in hidden]
+            rows = [tuple(row[i] for i in kept) for row in rows]
+            description = [description[i] for i in kept]
+    return _Cursor(rows, description, rowcount)
+
+
 class _Connection:
     """db.conn: execute and executemany as sqlite3's connection has them."""
 
@@ -153,13 +170,6 @@ class _Connection:
 
     def close(self) -> None:
         pass
-
-
-def _without_rowid(rows: list[tuple], description) -> tuple[list[tuple], list]:
-    """A `SELECT *` of a table whose rowid is a column here (ddl.table_ddl): SQLite's `*` leaves
-    the rowid out, so the program never expects it (it would reach a pull's fields, a form)."""
-    keep = [i for i, c in enumerate(description) if c.name != "rowid"]
-    return [tuple(row[i] for i in keep) for row in rows], [description[i] for i in keep]
 
 
 _PLAIN_INSERT = re.compile(r"\s*INSERT\s+INTO\s+(\w+)\s*\(([^()]*)\)\s*VALUES\s*\(\s*\?(?:\s*,\s*\?)*\s*\)\s*$", re.IGNORECASE)
@@ -189,7 +199,14 @@ class PgDatabase:
         return self._conn is not None and self._conn.info.transaction_status != TransactionStatus.IDLE
 
     def execute(self, sql: str, params=None) -> _Cursor:
-        """Run a statement written for SQLite."""
+        """Run a statement written for SQLite (DDL too: a migration's CREATE TABLE or TRIGGER,
+        ALTER TABLE … ADD, DROP TRIGGER, as executescript runs them)."""
+        head = sql.lstrip()[:14].upper()
+        if head.startswith(("CREATE TABLE", "CREATE TRIGGER", "CREATE TEMP", "ALTER TABLE", "DROP TRIGGER")):
+            if params:
+                raise ValueError("DDL takes no parameters")
+            self.executescript(sql)
+            return _Cursor(None, None, -1)
         values = params if isinstance(params, dict) else list(params) if params is not None else []
         return self.native(dialect.postgres(sql, shape_of=shape_of), values)
 
@@ -198,11 +215,9 @@ class PgDatabase:
 
         def run(conn):
             cur = conn.execute(text, values)
-            rows = cur.fetchall() if cur.description else None
-            description = cur.description
-            if description and any(c.name == "rowid" for c in description) and "rowid" not in text.lower():
-                rows, description = _without_rowid(rows, description)
-            return _Cursor(rows, description, cur.rowcount)
+            if not cur.description:
+                return _Cursor(None, None, cur.rowcount)
+            return _without_hidden_rowid(text, cur.fetchall(), cur.description, cur.rowcount)
         return self._run(run)
 
     def executemany(self, sql: str, rows: Iterable[Iterable]) -> _Cursor:
@@ -311,7 +326,7 @@ class PgStore(Shared):
         self._closed = False
         try:
             with self.pool.connection() as conn:
-                _migrate(conn, migrations)
+                pg_migrate.migrate(PgDatabase(conn), migrations, MIGRATION_LOCK, _roll_back)
                 _load_shapes(conn)
         except psycopg.Error as exc:
             self.pool.close()
@@ -400,7 +415,7 @@ def check_database(url: str) -> None:
                 " WHERE datname = current_database()").fetchone()
     except psycopg.Error as exc:
         raise BadRequest(_("Cannot open the PostgreSQL database %(url)s: %(reason)s",
-                           url=_without_password(url), reason=str(exc).strip().splitlines()[0]),
+                           url=without_password(url), reason=str(exc).strip().splitlines()[0]),
                          code="bad_setting") from None
     if collation not in ("C", "POSIX") or encoding != "UTF8":
         raise BadRequest(_("The PostgreSQL database must use UTF8 and the C collation (it has %(encoding)s and "
@@ -408,7 +423,7 @@ def check_database(url: str) -> None:
                            encoding=encoding, collation=collation), code="bad_setting")
 
 
-def _without_password(url: str) -> str:
+def without_password(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
 
 
@@ -418,42 +433,3 @@ def _roll_back(conn: psycopg.Connection) -> None:
             conn.execute("ROLLBACK")
     except psycopg.Error:
         log.exception("rollback failed")
-
-
-def _migrate(conn: psycopg.Connection, migrations: Sequence[Migrations]) -> None:
-    """Bring the database up to date, one process at a time: an empty database gets the whole
-    schema (built in SQLite from the migrations, copied across); an older one the migrations it
-    has not applied, translated."""
-    db = PgDatabase(conn)
-    conn.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
-    try:
-        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [SQLITE_MIGRATIONS]).fetchone()[0]
-        conn.execute("BEGIN")
-        try:
-            if not exists:
-                fresh = sqlite3.connect(":memory:", isolation_level=None)
-                fresh.execute("PRAGMA foreign_keys = ON")
-                for each in migrations:
-                    each.apply(Database(fresh))
-                pg_schema.copy_database(fresh, db)
-                fresh.close()
-            else:
-                conn.execute(pg_schema.functions_sql())
-                _apply_pending(db, migrations)
-            conn.execute("COMMIT")
-        except BaseException:
-            _roll_back(conn)
-            raise
-    finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK])
-
-
-def _apply_pending(db: PgDatabase, sets: Sequence[Migrations]) -> None:
-    applied = {(row[0], row[1]) for row in db.execute(f"SELECT migration_set, name FROM {SQLITE_MIGRATIONS}")}
-    for migrations in sets:
-        for migration in migrations._migrations:   # sqlite-utils keeps them in order here
-            if (migrations.name, migration.name) in applied:
-                continue
-            _in_savepoint(db, migration.fn)
-            db.execute(f"INSERT INTO {SQLITE_MIGRATIONS} (migration_set, name, applied_at) VALUES (?, ?, ?)",
-                       [migrations.name, migration.name, time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime())])

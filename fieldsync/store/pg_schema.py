@@ -25,6 +25,8 @@ def schema_statements(sql: str) -> list[str]:
             out.extend(ddl.trigger_ddl(statement))
         elif head.startswith("ALTER TABLE") and " ADD " in statement.upper():
             out.append(ddl.add_column(statement))
+        elif head.startswith("DROP TRIGGER"):
+            out.append(ddl.drop_trigger(statement))
         else:
             out.append(dialect.postgres(statement, params=False))
     return out
