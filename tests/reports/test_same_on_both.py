@@ -11,15 +11,12 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from fieldsync import config
+from fieldsync import config, hub_move
 from fieldsync.parts import open_store
 from fieldsync.records import badges
 from fieldsync.reports import csv_export, registry
-from fieldsync.store import pg_schema
-from fieldsync.store.pg import PgDatabase
 from tests.backends import HUBS_ON_POSTGRES, postgres_url
 from tests.reports import fixture
 from tests.support import in_process
@@ -48,10 +45,7 @@ def _copied_to_postgres(source: Path, target: Path, url: str) -> Path:
     """The SQLite hub's folder (its keys) with its database copied into the PostgreSQL one at url."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("fieldsync.db*"))
     lite = sqlite3.connect(source / "fieldsync.db")
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("BEGIN")
-        pg_schema.copy_database(lite, PgDatabase(conn))
-        conn.execute("COMMIT")
+    hub_move.copy_into(lite, url)
     lite.close()
     config.save(target, database=url)
     return target
