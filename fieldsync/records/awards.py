@@ -89,10 +89,10 @@ _ATTENDED = ("SELECT c.session_id, c.person_id, MIN(CASE WHEN c.direction = 'in'
              " CAST(ROUND(s.hours * 60) AS INTEGER) AS cap_minutes, s.kind, s.starts_at, s.ends_at, s.hours"
              " FROM checkins c JOIN sessions s ON s.id = c.session_id"
              " WHERE c.person_id IN (SELECT value FROM json_each(:ids)) AND substr(s.starts_at, 1, 4) = :year"
-             " AND s.status = 'active' GROUP BY c.session_id, c.person_id")
+             " AND s.status = 'active' GROUP BY c.session_id, c.person_id, s.kind, s.starts_at, s.ends_at, s.hours")
 RECORD = (f"WITH a AS MATERIALIZED ({_ATTENDED}),"
           f" r AS (SELECT COALESCE(k.minutes, {hour_reviews.CREDIT.format(a='a')}) AS minutes,"
-          f" k.minutes IS NULL AND {hour_reviews.ESTIMATED.format(a='a')} AS estimated FROM a"
+          f" {hour_reviews.UNCORRECTED_ESTIMATE.format(a='a', k='k')} AS estimated FROM a"
           " JOIN hour_verdicts v ON v.session_id = a.session_id AND v.action = 'approve'"
           " LEFT JOIN hour_corrections k ON k.session_id = a.session_id AND k.person_id = a.person_id"
           " WHERE a.first_in IS NOT NULL AND a.kind IN (SELECT value FROM json_each(:kinds))"

@@ -76,7 +76,7 @@ def select_people(store: Store, person_ids: list[str] = (), town: str | None = N
         return chosen
     where, params = people.where({"town": town, "status": "active"})   # the account's towns only
     roster = store.query(f"SELECT {', '.join(people.PUBLIC_COLUMNS)} FROM people{where}"
-                         " ORDER BY village, name LIMIT ?", params + [MAX_CARDS + 1])
+                         " ORDER BY village NULLS FIRST, name LIMIT ?", params + [MAX_CARDS + 1])
     if len(roster) > MAX_CARDS:
         raise ValidationFailed(_("More than %(max)s people; print one village or town at a time.", max=MAX_CARDS),
                                code="too_many_badges")

@@ -89,7 +89,8 @@ def passed_trainees(store: Store, session_id: str) -> list[str]:
     """The people a training's passed assessment promoted: submissions of the session whose form
     grants a level, for people who now hold one."""
     rows = store.query(
-        "SELECT DISTINCT s.person_id FROM submissions s JOIN forms f ON f.id = s.form_id"
+        # p.name selected too: PostgreSQL orders a DISTINCT only by what it selects
+        "SELECT DISTINCT p.id AS person_id, p.name FROM submissions s JOIN forms f ON f.id = s.form_id"
         " AND f.version = s.form_version JOIN people p ON p.id = s.person_id"
         " WHERE s.session_id = ? AND json_extract(f.definition, '$.promotes') IS NOT NULL"
         " AND p.level != 'none' AND p.status = 'active' ORDER BY p.name, p.id", [session_id])

@@ -316,7 +316,7 @@ def attendees(store: Store, session_id: str) -> list[dict]:
         " (SELECT direction FROM checkins c WHERE c.session_id = a.session_id"
         "   AND c.person_id = a.person_id ORDER BY hlc DESC LIMIT 1) AS state"
         " FROM attendance a LEFT JOIN people p ON p.id = a.person_id"
-        " WHERE a.session_id = ? ORDER BY a.first_in DESC", [session_id])
+        " WHERE a.session_id = ? ORDER BY a.first_in DESC NULLS LAST", [session_id])
 
 
 def counts(store: Store, session_id: str) -> dict:

@@ -38,6 +38,10 @@ ESTIMATE_CAP_MINUTES = 240
 MAX_MINUTES = 24 * 60
 
 ESTIMATED = "({a}.first_in IS NOT NULL AND ({a}.last_out IS NULL OR {a}.last_out <= {a}.first_in))"
+# The same as a value, 0 or 1 on both backends (a comparison is a boolean in PostgreSQL, which
+# SUM refuses); and estimated with no reviewer's correction ({k}: the hour_corrections row).
+ESTIMATED_FLAG = f"CASE WHEN {ESTIMATED} THEN 1 ELSE 0 END"
+UNCORRECTED_ESTIMATE = f"CASE WHEN {{k}}.minutes IS NULL AND {ESTIMATED} THEN 1 ELSE 0 END"
 CREDIT = (f"CASE WHEN {{a}}.first_in IS NULL OR {{a}}.cap_minutes IS NULL THEN 0"
           f" WHEN {ESTIMATED} THEN MIN({{a}}.cap_minutes, {ESTIMATE_CAP_MINUTES})"
           " ELSE MIN({a}.cap_minutes, CAST(ROUND((julianday({a}.last_out) - julianday({a}.first_in)) * 1440)"
@@ -150,16 +154,17 @@ def _check_correction(db: Database, session_id: str, person_id: str | None, minu
 def attendees(db: Database, session_id: str) -> list[dict]:
     """The session's people with in, out, credited minutes (corrected if so) and whether estimated."""
     return list(db.query(
-        f"SELECT a.person_id, p.name, a.first_in, a.last_out, {ESTIMATED.format(a='a')} AS estimated,"
-        f" COALESCE(c.minutes, {CREDIT.format(a='a')}) AS minutes, c.minutes IS NOT NULL AS corrected FROM ("
+        f"SELECT a.person_id, p.name, a.first_in, a.last_out, {ESTIMATED_FLAG.format(a='a')} AS estimated,"
+        f" COALESCE(c.minutes, {CREDIT.format(a='a')}) AS minutes,"
+        " CASE WHEN c.minutes IS NOT NULL THEN 1 ELSE 0 END AS corrected FROM ("
         "  SELECT c.person_id, MIN(CASE WHEN c.direction = 'in' THEN c.scanned_at END) AS first_in,"
         "  MAX(CASE WHEN c.direction = 'out' THEN c.scanned_at END) AS last_out,"
-        "  CAST(ROUND(s.hours * 60) AS INTEGER) AS cap_minutes"
+        "  CAST(ROUND(MAX(s.hours) * 60) AS INTEGER) AS cap_minutes"
         "  FROM checkins c JOIN sessions s ON s.id = c.session_id"
         "  WHERE c.session_id = ? AND c.person_id IS NOT NULL GROUP BY c.person_id) a"
         " LEFT JOIN people p ON p.id = a.person_id"
         " LEFT JOIN hour_corrections c ON c.session_id = ? AND c.person_id = a.person_id"
-        " ORDER BY a.first_in IS NULL, a.first_in, p.name", [session_id, session_id]))
+        " ORDER BY a.first_in IS NULL, a.first_in, p.name NULLS FIRST", [session_id, session_id]))
 
 
 def steps(db: Database, session_id: str) -> list[dict]:

@@ -110,7 +110,7 @@ def _export_rows(store: Store, filters: dict, full: bool) -> list[dict]:
     names = places.names(store)
     sealer = Sealer(store.path.parent) if full else None
     out = []
-    for person in store.query(f"SELECT * FROM people{where} ORDER BY town, village, name, id", params):
+    for person in store.query(f"SELECT * FROM people{where} ORDER BY town NULLS FIRST, village NULLS FIRST, name, id", params):
         out.append({
             **{key: person.get(key) for key in ("name", "birth_year", "specialty", "certificate_no")},
             "gender": GENDERS.get(person["gender"]), "level": LEVELS.get(person["level"]),

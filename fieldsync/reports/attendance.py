@@ -37,7 +37,8 @@ def table(db: Database, session: str) -> Table:
         " MIN(a.first_in) AS first_in, MAX(a.last_out) AS last_out, MAX(a.minutes) AS minutes,"
         " json_group_array(a.person_id) AS scanned_as"
         f" FROM rollup_attendance a {join_people('a.person_id', outer=True)}"
-        " WHERE a.session_id = ? GROUP BY 1 ORDER BY MIN(a.first_in), 1", [session])
+        # p.id beside its COALESCE: the same groups, and PostgreSQL then takes p's columns
+        " WHERE a.session_id = ? GROUP BY 1, p.id ORDER BY MIN(a.first_in) NULLS FIRST, 1", [session])
     rows = [(number, a["name"] or f"（未登记 {a['id']}）", place.get(a["town"], a["town"] or ""),
              place.get(a["village"], a["village"] or ""), LEVELS.get(a["level"], a["level"] or ""),
              clock.local_time(a["first_in"]), clock.local_time(a["last_out"]), hours(a["minutes"]), mask_phone(a["phone"]),

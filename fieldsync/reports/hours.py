@@ -46,7 +46,7 @@ def reviewed(where: str) -> str:
     a = "a"
     return (f"SELECT COALESCE(pm.kept_id, a.person_id) AS resolved_id, a.session_id, a.year, a.kind,"
             f" COALESCE(c.minutes, {hour_reviews.CREDIT.format(a=a)}) AS minutes,"
-            f" c.minutes IS NULL AND {hour_reviews.ESTIMATED.format(a=a)} AS estimated"
+            f" {hour_reviews.UNCORRECTED_ESTIMATE.format(a=a, k='c')} AS estimated"
             " FROM rollup_attendance a JOIN sessions s ON s.id = a.session_id"
             " JOIN hour_verdicts v ON v.session_id = a.session_id AND v.action = 'approve'"
             " LEFT JOIN person_merges pm ON pm.merged_id = a.person_id"
@@ -95,7 +95,7 @@ def history(db: Database, person_id: str) -> list[dict]:
     rows = db.query(
         "SELECT a.session_id, a.person_id, a.first_in, a.last_out, a.ins, a.outs, a.counted,"
         f" COALESCE(k.minutes, {hour_reviews.CREDIT.format(a='a')}) AS minutes,"
-        f" k.minutes IS NULL AND {hour_reviews.ESTIMATED.format(a='a')} AS estimated, v.action AS verdict,"
+        f" {hour_reviews.UNCORRECTED_ESTIMATE.format(a='a', k='k')} AS estimated, v.action AS verdict,"
         " s.title, s.kind, s.starts_at, s.town, s.hours AS credited"
         " FROM (SELECT DISTINCT session_id, person_id FROM checkins"
         "       WHERE person_id IN (SELECT value FROM json_each(?))) c"
@@ -103,7 +103,7 @@ def history(db: Database, person_id: str) -> list[dict]:
         " LEFT JOIN sessions s ON s.id = a.session_id"
         " LEFT JOIN hour_verdicts v ON v.session_id = a.session_id"
         " LEFT JOIN hour_corrections k ON k.session_id = a.session_id AND k.person_id = a.person_id"
-        " ORDER BY s.starts_at DESC, a.first_in DESC", [json.dumps(ids_of(db, person_id))])
+        " ORDER BY s.starts_at DESC NULLS LAST, a.first_in DESC NULLS LAST", [json.dumps(ids_of(db, person_id))])
     return [{**row, "hours": hours(row["minutes"]),
              "volunteer": bool(row["counted"]) and row["kind"] in VOLUNTEER_KINDS} for row in rows]
 

@@ -19,7 +19,7 @@ from fieldsync.i18n import _
 from fieldsync.records import people, places, scope, sessions
 from fieldsync.records.schemas import MASS_ACTIVITY_KINDS
 from fieldsync.reports import organisations
-from fieldsync.reports.schema import IS_INSTRUCTOR
+from fieldsync.reports.schema import IS_INSTRUCTOR, ONE_IF
 from fieldsync.reports.units import IN_UNIT, Unit, sessions_in
 from fieldsync.store import Store, new_id
 from fieldsync.store.clock import utc_now
@@ -123,13 +123,13 @@ def activities(db: Database, pairing_id: str) -> list[dict]:
 
 
 def teams(db: Database, pairing_id: str) -> list[dict]:
-    return list(db.query("SELECT * FROM fitness_teams WHERE pairing_id = ? ORDER BY formed_on, name", [pairing_id]))
+    return list(db.query("SELECT * FROM fitness_teams WHERE pairing_id = ? ORDER BY formed_on NULLS FIRST, name", [pairing_id]))
 
 
 def leaders(db: Database, pairing_id: str) -> list[dict]:
     """The local leaders the pairing found (people of its town marked so), and whether each is an instructor."""
     return list(db.query(
-        f"SELECT p.id, p.name, p.level, {IS_INSTRUCTOR.format(p='p')} AS instructor FROM people p"
+        f"SELECT p.id, p.name, p.level, {ONE_IF.format(IS_INSTRUCTOR.format(p='p'))} AS instructor FROM people p"
         " JOIN pairings pr ON pr.id = p.recruited_via AND pr.town = p.town"
         " WHERE p.recruited_via = ? AND p.status = 'active' ORDER BY p.name", [pairing_id]))
 

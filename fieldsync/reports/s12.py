@@ -97,7 +97,7 @@ def _table(unit: Unit, rows: list[list], changes: bool) -> Table:
 def _instructors(db: Database, unit: Unit) -> dict[str, dict]:
     """Everyone of the unit holding a level, active or cancelled, in register order."""
     rows = db.query("SELECT * FROM people WHERE level != 'none' AND town IN (SELECT value FROM json_each(?))"
-                    " ORDER BY town, village, name, id", [unit.towns_json])
+                    " ORDER BY town NULLS FIRST, village NULLS FIRST, name, id", [unit.towns_json])
     return {row["id"]: row for row in rows}
 
 

@@ -67,7 +67,7 @@ def instructors(db: Database, unit: Unit, year: int) -> list[dict]:
         " p.id_number_hash, p.town, p.village, p.level,"
         " (SELECT COUNT(*) FROM served WHERE served.person_id = p.id) AS services FROM people p"
         f" WHERE {IS_INSTRUCTOR.format(p='p')} AND {IN_UNIT.format(column='p.town')}"
-        " ORDER BY p.town, p.name, p.id",
+        " ORDER BY p.town NULLS FIRST, p.name, p.id",
         [now, str(year), kinds, str(year), str(year + 1), now, kinds, unit.towns_json]))
 
 

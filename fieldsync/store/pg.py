@@ -275,17 +275,23 @@ class _Table:
 
     def __init__(self, db: PgDatabase, name: str):
         self.db, self.name = db, name
+        self.last_pk = None
 
     def insert(self, row: dict, **kwargs) -> _Table:
         return self.insert_all([row], **kwargs)
 
     def insert_all(self, rows: Iterable[dict], *, pk=None, ignore: bool = False, replace: bool = False,
                    **_) -> _Table:
+        """last_pk, as sqlite-utils has it: the last inserted row's key (its rowid where the table
+        has no key of its own; a tuple for a key of several columns; None when ignored)."""
+        key = [pk] if isinstance(pk, str) else list(pk or primary_key(self.name) or ["rowid"])
         for row in rows:
             names = list(row)
             verb = "INSERT OR IGNORE" if ignore else "INSERT OR REPLACE" if replace else "INSERT"
-            self.db.execute(f"{verb} INTO {self.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                            [row[n] for n in names])
+            found = self.db.execute(f"{verb} INTO {self.name} ({', '.join(names)})"
+                                    f" VALUES ({', '.join('?' * len(names))}) RETURNING {', '.join(key)}",
+                                    [row[n] for n in names]).fetchone()
+            self.last_pk = None if found is None else found[0] if len(key) == 1 else tuple(found)
         return self
 
     def upsert(self, row: dict, *, pk=None, **_) -> _Table:
@@ -358,7 +364,8 @@ class PgStore(Shared):
                 result = pg_pool.pooled(self.pool, lambda conn: self._transaction(conn, work))
         except psycopg.Error as exc:   # the lock, the commit, a lost connection, no connection in time
             raise _as_sqlite_error(exc) from exc
-        self._idle_wanted.set()
+        if not getattr(self._local, "idle", False):   # the idle work's own writes are not new work
+            self._idle_wanted.set()
         return result
 
     def _transaction(self, conn: psycopg.Connection, work: Callable[[Database], Any]) -> Any:
@@ -391,6 +398,7 @@ class PgStore(Shared):
 
     def _run_idle(self) -> None:
         """Run the idle tasks once writes have paused for IDLE_SECONDS, while they have more to do."""
+        self._local.idle = True
         while not self._closed:
             if not self._idle_wanted.wait(timeout=1.0):
                 continue

@@ -157,6 +157,11 @@ def build(store: Store, towns: tuple[str, ...] | None = None) -> dict[str, str]:
 def build_instance(path: Path) -> dict[str, str]:
     """A hub instance folder holding the city, with accounts admin, staff and trainer."""
     save_hub_config(path)
+    return fill_instance(path)
+
+
+def fill_instance(path: Path) -> dict[str, str]:
+    """The city and its accounts in a hub instance folder whose config is written."""
     with open_store(path / "fieldsync.db") as store:
         ids = build(store)
         theme_days.seed(store, 2024, actor="fixture")   # as `init --hub` seeds its year
@@ -179,6 +184,7 @@ ROLLUPS = ("rollup_daily", "rollup_attendance", "rollup_person_year")
 def assert_rollups_equal_a_rebuild(store: Store) -> None:
     """The rollups as kept equal the rollups rebuilt from the raw rows, and the triggers stay."""
     from fieldsync.reports import rollup
+    from fieldsync.store import triggers
 
     def snapshot():
         return {t: sorted(map(tuple, store.db.execute(f"SELECT * FROM {t}").fetchall())) for t in ROLLUPS}
@@ -186,5 +192,4 @@ def assert_rollups_equal_a_rebuild(store: Store) -> None:
     kept = snapshot()
     store.write(rollup.rebuild)
     assert snapshot() == kept
-    assert {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
-                                           " AND name LIKE 'rollup%'")} >= {"rollup_checkin", "rollup_attendance_scanned"}
+    assert {name for name, _ in triggers.names(store.db, "rollup")} >= {"rollup_checkin", "rollup_attendance_scanned"}
