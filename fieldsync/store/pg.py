@@ -263,9 +263,6 @@ class PgDatabase:
     def __getitem__(self, name: str) -> _Table:
         return _Table(self, name)
 
-    def table(self, name: str) -> _Table:
-        return _Table(self, name)
-
     def close(self) -> None:
         pass
 
