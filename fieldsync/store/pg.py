@@ -135,6 +135,24 @@ class _Cursor:
         return iter(self.fetchall())
 
 
+_SELECT_LIST = re.compile(r"^(.*?)\bFROM\b", re.IGNORECASE | re.DOTALL)
+_ROWID = re.compile(r"\browid\b", re.IGNORECASE)
+
+
+def _without_hidden_rowid(text: str, rows: list[tuple], description, rowcount: int) -> _Cursor:
+    """SQLite's rowid is hidden: `SELECT *` leaves it out, so a row read whole and sent on (a
+    record on the wire, a form's fields) never carries it. PostgreSQL's rowid column (ddl.py) is
+    a column like any other, so it is dropped from the answer unless the select list names it."""
+    hidden = [i for i, column in enumerate(description) if column.name == "rowid"]
+    if hidden:
+        head = _SELECT_LIST.match(text)
+        if not _ROWID.search(head.group(1) if head else text):
+            kept = [i for i in range(len(description)) if i not in hidden]
+            rows = [tuple(row[i] for i in kept) for row in rows]
+            description = [description[i] for i in kept]
+    return _Cursor(rows, description, rowcount)
+
+
 class _Connection:
     """db.conn: execute and executemany as sqlite3's connection has them."""
 
@@ -191,8 +209,9 @@ class PgDatabase:
 
         def run(conn):
             cur = conn.execute(text, values)
-            rows = cur.fetchall() if cur.description else None
-            return _Cursor(rows, cur.description, cur.rowcount)
+            if not cur.description:
+                return _Cursor(None, None, cur.rowcount)
+            return _without_hidden_rowid(text, cur.fetchall(), cur.description, cur.rowcount)
         return self._run(run)
 
     def executemany(self, sql: str, rows: Iterable[Iterable]) -> _Cursor:
