@@ -22,7 +22,7 @@ from fieldsync.errors import Gone
 from fieldsync.records import places
 from fieldsync.records.mutable import LOCAL_ONLY
 from fieldsync.records.validators import whole_number_or_none
-from fieldsync.store import clock
+from fieldsync.store import clock, triggers
 from fieldsync.store.clock import utc_now
 from fieldsync.sync import entities
 from fieldsync.sync.entities import MUTABLE
@@ -45,8 +45,13 @@ def new_epoch(db: Database) -> str:
 
 
 def last_seq(db: Database) -> int:
-    row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'hub_log'").fetchone()
-    return row[0] if row else 0
+    """The last seq the log gave out, its rows pruned or not (AUTOINCREMENT's counter; on
+    PostgreSQL the identity's sequence)."""
+    if triggers.on_postgres(db):
+        row = db.native("SELECT pg_sequence_last_value(pg_get_serial_sequence('hub_log', 'seq')::regclass)").fetchone()
+    else:
+        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'hub_log'").fetchone()
+    return row[0] if row and row[0] is not None else 0
 
 
 def min_cursor(db: Database) -> int:

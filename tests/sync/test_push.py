@@ -118,7 +118,7 @@ def test_exactly_once_when_the_connection_fails(cluster, fault):
             node.sync()
         node.sync()
     assert hub_counts(cluster) == local_counts(node)
-    accepted = cluster.hub_query("SELECT SUM(json_extract(ack, '$.accepted')) AS n FROM batches")[0]["n"]
+    accepted = cluster.hub_query("SELECT SUM(CAST(json_extract(ack, '$.accepted') AS INTEGER)) AS n FROM batches")[0]["n"]
     assert accepted == node.store.query_one("SELECT MAX(seq) AS n FROM changes")["n"]
 
 
