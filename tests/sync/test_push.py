@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import time
-from contextlib import closing
 
 import pytest
 import requests
@@ -237,8 +236,6 @@ def test_sync_api_refuses_bad_requests_with_specific_4xx(cluster):
 def test_pushed_checkins_fold_into_the_hub_rollups_exactly_as_a_rebuild_would(cluster, tmp_path):
     """The merge notes each block of check-ins; the hub's writer folds them into the report
     rollups, many blocks in one statement, as soon as it is idle (decision 0016)."""
-    import sqlite3
-
     from fieldsync.parts import open_store
     from fieldsync.reports import rollup
 
@@ -248,23 +245,18 @@ def test_pushed_checkins_fold_into_the_hub_rollups_exactly_as_a_rebuild_would(cl
     assert node.sync()["rejected"] == []
     tables = ("rollup_attendance", "rollup_daily", "rollup_person_year")
 
-    def snapshot(path):
-        conn = sqlite3.connect(path)
-        try:
-            return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
-        finally:
-            conn.close()
+    def snapshot(instance):
+        with open_store(instance / "fieldsync.db") as store:
+            return {t: sorted(store.db.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
 
     def waiting() -> int:
-        with closing(sqlite3.connect(cluster.hub.instance / "fieldsync.db")) as conn:
-            return conn.execute("SELECT COUNT(*) FROM rollup_pending").fetchone()[0]
+        return cluster.hub_query("SELECT COUNT(*) AS n FROM rollup_pending")[0]["n"]
 
     assert eventually(lambda: waiting() == 0, 10)   # no page asks for them: the idle writer folds on its own
-    served = snapshot(cluster.hub.instance / "fieldsync.db")
-    copy = tmp_path / "rebuilt.db"
-    with open_store(cluster.hub.instance / "fieldsync.db") as hub:  # a consistent copy of the live hub file
-        hub.db.conn.execute("VACUUM INTO ?", [str(copy)])
-    with open_store(copy) as store:
+    served = snapshot(cluster.hub.instance)
+    cluster.hub.stop()
+    copy = copy_instance(cluster.hub.instance, tmp_path / "rebuilt")
+    with open_store(copy / "fieldsync.db") as store:
         rollup.keep_live(store, False)
         rollup.keep_live(store, True)  # drop, then rebuild every rollup from the raw check-ins
     assert served["rollup_attendance"] and snapshot(copy) == served
