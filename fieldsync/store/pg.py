@@ -328,6 +328,10 @@ class PgStore(Shared):
     def db(self) -> PgDatabase:
         return self._reader
 
+    def own_reader(self) -> PgDatabase:
+        """As Store.own_reader: the pooled reader serves any thread (its close does nothing)."""
+        return self._reader
+
     def write(self, work: Callable[[Database], Any]) -> Any:
         """Run work(db) in a transaction of its own, after every other write of every process
         (one advisory lock); return once it is committed. A write inside a write joins it."""
