@@ -144,10 +144,10 @@ def test_a_cloned_laptop_gets_409_divergent_takes_a_new_replica_and_loses_nothin
 
 
 def test_413_halves_the_batch_until_it_fits(cluster):
-    import tomllib  # noqa: F401  (config.toml is plain text here)
+    from fieldsync import config
 
     cluster.hub.stop()
-    (cluster.hub.instance / "config.toml").write_text('mode = "hub"\nsync_max_body = 20000\n')
+    config.save(cluster.hub.instance, sync_max_body=20000)   # the rest kept: its database among them
     cluster.hub.start()
     node = cluster.add_node(TOWN_A)
     node.sync()
