@@ -11,7 +11,7 @@ What it rewrites, and only this:
   from zero, as SQLite rounds); `instr` → `strpos`; `json_group_array`/`json_array` → `json_agg`/
   `json_build_array`; `ifnull` → `COALESCE`;
 - `a IS b` (not NULL, TRUE or FALSE) → `a IS NOT DISTINCT FROM b`; `LIKE` → `ILIKE` (SQLite's
-  LIKE ignores ASCII case); `==` → `=`; `NOT INDEXED` goes; `LIMIT -1` → `LIMIT ALL`;
+  LIKE ignores ASCII case); `==` → `=`; `NOT INDEXED` and `INDEXED BY name` go; `LIMIT -1` → `LIMIT ALL`;
   `WHERE 1` → `WHERE TRUE`; a subquery in FROM or JOIN without a name gets one;
   `CAST(… AS INTEGER|REAL)` → `BIGINT|DOUBLE PRECISION` (SQLite's integers are 64-bit).
 Everything else is the same in both, and the code keeps to that: booleans are stored as
@@ -189,6 +189,8 @@ class _Writer:
                 out.append("ILIKE")
             elif word == "NOT" and isinstance(nxt, Token) and nxt.upper == "INDEXED":
                 skip.add(solid[solid.index(i) + 1])
+            elif word == "INDEXED" and isinstance(nxt, Token) and nxt.upper == "BY":
+                skip.update(solid[solid.index(i) + 1:solid.index(i) + 3])   # PostgreSQL's planner picks
             elif word == "LIMIT" and isinstance(nxt, Token) and nxt == "-" and after(i, 2) == "1":
                 out.append("LIMIT ALL")
                 skip.update(solid[solid.index(i) + 1:solid.index(i) + 3])
