@@ -11,7 +11,8 @@ What it rewrites, and only this:
   from zero, as SQLite rounds); `instr` → `strpos`; `json_group_array`/`json_array` → `json_agg`/
   `json_build_array`; `ifnull` → `COALESCE`;
 - `a IS b` (not NULL, TRUE or FALSE) → `a IS NOT DISTINCT FROM b`; `LIKE` → `ILIKE` (SQLite's
-  LIKE ignores ASCII case); `==` → `=`; `NOT INDEXED` and `INDEXED BY name` go; `LIMIT -1` → `LIMIT ALL`;
+  LIKE ignores ASCII case); `==` → `=`; `NOT INDEXED`, `INDEXED BY name` and a
+  unary `+` (`+column`: no index) go; `LIMIT -1` → `LIMIT ALL`;
   `WHERE 1` → `WHERE TRUE`; a subquery in FROM or JOIN without a name gets one;
   `CAST(… AS INTEGER|REAL)` → `BIGINT|DOUBLE PRECISION` (SQLite's integers are 64-bit).
 Everything else is the same in both, and the code keeps to that: booleans are stored as
@@ -189,6 +190,8 @@ class _Writer:
                 out.append("ILIKE")
             elif word == "NOT" and isinstance(nxt, Token) and nxt.upper == "INDEXED":
                 skip.add(solid[solid.index(i) + 1])
+            elif item == "+" and item.kind == "op" and _unary(before(i)):
+                continue   # SQLite's `+column` (keep the index out of it): PostgreSQL has no unary + on text
             elif word == "INDEXED" and isinstance(nxt, Token) and nxt.upper == "BY":
                 skip.update(solid[solid.index(i) + 1:solid.index(i) + 3])   # PostgreSQL's planner picks
             elif word == "LIMIT" and isinstance(nxt, Token) and nxt == "-" and after(i, 2) == "1":
@@ -223,6 +226,14 @@ class _Writer:
                 cut = max(i for i, item in enumerate(args[0]) if item is solid[-2])
                 return f"{name}({self.text(args[0][:cut])}AS {TYPES[solid[-1].upper]})"
         return f"{RENAMED.get(lower, name)}({inner})"
+
+
+_BEFORE_OPERAND = {"AND", "OR", "NOT", "WHERE", "ON", "WHEN", "THEN", "ELSE", "SELECT", "BY", "HAVING", "IN"}
+
+
+def _unary(prev) -> bool:
+    """Whether a `+` after prev is a sign (nothing, an operator or a keyword before it)."""
+    return prev is None or (isinstance(prev, Token) and (prev.kind == "op" or prev.upper in _BEFORE_OPERAND))
 
 
 def _first_word(items: list) -> str | None:
