@@ -187,6 +187,10 @@ class Store(Shared):
                 self._readers.append(db)
         return db
 
+    def own_reader(self) -> Database:
+        """A read connection of its own, for a thread that reads a lot and closes it (`.conn`)."""
+        return connect(self.path)
+
     # -- writing -------------------------------------------------------------
     def write(self, work: Callable[[Database], Any]) -> Any:
         """Run work(db) in a transaction; return once it is durably committed.

@@ -12,9 +12,8 @@ What it rewrites, and only this:
   `json_group_array`/`json_array` → `json_agg`/`json_build_array`; `ifnull` → `COALESCE`;
 - `a IS b` (not NULL, TRUE or FALSE) → `a IS NOT DISTINCT FROM b`; `LIKE` → `ILIKE … ESCAPE ''`
   (SQLite's LIKE ignores ASCII case and has no escape character unless one is named); `==` → `=`;
-  `NOT INDEXED` goes; `LIMIT -1` → `LIMIT ALL`; `WHERE 1` → `WHERE TRUE` (not a simple CASE's
-  `WHEN 1`); a subquery in FROM or JOIN without a name gets one; SQLite's planner hints
-  `+column` and `CROSS JOIN … ON` become `column` and `JOIN … ON`;
+  `LIMIT -1` → `LIMIT ALL`; `WHERE 1` → `WHERE TRUE` (not a simple CASE's `WHEN 1`); a nameless
+  subquery in FROM or JOIN gets a name; SQLite's planner hints go (`NOT INDEXED`, `INDEXED BY`, `+column`, `CROSS`).
   `CAST(… AS INTEGER)` → `fs_integer(…)` (64-bit, a real truncated and a text read by its leading
   digits, as SQLite casts), `CAST(… AS REAL)` → `DOUBLE PRECISION`.
 The tests in tests/pg/test_dialect.py hold both to the same values (decision 0360).
@@ -202,6 +201,8 @@ class _Writer:
                     tails[end] = " ESCAPE ''"
             elif word == "NOT" and isinstance(nxt, Token) and nxt.upper == "INDEXED":
                 skip.add(solid[solid.index(i) + 1])
+            elif word == "INDEXED" and isinstance(nxt, Token) and nxt.upper == "BY":
+                skip.update(solid[solid.index(i) + 1:solid.index(i) + 3])   # PostgreSQL's planner picks
             elif word == "LIMIT" and isinstance(nxt, Token) and nxt == "-" and after(i, 2) == "1":
                 out.append("LIMIT ALL")
                 skip.update(solid[solid.index(i) + 1:solid.index(i) + 3])

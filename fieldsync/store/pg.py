@@ -257,8 +257,7 @@ class PgDatabase:
     def query(self, sql: str, params=None):
         cursor = self.execute(sql, params)
         names = [c.name for c in cursor.description or ()]
-        for row in cursor.fetchall():
-            yield dict(zip(names, row))
+        yield from (dict(zip(names, row)) for row in cursor.fetchall())
 
     def __getitem__(self, name: str) -> _Table:
         return _Table(self, name)
@@ -346,6 +345,9 @@ class PgStore(Shared):
 
     @property
     def db(self) -> PgDatabase:
+        return self._reader
+
+    def own_reader(self) -> PgDatabase:   # as Store.own_reader: the pooled reader serves any thread
         return self._reader
 
     def write(self, work: Callable[[Database], Any]) -> Any:

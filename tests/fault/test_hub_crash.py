@@ -9,11 +9,9 @@ every record exactly once.
 from __future__ import annotations
 
 import random
-import sqlite3
 import statistics
 import threading
 import time
-from contextlib import closing
 
 import pytest
 
@@ -25,11 +23,11 @@ from tests.sync.conftest import TOWN_A
 
 
 def hub_state(cluster, node) -> tuple[int, set[str]]:
-    """(high-water of the laptop's stream, ids of the check-ins the hub holds), read from the file."""
-    with closing(sqlite3.connect(cluster.hub.instance / "fieldsync.db")) as conn:
-        high_water = conn.execute("SELECT COALESCE(MAX(high_water), 0) FROM streams WHERE node_id = ?",
-                                  [node.node_id]).fetchone()[0]
-        return high_water, {row[0] for row in conn.execute("SELECT id FROM checkins")}
+    """(high-water of the laptop's stream, ids of the check-ins the hub holds), read from its database."""
+    with cluster.hub_store() as store:
+        high_water = store.db.execute("SELECT COALESCE(MAX(high_water), 0) FROM streams WHERE node_id = ?",
+                                      [node.node_id]).fetchone()[0]
+        return high_water, {row[0] for row in store.db.execute("SELECT id FROM checkins")}
 
 
 def outbox_checkins(node, up_to: int) -> set[str]:

@@ -14,9 +14,8 @@ hub with `cluster.add_node(TOWN_A, via=proxy)`.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -105,9 +104,12 @@ class Node:
 def _new_identity(db_file: Path) -> None:
     """Copies of the empty template are different laptops: their own node id (HLC, origin) and
     replica. (A copy holding records keeps its id: the records name it as their origin.)"""
-    with closing(sqlite3.connect(db_file)) as conn, conn:
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'node_id'", [new_id()])
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'replica_id'", [secrets.token_hex(8)])
+    def work(db):
+        db.execute("UPDATE meta SET value = ? WHERE key = 'node_id'", [new_id()])
+        db.execute("UPDATE meta SET value = ? WHERE key = 'replica_id'", [secrets.token_hex(8)])
+
+    with open_store(db_file) as store:   # a hub's may be on PostgreSQL
+        store.write(work)
 
 
 class Cluster:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
+from collections import defaultdict
 
 from fieldsync.records.checkins import CHECKIN_COLUMNS
 from fieldsync.store import new_id
@@ -135,8 +136,10 @@ def test_revoked_badges_and_scans_from_two_laptops_are_flagged_in_a_block(cluste
     assert push_block(a, mine, replica=secrets.token_hex(8))["flagged"] == 1        # the revoked badge
     theirs = [checkin(b.store.node_id, session=session, person=people[0], ms=ms + 9000)]
     assert push_block(b, theirs, replica=secrets.token_hex(8))["flagged"] == 1      # scanned in on a too
-    flags = {r["person_id"]: r["flags"] for r in cluster.hub_query(
-        "SELECT person_id, group_concat(flags, '|') AS flags FROM checkins WHERE session_id = ?"
-        " AND id IN (SELECT value FROM json_each(?)) GROUP BY person_id",
-        [session, json.dumps([r[0] for r in mine + theirs])])}
+    flags = defaultdict(list)
+    for row in cluster.hub_query("SELECT person_id, flags FROM checkins WHERE session_id = ?"
+                                 " AND id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                                 [session, json.dumps([r[0] for r in mine + theirs])]):
+        flags[row["person_id"]].append(row["flags"])
+    flags = {person: "|".join(each) for person, each in flags.items()}
     assert flags == {people[0]: "double|double", people[1]: "", people[2]: "revoked_badge"}

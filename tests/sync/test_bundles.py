@@ -112,7 +112,7 @@ def test_a_revoked_laptops_bundle_needs_an_admins_override_on_the_upload_page(cl
 
     def upload(**form):
         with bundle.open("rb") as fh:
-            return admin.form("/hub/bundle", form, files={"bundle": ("last-words.fsb", fh)})
+            return admin.form("/hub/bundle", form, files={"bundle": ("last-words.fsb", fh)}, timeout=120)
 
     refused = upload()
     assert refused.status_code == 403 and "须由管理员确认导入" in refused.text

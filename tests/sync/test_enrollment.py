@@ -6,6 +6,8 @@ import json
 import os
 import socket
 import stat
+import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,15 @@ from tests.sync.conftest import TOWN_A, TOWN_B, _new_identity
 from tests.sync.proxy import Fault, FaultProxy
 
 
+def _stored_bytes(hub: Path) -> bytes:
+    """All a hub keeps on disk: its database file and journal, or its PostgreSQL database dumped."""
+    database = tomllib.loads((hub / "config.toml").read_text(encoding="utf-8")).get("database")
+    if database:
+        return subprocess.run(["pg_dump", "--data-only", database], capture_output=True, check=True,
+                              timeout=120).stdout
+    return (hub / "fieldsync.db").read_bytes() + (hub / "fieldsync.db-wal").read_bytes()
+
+
 def test_enroll_from_the_command_line_keeps_the_token_private_and_the_hub_only_a_hash(cluster, demo_template, tmp_path):
     added = run_cli(cluster.hub.instance, "nodes", "add", "--town", TOWN_A, "--name", "张村办公室",
                     "--hub-url", cluster.hub.url)
@@ -32,8 +43,7 @@ def test_enroll_from_the_command_line_keeps_the_token_private_and_the_hub_only_a
     creds_file = laptop / enrollment.CREDENTIALS_FILE
     assert stat.S_IMODE(os.stat(creds_file).st_mode) == 0o600
     token = enrollment.credentials(laptop).token
-    hub_db = (cluster.hub.instance / "fieldsync.db").read_bytes() + \
-        (cluster.hub.instance / "fieldsync.db-wal").read_bytes()
+    hub_db = _stored_bytes(cluster.hub.instance)
     assert token.encode() not in hub_db and code.replace("-", "").encode() not in hub_db
     synced = run_cli(laptop, "sync")
     assert synced.stdout.startswith("Pushed ") and "0 rejected" in synced.stdout

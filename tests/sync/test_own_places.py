@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import sqlite3
-from contextlib import closing
 from datetime import datetime
 
 import openpyxl
@@ -30,8 +28,8 @@ ID_NUMBER = "11010519491231002X"   # GB 11643's own example
 
 
 def _places_on(instance) -> set[str]:
-    with closing(sqlite3.connect(instance / "fieldsync.db")) as db:
-        return {row[0] for row in db.execute("SELECT code FROM places")}
+    with open_store(instance / "fieldsync.db") as store:
+        return {row["code"] for row in store.query("SELECT code FROM places")}
 
 
 def _laptop(tmp_path, hub: LiveServer, town: str, name: str):
@@ -93,9 +91,9 @@ def test_a_hub_of_another_city_from_its_own_list(own_hub, tmp_path):
         store.write(lambda db: record_change(db, "places", own_city.CITY, "upsert", store.hlc.now(), {
             "code": own_city.CITY, "name": "冒名市", "kind": "city", "parent": None}))
     run_cli(qingshi, "sync")
-    with closing(sqlite3.connect(hub.instance / "fieldsync.db")) as db:
-        assert db.execute("SELECT name FROM places WHERE code = ?", [own_city.CITY]).fetchone() == ("晴川市",)
-        assert db.execute("SELECT COUNT(*) FROM quarantine WHERE entity = 'places'").fetchone() == (1,)
+    with open_store(hub.instance / "fieldsync.db") as store:
+        assert store.db.execute("SELECT name FROM places WHERE code = ?", [own_city.CITY]).fetchone() == ("晴川市",)
+        assert store.db.execute("SELECT COUNT(*) FROM quarantine WHERE entity = 'places'").fetchone() == (1,)
 
     # 王芳 registers again at 松林镇, with the same ID number: the hub flags one person twice.
     with open_store(songlin / "fieldsync.db") as store:

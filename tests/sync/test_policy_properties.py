@@ -10,8 +10,7 @@ every merge. Town B's pull (the hub log read for B, from the start) and B's repo
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from fieldsync.reports import registry, rollup, units
 from fieldsync.store import Store, clock, new_id
 from fieldsync.sync import hublog
 from fieldsync.sync.downstream import merge, policy, receive
+from tests.backends import copy_instance
 from tests.fault.support import soak_only
 from tests.sync.conftest import TOWN_A, TOWN_B
 from tests.sync.forger import Forger
@@ -33,7 +33,7 @@ REPORTS = ("statistics", "coverage", "kpi", "volunteer-hours")
 
 @dataclass
 class World:
-    hub_file: Path
+    hub: Path                    # the hub's instance folder (its server stopped)
     sender: dict                 # town A's laptop as receive() takes it
     origin: str
     b: dict[str, list[str]]      # town B's record ids at the hub, by table
@@ -62,7 +62,6 @@ def world(cluster, tmp_path) -> World:
     b.sync()
     a.sync()
     cluster.hub.stop()
-    hub_file = cluster.hub.instance / "fieldsync.db"
     with cluster.hub_store() as hub:
         ids = {table: [r["id"] for r in hub.query(f"SELECT id FROM {table} WHERE {where} ORDER BY id LIMIT 8",
                                                   [TOWN_B])]
@@ -79,7 +78,7 @@ def world(cluster, tmp_path) -> World:
         a_session = hub.query("SELECT id FROM sessions WHERE town = ? LIMIT 1", [TOWN_A])[0]["id"]
         before = observe(hub, years)
     assert all(ids.values()) and before[0]
-    return World(hub_file, {"id": a.node_id, "name": a.name, "origin": a.store.node_id}, a.store.node_id,
+    return World(cluster.hub.instance, {"id": a.node_id, "name": a.name, "origin": a.store.node_id}, a.store.node_id,
                  ids, a_people, a_session, elsewhere, (form["id"], form["version"]), years, before)
 
 
@@ -139,9 +138,7 @@ hostile_batches = st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 63)), 
 
 
 def check_batch(world: World, tmp_path: Path, ops: list[tuple[str, int]]) -> None:
-    copy = tmp_path / f"hub-{new_id()}.db"
-    with closing(sqlite3.connect(world.hub_file)) as source, closing(sqlite3.connect(copy)) as target:
-        source.backup(target)
+    copy = copy_instance(world.hub, tmp_path / f"hub-{new_id()}") / "fieldsync.db"
     forger = Forger(world.origin)
     legit = sum(forge(world, forger, op, pick) for op, pick in ops)
     forger.upsert("people", world.a_people[0], {"specialty": "八段锦"})   # and one of its own, which goes
@@ -162,8 +159,7 @@ def check_batch(world: World, tmp_path: Path, ops: list[tuple[str, int]]) -> Non
             assert hub.query("SELECT specialty FROM people WHERE id = ?", [world.a_people[0]]) == \
                 [{"specialty": "八段锦"}]
     finally:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(copy.parent, ignore_errors=True)
 
 
 def property_test(examples: int):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import time
-from contextlib import closing
 
 import pytest
 import requests
@@ -118,7 +117,7 @@ def test_exactly_once_when_the_connection_fails(cluster, fault):
             node.sync()
         node.sync()
     assert hub_counts(cluster) == local_counts(node)
-    accepted = cluster.hub_query("SELECT SUM(json_extract(ack, '$.accepted')) AS n FROM batches")[0]["n"]
+    accepted = cluster.hub_query("SELECT SUM(CAST(json_extract(ack, '$.accepted') AS INTEGER)) AS n FROM batches")[0]["n"]
     assert accepted == node.store.query_one("SELECT MAX(seq) AS n FROM changes")["n"]
 
 
@@ -145,10 +144,10 @@ def test_a_cloned_laptop_gets_409_divergent_takes_a_new_replica_and_loses_nothin
 
 
 def test_413_halves_the_batch_until_it_fits(cluster):
-    import tomllib  # noqa: F401  (config.toml is plain text here)
+    from fieldsync import config
 
     cluster.hub.stop()
-    (cluster.hub.instance / "config.toml").write_text('mode = "hub"\nsync_max_body = 20000\n')
+    config.save(cluster.hub.instance, sync_max_body=20000)   # the rest kept: its database among them
     cluster.hub.start()
     node = cluster.add_node(TOWN_A)
     node.sync()
@@ -237,8 +236,6 @@ def test_sync_api_refuses_bad_requests_with_specific_4xx(cluster):
 def test_pushed_checkins_fold_into_the_hub_rollups_exactly_as_a_rebuild_would(cluster, tmp_path):
     """The merge notes each block of check-ins; the hub's writer folds them into the report
     rollups, many blocks in one statement, as soon as it is idle (decision 0016)."""
-    import sqlite3
-
     from fieldsync.parts import open_store
     from fieldsync.reports import rollup
 
@@ -248,23 +245,18 @@ def test_pushed_checkins_fold_into_the_hub_rollups_exactly_as_a_rebuild_would(cl
     assert node.sync()["rejected"] == []
     tables = ("rollup_attendance", "rollup_daily", "rollup_person_year")
 
-    def snapshot(path):
-        conn = sqlite3.connect(path)
-        try:
-            return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
-        finally:
-            conn.close()
+    def snapshot(instance):
+        with open_store(instance / "fieldsync.db") as store:
+            return {t: sorted(store.db.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
 
     def waiting() -> int:
-        with closing(sqlite3.connect(cluster.hub.instance / "fieldsync.db")) as conn:
-            return conn.execute("SELECT COUNT(*) FROM rollup_pending").fetchone()[0]
+        return cluster.hub_query("SELECT COUNT(*) AS n FROM rollup_pending")[0]["n"]
 
     assert eventually(lambda: waiting() == 0, 10)   # no page asks for them: the idle writer folds on its own
-    served = snapshot(cluster.hub.instance / "fieldsync.db")
-    copy = tmp_path / "rebuilt.db"
-    with open_store(cluster.hub.instance / "fieldsync.db") as hub:  # a consistent copy of the live hub file
-        hub.db.conn.execute("VACUUM INTO ?", [str(copy)])
-    with open_store(copy) as store:
+    served = snapshot(cluster.hub.instance)
+    cluster.hub.stop()
+    copy = copy_instance(cluster.hub.instance, tmp_path / "rebuilt")
+    with open_store(copy / "fieldsync.db") as store:
         rollup.keep_live(store, False)
         rollup.keep_live(store, True)  # drop, then rebuild every rollup from the raw check-ins
     assert served["rollup_attendance"] and snapshot(copy) == served

@@ -15,7 +15,7 @@ FLASH = re.compile(r'<p class="flash (\w+)" role="status">([^<]+)</p>')
 def press(client: WebClient, page: str = "/people", **fields):
     """Open the page in English, then press the button on it as a browser does (no redirect followed)."""
     assert 'action="/sync"' in client.get(page + "?lang=en").text
-    return client.form("/sync", {"next": page, **fields}, allow_redirects=False)
+    return client.form("/sync", {"next": page, **fields}, allow_redirects=False, timeout=120)   # a whole sync, as Node.sync
 
 
 def flashes(client: WebClient, page: str) -> list[tuple[str, str]]:

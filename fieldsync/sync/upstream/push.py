@@ -29,7 +29,7 @@ from sqlite_utils import Database
 
 from fieldsync.errors import HubError, HubUnreachable
 from fieldsync.i18n import _
-from fieldsync.store import Store, connect, new_id, outbox
+from fieldsync.store import Store, new_id, outbox
 from fieldsync.store.clock import utc_text
 from fieldsync.sync import batches
 from fieldsync.sync.link import Pacing
@@ -103,7 +103,7 @@ def push(store: Store, client: HubClient, *, max_changes: int = DEFAULT_BATCH_CH
     setbacks = 0
     by_reference = True   # people the hub holds named by the tails of their ids (sync/refs.py)
     # One read connection for this push, used by the reader thread alone.
-    reading = connect(store.path)
+    reading = store.own_reader()
     with closing(reading.conn), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldsync-read") as reader, \
             ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="fieldsync-push") as sender:
 
