@@ -30,8 +30,9 @@ TEST_WORKERS ?= auto
 # given: FIELDSYNC_TEST_POSTGRES=postgresql://… (`eval "$$(.ci/postgres start)"` starts a
 # throwaway one; .ci/run does). Without one they are skipped, and say so, unless
 # FIELDSYNC_REQUIRE_POSTGRES=1 (CI), which makes that a failure.
-POSTGRES_SUITES ?= tests/sync tests/reports tests/fault tests/pg tests/server/test_hub_screens.py \
-	tests/server/test_hub_review_pages.py tests/security/test_hub_units.py
+POSTGRES_SUITES ?= tests/sync tests/reports tests/fault tests/server/test_hub_pages.py \
+	tests/server/test_hub_screens.py tests/server/test_hub_review_pages.py tests/server/test_hub_attention.py \
+	tests/security/test_hub.py tests/security/test_hub_units.py tests/security/test_review_queue_units.py
 
 test: install
 	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 8 --dist loadfile
