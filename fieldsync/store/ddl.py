@@ -96,7 +96,7 @@ def trigger_ddl(sql: str) -> list[str]:
     return [
         (f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fs$ BEGIN\n"
         f"{statements}\nRETURN NULL; END $fs$"),
-        f"CREATE TRIGGER {name} {timing.strip()} ON {table} FOR EACH ROW{condition} EXECUTE FUNCTION {name}()",
+        f"CREATE OR REPLACE TRIGGER {name} {timing.strip()} ON {table} FOR EACH ROW{condition} EXECUTE FUNCTION {name}()",
     ]
 
 

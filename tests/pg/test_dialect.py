@@ -222,7 +222,7 @@ def test_a_trigger_is_a_plpgsql_function_and_the_trigger_that_calls_it_for_each_
     assert "CASE WHEN NEW.a ILIKE 'z%' ESCAPE '' THEN 1 ELSE 0 END" in body   # no parameters: % stays
     assert "CASE NEW.b WHEN 1 THEN top ELSE 0 END WHERE k = NEW.k;" in body
     assert body.endswith("RETURN NULL; END $fs$")
-    assert words(trigger) == ("CREATE TRIGGER rollup_in AFTER INSERT ON checkins FOR EACH ROW"
+    assert words(trigger) == ("CREATE OR REPLACE TRIGGER rollup_in AFTER INSERT ON checkins FOR EACH ROW"
                               " WHEN (NEW.kind IS DISTINCT FROM 'test') EXECUTE FUNCTION rollup_in()")
 
 
