@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from fieldsync.store.dialect import TYPES, postgres, tokens
+from fieldsync.store.dialect import TYPES, postgres
+from fieldsync.store.sql_text import tokens
 
 # -- DDL --------------------------------------------------------------------------------
 
