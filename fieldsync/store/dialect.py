@@ -15,7 +15,11 @@ What it rewrites, and only this:
   `LIMIT -1` → `LIMIT ALL`; `WHERE 1` → `WHERE TRUE` (not a simple CASE's `WHEN 1`); a nameless
   subquery in FROM or JOIN gets a name; SQLite's planner hints go (`NOT INDEXED`, `INDEXED BY`, `+column`, `CROSS`).
   `CAST(… AS INTEGER)` → `fs_integer(…)` (64-bit, a real truncated and a text read by its leading
-  digits, as SQLite casts), `CAST(… AS REAL)` → `DOUBLE PRECISION`.
+  digits, as SQLite casts), `CAST(… AS REAL)` → `DOUBLE PRECISION`;
+- `x [NOT] IN (SELECT value FROM json_each(?))`, the program's way of passing a list, →
+  `x [NOT] IN (SELECT unnest(fs_json_array(?)))`: the list made an array by an immutable function
+  the planner folds, so it knows how long the list is (for any set-returning function it guesses
+  200 rows, and over a big table chose a full scan for a list of two; decision 0440).
 The tests in tests/pg/test_dialect.py hold both to the same values (decision 0360).
 Everything else is the same in both, and the code keeps to that: booleans are stored as
 `CASE … THEN 1 ELSE 0 END`, every grouped column is named in GROUP BY.
@@ -29,15 +33,9 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-_TOKENS = re.compile(r"""
-    (?P<space>\s+|--[^\n]*\n?|/\*.*?\*/)
-  | (?P<string>'(?:[^']|'')*')
-  | (?P<quoted>"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\])
-  | (?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)
-  | (?P<param>\?\d*|[:@$][A-Za-z_]\w*)
-  | (?P<word>[A-Za-z_][\w$]*)
-  | (?P<op>\|\||==|!=|<>|<=|>=|->>|->|<<|>>|[-+*/%<>=(),.;~&|])
-""", re.VERBOSE | re.DOTALL)
+from fieldsync.store import sql_text
+from fieldsync.store.sql_text import Group, Token, tokens
+
 
 def is_postgres(database: str | None) -> bool:
     """Whether a configured database is a PostgreSQL address (else the instance's own file)."""
@@ -57,71 +55,6 @@ _NOT_CALLS = {"FROM", "JOIN", "IN", "AS", "VALUES", "ON", "WHERE", "AND", "OR", 
               "THEN", "ELSE", "WHEN", "CASE", "BY", "USING", "INTO", "SET", "IS", "UNION", "ALL", "DISTINCT",
               "WITH", "RECURSIVE", "RETURNING", "CONFLICT", "KEY", "CHECK", "REFERENCES", "TABLE", "INDEX",
               "UPDATE", "DO", "OVER", "FILTER", "LIKE", "BETWEEN", "EXCEPT", "INTERSECT", "HAVING", "LIMIT"}
-
-
-class Token(str):
-    """A piece of SQL and what kind of piece it is."""
-    kind: str
-
-    def __new__(cls, text: str, kind: str):
-        token = super().__new__(cls, text)
-        token.kind = kind
-        return token
-
-    @property
-    def upper(self) -> str:
-        return str.upper(self) if self.kind == "word" else str(self)
-
-
-def tokens(sql: str) -> list[Token]:
-    found, at = [], 0
-    for match in _TOKENS.finditer(sql):
-        if match.start() != at:
-            raise ValueError(f"cannot read SQL at {sql[at:at + 30]!r}")
-        at = match.end()
-        text = match.group()
-        if match.lastgroup == "space" and text.startswith(("--", "/*")):
-            text = "\n"   # a comment: nothing may end up behind it
-        found.append(Token(text, match.lastgroup))
-    if at != len(sql):
-        raise ValueError(f"cannot read SQL at {sql[at:at + 30]!r}")
-    return found
-
-
-class Group(list):
-    """A parenthesised run of tokens, nested."""
-
-
-def _nest(flat: list[Token]) -> list:
-    stack: list[list] = [[]]
-    for token in flat:
-        if token == "(":
-            stack.append(Group())
-        elif token == ")":
-            inner = stack.pop()
-            stack[-1].append(inner)
-        else:
-            stack[-1].append(token)
-    if len(stack) != 1:
-        raise ValueError("unbalanced parentheses in SQL")
-    return stack[0]
-
-
-def _solid(items: list) -> list:
-    """The items that are not space or comments."""
-    return [item for item in items if not (isinstance(item, Token) and item.kind == "space")]
-
-
-def _arguments(group: Group) -> list[list]:
-    args, current = [], []
-    for item in group:
-        if isinstance(item, Token) and item == ",":
-            args.append(current)
-            current = []
-        else:
-            current.append(item)
-    args.append(current)
-    return args if _solid(group) else []
 
 
 class _Writer:
@@ -222,7 +155,7 @@ class _Writer:
 
     def call(self, name: Token, group: Group) -> str:
         lower = name.lower()
-        args = _arguments(group)
+        args = sql_text.arguments(group)
         inner = self.text(group)
         if lower in ("min", "max") and len(args) >= 2:
             return f"fs_{'least' if lower == 'min' else 'greatest'}({inner})"
@@ -232,7 +165,7 @@ class _Writer:
         if lower == "json_group_array":
             return f"COALESCE(json_agg({inner})::text, '[]')"
         if lower == "cast" and len(args) == 1:
-            solid = _solid(args[0])
+            solid = sql_text.solid(args[0])
             if (len(solid) >= 3 and isinstance(solid[-2], Token) and solid[-2].upper == "AS"
                     and isinstance(solid[-1], Token) and solid[-1].upper in ("INTEGER", "INT", "REAL", "FLOAT")):
                 cut = max(i for i, item in enumerate(args[0]) if item is solid[-2])
@@ -276,7 +209,7 @@ def _simple_case(items: list, at: int) -> bool:
             depth += 1
         elif isinstance(item, Token) and item.upper == "CASE":
             if depth == 0:
-                following = _solid(items[index + 1:])
+                following = sql_text.solid(items[index + 1:])
                 return not (following and isinstance(following[0], Token) and following[0].upper == "WHEN")
             depth -= 1
     return False
@@ -289,37 +222,6 @@ def _first_word(items: list) -> str | None:
         if isinstance(item, Group):
             return None
     return None
-
-
-def _statements(flat: list[Token]) -> list[list[Token]]:
-    """Split on top-level semicolons (a trigger's BEGIN … END stays whole)."""
-    out, current, depth, block, cases = [], [], 0, 0, 0
-    for token in flat:
-        current.append(token)
-        if token == "(":
-            depth += 1
-        elif token == ")":
-            depth -= 1
-        elif token.kind == "word" and token.upper == "BEGIN" and _is_trigger(current):
-            block += 1
-        elif token.kind == "word" and token.upper == "CASE":
-            cases += 1
-        elif token.kind == "word" and token.upper == "END":
-            if cases:
-                cases -= 1
-            elif block:
-                block -= 1
-        elif token == ";" and depth == 0 and not block:
-            out.append(current)
-            current = []
-    if _solid(current):
-        out.append(current)
-    return out
-
-
-def _is_trigger(current: list[Token]) -> bool:
-    words = [t.upper for t in current if t.kind == "word"][:4]
-    return "TRIGGER" in words and words[0] == "CREATE"
 
 
 def _replace_clause(table: str, columns: list[str], shape) -> str:
@@ -377,8 +279,8 @@ def _insert_conflict(flat: list[Token], shape_of) -> list[Token]:
 
 def split(sql: str) -> list[str]:
     """A script's statements, each as its text (a trigger's body stays whole)."""
-    return ["".join(statement).strip().rstrip(";") for statement in _statements(tokens(sql))
-            if _solid(statement) and _solid(statement) != [";"]]
+    return ["".join(statement).strip().rstrip(";") for statement in sql_text.statements(tokens(sql))
+            if sql_text.solid(statement) and sql_text.solid(statement) != [";"]]
 
 
 _KEYWORDS = {"CASE", "WHEN", "THEN", "ELSE", "END", "AND", "OR", "NOT", "NULL", "IS", "IN", "TRUE", "FALSE",
@@ -435,12 +337,20 @@ def _qualify_upsert(flat: list[Token]) -> list[Token]:
     return out
 
 
+_IN_LIST = re.compile(r"\b(NOT\s+)?IN\s*\(\s*SELECT\s+value\s+FROM\s+json_each\(\s*(\?\d*|:\w+)\s*\)\s*\)",
+                      re.IGNORECASE)
+
+
+def _in_list(match: re.Match) -> str:
+    return f"{match.group(1) or ''}IN (SELECT unnest(fs_json_array({match.group(2)})))"
+
+
 @lru_cache(maxsize=4096)
 def _translate(sql: str, params: bool, shape_of: Callable[[str], list[str]] | None) -> str:
     out = []
-    for statement in _statements(tokens(sql)):
+    for statement in sql_text.statements(tokens(_IN_LIST.sub(_in_list, sql))):
         statement = _qualify_upsert(_insert_conflict(statement, shape_of))
-        out.append(_Writer(params, shape_of).text(_nest(statement)))
+        out.append(_Writer(params, shape_of).text(sql_text.nest(statement)))
     return "".join(out)
 
 

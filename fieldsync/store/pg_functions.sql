@@ -207,6 +207,13 @@ RETURNS TABLE (key text, value text, type text) LANGUAGE sql IMMUTABLE PARALLEL 
          THEN doc::jsonb #> fs_json_path(path) ELSE '{}' END) AS o
 $$;
 
+-- A list passed as JSON, as one array: immutable, so the planner folds it for the values it is
+-- given and knows how long the list is, where it guesses 200 rows for any set-returning function
+-- (decision 0440). `x IN (SELECT unnest(fs_json_array(?)))` is how the dialect writes a list.
+CREATE OR REPLACE FUNCTION fs_json_array(doc text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(array_agg(value), '{}') FROM fs_json_each(doc)
+$$;
+
 -- Sums and counts of comparisons, as SQLite adds up its 0/1 truth values.
 CREATE OR REPLACE FUNCTION fs_add_bool(total bigint, value boolean) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(total, 0) + CASE WHEN value THEN 1 ELSE 0 END $$;

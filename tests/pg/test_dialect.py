@@ -187,6 +187,15 @@ def test_words_before_a_parenthesis_that_are_no_functions_stay():
     assert words(postgres(sql)) == sql
 
 
+def test_a_list_passed_as_json_becomes_an_array_the_planner_can_count():
+    sql = ("SELECT id FROM t WHERE id IN (SELECT value FROM json_each(?)) AND town NOT IN"
+           " ( SELECT value FROM json_each(:towns) ) AND k IN (SELECT value FROM json_each(?) WHERE value > 1)")
+    assert words(postgres(sql)) == (
+        "SELECT id FROM t WHERE id IN (SELECT unnest(fs_json_array(%s))) AND town NOT IN"
+        " (SELECT unnest(fs_json_array(%(towns)s))) AND k IN (SELECT value FROM fs_json_each(%s)"
+        " WHERE value > 1)")
+
+
 # -- subqueries --------------------------------------------------------------------------------
 
 def test_a_subquery_in_from_or_join_without_a_name_gets_one():
@@ -358,6 +367,29 @@ def test_json_each_over_strings(pg, values):
     same(pg, "SELECT COUNT(*), json_array_length(?) FROM json_each(?)", [doc, doc])
     if values:
         same(pg, "SELECT ? IN (SELECT value FROM json_each(?))", [values[-1], doc])
+
+
+@EXAMPLES
+@given(values=st.lists(st.one_of(st.none(), json_text), max_size=5), probe=st.one_of(st.none(), json_text))
+def test_in_and_not_in_a_json_list_answer_alike_with_nulls_and_empty_lists(pg, values, probe):
+    doc = json.dumps(values, ensure_ascii=False)
+    same(pg, "SELECT ? IN (SELECT value FROM json_each(?)), ? NOT IN (SELECT value FROM json_each(?))",
+         [probe, doc, probe, doc])
+
+
+def test_the_planner_counts_a_list_passed_as_json(pg):
+    """Decision 0440: the planner knows a list of two is two rows, where it guessed 200."""
+    sql = postgres("SELECT x FROM (SELECT 'a' AS x) AS t WHERE x IN (SELECT value FROM json_each(?))")
+    plan = pg.native("EXPLAIN (FORMAT JSON) " + sql.replace("%s", "'[\"a\", \"b\"]'")).fetchone()[0]
+    rows = []
+
+    def walk(node):
+        if node["Node Type"] == "ProjectSet":
+            rows.append(node["Plan Rows"])
+        for child in node.get("Plans", []):
+            walk(child)
+    walk(plan[0]["Plan"])
+    assert rows and set(rows) == {2}, plan
 
 
 @EXAMPLES
