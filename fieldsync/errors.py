@@ -200,6 +200,7 @@ CATALOGUE: dict[str, Code] = {
     "hub_unreachable": Code(503, N_("The hub could not be reached.")),
     "hub_link_failing": Code(503, N_("The link to the hub kept failing; what got through is kept, the rest goes "
                                      "at the next sync.")),
+    "database_unavailable": Code(503, N_("The hub's database cannot be reached just now; try again in a minute.")),
     "no_cjk_font": Code(503, N_("No Chinese font found for badge sheets.")),
 }
 

@@ -1,12 +1,14 @@
 """One error shape: JSON {"error": {code, message, fields}} under /api/, a page elsewhere.
 
 No request ever answers with a traceback: unexpected exceptions are logged
-and answered 500 with a code, and every known condition has its own 4xx.
+and answered 500 with a code, and every known condition has its own 4xx. A hub
+whose PostgreSQL cannot be reached answers 503 database_unavailable with a
+Retry-After: the request may be made again as it was.
 """
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -19,6 +21,8 @@ HTTP_CODES = {code.status: name for name, code in CATALOGUE.items()
               if name in ("bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed",
                           "not_acceptable", "payload_too_large", "unsupported_media_type",
                           "too_many_requests", "internal_error")}
+
+RETRY_AFTER_SECONDS = 30   # what a laptop or a browser is told to wait when the database is away
 
 
 def wants_json() -> bool:
@@ -49,5 +53,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        if getattr(error, "unavailable", False):   # a hub's PostgreSQL down, restarting or full
+            app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+            response = make_response(render(FieldsyncError(code="database_unavailable")))
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
         return render(FieldsyncError(code="internal_error"))

@@ -76,7 +76,7 @@ def _configure(conn: psycopg.Connection) -> None:
 def _as_sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
     kind = sqlite3.IntegrityError if isinstance(exc, psycopg.errors.IntegrityError) else sqlite3.OperationalError
     error = kind(str(exc).strip())
-    error.sqlstate = exc.sqlstate
+    error.sqlstate, error.unavailable = exc.sqlstate, pg_pool.unavailable(exc)
     return error
 
 

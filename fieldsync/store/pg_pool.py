@@ -36,8 +36,27 @@ def connect_options(url: str) -> dict:
 
 
 def open_pool(url: str, size: int, configure: Callable[[psycopg.Connection], None]) -> ConnectionPool:
+    """The pool; a caller waits for a connection as long as one takes to connect, then gets
+    PoolTimeout (`unavailable`), not a request held for the pool's default half minute."""
+    given = float(psycopg.conninfo.conninfo_to_dict(url).get("connect_timeout", CONNECT_TIMEOUT))
     return ConnectionPool(url, min_size=1, max_size=size, configure=configure, open=True, name="fieldsync",
+                          timeout=given if given > 0 else 30.0,   # 0: the address says wait for ever
+                          # a server down for long: the pool's reconnection waits double each time;
+                          # given up after half a minute, the next request starts them again at 1 s
+                          reconnect_timeout=30.0,
                           kwargs={"autocommit": True, "options": "-c TimeZone=UTC", **connect_options(url)})
+
+
+# What a server that cannot be reached, or is going away, answers: connection exceptions (08),
+# shutting down or starting (57P01-3), too many connections (53300). A failure to connect at all,
+# or no pooled connection in time (PoolTimeout), carries no SQLSTATE.
+_UNAVAILABLE = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def unavailable(exc: psycopg.Error) -> bool:
+    """Whether exc says the database cannot be reached just now (ask again later), not that the
+    statement is wrong: the hub answers it 503 database_unavailable with a Retry-After."""
+    return isinstance(exc, psycopg.OperationalError) and (exc.sqlstate is None or exc.sqlstate.startswith(_UNAVAILABLE))
 
 
 class Cut(Exception):

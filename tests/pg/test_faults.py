@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 import psycopg
 import pytest
+import requests
 
+from fieldsync import config
 from fieldsync.parts import open_store
+from fieldsync.server.errors import RETRY_AFTER_SECONDS
 from tests import backends
 from tests.backends import postgres_url
+from tests.support import LiveServer
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +157,41 @@ def test_writers_waiting_their_turn_do_not_starve_the_reads_of_the_one_writing(s
         assert all(value_of(small, f"queued {n}") == "v" for n in range(8))
     finally:
         small.close()
+
+
+def test_a_hub_whose_database_is_away_answers_503_with_retry_after_then_recovers(tmp_path):
+    """A served hub whose server refuses connections (a restart, a failover) answers every request
+    503 database_unavailable with a Retry-After, within the address's connect_timeout, never a
+    500 or a hang; once the server takes connections again, so does the hub, within the wait the
+    503 asked for."""
+    url = postgres_url() + "?connect_timeout=2"
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    config.save(tmp_path / "hub", mode="hub", database=url)
+    open_store(tmp_path / "hub" / "fieldsync.db").close()
+    server = LiveServer(tmp_path / "hub", hub=True).start()
+
+    def pull():
+        return requests.get(f"{server.url}/api/v1/sync/pull", headers={"Authorization": "Bearer not-a-laptop"},
+                            timeout=60)
+
+    try:
+        assert pull().status_code == 401   # the token looked up in the database: none such
+        with psycopg.connect(backends.ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            try:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+                answers = [pull() for _ in range(2)]
+            finally:
+                admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        for answer in answers:
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"]["code"] == "database_unavailable"
+            assert int(answer.headers["Retry-After"]) > 0
+            assert answer.elapsed.total_seconds() < 15
+        deadline = time.monotonic() + RETRY_AFTER_SECONDS   # what the 503 told the caller to wait
+        while (status := pull().status_code) == 503 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert status == 401, "the hub did not come back with its database"
+        assert "Traceback" not in server.log_path.read_text(encoding="utf-8")
+    finally:
+        server.stop()
