@@ -22,6 +22,8 @@ every in-process figure is timed there too, printed beside SQLite's with the rat
 fails there is printed as such (the reports are being ported to PostgreSQL one by one).
 
     python bench/report_bench.py --checkins 1000000 --database postgresql://postgres@127.0.0.1:55433/postgres
+
+With --dir the copy is kept (database fieldsync_report_bench) and --reuse times it again.
 """
 
 from __future__ import annotations
@@ -397,13 +399,19 @@ def over_http(path: Path) -> list[tuple[str, float, float]]:
         return [(label, *timed(lambda url=url: fetch(url))) for label, url in pages]
 
 
-def on_postgres(path: Path, admin_url: str, on_sqlite: list[tuple]) -> None:
+def on_postgres(path: Path, admin_url: str, on_sqlite: list[tuple], *, reuse: bool, keep: bool) -> None:
+    """The in-process figures again on a copy of the hub in PostgreSQL. reuse: time the copy an
+    earlier run kept, if there is one; keep: leave the copy for such a run (with --dir)."""
     import pg_bench
 
     print(f"\n{pg_bench.describe(admin_url)}")
-    url, seconds = pg_bench.copy_hub(path / "fieldsync.db", admin_url, "fieldsync_report_bench")
-    try:
+    url = pg_bench.database_url(admin_url, PG_COPY)
+    if reuse and copied_before(url):
+        print(f"timing the copy an earlier run left in {PG_COPY}")
+    else:
+        url, seconds = pg_bench.copy_hub(path / "fieldsync.db", admin_url, PG_COPY)
         print(f"copied to PostgreSQL (COPY, indexes, triggers, ANALYZE) in {seconds:.0f} s")
+    try:
         print(f"\n{'in process on PostgreSQL':<44} {'first s':>8} {'median s':>9} {'SQLite s':>9}  ratio  target")
         for (label, first, median), (_, _, theirs) in zip(in_process(path, url), on_sqlite):
             if first is None:
@@ -412,7 +420,21 @@ def on_postgres(path: Path, admin_url: str, on_sqlite: list[tuple]) -> None:
                 print(f"{label:<44} {first:>8.3f} {median:>9.3f} {theirs:>9.3f} {median / theirs:>6.1f}x"
                       f"  {verdict(max(first, median))}")
     finally:
-        pg_bench.drop_database(admin_url, "fieldsync_report_bench")
+        if not keep:
+            pg_bench.drop_database(admin_url, PG_COPY)
+
+
+PG_COPY = "fieldsync_report_bench"
+
+
+def copied_before(url: str) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            return conn.execute("SELECT to_regclass('checkins') IS NOT NULL").fetchone()[0]
+    except psycopg.OperationalError:   # no such database
+        return False
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -453,7 +475,7 @@ def main() -> None:
     for label, first, median in on_sqlite:
         print(f"{label:<44} {first:>8.3f} {median:>9.3f}  {verdict(max(first, median))}")
     if args.database:
-        on_postgres(path, args.database, on_sqlite)
+        on_postgres(path, args.database, on_sqlite, reuse=args.reuse, keep=args.dir is not None)
     print(f"\n{'naive from raw check-ins vs rollups':<44} {'naive s':>8} {'rollup s':>9}  ratio")
     for label, naive, fast, _ in baselines(path):
         print(f"{label:<44} {naive:>8.3f} {fast:>9.3f}  {naive / fast:,.0f}x")
