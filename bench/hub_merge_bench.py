@@ -254,10 +254,16 @@ def merge(hub: Path, servers: list, hub_url: str, senders: list[Path], year: str
             "hub_rss_mb": max(hub_peak_rss_mb(s.pid) or 0 for s in servers)}
 
 
-def checked(hub: Path, senders: list[Path], result: dict) -> dict:
+def logged_errors(hub: Path, folder: Path) -> list[str]:
+    """Lines of the hub's server logs (serving's) that report an error or begin a traceback."""
+    return [f"{log.name}: {line}" for log in sorted(folder.glob(f"{hub.name}[0-9]*.log"))
+            for line in log.read_text(errors="replace").splitlines() if line.startswith(("ERROR", "Traceback"))]
+
+
+def checked(hub: Path, folder: Path, senders: list[Path], result: dict) -> dict:
     checkins, folded, quarantined = hub_counts(hub)
     return {**result, "checkins": checkins, "folded": folded, "quarantined": quarantined,
-            "behind": unacknowledged(senders)}
+            "behind": unacknowledged(senders), "errors": logged_errors(hub, folder)}
 
 
 def laptops_to(hub: Path, folder: Path, laptops: list[tuple[int, str, int]], concurrency: int,
@@ -268,7 +274,7 @@ def laptops_to(hub: Path, folder: Path, laptops: list[tuple[int, str, int]], con
         instances, year = make_nodes(folder, hub, urls, laptops)
         setup = time.perf_counter() - started
         result = merge(hub, servers, urls[0], instances, year, concurrency, fold_here)
-    return checked(hub, instances, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
+    return checked(hub, folder, instances, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
 
 
 def counties_to(city: Path, folder: Path, units: list[tuple[str, list[str]]], added: list[dict],
@@ -283,7 +289,7 @@ def counties_to(city: Path, folder: Path, units: list[tuple[str, list[str]]], ad
         setup = time.perf_counter() - started
         counties = [county for county, _ in made]
         result = merge(city, servers, url, counties, made[0][1], concurrency, fold_here)
-    return checked(city, counties, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
+    return checked(city, folder, counties, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
 
 
 def run(folder: Path, nodes: int, total: int, concurrency: int, database: str | None = None,
@@ -392,6 +398,7 @@ def report(result: dict) -> list[str]:
     print(f"ratio: {seconds:.1f} s against the ≤ {TARGET_S:.0f} s target = {seconds / TARGET_S:.2f}× "
           f"({'met' if seconds <= TARGET_S else 'NOT met'}; scaled to 1M: {seconds * 1e6 / total:.1f} s)")
     problems = [f"outbox not acknowledged: {node}" for node in result["behind"]]
+    problems += [f"{result.get('label')}: the hub logged {line}" for line in result["errors"]]
     if result.get("dashboard_status", 200) != 200:
         problems.append(f"{result.get('label')}: the dashboard answered {result['dashboard_status']} (not timed)")
     problems += [f"sender pushed {n['pushed']}, accepted {n['accepted']}, rejected {n['rejected']}"
