@@ -14,7 +14,9 @@ Hubs of hubs (`--chain`, issue 19, decision 0130): the same check-ins twice, eac
 hub of its own: first from laptops enrolled straight with the city (as above), then from county
 hubs enrolled with the city, each holding its laptops' check-ins in its outbox as its merge leaves
 them (county_hubs.py), pushed by the same number of pusher processes. Both are timed the same way, and the ratio
-of their check-ins/s until the city's rollups are current is printed.
+of their check-ins/s until the city's rollups are current is printed. With `--database` both halves
+run twice, the city's data first in SQLite, then in a fresh database on that server (the county hubs
+stay SQLite, as real counties would); the ratios PostgreSQL/SQLite of each half are printed too.
 
 A hub on PostgreSQL (`--database`, decision 0300): after the SQLite hub, the same laptops' check-ins
 into a hub whose data is in a fresh database on that server, first served by one process, then by two
@@ -28,6 +30,8 @@ beside the hub's.
     python bench/hub_merge_bench.py --chain                      # 10 counties × 100,000 against 100 laptops
     python bench/hub_merge_bench.py --chain --counties 10 --per-county 10000     # a tenth of it
     python bench/hub_merge_bench.py --database postgresql://postgres@127.0.0.1:55433/postgres   # and on PostgreSQL
+    python bench/hub_merge_bench.py --chain --counties 4 --per-county 10000 \
+        --database postgresql://postgres@127.0.0.1:55433/postgres                # the city on either
 """
 
 from __future__ import annotations
@@ -250,10 +254,16 @@ def merge(hub: Path, servers: list, hub_url: str, senders: list[Path], year: str
             "hub_rss_mb": max(hub_peak_rss_mb(s.pid) or 0 for s in servers)}
 
 
-def checked(hub: Path, senders: list[Path], result: dict) -> dict:
+def logged_errors(hub: Path, folder: Path) -> list[str]:
+    """Lines of the hub's server logs (serving's) that report an error or begin a traceback."""
+    return [f"{log.name}: {line}" for log in sorted(folder.glob(f"{hub.name}[0-9]*.log"))
+            for line in log.read_text(errors="replace").splitlines() if line.startswith(("ERROR", "Traceback"))]
+
+
+def checked(hub: Path, folder: Path, senders: list[Path], result: dict) -> dict:
     checkins, folded, quarantined = hub_counts(hub)
     return {**result, "checkins": checkins, "folded": folded, "quarantined": quarantined,
-            "behind": unacknowledged(senders)}
+            "behind": unacknowledged(senders), "errors": logged_errors(hub, folder)}
 
 
 def laptops_to(hub: Path, folder: Path, laptops: list[tuple[int, str, int]], concurrency: int,
@@ -264,11 +274,11 @@ def laptops_to(hub: Path, folder: Path, laptops: list[tuple[int, str, int]], con
         instances, year = make_nodes(folder, hub, urls, laptops)
         setup = time.perf_counter() - started
         result = merge(hub, servers, urls[0], instances, year, concurrency, fold_here)
-    return checked(hub, instances, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
+    return checked(hub, folder, instances, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
 
 
 def counties_to(city: Path, folder: Path, units: list[tuple[str, list[str]]], added: list[dict],
-                laptops: list[tuple[int, str, int]], concurrency: int) -> dict:
+                laptops: list[tuple[int, str, int]], concurrency: int, fold_here: bool = False) -> dict:
     """County hubs enrolled with the city push what their laptops gave them. The same pusher
     processes as the laptops': more would measure this machine's two cores shared among them
     (each county hub is its own machine), not the city."""
@@ -278,8 +288,8 @@ def counties_to(city: Path, folder: Path, units: list[tuple[str, list[str]]], ad
                 for k, (unit, _) in enumerate(units)]
         setup = time.perf_counter() - started
         counties = [county for county, _ in made]
-        result = merge(city, servers, url, counties, made[0][1], concurrency)
-    return checked(city, counties, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
+        result = merge(city, servers, url, counties, made[0][1], concurrency, fold_here)
+    return checked(city, folder, counties, {**result, "setup": setup, "total": sum(n for _, _, n in laptops)})
 
 
 def run(folder: Path, nodes: int, total: int, concurrency: int, database: str | None = None,
@@ -297,38 +307,63 @@ def run(folder: Path, nodes: int, total: int, concurrency: int, database: str | 
                        f"{concurrency} pushers → {where} over loopback"}
 
 
+@contextmanager
+def database_of(admin_url: str | None, name: str):
+    """A fresh database `name` on the server of admin_url, dropped after; None (SQLite) without one."""
+    if admin_url is None:
+        yield None
+        return
+    try:
+        yield pg_bench.fresh_database(admin_url, name)
+    finally:
+        pg_bench.drop_database(admin_url, name)
+
+
 def run_backends(folder: Path, nodes: int, total: int, concurrency: int, admin_url: str):
     """The same laptops' check-ins into a SQLite hub, a PostgreSQL hub of one process, and one of
     two processes (a fresh database each); yields each result as it is done."""
-    yield run(folder / "sqlite", nodes, total, concurrency, fold_here=True)
-    for processes in (1, 2):
-        name = f"fieldsync_hub_merge_bench_{processes}"
-        try:
-            database = pg_bench.fresh_database(admin_url, name)
-            yield run(folder / f"pg{processes}", nodes, total, concurrency, database, processes, True)
-        finally:
-            pg_bench.drop_database(admin_url, name)
+    for server, processes in ((None, 1), (admin_url, 1), (admin_url, 2)):
+        with database_of(server, f"fieldsync_hub_merge_bench_{processes}") as database:
+            yield run(folder / (f"pg{processes}" if database else "sqlite"), nodes, total, concurrency, database,
+                      processes, fold_here=True)
 
 
-def run_chain(folder: Path, counties: int, per_county: int, nodes: int, concurrency: int) -> tuple[dict, dict]:
+def run_chain(folder: Path, counties: int, per_county: int, nodes: int, concurrency: int,
+              admin_url: str | None = None, fold_here: bool = False) -> tuple[dict, dict]:
     """Hubs of hubs: the same check-ins twice, each into a city hub of its own: from laptops
-    straight to the city, then through county hubs."""
+    straight to the city, then through county hubs (SQLite); the city's data in a fresh database
+    on the server of admin_url when given one."""
     total = counties * per_county
+    backend = "SQLite" if admin_url is None else "PostgreSQL"
     halves = []
     for name in ("direct", "chain"):
-        (folder / name).mkdir()
-        city = make_hub(folder / name)
-        added, units = county_hubs.city_gazetteer(city, counties)
-        laptops = county_hubs.plan([towns for _, towns in units], nodes, total)
-        if name == "direct":
-            halves.append({**laptops_to(city, folder / name, laptops, concurrency), "heading":
-                           f"{total:,} check-ins from {nodes} laptops in the towns of {counties} counties straight "
-                           f"to the city hub, {concurrency} pushers"})
-        else:
-            halves.append({**counties_to(city, folder / name, units, added, laptops, concurrency), "heading":
-                           f"the same {total:,} check-ins through {counties} county hubs of {per_county:,} each "
-                           f"into the city hub, {min(concurrency, counties)} pushers"})
+        (folder / name).mkdir(parents=True)
+        with database_of(admin_url, f"fieldsync_hub_merge_bench_{name}") as database:
+            city = make_hub(folder / name, database)
+            added, units = county_hubs.city_gazetteer(city, counties)
+            laptops = county_hubs.plan([towns for _, towns in units], nodes, total)
+            if name == "direct":
+                halves.append({**laptops_to(city, folder / name, laptops, concurrency, fold_here=fold_here),
+                               "heading": f"{total:,} check-ins from {nodes} laptops in the towns of {counties} "
+                                          f"counties straight to the city hub ({backend}), {concurrency} pushers"})
+            else:
+                halves.append({**counties_to(city, folder / name, units, added, laptops, concurrency, fold_here),
+                               "heading": f"the same {total:,} check-ins through {counties} county hubs of "
+                                          f"{per_county:,} each into the city hub ({backend}), "
+                                          f"{min(concurrency, counties)} pushers"})
+        halves[-1].update(city=backend, label=f"{backend} city ({'through counties' if name == 'chain' else 'direct'})")
     return halves[0], halves[1]
+
+
+def run_chains(folder: Path, counties: int, per_county: int, nodes: int, concurrency: int, admin_url: str | None):
+    """run_chain with the city on SQLite; given a server, then with the city on PostgreSQL, the
+    clock on both stopped when rollup.current has folded what waits (as run_backends does)."""
+    if admin_url is None:
+        yield run_chain(folder, counties, per_county, nodes, concurrency)
+        return
+    for server in (None, admin_url):
+        yield run_chain(folder / ("pg" if server else "sqlite"), counties, per_county, nodes, concurrency, server,
+                        fold_here=True)
 
 
 def report(result: dict) -> list[str]:
@@ -363,6 +398,7 @@ def report(result: dict) -> list[str]:
     print(f"ratio: {seconds:.1f} s against the ≤ {TARGET_S:.0f} s target = {seconds / TARGET_S:.2f}× "
           f"({'met' if seconds <= TARGET_S else 'NOT met'}; scaled to 1M: {seconds * 1e6 / total:.1f} s)")
     problems = [f"outbox not acknowledged: {node}" for node in result["behind"]]
+    problems += [f"{result.get('label')}: the hub logged {line}" for line in result["errors"]]
     if result.get("dashboard_status", 200) != 200:
         problems.append(f"{result.get('label')}: the dashboard answered {result['dashboard_status']} (not timed)")
     problems += [f"sender pushed {n['pushed']}, accepted {n['accepted']}, rejected {n['rejected']}"
@@ -379,9 +415,9 @@ def report(result: dict) -> list[str]:
 def compare(direct: dict, chain: dict) -> None:
     rates = [half["total"] / half["current"] for half in (direct, chain)]
     cpu = [half["cpu"][0] / half["total"] * 1e6 for half in (direct, chain)]
-    print(f"\nthe city's CPU per check-in: {cpu[1]:.1f} us from county hubs, {cpu[0]:.1f} us from laptops: "
+    print(f"\nthe city's ({direct['city']}) CPU per check-in: {cpu[1]:.1f} us from county hubs, {cpu[0]:.1f} us from laptops: "
           f"{cpu[1] / cpu[0]:.2f}× (steadier than the rates when the machine is shared)")
-    print(f"ratio: through county hubs {rates[1]:,.0f} check-ins/s until the city's rollups are current, "
+    print(f"ratio ({direct['city']} city): through county hubs {rates[1]:,.0f} check-ins/s until the city's rollups are current, "
           f"laptops straight to the city {rates[0]:,.0f} /s: {rates[1] / rates[0]:.2f}× "
           f"({chain['current']:.1f} s against {direct['current']:.1f} s)")
 
@@ -392,7 +428,7 @@ def compare_backends(results: list[dict]) -> None:
     push_rate = sqlite["total"] / sqlite["push"]["seconds"]
     for other in others:
         mine, pushes = other["total"] / other["current"], other["total"] / other["push"]["seconds"]
-        print(f"ratio: {other['label']} {mine:,.0f} check-ins/s until the rollups are current, SQLite {rate:,.0f} /s: "
+        print(f"ratio: {other['label']} {mine:,.0f} check-ins/s until the rollups are current, {sqlite['label']} {rate:,.0f} /s: "
               f"{mine / rate:.2f}× (pushes alone {pushes:,.0f} against {push_rate:,.0f} /s: {pushes / push_rate:.2f}×)")
         cpu, base = (run["cpu"][0] * 1e6 / run["total"] for run in (other, sqlite))
         print(f"       CPU per check-in at the hub (and its server) {cpu:.1f} us against {base:.1f} us: {cpu / base:.2f}× "
@@ -413,8 +449,8 @@ def main() -> None:
     parser.add_argument("--counties", type=int, default=10, help="with --chain: county hubs (default 10)")
     parser.add_argument("--per-county", type=int, default=100_000,
                         help="with --chain: check-ins each county hub pushes (default 100,000)")
-    parser.add_argument("--database", help="also on PostgreSQL: a server address that may create databases "
-                                           "(a fresh database each run, dropped after)")
+    parser.add_argument("--database", help="also on PostgreSQL (with --chain, the city hub): a server address that "
+                                           "may create databases (a fresh database each run, dropped after)")
     parser.add_argument("--dir", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--pusher", type=Path, nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -430,9 +466,17 @@ def main() -> None:
     folder.mkdir(parents=True)
     try:
         if args.chain:
-            halves = run_chain(folder, args.counties, args.per_county, max(nodes, args.counties), args.concurrency)
-            problems = [p for half in halves for p in report(half)]
-            compare(*halves)
+            cities, problems = [], []
+            for halves in run_chains(folder, args.counties, args.per_county, max(nodes, args.counties),
+                                     args.concurrency, args.database):
+                cities.append(halves)
+                problems += [p for half in halves for p in report(half)]
+                compare(*halves)
+                sys.stdout.flush()
+            if len(cities) > 1:   # each half with the city on PostgreSQL against the city on SQLite
+                print()
+                for city_halves in zip(*cities):
+                    compare_backends(list(city_halves))
         elif args.database:
             results, problems = [], []
             for result in run_backends(folder, nodes, args.total, args.concurrency, args.database):
