@@ -6,7 +6,8 @@ What it rewrites, and only this:
 - `INSERT OR IGNORE` / `INSERT OR REPLACE` / `REPLACE` become `ON CONFLICT` clauses (a replace
   needs the table's unique keys and columns: the caller passes them, `shape_of`);
 - SQLite's functions become PostgreSQL's or ours (pg_functions.sql): `json_each`, `json_extract`,
-  `date`, `datetime`, `strftime`, `julianday`, `printf`, `substr` → `fs_*`; two-argument
+  `date`, `datetime`, `strftime`, `julianday`, `printf`, `substr` → `fs_*` (`date`/`datetime` with
+  one literal shift of seconds to days → `fs_date_by`/`fs_datetime_by` and an interval); two-argument
   `min`/`max` → `fs_least`/`fs_greatest` (NULL if either is NULL, as in SQLite); `round` on
   numeric (half away from zero, as SQLite rounds) with a float back; `instr` → `strpos`;
   `json_group_array`/`json_array` → `json_agg`/`json_build_array`; `ifnull` → `COALESCE`;
@@ -162,6 +163,8 @@ class _Writer:
         if lower == "round":
             rest = ", " + self.text(args[1]) if len(args) > 1 else ""
             return f"CAST(round(CAST({self.text(args[0])} AS NUMERIC){rest}) AS DOUBLE PRECISION)"
+        if lower in ("date", "datetime") and len(args) == 2 and _SHIFT.fullmatch(self.text(args[1]).strip()):
+            return f"fs_{lower}_by({self.text(args[0]).strip()}, interval {self.text(args[1]).strip()})"
         if lower == "json_group_array":
             return f"COALESCE(json_agg({inner})::text, '[]')"
         if lower == "cast" and len(args) == 1:
@@ -173,6 +176,13 @@ class _Writer:
                     return f"fs_integer({self.text(args[0][:cut]).strip()})"
                 return f"{name}({self.text(args[0][:cut])}AS {TYPES[solid[-1].upper]})"
         return f"{RENAMED.get(lower, name)}({inner})"
+
+
+# A literal shift of whole seconds to days (`date(x, '+8 hours')`, the rollups' day of every scan):
+# passed as an interval to fs_date_by / fs_datetime_by, which PostgreSQL inlines, where fs_date's
+# list of modifiers is a function call a row (three times the cost). Months and years are not
+# intervals SQLite's way: they stay with fs_date.
+_SHIFT = re.compile(r"'[-+]?\d+ (second|minute|hour|day)s?'", re.IGNORECASE)
 
 
 _OPERAND_ENDS = _AFTER_CONDITION | {",", "THEN", "ELSE", "END", "WHEN", "ESCAPE", "COLLATE", "IS", "NOT", "=", "<>", "!=",

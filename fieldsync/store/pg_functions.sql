@@ -74,6 +74,19 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT to_char(fs_shifted(fs_time(value), modifiers), 'YYYY-MM-DD HH24:MI:SS')
 $$;
 
+-- date(x, '+8 hours') with the shift a literal of whole seconds to days, as the dialect writes it:
+-- fs_date_by(x, interval '+8 hours'). It inlines where fs_date does not (its list of modifiers makes
+-- fs_shifted a function call a row): the rollups' day of every scan, a third of the cost.
+CREATE OR REPLACE FUNCTION fs_date_by(value text, shift interval) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT to_char(fs_time(value) + shift, 'YYYY-MM-DD')
+$$;
+
+CREATE OR REPLACE FUNCTION fs_datetime_by(value text, shift interval) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT to_char(fs_time(value) + shift, 'YYYY-MM-DD HH24:MI:SS')
+$$;
+
 CREATE OR REPLACE FUNCTION fs_julianday(value text) RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   -- as SQLite computes it: whole milliseconds since noon of 4714 BC, divided; the same double
   -- to the last bit, so differences of two rounded to minutes round alike

@@ -176,7 +176,7 @@ def test_sqlites_functions_become_their_fs_twins():
            " instr(a, '/'), ifnull(a, ''), json_extract(d, '$.a'), json_array_length(d),"
            " json_group_array(a), json_array(a, b), substr(a, 1, 4) FROM t, json_each(?)")
     assert words(postgres(sql)) == (
-        "SELECT fs_date(a, '+8 hours'), fs_datetime(a), fs_strftime('%%Y', a), fs_julianday(a),"
+        "SELECT fs_date_by(a, interval '+8 hours'), fs_datetime(a), fs_strftime('%%Y', a), fs_julianday(a),"
         " fs_printf('%%d', n), strpos(a, '/'), COALESCE(a, ''), fs_json_extract(d, '$.a'),"
         " fs_json_array_length(d), COALESCE(json_agg(a)::text, '[]'), json_build_array(a, b), fs_substr(a, 1, 4)"
         " FROM t, fs_json_each(%s)")
@@ -319,6 +319,9 @@ times = st.builds(lambda at, shape: SHAPES_OF_TIME[shape](at), moments, st.sampl
 def test_date_and_datetime_with_hours_and_minutes_added(pg, at, hours, minutes):
     same(pg, "SELECT date(?), datetime(?), date(?, ?), datetime(?, ?), date(?, '+8 hours')",
          [at, at, at, f"{hours:+d} hours", at, f"{minutes:+d} minutes", at])
+    # the same shifts written into the SQL, as the rollups write theirs (fs_date_by)
+    same(pg, f"SELECT date(?, '{hours:+d} hours'), datetime(?, '{minutes:+d} minutes'), date(?, '{hours} days'),"
+             f" datetime(?, '{minutes} second')", [at, at, at, at])
 
 
 @EXAMPLES
