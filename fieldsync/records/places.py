@@ -115,10 +115,13 @@ def today() -> str:
 def ancestors(db: Database, code: str) -> list[str]:
     """The codes above a place, nearest first (its county, city, province)."""
     found: list[str] = []
-    parent = db.execute("SELECT parent FROM places WHERE code = ?", [code]).fetchone()
-    while parent and parent[0] and parent[0] not in found:
-        found.append(parent[0])
-        parent = db.execute("SELECT parent FROM places WHERE code = ?", [parent[0]]).fetchone()
+    for (parent,) in db.execute(   # one statement, not one a level (a round trip each on PostgreSQL)
+            "WITH RECURSIVE up(code, depth) AS (SELECT parent, 1 FROM places WHERE code = ?"
+            " UNION ALL SELECT p.parent, up.depth + 1 FROM places p JOIN up ON p.code = up.code"
+            " WHERE up.depth < 8) SELECT code FROM up ORDER BY depth", [code]).fetchall():
+        if not parent or parent in found:   # the top, or a loop in bad data
+            break
+        found.append(parent)
     return found
 
 

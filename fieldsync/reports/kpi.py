@@ -79,7 +79,7 @@ def density(db: Database, unit: Unit, year: int) -> list[dict]:
             instructors = sum(counts.get(town, 0) for town in towns)
             figure = population(db, place["code"], year)
             per_1000 = round(instructors / figure.population * 1000, 2) if figure and figure.population else None
-            target = targets.applied(db, place["code"], year)[targets.RATE]
+            target = targets.applied(db, place["code"], year, only=(targets.RATE,))[targets.RATE]
             rows.append({"code": place["code"], "name": place["name"], "kind": kind,
                          "population": figure.population if figure else None,
                          "population_year": figure.year if figure else None,

@@ -115,8 +115,8 @@ def _refuse_parents_figures(db: Database, unit: str, year: int, values: dict) ->
                        code="target_set_by_parent", fields={f: [_("Set by the parent hub.")] for f in taken})
 
 
-def applied(db: Database, unit: str, year: int) -> dict[str, Applied]:
-    """The target of each figure for a unit and year, with where it comes from."""
+def applied(db: Database, unit: str, year: int, only: tuple[str, ...] | None = None) -> dict[str, Applied]:
+    """The target of each figure (or of those in `only`) for a unit and year, with where it comes from."""
     top = units.top(db)["code"]
     chain = [unit] + places.ancestors(db, unit)
     chain = chain[:chain.index(top) + 1] if top in chain else chain
@@ -128,6 +128,8 @@ def applied(db: Database, unit: str, year: int) -> dict[str, Applied]:
                            [json.dumps(chain)]).fetchall())
     found = {}
     for figure, default in PLAN.items():
+        if only is not None and figure not in only:
+            continue
         source = next((code for code in chain if (code, figure) in set_here), chain[-1])
         value = set_here.get((source, figure), default)
         planned = (source, figure) not in set_here
