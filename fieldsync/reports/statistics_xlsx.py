@@ -106,9 +106,13 @@ def _grouped(db: Database, activities: list[dict], levels: tuple[str, ...], rows
             code = place[code][1]
         return code if code in place and place[code][0] == kind else ""
 
+    groups: dict[str, tuple[str, ...]] = {}   # town → its places at `levels`: a city has 10,000s of activities
+
     def keys(a: dict) -> tuple[str, ...]:
         town = counted(a["town"], a["starts_at"][:10])
-        return tuple(above(town, kind) for kind in levels)
+        if town not in groups:
+            groups[town] = tuple(above(town, kind) for kind in levels)
+        return groups[town]
 
     keyed = sorted(((keys(a), a) for a in activities), key=lambda pair: pair[0])   # stable: dates kept
     number = 0
