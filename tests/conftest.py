@@ -18,14 +18,81 @@ Which to use (docs/decisions/0200-fast-tests.md):
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from fieldsync import demo
 from fieldsync.parts import open_store
+from tests import backends
 from tests.reports import fixture as city
 from tests.support import DEMO_PASSWORD, LiveServer, Site, WebClient, in_process
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL pass keeps the tests that make or open a hub (tests/backends.py): the others
+    would run exactly as in the SQLite pass. Deselected, not skipped: they were not run here."""
+    if not backends.HUBS_ON_POSTGRES:
+        return
+    kept = [item for item in items if backends.needs_a_hub(item)]
+    dropped = [item for item in items if not backends.needs_a_hub(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+    config.stash[_NO_HUB] = Counter(item.nodeid.split("::")[0] for item in dropped)
+
+
+_NO_HUB = pytest.StashKey[Counter]()
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput") and _NO_HUB in session.config.stash:   # an xdist worker
+        session.config.workeroutput["fieldsync_no_hub"] = dict(session.config.stash[_NO_HUB])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """(xdist, in the controller) each worker collected the same; keep one's count."""
+    counted = getattr(node, "workeroutput", {}).get("fieldsync_no_hub")
+    if counted is not None:
+        node.config.stash[_NO_HUB] = Counter(counted)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if _NO_HUB not in config.stash:
+        return
+    counted = config.stash[_NO_HUB]
+    terminalreporter.write_sep("-", f"PostgreSQL pass: {sum(counted.values())} tests deselected: no hub among "
+                                    f"their fixtures and not marked `hub` (they ran in the SQLite pass)")
+    for path, count in sorted(counted.items()):
+        terminalreporter.write_line(f"{count:4d}  {path}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    backends.HubSeen.seen = False
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    if fixturedef.argname not in backends.HUB_TEMPLATES:
+        return (yield)
+    backends.HubSeen.building_template = True
+    try:
+        return (yield)
+    finally:
+        backends.HubSeen.building_template = False
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A test of the PostgreSQL pass's suites that made or copied a hub must be kept by it."""
+    outcome = yield
+    if backends.HubSeen.seen and not backends.needs_a_hub(item) and backends.in_postgres_suites(item):
+        pytest.fail("this test makes or copies a hub but the PostgreSQL pass would deselect it: mark it "
+                    "@pytest.mark.hub, or use a hub fixture (tests/backends.py)", pytrace=False)
+    return outcome
 
 
 @pytest.fixture(scope="session")
