@@ -17,7 +17,9 @@ Which to use (docs/decisions/0200-fast-tests.md):
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +30,15 @@ from fieldsync.parts import open_store
 from tests import backends
 from tests.reports import fixture as city
 from tests.support import DEMO_PASSWORD, LiveServer, Site, WebClient, in_process
+
+
+def pytest_configure(config):
+    """Where the environment says PYTHONDONTWRITEBYTECODE, every server and command a test starts
+    (LiveServer, run_cli: hundreds a run) would compile fieldsync's sources again, about a second
+    of CPU each. They keep their bytecode in the temporary folder instead (PYTHONPYCACHEPREFIX):
+    the source tree stays as the environment asked. (Set here, before xdist starts its workers.)"""
+    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) and not os.environ.get("PYTHONPYCACHEPREFIX"):
+        os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "fieldsync-test-pycache")
 
 
 def pytest_collection_modifyitems(config, items):
