@@ -44,6 +44,8 @@ def pytest_configure(config):
     # order is ours instead (_longest_first).
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
+    if not config.pluginmanager.has_plugin("fieldsync-template-watch"):
+        config.pluginmanager.register(_TemplateWatch(), "fieldsync-template-watch")
 
 
 # Files whose few tests take the longest (a minute or more on 2 cores): handed out first, so the
@@ -115,15 +117,20 @@ def pytest_runtest_setup(item):
     backends.HubSeen.seen = False
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(fixturedef, request):
-    if fixturedef.argname not in backends.HUB_TEMPLATES:
-        return (yield)
-    backends.HubSeen.building_template = True
-    try:
-        return (yield)
-    finally:
-        backends.HubSeen.building_template = False
+class _TemplateWatch:
+    """The making of a hub template is its fixture's, which needs_a_hub sees, even when a test asks
+    for it by getfixturevalue. (A plugin, not a conftest hook: a session fixture is set up under the
+    session, which this conftest's hooks do not reach.)"""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        if fixturedef.argname not in backends.HUB_TEMPLATES:
+            return (yield)
+        backends.HubSeen.building_template = True
+        try:
+            return (yield)
+        finally:
+            backends.HubSeen.building_template = False
 
 
 @pytest.hookimpl(wrapper=True)
