@@ -7,6 +7,14 @@ and copying a hub's folder copies its database too. Laptops stay on SQLite eithe
 
 Tests that need PostgreSQL whatever the backend use `postgres_url()`: it skips them when no
 server answers, unless FIELDSYNC_REQUIRE_POSTGRES=1 (CI), which makes that a failure.
+
+The PostgreSQL pass (`make test` runs the hub suites again with FIELDSYNC_TEST_BACKEND=postgresql)
+keeps only the tests that make or open a hub (`needs_a_hub`): one whose fixtures reach a hub
+template (HUB_TEMPLATES: every hub fixture is a copy of one), or one marked `hub` (it makes its
+hub itself, through `run_cli(..., "init", "--hub")` or `save_hub_config`). The others (a laptop on
+its own, the laptop's code alone, the node's command line) would run the same twice; they are
+deselected there. So that no hub test is lost, the SQLite pass fails a test that makes a hub
+through hub_database() or copies one with copy_instance() and is neither (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -29,6 +37,42 @@ HUBS_ON_POSTGRES = os.environ.get("FIELDSYNC_TEST_BACKEND", "sqlite") == "postgr
 REQUIRED = os.environ.get("FIELDSYNC_REQUIRE_POSTGRES") == "1"
 _made: list[str] = []
 _numbers = itertools.count(1)
+
+# The session's hub templates: a test whose fixtures reach one of them gets a hub on PostgreSQL.
+HUB_TEMPLATES = frozenset({"hub_template", "city_template"})
+
+
+def needs_a_hub(item: pytest.Item) -> bool:
+    """Whether the test makes or opens a hub (a hub template among its fixtures, or marked `hub`)."""
+    return bool(HUB_TEMPLATES.intersection(getattr(item, "fixturenames", ()))) or \
+        item.get_closest_marker("hub") is not None
+
+
+class HubSeen:
+    """Whether the running test made a hub itself (hub_database()) or copied one (copy_instance())."""
+
+    seen = False
+    building_template = False   # a template's making is the test's fixtures', seen by needs_a_hub
+
+
+def postgres_suites(makefile: Path = Path(__file__).parent.parent / "Makefile") -> tuple[str, ...]:
+    """The paths the PostgreSQL pass runs: the Makefile's POSTGRES_SUITES (empty without it)."""
+    text = makefile.read_text(encoding="utf-8") if makefile.exists() else ""
+    found = re.search(r"^POSTGRES_SUITES \?=((?:.*\\\n)*.*)$", text, re.MULTILINE)
+    return tuple(found.group(1).replace("\\\n", " ").split()) if found else ()
+
+
+_SUITES = postgres_suites()
+
+
+def in_postgres_suites(item: pytest.Item) -> bool:
+    path = item.nodeid.split("::")[0]
+    return any(path == suite or path.startswith(suite.rstrip("/") + "/") for suite in _SUITES)
+
+
+def _saw_a_hub() -> None:
+    if not HubSeen.building_template:
+        HubSeen.seen = True
 
 
 def _admin():
@@ -88,6 +132,7 @@ def clone(url: str) -> str:
 
 def hub_database() -> str | None:
     """The database a new test hub gets: None (its own SQLite file) unless hubs run on PostgreSQL."""
+    _saw_a_hub()
     return postgres_url() if HUBS_ON_POSTGRES else None
 
 
@@ -101,7 +146,10 @@ def copy_instance(source: Path, target: Path) -> Path:
     copied = Path(shutil.copytree(source, target))
     toml = copied / "config.toml"
     if toml.exists():
-        database = tomllib.loads(toml.read_text(encoding="utf-8")).get("database")
+        settings = tomllib.loads(toml.read_text(encoding="utf-8"))
+        if settings.get("mode") == "hub":
+            _saw_a_hub()
+        database = settings.get("database")
         if database:
             config.save(copied, database=clone(database))
     return copied

@@ -16,7 +16,7 @@ from tests.sync.conftest import (  # noqa: F401
 )
 
 
-@pytest.fixture(params=["node", "hub"])
+@pytest.fixture(params=["node", pytest.param("hub", marks=pytest.mark.hub)])
 def site(request) -> Site:
     """The node's or the hub's app with `.routes` (every route of it) and `.clients` (one signed-in
     client per role); `site.client()` is a stranger."""

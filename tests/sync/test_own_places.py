@@ -23,6 +23,9 @@ from fieldsync.store.outbox import record_change
 from tests.fixtures import own_city
 from tests.support import LiveServer, run_cli
 
+# Its hubs are made with `init --hub` (run_cli), not from a hub fixture: kept in the PostgreSQL pass.
+pytestmark = pytest.mark.hub
+
 PASSWORD = "own-city-admin"
 ID_NUMBER = "11010519491231002X"   # GB 11643's own example
 
