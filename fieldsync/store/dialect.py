@@ -163,8 +163,9 @@ class _Writer:
         if lower == "round":
             rest = ", " + self.text(args[1]) if len(args) > 1 else ""
             return f"CAST(round(CAST({self.text(args[0])} AS NUMERIC){rest}) AS DOUBLE PRECISION)"
-        if lower in ("date", "datetime") and len(args) == 2 and _SHIFT.fullmatch(self.text(args[1]).strip()):
-            return f"fs_{lower}_by({self.text(args[0]).strip()}, interval {self.text(args[1]).strip()})"
+        shift = self.text(args[1]).strip() if lower in ("date", "datetime") and len(args) == 2 else ""
+        if _SHIFT.fullmatch(shift):
+            return f"fs_{lower}_by({self.text(args[0]).strip()}, interval {shift})"
         if lower == "json_group_array":
             return f"COALESCE(json_agg({inner})::text, '[]')"
         if lower == "cast" and len(args) == 1:
