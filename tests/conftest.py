@@ -78,8 +78,9 @@ def pytest_collection_modifyitems(config, items):
     _longest_first(items)
     if not backends.HUBS_ON_POSTGRES:
         return
-    kept = [item for item in items if backends.needs_a_hub(item)]
-    dropped = [item for item in items if not backends.needs_a_hub(item)]
+    kept, dropped = [], []
+    for item in items:
+        (kept if backends.needs_a_hub(item) else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
