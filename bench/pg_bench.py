@@ -103,14 +103,14 @@ def copy_hub(db_file: Path, admin_url: str, name: str) -> tuple[str, float]:
     """A SQLite hub's database copied into a fresh PostgreSQL database `name` (COPY, then its
     indexes and triggers, as `fieldsync hub migrate-to` does; then ANALYZE, which autovacuum
     would do a while after a load); its address and the seconds it took."""
-    from fieldsync.store import pg, pg_schema
+    from fieldsync.store import pg, pg_pool, pg_schema
 
     url = fresh_database(admin_url, name)
     started = time.perf_counter()
     source = sqlite3.connect(db_file)
     try:
         with psycopg.connect(url, autocommit=True) as conn:
-            pg._configure(conn)
+            pg_pool.configure(conn)
             conn.execute("BEGIN")
             pg_schema.copy_database(source, pg.PgDatabase(conn))
             conn.execute("COMMIT")

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.adapt import Dumper, Loader
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 from sqlite_utils import Database
@@ -41,36 +40,7 @@ from fieldsync.store.pg_pool import check_database
 log = logging.getLogger(__name__)
 WRITER_LOCK = 0x6669656C64   # pg_advisory_xact_lock key every write takes ("field")
 MIGRATION_LOCK = WRITER_LOCK + 1
-
-
-class _BoolAsInteger(Dumper):
-    """Python booleans as 1 and 0: the program stores truth in INTEGER columns, as SQLite does."""
-    oid = psycopg.adapters.types["int8"].oid
-
-    def dump(self, obj):
-        return b"1" if obj else b"0"
-
-
-class _Number(Loader):
-    """NUMERIC (what SUM of integers and AVG give) as int when it is whole, else float: as SQLite gives."""
-
-    def load(self, data):
-        text = bytes(data).decode()
-        return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
-
-
-class _TruthAsInteger(Loader):
-    """A comparison's truth (`SELECT a = b`, `p.id IS NULL`) as 1 or 0, as SQLite gives it: the
-    same in a page, a JSON answer or an export."""
-
-    def load(self, data):
-        return 1 if bytes(data) == b"t" else 0
-
-
-def _configure(conn: psycopg.Connection) -> None:
-    conn.adapters.register_dumper(bool, _BoolAsInteger)
-    conn.adapters.register_loader("numeric", _Number)
-    conn.adapters.register_loader("bool", _TruthAsInteger)
+AWAY_RETRY_SECONDS = 30      # idle work that found the server away tries again after this (as the pool does)
 
 
 def _as_sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
@@ -323,7 +293,7 @@ class PgStore(Shared):
         self.path = Path(path)   # the instance folder's database path: keys live beside it
         self.path.parent.mkdir(parents=True, exist_ok=True)
         check_database(url)
-        self.pool = pg_pool.open_pool(url, pool_size, _configure)
+        self.pool = pg_pool.open_pool(url, pool_size)
         self._local = threading.local()
         # Writers queue here, not on the advisory lock with a pooled connection each: they would
         # leave none for the reads of the write whose turn it is.
@@ -408,15 +378,23 @@ class PgStore(Shared):
             if self._others_writing():
                 self._idle_wanted.set()   # another hub process is busy: look again after a quiet spell
                 continue
+            away = None
             for task in list(self._idle_tasks):
                 try:
                     while not self._closed and self.write(task) and not self._idle_wanted.is_set() \
                             and not self._others_writing():
                         pass
-                except Exception:
+                except Exception as exc:
+                    if getattr(exc, "unavailable", False):   # the server is away: a line, not a traceback
+                        away = exc
+                        break
                     if not self._closed:
                         log.exception("idle work %r failed", task)
             self._idle_wanted.clear()
+            if away is not None and not self._closed:   # again once the pool may reach the server
+                log.warning("idle work waits for the database: %s", away)
+                self._idle_wanted.wait(timeout=AWAY_RETRY_SECONDS)
+                self._idle_wanted.set()
 
     def _others_writing(self) -> bool:
         """Whether a write holds or waits for the writer lock: another hub process on this database

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg.adapt import Dumper, Loader
 from psycopg_pool import ConnectionPool
 
 from fieldsync.errors import BadRequest
@@ -35,7 +36,38 @@ def connect_options(url: str) -> dict:
     return options
 
 
-def open_pool(url: str, size: int, configure: Callable[[psycopg.Connection], None]) -> ConnectionPool:
+class _BoolAsInteger(Dumper):
+    """Python booleans as 1 and 0: the program stores truth in INTEGER columns, as SQLite does."""
+    oid = psycopg.adapters.types["int8"].oid
+
+    def dump(self, obj):
+        return b"1" if obj else b"0"
+
+
+class _Number(Loader):
+    """NUMERIC (what SUM of integers and AVG give) as int when it is whole, else float: as SQLite gives."""
+
+    def load(self, data):
+        text = bytes(data).decode()
+        return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
+
+
+class _TruthAsInteger(Loader):
+    """A comparison's truth (`SELECT a = b`, `p.id IS NULL`) as 1 or 0, as SQLite gives it: the
+    same in a page, a JSON answer or an export."""
+
+    def load(self, data):
+        return 1 if bytes(data) == b"t" else 0
+
+
+def configure(conn: psycopg.Connection) -> None:
+    """Values as SQLite gives and takes them, on every pooled connection."""
+    conn.adapters.register_dumper(bool, _BoolAsInteger)
+    conn.adapters.register_loader("numeric", _Number)
+    conn.adapters.register_loader("bool", _TruthAsInteger)
+
+
+def open_pool(url: str, size: int) -> ConnectionPool:
     """The pool; a caller waits for a connection as long as one takes to connect, then gets
     PoolTimeout (`unavailable`), not a request held for the pool's default half minute."""
     given = float(psycopg.conninfo.conninfo_to_dict(url).get("connect_timeout", CONNECT_TIMEOUT))

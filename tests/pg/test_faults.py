@@ -8,9 +8,11 @@ admin connection.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -47,6 +49,20 @@ def cut_every_connection(store) -> int:
     with psycopg.connect(backends.ADMIN_URL, autocommit=True) as admin:
         return len(admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                                  " WHERE datname = %s AND pid <> pg_backend_pid()", [name]).fetchall())
+
+
+@contextmanager
+def database_away(url: str):
+    """The database refusing connections, its sessions ended: a restart or failover, as its
+    clients see it, until the block ends."""
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(backends.ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        try:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+            yield
+        finally:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
 
 
 def test_a_write_that_raises_leaves_nothing_and_every_connection_clean(store):
@@ -165,7 +181,6 @@ def test_a_hub_whose_database_is_away_answers_503_with_retry_after_then_recovers
     500 or a hang; once the server takes connections again, so does the hub, within the wait the
     503 asked for."""
     url = postgres_url() + "?connect_timeout=2"
-    name = url.rsplit("/", 1)[1].split("?")[0]
     config.save(tmp_path / "hub", mode="hub", database=url)
     open_store(tmp_path / "hub" / "fieldsync.db").close()
     server = LiveServer(tmp_path / "hub", hub=True).start()
@@ -176,13 +191,8 @@ def test_a_hub_whose_database_is_away_answers_503_with_retry_after_then_recovers
 
     try:
         assert pull().status_code == 401   # the token looked up in the database: none such
-        with psycopg.connect(backends.ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-            try:
-                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
-                answers = [pull() for _ in range(2)]
-            finally:
-                admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        with database_away(url):
+            answers = [pull() for _ in range(2)]
         for answer in answers:
             assert answer.status_code == 503, answer.text
             assert answer.json()["error"]["code"] == "database_unavailable"
@@ -195,3 +205,35 @@ def test_a_hub_whose_database_is_away_answers_503_with_retry_after_then_recovers
         assert "Traceback" not in server.log_path.read_text(encoding="utf-8")
     finally:
         server.stop()
+
+
+def test_idle_work_that_finds_the_database_away_logs_one_line_and_runs_once_it_is_back(tmp_path, caplog):
+    """The hub's idle work (its folds) meeting a server that refuses connections logs a warning,
+    not a traceback (a log an operator reads, and the served hub's log the test above checks),
+    and is not dropped: it runs again once a write finds the server back."""
+    url = postgres_url() + "?connect_timeout=1"
+    hub = open_store(tmp_path / "fieldsync.db", hub=True, database=url)
+    runs: list[float] = []
+    back = threading.Event()
+
+    def task(db):
+        runs.append(time.monotonic())
+        db.execute("SELECT COUNT(*) FROM meta")
+        back.set()
+        return False   # nothing more to do
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="fieldsync"):
+            with database_away(url):
+                hub.when_idle(task)
+                deadline = time.monotonic() + 15
+                while "idle work waits for the database" not in caplog.text and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                back.clear()
+            assert "idle work waits for the database" in caplog.text
+            assert not back.is_set()
+            hub.write(put("the server is back"))   # a write wakes the waiting idle work
+            assert back.wait(15), "the idle work did not run again once the database was back"
+        assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+    finally:
+        hub.close()
