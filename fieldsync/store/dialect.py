@@ -348,18 +348,27 @@ def _qualify_upsert(flat: list[Token]) -> list[Token]:
     return out
 
 
-_IN_LIST = re.compile(r"\b(NOT\s+)?IN\s*\(\s*SELECT\s+value\s+FROM\s+json_each\(\s*(\?\d*|:\w+)\s*\)\s*\)",
-                      re.IGNORECASE)
+_LIST = ("IN", "(", "SELECT", "VALUE", "FROM", "JSON_EACH", "(", None, ")", ")")   # None: the parameter
 
 
-def _in_list(match: re.Match) -> str:
-    return f"{match.group(1) or ''}IN (SELECT unnest(fs_json_array({match.group(2)})))"
+def _in_lists(flat: list[Token]) -> list[Token]:
+    """`IN (SELECT value FROM json_each(?))` as `IN (SELECT unnest(fs_json_array(?)))`, read as
+    tokens, so the same words inside a string or a comment stay as they are."""
+    solid = [i for i, token in enumerate(flat) if token.kind != "space"]
+    out, done = [], 0
+    for n, i in enumerate(solid):
+        run = [flat[j] for j in solid[n:n + len(_LIST)]]
+        if i >= done and len(run) == len(_LIST) and all(
+                token.kind == "param" if want is None else token.upper == want for token, want in zip(run, _LIST)):
+            out += flat[done:i] + tokens(f"IN (SELECT unnest(fs_json_array({run[7]})))")
+            done = solid[n + len(_LIST) - 1] + 1
+    return out + flat[done:]
 
 
 @lru_cache(maxsize=4096)
 def _translate(sql: str, params: bool, shape_of: Callable[[str], list[str]] | None) -> str:
     out = []
-    for statement in sql_text.statements(tokens(_IN_LIST.sub(_in_list, sql))):
+    for statement in sql_text.statements(_in_lists(tokens(sql))):
         statement = _qualify_upsert(_insert_conflict(statement, shape_of))
         out.append(_Writer(params, shape_of).text(sql_text.nest(statement)))
     return "".join(out)

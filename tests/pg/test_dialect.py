@@ -194,6 +194,8 @@ def test_a_list_passed_as_json_becomes_an_array_the_planner_can_count():
         "SELECT id FROM t WHERE id IN (SELECT unnest(fs_json_array(%s))) AND town NOT IN"
         " (SELECT unnest(fs_json_array(%(towns)s))) AND k IN (SELECT value FROM fs_json_each(%s)"
         " WHERE value > 1)")
+    inside = "SELECT 'id IN (SELECT value FROM json_each(?))' -- IN (SELECT value FROM json_each(?))\n"
+    assert words(postgres(inside)) == "SELECT 'id IN (SELECT value FROM json_each(?))'"   # a string, a comment
 
 
 # -- subqueries --------------------------------------------------------------------------------
