@@ -19,11 +19,9 @@ from fieldsync.reports import coverage, service, targets
 from fieldsync.reports.schema import IS_INSTRUCTOR
 from fieldsync.reports.units import (
     IN_UNIT,
-    REPORTING_KINDS,
     Unit,
-    descendants,
+    breakdown,
     population,
-    resolve,
     sessions_in,
 )
 from fieldsync.sheets.table import Table, unit_line
@@ -73,18 +71,16 @@ def density(db: Database, unit: Unit, year: int) -> list[dict]:
     `population_year` says which year's figure it is; no figure, no rate."""
     counts = instructors_by_town(db, unit)
     rows = []
-    for kind in REPORTING_KINDS:
-        for place in descendants(db, unit.code, kind, year=year):
-            towns = unit.towns if place["code"] == unit.code else resolve(db, place["code"], year).towns
-            instructors = sum(counts.get(town, 0) for town in towns)
-            figure = population(db, place["code"], year)
-            per_1000 = round(instructors / figure.population * 1000, 2) if figure and figure.population else None
-            target = targets.applied(db, place["code"], year, only=(targets.RATE,))[targets.RATE]
-            rows.append({"code": place["code"], "name": place["name"], "kind": kind,
-                         "population": figure.population if figure else None,
-                         "population_year": figure.year if figure else None,
-                         "instructors": instructors, "per_1000": per_1000, "target": target.value,
-                         "source": target, "meets": per_1000 is not None and per_1000 >= target.value})
+    for place, towns in breakdown(db, unit, year):
+        instructors = sum(counts.get(town, 0) for town in towns)
+        figure = population(db, place["code"], year)
+        per_1000 = round(instructors / figure.population * 1000, 2) if figure and figure.population else None
+        target = targets.applied(db, place["code"], year, only=(targets.RATE,))[targets.RATE]
+        rows.append({"code": place["code"], "name": place["name"], "kind": place["kind"],
+                     "population": figure.population if figure else None,
+                     "population_year": figure.year if figure else None,
+                     "instructors": instructors, "per_1000": per_1000, "target": target.value,
+                     "source": target, "meets": per_1000 is not None and per_1000 >= target.value})
     return rows
 
 

@@ -31,11 +31,9 @@ from fieldsync.reports import hours, s12
 from fieldsync.reports.schema import IS_INSTRUCTOR
 from fieldsync.reports.units import (
     IN_UNIT,
-    REPORTING_KINDS,
     Unit,
-    descendants,
+    breakdown,
     names,
-    resolve,
 )
 from fieldsync.sheets.table import Table, filed_line, unit_line
 from fieldsync.store import Store, clock
@@ -82,13 +80,11 @@ def rates(db: Database, unit: Unit, year: int) -> list[dict]:
         counts[0] += 1
         counts[1] += 1 if person["services"] else 0
     rows = []
-    for kind in REPORTING_KINDS:
-        for place in descendants(db, unit.code, kind, year=year):
-            towns = set(unit.towns if place["code"] == unit.code else resolve(db, place["code"], year).towns)
-            mine = sum(per_town[town][0] for town in towns if town in per_town)
-            served = sum(per_town[town][1] for town in towns if town in per_town)
-            rows.append({"code": place["code"], "name": place["name"], "kind": kind, "instructors": mine,
-                         "served": served, "rate": served / mine if mine else None})
+    for place, towns in breakdown(db, unit, year):
+        mine = sum(per_town[town][0] for town in towns if town in per_town)
+        served = sum(per_town[town][1] for town in towns if town in per_town)
+        rows.append({"code": place["code"], "name": place["name"], "kind": place["kind"], "instructors": mine,
+                     "served": served, "rate": served / mine if mine else None})
     return rows
 
 

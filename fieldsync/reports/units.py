@@ -79,12 +79,29 @@ def resolve(db: Database, code: str | None = None, year: int | None = None) -> U
     if place["kind"] not in REPORTING_KINDS:
         raise ValidationFailed(_("%(name)s is not a town, county, city or province; reports are made for those.",
                                  name=place["name"]), fields={"unit": [_("Not a town, county, city or province.")]})
-    today = clock.today().isoformat()
-    as_of = min(f"{year}-12-31", today) if year else today
-    spans = tuple(spans_of(db, place["code"]))
+    as_of = _as_of(year)
+    spans = tuple(Gazetteer(db).spans(place["code"]))
     scope.check_unit(place["code"], {s.town for s in spans})
-    towns = tuple(dict.fromkeys(s.town for s in spans if s.holds(as_of)))
-    return Unit(place["code"], place["name"], place["kind"], towns, spans, as_of)
+    return Unit(place["code"], place["name"], place["kind"], _towns_at(spans, as_of), spans, as_of)
+
+
+def _as_of(year: int | None) -> str:
+    """The day whose residents a report of the year counts: the year's last, or today for this year or none."""
+    today = clock.today().isoformat()
+    return min(f"{year}-12-31", today) if year else today
+
+
+def _towns_at(spans, day: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(s.town for s in spans if s.holds(day)))
+
+
+def breakdown(db: Database, unit: Unit, year: int) -> list[tuple[dict, tuple[str, ...]]]:
+    """The unit, then its counties, then its towns (each as it stood in the year), each with the
+    towns whose residents count in it, as resolve() gives them: the rows of a report per place,
+    worked out from one reading of the gazetteer rather than a resolve() a place."""
+    gazetteer, as_of = Gazetteer(db), _as_of(year)
+    return [(place, unit.towns if place["code"] == unit.code else _towns_at(gazetteer.spans(place["code"]), as_of))
+            for kind in REPORTING_KINDS for place in descendants(db, unit.code, kind, year=year)]
 
 
 def _default(db: Database, home: str) -> str:
@@ -108,24 +125,47 @@ def top(db: Database) -> dict:
     return place
 
 
-def spans_of(db: Database, code: str) -> list[Span]:
-    """When each town's records count in the unit: its own life if it lies under the unit, and
-    from its end on, wherever its successor's records count."""
-    towns = {row["code"]: row for row in db.query(
-        "SELECT code, valid_from, ended_on, replaced_by FROM places WHERE kind = 'town'")}
-    under = {row["code"] for row in descendants(db, code, "town", every=True)}
+class Gazetteer:
+    """The towns, where each lies and what took over each that ended: read once, to find the
+    spans of any number of places."""
 
-    def belongs(town: str, since: str | None, seen: tuple[str, ...]) -> list[tuple[str | None, str | None]]:
-        row = towns[town]
-        start = max(filter(None, (since, row["valid_from"])), default=None)
-        end = row["ended_on"]
-        found = [(start, end)] if town in under and (start is None or end is None or start < end) else []
-        successor = row["replaced_by"]
-        if end and successor in towns and successor not in seen:
-            found += belongs(successor, max(filter(None, (since, end))), seen + (town,))
-        return found
+    def __init__(self, db: Database):
+        self.towns = {row["code"]: row for row in db.query(
+            "SELECT code, valid_from, ended_on, replaced_by FROM places WHERE kind = 'town'")}
+        parent = dict(db.execute("SELECT code, parent FROM places").fetchall())
+        self.under: dict[str, set[str]] = {}   # place → the towns under it, ended ones too (itself, if a town)
+        self.fed: dict[str, set[str]] = {}     # town → the towns whose records may come to count as its
+        for town in self.towns:
+            seen, at = set(), town
+            while at is not None and at not in seen:
+                seen.add(at)
+                self.under.setdefault(at, set()).add(town)
+                at = parent.get(at)
+            seen, at = set(), town
+            while at in self.towns and at not in seen:
+                seen.add(at)
+                self.fed.setdefault(at, set()).add(town)
+                at = self.towns[at]["replaced_by"]
+        self.order = {town: k for k, town in enumerate(self.towns)}
 
-    return [Span(town, start, end) for town in towns for start, end in belongs(town, None, (town,))]
+    def spans(self, code: str) -> list[Span]:
+        """When each town's records count in the place: its own life if it lies under the place,
+        and from its end on, wherever its successor's records count."""
+        under = self.under.get(code, set())
+
+        def belongs(town: str, since: str | None, seen: tuple[str, ...]) -> list[tuple[str | None, str | None]]:
+            row = self.towns[town]
+            start = max(filter(None, (since, row["valid_from"])), default=None)
+            end = row["ended_on"]
+            found = [(start, end)] if town in under and (start is None or end is None or start < end) else []
+            successor = row["replaced_by"]
+            if end and successor in self.towns and successor not in seen:
+                found += belongs(successor, max(filter(None, (since, end))), seen + (town,))
+            return found
+
+        candidates = set().union(*(self.fed[town] for town in under))   # a town under it, or one that became one
+        return [Span(town, start, end) for town in sorted(candidates, key=self.order.__getitem__)
+                for start, end in belongs(town, None, (town,))]
 
 
 def descendants(db: Database, code: str, kind: str, *, year: int | None = None, every: bool = False) -> list[dict]:

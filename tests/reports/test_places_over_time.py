@@ -69,6 +69,23 @@ def test_residents_count_where_their_town_went(merged):
     assert [(t["name"], len(t["villages"])) for t in earlier] == [("青石镇", 3), ("白沙镇", 2)]
 
 
+def test_a_report_per_place_counts_in_each_place_the_towns_resolving_it_gives(merged):
+    """breakdown() reads the gazetteer once for all the unit's places (density and 上岗率 use
+    it); each place's towns are those its own resolve() gives, before the merge and after, and
+    the towns under a place are those the recursive query finds."""
+    db = merged.db
+    gazetteer = units.Gazetteer(db)
+    for year in (2024, 2025, 2026):
+        rows = units.breakdown(db, units.resolve(db, own_city.CITY, year), year)
+        assert {place["kind"] for place, _ in rows} == {"city", "county", "town"}
+        for place, towns in rows:
+            assert towns == units.resolve(db, place["code"], year).towns, (place["code"], year)
+            assert gazetteer.under.get(place["code"], set()) == {
+                town["code"] for town in units.descendants(db, place["code"], "town", every=True)}
+    east = {place["code"]: towns for place, towns in units.breakdown(db, units.resolve(db, own_city.EAST, 2026), 2026)}
+    assert own_city.BAISHA in east[own_city.QINGSHI] and own_city.BAISHA not in east   # its residents went with it
+
+
 def test_density_says_which_years_population_it_used_or_that_there_is_none(merged):
     db = merged.db
     rows = {r["code"]: r for r in kpi.density(db, units.resolve(db, own_city.EAST, 2026), 2026)}
