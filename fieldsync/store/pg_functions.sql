@@ -20,19 +20,19 @@ $$;
 -- The same for the form fieldsync writes (2024-05-01T01:02:03.456Z), without a regexp_match in a
 -- FROM: one expression PostgreSQL inlines, some twenty times faster; a scan's time is read so on
 -- every fold (the rollups' days and minutes). Other forms go to fs_instant_parsed above.
-CREATE OR REPLACE FUNCTION fs_instant(value text) RETURNS timestamp LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+CREATE OR REPLACE FUNCTION fs_instant(value text) RETURNS timestamp LANGUAGE sql IMMUTABLE PARALLEL SAFE BEGIN ATOMIC
   SELECT CASE WHEN value ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$'
     THEN make_timestamp(substr(value, 1, 4)::int, substr(value, 6, 2)::int, 1, substr(value, 12, 2)::int,
                         substr(value, 15, 2)::int, substr(value, 18, 6)::double precision)
          + (substr(value, 9, 2)::int - 1) * interval '1 day'
-    ELSE fs_instant_parsed(value) END
-$$;
+    ELSE fs_instant_parsed(value) END;
+END;
 
 -- 'now' too: not immutable, so never in a generated column. The statement's time, as SQLite's
 -- 'now' is (now() would be the transaction's: a write's whole length behind).
-CREATE OR REPLACE FUNCTION fs_time(value text) RETURNS timestamp LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT CASE WHEN value = 'now' THEN (statement_timestamp() AT TIME ZONE 'UTC') ELSE fs_instant(value) END
-$$;
+CREATE OR REPLACE FUNCTION fs_time(value text) RETURNS timestamp LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC
+  SELECT CASE WHEN value = 'now' THEN (statement_timestamp() AT TIME ZONE 'UTC') ELSE fs_instant(value) END;
+END;
 
 -- '+8 hours', '-3 days', 'start of day|month|year': what fieldsync passes; anything else: NULL.
 CREATE OR REPLACE FUNCTION fs_shift(at timestamp, modifiers text[]) RETURNS timestamp LANGUAGE plpgsql
@@ -57,42 +57,42 @@ END $$;
 
 -- fs_shift without a PL/pgSQL call for the one shift the rollups make on every row ('+8 hours').
 CREATE OR REPLACE FUNCTION fs_shifted(at timestamp, modifiers text[]) RETURNS timestamp LANGUAGE sql
-STABLE PARALLEL SAFE AS $$
+STABLE PARALLEL SAFE BEGIN ATOMIC
   SELECT CASE WHEN modifiers IS NULL THEN at
               WHEN cardinality(modifiers) = 1 AND modifiers[1] ~ '^[-+]?\d+ (second|minute|hour|day)s?$'
                 THEN at + modifiers[1]::interval
-              ELSE fs_shift(at, modifiers) END
-$$;
+              ELSE fs_shift(at, modifiers) END;
+END;
 
 CREATE OR REPLACE FUNCTION fs_date(value text, VARIADIC modifiers text[] DEFAULT NULL) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT to_char(fs_shifted(fs_time(value), modifiers), 'YYYY-MM-DD')
-$$;
+LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC
+  SELECT to_char(fs_shifted(fs_time(value), modifiers), 'YYYY-MM-DD');
+END;
 
 CREATE OR REPLACE FUNCTION fs_datetime(value text, VARIADIC modifiers text[] DEFAULT NULL) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT to_char(fs_shifted(fs_time(value), modifiers), 'YYYY-MM-DD HH24:MI:SS')
-$$;
+LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC
+  SELECT to_char(fs_shifted(fs_time(value), modifiers), 'YYYY-MM-DD HH24:MI:SS');
+END;
 
 -- date(x, '+8 hours') with the shift a literal of whole seconds to days, as the dialect writes it:
 -- fs_date_by(x, interval '+8 hours'). It inlines where fs_date does not (its list of modifiers makes
 -- fs_shifted a function call a row): the rollups' day of every scan, a third of the cost.
 CREATE OR REPLACE FUNCTION fs_date_by(value text, shift interval) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT to_char(fs_time(value) + shift, 'YYYY-MM-DD')
-$$;
+LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC
+  SELECT to_char(fs_time(value) + shift, 'YYYY-MM-DD');
+END;
 
 CREATE OR REPLACE FUNCTION fs_datetime_by(value text, shift interval) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT to_char(fs_time(value) + shift, 'YYYY-MM-DD HH24:MI:SS')
-$$;
+LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC
+  SELECT to_char(fs_time(value) + shift, 'YYYY-MM-DD HH24:MI:SS');
+END;
 
-CREATE OR REPLACE FUNCTION fs_julianday(value text) RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+CREATE OR REPLACE FUNCTION fs_julianday(value text) RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE BEGIN ATOMIC
   -- as SQLite computes it: whole milliseconds since noon of 4714 BC, divided; the same double
   -- to the last bit, so differences of two rounded to minutes round alike
   SELECT (round(extract(epoch FROM fs_instant(value)) * 1000)::bigint + 210866760000000)::double precision
-         / 86400000::double precision
-$$;
+         / 86400000::double precision;
+END;
 
 CREATE OR REPLACE FUNCTION fs_strftime(format text, value text, VARIADIC modifiers text[] DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
@@ -154,14 +154,14 @@ BEGIN
   RETURN substr(value, (p1 + 1)::int, least(p2, 1000000000)::int);
 END $$;
 CREATE OR REPLACE FUNCTION fs_substr(value text, start bigint, length bigint) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE BEGIN ATOMIC
   SELECT CASE WHEN start > 0 AND length >= 0 THEN substr(value, start::int, length::int)
-              ELSE fs_substr_counted(value, start, length) END
-$$;
+              ELSE fs_substr_counted(value, start, length) END;
+END;
 CREATE OR REPLACE FUNCTION fs_substr(value text, start bigint) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE WHEN start > 0 THEN substr(value, start::int) ELSE fs_substr_counted(value, start, 1000000000) END
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE BEGIN ATOMIC
+  SELECT CASE WHEN start > 0 THEN substr(value, start::int) ELSE fs_substr_counted(value, start, 1000000000) END;
+END;
 
 -- CAST(x AS INTEGER) as SQLite casts: a real truncated toward zero (PostgreSQL rounds), a text
 -- by its leading integer ('12abc' is 12, 'abc' 0). One per argument type, so none is converted.
@@ -199,33 +199,33 @@ CREATE OR REPLACE FUNCTION fs_json_sql(value jsonb) RETURNS text LANGUAGE sql IM
          WHEN 'boolean' THEN CASE WHEN value = 'true' THEN '1' ELSE '0' END ELSE value::text END
 $$;
 
-CREATE OR REPLACE FUNCTION fs_json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT fs_json_sql(doc::jsonb #> fs_json_path(path))
-$$;
+CREATE OR REPLACE FUNCTION fs_json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE BEGIN ATOMIC
+  SELECT fs_json_sql(doc::jsonb #> fs_json_path(path));
+END;
 
 CREATE OR REPLACE FUNCTION fs_json_array_length(doc text, path text DEFAULT '$') RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE BEGIN ATOMIC
   SELECT CASE jsonb_typeof(doc::jsonb #> fs_json_path(path)) WHEN 'array'
-         THEN jsonb_array_length(doc::jsonb #> fs_json_path(path)) ELSE 0 END
-$$;
+         THEN jsonb_array_length(doc::jsonb #> fs_json_path(path)) ELSE 0 END;
+END;
 
 CREATE OR REPLACE FUNCTION fs_json_each(doc text, path text DEFAULT '$')
-RETURNS TABLE (key text, value text, type text) LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+RETURNS TABLE (key text, value text, type text) LANGUAGE sql IMMUTABLE PARALLEL SAFE BEGIN ATOMIC
   SELECT (e.n - 1)::text, fs_json_sql(e.v), jsonb_typeof(e.v)
     FROM jsonb_array_elements(CASE jsonb_typeof(doc::jsonb #> fs_json_path(path)) WHEN 'array'
          THEN doc::jsonb #> fs_json_path(path) ELSE '[]' END) WITH ORDINALITY AS e(v, n)
   UNION ALL
   SELECT o.key, fs_json_sql(o.value), jsonb_typeof(o.value)
     FROM jsonb_each(CASE jsonb_typeof(doc::jsonb #> fs_json_path(path)) WHEN 'object'
-         THEN doc::jsonb #> fs_json_path(path) ELSE '{}' END) AS o
-$$;
+         THEN doc::jsonb #> fs_json_path(path) ELSE '{}' END) AS o;
+END;
 
 -- A list passed as JSON, as one array: immutable, so the planner folds it for the values it is
 -- given and knows how long the list is, where it guesses 200 rows for any set-returning function
 -- (decision 0440). `x IN (SELECT unnest(fs_json_array(?)))` is how the dialect writes a list.
-CREATE OR REPLACE FUNCTION fs_json_array(doc text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT coalesce(array_agg(value), '{}') FROM fs_json_each(doc)
-$$;
+CREATE OR REPLACE FUNCTION fs_json_array(doc text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE BEGIN ATOMIC
+  SELECT coalesce(array_agg(value), '{}') FROM fs_json_each(doc);
+END;
 
 -- Sums and counts of comparisons, as SQLite adds up its 0/1 truth values.
 CREATE OR REPLACE FUNCTION fs_add_bool(total bigint, value boolean) RETURNS bigint
