@@ -131,7 +131,7 @@ def copy_into(source: sqlite3.Connection, url: str, progress=None) -> dict[str, 
     import psycopg
 
     try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=10, options="-c TimeZone=UTC") as conn:
+        with psycopg.connect(url, autocommit=True, **pg_pool.connect_options(url)) as conn:
             conn.execute("BEGIN")
             copied = pg_schema.copy_database(source, pg.PgDatabase(conn), progress=progress)
             conn.execute("COMMIT")   # an error above leaves the transaction open: closing rolls it back

@@ -158,3 +158,23 @@ def test_two_processes_opening_a_fresh_database_together_migrate_it_once(tmp_pat
         assert opener.returncode == 0, err
     applied = _applied(url)
     assert len(applied) == len(set(applied)) == sum(len(m._migrations) for m in MIGRATION_SETS)
+
+
+def test_every_session_runs_in_utc_with_ssd_costs_and_the_address_options_win(tmp_path):
+    """The hub's sessions read times in UTC and cost random reads as on SSD (the planner then
+    reads one batch's sessions by index, not the whole checkins table); settings the address
+    gives in its own `options` are kept and win over ours."""
+    from urllib.parse import quote
+
+    def settings(url: str) -> tuple[str, str, str]:
+        store = PgStore(url, tmp_path / "fieldsync.db", migrations=MIGRATION_SETS, pool_size=2)
+        try:
+            return tuple(store.db.execute("SELECT current_setting('TimeZone'), current_setting('random_page_cost'),"
+                                          " current_setting('work_mem')").fetchone())
+        finally:
+            store.close()
+
+    url = postgres_url()
+    assert settings(url)[:2] == ("UTC", "1.1")
+    own = quote("-c random_page_cost=2 -c work_mem=8MB")
+    assert settings(f"{url}?options={own}") == ("UTC", "2", "8MB")
