@@ -1,5 +1,5 @@
 """A hub's PostgreSQL database kept as a bureau keeps one (issue 18): a logical backup made with
-pg_dump restores into an empty database and the hub serves the same figures from it; the
+pg_dump restores (pg_restore) into an empty database and the hub serves the same figures from it; the
 server's own upkeep (autovacuum's ANALYZE) reads every index and generated column.
 
 Both run our functions with an empty search_path, as pg_dump's restore and autovacuum do: an
@@ -44,9 +44,10 @@ def figures(url: str, folder) -> dict:
 
 def test_a_dump_of_a_hub_restores_into_an_empty_database_with_the_same_figures(city_on_postgres, tmp_path):
     before = figures(city_on_postgres, tmp_path / "before")
-    dump = subprocess.run(["pg_dump", "--no-owner", city_on_postgres], capture_output=True, check=True, timeout=120)
+    dump = tmp_path / "hub.dump"   # as the hub guide says to make and restore one
+    subprocess.run(["pg_dump", "-Fc", "-f", str(dump), city_on_postgres], capture_output=True, check=True, timeout=120)
     restored = new_database()
-    loaded = subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", restored], check=False, input=dump.stdout,
+    loaded = subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "-d", restored, str(dump)], check=False,
                             capture_output=True, timeout=120)
     assert loaded.returncode == 0, loaded.stderr.decode()
     with psycopg.connect(restored) as conn:
