@@ -23,6 +23,7 @@ from psycopg_pool import ConnectionPool
 from fieldsync.errors import BadRequest
 from fieldsync.i18n import _
 
+MIN_SERVER_VERSION = 140000   # SQL-standard function bodies (pg_functions.sql, decision 0450)
 CONNECT_TIMEOUT = 10   # seconds to reach the server, unless the address sets connect_timeout
 # Settings of every session: times in UTC, as the program reads and writes them; and random reads
 # costed as on the SSD or cache a hub's indexes live on (1.1, as PostgreSQL's manual suggests for
@@ -133,7 +134,8 @@ def is_read(text: str) -> bool:
 
 
 def check_database(url: str) -> None:
-    """Refuse, in words, a database that cannot be reached or that does not sort and fold text as
+    """Refuse, in words, a database that cannot be reached, a server older than 14 (our functions'
+    SQL-standard bodies, decision 0450), or a database that does not sort and fold text as
     SQLite does (collation and character type C: by code point, ASCII case only, as report
     orders, text keys and LIKE expect)."""
     try:
@@ -141,10 +143,14 @@ def check_database(url: str) -> None:
             collation, ctype, encoding = conn.execute(
                 "SELECT datcollate, datctype, pg_encoding_to_char(encoding) FROM pg_database"
                 " WHERE datname = current_database()").fetchone()
+            version = conn.info.server_version
     except psycopg.Error as exc:
         raise BadRequest(_("Cannot open the PostgreSQL database %(url)s: %(reason)s",
                            url=without_password(url), reason=str(exc).strip().splitlines()[0]),
                          code="bad_setting") from None
+    if version < MIN_SERVER_VERSION:
+        raise BadRequest(_("The PostgreSQL server is version %(version)s; a hub needs PostgreSQL 14 or later.",
+                           version=f"{version // 10000}.{version % 10000}"), code="bad_setting")
     wrong = next((name for name in (collation, ctype) if name not in ("C", "POSIX")), None)
     if wrong or encoding != "UTF8":
         raise BadRequest(_("The PostgreSQL database must use UTF8 and the C collation (it has %(encoding)s and "

@@ -178,3 +178,19 @@ def test_every_session_runs_in_utc_with_ssd_costs_and_the_address_options_win(tm
     assert settings(url)[:2] == ("UTC", "1.1")
     own = quote("-c random_page_cost=2 -c work_mem=8MB")
     assert settings(f"{url}?options={own}") == ("UTC", "2", "8MB")
+
+
+def test_a_server_older_than_the_functions_need_is_refused_in_words(tmp_path, monkeypatch):
+    """A server without SQL-standard function bodies (before 14) is refused before anything is
+    made, with its version named; here the least version is raised above this server's."""
+    from fieldsync.errors import BadRequest
+    from fieldsync.store import pg_pool
+
+    url = postgres_url()
+    pg_pool.check_database(url)   # this server will do
+    monkeypatch.setattr(pg_pool, "MIN_SERVER_VERSION", 99_0000)
+    with pytest.raises(BadRequest) as refused:
+        pg_pool.check_database(url)
+    assert refused.value.code == "bad_setting" and "needs PostgreSQL 14 or later" in str(refused.value)
+    with psycopg.connect(url) as conn:
+        assert f"version {conn.info.server_version // 10000}." in str(refused.value)
