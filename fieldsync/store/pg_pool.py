@@ -29,7 +29,7 @@ CONNECT_TIMEOUT = 10   # seconds to reach the server, unless the address sets co
 # costed as on the SSD or cache a hub's indexes live on (1.1, as PostgreSQL's manual suggests for
 # such storage, against its default 4 for spinning disks): with 4 the planner read the whole
 # checkins table to find one batch's sessions, 38 ms against 3 ms at 200,000 check-ins and
-# growing with the table (decision 0440). An address's own `options` come after, so they win.
+# growing with the table (decision 0450). An address's own `options` come after, so they win.
 SESSION = "-c TimeZone=UTC -c random_page_cost=1.1"
 
 
