@@ -19,9 +19,10 @@ from fieldsync.reports import coverage, service, targets
 from fieldsync.reports.schema import IS_INSTRUCTOR
 from fieldsync.reports.units import (
     IN_UNIT,
+    Gazetteer,
     Unit,
     breakdown,
-    population,
+    populations_of,
     sessions_in,
 )
 from fieldsync.sheets.table import Table, unit_line
@@ -71,11 +72,16 @@ def density(db: Database, unit: Unit, year: int) -> list[dict]:
     `population_year` says which year's figure it is; no figure, no rate."""
     counts = instructors_by_town(db, unit)
     rows = []
-    for place, towns in breakdown(db, unit, year):
+    gazetteer = Gazetteer(db)
+    rows_of = breakdown(db, unit, year, gazetteer)
+    codes = [place["code"] for place, _ in rows_of]
+    figures = populations_of(db, codes, year, gazetteer)
+    rates = targets.applied_to(db, codes, year, only=(targets.RATE,), gazetteer=gazetteer)
+    for place, towns in rows_of:
         instructors = sum(counts.get(town, 0) for town in towns)
-        figure = population(db, place["code"], year)
+        figure = figures[place["code"]]
         per_1000 = round(instructors / figure.population * 1000, 2) if figure and figure.population else None
-        target = targets.applied(db, place["code"], year, only=(targets.RATE,))[targets.RATE]
+        target = rates[place["code"]][targets.RATE]
         rows.append({"code": place["code"], "name": place["name"], "kind": place["kind"],
                      "population": figure.population if figure else None,
                      "population_year": figure.year if figure else None,

@@ -117,24 +117,36 @@ def _refuse_parents_figures(db: Database, unit: str, year: int, values: dict) ->
 
 def applied(db: Database, unit: str, year: int, only: tuple[str, ...] | None = None) -> dict[str, Applied]:
     """The target of each figure (or of those in `only`) for a unit and year, with where it comes from."""
+    return applied_to(db, [unit], year, only)[unit]
+
+
+def applied_to(db: Database, codes: list[str], year: int, only: tuple[str, ...] | None = None,
+               gazetteer: units.Gazetteer | None = None) -> dict[str, dict[str, Applied]]:
+    """applied() for many units at once: the targets and names read in one statement each, and,
+    given the gazetteer a report has read already, each unit's ancestors walked from it."""
     top = units.top(db)["code"]
-    chain = [unit] + places.ancestors(db, unit)
-    chain = chain[:chain.index(top) + 1] if top in chain else chain
+    chains = {}
+    for code in codes:
+        chain = [code] + (gazetteer.ancestors(code) if gazetteer else places.ancestors(db, code))
+        chains[code] = chain[:chain.index(top) + 1] if top in chain else chain
+    every = json.dumps(sorted({code for chain in chains.values() for code in chain}))
     rows = list(db.query("SELECT unit, figure, value, by_parent FROM targets WHERE year = ?"
-                         " AND unit IN (SELECT value FROM json_each(?))", [year, json.dumps(chain)]))
+                         " AND unit IN (SELECT value FROM json_each(?))", [year, every]))
     set_here = {(row["unit"], row["figure"]): row["value"] for row in rows}
     by_parent = {(row["unit"], row["figure"]) for row in rows if row["by_parent"]}
     name = dict(db.execute("SELECT code, name FROM places WHERE code IN (SELECT value FROM json_each(?))",
-                           [json.dumps(chain)]).fetchall())
-    found = {}
-    for figure, default in PLAN.items():
-        if only is not None and figure not in only:
-            continue
-        source = next((code for code in chain if (code, figure) in set_here), chain[-1])
-        value = set_here.get((source, figure), default)
-        planned = (source, figure) not in set_here
-        found[figure] = _applied(db, figure, unit, source, value, planned, year, name,
-                                 parent=(source, figure) in by_parent)
+                           [every]).fetchall())
+    found: dict[str, dict[str, Applied]] = {}
+    for unit, chain in chains.items():
+        found[unit] = {}
+        for figure, default in PLAN.items():
+            if only is not None and figure not in only:
+                continue
+            source = next((code for code in chain if (code, figure) in set_here), chain[-1])
+            value = set_here.get((source, figure), default)
+            planned = (source, figure) not in set_here
+            found[unit][figure] = _applied(db, figure, unit, source, value, planned, year, name,
+                                           parent=(source, figure) in by_parent)
     return found
 
 

@@ -95,11 +95,12 @@ def _towns_at(spans, day: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(s.town for s in spans if s.holds(day)))
 
 
-def breakdown(db: Database, unit: Unit, year: int) -> list[tuple[dict, tuple[str, ...]]]:
+def breakdown(db: Database, unit: Unit, year: int, gazetteer: Gazetteer | None = None
+              ) -> list[tuple[dict, tuple[str, ...]]]:
     """The unit, then its counties, then its towns (each as it stood in the year), each with the
     towns whose residents count in it, as resolve() gives them: the rows of a report per place,
     worked out from one reading of the gazetteer rather than a resolve() a place."""
-    gazetteer, as_of = Gazetteer(db), _as_of(year)
+    gazetteer, as_of = gazetteer or Gazetteer(db), _as_of(year)
     return [(place, unit.towns if place["code"] == unit.code else _towns_at(gazetteer.spans(place["code"]), as_of))
             for kind in REPORTING_KINDS for place in descendants(db, unit.code, kind, year=year)]
 
@@ -130,9 +131,11 @@ class Gazetteer:
     spans of any number of places."""
 
     def __init__(self, db: Database):
-        self.towns = {row["code"]: row for row in db.query(
-            "SELECT code, valid_from, ended_on, replaced_by FROM places WHERE kind = 'town'")}
-        parent = dict(db.execute("SELECT code, parent FROM places").fetchall())
+        # Villages (a province has tens of thousands) lie below towns, never above one: left out.
+        rows = list(db.query("SELECT code, kind, parent, valid_from, ended_on, replaced_by FROM places"
+                             " WHERE kind != 'village'"))
+        self.towns = {row["code"]: row for row in rows if row["kind"] == "town"}
+        self.parent = parent = {row["code"]: row["parent"] for row in rows}
         self.under: dict[str, set[str]] = {}   # place → the towns under it, ended ones too (itself, if a town)
         self.fed: dict[str, set[str]] = {}     # town → the towns whose records may come to count as its
         for town in self.towns:
@@ -147,6 +150,21 @@ class Gazetteer:
                 self.fed.setdefault(at, set()).add(town)
                 at = self.towns[at]["replaced_by"]
         self.order = {town: k for k, town in enumerate(self.towns)}
+
+    def ancestors(self, code: str) -> list[str]:
+        """The codes above a place, nearest first, as places.ancestors() finds them."""
+        found: list[str] = []
+        at = self.parent.get(code)
+        while at and at not in found and len(found) < 8:
+            found.append(at)
+            at = self.parent.get(at)
+        return found
+
+    def towns_in(self, code: str, year: int) -> list[str]:
+        """The towns under a place (not itself) that existed in the year, as descendants() finds them."""
+        first, after = f"{year}-01-01", f"{year + 1}-01-01"
+        return [town for town in self.under.get(code, ()) if town != code
+                and (self.towns[town]["valid_from"] or "") < after and (self.towns[town]["ended_on"] or "9999") > first]
 
     def spans(self, code: str) -> list[Span]:
         """When each town's records count in the place: its own life if it lies under the place,
@@ -186,14 +204,26 @@ def descendants(db: Database, code: str, kind: str, *, year: int | None = None, 
 def population(db: Database, code: str, year: int) -> populations.Figure | None:
     """The place's residents for the year (or its latest earlier figure); without one, its towns'
     together if every town has one; else None: the reports then say 无人口数据."""
-    own = populations.for_year(db, [code], year).get(code)
-    if own:
-        return own
-    towns = [t["code"] for t in descendants(db, code, "town", year=year) if t["code"] != code]
-    found = populations.for_year(db, towns, year)
-    if not towns or len(found) < len(towns):
-        return None
-    return populations.Figure(sum(f.population for f in found.values()), min(f.year for f in found.values()))
+    return populations_of(db, [code], year)[code]
+
+
+def populations_of(db: Database, codes: list[str], year: int,
+                   gazetteer: Gazetteer | None = None) -> dict[str, populations.Figure | None]:
+    """population() for many places, the figures read in two statements; the towns under each
+    from the gazetteer a report has read already, else a query a place."""
+    own = populations.for_year(db, codes, year)
+    towns = {code: gazetteer.towns_in(code, year) if gazetteer else
+             [t["code"] for t in descendants(db, code, "town", year=year) if t["code"] != code]
+             for code in codes if code not in own}
+    found = populations.for_year(db, sorted({town for under in towns.values() for town in under}), year)
+    figures: dict[str, populations.Figure | None] = dict.fromkeys(codes)
+    for code in codes:
+        if code in own:
+            figures[code] = own[code]
+        elif towns[code] and all(town in found for town in towns[code]):
+            figures[code] = populations.Figure(sum(found[t].population for t in towns[code]),
+                                               min(found[t].year for t in towns[code]))
+    return figures
 
 
 def successors(db: Database, day: str) -> dict[str, str]:

@@ -12,7 +12,14 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from fieldsync.parts import open_store
-from fieldsync.records import checkins, people, place_import, populations, sessions
+from fieldsync.records import (
+    checkins,
+    people,
+    place_import,
+    places,
+    populations,
+    sessions,
+)
 from fieldsync.reports import coverage, kpi, targets, units
 from tests.fixtures import own_city
 
@@ -71,17 +78,26 @@ def test_residents_count_where_their_town_went(merged):
 
 def test_a_report_per_place_counts_in_each_place_the_towns_resolving_it_gives(merged):
     """breakdown() reads the gazetteer once for all the unit's places (density and 上岗率 use
-    it); each place's towns are those its own resolve() gives, before the merge and after, and
-    the towns under a place are those the recursive query finds."""
+    it); each place's towns are those its own resolve() gives, before the merge and after; the
+    towns under a place and its ancestors are those the recursive queries find; and its
+    population and targets, read for all places at once, are those read a place at a time."""
     db = merged.db
+    targets.set_targets(merged, own_city.EAST, 2025, {"trained": 120, "per_1000": 6.0})   # shared out, inherited
     gazetteer = units.Gazetteer(db)
     for year in (2024, 2025, 2026):
         rows = units.breakdown(db, units.resolve(db, own_city.CITY, year), year)
         assert {place["kind"] for place, _ in rows} == {"city", "county", "town"}
+        codes = [place["code"] for place, _ in rows]
+        figures = units.populations_of(db, codes, year, gazetteer)
+        rates = targets.applied_to(db, codes, year, gazetteer=gazetteer)
         for place, towns in rows:
-            assert towns == units.resolve(db, place["code"], year).towns, (place["code"], year)
-            assert gazetteer.under.get(place["code"], set()) == {
-                town["code"] for town in units.descendants(db, place["code"], "town", every=True)}
+            code = place["code"]
+            assert towns == units.resolve(db, code, year).towns, (code, year)
+            assert gazetteer.under.get(code, set()) == {
+                town["code"] for town in units.descendants(db, code, "town", every=True)}
+            assert gazetteer.ancestors(code) == places.ancestors(db, code)
+            assert figures[code] == units.population(db, code, year), (code, year)   # a query a place
+            assert rates[code] == targets.applied(db, code, year), (code, year)
     east = {place["code"]: towns for place, towns in units.breakdown(db, units.resolve(db, own_city.EAST, 2026), 2026)}
     assert own_city.BAISHA in east[own_city.QINGSHI] and own_city.BAISHA not in east   # its residents went with it
 
