@@ -162,7 +162,7 @@ class Gazetteer:
 
     def towns_in(self, code: str, year: int) -> list[str]:
         """The towns under a place (not itself) that existed in the year, as descendants() finds them."""
-        first, after = f"{year}-01-01", f"{year + 1}-01-01"
+        first, after = _days(year)
         return [town for town in self.under.get(code, ()) if town != code
                 and (self.towns[town]["valid_from"] or "") < after and (self.towns[town]["ended_on"] or "9999") > first]
 
@@ -194,11 +194,18 @@ def descendants(db: Database, code: str, kind: str, *, year: int | None = None, 
            " SELECT places.* FROM places JOIN under USING (code) WHERE places.kind = ?")
     params: list = [code, kind]
     if not every:
-        first, after = ((f"{year}-01-01", f"{year + 1}-01-01") if year
-                        else (clock.today().isoformat(), (clock.today() + timedelta(days=1)).isoformat()))
+        first, after = _days(year)
         sql += " AND (valid_from IS NULL OR valid_from < ?) AND (ended_on IS NULL OR ended_on > ?)"
         params += [after, first]
     return list(db.query(sql + " ORDER BY places.code", params))
+
+
+def _days(year: int | None) -> tuple[str, str]:
+    """The first day of the year and of the next (today and tomorrow without a year): a place
+    existed in it if it began before the second and ended after the first."""
+    if year:
+        return f"{year}-01-01", f"{year + 1}-01-01"
+    return clock.today().isoformat(), (clock.today() + timedelta(days=1)).isoformat()
 
 
 def population(db: Database, code: str, year: int) -> populations.Figure | None:
